@@ -1,0 +1,186 @@
+"""Layers: the base class, ``Dense``, ``Flatten``.
+
+A layer declares its parameters (name, shape, initialiser) when it is created; the ``Sequential``
+that holds it allocates them in one contiguous buffer on its backend (so optimisers can update
+every parameter of a model in a single kernel) and gives each layer views into it.
+
+Each layer's ``forward`` keeps what its ``backward`` needs; ``backward(dy)`` accumulates parameter
+gradients and returns the gradient with respect to the input. Layers only call their backend: no
+layer imports a kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import init as _init
+from .._validate import positive_int
+from ..errors import ValidationError
+
+
+class Layer:
+    """Base class. Subclasses set ``_specs`` in ``__init__`` via ``add_param``."""
+
+    #: True for layers whose forward and backward are elementwise with an activation code.
+    pointwise_code = None
+
+    def __init__(self):
+        self._specs = []  # (name, shape, kind, init, fan_in, fan_out)
+        self._params = {}
+        self.backend = None
+        self.dtype = None
+        self.frozen = False
+        self.name = type(self).__name__.lower()
+
+    # ----------------------------------------------------------- parameters
+    def add_param(self, name, shape, kind, init, fan_in=1, fan_out=1):
+        self._specs.append((name, tuple(int(s) for s in shape), kind, init, fan_in, fan_out))
+
+    def initial_values(self, rng, dtype):
+        """Fresh initial values for every declared parameter, as NumPy arrays."""
+        out = {}
+        for name, shape, _kind, init, fan_in, fan_out in self._specs:
+            out[name] = np.asarray(init(rng, shape, fan_in, fan_out, dtype), dtype=dtype)
+        return out
+
+    def bind(self, backend, dtype, params):
+        """Attach to a backend and receive the Parameter objects (views into the model buffer)."""
+        self.backend = backend
+        self.dtype = np.dtype(dtype)
+        self._params = params
+        for p in params.values():
+            p.layer = self
+
+    def parameters(self):
+        return list(self._params.values())
+
+    def __getattr__(self, item):
+        params = self.__dict__.get("_params")
+        if params and item in params:
+            return params[item]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {item!r}")
+
+    def n_params(self):
+        return sum(int(np.prod(s[1])) for s in self._specs)
+
+    def freeze(self):
+        """Stop training this layer's parameters (gradients still flow through it)."""
+        self.frozen = True
+        for p in self._params.values():
+            p.trainable = False
+        return self
+
+    def unfreeze(self):
+        self.frozen = False
+        for p in self._params.values():
+            p.trainable = True
+        return self
+
+    # ----------------------------------------------------------- shapes
+    def output_shape(self, input_shape):
+        """Shape of one example's output given one example's input shape (no batch axis)."""
+        return tuple(input_shape)
+
+    # ----------------------------------------------------------- compute
+    def forward(self, x, training=False):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dy, need_dx=True):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class Dense(Layer):
+    """Fully connected layer: Z = X W^T + b.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    init : str or callable
+        Weight initialisation (see ``numbanet.init``); default ``"he_normal"``.
+    bias_init : str, float or callable, optional
+        Default: N(0, 1) for the ``nielsen`` schemes, else zeros.
+    bias : bool
+        Whether the layer has a bias.
+
+    Notes
+    -----
+    ``W`` has shape ``(out_features, in_features)``: row ``j`` holds the incoming weights of unit
+    ``j``, as the slides write ``w_{jk}`` (unit j, input k). For an input ``x`` of shape
+    ``(n, in_features)``:
+
+    .. math:: Z = X W^\\top + b,\\qquad
+              \\frac{\\partial C}{\\partial W} = \\delta^\\top X,\\quad
+              \\frac{\\partial C}{\\partial b} = \\sum_i \\delta_i,\\quad
+              \\frac{\\partial C}{\\partial X} = \\delta W.
+    """
+
+    def __init__(self, in_features, out_features, init="he_normal", bias_init=None, bias=True):
+        super().__init__()
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        self.use_bias = bool(bias)
+        init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        w_init = _init.get(init, "weight")
+        if bias_init is None:
+            bias_init = _init.DEFAULT_BIAS.get(init_name, "zeros")
+        b_init = _init.get(bias_init, "bias")
+        self.init_name = init_name
+        self.add_param("W", (out_features, in_features), "weight", w_init, in_features, out_features)
+        if self.use_bias:
+            self.add_param("b", (out_features,), "bias", b_init, in_features, out_features)
+        self._x = None
+
+    def output_shape(self, input_shape):
+        if tuple(input_shape) != (self.in_features,):
+            raise ValidationError(
+                f"Dense({self.in_features}, {self.out_features}) expects inputs of shape "
+                f"(n, {self.in_features}); got examples of shape {tuple(input_shape)}"
+            )
+        return (self.out_features,)
+
+    def _bias(self):
+        if self.use_bias:
+            return self._params["b"].data
+        if getattr(self, "_zero_b", None) is None:
+            self._zero_b = self.backend.zeros((self.out_features,), self.dtype)
+            self._zero_db = self.backend.zeros((self.out_features,), self.dtype)
+        return self._zero_b
+
+    def forward(self, x, training=False):
+        self._x = x
+        return self.backend.dense_forward(x, self._params["W"].data, self._bias())
+
+    def backward(self, dy, need_dx=True):
+        W = self._params["W"]
+        if self.frozen:
+            # gradients flow through but parameters are not trained: skip dW, db
+            if not need_dx:
+                return None
+            scratch_w = self.backend.zeros(W.shape, self.dtype)
+            scratch_b = self.backend.zeros((self.out_features,), self.dtype)
+            return self.backend.dense_backward(self._x, W.data, dy, scratch_w, scratch_b, True)
+        db = self._params["b"].grad_data if self.use_bias else self._zero_db
+        return self.backend.dense_backward(self._x, W.data, dy, W.grad_data, db, need_dx)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}"
+
+
+class Flatten(Layer):
+    """Flatten every axis but the batch axis: (n, c, h, w) -> (n, c*h*w)."""
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, need_dx=True):
+        return dy.reshape(self._shape) if need_dx else None
