@@ -14,6 +14,11 @@ from .._cuda import cuda as _cuda_mod
 from .reference import ReferenceBackend
 
 
+def _is_device(a):
+    """True for a numba device array (real or simulated)."""
+    return hasattr(a, "copy_to_host")
+
+
 def _grid1(n):
     tpb = int(config.THREADS_PER_BLOCK)
     return (max(1, (n + tpb - 1) // tpb), tpb)
@@ -33,14 +38,14 @@ class CUDABackend(ReferenceBackend):
 
     # ------------------------------------------------------------------ arrays
     def asarray(self, x, dtype):
-        if self.cuda.is_cuda_array(x):
+        if _is_device(x):
             if x.dtype != np.dtype(dtype):
                 raise TypeError(f"device array has dtype {x.dtype}, expected {np.dtype(dtype)}")
             return x
         return self.cuda.to_device(np.ascontiguousarray(x, dtype=dtype))
 
     def to_numpy(self, a):
-        if self.cuda.is_cuda_array(a):
+        if _is_device(a):
             return a.copy_to_host()
         return np.asarray(a)
 

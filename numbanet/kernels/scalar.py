@@ -57,9 +57,21 @@ def sigmoid(z):
 
 
 @njit(inline="always", cache=True)
+def fmax(a, b):
+    """max(a, b) without the builtin (whose CUDA typing probes the driver)."""
+    return a if a > b else b
+
+
+@njit(inline="always", cache=True)
+def fmin(a, b):
+    return a if a < b else b
+
+
+@njit(inline="always", cache=True)
 def softplus(z):
     """log(1 + e^z) = max(z, 0) + log1p(e^{-|z|})."""
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    pos = z if z > 0 else 0.0 * z
+    return pos + math.log1p(math.exp(-abs(z)))
 
 
 @njit(inline="always", cache=True)

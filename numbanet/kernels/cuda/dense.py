@@ -19,7 +19,7 @@ import math
 from numba import float32, float64, int32, int64
 
 from ..._cuda import cuda as _cuda_mod
-from ..scalar import act_df, act_f, sigmoid, softplus
+from ..scalar import act_df, act_f, fmax, fmin, sigmoid, softplus
 
 cuda = _cuda_mod()
 
@@ -160,7 +160,7 @@ def softmax_forward(z, out):
         m = z.shape[1]
         mx = z[i, 0]
         for j in range(1, m):
-            mx = max(mx, z[i, j])
+            mx = fmax(mx, z[i, j])
         s = 0.0
         for j in range(m):
             e = math.exp(z[i, j] - mx)
@@ -191,7 +191,7 @@ def xent_labels(z, labels, scale, grad, row_loss):
         m = z.shape[1]
         mx = z[i, 0]
         for j in range(1, m):
-            mx = max(mx, z[i, j])
+            mx = fmax(mx, z[i, j])
         s = 0.0
         for j in range(m):
             s += math.exp(z[i, j] - mx)
@@ -213,7 +213,7 @@ def xent_onehot(z, t, scale, grad, row_loss):
         m = z.shape[1]
         mx = z[i, 0]
         for j in range(1, m):
-            mx = max(mx, z[i, j])
+            mx = fmax(mx, z[i, j])
         s = 0.0
         for j in range(m):
             s += math.exp(z[i, j] - mx)
@@ -242,7 +242,7 @@ def elementwise_loss(kind, p, y, scale, eps, grad, row_loss):
                 acc += 0.5 * d * d
                 grad[i, j] = scale * d
             elif kind == 1:
-                q = min(max(v, eps), 1.0 - eps)
+                q = fmin(fmax(v, eps), 1.0 - eps)
                 acc -= t * math.log(q) + (1.0 - t) * math.log1p(-q)
                 grad[i, j] = scale * (q - t) / (q * (1.0 - q))
             else:
