@@ -5,52 +5,80 @@
     history = net.fit(x, y, loss=nb.losses.MSE(), optimizer="sgd", lr=3.0, batch_size=10)
 
 Backends: ``reference`` (NumPy, the slides' equations), ``cpu`` (Numba kernels), ``cuda``
-(numba.cuda kernels). This module imports neither matplotlib nor typer; Numba is imported when a
-compiled backend is first used.
+(numba.cuda kernels). The public names below are imported on first use (PEP 562), so
+``import numbanet`` is cheap and never imports matplotlib; Numba loads with the first layer.
 """
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from . import errors, init, losses, optim
-from .backends import get_backend, set_default_backend, use_backend
-from .errors import (
-    BackendUnavailableError,
-    CheckpointError,
-    DataError,
-    DivergenceError,
-    DTypeError,
-    NumbanetError,
-    ValidationError,
-)
-from .nn import (
-    ELU,
-    GELU,
-    Callback,
-    Dense,
-    Flatten,
-    History,
-    Identity,
-    Layer,
-    LeakyReLU,
-    Parameter,
-    PReLU,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Step,
-    Swish,
-    Tanh,
-)
+# public name -> module that defines it
+_EXPORTS = {
+    # errors
+    "NumbanetError": "numbanet.errors",
+    "ValidationError": "numbanet.errors",
+    "DTypeError": "numbanet.errors",
+    "BackendUnavailableError": "numbanet.errors",
+    "DataError": "numbanet.errors",
+    "CheckpointError": "numbanet.errors",
+    "DivergenceError": "numbanet.errors",
+    # backends
+    "get_backend": "numbanet.backends",
+    "set_default_backend": "numbanet.backends",
+    "use_backend": "numbanet.backends",
+    # layers and models
+    "Layer": "numbanet.nn",
+    "Parameter": "numbanet.nn",
+    "Sequential": "numbanet.nn",
+    "History": "numbanet.nn",
+    "Callback": "numbanet.nn",
+    "Dense": "numbanet.nn",
+    "Flatten": "numbanet.nn",
+    "Identity": "numbanet.nn",
+    "Step": "numbanet.nn",
+    "Sigmoid": "numbanet.nn",
+    "Tanh": "numbanet.nn",
+    "ReLU": "numbanet.nn",
+    "LeakyReLU": "numbanet.nn",
+    "PReLU": "numbanet.nn",
+    "ELU": "numbanet.nn",
+    "Softplus": "numbanet.nn",
+    "GELU": "numbanet.nn",
+    "SiLU": "numbanet.nn",
+    "Swish": "numbanet.nn",
+    "Softmax": "numbanet.nn",
+}
 
-__all__ = [
-    "__version__", "errors", "init", "losses", "optim", "get_backend", "set_default_backend",
-    "use_backend", "BackendUnavailableError", "CheckpointError", "DataError", "DivergenceError",
-    "DTypeError", "NumbanetError", "ValidationError", "ELU", "GELU", "Callback", "Dense",
-    "Flatten", "History", "Identity", "Layer", "LeakyReLU", "Parameter", "PReLU", "ReLU",
-    "Sequential", "Sigmoid", "SiLU", "Softmax", "Softplus", "Step", "Swish", "Tanh",
-]  # fmt: skip
+_SUBMODULES = {
+    "backends",
+    "config",
+    "data",
+    "errors",
+    "init",
+    "losses",
+    "nn",
+    "optim",
+    "theory",
+}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        mod = importlib.import_module(f"numbanet.{name}")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'numbanet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+
+
+__all__ = ["__version__", *_EXPORTS]
