@@ -409,11 +409,11 @@ class Sequential:
                     logs["val_loss"] = ev["loss"]
                     logs["val_accuracy"] = ev["accuracy"]
                 logs["time"] = time.perf_counter() - t0
+                stop = False
+                for cb in callbacks:  # callbacks may add entries to logs before it is recorded
+                    stop = bool(cb.on_epoch_end(self, opt, epoch, logs)) or stop
                 history.append(**logs)
                 bar.epoch_done(epoch, logs)
-                stop = False
-                for cb in callbacks:
-                    stop = bool(cb.on_epoch_end(self, opt, epoch, logs)) or stop
                 if check_finite:
                     good = self.get_flat()
                 if stop:
