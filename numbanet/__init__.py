@@ -29,6 +29,7 @@ _EXPORTS = {
     "get_backend": "numbanet.backends",
     "set_default_backend": "numbanet.backends",
     "use_backend": "numbanet.backends",
+    "deterministic": "numbanet.config",
     # layers and models
     "Layer": "numbanet.nn",
     "Parameter": "numbanet.nn",

@@ -35,7 +35,9 @@ def as_float_array(x, name, dtype, *, ndim=None, min_ndim=None, allow_empty=Fals
     if ndim is not None and arr.ndim != ndim:
         raise ValidationError(f"{name} must be {ndim}-D; got {_describe(arr)}")
     if min_ndim is not None and arr.ndim < min_ndim:
-        raise ValidationError(f"{name} must have at least {min_ndim} dimensions; got {_describe(arr)}")
+        raise ValidationError(
+            f"{name} must have at least {min_ndim} dimensions; got {_describe(arr)}"
+        )
     if not allow_empty and arr.size == 0:
         raise ValidationError(f"{name} is empty ({_describe(arr)}); give at least one example")
     out = np.ascontiguousarray(arr, dtype=dtype)

@@ -100,7 +100,9 @@ def check(cid, fast=False):
     from .errors import ValidationError
 
     if cid not in _REGISTRY:
-        raise ValidationError(f"no claim {cid}; the claims are numbered {min(_REGISTRY)}-{max(_REGISTRY)}")
+        raise ValidationError(
+            f"no claim {cid}; the claims are numbered {min(_REGISTRY)}-{max(_REGISTRY)}"
+        )
     c = _REGISTRY[cid]
     base = dict(id=cid, statement=c["statement"], slide_value=c["slide_value"], figure=c["figure"])
     if fast and c["expensive"]:
@@ -143,7 +145,9 @@ def print_table(results, console=None):
     console.print(t)
     n = {k: sum(r.verdict == k for r in results) for k in VERDICTS}
     failed = sum(r.failed for r in results)
-    console.print(", ".join(f"{v} {k}" for k, v in n.items()) + (f"; {failed} FAILED" if failed else ""))
+    console.print(
+        ", ".join(f"{v} {k}" for k, v in n.items()) + (f"; {failed} FAILED" if failed else "")
+    )
 
 
 def _fmt(v):
@@ -362,8 +366,11 @@ def _c8():
     first_to_last = m[-1] / m[0]
     ok = bool(np.all(ratios > 3)) and 50 < first_to_last < 200
     return (
-        {"speeds (mean of 10 seeds)": np.round(m, 5).tolist(), "next/previous": np.round(ratios, 2).tolist(),
-         "fourth/first": round(float(first_to_last), 1)},
+        {
+            "speeds (mean of 10 seeds)": np.round(m, 5).tolist(),
+            "next/previous": np.round(ratios, 2).tolist(),
+            "fourth/first": round(float(first_to_last), 1),
+        },
         "approx" if ok else "differs",
         f"ratios between consecutive layers {np.round(ratios, 1).tolist()} (several times); the "
         f"fourth layer is {first_to_last:.0f}x faster than the first. Values depend on the random "
@@ -441,13 +448,16 @@ def _c11():
         opt.step()
         ms.append(float(opt.state_arrays()["m"][0].reshape(-1)[0]))
     m1, m2 = ms[0], ms[1]
-    ok12 = math.isclose(m1, 0.1 * g[0], rel_tol=1e-12) and math.isclose(m2, 0.1 * g[1] + 0.09 * g[0], rel_tol=1e-12)
+    ok12 = math.isclose(m1, 0.1 * g[0], rel_tol=1e-12) and math.isclose(
+        m2, 0.1 * g[1] + 0.09 * g[0], rel_tol=1e-12
+    )
     # bias-corrected weights sum to 1 (a convex combination)
     t = len(g)
     weights = [(1 - 0.9) * 0.9 ** (t - 1 - i) / (1 - 0.9**t) for i in range(t)]
     corrected = ms[-1] / (1 - 0.9**t)
     ok3 = math.isclose(sum(weights), 1.0, rel_tol=1e-12) and math.isclose(
-        corrected, sum(wi * gi for wi, gi in zip(weights, g)), rel_tol=1e-12)
+        corrected, sum(wi * gi for wi, gi in zip(weights, g)), rel_tol=1e-12
+    )
     return (
         {"m_1": m1, "m_2": m2, "0.1 g_1": 0.1 * g[0], "0.1 g_2 + 0.09 g_1": 0.1 * g[1] + 0.09 * g[0],
          "sum of corrected weights (t=4)": sum(weights)},
@@ -477,7 +487,10 @@ def _c13():
     ratio = np.linalg.norm(h @ W.T, axis=1) / np.linalg.norm(h, axis=1)
     err = float(np.abs(ratio - 1).max())
     return (
-        {"max | ||Wh|| / ||h|| - 1 |": err, "||W^T W - I||_max": float(np.abs(W.T @ W - np.eye(64)).max())},
+        {
+            "max | ||Wh|| / ||h|| - 1 |": err,
+            "||W^T W - I||_max": float(np.abs(W.T @ W - np.eye(64)).max()),
+        },
         "holds" if err < 1e-12 else "differs",
         "1,000 random vectors through numbanet's orthogonal initialiser (64 x 64): norms kept to "
         "rounding error",
@@ -555,7 +568,16 @@ def _c16():
             rows.append((type(layer).__name__, s, layer.n_params()))
     keras = [tuple(s[1:]) + (s[0],) if len(s) == 3 else s for _, s, _ in rows]
     params = [p for _, _, p in rows]
-    expect_shapes = [(26, 26, 6), (13, 13, 6), (11, 11, 16), (5, 5, 16), (400,), (120,), (84,), (10,)]
+    expect_shapes = [
+        (26, 26, 6),
+        (13, 13, 6),
+        (11, 11, 16),
+        (5, 5, 16),
+        (400,),
+        (120,),
+        (84,),
+        (10,),
+    ]
     ok = params == [60, 0, 880, 0, 0, 48120, 10164, 850] and keras == expect_shapes
     return (
         {"shapes (channels last)": [list(k) for k in keras], "params": params,

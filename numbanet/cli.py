@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,8 +35,10 @@ def _version(value: bool):
 @app.callback()
 def _main(
     version: Annotated[
-        Optional[bool],
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = None,
 ):
     """numbanet command line."""
@@ -74,11 +76,15 @@ def info():
             lines.append(f"{mod} not installed")
     from . import _cuda
 
-    lines.append("backends: reference (NumPy), cpu (Numba)" + (", cuda" if _cuda.is_available() else ""))
+    lines.append(
+        "backends: reference (NumPy), cpu (Numba)" + (", cuda" if _cuda.is_available() else "")
+    )
     try:
         import numba
 
-        lines.append(f"cpu threads: {numba.get_num_threads()} (threading layer: {numba.config.THREADING_LAYER})")
+        lines.append(
+            f"cpu threads: {numba.get_num_threads()} (threading layer: {numba.config.THREADING_LAYER})"
+        )
     except Exception:
         pass
     lines.append(f"cuda: {_cuda.status()}")
@@ -139,23 +145,31 @@ def train(
     data: Annotated[str, typer.Option(help="Data set: mnist, mnist1d or semeion.")] = "mnist",
     model: Annotated[str, typer.Option(help="mlp (from --layers) or lenet.")] = "mlp",
     layers: Annotated[str, typer.Option(help="Layer sizes, e.g. 784-30-10.")] = "784-30-10",
-    activation: Annotated[str, typer.Option(help="Hidden activation (sigmoid, relu, tanh, ...).")] = "sigmoid",
+    activation: Annotated[
+        str, typer.Option(help="Hidden activation (sigmoid, relu, tanh, ...).")
+    ] = "sigmoid",
     output: Annotated[
-        Optional[str], typer.Option(help="Output activation (default: from the loss).")
+        str | None, typer.Option(help="Output activation (default: from the loss).")
     ] = None,
     loss: Annotated[
         str,
-        typer.Option(help="mse, cross_entropy, sigmoid_cross_entropy (Nielsen's network2), bce_logits."),
+        typer.Option(
+            help="mse, cross_entropy, sigmoid_cross_entropy (Nielsen's network2), bce_logits."
+        ),
     ] = "cross_entropy",
     optimizer: Annotated[str, typer.Option(help="Optimiser name (sgd, ...).")] = "sgd",
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 0.1,
-    l2: Annotated[float, typer.Option(help="L2 strength lambda in Nielsen's (1 - eta lambda / n) form.")] = 0.0,
+    l2: Annotated[
+        float, typer.Option(help="L2 strength lambda in Nielsen's (1 - eta lambda / n) form.")
+    ] = 0.0,
     epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Minibatch size.")] = 10,
-    init: Annotated[str, typer.Option(help="Weight initialisation (nielsen, he_normal, ...).")] = "nielsen",
+    init: Annotated[
+        str, typer.Option(help="Weight initialisation (nielsen, he_normal, ...).")
+    ] = "nielsen",
     backend: Annotated[str, typer.Option(help="auto, reference, cpu or cuda.")] = "cpu",
     seed: Annotated[int, typer.Option(help="Seed of initialisation and shuffling.")] = 0,
-    save: Annotated[Optional[Path], typer.Option(help="Save the trained model (.npz).")] = None,
+    save: Annotated[Path | None, typer.Option(help="Save the trained model (.npz).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ):
     """Train a network and print its metrics, e.g. Nielsen's
@@ -193,7 +207,9 @@ def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epo
                 f"--layers starts with {sizes[0]} inputs but {data} has {in_shape[0]} features"
             )
         if sizes[-1] != n_classes:
-            raise ValidationError(f"--layers ends with {sizes[-1]} outputs but {data} has {n_classes} classes")
+            raise ValidationError(
+                f"--layers ends with {sizes[-1]} outputs but {data} has {n_classes} classes"
+            )
         loss_key = loss.lower().replace("-", "_")
         out_act = output or _OUTPUT_FOR_LOSS.get(loss_key, activation)
         stack = []
@@ -206,7 +222,11 @@ def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epo
     else:
         raise ValidationError(f"unknown --model {model!r}; choose mlp or lenet")
     loss_obj = losses.get(loss)
-    opt = optim.get(optimizer, net.parameters(), lr, l2=l2) if l2 else optim.get(optimizer, net.parameters(), lr)
+    opt = (
+        optim.get(optimizer, net.parameters(), lr, l2=l2)
+        if l2
+        else optim.get(optimizer, net.parameters(), lr)
+    )
     t0 = time.perf_counter()
     hist = net.fit(xtr, ytr, loss=loss_obj, optimizer=opt, epochs=epochs, batch_size=batch_size,
                    validation=(xv, yv), seed=seed, progress=progress and sys.stderr.isatty())  # fmt: skip
@@ -228,7 +248,9 @@ def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epo
 # --------------------------------------------------------------------------- regions
 @app.command()
 def regions(
-    architecture: Annotated[str, typer.Argument(help="Widths D_i-D_1-...-D_K-D_o, e.g. 1-10-10-10-10-10-1.")],
+    architecture: Annotated[
+        str, typer.Argument(help="Widths D_i-D_1-...-D_K-D_o, e.g. 1-10-10-10-10-10-1.")
+    ],
 ):
     """Parameter count and linear-region formulas for a fully connected ReLU architecture."""
     _guard(_regions, architecture)
@@ -241,9 +263,13 @@ def _regions(architecture):
     try:
         widths = [int(s) for s in architecture.split("-")]
     except ValueError:
-        raise ValidationError(f"architecture must look like 1-10-10-1; got {architecture!r}") from None
+        raise ValidationError(
+            f"architecture must look like 1-10-10-1; got {architecture!r}"
+        ) from None
     if len(widths) < 3:
-        raise ValidationError("architecture needs an input, at least one hidden layer and an output")
+        raise ValidationError(
+            "architecture needs an input, at least one hidden layer and an output"
+        )
     d_in, hidden = widths[0], widths[1:-1]
     rows = [("parameters", R.parameter_count(widths))]
     if len(set(hidden)) == 1:
@@ -276,7 +302,7 @@ def _regions(architecture):
 # --------------------------------------------------------------------------- figures
 @app.command()
 def figures(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Figure ids (default: all).")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Figure ids (default: all).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the figure ids and exit.")] = False,
     outdir: Annotated[Path, typer.Option(help="Output folder.")] = Path("figures"),
     format: Annotated[str, typer.Option("--format", help="png, pdf or svg.")] = "png",
@@ -322,8 +348,10 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
 @app.command()
 def claims(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    fast: Annotated[bool, typer.Option("--fast", help="Skip the expensive claims (MNIST training).")] = False,
-    ids: Annotated[Optional[list[int]], typer.Argument(help="Claim numbers (default: all).")] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Skip the expensive claims (MNIST training).")
+    ] = False,
+    ids: Annotated[list[int] | None, typer.Argument(help="Claim numbers (default: all).")] = None,
 ):
     """Recompute every quantitative claim of the slides and say whether it holds."""
     _guard(_claims, as_json, fast, ids)
@@ -334,7 +362,9 @@ def _claims(as_json, fast, ids):
 
     results = C.check_all(ids=ids, fast=fast)
     if as_json:
-        typer.echo(json.dumps([r.to_dict() if hasattr(r, "to_dict") else r for r in results], indent=2))
+        typer.echo(
+            json.dumps([r.to_dict() if hasattr(r, "to_dict") else r for r in results], indent=2)
+        )
     else:
         C.print_table(results)
     failed = [r for r in results if getattr(r, "failed", False)]
@@ -347,10 +377,11 @@ def _claims(as_json, fast, ids):
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Experiment spec (TOML).")],
     scheduler: Annotated[
-        Optional[str], typer.Option(help="tcp://HOST:PORT of a Dask scheduler (default: a local cluster).")
+        str | None,
+        typer.Option(help="tcp://HOST:PORT of a Dask scheduler (default: a local cluster)."),
     ] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Workers of the local cluster.")] = None,
-    results: Annotated[Optional[Path], typer.Option(help="Results file (.jsonl or .csv).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Workers of the local cluster.")] = None,
+    results: Annotated[Path | None, typer.Option(help="Results file (.jsonl or .csv).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ):
     """Run a hyperparameter sweep on Dask (install with: pip install "numbanet[sweep]")."""
@@ -362,7 +393,9 @@ def sweep(
 def _sweep(spec, scheduler, workers, results, progress):
     from . import sweep as S
 
-    return S.cli_main(spec, scheduler=scheduler, workers=workers, results=results, progress=progress)
+    return S.cli_main(
+        spec, scheduler=scheduler, workers=workers, results=results, progress=progress
+    )
 
 
 def main():

@@ -25,3 +25,21 @@ TILE = 16
 
 #: Threads per block for 2-D launches (TILE x TILE).
 BLOCK_2D = (TILE, TILE)
+
+
+def deterministic():
+    """Context manager: CPU results bit-identical whatever the thread count.
+
+    numbanet's own CPU kernels are already thread-count independent (each ``prange`` iteration
+    owns its outputs; every reduction is serial), and a fixed seed gives bit-identical results run
+    after run and process after process *for a fixed number of threads*. The one part that varies
+    with the thread count is BLAS ``gemm``, which splits its work differently. Inside this context
+    BLAS runs on one thread, so results are also identical across thread counts (slower for large
+    matrices)::
+
+        with numbanet.deterministic():
+            net.fit(x, y, ...)
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")

@@ -13,7 +13,9 @@ import os
 
 if os.environ.get("NUMBANET_PTX_LANE") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".numba_cache"))
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".numba_cache")
+)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

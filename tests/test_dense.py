@@ -152,7 +152,9 @@ def test_loss_kernels_match_reference(backend, loss, kind, rng):
     be = nb.get_backend(backend)
     ref = nb.get_backend("reference")
     n, k = 3, 7
-    pred = rng.uniform(0.05, 0.95, (n, k)) if isinstance(loss, L.BCE) else rng.standard_normal((n, k))
+    pred = (
+        rng.uniform(0.05, 0.95, (n, k)) if isinstance(loss, L.BCE) else rng.standard_normal((n, k))
+    )
     t = loss.prepare_target(_targets(kind, rng, n, k), k, np.float64, n_rows=n)
     v_ref, g_ref = loss.compute(ref, pred, t)
     v, g = loss.compute(be, be.asarray(pred, np.float64), be.asarray(t, t.dtype))

@@ -131,7 +131,9 @@ class Dense(Layer):
             bias_init = _init.DEFAULT_BIAS.get(init_name, "zeros")
         b_init = _init.get(bias_init, "bias")
         self.init_name = init_name
-        self.add_param("W", (out_features, in_features), "weight", w_init, in_features, out_features)
+        self.add_param(
+            "W", (out_features, in_features), "weight", w_init, in_features, out_features
+        )
         if self.use_bias:
             self.add_param("b", (out_features,), "bias", b_init, in_features, out_features)
         self._x = None

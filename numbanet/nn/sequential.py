@@ -140,7 +140,9 @@ class Sequential:
         if set(state) != names:
             missing = sorted(names - set(state))
             extra = sorted(set(state) - names)
-            raise ValidationError(f"state does not match the model: missing {missing}, extra {extra}")
+            raise ValidationError(
+                f"state does not match the model: missing {missing}, extra {extra}"
+            )
         for p in params:
             if tuple(np.shape(state[p.name])) != p.shape:
                 raise ValidationError(
@@ -217,8 +219,10 @@ class Sequential:
         parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array."""
         g = as_float_array(grad_out, "grad_out", self.dtype, min_ndim=1)
         last = self.layers[-1]
-        if getattr(last, "_x", None) is None and getattr(last, "_z", None) is None and not hasattr(
-            last, "_p"
+        if (
+            getattr(last, "_x", None) is None
+            and getattr(last, "_z", None) is None
+            and not hasattr(last, "_p")
         ):
             pass
         gb = self.backend.asarray(g, self.dtype)
@@ -267,9 +271,11 @@ class Sequential:
                 total += val * out2.shape[0]
             if labels is not None:
                 o = self.backend.to_numpy(out2)
-                pred = (o[:, 0] > self._binary_threshold(layers)).astype(np.int64) if o.shape[
-                    1
-                ] == 1 else o.argmax(axis=1)
+                pred = (
+                    (o[:, 0] > self._binary_threshold(layers)).astype(np.int64)
+                    if o.shape[1] == 1
+                    else o.argmax(axis=1)
+                )
                 correct += int((pred == labels[s : s + bs]).sum())
         res = {"loss": total / x.shape[0] if eff is not None else None}
         res["accuracy"] = correct / x.shape[0] if labels is not None else None
@@ -351,7 +357,9 @@ class Sequential:
         callbacks = list(callbacks or ())
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise ValidationError(f"callbacks must be Callback objects; got {type(cb).__name__}")
+                raise ValidationError(
+                    f"callbacks must be Callback objects; got {type(cb).__name__}"
+                )
         layers, eff = self._split_for_loss(loss_obj)
         n_out = self._n_out()
         target = eff.prepare_target(y, n_out, self.dtype, n_rows=n)
@@ -360,7 +368,9 @@ class Sequential:
             if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
                 raise ValidationError("validation must be a pair (x_val, y_val)")
             xv = self._check_input(validation[0], "validation x")
-            eff.prepare_target(validation[1], n_out, self.dtype, n_rows=xv.shape[0], name="validation y")
+            eff.prepare_target(
+                validation[1], n_out, self.dtype, n_rows=xv.shape[0], name="validation y"
+            )
         rng = np.random.default_rng(self.seed if seed is None else seed)
         self._fit_rng = rng
         be = self.backend
@@ -496,7 +506,9 @@ class Sequential:
 
     def __repr__(self):
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
-        return f"Sequential(backend={self.backend.name!r}, dtype={self.dtype.name}, [\n  {inner}\n])"
+        return (
+            f"Sequential(backend={self.backend.name!r}, dtype={self.dtype.name}, [\n  {inner}\n])"
+        )
 
 
 def _labels_of(y, n_out, n):
@@ -541,7 +553,9 @@ class _Progress:
             info = f"loss {logs['loss']:.4f}"
             if logs.get("val_accuracy") is not None:
                 info += f"  val acc {logs['val_accuracy']:.4f}"
-            self._p.update(self._task, epoch=min(epoch + 1, self._p.tasks[0].fields["epochs"]), info=info)
+            self._p.update(
+                self._task, epoch=min(epoch + 1, self._p.tasks[0].fields["epochs"]), info=info
+            )
 
     def close(self):
         if self._p is not None:

@@ -38,7 +38,9 @@ def _dense_layers(net):
         raise ValidationError("gradient speeds need a network with at least one hidden Dense layer")
     for d in dense:
         if not d.use_bias:
-            raise ValidationError("gradient speeds are measured on the biases; a Dense has bias=False")
+            raise ValidationError(
+                "gradient speeds are measured on the biases; a Dense has bias=False"
+            )
     return dense
 
 

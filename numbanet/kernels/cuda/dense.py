@@ -24,7 +24,7 @@ from ..scalar import act_df, act_f, fmax, fmin, sigmoid, softplus
 cuda = _cuda_mod()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def matmul_kernel(nbtype, tile):
     """C (M, N) = [C +] op(A) @ op(B) with op = transpose when ``ta``/``tb`` is set.
 
