@@ -721,3 +721,19 @@ def test_data_folder_env_that_does_not_exist_is_mentioned(monkeypatch, tmp_path)
     with pytest.raises(DataError, match="NUMBANET_DATA is set, but this folder does not exist"):
         D.load_semeion(download=False)
     assert os.environ["NUMBANET_CACHE"].startswith(str(tmp_path))
+
+
+@needs_mnist
+def test_bad_mirrors_fail_early_even_with_local_files(shared):
+    with pytest.raises(ValidationError, match="mirrors holds 'file:///etc/'"):
+        D.load_mnist(mirrors="file:///etc/")
+    with pytest.raises(ValidationError, match="url holds"):
+        D.load_semeion(url="semeion.data")
+
+
+def test_unusable_cache_folder_is_explained(monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NUMBANET_CACHE", str(blocker / "cache"))
+    with pytest.raises(DataError, match="cache folder .* cannot be created.*NUMBANET_CACHE"):
+        D.load_semeion(url="http://127.0.0.1:9/semeion.data")

@@ -282,6 +282,13 @@ def download(spec: FileSpec, urls: list[str], *, fix: str) -> Path:
         When every URL failed; the message names each URL and why it failed.
     """
     dest = cache_dir() / spec.subdir / spec.name
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot download {spec.name}: the cache folder {dest.parent} cannot be created "
+            f"({exc}). Set NUMBANET_CACHE to a writable folder.\n{fix}"
+        ) from None
     failures = []
     for url in urls:
         print(f"numbanet: downloading {spec.name} from {url}", file=sys.stderr)

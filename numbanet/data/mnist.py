@@ -348,6 +348,8 @@ def load_mnist(path=None, *, download=True, mirrors=None, dtype=np.float32, flat
     dt = _check_dtype(dtype)
     if not isinstance(flatten, (bool, np.bool_)):
         raise ValidationError(f"flatten must be True or False; got {flatten!r}")
+    if mirrors is not None:
+        mirrors = _fetch.check_urls(mirrors, "mirrors")  # fail early, even if nothing downloads
     raw = {name: _load_raw(name, path, download, mirrors) for name in MNIST_FILES}
     return MNIST(
         x_train=_images(raw[TRAIN_IMAGES], dt, flatten),

@@ -170,6 +170,8 @@ def load_semeion(path=None, *, download=True, url=None) -> Semeion:
     DataError
         The file is missing and cannot be downloaded, fails its SHA-256 check, or is malformed.
     """
+    if url is not None:
+        url = _fetch.check_urls(url, "url")  # fail early, even if nothing downloads
     spec = _fetch.FILES[NAME]
     file = _fetch.resolve(
         spec,
