@@ -226,7 +226,7 @@ def _gaussian_smooth(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.n
 
 
 def load_mnist1d(*, n_samples=5000, train_split=0.8, seed=42, **params) -> MNIST1D:
-    """Generate MNIST-1D (Greydanus 2020) with numbanet's own vectorised implementation.
+    r"""Generate MNIST-1D (Greydanus 2020) with numbanet's own vectorised implementation.
 
     Parameters
     ----------
@@ -260,9 +260,9 @@ def load_mnist1d(*, n_samples=5000, train_split=0.8, seed=42, **params) -> MNIST
 
     .. math::
 
-        x = \\mathrm{interp}_F\\big(\\mathrm{roll}_k(s \\cdot \\mathrm{interp}_M
-            (\\mathrm{pad}_p(\\mathrm{template}_y))) \\oplus \\mathrm{corr.\\ noise}
-            + \\epsilon_{iid} - c\\,\\ell\\big)
+        x = \mathrm{interp}_F\big(\mathrm{roll}_k(s \cdot \mathrm{interp}_M
+            (\mathrm{pad}_p(\mathrm{template}_y))) \oplus \mathrm{corr.\ noise}
+            + \epsilon_{iid} - c\,\ell\big)
 
     where ``p``, ``s``, ``k``, ``c`` are drawn per example, the correlated noise fills the zero
     (padding) positions and ``ell`` is a ramp from -1/2 to 1/2.
