@@ -23,6 +23,8 @@ import pytest  # noqa: E402
 from numbanet import config  # noqa: E402
 
 SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+if os.path.isdir(SHARED_DATA):  # the real data beside the checkout (as in CI)
+    os.environ.setdefault("NUMBANET_DATA", SHARED_DATA)
 
 
 @pytest.fixture(autouse=True)

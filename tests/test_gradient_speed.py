@@ -10,15 +10,10 @@ from numbanet.theory import gradient_speed as G
 
 @pytest.fixture(scope="module")
 def first_1000():
-    import os
+    from numbanet.data import find_mnist, load_mnist
 
-    from tests.conftest import SHARED_DATA
-
-    if not os.path.isdir(os.path.join(SHARED_DATA, "mnist")):
-        pytest.skip("MNIST not available")
-    os.environ.setdefault("NUMBANET_DATA", SHARED_DATA)
-    from numbanet.data import load_mnist
-
+    if find_mnist() is None:
+        pytest.skip("MNIST not found: set NUMBANET_DATA (CI points it at ../shared/data)")
     d = load_mnist()
     return d.x_train[:1000].astype(np.float64), d.y_train[:1000]
 
