@@ -55,6 +55,8 @@ def _guard(fn, *args, **kwargs):
 
     try:
         return fn(*args, **kwargs)
+    except ImportError as exc:
+        _fail(f"a module numbanet needs is missing ({exc}); reinstall numbanet")
     except (NumbanetError, ValueError, OSError, TypeError) as exc:
         if isinstance(exc, typer.Exit):
             raise
@@ -258,7 +260,6 @@ def regions(
 
 def _regions(architecture):
     from .errors import ValidationError
-    from .theory import regions as R
 
     try:
         widths = [int(s) for s in architecture.split("-")]
@@ -270,6 +271,10 @@ def _regions(architecture):
         raise ValidationError(
             "architecture needs an input, at least one hidden layer and an output"
         )
+    if min(widths) < 1:
+        raise ValidationError(f"every width must be >= 1; got {architecture!r}")
+    from .theory import regions as R
+
     d_in, hidden = widths[0], widths[1:-1]
     rows = [("parameters", R.parameter_count(widths))]
     if len(set(hidden)) == 1:
