@@ -1,0 +1,223 @@
+"""Figures of depth and the vanishing gradient (DL, MLP, NN decks).
+
+Each figure is a pair: ``compute_*`` runs numbanet's engine or theory code and returns plain data
+(dicts of NumPy arrays and numbers); ``draw_*`` turns that data into a matplotlib figure and
+computes nothing. Constants from the slides (Nielsen's reference speeds, the slide's accuracies)
+are inputs drawn *beside* numbanet's own numbers, never in their place.
+
+``gradient-speed-bars``, ``speed-of-learning``
+    Nielsen's experiment (*Neural Networks and Deep Learning*, ch. 5): the speed of learning of
+    hidden layer l is :math:`s_l = \\| \\tfrac{1}{n} \\sum_x \\partial C_x / \\partial b^l \\|`,
+    measured on the first 1,000 MNIST training images.
+``depth-accuracy``
+    MNIST validation accuracy of 784-30^k-10 sigmoid nets, mean and spread over seeds.
+``init-variance``
+    Forward :math:`E[z^2]` and backward gradient variance through 50 layers for each initialiser.
+``layerwise-pretraining``, ``rbm``
+    Greedy layer-wise pre-training and the restricted Boltzmann machine (numbanet.unsupervised).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._b_common import budget_note, tr
+
+ARCHS = ((784, 30, 30, 10), (784, 30, 30, 30, 10), (784, 30, 30, 30, 30, 10))
+SLIDE_DEPTH_ACCURACY = (96.48, 96.90, 96.57, 96.53)
+LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+
+
+def _first_1000():
+    from ..data import load_mnist
+
+    d = load_mnist()
+    return d.x_train[:1000].astype(np.float64), d.y_train[:1000].copy()
+
+
+# =========================================================================== gradient-speed-bars
+def compute_gradient_speed_bars(seed=0, backend="cpu", budget="reduced"):
+    """Speeds at initialisation of Nielsen's three nets, over several seeds.
+
+    Returns
+    -------
+    dict
+        ``archs`` (list of size tuples), and per architecture index i: ``speeds_i`` of shape
+        (n_seeds, n_hidden), ``mean_i``, ``std_i``, ``reference_i`` (Nielsen's values).
+    """
+    from ..theory import gradient_speed as G
+
+    x, y = _first_1000()
+    n_seeds = 10 if budget == "reduced" else 50
+    seeds = [seed + s for s in range(n_seeds)]
+    out = {"archs": [list(a) for a in ARCHS], "seeds": np.array(seeds), "budget": budget}
+    for i, sizes in enumerate(ARCHS):
+        s = G.initial_speeds(sizes, x, y, seeds=seeds, backend=backend)
+        out[f"speeds_{i}"] = s
+        out[f"mean_{i}"] = s.mean(axis=0)
+        out[f"std_{i}"] = s.std(axis=0, ddof=1)
+        out[f"reference_{i}"] = np.array(G.NIELSEN_REFERENCE[sizes])
+    return out
+
+
+def draw_gradient_speed_bars(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), sharey=True, constrained_layout=True)
+    n_seeds = len(data["seeds"])
+    for i, ax in enumerate(axes):
+        mean, std, ref = data[f"mean_{i}"], data[f"std_{i}"], data[f"reference_{i}"]
+        k = len(mean)
+        pos = np.arange(k)
+        ax.bar(pos - 0.2, mean, 0.4, yerr=std, capsize=3, color="#4c72b0",
+               label=tr(lang, f"numbanet: mean $\\pm$ std, {n_seeds} seeds",
+                        f"numbanet: media $\\pm$ desv., {n_seeds} semillas"))  # fmt: skip
+        ax.scatter(
+            np.repeat(pos - 0.2, data[f"speeds_{i}"].shape[0]),
+            data[f"speeds_{i}"].T.ravel(),
+            s=6, color="k", alpha=0.35, zorder=3,
+            label=tr(lang, "single seeds", "semillas individuales"),
+        )  # fmt: skip
+        ax.bar(pos + 0.2, ref, 0.4, color="#dd8452",
+               label=tr(lang, "Nielsen (reference)", "Nielsen (referencia)"))  # fmt: skip
+        for p, m, r in zip(pos, mean, ref):
+            ax.text(p - 0.2, m * 1.9, f"{m:.3g}", ha="center", va="bottom", fontsize=8)
+            ax.text(p + 0.2, r * 1.15, f"{r:.3g}", ha="center", va="bottom", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_xticks(pos, [tr(lang, f"layer {j + 1}", f"capa {j + 1}") for j in range(k)])
+        ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
+        ax.grid(axis="y", which="both", alpha=0.3)
+        ax.set_ylim(1e-3, 2.0)
+    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^l\\|$",
+                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^l\\|$"))  # fmt: skip
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle(tr(lang, "Speed of learning of each hidden layer at initialisation "
+                          "(sigmoid nets, first 1,000 MNIST images)",
+                    "Velocidad de aprendizaje de cada capa oculta al inicio "
+                    "(redes sigmoides, primeras 1.000 imágenes de MNIST)"))  # fmt: skip
+    return fig
+
+
+# =========================================================================== speed-of-learning
+def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
+    """Speeds of every hidden layer during full-batch gradient descent (eta 0.1, lambda 5.0).
+
+    Returns ``curves_i`` of shape (n_seeds, epochs + 1, n_hidden) for each architecture i."""
+    from ..theory import gradient_speed as G
+
+    x, y = _first_1000()
+    epochs, n_seeds = (150, 3) if budget == "reduced" else (500, 5)
+    seeds = [seed + s for s in range(n_seeds)]
+    out = {"archs": [list(a) for a in ARCHS], "epochs": epochs, "seeds": np.array(seeds)}
+    for i, sizes in enumerate(ARCHS):
+        out[f"curves_{i}"] = np.stack(
+            [G.speed_curves(sizes, x, y, epochs=epochs, seed=s, backend=backend) for s in seeds]
+        )
+    return out
+
+
+def draw_speed_of_learning(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True, constrained_layout=True)
+    for i, ax in enumerate(axes):
+        c = data[f"curves_{i}"]
+        e = np.arange(c.shape[1])
+        for j in range(c.shape[2]):
+            med = np.exp(np.log(c[:, :, j]).mean(axis=0))
+            ax.fill_between(e, c[:, :, j].min(axis=0), c[:, :, j].max(axis=0),
+                            color=LAYER_COLOURS[j], alpha=0.2, lw=0)  # fmt: skip
+            ax.plot(e, med, color=LAYER_COLOURS[j], lw=1.6,
+                    label=tr(lang, f"hidden layer {j + 1}", f"capa oculta {j + 1}"))  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_xlabel(tr(lang, "epoch (full-batch GD step)", "época (paso de GD con todo el lote)"))
+        ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
+        ax.grid(which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+    axes[0].set_ylabel(tr(lang, "speed of learning", "velocidad de aprendizaje"))
+    fig.suptitle(tr(lang, f"Speed of learning during training ($\\eta$ = 0.1, $\\lambda$ = 5.0; "
+                          f"line: geometric mean, band: min-max over {len(data['seeds'])} seeds)",
+                    f"Velocidad de aprendizaje durante el entrenamiento ($\\eta$ = 0,1, "
+                    f"$\\lambda$ = 5,0; línea: media geométrica, banda: mín-máx en "
+                    f"{len(data['seeds'])} semillas)"))  # fmt: skip
+    return fig
+
+
+# =========================================================================== depth-accuracy
+def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
+    """Validation accuracy (%) of 1-4 hidden layers of 30 sigmoid units (Nielsen's set-up).
+
+    Reduced budget: 2 seeds x 4 epochs; full: 3 seeds x 30 epochs (the slide's budget)."""
+    from ..claims import depth_accuracy
+
+    seeds, epochs = ((seed, seed + 1), 4) if budget == "reduced" else (
+        (seed, seed + 1, seed + 2), 30)  # fmt: skip
+    res = depth_accuracy(seeds=seeds, epochs=epochs, depths=(1, 2, 3, 4), backend=backend)
+    return {
+        "acc": res["acc"],
+        "mean": res["mean"],
+        "std": res["std"],
+        "curves": res["curves"],
+        "depths": np.array(res["depths"]),
+        "seeds": np.array(seeds),
+        "epochs": epochs,
+        "slide": np.array(SLIDE_DEPTH_ACCURACY),
+    }
+
+
+def draw_depth_accuracy(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True,
+                                 gridspec_kw=dict(width_ratios=[1.2, 1]))  # fmt: skip
+    curves = data["curves"]
+    ep = np.arange(1, curves.shape[2] + 1)
+    for j, k in enumerate(data["depths"]):
+        m = curves[:, j].mean(axis=0)
+        a1.plot(ep, m, "-o", ms=3, color=LAYER_COLOURS[j],
+                label=tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
+                         f"{k} capa" + ("s" if k > 1 else "") + " oculta" + ("s" if k > 1 else "")))  # fmt: skip
+        if curves.shape[0] > 1:
+            a1.fill_between(ep, curves[:, j].min(axis=0), curves[:, j].max(axis=0),
+                            color=LAYER_COLOURS[j], alpha=0.15, lw=0)  # fmt: skip
+    lo = max(80.0, min(90.0, float(np.nanmin(curves.mean(axis=0))) - 1))
+    a1.set_ylim(lo, 98)
+    a1.xaxis.get_major_locator().set_params(integer=True)
+    a1.set_xlabel(tr(lang, "epoch", "época"))
+    a1.set_ylabel(tr(lang, "validation accuracy (%)", "exactitud de validación (%)"))
+    a1.set_title(tr(lang, "Learning curves (mean, band: min-max over seeds)",
+                    "Curvas de aprendizaje (media; banda: mín-máx entre semillas)"), fontsize=11)  # fmt: skip
+    a1.grid(alpha=0.3)
+    a1.legend(fontsize=9, loc="lower right")
+
+    k = np.arange(len(data["depths"]))
+    a2.bar(k - 0.2, data["mean"], 0.4, yerr=data["std"], capsize=4, color="#4c72b0",
+           label=tr(lang, f"numbanet, {data['epochs']} epochs: mean $\\pm$ std "
+                          f"({len(data['seeds'])} seeds)",
+                    f"numbanet, {data['epochs']} épocas: media $\\pm$ desv. "
+                    f"({len(data['seeds'])} semillas)"))  # fmt: skip
+    a2.bar(
+        k + 0.2,
+        data["slide"],
+        0.4,
+        color="#dd8452",
+        label=tr(lang, "slide (30 epochs, one run)", "diapositiva (30 épocas, una ejecución)"),
+    )
+    for i in k:
+        a2.text(i - 0.2, data["mean"][i] + data["std"][i] + 0.08, f"{data['mean'][i]:.2f}",
+                ha="center", fontsize=8)  # fmt: skip
+        a2.text(i + 0.2, data["slide"][i] + 0.08, f"{data['slide'][i]:.2f}", ha="center",
+                fontsize=8)  # fmt: skip
+    low = min(float(np.min(data["mean"] - data["std"])), 95.0) - 0.5
+    a2.set_ylim(low, 98.2)
+    a2.set_xticks(k, [str(d) for d in data["depths"]])
+    a2.set_xlabel(tr(lang, "hidden layers of 30 sigmoid units", "capas ocultas de 30 sigmoides"))
+    a2.set_ylabel(tr(lang, "final validation accuracy (%)", "exactitud final de validación (%)"))
+    a2.legend(fontsize=8, loc="upper left")
+    a2.grid(axis="y", alpha=0.3)
+    fig.suptitle(tr(lang, "MNIST validation accuracy against depth (train 50,000, validate "
+                          "10,000; minibatch 10, $\\eta$ = 0.1, $\\lambda$ = 5.0)",
+                    "Exactitud de validación en MNIST según la profundidad (50.000 de "
+                    "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
+                    "$\\lambda$ = 5,0)") + budget_note(data["epochs"] < 30, lang))  # fmt: skip
+    return fig
