@@ -10,6 +10,7 @@ import numpy as np
 
 from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
+from ._optim_ops import CPUOptimOps
 from .reference import ReferenceBackend
 
 
@@ -17,7 +18,7 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(ReferenceBackend):
+class CPUBackend(CPUOptimOps, ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import config
 from .._cuda import cuda as _cuda_mod
+from ._optim_ops import CUDAOptimOps
 from .reference import ReferenceBackend
 
 
@@ -24,7 +25,7 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
-class CUDABackend(ReferenceBackend):
+class CUDABackend(CUDAOptimOps, ReferenceBackend):
     """numba.cuda kernels on device arrays."""
 
     name = "cuda"

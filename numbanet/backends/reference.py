@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special as _special
 
 from ..kernels import scalar as S
+from ._optim_ops import ReferenceOptimOps
 
 
 def _np_act(code, z, alpha):
@@ -71,7 +72,7 @@ def _np_act_deriv(code, z, a, alpha):
     raise ValueError(f"unknown activation code {code}")
 
 
-class ReferenceBackend:
+class ReferenceBackend(ReferenceOptimOps):
     """Plain NumPy. Readable, float64-exact, slow."""
 
     name = "reference"
