@@ -112,12 +112,13 @@ class SweepResult:
         n_ok, n_fail = len(self.ok), len(self.failed)
         t = Table(
             title=f"sweep {self.spec['name']}: best {min(k, len(self.configs()))} of "
-            f"{len(self.configs())} configurations ({n_ok} trials ok, {n_fail} failed)",
+            f"{len(self.configs())} configurations ({n_ok} trials ok, {n_fail} failed), ranked "
+            f"by {self.objective} ({self.mode}; mean +- std over seeds)",
         )
         t.add_column("#", justify="right")
         for key in self.keys:
             t.add_column(key, justify="right")
-        t.add_column(f"{self.objective} (mean +- std)", justify="right")
+        t.add_column(self.objective, justify="right")
         t.add_column("seeds", justify="right")
         others = [m for m in self.spec["metrics"]["record"] if m != self.objective]
         for m in others:
