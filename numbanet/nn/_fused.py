@@ -1,9 +1,19 @@
 """Choosing and running the fused CPU epoch kernel (``kernels.cpu.mlp``) from ``fit``.
 
-``plan(model, loss, optimizer)`` returns a ``FusedPlan`` when the model is a plain dense network
-(Dense layers, each optionally followed by one elementwise activation), the loss is one the kernel
-implements, the optimiser is plain ``SGD`` over exactly the model's parameters, nothing is frozen,
-and the backend is ``cpu``; otherwise ``None`` and ``fit`` runs layer by layer.
+``plan(model, layers, loss, optimizer)`` returns a ``FusedPlan`` when
+
+* the backend is ``cpu``;
+* the layers are a plain dense network: ``Dense`` layers with a bias, none frozen, each optionally
+  followed by one elementwise ``Activation`` (not ``Step``, whose derivative is useless, and not
+  ``PReLU``, whose slope is a parameter);
+* the loss is one the kernel implements: ``MSE`` (any output activation), ``MultiLabelBCE`` /
+  ``SigmoidCrossEntropy`` / ``BCEWithLogits`` or ``CrossEntropy`` on logits (``fit`` hands over
+  the logits version when it absorbed a final ``Sigmoid``/``Softmax``);
+* the optimiser is exactly ``SGD`` over exactly the model's parameters, with no gradient clipping
+  and no L2 *penalty* (Nielsen's multiplicative decay ``l2=``/``weight_decay=`` is supported);
+
+otherwise ``None`` and ``fit`` runs layer by layer. The plan owns the kernel's workspaces and
+chooses, per layer, the hand-written loops or BLAS (``kernels.cpu.mlp.SMALL_MACS``).
 """
 
 from __future__ import annotations
@@ -14,6 +24,20 @@ from ..kernels import scalar as S
 
 
 class FusedPlan:
+    """What ``mlp_sgd_chunk`` needs, gathered once per ``fit``.
+
+    Attributes
+    ----------
+    sizes : int64 ndarray of shape (L + 1,)
+        Widths d_0, ..., d_L.
+    acts, alphas : ndarrays of shape (L,)
+        Activation code and parameter after each Dense layer (identity when there is none).
+    w_off, b_off : int64 ndarrays of shape (L,)
+        Offsets of each layer's W and b in the model's flat parameter buffer.
+    loss_kind, cost_c : int, float
+        The kernel's loss code and the loss's cost scale (``Loss._cost_scale``).
+    """
+
     def __init__(self, model, sizes, acts, alphas, w_off, b_off, loss_kind, cost_c, optimizer):
         self.model = model
         self.sizes = np.asarray(sizes, np.int64)
@@ -26,40 +50,80 @@ class FusedPlan:
         self.optimizer = optimizer
         self._ws = None
 
+    def narrow(self, bs):
+        """True when the feature-major kernel applies: every width <= NARROW_MAX_WIDTH and
+        minibatches of at least NARROW_MIN_BATCH."""
+        from ..kernels.cpu import mlp
+
+        return int(self.sizes.max()) <= mlp.NARROW_MAX_WIDTH and bs >= mlp.NARROW_MIN_BATCH
+
+    def small_flags(self, bs):
+        """Per layer: True for the hand-written loops (m * d_in * d_out <= SMALL_MACS), False
+        for BLAS."""
+        from ..kernels.cpu import mlp
+
+        s = self.sizes
+        return np.array(
+            [bs * int(s[i]) * int(s[i + 1]) <= mlp.SMALL_MACS for i in range(len(s) - 1)],
+            np.bool_,
+        )
+
     def workspaces(self, bs):
+        """Flat buffers for minibatches of ``bs``, allocated once and reused while ``bs`` stays
+        the same: (narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident)."""
         if self._ws is None or self._ws[0] != bs:
             dt = self.model.dtype
             s = self.sizes
-            tot = int(bs * s[1:].sum())
+            narrow = self.narrow(bs)
+            small = self.small_flags(bs)
+            tot = int(bs * s.sum())  # z and a of every layer (and x^T when narrow)
             mx = int(s.max())
-            maxw = int(max(s[i] * s[i + 1] for i in range(len(s) - 1)))
+            big = [] if narrow else [i for i in range(len(s) - 1) if not small[i]]
+            maxw = max([int(s[i] * s[i + 1]) for i in big], default=0)
+            gather = int(bs * s[0]) if big else 0
+            inv_m = np.zeros(bs + 1, dt)
+            inv_m[1:] = self.cost_c / np.arange(1, bs + 1)
             self._ws = (
                 bs,
-                np.empty(bs * int(s[0]), dt),
-                np.empty(tot, dt),
-                np.empty(tot, dt),
-                np.empty((2, bs * mx), dt),
-                np.empty(maxw, dt),
-                np.empty(mx, dt),
+                narrow,
+                small,
+                inv_m,
+                np.empty(tot, dt),  # z of every layer
+                np.empty(tot, dt),  # a of every layer
+                np.empty((2, bs * mx), dt),  # delta, ping-pong
+                np.empty(mx, dt),  # one gradient row (small layers)
+                np.empty(gather, dt),  # gathered input rows (BLAS layers)
+                np.empty(maxw, dt),  # gradient matrix (BLAS layers)
+                np.arange(bs, dtype=np.int64),
             )
         return self._ws[1:]
 
     def run(self, X, T, labels, perm, start, stop, bs):
-        from ..kernels.cpu.mlp import mlp_sgd_chunk
+        """Train on ``perm[start:stop]`` in minibatches of ``bs``; return the summed cost."""
+        from ..kernels.cpu import mlp
 
         opt = self.optimizer
-        decay_w = opt.decay_factor(self.model._weight_probe)
-        xb, zws, aws, dws, dW, db = self.workspaces(bs)
         dt = self.model.dtype.type
-        return mlp_sgd_chunk(
+        decay_w = opt.decay_factor(self.model._weight_probe)
+        narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident = self.workspaces(bs)
+        X = np.ascontiguousarray(X)
+        perm = np.ascontiguousarray(perm, dtype=np.int64)
+        if narrow:
+            return mlp.mlp_sgd_chunk_narrow(
+                X, T, labels, perm, start, stop, bs, self.model._flat_value, self.w_off,
+                self.b_off, self.sizes, self.acts, self.alphas, self.loss_kind, self.cost_c,
+                inv_m, dt(opt.lr), dt(decay_w), zws, aws, dws,
+            )  # fmt: skip
+        return mlp.mlp_sgd_chunk(
             X, T, labels, perm, start, stop, bs, self.model._flat_value, self.w_off,
-            self.b_off, self.sizes, self.acts, self.alphas, self.loss_kind, self.cost_c,
-            dt(opt.lr), dt(decay_w), xb, zws, aws, dws, dW, db,
+            self.b_off, self.sizes, self.acts, self.alphas, small, self.loss_kind,
+            self.cost_c, inv_m, dt(opt.lr), dt(decay_w), zws, aws, dws, grow, xg, gW, ident,
         )  # fmt: skip
 
 
 def plan(model, layers, loss, optimizer):
-    """A FusedPlan for (model, the layers to run, loss) or None when the kernel does not apply."""
+    """A FusedPlan for (model, the layers to run, loss, optimizer), or None when the kernel does
+    not apply (see the module docstring for the conditions)."""
     from .. import losses as L
     from ..optim import SGD
     from .activations import Activation
@@ -67,8 +131,12 @@ def plan(model, layers, loss, optimizer):
 
     if model.backend.name != "cpu" or type(optimizer) is not SGD:
         return None
+    if not getattr(optimizer, "fusable", True):
+        return None
     mp = model.parameters()
     if len(optimizer.params) != len(mp) or any(a is not b for a, b in zip(optimizer.params, mp)):
+        return None
+    if any(not p.trainable for p in mp):
         return None
     sizes, acts, alphas, w_off, b_off = [], [], [], [], []
     i = 0

@@ -2,10 +2,36 @@
 
 For the common case (Dense layers with elementwise activations, one of the standard losses, plain
 SGD with Nielsen's weight decay) the Python-level loop over minibatches costs more than the
-arithmetic on Nielsen-sized nets (784-30-10, minibatch 10: ~1 MFLOP per step). This kernel runs
-the gather, forward pass, loss, backward pass and update of every minibatch of a chunk of the
-epoch without returning to Python. It computes exactly what the layer-by-layer path computes
-(``tests/test_fused.py`` checks it).
+arithmetic on Nielsen-sized nets (784-30-10, minibatch 10: about 0.5 MFLOP per step). This kernel
+runs the forward pass, loss, backward pass and update of every minibatch of a chunk of the epoch
+without returning to Python. It computes what the layer-by-layer path computes, up to the order
+of floating-point sums (``tests/test_fused.py`` checks it):
+
+.. math::
+    z^l = a^{l-1} W^{l\\top} + b^l,\\quad a^l = \\sigma(z^l),\\quad
+    \\delta^L = \\nabla_a C \\odot \\sigma'(z^L),\\quad
+    \\delta^{l-1} = (\\delta^l W^l) \\odot \\sigma'(z^{l-1}),
+
+    W^l \\leftarrow (1 - \\eta\\lambda/n) W^l - \\eta\\, \\delta^{l\\top} a^{l-1},\\qquad
+    b^l \\leftarrow b^l - \\eta \\textstyle\\sum_i \\delta^l_i
+
+(the 1/m of the minibatch mean is folded into ``delta^L``).
+
+Two ways to do the matrix products, chosen per layer by its size (``small``):
+
+* **small layers** (Nielsen's nets, the tiny regression nets): hand-written loops compiled with
+  fastmath. The forward product is a row-times-row dot product (both rows contiguous, so LLVM
+  vectorises it); the backward pass walks the rows j of W once: it first adds
+  ``delta[:, j] * W[j, :]`` into the next delta (with the *old* W), then sums the gradient row
+  ``sum_i delta[i, j] a[i, :]`` into a small buffer and updates ``W[j, :]`` in place. There is no
+  (d_out, d_in) gradient matrix, no BLAS call overhead (a few microseconds each, which is more
+  than the arithmetic of a 30x10 layer), and the input rows are read straight from ``X`` through
+  the permutation instead of being gathered into a copy first;
+* **large layers**: ``np.dot`` (BLAS ``gemm``, blocked and threaded), with a (d_out, d_in)
+  gradient workspace.
+
+Everything stays in the model's dtype (float32 by default): scalars arrive typed, and the
+per-batch scale ``c / m`` comes precomputed from the array ``inv_m``.
 
 Layout: all parameters live in one flat buffer (``flat``); layer l's W is
 ``flat[w_off[l] : w_off[l] + d_out*d_in]`` viewed as (d_out, d_in) and its b is
@@ -14,6 +40,9 @@ Layout: all parameters live in one flat buffer (``flat``); layer l's W is
 Loss codes: 0 squared error on a = act(z) (cost 1/2||a - y||^2 times ``cost_c``); 1 softmax
 cross-entropy from logits with integer labels; 2 sigmoid cross-entropy from logits (per unit);
 3 softmax cross-entropy from logits with probability targets.
+
+Threads: none. A Nielsen minibatch is ~0.5 MFLOP, far below what pays for waking a second
+thread; the large-layer path gets BLAS threads inside ``gemm``.
 """
 
 from __future__ import annotations
@@ -26,25 +55,227 @@ from numba import njit
 from ...config import FASTMATH
 from ..scalar import act_df, act_f, sigmoid, softplus
 
+#: Layers with at most this many multiply-adds per minibatch (m * d_in * d_out) use the
+#: hand-written loops; larger ones call BLAS.  Measured crossover on a 2-core AVX-512 machine
+#: (see benchmarks/README.md).
+SMALL_MACS = 1 << 14
+
+#: Nets whose every width is at most this (and minibatches of at least ``NARROW_MIN_BATCH``)
+#: run feature-major (``mlp_sgd_chunk_narrow``).
+NARROW_MAX_WIDTH = 32
+NARROW_MIN_BATCH = 16
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _forward_small(src, rows, roff, m, W, b, z, a, code, al, zero):
+    """z[i] = src[rows[roff + i]] W^T + b; a = act(z).
+
+    Rows are taken four at a time: the four input rows stay in L1 while every row of W streams
+    past once, and each load of W[j, q] feeds four multiply-adds (four independent sums, which
+    also hides the latency of the fused multiply-add).
+    """
+    dout, din = W.shape
+    i = 0
+    while i + 4 <= m:
+        x0 = src[rows[roff + i]]
+        x1 = src[rows[roff + i + 1]]
+        x2 = src[rows[roff + i + 2]]
+        x3 = src[rows[roff + i + 3]]
+        for j in range(dout):
+            w = W[j]
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            for q in range(din):
+                wq = w[q]
+                s0 += x0[q] * wq
+                s1 += x1[q] * wq
+                s2 += x2[q] * wq
+                s3 += x3[q] * wq
+            z[i, j] = s0 + b[j]
+            z[i + 1, j] = s1 + b[j]
+            z[i + 2, j] = s2 + b[j]
+            z[i + 3, j] = s3 + b[j]
+        i += 4
+    while i < m:
+        x0 = src[rows[roff + i]]
+        for j in range(dout):
+            w = W[j]
+            s0 = zero
+            for q in range(din):
+                s0 += x0[q] * w[q]
+            z[i, j] = s0 + b[j]
+        i += 1
+    for i in range(m):
+        for j in range(dout):
+            a[i, j] = act_f(code, z[i, j], al)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _forward_blas(src, rows, roff, m, W, b, z, a, code, al, xg):
+    """The same with ``gemm``; layer 0 first gathers its rows into ``xg``."""
+    dout, din = W.shape
+    if rows.shape[0] != 0:
+        x = xg[: m * din].reshape(m, din)
+        for i in range(m):
+            x[i, :] = src[rows[roff + i], :]
+    else:
+        x = src
+    np.dot(x, W.T, z)
+    for i in range(m):
+        for j in range(dout):
+            v = z[i, j] + b[j]
+            z[i, j] = v
+            a[i, j] = act_f(code, v, al)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _backward_small(src, rows, roff, m, W, b, delta, nd, need_nd, lr, decay, grow, zero):
+    """Next delta (before the update) and the in-place SGD update of W and b, row j at a time.
+
+    nd[i, :] += delta[i, j] W[j, :]   (old W[j, :]),
+    W[j, :] <- decay W[j, :] - lr sum_i delta[i, j] src[row_i, :],   b[j] -= lr sum_i delta[i, j].
+
+    The gradient row sum_i delta[i, j] src[row_i, :] is built in ``grow`` four input rows per
+    pass (four multiply-adds per load and store of ``grow``).
+    """
+    dout, din = W.shape
+    if need_nd:
+        for i in range(m):
+            for q in range(din):
+                nd[i, q] = zero
+    g = grow[:din]
+    for j in range(dout):
+        w = W[j]
+        if need_nd:
+            for i in range(m):
+                d = delta[i, j]
+                ndi = nd[i]
+                for q in range(din):
+                    ndi[q] += d * w[q]
+        for q in range(din):
+            g[q] = zero
+        gb = zero
+        i = 0
+        while i + 4 <= m:
+            x0 = src[rows[roff + i]]
+            x1 = src[rows[roff + i + 1]]
+            x2 = src[rows[roff + i + 2]]
+            x3 = src[rows[roff + i + 3]]
+            d0 = delta[i, j]
+            d1 = delta[i + 1, j]
+            d2 = delta[i + 2, j]
+            d3 = delta[i + 3, j]
+            gb += d0 + d1 + d2 + d3
+            for q in range(din):
+                g[q] += d0 * x0[q] + d1 * x1[q] + d2 * x2[q] + d3 * x3[q]
+            i += 4
+        while i < m:
+            x0 = src[rows[roff + i]]
+            d0 = delta[i, j]
+            gb += d0
+            for q in range(din):
+                g[q] += d0 * x0[q]
+            i += 1
+        for q in range(din):
+            w[q] = decay * w[q] - lr * g[q]
+        b[j] -= lr * gb
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _backward_blas(x, m, W, b, delta, nd, need_nd, lr, decay, gW, zero):
+    """The same with ``gemm``: gW = delta^T x, nd = delta W, then the update."""
+    dout, din = W.shape
+    np.dot(delta.T, x, gW)
+    if need_nd:
+        np.dot(delta, W, nd)  # uses W before its update
+    for j in range(dout):
+        gb = zero
+        for i in range(m):
+            gb += delta[i, j]
+        for q in range(din):
+            W[j, q] = decay * W[j, q] - lr * gW[j, q]
+        b[j] -= lr * gb
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _output_delta(T, labels, perm, s, m, z, a, delta, loss_kind, cost_c, sc, code, al):
+    """delta^L = sc * dC/dz for the minibatch; returns the summed cost (float64)."""
+    k = z.shape[1]
+    total = 0.0
+    for i in range(m):
+        row = perm[s + i]
+        if loss_kind == 0:
+            for j in range(k):
+                d = a[i, j] - T[row, j]
+                total += cost_c * 0.5 * d * d
+                delta[i, j] = sc * d * act_df(code, z[i, j], a[i, j], al)
+        elif loss_kind == 2:
+            for j in range(k):
+                v = z[i, j]
+                t = T[row, j]
+                total += cost_c * (softplus(v) - t * v)
+                delta[i, j] = sc * (sigmoid(v) - t)
+        else:
+            mx = z[i, 0]
+            for j in range(1, k):
+                mx = max(mx, z[i, j])
+            ssum = 0.0
+            for j in range(k):
+                ssum += math.exp(z[i, j] - mx)
+            lse = mx + math.log(ssum)
+            if loss_kind == 1:
+                y = labels[row]
+                total += lse - z[i, y]
+                for j in range(k):
+                    g = math.exp(z[i, j] - lse)
+                    if j == y:
+                        g -= 1.0
+                    delta[i, j] = sc * g
+            else:
+                tsum = 0.0
+                for j in range(k):
+                    t = T[row, j]
+                    total += t * (lse - z[i, j])
+                    tsum += t
+                for j in range(k):
+                    delta[i, j] = sc * (math.exp(z[i, j] - lse) * tsum - T[row, j])
+    return total
+
 
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk(
-    X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
-    loss_kind, cost_c, lr, decay_w, xb, zws, aws, dws, dW, db,
+    X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas, small,
+    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, grow, xg, gW, ident,
 ):  # fmt: skip
-    """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost."""
+    """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d_0), C-contiguous
+    T : ndarray of shape (n, k) (float targets) or (1, 1) when ``labels`` are used
+    labels : int64 ndarray of shape (n,) or (1,)
+    perm : int64 ndarray of shape (n,)
+        The epoch's order of the examples.
+    flat : the model's flat parameter buffer, updated in place
+    w_off, b_off, sizes, acts, alphas, small : per-layer offsets, widths (L + 1), activation
+        codes, activation parameters and the small-loop flags
+    inv_m : ndarray of shape (bs + 1,), inv_m[m] = cost_c / m in the model's dtype
+    lr, decay_w : learning rate and weight-decay factor (model dtype)
+    zws, aws, dws, grow, xg, gW : workspaces (see ``numbanet.nn._fused.FusedPlan``)
+    ident : int64 ndarray ``arange(bs)``, the row map of the hidden layers' activations
+    """
     L = sizes.shape[0] - 1
+    zero = lr - lr
+    none = perm[:0]
     total = 0.0
     s = start
     while s < stop:
         e = min(s + bs, stop)
         m = e - s
-        d0 = sizes[0]
-        x = xb[: m * d0].reshape(m, d0)
-        for r in range(m):
-            x[r, :] = X[perm[s + r], :]
+        sc = inv_m[m]
         # ---------------- forward
-        prev = x
         zo = 0
         for l in range(L):
             din = sizes[l]
@@ -53,15 +284,17 @@ def mlp_sgd_chunk(
             b = flat[b_off[l] : b_off[l] + dout]
             z = zws[zo : zo + m * dout].reshape(m, dout)
             a = aws[zo : zo + m * dout].reshape(m, dout)
-            np.dot(prev, W.T, z)
-            code = acts[l]
-            al = alphas[l]
-            for i in range(m):
-                for j in range(dout):
-                    v = z[i, j] + b[j]
-                    z[i, j] = v
-                    a[i, j] = act_f(code, v, al)
-            prev = a
+            if l == 0:
+                if small[l]:
+                    _forward_small(X, perm, s, m, W, b, z, a, acts[l], alphas[l], zero)
+                else:
+                    _forward_blas(X, perm, s, m, W, b, z, a, acts[l], alphas[l], xg)
+            else:
+                src = aws[zo - m * din : zo].reshape(m, din)
+                if small[l]:
+                    _forward_small(src, ident, 0, m, W, b, z, a, acts[l], alphas[l], zero)
+                else:
+                    _forward_blas(src, none, 0, m, W, b, z, a, acts[l], alphas[l], xg)
             zo += m * dout
         # ---------------- loss and output error delta^L
         k = sizes[L]
@@ -69,46 +302,9 @@ def mlp_sgd_chunk(
         z = zws[zo : zo + m * k].reshape(m, k)
         a = aws[zo : zo + m * k].reshape(m, k)
         delta = dws[0, : m * k].reshape(m, k)
-        sc = cost_c / m
-        code = acts[L - 1]
-        al = alphas[L - 1]
-        for i in range(m):
-            row = perm[s + i]
-            if loss_kind == 0:
-                for j in range(k):
-                    d = a[i, j] - T[row, j]
-                    total += cost_c * 0.5 * d * d
-                    delta[i, j] = sc * d * act_df(code, z[i, j], a[i, j], al)
-            elif loss_kind == 2:
-                for j in range(k):
-                    v = z[i, j]
-                    t = T[row, j]
-                    total += cost_c * (softplus(v) - t * v)
-                    delta[i, j] = sc * (sigmoid(v) - t)
-            else:
-                mx = z[i, 0]
-                for j in range(1, k):
-                    mx = max(mx, z[i, j])
-                ssum = 0.0
-                for j in range(k):
-                    ssum += math.exp(z[i, j] - mx)
-                lse = mx + math.log(ssum)
-                if loss_kind == 1:
-                    y = labels[row]
-                    total += lse - z[i, y]
-                    for j in range(k):
-                        g = math.exp(z[i, j] - lse)
-                        if j == y:
-                            g -= 1.0
-                        delta[i, j] = sc * g
-                else:
-                    tsum = 0.0
-                    for j in range(k):
-                        t = T[row, j]
-                        total += t * (lse - z[i, j])
-                        tsum += t
-                    for j in range(k):
-                        delta[i, j] = sc * (math.exp(z[i, j] - lse) * tsum - T[row, j])
+        total += _output_delta(
+            T, labels, perm, s, m, z, a, delta, loss_kind, cost_c, sc, acts[L - 1], alphas[L - 1]
+        )
         # ---------------- backward and update, last layer first
         cur = 0
         for l in range(L - 1, -1, -1):
@@ -117,20 +313,25 @@ def mlp_sgd_chunk(
             delta = dws[cur, : m * dout].reshape(m, dout)
             W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
             b = flat[b_off[l] : b_off[l] + dout]
-            if l == 0:
-                prev = x
+            nd = dws[1 - cur, : m * din].reshape(m, din)
+            need = l > 0
+            if small[l]:
+                if l == 0:
+                    _backward_small(X, perm, s, m, W, b, delta, nd, need, lr, decay_w, grow, zero)
+                else:
+                    ap = aws[zo - m * din : zo].reshape(m, din)
+                    _backward_small(ap, ident, 0, m, W, b, delta, nd, need, lr, decay_w, grow, zero)
             else:
-                prev = aws[zo - m * din : zo].reshape(m, din)
-            gW = dW[: dout * din].reshape(dout, din)
-            np.dot(delta.T, prev, gW)
-            for j in range(dout):
-                acc = 0.0
-                for i in range(m):
-                    acc += delta[i, j]
-                db[j] = acc
-            if l > 0:
-                nd = dws[1 - cur, : m * din].reshape(m, din)
-                np.dot(delta, W, nd)  # uses W before its update
+                if l == 0:
+                    x = xg[: m * din].reshape(m, din)
+                    if small[0]:  # not gathered by the forward pass
+                        for i in range(m):
+                            x[i, :] = X[perm[s + i], :]
+                else:
+                    x = aws[zo - m * din : zo].reshape(m, din)
+                gw = gW[: dout * din].reshape(dout, din)
+                _backward_blas(x, m, W, b, delta, nd, need, lr, decay_w, gw, zero)
+            if need:
                 zp = zws[zo - m * din : zo].reshape(m, din)
                 ap = aws[zo - m * din : zo].reshape(m, din)
                 pc = acts[l - 1]
@@ -139,10 +340,163 @@ def mlp_sgd_chunk(
                     for j in range(din):
                         nd[i, j] *= act_df(pc, zp[i, j], ap[i, j], pa)
                 zo -= m * din
+            cur = 1 - cur
+        s = e
+    return total
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mlp_sgd_chunk_narrow(
+    X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
+    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws,
+):  # fmt: skip
+    r"""``mlp_sgd_chunk`` for narrow nets (every width <= ``NARROW_MAX_WIDTH``), feature-major.
+
+    With 10-unit layers a row-major dot product has only 10 terms: too short to vectorise, and
+    a chain of dependent multiply-adds. Here every activation is stored transposed, (d, m), so
+    the long axis is the minibatch and every inner loop runs over m contiguous examples:
+
+    .. math::
+        z^\top_{j,:} = b_j + \sum_q W_{jq}\, a^\top_{q,:},\qquad
+        (\delta^{l-1})^\top_{q,:} = \sum_j W_{jq}\, (\delta^l)^\top_{j,:},\qquad
+        \frac{\partial C}{\partial W_{jq}} = \langle (\delta^l)^\top_{j,:},
+        a^\top_{q,:}\rangle .
+
+    The first two are axpys over m independent examples; the third is a long dot product. The
+    input rows are gathered transposed once per minibatch (d_0 is small here). W[j, :] is
+    updated right after its row of products has used the old values.
+
+    Workspaces: ``zws``/``aws`` hold z^T, a^T of each layer (the input x^T first in ``aws``),
+    ``dws`` (2, width * bs) the two deltas.
+    """
+    L = sizes.shape[0] - 1
+    zero = lr - lr
+    total = 0.0
+    s = start
+    d0 = sizes[0]
+    while s < stop:
+        e = min(s + bs, stop)
+        m = e - s
+        sc = inv_m[m]
+        # ---------------- input, transposed: x^T (d0, m) at the start of aws
+        xT = aws[: d0 * m].reshape(d0, m)
+        for i in range(m):
+            r = perm[s + i]
+            for q in range(d0):
+                xT[q, i] = X[r, q]
+        # ---------------- forward
+        ao = d0 * m  # offset of this layer's a^T in aws
+        po = 0  # offset of the previous layer's a^T
+        for l in range(L):
+            din = sizes[l]
+            dout = sizes[l + 1]
+            W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+            b = flat[b_off[l] : b_off[l] + dout]
+            prev = aws[po : po + din * m].reshape(din, m)
+            zT = zws[ao : ao + dout * m].reshape(dout, m)
+            aT = aws[ao : ao + dout * m].reshape(dout, m)
+            code = acts[l]
+            al = alphas[l]
             for j in range(dout):
+                zj = zT[j]
+                bj = b[j]
+                for i in range(m):
+                    zj[i] = bj
                 for q in range(din):
-                    W[j, q] = decay_w * W[j, q] - lr * gW[j, q]
-                b[j] -= lr * db[j]
+                    w = W[j, q]
+                    pq = prev[q]
+                    for i in range(m):
+                        zj[i] += w * pq[i]
+                aj = aT[j]
+                for i in range(m):
+                    aj[i] = act_f(code, zj[i], al)
+            po = ao
+            ao += dout * m
+        # ---------------- loss and delta^L (k, m)
+        k = sizes[L]
+        zT = zws[po : po + k * m].reshape(k, m)
+        aT = aws[po : po + k * m].reshape(k, m)
+        dT = dws[0, : k * m].reshape(k, m)
+        code = acts[L - 1]
+        al = alphas[L - 1]
+        for i in range(m):
+            row = perm[s + i]
+            if loss_kind == 0:
+                for j in range(k):
+                    d = aT[j, i] - T[row, j]
+                    total += cost_c * 0.5 * d * d
+                    dT[j, i] = sc * d * act_df(code, zT[j, i], aT[j, i], al)
+            elif loss_kind == 2:
+                for j in range(k):
+                    v = zT[j, i]
+                    t = T[row, j]
+                    total += cost_c * (softplus(v) - t * v)
+                    dT[j, i] = sc * (sigmoid(v) - t)
+            else:
+                mx = zT[0, i]
+                for j in range(1, k):
+                    mx = max(mx, zT[j, i])
+                ssum = 0.0
+                for j in range(k):
+                    ssum += math.exp(zT[j, i] - mx)
+                lse = mx + math.log(ssum)
+                if loss_kind == 1:
+                    y = labels[row]
+                    total += lse - zT[y, i]
+                    for j in range(k):
+                        g = math.exp(zT[j, i] - lse)
+                        if j == y:
+                            g -= 1.0
+                        dT[j, i] = sc * g
+                else:
+                    tsum = 0.0
+                    for j in range(k):
+                        t = T[row, j]
+                        total += t * (lse - zT[j, i])
+                        tsum += t
+                    for j in range(k):
+                        dT[j, i] = sc * (math.exp(zT[j, i] - lse) * tsum - T[row, j])
+        # ---------------- backward and update
+        cur = 0
+        for l in range(L - 1, -1, -1):
+            din = sizes[l]
+            dout = sizes[l + 1]
+            ao = po
+            po = ao - din * m if l > 0 else 0
+            W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+            b = flat[b_off[l] : b_off[l] + dout]
+            dT = dws[cur, : dout * m].reshape(dout, m)
+            prev = aws[po : po + din * m].reshape(din, m)
+            ndT = dws[1 - cur, : din * m].reshape(din, m)
+            if l > 0:
+                for q in range(din):
+                    nq = ndT[q]
+                    for i in range(m):
+                        nq[i] = zero
+            for j in range(dout):
+                dj = dT[j]
+                gb = zero
+                for i in range(m):
+                    gb += dj[i]
+                for q in range(din):
+                    w = W[j, q]
+                    pq = prev[q]
+                    if l > 0:
+                        nq = ndT[q]
+                        for i in range(m):
+                            nq[i] += w * dj[i]
+                    g = zero
+                    for i in range(m):
+                        g += dj[i] * pq[i]
+                    W[j, q] = decay_w * w - lr * g
+                b[j] -= lr * gb
+            if l > 0:
+                pc = acts[l - 1]
+                pa = alphas[l - 1]
+                zp = zws[po : po + din * m].reshape(din, m)
+                for q in range(din):
+                    for i in range(m):
+                        ndT[q, i] *= act_df(pc, zp[q, i], prev[q, i], pa)
             cur = 1 - cur
         s = e
     return total
