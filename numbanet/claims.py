@@ -284,20 +284,36 @@ def _c4():
     )
 
 
-@claim(5, "UDL fig. 20.2: 15,208 / 15,210 / 15,235 / 15,139 parameters for 1-4 hidden layers "
-          "(40 inputs, 10 outputs); deeper nets fit random labels in fewer epochs",
-       [15208, 15210, 15235, 15139], figure="mnist1d-random-labels")  # fmt: skip
+@claim(
+    5,
+    "UDL fig. 20.2: 15,208 / 15,210 / 15,235 / 15,139 parameters for 1-4 hidden layers "
+    "(40 inputs, 10 outputs); deeper nets fit random labels in fewer epochs",
+    [15208, 15210, 15235, 15139],
+    figure="mnist1d-random-labels",
+    expect=("differs",),
+)
 def _c5():
     from .theory import regions as R
 
     widths = {1: [298], 2: [100] * 2, 3: [75] * 3, 4: [63] * 4}
     counts = [R.parameter_count([40] + h + [10]) for h in widths.values()]
-    ok = counts == [15208, 15210, 15235, 15139]
+    slide = [15208, 15210, 15235, 15139]
+    wrong = [k for k, (a, b) in zip(widths, zip(counts, slide)) if a != b]
+    verdict = "holds" if not wrong else "differs"
+    why = "all four parameter counts are exact"
+    if wrong:
+        why = (
+            f"the counts for {', '.join(map(str, [1, 2, 3]))} hidden layers are exact; with 4 layers "
+            f"of 63 units the net holds 40*63+63 + 3*(63*63+63) + 63*10+10 = {counts[3]:,}, so the "
+            f"slide's {slide[3]:,} swaps two digits"
+            if wrong == [4]
+            else f"counts differ for {wrong} hidden layers"
+        )
     return (
         counts,
-        "holds" if ok else "differs",
-        "parameter counts of the four nets are exact; the epochs-to-fit part is shown by the "
-        "mnist1d-random-labels figure (a reduced budget by default, --full for the original)",
+        verdict,
+        why + ". The epochs-to-fit part is the mnist1d-random-labels figure (reduced budget by "
+        "default, --full for the original)",
         "theory.regions.parameter_count([40, 298, 10]) etc.",
     )
 
@@ -311,10 +327,11 @@ def _c6():
     a, b = R.zaslavsky(2, 3), R.zaslavsky(10, 50)
     counts = []
     for s in range(5):
-        net = Sequential([Dense(2, 3), ReLU(), Dense(3, 1)], backend="reference", seed=s,
-                         dtype=np.float64)  # fmt: skip
-        counts.append(int(R.count_2d(net, (-20.0, 20.0, -20.0, 20.0)).regions))
-    ok = a == 7 and b == 13432735556 and max(counts) <= 7
+        # lines in general position: random biases, a box large enough to hold every crossing
+        net = Sequential([Dense(2, 3, bias_init="normal"), ReLU(), Dense(3, 1)],
+                         backend="reference", seed=s, dtype=np.float64)  # fmt: skip
+        counts.append(int(R.count_2d(net, (-1e3, 1e3, -1e3, 1e3)).regions))
+    ok = a == 7 and b == 13432735556 and max(counts) <= 7 and 7 in counts
     return (
         {"(2,3)": a, "(10,50)": b, "exact 2-D counts of random 2-3-1 nets": counts},
         "holds" if ok else "differs",
