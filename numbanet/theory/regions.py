@@ -541,7 +541,7 @@ def forward(net, x):
 
 
 def _points(x, name, d_in):
-    arr = _as_matrix(np.asarray(x, dtype=np.float64), name, np.ndim(x))
+    arr = _as_matrix(x, name, np.ndim(x))
     if arr.ndim == 1 and d_in == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[1] != d_in:
@@ -758,8 +758,7 @@ def count_1d(net, a, b, *, rtol=1e-10, merge_rtol=1e-8, t_eps=1e-12):
 
 
 def _endpoint(v, name, d_in):
-    arr = np.asarray(v, dtype=np.float64) if not isinstance(v, np.ndarray) else v
-    arr = _as_matrix(arr, name, np.ndim(arr)).reshape(-1)
+    arr = _as_matrix(v, name, np.ndim(v)).reshape(-1)
     if arr.shape[0] != d_in:
         raise ValidationError(
             f"{name} must be a point with {d_in} coordinates (the net's inputs); got {arr.shape[0]}"
