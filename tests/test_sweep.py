@@ -162,6 +162,7 @@ def test_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
     retry = run(s, scheduler="serial", results=tmp_path / "r.jsonl", progress=False, plot=False,
                 retry_failed=True)  # fmt: skip
     assert retry.computed == [bad["trial_id"]]
+    assert len(retry.rows) == 2 and len(read_rows(tmp_path / "r.jsonl")) == 2  # last row wins
 
 
 def test_resume_computes_only_missing_trials(tmp_path):

@@ -36,6 +36,8 @@ def cli_main(spec_path, scheduler=None, workers=None, results=None, progress=Tru
     from rich.console import Console
 
     console = Console()
+    if not console.is_terminal:  # a pipe or a log file: do not squeeze the table into 80 columns
+        console = Console(width=120)
     res = run(
         spec_path,
         scheduler=scheduler,
@@ -48,7 +50,7 @@ def cli_main(spec_path, scheduler=None, workers=None, results=None, progress=Tru
         console.print(f"[yellow]{len(res.failed)} trial(s) failed:[/yellow]")
         console.print(res.failures_text(), markup=False)
     console.print(
-        f"{len(res.computed)} trial(s) run, {len(res.skipped)} already done; "
+        f"{len(res.computed)} trial(s) run in {res.wall_time:.1f} s, {len(res.skipped)} already done; "
         f"results: {res.path}" + (f"; plot: {res.plot_path}" if res.plot_path.exists() else "")
     )
     return 0 if res.ok or not res.rows else 1

@@ -13,14 +13,27 @@ from pathlib import Path
 
 import numpy as np
 
+SHORT = {
+    "final_val_accuracy": "final val acc",
+    "best_val_accuracy": "best val acc",
+    "final_val_loss": "final val loss",
+    "best_val_loss": "best val loss",
+    "final_accuracy": "train acc",
+    "final_loss": "train loss",
+    "best_epoch": "best epoch",
+    "epochs_run": "epochs",
+    "n_params": "params",
+    "train_time": "time (s)",
+}
+
 
 def _fmt(v):
     if v is None:
         return "-"
     if isinstance(v, float):
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.3g}"
-        return f"{v:.4g}"
+            return f"{v:.2e}"
+        return f"{v:.4g}" if abs(v) < 1 else f"{v:.3g}"
     return str(v)
 
 
@@ -113,20 +126,20 @@ class SweepResult:
         t = Table(
             title=f"sweep {self.spec['name']}: best {min(k, len(self.configs()))} of "
             f"{len(self.configs())} configurations ({n_ok} trials ok, {n_fail} failed), ranked "
-            f"by {self.objective} ({self.mode}; mean +- std over seeds)",
+            f"by {self.objective} ({self.mode}; mean ± std over seeds)",
         )
         t.add_column("#", justify="right")
         for key in self.keys:
-            t.add_column(key, justify="right")
-        t.add_column(self.objective, justify="right")
+            t.add_column(key, justify="right", no_wrap=True)
+        t.add_column(SHORT.get(self.objective, self.objective), justify="right", no_wrap=True)
         t.add_column("seeds", justify="right")
         others = [m for m in self.spec["metrics"]["record"] if m != self.objective]
         for m in others:
-            t.add_column(m, justify="right")
+            t.add_column(SHORT.get(m, m), justify="right")
         for i, e in enumerate(self.configs()[:k], 1):
             cells = [str(i)] + [_fmt(e["params"].get(key)) for key in self.keys]
             cells.append(
-                f"{e['mean']:.4f} +- {e['std']:.4f}" if e["n_seeds"] > 1 else f"{e['mean']:.4f}"
+                f"{e['mean']:.4f} ± {e['std']:.4f}" if e["n_seeds"] > 1 else f"{e['mean']:.4f}"
             )
             cells.append(str(e["n_seeds"]))
             cells += [_fmt(e[m]) for m in others]
@@ -136,12 +149,12 @@ class SweepResult:
     def markdown(self, k=10):
         """The summary table as Markdown (for docs and reports)."""
         others = [m for m in self.spec["metrics"]["record"] if m != self.objective]
-        head = ["#", *self.keys, f"{self.objective} (mean +- std)", "seeds", *others]
+        head = ["#", *self.keys, f"{self.objective} (mean ± std)", "seeds", *others]
         lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
         for i, e in enumerate(self.configs()[:k], 1):
             cells = [str(i)] + [_fmt(e["params"].get(key)) for key in self.keys]
             cells.append(
-                f"{e['mean']:.4f} +- {e['std']:.4f}" if e["n_seeds"] > 1 else f"{e['mean']:.4f}"
+                f"{e['mean']:.4f} ± {e['std']:.4f}" if e["n_seeds"] > 1 else f"{e['mean']:.4f}"
             )
             cells.append(str(e["n_seeds"]))
             cells += [_fmt(e[m]) for m in others]
@@ -169,28 +182,36 @@ class SweepResult:
         rows = self.ok
         seeds = sorted({r["seed"] for r in rows})
         cmap = plt.get_cmap("viridis", max(2, len(seeds)))
+        n_configs = len({json.dumps(r.get("params") or {}, sort_keys=True) for r in rows})
+        best_row = self.best(1)
         for ax, key in zip(axes[0], keys):
-            vals = [
-                (r.get("params") or {}).get(key, r["seed"]) if key != "seed" else r["seed"]
-                for r in rows
-            ]
+            vals = [r["seed"] if key == "seed" else (r.get("params") or {}).get(key) for r in rows]
             ys = [r[self.objective] for r in rows]
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
-            if numeric and vals:
+            numeric = all(_isnum(v) for v in vals)
+            uniq_vals = sorted({json.dumps(v) for v in vals})
+            # few values shared by several configurations (a grid, or a choice): equally spaced
+            # labelled positions and a line through the means; a continuous draw: a plain axis
+            discrete = len(uniq_vals) <= 8 and len(uniq_vals) < n_configs
+            if numeric and not discrete:
                 xs = np.array(vals, dtype=float)
                 if xs.min() > 0 and xs.max() / xs.min() > 10:
                     ax.set_xscale("log")
             else:
-                cats = sorted({json.dumps(v) for v in vals})
-                xs = np.array([cats.index(json.dumps(v)) for v in vals], dtype=float)
-                ax.set_xticks(range(len(cats)), [c.strip('"') for c in cats], rotation=30)
+                if numeric:
+                    uniq_vals.sort(key=lambda v: float(json.loads(v)))
+                xs = np.array([uniq_vals.index(json.dumps(v)) for v in vals], dtype=float)
+                labels = [u.strip('"') for u in uniq_vals]
+                ax.set_xticks(range(len(uniq_vals)), labels, rotation=30 if not numeric else 0)
+                ax.set_xlim(-0.5, len(uniq_vals) - 0.5)
             colors = [cmap(seeds.index(r["seed"])) for r in rows]
             ax.scatter(xs, ys, c=colors, s=22, alpha=0.85, edgecolors="none")
-            # the mean over trials that share this value
-            uniq = np.unique(xs)
-            if len(uniq) < max(2, len(xs)):
+            if discrete or not numeric:
+                uniq = np.unique(xs)
                 means = [np.mean([y for x, y in zip(xs, ys) if x == u]) for u in uniq]
-                ax.plot(uniq, means, "-", color="0.4", lw=1, zorder=0)
+                ax.plot(uniq, means, "-", color="0.4", lw=1, zorder=0, label="mean")
+            if best_row:
+                i = next(i for i, r in enumerate(rows) if r["trial_id"] == best_row[0]["trial_id"])
+                ax.scatter([xs[i]], [ys[i]], s=90, facecolors="none", edgecolors="red", lw=1.2)
             ax.set_xlabel(key)
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel(self.objective)

@@ -120,6 +120,9 @@ def _read_jsonl(path):
             continue
         rows.append(row)
         good.append(line)
+    # a trial rerun with retry_failed appends a second row: the last one wins
+    latest = {r["trial_id"]: i for i, r in enumerate(rows)}
+    rows = [r for i, r in enumerate(rows) if latest[r["trial_id"]] == i]
     return rows, "".join(x + "\n" for x in good), torn
 
 

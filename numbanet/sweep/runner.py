@@ -48,7 +48,7 @@ def default_results_path(spec):
     if "results" in spec:
         p = Path(spec["results"])
         if not p.is_absolute() and spec.get("_base"):
-            p = Path(spec["_base"]) / p
+            p = (Path(spec["_base"]) / p).resolve()
         return p
     return Path("sweeps") / f"{spec['name']}.jsonl"
 
