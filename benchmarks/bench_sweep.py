@@ -62,7 +62,7 @@ def timed(spec, n_workers, folder):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
@@ -76,6 +76,9 @@ def main(argv=None):
         [r[k] for k in ("best_val_accuracy", "final_loss")] for r in r2.rows
     ]
     trial_times = [r["duration"] for r in r1.rows]
+    # CPU seconds / wall seconds of the trials: 1.0 when each trial had a core to itself
+    share1 = sum(r["cpu_time"] for r in r1.rows) / sum(r["duration"] for r in r1.rows)
+    share2 = sum(r["cpu_time"] for r in r2.rows) / sum(r["duration"] for r in r2.rows)
     out = {
         "trials": args.trials,
         "epochs": args.epochs,
@@ -84,6 +87,8 @@ def main(argv=None):
         "wall_1_worker": t1,
         "wall_2_workers": t2,
         "speedup_2_vs_1": t1 / t2,
+        "cpu_share_per_trial_1_worker": share1,
+        "cpu_share_per_trial_2_workers": share2,
         "same_results": same,
         "cpu_count": os.cpu_count(),
         "load_average_before_after": [load0, load1],
@@ -99,6 +104,8 @@ def main(argv=None):
             f"2 workers: {t2:7.1f} s   speed-up {t1 / t2:.2f}x (ideal 2.00x on {os.cpu_count()} cores)"
         )
         print(f"identical results on 1 and 2 workers: {same}")
+        print(f"CPU seconds per wall second of a trial: {share1:.2f} (1 worker), {share2:.2f} "
+              "(2 workers); below 1.0 the cores were shared with other processes")  # fmt: skip
         print(f"load average before/after: {load0:.1f} / {load1:.1f}")
 
 

@@ -29,7 +29,7 @@ from .._io import atomic_write_text
 from ..errors import ValidationError
 
 FIRST = ["trial_id", "status", "seed"]
-LAST = ["error", "worker", "pid", "duration", "finished_at", "config", "traceback"]
+LAST = ["error", "worker", "pid", "duration", "cpu_time", "finished_at", "config", "traceback"]
 
 
 def _fmt(path):

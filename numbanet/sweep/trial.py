@@ -107,10 +107,10 @@ def run_trial(trial, threads=1, record=None):
     -------
     dict
         ``trial_id``, ``status`` ("ok" or "error"), ``seed``, the searched ``params``, the
-        metrics, ``error`` (type and message, or None), ``worker``, ``pid``, ``duration``,
-        ``config`` (JSON text).
+        metrics, ``error`` (type and message, or None), ``worker``, ``pid``, ``duration`` (wall
+        seconds), ``cpu_time`` (CPU seconds of the trial's thread), ``config`` (JSON text).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     row = {"trial_id": trial["id"], "status": "ok", "seed": trial["seed"],
            "params": trial["params"], "error": None}  # fmt: skip
     try:
@@ -156,6 +156,7 @@ def run_trial(trial, threads=1, record=None):
     row["worker"] = _worker_name()
     row["pid"] = os.getpid()
     row["duration"] = time.perf_counter() - t0
+    row["cpu_time"] = time.thread_time() - c0  # < duration when the core was shared
     row["config"] = json.dumps(trial["config"], sort_keys=True)
     return row
 
