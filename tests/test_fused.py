@@ -1,8 +1,8 @@
 """The fused CPU epoch kernel (``kernels.cpu.mlp`` via ``nn._fused``) against the layer-by-layer
 path: the same weights after training, within float32 rounding (float64: 1e-12), for every
 activation and loss the plan accepts, partial last minibatches, each of the kernel's three ways
-of doing a layer (hand-written row-major loops, BLAS, the feature-major narrow kernel); and the
-plan declining what it cannot do."""
+of doing a layer (hand-written row-major loops, BLAS, the feature-major narrow kernel), SGD and
+momentum; and the plan declining what it cannot do."""
 
 from __future__ import annotations
 
@@ -162,6 +162,35 @@ def _train_opt(net, x, y, opt, fused, bs):
     return net.get_flat()
 
 
+@pytest.mark.skipif(not hasattr(optim, "Momentum"), reason="no Momentum optimiser")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_momentum_fused_equals_layers(mode, dtype, monkeypatch):
+    """Momentum (EWMA and classical forms, with Nielsen's decay) through the fused kernel: same
+    weights, same velocity buffers and the same step count t as the layer path."""
+    for attr, val in MODES[mode].items():
+        monkeypatch.setattr(mlp, attr, val)
+    rng = np.random.default_rng(6)
+    n, bs = 29, 8
+    x = rng.standard_normal((n, 6))
+    y = rng.integers(0, 4, n)
+    for form in ("ewma", "classical"):
+        out = []
+        for fused in (True, False):
+            net = _model("tanh", {}, "softmax", dtype)
+            opt = optim.Momentum(net.parameters(), lr=0.1, beta1=0.8, form=form, l2=0.5)
+            if fused:
+                assert _plan(net, "cross_entropy", opt) is not None
+            net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=bs,
+                    seed=2, progress=False, fused=fused)  # fmt: skip
+            out.append((net.get_flat(), opt.state_arrays()["m"], opt.t))
+        (a, ma, ta), (b, mb, tb) = out
+        assert ta == tb == 3 * 4
+        np.testing.assert_allclose(a, b, err_msg=f"{mode} {form}", **TOL[dtype])
+        for u, v in zip(ma, mb):
+            np.testing.assert_allclose(u, v, err_msg=f"velocity {mode} {form}", **TOL[dtype])
+
+
 def test_fused_loss_history_matches():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((30, 6))
@@ -174,6 +203,15 @@ def test_fused_loss_history_matches():
         for f in (True, False)
     ]  # fmt: skip
     np.testing.assert_allclose(h[0], h[1], rtol=1e-12)
+
+
+def test_fused_counts_steps():
+    net = _model("relu", {}, None, np.float32)
+    opt = optim.SGD(net.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    net.fit(rng.standard_normal((23, 6)), rng.standard_normal((23, 4)), loss="mse",
+            optimizer=opt, epochs=2, batch_size=5, progress=False)  # fmt: skip
+    assert opt.t == 2 * 5
 
 
 # ------------------------------------------------------------------------------- declines
@@ -210,10 +248,13 @@ def test_plan_declines_other_optimisers():
         pass
 
     assert _plan(net, opt=MySGD(net.parameters(), lr=0.1)) is None
-    for name in ("Momentum", "Adam", "RMSProp", "Nesterov"):
+    for name in ("Adam", "RMSProp", "Nesterov", "Adagrad"):
         cls = getattr(optim, name, None)
         if cls is not None:
             assert _plan(net, opt=cls(net.parameters(), lr=0.1)) is None, name
+    if hasattr(optim, "Momentum"):  # its step size changes with t: not fused
+        opt = optim.Momentum(net.parameters(), lr=0.1, bias_correction=True)
+        assert _plan(net, opt=opt) is None
     # SGD over only some of the parameters
     assert _plan(net, opt=optim.SGD(net.parameters()[:2], lr=0.1)) is None
     params = inspect.signature(optim.Optimizer.__init__).parameters

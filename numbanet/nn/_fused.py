@@ -9,8 +9,9 @@
 * the loss is one the kernel implements: ``MSE`` (any output activation), ``MultiLabelBCE`` /
   ``SigmoidCrossEntropy`` / ``BCEWithLogits`` or ``CrossEntropy`` on logits (``fit`` hands over
   the logits version when it absorbed a final ``Sigmoid``/``Softmax``);
-* the optimiser is exactly ``SGD`` over exactly the model's parameters, with no gradient clipping
-  and no L2 *penalty* (Nielsen's multiplicative decay ``l2=``/``weight_decay=`` is supported);
+* the optimiser is exactly ``SGD`` or ``Momentum`` (either form, without bias correction) over
+  exactly the model's parameters, with no gradient clipping and no L2 *penalty* (Nielsen's
+  multiplicative decay ``l2=``/``weight_decay=`` is supported);
 
 otherwise ``None`` and ``fit`` runs layer by layer. The plan owns the kernel's workspaces and
 chooses, per layer, the hand-written loops or BLAS (``kernels.cpu.mlp.SMALL_MACS``).
@@ -48,7 +49,9 @@ class FusedPlan:
         self.loss_kind = loss_kind
         self.cost_c = cost_c
         self.optimizer = optimizer
+        self.momentum = type(optimizer).__name__ == "Momentum"
         self._ws = None
+        self._mflat = None
 
     def narrow(self, bs):
         """True when the feature-major kernel applies: every width <= NARROW_MAX_WIDTH and
@@ -108,28 +111,64 @@ class FusedPlan:
         narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident = self.workspaces(bs)
         X = np.ascontiguousarray(X)
         perm = np.ascontiguousarray(perm, dtype=np.int64)
+        flat = self.model._flat_value
+        if self.momentum:
+            mflat = self._gather_momentum()
+            beta, damp = dt(opt.beta1), dt(opt._damp)
+        else:
+            mflat, beta, damp = flat, dt(0), dt(1)  # never written when mom is False
         if narrow:
-            return mlp.mlp_sgd_chunk_narrow(
-                X, T, labels, perm, start, stop, bs, self.model._flat_value, self.w_off,
-                self.b_off, self.sizes, self.acts, self.alphas, self.loss_kind, self.cost_c,
-                inv_m, dt(opt.lr), dt(decay_w), zws, aws, dws,
+            total = mlp.mlp_sgd_chunk_narrow(
+                X, T, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
+                self.sizes, self.acts, self.alphas, self.loss_kind, self.cost_c, inv_m,
+                dt(opt.lr), dt(decay_w), zws, aws, dws, mflat, beta, damp, self.momentum,
             )  # fmt: skip
-        return mlp.mlp_sgd_chunk(
-            X, T, labels, perm, start, stop, bs, self.model._flat_value, self.w_off,
-            self.b_off, self.sizes, self.acts, self.alphas, small, self.loss_kind,
-            self.cost_c, inv_m, dt(opt.lr), dt(decay_w), zws, aws, dws, grow, xg, gW, ident,
-        )  # fmt: skip
+        else:
+            total = mlp.mlp_sgd_chunk(
+                X, T, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
+                self.sizes, self.acts, self.alphas, small, self.loss_kind, self.cost_c, inv_m,
+                dt(opt.lr), dt(decay_w), zws, aws, dws, grow, xg, gW, ident, mflat, beta, damp,
+                self.momentum,
+            )  # fmt: skip
+        if self.momentum:
+            self._scatter_momentum(mflat)
+        opt.t += -(-(stop - start) // bs)  # the steps taken, as the layer path counts them
+        return total
+
+    def _gather_momentum(self):
+        """The optimiser's per-parameter velocity buffers laid out like the flat parameters."""
+        opt = self.optimizer
+        if self._mflat is None:
+            self._mflat = np.zeros_like(self.model._flat_value)
+        for i, p in enumerate(opt.params):
+            off = self.model._offset_of(p)
+            self._mflat[off : off + p.size] = opt._buf(i, "m")
+        return self._mflat
+
+    def _scatter_momentum(self, mflat):
+        opt = self.optimizer
+        for i, p in enumerate(opt.params):
+            off = self.model._offset_of(p)
+            opt._buf(i, "m")[:] = mflat[off : off + p.size]
 
 
 def plan(model, layers, loss, optimizer):
     """A FusedPlan for (model, the layers to run, loss, optimizer), or None when the kernel does
     not apply (see the module docstring for the conditions)."""
     from .. import losses as L
-    from ..optim import SGD
+    from .. import optim
     from .activations import Activation
     from .layers import Dense
 
-    if model.backend.name != "cpu" or type(optimizer) is not SGD:
+    if model.backend.name != "cpu":
+        return None
+    kind = type(optimizer)
+    if kind is optim.SGD:
+        pass
+    elif kind is getattr(optim, "Momentum", None):
+        if optimizer.bias_correction:  # the step size changes with t inside the epoch
+            return None
+    else:
         return None
     if not getattr(optimizer, "fusable", True):
         return None

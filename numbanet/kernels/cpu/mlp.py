@@ -1,7 +1,7 @@
 """A whole training epoch of a dense network in one compiled call (CPU).
 
 For the common case (Dense layers with elementwise activations, one of the standard losses, plain
-SGD with Nielsen's weight decay) the Python-level loop over minibatches costs more than the
+SGD or momentum SGD, with Nielsen's weight decay) the Python-level loop over minibatches costs more than the
 arithmetic on Nielsen-sized nets (784-30-10, minibatch 10: about 0.5 MFLOP per step). This kernel
 runs the forward pass, loss, backward pass and update of every minibatch of a chunk of the epoch
 without returning to Python. It computes what the layer-by-layer path computes, up to the order
@@ -15,7 +15,9 @@ of floating-point sums (``tests/test_fused.py`` checks it):
     W^l \\leftarrow (1 - \\eta\\lambda/n) W^l - \\eta\\, \\delta^{l\\top} a^{l-1},\\qquad
     b^l \\leftarrow b^l - \\eta \\textstyle\\sum_i \\delta^l_i
 
-(the 1/m of the minibatch mean is folded into ``delta^L``).
+(the 1/m of the minibatch mean is folded into ``delta^L``). With momentum the gradient g first
+goes through the velocity, :math:`v \\leftarrow \\beta v + c\\, g` (c = 1 - beta for the slides'
+EWMA form, 1 for the classical form), and the update uses v instead of g.
 
 Two ways to do the matrix products, chosen per layer by its size (``small``):
 
@@ -131,7 +133,33 @@ def _forward_blas(src, rows, roff, m, W, b, z, a, code, al, xg):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _backward_small(src, rows, roff, m, W, b, delta, nd, need_nd, lr, decay, grow, zero):
+def _update_row(w, g, mw, lr, decay, beta, damp, use_mom):
+    """SGD: w <- decay w - lr g.  Momentum: mw <- beta mw + damp g, w <- decay w - lr mw."""
+    if use_mom:
+        for q in range(w.shape[0]):
+            v = beta * mw[q] + damp * g[q]
+            mw[q] = v
+            w[q] = decay * w[q] - lr * v
+    else:
+        for q in range(w.shape[0]):
+            w[q] = decay * w[q] - lr * g[q]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _update_bias(b, mb, j, gb, lr, beta, damp, use_mom):
+    """The same for one bias (no decay)."""
+    if use_mom:
+        v = beta * mb[j] + damp * gb
+        mb[j] = v
+        b[j] -= lr * v
+    else:
+        b[j] -= lr * gb
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _backward_small(
+    src, rows, roff, m, W, b, delta, nd, need_nd, lr, decay, grow, zero, mW, mb, beta, damp, mom
+):
     """Next delta (before the update) and the in-place SGD update of W and b, row j at a time.
 
     nd[i, :] += delta[i, j] W[j, :]   (old W[j, :]),
@@ -178,13 +206,12 @@ def _backward_small(src, rows, roff, m, W, b, delta, nd, need_nd, lr, decay, gro
             for q in range(din):
                 g[q] += d0 * x0[q]
             i += 1
-        for q in range(din):
-            w[q] = decay * w[q] - lr * g[q]
-        b[j] -= lr * gb
+        _update_row(w, g, mW[j], lr, decay, beta, damp, mom)
+        _update_bias(b, mb, j, gb, lr, beta, damp, mom)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _backward_blas(x, m, W, b, delta, nd, need_nd, lr, decay, gW, zero):
+def _backward_blas(x, m, W, b, delta, nd, need_nd, lr, decay, gW, zero, mW, mb, beta, damp, mom):
     """The same with ``gemm``: gW = delta^T x, nd = delta W, then the update."""
     dout, din = W.shape
     np.dot(delta.T, x, gW)
@@ -194,9 +221,8 @@ def _backward_blas(x, m, W, b, delta, nd, need_nd, lr, decay, gW, zero):
         gb = zero
         for i in range(m):
             gb += delta[i, j]
-        for q in range(din):
-            W[j, q] = decay * W[j, q] - lr * gW[j, q]
-        b[j] -= lr * gb
+        _update_row(W[j], gW[j], mW[j], lr, decay, beta, damp, mom)
+        _update_bias(b, mb, j, gb, lr, beta, damp, mom)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -248,6 +274,7 @@ def _output_delta(T, labels, perm, s, m, z, a, delta, loss_kind, cost_c, sc, cod
 def mlp_sgd_chunk(
     X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas, small,
     loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, grow, xg, gW, ident,
+    mflat, beta, damp, mom,
 ):  # fmt: skip
     """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost.
 
@@ -265,6 +292,9 @@ def mlp_sgd_chunk(
     lr, decay_w : learning rate and weight-decay factor (model dtype)
     zws, aws, dws, grow, xg, gW : workspaces (see ``numbanet.nn._fused.FusedPlan``)
     ident : int64 ndarray ``arange(bs)``, the row map of the hidden layers' activations
+    mflat, beta, damp, mom : momentum velocities laid out like ``flat``, the momentum beta,
+        the gradient's factor (1 - beta for the EWMA form, 1 classical) and whether to use them
+        (when False the update is plain SGD and ``mflat`` is never touched)
     """
     L = sizes.shape[0] - 1
     zero = lr - lr
@@ -313,14 +343,22 @@ def mlp_sgd_chunk(
             delta = dws[cur, : m * dout].reshape(m, dout)
             W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
             b = flat[b_off[l] : b_off[l] + dout]
+            mW = mflat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+            mb = mflat[b_off[l] : b_off[l] + dout]
             nd = dws[1 - cur, : m * din].reshape(m, din)
             need = l > 0
             if small[l]:
                 if l == 0:
-                    _backward_small(X, perm, s, m, W, b, delta, nd, need, lr, decay_w, grow, zero)
+                    _backward_small(
+                        X, perm, s, m, W, b, delta, nd, need, lr, decay_w, grow, zero,
+                        mW, mb, beta, damp, mom,
+                    )  # fmt: skip
                 else:
                     ap = aws[zo - m * din : zo].reshape(m, din)
-                    _backward_small(ap, ident, 0, m, W, b, delta, nd, need, lr, decay_w, grow, zero)
+                    _backward_small(
+                        ap, ident, 0, m, W, b, delta, nd, need, lr, decay_w, grow, zero,
+                        mW, mb, beta, damp, mom,
+                    )  # fmt: skip
             else:
                 if l == 0:
                     x = xg[: m * din].reshape(m, din)
@@ -330,7 +368,9 @@ def mlp_sgd_chunk(
                 else:
                     x = aws[zo - m * din : zo].reshape(m, din)
                 gw = gW[: dout * din].reshape(dout, din)
-                _backward_blas(x, m, W, b, delta, nd, need, lr, decay_w, gw, zero)
+                _backward_blas(
+                    x, m, W, b, delta, nd, need, lr, decay_w, gw, zero, mW, mb, beta, damp, mom
+                )
             if need:
                 zp = zws[zo - m * din : zo].reshape(m, din)
                 ap = aws[zo - m * din : zo].reshape(m, din)
@@ -348,7 +388,7 @@ def mlp_sgd_chunk(
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk_narrow(
     X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
-    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws,
+    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, mflat, beta, damp, mom,
 ):  # fmt: skip
     r"""``mlp_sgd_chunk`` for narrow nets (every width <= ``NARROW_MAX_WIDTH``), feature-major.
 
@@ -465,6 +505,8 @@ def mlp_sgd_chunk_narrow(
             po = ao - din * m if l > 0 else 0
             W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
             b = flat[b_off[l] : b_off[l] + dout]
+            mW = mflat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+            mb = mflat[b_off[l] : b_off[l] + dout]
             dT = dws[cur, : dout * m].reshape(dout, m)
             prev = aws[po : po + din * m].reshape(din, m)
             ndT = dws[1 - cur, : din * m].reshape(din, m)
@@ -488,8 +530,11 @@ def mlp_sgd_chunk_narrow(
                     g = zero
                     for i in range(m):
                         g += dj[i] * pq[i]
+                    if mom:
+                        g = beta * mW[j, q] + damp * g
+                        mW[j, q] = g
                     W[j, q] = decay_w * w - lr * g
-                b[j] -= lr * gb
+                _update_bias(b, mb, j, gb, lr, beta, damp, mom)
             if l > 0:
                 pc = acts[l - 1]
                 pa = alphas[l - 1]
