@@ -303,9 +303,7 @@ def _check_name(field, value, where):
         table = ("float32", "float64")
     elif field == "dropout":
         if value:
-            from .. import nn
-
-            if not hasattr(nn, "Dropout"):
+            if dropout_layer() is None:
                 raise ValidationError(
                     f"spec field {where} = {value!r} needs numbanet.nn.Dropout, which this "
                     "numbanet does not have; use dropout = 0"
@@ -562,6 +560,19 @@ def expand(spec):
             seen.add(tid)
             trials.append({"id": tid, "params": params, "seed": seed, "config": config})
     return trials
+
+
+def dropout_layer():
+    """The ``Dropout`` layer class, or None when this numbanet has none."""
+    from .. import nn
+
+    if hasattr(nn, "Dropout"):
+        return nn.Dropout
+    try:
+        from ..nn.dropout import Dropout
+    except ImportError:
+        return None
+    return Dropout
 
 
 def layer_sizes(model):

@@ -15,7 +15,7 @@ import traceback
 
 import numpy as np
 
-from .spec import layer_sizes
+from .spec import dropout_layer, layer_sizes
 
 
 @functools.lru_cache(maxsize=4)
@@ -62,7 +62,8 @@ def build_model(model, n_in, n_out, seed):
         layers.append(nn.Dense(prev, h, init=model.get("init", "he_normal")))
         layers.append(nn.activation(model.get("activation", "relu")))
         if model.get("dropout", 0):
-            layers.append(nn.Dropout(model["dropout"]))
+            # no seed of its own: it draws from fit's generator, seeded with the trial's seed
+            layers.append(dropout_layer()(model["dropout"]))
         prev = h
     layers.append(nn.Dense(prev, n_out, init=model.get("init", "he_normal")))
     return nn.Sequential(
