@@ -258,6 +258,21 @@ def test_cli_main_prints_the_summary(tmp_path, capsys):
     assert "clitoy" in out and "ranked by best_val_accuracy" in out and "2 trial(s) run" in out
 
 
+def test_bad_arguments_and_unreachable_scheduler(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from numbanet.sweep import runner
+
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "2s")
+    with pytest.raises(ValidationError, match="workers must be an integer >= 1; got 0"):
+        run(toy_spec(), workers=0, results=tmp_path / "r.jsonl", progress=False)
+    with pytest.raises(ValidationError, match="scheduler must be"):
+        run(toy_spec(), scheduler="localhost", results=tmp_path / "r.jsonl", progress=False)
+    port = _free_port()  # nothing listens there
+    with pytest.raises(BackendUnavailableError, match="cannot reach the Dask scheduler"):
+        run(toy_spec(), scheduler=f"tcp://127.0.0.1:{port}", results=tmp_path / "r.jsonl",
+            progress=False)  # fmt: skip
+
+
 def test_nb_sweep_module_is_callable(tmp_path):
     import numbanet.sweep as sweep_module
 

@@ -69,7 +69,12 @@ def _cell(v):
     return json.dumps(v)
 
 
-def _uncell(s):
+TEXT = {"trial_id", "status", "error", "worker", "finished_at", "config", "traceback"}
+
+
+def _uncell(s, key=None):
+    if key in TEXT:  # an all-digit trial id must stay a string
+        return s if s != "" else None
     if s == "":
         return None
     try:
@@ -140,7 +145,7 @@ def read_rows(path):
         return rows
     with open(path, newline="", encoding="utf-8") as fh:
         return [
-            _unflatten({k: _uncell(v) for k, v in r.items() if k is not None})
+            _unflatten({k: _uncell(v, k) for k, v in r.items() if k is not None})
             for r in csv.DictReader(fh)
         ]
 

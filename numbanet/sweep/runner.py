@@ -30,6 +30,7 @@ from .results import ResultsFile
 from .spec import expand, load_spec
 from .trial import run_trial
 
+CONNECT_TIMEOUT = "30s"  # how long to wait for a remote scheduler before giving up
 INSTALL_HINT = (
     'numbanet sweep needs Dask distributed, which is not installed: pip install "numbanet[sweep]"'
 )
@@ -78,7 +79,15 @@ def _client(scheduler, workers):
             f"scheduler must be None (local cluster), 'serial', 'tcp://HOST:PORT' or a "
             f"distributed.Client; got {scheduler!r}"
         )
-    with distributed.Client(scheduler, timeout="30s") as client:
+    try:
+        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except OSError as e:
+        raise BackendUnavailableError(
+            f"cannot reach the Dask scheduler at {scheduler} ({e}); start one with "
+            "`dask scheduler` (and workers with `dask worker ADDRESS`), or omit --scheduler "
+            "for a local cluster"
+        ) from None
+    with client:
         yield client
 
 
@@ -172,6 +181,9 @@ def run(
     spec = load_spec(spec)
     if scheduler != "serial":
         _import_distributed()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):  # fmt: skip
+        raise ValidationError(f"workers must be an integer >= 1; got {workers!r}")
     if int(threads_per_trial) < 1:
         raise ValidationError(f"threads_per_trial must be >= 1; got {threads_per_trial}")
     if max_trials is not None and int(max_trials) < 0:
