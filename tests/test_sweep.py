@@ -198,6 +198,39 @@ def test_resume_computes_only_missing_trials(tmp_path):
     assert len(path.read_text().splitlines()) == 8
 
 
+def test_killed_driver_resumes(tmp_path):
+    """SIGKILL the process running a sweep part-way; the rerun trains only what is missing."""
+    s = toy_spec(seeds=[0, 1, 2])  # 12 trials
+    s["data"]["n"] = 1000
+    s["model"]["epochs"] = 60
+    spec_path, path = tmp_path / "spec.json", tmp_path / "r.jsonl"
+    spec_path.write_text(json.dumps(s))
+    code = (
+        "import json, sys; from numbanet.sweep import run; "
+        "run(json.load(open(sys.argv[1])), scheduler='serial', results=sys.argv[2], "
+        "progress=False, plot=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(spec_path), str(path)])
+    try:
+        deadline = time.time() + 120
+        while not (path.exists() and len(path.read_text().splitlines()) >= 3):
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.time() < deadline
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    done_before = [r["trial_id"] for r in read_rows(path)]
+    all_ids = [t["id"] for t in expand(load_spec(s))]
+    assert 3 <= len(done_before) < len(all_ids)
+    res = run(s, scheduler="serial", results=path, progress=False, plot=False)
+    assert sorted(res.computed) == sorted(set(all_ids) - set(done_before))
+    assert [r["trial_id"] for r in res.rows] == all_ids
+
+
 def test_torn_last_line_is_ignored_and_repaired(tmp_path):
     s = toy_spec()
     path = tmp_path / "r.jsonl"
