@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import time
 from pathlib import Path
 
@@ -235,8 +236,6 @@ def run(
                         row = {"trial_id": t["id"], "status": "error", "seed": t["seed"],
                                "params": t["params"], "error": f"{type(e).__name__}: {e}"}  # fmt: skip
                         row.update({k: None for k in record})
-                        import json
-
                         row["config"] = json.dumps(t["config"], sort_keys=True)
                     finish(row)
     finally:

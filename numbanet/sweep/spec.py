@@ -399,8 +399,6 @@ def _search(s):
                 f"unknown field {where!r}: search keys are model fields ({', '.join(sorted(MODEL_FIELDS))}) "
                 f"or data fields written 'data.<field>'"
             )
-        if section == "data" and field == "name":
-            pass
         canon = f"data.{field}" if section == "data" else field
         if isinstance(val, list):
             if not val:
