@@ -332,7 +332,7 @@ def _free_port():
 
 def _dask_cli():
     exe = Path(sys.executable).with_name("dask")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "distributed.cli.dask_spec"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "dask"]
 
 
 def test_real_cluster_survives_a_killed_worker(tmp_path):
