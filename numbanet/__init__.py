@@ -63,6 +63,13 @@ _SUBMODULES = {
     "nn",
     "optim",
     "theory",
+    "sweep",
+    "schedules",
+    "callbacks",
+    "checkpoint",
+    "models",
+    "unsupervised",
+    "claims",
 }
 
 

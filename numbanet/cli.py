@@ -389,7 +389,7 @@ def sweep(
     results: Annotated[Path | None, typer.Option(help="Results file (.jsonl or .csv).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ):
-    """Run a hyperparameter sweep on Dask (install with: pip install "numbanet[sweep]")."""
+    """Run a hyperparameter sweep on Dask (install with: pip install "numbanet\\[sweep]")."""
     code = _guard(_sweep, spec, scheduler, workers, results, progress)
     if code:
         raise typer.Exit(code)
