@@ -55,8 +55,10 @@ def pattern_hashes(X, W, woff, b, boff, slope, dims, has_act, n_words, block):
     n_words : number of 64-bit words of the full pattern; block : points per prange task
 
     Thread mapping: one task per block of ``block`` points. The block's activations are stored
-    unit-major, ``h[unit, point]``, so the innermost loop runs over the block's points with one
-    weight held in a register (contiguous, vectorisable). Scratch arrays belong to the task;
+    unit-major, ``h[unit, point]``, so the innermost loop runs over the block's points with the
+    weights held in registers (contiguous, vectorised; four inputs per sweep). Unit j's output
+    row is finished (pre-activation, bit, activation) before the next unit starts, into a second
+    buffer swapped with the first after each layer. Scratch arrays belong to the task;
     ``out[i]`` is written once, by the task owning point ``i``.
     """
     n = X.shape[0]
@@ -72,7 +74,7 @@ def pattern_hashes(X, W, woff, b, boff, slope, dims, has_act, n_words, block):
         hi = min(n, lo + block)
         m = hi - lo
         h = np.empty((wmax, block))
-        z = np.empty((wmax, block))
+        hn = np.empty((wmax, block))
         words = np.zeros((n_words, block), dtype=np.uint64)
         d0 = dims[0]
         for k in range(d0):
@@ -84,20 +86,34 @@ def pattern_hashes(X, W, woff, b, boff, slope, dims, has_act, n_words, block):
             dout = dims[l + 1]
             wo = woff[l]
             bo = boff[l]
+            act = has_act[l]
             for j in range(dout):
-                zj = z[j]
+                zj = hn[j]
                 bj = b[bo + j]
                 for p in range(m):
                     zj[p] = bj
-                for k in range(din):
-                    w = W[wo + j * din + k]
+                # four inputs per sweep over the block: one load and store of z per 4 FMAs
+                k = 0
+                while k + 4 <= din:
+                    base = wo + j * din + k
+                    w0 = W[base]
+                    w1 = W[base + 1]
+                    w2 = W[base + 2]
+                    w3 = W[base + 3]
+                    h0 = h[k]
+                    h1 = h[k + 1]
+                    h2 = h[k + 2]
+                    h3 = h[k + 3]
+                    for p in range(m):
+                        zj[p] += w0 * h0[p] + w1 * h1[p] + w2 * h2[p] + w3 * h3[p]
+                    k += 4
+                while k < din:
+                    wk = W[wo + j * din + k]
                     hk = h[k]
                     for p in range(m):
-                        zj[p] += w * hk[p]
-            if has_act[l]:
-                for j in range(dout):
-                    zj = z[j]
-                    hj = h[j]
+                        zj[p] += wk * hk[p]
+                    k += 1
+                if act:
                     sj = slope[bo + j]
                     q = bit + j
                     wq = words[q >> 6]
@@ -105,13 +121,13 @@ def pattern_hashes(X, W, woff, b, boff, slope, dims, has_act, n_words, block):
                     for p in range(m):
                         v = zj[p]
                         on = v > 0.0
-                        hj[p] = v if on else sj * v
+                        zj[p] = v if on else sj * v
                         wq[p] |= np.uint64(on) << sh
+            if act:
                 bit += dout
-            else:
-                for j in range(dout):
-                    for p in range(m):
-                        h[j, p] = z[j, p]
+            tmp = h
+            h = hn
+            hn = tmp
         for p in range(m):
             hh = np.uint64(0x9E3779B97F4A7C15)
             for w in range(n_words):

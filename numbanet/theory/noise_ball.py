@@ -756,7 +756,7 @@ def slide_problem():
     return Quadratic(H=[1.0, 2.0, 4.0], Sigma=np.eye(3))
 
 
-def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=2000, steps=1500,
+def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=1000, steps=1000,
                 seed=0):  # fmt: skip
     """Claim 10 of ``numbanet claims``: the noise ball against its bound, shrinking with alpha
     and with B.

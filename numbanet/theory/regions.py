@@ -1073,7 +1073,7 @@ def _hash_words_numpy(bits):
     return h
 
 
-def pattern_hashes(net, points, *, method="numba", block=256):
+def pattern_hashes(net, points, *, method="numba", block=128):
     """64-bit hashes of the activation patterns of sample points.
 
     Parameters
