@@ -221,3 +221,106 @@ def draw_depth_accuracy(data, lang="en"):
                     "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
                     "$\\lambda$ = 5,0)") + budget_note(data["epochs"] < 30, lang))  # fmt: skip
     return fig
+
+
+# =========================================================================== init-variance
+INIT_FAMILIES = (
+    ("he", "#d62728", "He  $v = 2/d_{in}$"),
+    ("lecun", "#1f77b4", "LeCun  $v = 1/d_{in}$"),
+    ("glorot", "#2ca02c", "Glorot  $v = 2/(d_{in}+d_{out})$"),
+)
+
+
+def compute_init_variance(seed=0, backend="cpu", budget="reduced"):
+    """Forward :math:`E[(z^{[l]})^2]` and backward :math:`\\operatorname{Var}(\\delta^{[l]})`
+    through 50 layers of 100 units, ReLU and tanh, He/LeCun/Glorot normal and uniform: the
+    slide's recursion (``theory.init_variance.recursion``) beside the values measured on sampled
+    networks (``measure``; reduced budget 4 nets x 128 inputs, full 16 x 512).
+
+    Returns ``{"<act>/<init>/<recursion|measured>/<forward|backward>": array (50,)}`` plus the
+    measured standard errors (``.../forward_sem``), ``depth``, ``width``, ``activations``,
+    ``inits``."""
+    from ..theory import init_variance as IV
+
+    n_samples, n_nets = (128, 4) if budget == "reduced" else (512, 16)
+    acts = ("relu", "tanh")
+    inits = tuple(f"{f}_{k}" for f, _, _ in INIT_FAMILIES for k in ("normal", "uniform"))
+    res = IV.sweep(activations=acts, inits=inits, depth=50, width=100, n_samples=n_samples,
+                   n_nets=n_nets, seed=seed)  # fmt: skip
+    out = {"depth": 50, "width": 100, "activations": list(acts), "inits": list(inits),
+           "n_nets": n_nets, "n_samples": n_samples}  # fmt: skip
+    for (act, init), d in res.items():
+        for kind in ("recursion", "measured"):
+            prof = d[kind]
+            out[f"{act}/{init}/{kind}/forward"] = np.asarray(prof.forward)
+            out[f"{act}/{init}/{kind}/backward"] = np.asarray(prof.backward)
+            if kind == "measured":
+                out[f"{act}/{init}/{kind}/forward_sem"] = np.asarray(prof.forward_sem)
+                out[f"{act}/{init}/{kind}/backward_sem"] = np.asarray(prof.backward_sem)
+    return out
+
+
+def draw_init_variance(data, lang="en"):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.4), sharex=True, constrained_layout=True)
+    layers = np.arange(1, data["depth"] + 1)
+    marks = {"normal": "o", "uniform": "x"}
+    for c, act in enumerate(data["activations"]):
+        for r, direction in enumerate(("forward", "backward")):
+            ax = axes[r, c]
+            for fam, colour, _ in INIT_FAMILIES:
+                rec = data[f"{act}/{fam}_normal/recursion/{direction}"]
+                ls = "--" if fam == "glorot" else "-"
+                ax.plot(layers, rec, ls, color=colour, lw=1.8 if fam != "glorot" else 1.4)
+                for kind, mk in marks.items():
+                    m = data[f"{act}/{fam}_{kind}/measured/{direction}"]
+                    sel = slice(1 if kind == "uniform" else 0, None, 3)
+                    ax.plot(layers[sel], m[sel], mk, color=colour, ms=4.5, mfc="none")
+            ax.set_yscale("log")
+            ax.grid(which="major", alpha=0.3)
+            name = {"relu": "ReLU", "tanh": "tanh"}[act]
+            if direction == "forward":
+                ax.set_title(tr(lang, f"{name}: forward, $E[(z^{{[l]}})^2]$",
+                                f"{name}: hacia adelante, $E[(z^{{[l]}})^2]$"), fontsize=11)  # fmt: skip
+            else:
+                ax.set_title(tr(lang, f"{name}: backward, Var$(\\delta^{{[l]}})$",
+                                f"{name}: hacia atrás, Var$(\\delta^{{[l]}})$"), fontsize=11)  # fmt: skip
+                ax.set_xlabel(tr(lang, "layer l", "capa l"))
+    handles = [Line2D([], [], color=c, lw=1.8, ls="--" if f == "glorot" else "-", label=lab)
+               for f, c, lab in INIT_FAMILIES]  # fmt: skip
+    handles += [
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            lw=1.8,
+            label=tr(lang, "recursion (slide)", "recursión (diapositiva)"),
+        ),  # fmt: skip
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            marker="o",
+            ls="",
+            mfc="none",
+            label=tr(lang, "measured, normal weights", "medido, pesos normales"),
+        ),  # fmt: skip
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            marker="x",
+            ls="",
+            label=tr(lang, "measured, uniform weights", "medido, pesos uniformes"),
+        ),  # fmt: skip
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=6, fontsize=9)
+    fig.suptitle(tr(lang, f"Signal variance through {data['depth']} layers of {data['width']} "
+                          "units (equal widths: Glorot = LeCun); measured on "
+                          f"{data['n_nets']} sampled nets x {data['n_samples']} inputs",
+                    f"Varianza de la señal a través de {data['depth']} capas de {data['width']} "
+                    "unidades (anchos iguales: Glorot = LeCun); medida en "
+                    f"{data['n_nets']} redes x {data['n_samples']} entradas"))  # fmt: skip
+    return fig
