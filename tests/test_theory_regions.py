@@ -423,6 +423,47 @@ def test_count_2d_matches_a_refined_grid(seed):
     assert all(min_width(p.polygons[k]) < 4 * h for k in np.flatnonzero(missed))
 
 
+def adversarial_net(seed):
+    """Nets that stress the geometry: integer weights and biases (exact coincidences: lines
+    through common points and polygon vertices), near-zero biases (all lines almost through the
+    origin), leaky and plain ReLU, small and large boxes."""
+    rng = np.random.default_rng(seed)
+    widths = [2] + [int(x) for x in rng.integers(1, 9, size=int(rng.integers(1, 5)))]
+    widths.append(int(rng.integers(1, 3)))
+    bias_scale = [0.0, 1e-8, 1e-3, 3.0][seed % 4]
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        W = rng.standard_normal((b, a)) * np.sqrt(2 / a)
+        bias = rng.standard_normal(b) * bias_scale
+        if seed % 7 == 0:
+            W, bias = np.round(W), np.round(rng.standard_normal(b))
+        act = None if i == len(widths) - 2 else ["relu", "leaky_relu:0.1"][seed % 2]
+        layers.append((W, bias, act))
+    box = (-1.0, 1.0, -1.0, 1.0) if seed % 3 else (-50.0, 50.0, -50.0, 50.0)
+    return layers, widths, box
+
+
+@pytest.mark.parametrize("seed", range(0, 120, 3))
+def test_count_2d_adversarial_geometry(seed):
+    net, widths, box = adversarial_net(seed)
+    p = R.count_2d(net, box)
+    area = (box[1] - box[0]) * (box[3] - box[2])
+    assert p.dropped == 0 and p.n_patterns == p.regions
+    assert math.isclose(p.areas.sum(), area, rel_tol=1e-9)
+    assert p.regions <= R.serra_upper(2, widths[1:-1])
+    # each polygon's pattern is the network's at its centroid, except for units whose value
+    # there is zero up to round-off (a unit that vanishes on a whole polygon counts as inactive)
+    h, zs, scales = p.centroids(), [], []
+    for layer in R._affine_stack(net):
+        z = h @ layer.W.T + layer.b
+        if layer.slope is not None:
+            zs.append(z)
+            scales.append(np.abs(h) @ np.abs(layer.W.T) + np.abs(layer.b))
+        h = z if layer.slope is None else np.where(z > 0, z, layer.slope * z)
+    Z, S = np.concatenate(zs, axis=1), np.concatenate(scales, axis=1)
+    assert not (((Z > 0) != p.patterns) & (np.abs(Z) > 1e-9 * S)).any()
+
+
 def test_count_2d_shallow_reaches_zaslavsky():
     # three lines in general position through the box: 7 regions = zaslavsky(2, 3)
     W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])

@@ -146,23 +146,25 @@ def _sign(v, tol):
 
 
 @njit(cache=True)
-def _line(G, Ga, o, j, rtol):
-    return (
-        G[o, j, 0],
-        G[o, j, 1],
-        G[o, j, 2],
-        rtol * Ga[o, j, 0],
-        rtol * Ga[o, j, 1],
-        rtol * Ga[o, j, 2],
-    )
+def _line(G, Ga, o, j, rtol, sx, sy):
+    """Unit j's line on polygon o and its tolerance coefficients.
+
+    The tolerance at (x, y) is ``ta |x| + tb |y| + tc``: the round-off scale of the value
+    (``rtol`` times the sums of absolute values ``Ga``) plus the value's change under a round-off
+    move of the vertex itself (``rtol`` times the gradient scale times the box size ``sx, sy``),
+    so that vertices computed as intersections count as on the line they should lie on.
+    """
+    ta = rtol * Ga[o, j, 0]
+    tb = rtol * Ga[o, j, 1]
+    tc = rtol * Ga[o, j, 2] + ta * sx + tb * sy
+    return G[o, j, 0], G[o, j, 1], G[o, j, 2], ta, tb, tc
 
 
 @njit(cache=True)
-def _cut_once(vx, vy, starts, owner, G, Ga, j, rtol):
+def _cut_once(vx, vy, starts, owner, G, Ga, j, rtol, sx, sy):
     """Split polygon k by unit j's line ``G[owner[k], j] . (x, y, 1) = 0``.
 
-    A vertex is on the line when ``|value| <= rtol * Ga[owner[k], j] . (|x|, |y|, 1)`` (the
-    round-off scale of the value); a polygon is split only if some vertex is strictly on each
+    A vertex is on the line when ``|value|`` is within the tolerance of ``_line``; a polygon is split only if some vertex is strictly on each
     side, so round-off makes no sliver. Returns the new polygons (vx, vy, starts), ``parent``
     (input index) and ``side`` (+1: positive side, -1: negative, 0: the value vanishes on it).
     Two passes: count (and prefix-sum) the output sizes, then fill.
@@ -175,7 +177,7 @@ def _cut_once(vx, vy, starts, owner, G, Ga, j, rtol):
     total_p = 0
     total_v = 0
     for k in range(m):
-        a, bb, c, ta, tb, tc = _line(G, Ga, owner[k], j, rtol)
+        a, bb, c, ta, tb, tc = _line(G, Ga, owner[k], j, rtol, sx, sy)
         s0 = starts[k]
         nv = starts[k + 1] - s0
         npos = 0
@@ -228,7 +230,7 @@ def _cut_once(vx, vy, starts, owner, G, Ga, j, rtol):
             p += 1
             v += nv
             continue
-        a, bb, c, ta, tb, tc = _line(G, Ga, owner[k], j, rtol)
+        a, bb, c, ta, tb, tc = _line(G, Ga, owner[k], j, rtol, sx, sy)
         vp = v
         vn = v + nv_pos[k]
         ostarts[p] = vp
@@ -273,13 +275,13 @@ def _cut_once(vx, vy, starts, owner, G, Ga, j, rtol):
 
 
 @njit(cache=True)
-def cut_layer(vx, vy, starts, G, Ga, rtol):
+def cut_layer(vx, vy, starts, G, Ga, rtol, sx, sy):
     """Cut every polygon by the lines of all units of one layer, unit after unit.
 
     ``G[k, j] = (gx, gy, g0)``: unit j's pre-activation on input polygon k is
     ``gx x + gy y + g0``; ``Ga`` holds the same sums taken with absolute values (round-off
-    scale). Returns the polygons, ``owner`` (input polygon of each output polygon) and ``side``
-    (m_out, n_units) in {+1, -1, 0}. Serial: the work per call is small and a serial loop is
+    scale); ``sx, sy`` are the box's largest |x| and |y|. Returns the polygons, ``owner``
+    (input polygon of each output polygon) and ``side`` (m_out, n_units) in {+1, -1, 0}. Serial: the work per call is small and a serial loop is
     robust to a busy machine.
     """
     m0 = starts.shape[0] - 1
@@ -287,7 +289,7 @@ def cut_layer(vx, vy, starts, G, Ga, rtol):
     owner = np.arange(m0)
     side = np.zeros((m0, n), dtype=np.int8)
     for j in range(n):
-        vx, vy, starts, parent, s = _cut_once(vx, vy, starts, owner, G, Ga, j, rtol)
+        vx, vy, starts, parent, s = _cut_once(vx, vy, starts, owner, G, Ga, j, rtol, sx, sy)
         m = parent.shape[0]
         new_owner = np.empty(m, dtype=np.int64)
         new_side = np.empty((m, n), dtype=np.int8)

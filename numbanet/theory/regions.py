@@ -854,7 +854,7 @@ class Partition2D:
     n_patterns : int
         Distinct patterns among the polygons (equals ``regions``: a pattern's region is convex).
     dropped : int
-        Polygons dropped as numerically degenerate (area below ``min_area``); normally 0.
+        Polygons dropped as numerically degenerate (area at most ``min_area``); normally 0.
     """
 
     regions: int
@@ -897,7 +897,7 @@ def _box(box):
     return x0, x1, y0, y1
 
 
-def count_2d(net, box, *, rtol=1e-10, merge_rtol=1e-8, min_area=1e-14):
+def count_2d(net, box, *, rtol=1e-12, merge_rtol=1e-8, min_area=0.0):
     r"""Exact activation regions and linear pieces of a 2-input network in a box.
 
     Parameters
@@ -906,14 +906,19 @@ def count_2d(net, box, *, rtol=1e-10, merge_rtol=1e-8, min_area=1e-14):
         A piecewise-linear network with two inputs.
     box : tuple (x0, x1, y0, y1)
     rtol : float
-        Relative tolerance on pre-activations at polygon vertices (against their round-off
-        scale): a vertex within it of a unit's line counts as on the line, and a polygon is cut
-        only if vertices lie strictly on both sides.
+        Relative tolerance on pre-activations at polygon vertices: a vertex is on a unit's line
+        when the value there is within ``rtol`` times its round-off scale, the sum of absolute
+        values (:math:`\sum |w||h| + |b|`, kept per polygon) plus the value's change under a
+        move of the vertex by the box's size (vertices are computed intersections). A polygon
+        is cut only if vertices lie strictly on both sides, so round-off makes no sliver; a
+        polygon thinner than the tolerance keeps the sign of its vertices beyond it.
     merge_rtol : float
         Output gradients equal within this (relative) tolerance count as one affine map.
     min_area : float
-        Polygons smaller than ``min_area`` times the box's area are dropped as degenerate (the
-        count is in ``dropped``).
+        Polygons of area at most ``min_area`` times the box's area are dropped as degenerate
+        (counted in ``dropped``). The default 0 drops only polygons of zero area: the vertex
+        tolerance already keeps round-off from cutting slivers, and genuinely tiny regions
+        (e.g. near a point where many lines almost meet) are real and kept.
 
     Returns
     -------
@@ -937,6 +942,7 @@ def count_2d(net, box, *, rtol=1e-10, merge_rtol=1e-8, min_area=1e-14):
             f"count_2d needs a network with 2 inputs; this one has {stack[0].W.shape[1]}"
         )
     x0, x1, y0, y1 = _box(box)
+    sx, sy = max(abs(x0), abs(x1)), max(abs(y0), abs(y1))
     vx = np.array([x0, x1, x1, x0])
     vy = np.array([y0, y0, y1, y1])
     starts = np.array([0, 4], dtype=np.int64)
@@ -955,7 +961,7 @@ def count_2d(net, box, *, rtol=1e-10, merge_rtol=1e-8, min_area=1e-14):
         if slope is None:
             H, Ha = G, Ga
             continue
-        vx, vy, starts, owner, side = K.cut_layer(vx, vy, starts, G, Ga, float(rtol))
+        vx, vy, starts, owner, side = K.cut_layer(vx, vy, starts, G, Ga, float(rtol), sx, sy)
         areas = K.polygon_areas(vx, vy, starts)
         ok = areas > min_area * box_area
         if not ok.all():
