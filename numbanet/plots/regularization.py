@@ -22,6 +22,244 @@ import numpy as np
 
 from ._b_common import budget_note, tr
 
+# =========================================================================== regularization
+L2_LAMBDAS = (0.0, 3.0, 10.0, 30.0, 100.0)
+NOISE_STDS = (0.0, 0.5, 1.0)
+
+
+def _small_backend(backend):
+    """The regularisation experiments train 40-128-128-10 nets on 1,000 examples: at this size
+    the NumPy reference backend is the fastest (per-batch kernel overheads dominate the CPU
+    backend's layer-by-layer path); an explicit CUDA backend is kept."""
+    return "reference" if backend in ("cpu", "auto") else backend
+
+
+def _mlp(extra_in=(), drop=0.0, seed=0, backend="reference", width=128):
+    from ..nn import Dense, ReLU, Sequential
+    from ..nn.dropout import Dropout
+
+    layers = list(extra_in) + [Dense(40, width), ReLU()]
+    if drop:
+        layers.append(Dropout(drop, seed=seed + 1))
+    layers += [Dense(width, width), ReLU()]
+    if drop:
+        layers.append(Dropout(drop, seed=seed + 2))
+    layers.append(Dense(width, 10))
+    return Sequential(layers, backend=backend, seed=seed, input_shape=(40,))
+
+
+def compute_regularization(seed=0, backend="cpu", budget="reduced"):
+    """Four regularisers on the same overfitting problem: 1,000 MNIST-1D training sequences,
+    a 40-128-128-10 ReLU net with softmax cross-entropy, minibatch SGD (batch 100, lr 0.1),
+    tested on the 1,000 test sequences.
+
+    * L2: Nielsen's decay :math:`w \\leftarrow (1 - \\eta\\lambda/n) w - \\eta\\nabla C_0` for
+      each lambda: the weights' norm :math:`\\sqrt{\\sum_l \\|W^{[l]}\\|_F^2}` and the errors;
+    * inverted dropout (p = 0.5 after each hidden layer): training and test error per epoch
+      with and without (the training error measured in evaluation mode);
+    * early stopping: training and validation loss per epoch, and where
+      ``EarlyStopping(patience)`` stops and which epoch's weights it restores;
+    * noise injection: ``GaussianNoise(std)`` on the inputs during training.
+
+    Reduced budget: 120 epochs (early stopping 170), one seed; full: 400 epochs, 3 seeds averaged.
+    """
+    from ..callbacks import EarlyStopping
+    from ..data import load_mnist1d
+    from ..nn.dropout import GaussianNoise
+    from ..optim import SGD
+
+    be = _small_backend(backend)
+    reduced = budget == "reduced"
+    epochs, seeds = (120, (seed,)) if reduced else (400, (seed, seed + 1, seed + 2))
+    m = load_mnist1d()
+    x, y = m.x_train[:1000], m.y_train[:1000]
+    xt, yt = m.x_test, m.y_test
+    n = x.shape[0]
+
+    def train(net, lam=0.0, ep=epochs, callbacks=(), s=seed, val=True):
+        opt = SGD(net.parameters(), lr=0.1, l2=lam, n_train=n)
+        h = net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=ep, batch_size=100,
+                    seed=s, validation=(xt, yt) if val else None, progress=False,
+                    callbacks=list(callbacks))  # fmt: skip
+        return h
+
+    def errors(net):
+        return (100 * (1 - net.evaluate(x, y)["accuracy"]),
+                100 * (1 - net.evaluate(xt, yt)["accuracy"]))  # fmt: skip
+
+    out = {"epochs": epochs, "n_seeds": len(seeds), "budget": budget, "backend": be}
+    # L2
+    lam = np.array(L2_LAMBDAS)
+    wn, tr_e, te_e = (np.zeros((len(seeds), len(lam))) for _ in range(3))
+    for i, s in enumerate(seeds):
+        for j, lm in enumerate(lam):
+            net = _mlp(seed=s, backend=be)
+            train(net, lm, s=s, val=False)
+            wn[i, j] = np.sqrt(sum(float((p.value**2).sum()) for p in net.parameters()
+                                   if p.kind == "weight"))  # fmt: skip
+            tr_e[i, j], te_e[i, j] = errors(net)
+    out.update(l2_lambda=lam, l2_weight_norm=wn.mean(0), l2_train_err=tr_e.mean(0),
+               l2_test_err=te_e.mean(0))  # fmt: skip
+    # dropout: error curves (evaluation mode) with and without
+    for name, drop in (("plain", 0.0), ("dropout", 0.5)):
+        curves_tr, curves_te = [], []
+        for s in seeds:
+            net = _mlp(drop=drop, seed=s, backend=be)
+            rec = _ErrorRecorder(x, y)
+            h = train(net, callbacks=[rec], s=s)
+            curves_tr.append(rec.train_err)
+            curves_te.append(100 * (1 - np.array(h["val_accuracy"])))
+        out[f"drop_{name}_train"] = np.mean(curves_tr, 0)
+        out[f"drop_{name}_test"] = np.mean(curves_te, 0)
+    # early stopping: the full curves, then the callback's decision on the same run
+    ep_es = epochs + 50 if reduced else epochs
+    net = _mlp(seed=seed, backend=be)
+    h = train(net, ep=ep_es)
+    out["es_train_loss"] = np.array(h["loss"])
+    out["es_val_loss"] = np.array(h["val_loss"])
+    net = _mlp(seed=seed, backend=be)
+    es = EarlyStopping(monitor="val_loss", patience=20, restore_best_weights=True)
+    h2 = train(net, ep=ep_es, callbacks=[es])
+    out["es_best_epoch"] = int(es.best_epoch)
+    out["es_stopped_epoch"] = int(es.stopped_epoch) if es.stopped_epoch else ep_es
+    out["es_patience"] = es.patience
+    out["es_test_err_restored"] = errors(net)[1]
+    out["es_test_err_last"] = float(100 * (1 - h["val_accuracy"][-1]))
+    out["es_loss_prefix_equal"] = bool(np.allclose(np.array(h2["val_loss"]),
+                                                   out["es_val_loss"][: len(h2["val_loss"])]))  # fmt: skip
+    # Gaussian noise injection at the input
+    stds = np.array(NOISE_STDS)
+    tr_e, te_e = np.zeros((len(seeds), len(stds))), np.zeros((len(seeds), len(stds)))
+    for i, s in enumerate(seeds):
+        for j, sd in enumerate(stds):
+            extra = [GaussianNoise(float(sd), seed=s + 3)] if sd > 0 else []
+            net = _mlp(extra_in=extra, seed=s, backend=be)
+            train(net, s=s, val=False)
+            tr_e[i, j], te_e[i, j] = errors(net)
+    out.update(noise_std=stds, noise_train_err=tr_e.mean(0), noise_test_err=te_e.mean(0))
+    return out
+
+
+def _error_recorder_cls():
+    from ..nn.history import Callback
+
+    class ErrorRecorder(Callback):
+        """Training error (evaluation mode, i.e. without dropout masks) after each epoch."""
+
+        def __init__(self, x, y):
+            self.x, self.y, self.train_err = x, y, []
+
+        def on_epoch_end(self, model, optimizer, epoch, logs):
+            self.train_err.append(100 * (1 - model.evaluate(self.x, self.y)["accuracy"]))
+            return False
+
+    return ErrorRecorder
+
+
+def _ErrorRecorder(x, y):
+    return _error_recorder_cls()(x, y)
+
+
+def draw_regularization(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.6), constrained_layout=True)
+    cols = {"train": "#4c72b0", "test": "#c44e52"}
+    # (a) L2
+    a = axes[0, 0]
+    lam = data["l2_lambda"]
+    xs = np.arange(len(lam))
+    a.plot(xs, data["l2_train_err"], "-o", color=cols["train"],
+           label=tr(lang, "training error", "error de entrenamiento"))  # fmt: skip
+    a.plot(xs, data["l2_test_err"], "-o", color=cols["test"],
+           label=tr(lang, "test error", "error de prueba"))  # fmt: skip
+    best = int(np.argmin(data["l2_test_err"]))
+    a.plot(xs[best], data["l2_test_err"][best], "*", ms=16, color=cols["test"])
+    a.set_xticks(xs, [f"{v:g}" for v in lam])
+    a.set_xlabel("$\\lambda$ " + tr(lang, "(cost + $\\frac{\\lambda}{2n}\\sum w^2$)",
+                                    "(coste + $\\frac{\\lambda}{2n}\\sum w^2$)"))  # fmt: skip
+    a.set_ylabel(tr(lang, "error (%)", "error (%)"))
+    a.set_ylim(-2, 100)
+    a2 = a.twinx()
+    a2.plot(xs, data["l2_weight_norm"], "--s", color="#55a868", ms=4,
+            label=tr(lang, "weights' norm $\\|W\\|$", "norma de los pesos $\\|W\\|$"))  # fmt: skip
+    a2.set_yscale("log")
+    a2.set_ylabel(tr(lang, "weights' norm (log)", "norma de los pesos (log)"), color="#55a868")
+    h1, l1 = a.get_legend_handles_labels()
+    h2, l2 = a2.get_legend_handles_labels()
+    a.legend(h1 + h2, l1 + l2, fontsize=8, loc="center left")
+    a.set_title(tr(lang, "L2 weight decay", "Decaimiento de pesos L2"), fontsize=11)
+    a.grid(alpha=0.3)
+    # (b) dropout
+    b = axes[0, 1]
+    ep = np.arange(1, len(data["drop_plain_train"]) + 1)
+    for name, ls, lab_en, lab_es in (("plain", "-", "no dropout", "sin dropout"),
+                                     ("dropout", "--", "dropout p = 0.5", "dropout p = 0,5")):  # fmt: skip
+        b.plot(ep, data[f"drop_{name}_train"], ls, color=cols["train"],
+               label=tr(lang, f"train, {lab_en}", f"entrenamiento, {lab_es}"))  # fmt: skip
+        b.plot(ep, data[f"drop_{name}_test"], ls, color=cols["test"],
+               label=tr(lang, f"test, {lab_en}", f"prueba, {lab_es}"))  # fmt: skip
+    b.set_xlabel(tr(lang, "epoch", "época"))
+    b.set_ylabel(tr(lang, "error (%)", "error (%)"))
+    b.set_ylim(-2, 100)
+    b.legend(fontsize=8)
+    b.grid(alpha=0.3)
+    b.set_title(tr(lang, "Inverted dropout (errors in evaluation mode)",
+                   "Dropout invertido (errores en modo evaluación)"), fontsize=11)  # fmt: skip
+    # (c) early stopping
+    c = axes[1, 0]
+    ep = np.arange(1, len(data["es_train_loss"]) + 1)
+    c.plot(ep, data["es_train_loss"], color=cols["train"],
+           label=tr(lang, "training loss", "pérdida de entrenamiento"))  # fmt: skip
+    c.plot(ep, data["es_val_loss"], color=cols["test"],
+           label=tr(lang, "validation loss", "pérdida de validación"))  # fmt: skip
+    be_, st = data["es_best_epoch"], data["es_stopped_epoch"]
+    c.axvline(be_, color="k", ls="--", lw=1)
+    c.axvline(st, color="0.5", ls=":", lw=1.2)
+    c.plot(be_, data["es_val_loss"][be_ - 1], "*", ms=15, color="k")
+    c.text(be_, 0.55, tr(lang, f" best epoch {be_} (weights restored):\n test error "
+                               f"{data['es_test_err_restored']:.1f} % (after all epochs: "
+                               f"{data['es_test_err_last']:.1f} %)",
+                         f" mejor época {be_} (pesos restaurados):\n error de prueba "
+                         f"{data['es_test_err_restored']:.1f} % (tras todas las épocas: "
+                         f"{data['es_test_err_last']:.1f} %)"),
+           transform=c.get_xaxis_transform(), va="top", fontsize=8)  # fmt: skip
+    c.text(st, 0.35, tr(lang, f" stopped at {st}\n (patience {data['es_patience']})",
+                        f" parada en {st}\n (paciencia {data['es_patience']})"),
+           transform=c.get_xaxis_transform(), va="top", fontsize=8, color="0.35")  # fmt: skip
+    c.set_yscale("log")
+    c.set_xlabel(tr(lang, "epoch", "época"))
+    c.set_ylabel(tr(lang, "cross-entropy (log)", "entropía cruzada (log)"))
+    c.legend(fontsize=8, loc="lower left")
+    c.grid(which="both", alpha=0.3)
+    c.set_title(tr(lang, "Early stopping on the validation loss",
+                   "Parada temprana según la pérdida de validación"), fontsize=11)  # fmt: skip
+    # (d) noise injection
+    d = axes[1, 1]
+    xs = np.arange(len(data["noise_std"]))
+    d.bar(xs - 0.2, data["noise_train_err"], 0.4, color=cols["train"],
+          label=tr(lang, "training error", "error de entrenamiento"))  # fmt: skip
+    d.bar(xs + 0.2, data["noise_test_err"], 0.4, color=cols["test"],
+          label=tr(lang, "test error", "error de prueba"))  # fmt: skip
+    for i in xs:
+        d.text(i + 0.2, data["noise_test_err"][i] + 1, f"{data['noise_test_err'][i]:.1f}",
+               ha="center", fontsize=8)  # fmt: skip
+    d.set_xticks(xs, [f"{v:g}" for v in data["noise_std"]])
+    d.set_xlabel(tr(lang, "std of the Gaussian noise added to the inputs in training",
+                    "desv. del ruido gaussiano sumado a las entradas al entrenar"))  # fmt: skip
+    d.set_ylabel(tr(lang, "error (%)", "error (%)"))
+    d.set_ylim(0, 100)
+    d.legend(fontsize=8, loc="upper left")
+    d.grid(axis="y", alpha=0.3)
+    d.set_title(tr(lang, "Noise injection (data augmentation)",
+                   "Inyección de ruido (aumento de datos)"), fontsize=11)  # fmt: skip
+    fig.suptitle(tr(lang, "Regularisation on an overfitting problem: 1,000 MNIST-1D sequences, "
+                          f"40-128-128-10 ReLU net, SGD, {data['epochs']} epochs",
+                    "Regularización en un problema con sobreajuste: 1.000 secuencias de "
+                    f"MNIST-1D, red ReLU 40-128-128-10, SGD, {data['epochs']} épocas")
+                 + budget_note(data["budget"] == "reduced", lang))  # fmt: skip
+    return fig
+
 
 # =========================================================================== bias-variance
 def _noisy_labels(y, rate, rng, n_classes=10):
