@@ -301,6 +301,24 @@ def test_count_1d_random_nets_match_dense_sampling(seed):
     assert np.array_equal(mid, r.patterns)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 100_000),
+    hidden=st.lists(st.integers(1, 7), min_size=1, max_size=4),
+    act=st.sampled_from(["relu", "leaky_relu:0.2"]),
+)
+def test_count_1d_property(seed, hidden, act):
+    net = rnet(seed, [1] + hidden + [1], act=act)
+    r = R.count_1d(net, -3.0, 3.0)
+    assert 1 <= r.pieces <= r.regions <= R.serra_upper(1, hidden)
+    t = np.linspace(0, 1, 2001)
+    assert np.abs(r.evaluate(t) - R.forward(net, r.points(t))).max() < 1e-9
+    runs, _ = sampled_runs(net, -3.0, 3.0, n=50_000)
+    assert runs <= r.regions
+    if np.diff(np.concatenate([[0.0], r.t, [1.0]])).min() > 1e-4:
+        assert runs == r.regions
+
+
 def test_one_input_counts_never_exceed_the_bound():
     for seed in range(20):
         widths = [1, 6, 6, 6, 1]
