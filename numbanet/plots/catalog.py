@@ -1,0 +1,132 @@
+"""Every figure of the lectures, by id: where it is computed and drawn.
+
+Each figure is a pair of functions in a module of this package,
+
+* ``compute_<name>(seed=0, backend="cpu", budget="reduced") -> dict``: runs numbanet's engine or
+  theory code (seeded) and returns plain data (arrays and numbers);
+* ``draw_<name>(data, lang="en") -> matplotlib.figure.Figure``: draws, computes nothing,
+
+where ``<name>`` is the id with dashes turned into underscores. ``budget="full"`` runs the
+original budget of slow reproductions. The catalog below is the single list of ids, so
+``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
+reports an error when rendered, and the rest still render).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureInfo:
+    id: str
+    module: str
+    slide: str
+    description: str
+    needs: tuple = ()
+    slow: bool = False
+
+    @property
+    def func_name(self):
+        return self.id.replace("-", "_")
+
+
+def _f(id, module, slide, description, needs=(), slow=False):
+    return FigureInfo(id, module, slide, description, tuple(needs), slow)
+
+
+CATALOG = [
+    # depth, composition and linear regions (UDL, FF)
+    _f("compose-1d", "fig_regions", "UDL: composing networks",
+       "Two 1-3-1 ReLU nets and their composition on [-1, 1]: 3, 4 and 12 linear pieces, counted exactly."),
+    _f("folding", "fig_regions", "UDL: folding analogy",
+       "net1 folds [-1, 1] onto itself; net1(net1(x)) has 9 pieces and net2(net1(net1(x))) 36."),
+    _f("compose-vs-shallow", "fig_regions", "UDL: deep vs shallow",
+       "The 12-piece composition beside the best a shallow 6-unit net can do (at most 7 pieces)."),
+    _f("compose-2d", "fig_regions", "UDL: composition in 2-D",
+       "A 2-input shallow net feeding net2: output maps with the exact linear-region boundaries."),
+    _f("deep-as-clipping", "fig_regions", "UDL: deep nets as clipping",
+       "A 1-3-3-1 ReLU net on [0, 1): layer-2 pre-activations, clipped, weighted, then the output."),
+    _f("regions-per-parameter", "fig_regions", "UDL: regions vs parameters",
+       "Maximum number of linear regions against parameters, shallow vs deep, for 1 and 10 inputs."),
+    _f("regions-depth-width", "fig_regions", "UDL / FF: depth vs width",
+       "Exact region counts of random and trained ReLU nets against depth and width, beside the bounds."),
+    _f("space-folding-2d", "fig_regions", "FF: Montufar et al. 2014",
+       "The exact partition of a 2-D square by a deep ReLU net, regions coloured: symmetric folds."),
+    _f("wide-vs-deep", "fig_regions", "UDL / DL: wide vs deep",
+       "Test accuracy against parameter count for shallow and deep MLPs on MNIST-1D."),
+    _f("mnist1d-random-labels", "fig_regions", "UDL fig. 20.2",
+       "Fitting random labels on MNIST-1D: training error against epoch for 1-4 hidden layers.",
+       slow=True),
+    # neurons, perceptron and backprop (MLP, FF, DL)
+    _f("logic-gates", "fig_neurons", "MLP: the perceptron",
+       "The perceptron rule learns AND, OR, NOR and NOT (decision lines); XOR never reaches zero errors."),
+    _f("perceptron-training", "fig_neurons", "MLP: perceptron training",
+       "Errors per epoch of the perceptron rule for each gate, XOR included."),
+    _f("xor-mlp", "fig_neurons", "MLP: XOR with a hidden layer",
+       "A 2-2-1 net solving XOR: decision regions and the hidden space where XOR becomes separable."),
+    _f("hidden-space", "fig_neurons", "MLP / FF: hidden representations",
+       "Two-class data that is not linearly separable and its image in the space of two sigmoid units."),
+    _f("semeion-2d", "fig_neurons", "MLP: SEMEION digits", "SEMEION digits through a 256-2-10 net: the 2-D hidden code coloured by digit.",
+       needs=("semeion",)),
+    _f("linear-hidden-collapse", "fig_neurons", "FF: linear hidden layers",
+       "Hidden layers with linear activation give a linear model: the fit equals the least-squares line."),
+    _f("softmax", "fig_neurons", "FF: softmax", "Softmax class probabilities on a 2-D three-class problem."),
+    _f("activations", "fig_neurons", "NN: activation functions",
+       "Sigmoid, tanh, ReLU, leaky ReLU, PReLU, ELU, softplus, GELU and SiLU with their derivatives."),
+    _f("sigmoid-vs-relu", "fig_neurons", "DL: vanishing gradient",
+       "sigma and sigma' (at most 1/4) against ReLU, and the product of derivatives across depth."),
+    _f("universal-approximation", "fig_neurons", "FF: universal approximation",
+       "A shallow net fitting a 1-D function as hidden units grow; a 2-D classification; a small autoencoder."),
+    # gradient descent and its noise (MLP, NN)
+    _f("lr-sensitivity", "fig_descent", "MLP / NN: learning rate",
+       "Loss against iteration for learning rates that are too small, good, too large and divergent."),
+    _f("gd-vs-sgd", "fig_descent", "NN: GD vs SGD",
+       "Trajectories of full-batch GD, SGD (b = 1) and minibatch SGD on a 2-D convex loss."),
+    _f("convex-vs-nonconvex", "fig_descent", "NN: convexity",
+       "The convex loss of a single neuron against a non-convex slice of an MLP's loss."),
+    _f("noise-ball", "fig_descent", "NN: SGD noise ball",
+       "Monte-Carlo mean of ||W_t - w*||^2 for several alpha, with the exact limit and the slide's bound."),
+    _f("minibatch-noise", "fig_descent", "NN: minibatch size",
+       "The stationary ||W - w*||^2 against batch size B beside the bound."),
+    _f("momentum-bias-correction", "fig_descent", "NN: momentum",
+       "m_t and the corrected m_t / (1 - beta1^t) for a constant gradient; the effective learning rate."),
+    _f("optimizers", "fig_descent", "NN: optimisers",
+       "SGD, momentum, Nesterov, Adagrad, RMSProp and Adam on an ill-conditioned loss and on MNIST-1D."),
+    _f("lr-decay", "fig_descent", "NN: learning-rate decay", "The four learning-rate schedules of the slides."),
+    # depth and the vanishing gradient (DL, MLP, NN)
+    _f("gradient-speed-bars", "depth", "DL: speed of learning",
+       "Per-layer speed of learning at initialisation for 2, 3 and 4 hidden layers, beside Nielsen's values.",
+       needs=("mnist",)),
+    _f("speed-of-learning", "depth", "DL: speed of learning over training",
+       "The per-layer speeds during full-batch gradient descent on 1,000 MNIST images.", needs=("mnist",)),
+    _f("depth-accuracy", "depth", "DL: accuracy against depth",
+       "MNIST validation accuracy of 1-4 hidden layers of 30 sigmoid units, mean and spread over seeds.",
+       needs=("mnist",), slow=True),
+    _f("init-variance", "depth", "NN: initialisation",
+       "E[z^2] forward and gradient variance backward through 50 layers for He, LeCun and Glorot."),
+    _f("layerwise-pretraining", "depth", "DL: greedy pre-training",
+       "A deep sigmoid net from random init vs after stacked-autoencoder and RBM pre-training.",
+       needs=("mnist",), slow=True),
+    _f("rbm", "depth", "DL: RBM", "An RBM trained with CD-k: reconstruction error per epoch and learned filters.",
+       needs=("mnist",)),
+    # regularisation (NN, DL)
+    _f("regularization", "regularization", "NN: regularisation",
+       "L2, inverted dropout, early stopping and noise injection, each against its baseline."),
+    _f("autoencoder", "regularization", "DL: autoencoders",
+       "A 2-D autoencoder code of digits; the three ways to use it for classification compared."),
+    _f("bias-variance", "regularization", "NN: bias and variance",
+       "Training and validation error against capacity: the double-descent curve with label noise.",
+       needs=("mnist",)),
+    # convolution and recurrence (NN, DL)
+    _f("conv-example", "convrec", "NN: convolution",
+       "The slide's 6x6 input with the vertical-edge filter: padding valid, same, full and stride 2."),
+    _f("pooling", "convrec", "NN: pooling", "Max, average and global pooling on a small example."),
+    _f("lenet", "convrec", "NN / DL: LeNet",
+       "The slides' Keras LeNet: summary, MNIST training curve, learned filters and feature maps.",
+       needs=("mnist",)),
+    _f("rnn-lstm", "convrec", "NN: recurrent networks",
+       "RNN vs LSTM on a long dependency, gradient norm through time, orthogonal init, a bidirectional tagger."),
+]  # fmt: skip
+
+BY_ID = {f.id: f for f in CATALOG}
