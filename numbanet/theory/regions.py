@@ -450,9 +450,15 @@ def _from_sequential(net):
         elif cls == "PReLU":
             slope = np.asarray(layer.alpha.value, dtype=np.float64).reshape(-1)
         else:
+            hint = (
+                f" (a final {cls} does not change the regions: count the logits, i.e. the "
+                "network without it)"
+                if cls in ("Softmax", "Sigmoid") and i == len(net.layers) - 1
+                else ""
+            )
             raise ValidationError(
                 f"{where}: exact region counting needs piecewise-linear layers (Dense, ReLU, "
-                f"LeakyReLU, PReLU, Identity, Flatten, Dropout); got {cls}"
+                f"LeakyReLU, PReLU, Identity, Flatten, Dropout); got {cls}{hint}"
             )
         if d is None:
             raise ValidationError(f"{where}: an activation before any Dense needs net.input_shape")
