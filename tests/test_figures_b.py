@@ -1,0 +1,158 @@
+"""Figures of part B (depth, regularisation, convolution and recurrence): each figure's computed
+data asserted against the slides and the theory, then drawn into a temporary folder at low dpi.
+
+The slow ones (training networks on MNIST) are marked ``slow``; the default lane keeps the cheap
+ones. Figures whose engine pieces are missing are skipped with the missing module named.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from numbanet.plots import convrec, depth, regularization  # noqa: E402
+
+DPI = 30
+
+
+def _save(fig, tmp_path, name):
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    assert path.stat().st_size > 1000
+    return path
+
+
+def _need(module):
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        pytest.skip(f"{module} is not in the tree yet ({exc})")
+
+
+# ----------------------------------------------------------------------------- depth
+def test_gradient_speed_bars(shared_data, tmp_path):
+    from numbanet.theory.gradient_speed import NIELSEN_REFERENCE
+
+    d = depth.compute_gradient_speed_bars(seed=0, backend="cpu", budget="reduced")
+    for i, sizes in enumerate(depth.ARCHS):
+        mean, ref = d[f"mean_{i}"], d[f"reference_{i}"]
+        assert d[f"speeds_{i}"].shape == (10, len(sizes) - 2)
+        np.testing.assert_array_equal(ref, NIELSEN_REFERENCE[sizes])
+        assert np.all(mean[1:] / mean[:-1] > 3.0), mean  # each layer several times slower
+        assert np.all((mean / ref > 0.5) & (mean / ref < 2.0)), (mean, ref)
+    _save(depth.draw_gradient_speed_bars(d, "en"), tmp_path, "gsb")
+    _save(depth.draw_gradient_speed_bars(d, "es"), tmp_path, "gsb-es")
+
+
+def test_speed_of_learning(shared_data, tmp_path):
+    d = depth.compute_speed_of_learning(seed=0, backend="cpu", budget="reduced")
+    for i, sizes in enumerate(depth.ARCHS):
+        c = d[f"curves_{i}"]
+        assert c.shape == (3, d["epochs"] + 1, len(sizes) - 2)
+        assert np.all(np.isfinite(c)) and np.all(c > 0)
+        # the ordering of the layers holds during training, and every speed falls from its start
+        gm = np.exp(np.log(c).mean(axis=0))
+        assert np.all(gm[:, 1:] > gm[:, :-1])
+        assert np.all(gm[-1] < gm[0])
+    _save(depth.draw_speed_of_learning(d, "en"), tmp_path, "sol")
+
+
+@pytest.mark.slow
+def test_depth_accuracy(shared_data, tmp_path):
+    d = depth.compute_depth_accuracy(seed=0, backend="cpu", budget="reduced")
+    assert d["acc"].shape == (2, 4) and d["curves"].shape == (2, 4, d["epochs"])
+    assert np.all(d["acc"][:, :3] > 93.0), d["acc"]  # 1-3 layers learn fast
+    assert np.all(d["acc"] > 80.0) and np.all(d["acc"] <= 100.0)
+    np.testing.assert_allclose(d["mean"], d["acc"].mean(0))
+    np.testing.assert_array_equal(d["slide"], [96.48, 96.90, 96.57, 96.53])
+    _save(depth.draw_depth_accuracy(d, "en"), tmp_path, "depth-acc")
+
+
+def test_init_variance(tmp_path):
+    d = depth.compute_init_variance(seed=0, budget="reduced")
+    for act in ("relu", "tanh"):
+        for init in d["inits"]:
+            for k in ("recursion", "measured"):
+                for direction in ("forward", "backward"):
+                    assert d[f"{act}/{init}/{k}/{direction}"].shape == (50,)
+    he = d["relu/he_normal/recursion/forward"]
+    lecun = d["relu/lecun_normal/recursion/forward"]
+    np.testing.assert_allclose(he, he[0], rtol=1e-12)  # He keeps E[z^2]
+    np.testing.assert_allclose(lecun[1:] / lecun[:-1], 0.5, rtol=1e-12)  # LeCun halves it
+    # the measured values follow the recursion (ReLU is exact in expectation): first 5 layers,
+    # within 5 standard errors across the sampled nets
+    for init in ("he_normal", "he_uniform", "lecun_uniform"):
+        m = d[f"relu/{init}/measured/forward"][:5]
+        sem = d[f"relu/{init}/measured/forward_sem"][:5]
+        r = d[f"relu/{init}/recursion/forward"][:5]
+        assert np.all(np.abs(m - r) < 5 * sem + 0.02 * r), (init, m / r)
+    # tanh with LeCun: the forward signal shrinks, He's stays of order one
+    assert d["tanh/lecun_normal/recursion/forward"][-1] < 0.05
+    assert 0.3 < d["tanh/he_normal/recursion/forward"][-1] < 1.0
+    _save(depth.draw_init_variance(d, "en"), tmp_path, "iv")
+    _save(depth.draw_init_variance(d, "es"), tmp_path, "iv-es")
+
+
+# ----------------------------------------------------------------------------- regularisation
+@pytest.mark.slow
+def test_regularization(tmp_path):
+    d = regularization.compute_regularization(seed=0, backend="cpu", budget="reduced")
+    # L2 shrinks the weights monotonically and, large enough, stops the net fitting its data
+    assert np.all(np.diff(d["l2_weight_norm"]) < 0)
+    assert d["l2_train_err"][0] < 1.0 and d["l2_train_err"][-1] > 30.0
+    # dropout keeps the training error away from zero; without it the net memorises
+    assert d["drop_plain_train"][-1] < 1.0 < d["drop_dropout_train"][-1]
+    # early stopping: the callback followed the same run and stopped `patience` after the best
+    assert d["es_loss_prefix_equal"]
+    assert d["es_stopped_epoch"] == d["es_best_epoch"] + d["es_patience"]
+    best = int(np.argmin(d["es_val_loss"][: d["es_stopped_epoch"]])) + 1
+    assert best == d["es_best_epoch"]
+    # input noise raises the training error
+    assert d["noise_train_err"][-1] > d["noise_train_err"][0]
+    _save(regularization.draw_regularization(d, "en"), tmp_path, "reg")
+
+
+@pytest.mark.slow
+def test_bias_variance(shared_data, tmp_path):
+    d = regularization.compute_bias_variance(seed=0, backend="cpu", budget="reduced")
+    w, n = d["widths"], d["n_train"]
+    assert d["test_err"].shape == (2, len(w))
+    # training error reaches zero at the interpolation threshold and stays there
+    assert np.all(d["train_err"][:, w >= n] == 0.0)
+    assert np.all(d["train_err"][:, w < n // 4] > 5.0)
+    # the test loss peaks at h = n and descends again beyond it
+    mse = d["test_mse"].mean(0)
+    peak = int(np.argmax(mse))
+    assert w[peak] == n
+    assert mse[-1] < mse[peak] / 10
+    err = d["test_err"].mean(0)
+    assert err[-1] < err[peak] - 20 and err[-1] < err[w < n].min()  # second descent goes lower
+    _save(regularization.draw_bias_variance(d, "en"), tmp_path, "bv")
+
+
+# ----------------------------------------------------------------------------- convolution
+def test_conv_example(tmp_path):
+    _need("numbanet.nn.conv")
+    d = convrec.compute_conv_example(seed=0, backend="cpu")
+    out = d["outputs"]
+    np.testing.assert_array_equal(out["valid"], convrec.SLIDE_VALID)
+    assert out["same"].shape == (6, 6) and out["full"].shape == (8, 8)
+    # the valid output sits inside the padded ones
+    np.testing.assert_array_equal(out["same"][1:-1, 1:-1], convrec.SLIDE_VALID)
+    np.testing.assert_array_equal(out["full"][2:-2, 2:-2], convrec.SLIDE_VALID)
+    np.testing.assert_array_equal(out["valid, stride 2"], np.array(convrec.SLIDE_VALID)[::2, ::2])
+    np.testing.assert_array_equal(out["same, stride 2"], out["same"][::2, ::2])
+    # the reference backend agrees
+    r = convrec.compute_conv_example(seed=0, backend="reference")
+    for k in out:
+        np.testing.assert_array_equal(r["outputs"][k], out[k])
+    _save(convrec.draw_conv_example(d, "en"), tmp_path, "conv")
+    _save(convrec.draw_conv_example(d, "es"), tmp_path, "conv-es")
