@@ -142,34 +142,32 @@ def _forward_small(src, rows, roff, m, W, b, z, a, code, al, zero):
     dout, din = W.shape
     i = 0
     while i + 4 <= m:
-        x0 = src[rows[roff + i]]
-        x1 = src[rows[roff + i + 1]]
-        x2 = src[rows[roff + i + 2]]
-        x3 = src[rows[roff + i + 3]]
+        r0 = rows[roff + i]
+        r1 = rows[roff + i + 1]
+        r2 = rows[roff + i + 2]
+        r3 = rows[roff + i + 3]
         for j in range(dout):
-            w = W[j]
             s0 = zero
             s1 = zero
             s2 = zero
             s3 = zero
             for q in range(din):
-                wq = w[q]
-                s0 += x0[q] * wq
-                s1 += x1[q] * wq
-                s2 += x2[q] * wq
-                s3 += x3[q] * wq
+                wq = W[j, q]
+                s0 += src[r0, q] * wq
+                s1 += src[r1, q] * wq
+                s2 += src[r2, q] * wq
+                s3 += src[r3, q] * wq
             z[i, j] = s0 + b[j]
             z[i + 1, j] = s1 + b[j]
             z[i + 2, j] = s2 + b[j]
             z[i + 3, j] = s3 + b[j]
         i += 4
     while i < m:
-        x0 = src[rows[roff + i]]
+        r0 = rows[roff + i]
         for j in range(dout):
-            w = W[j]
             s0 = zero
             for q in range(din):
-                s0 += x0[q] * w[q]
+                s0 += src[r0, q] * W[j, q]
             z[i, j] = s0 + b[j]
         i += 1
     _act_2d(code, z, a, al)
@@ -190,19 +188,6 @@ def _forward_blas(src, rows, roff, m, W, b, z, a, code, al, xg):
         for j in range(dout):
             z[i, j] += b[j]
     _act_2d(code, z, a, al)
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def _update_row(w, g, mw, lr, decay, beta, damp, use_mom):
-    """SGD: w <- decay w - lr g.  Momentum: mw <- beta mw + damp g, w <- decay w - lr mw."""
-    if use_mom:
-        for q in range(w.shape[0]):
-            v = beta * mw[q] + damp * g[q]
-            mw[q] = v
-            w[q] = decay * w[q] - lr * v
-    else:
-        for q in range(w.shape[0]):
-            w[q] = decay * w[q] - lr * g[q]
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -244,38 +229,44 @@ def _backward_small(
                 nd[i, q] = zero
     g = grow[:din]
     for j in range(dout):
-        w = W[j]
+        # 2-D indexing throughout (no row views: each view costs a reference-count round trip)
         if need_nd:
             for i in range(m):
                 d = delta[i, j]
-                ndi = nd[i]
                 for q in range(din):
-                    ndi[q] += d * w[q]
+                    nd[i, q] += d * W[j, q]
         for q in range(din):
             g[q] = zero
         gb = zero
         i = 0
         while i + 4 <= m:
-            x0 = src[rows[roff + i]]
-            x1 = src[rows[roff + i + 1]]
-            x2 = src[rows[roff + i + 2]]
-            x3 = src[rows[roff + i + 3]]
+            r0 = rows[roff + i]
+            r1 = rows[roff + i + 1]
+            r2 = rows[roff + i + 2]
+            r3 = rows[roff + i + 3]
             d0 = delta[i, j]
             d1 = delta[i + 1, j]
             d2 = delta[i + 2, j]
             d3 = delta[i + 3, j]
             gb += d0 + d1 + d2 + d3
             for q in range(din):
-                g[q] += d0 * x0[q] + d1 * x1[q] + d2 * x2[q] + d3 * x3[q]
+                g[q] += d0 * src[r0, q] + d1 * src[r1, q] + d2 * src[r2, q] + d3 * src[r3, q]
             i += 4
         while i < m:
-            x0 = src[rows[roff + i]]
+            r0 = rows[roff + i]
             d0 = delta[i, j]
             gb += d0
             for q in range(din):
-                g[q] += d0 * x0[q]
+                g[q] += d0 * src[r0, q]
             i += 1
-        _update_row(w, g, mW[j], lr, decay, beta, damp, mom)
+        if mom:
+            for q in range(din):
+                v = beta * mW[j, q] + damp * g[q]
+                mW[j, q] = v
+                W[j, q] = decay * W[j, q] - lr * v
+        else:
+            for q in range(din):
+                W[j, q] = decay * W[j, q] - lr * g[q]
         _update_bias(b, mb, j, gb, lr, beta, damp, mom)
 
 
@@ -290,7 +281,14 @@ def _backward_blas(x, m, W, b, delta, nd, need_nd, lr, decay, gW, zero, mW, mb, 
         gb = zero
         for i in range(m):
             gb += delta[i, j]
-        _update_row(W[j], gW[j], mW[j], lr, decay, beta, damp, mom)
+        if mom:
+            for q in range(din):
+                v = beta * mW[j, q] + damp * gW[j, q]
+                mW[j, q] = v
+                W[j, q] = decay * W[j, q] - lr * v
+        else:
+            for q in range(din):
+                W[j, q] = decay * W[j, q] - lr * gW[j, q]
         _update_bias(b, mb, j, gb, lr, beta, damp, mom)
 
 
