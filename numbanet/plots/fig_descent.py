@@ -1,0 +1,432 @@
+"""Figures of gradient descent and its noise (MLP and NN decks).
+
+Every curve is produced by numbanet itself: the engine's ``fit`` and optimisers on real
+``Sequential`` models, ``numbanet.schedules``, and ``numbanet.theory.noise_ball``. Problems are
+chosen so the picture is readable: a 2-parameter linear neuron (w, b) whose loss surface is a
+convex bowl, and an ill-conditioned quadratic built as a least-squares problem.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._style import budget_note, tr
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _linear_data(n=200, seed=0):
+    """1-D regression data y = 2x - 1 + noise, x ~ U(-1, 3) (off-centre, so w and b couple)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 3.0, (n, 1))
+    y = 2.0 * x - 1.0 + 0.5 * rng.standard_normal((n, 1))
+    return x, y
+
+
+def _neuron(backend="reference", w=0.0, b=0.0):
+    """A single linear neuron y = w x + b as a Sequential (its parameters are the 2-D plane)."""
+    import numbanet as nb
+
+    net = nb.Sequential([nb.Dense(1, 1, init="zeros")], backend=backend, dtype=np.float64)
+    net.set_flat([w, b])
+    return net
+
+
+class _Trace:
+    """A callback recording the flat parameters after every optimiser step."""
+
+    def __new__(cls):
+        from ..nn.history import Callback
+
+        class Trace(Callback):
+            wants_batches = True
+
+            def __init__(self):
+                self.points = []
+
+            def on_train_begin(self, model, optimizer):
+                self.points.append(model.get_flat())
+
+            def on_batch_end(self, model, optimizer, batch, loss):
+                self.points.append(model.get_flat())
+
+        return Trace()
+
+
+def _loss_grid(x, y, wr, br, n=60):
+    """Loss of the neuron over a (w, b) grid, evaluated by the engine."""
+    net = _neuron()
+    W = np.linspace(*wr, n)
+    B = np.linspace(*br, n)
+    Z = np.empty((n, n))
+    for i, b in enumerate(B):
+        for j, w in enumerate(W):
+            net.set_flat([w, b])
+            Z[i, j] = net.evaluate(x, y, loss="mse")["loss"]
+    return W, B, Z
+
+
+# ============================================================================ lr-sensitivity
+def compute_lr_sensitivity(seed=0, backend="cpu", budget="reduced"):
+    """Full-batch GD on the linear neuron for learning rates relative to 2 / lambda_max."""
+    x, y = _linear_data(seed=seed)
+    X1 = np.hstack([x, np.ones_like(x)])
+    lam = float(np.linalg.eigvalsh(X1.T @ X1 / len(x)).max())  # curvature of the mean 1/2 MSE
+    factors = [0.05, 0.5, 1.0, 1.9, 2.1]
+    steps = 60
+    curves = {}
+    for f in factors:
+        lr = f / lam
+        net = _neuron(backend)
+        try:
+            h = net.fit(x, y, loss="mse", optimizer="sgd", lr=lr, epochs=steps, batch_size=len(x),
+                        shuffle=False, progress=False)  # fmt: skip
+            loss = np.array(h["loss"])
+        except Exception as exc:  # divergence: keep the recorded part
+            loss = np.array(getattr(exc, "history", None)["loss"]) if hasattr(exc, "history") else np.array([])
+        curves[f] = loss
+    return {"factors": factors, "lam_max": lam, "curves": curves, "steps": steps}
+
+
+def draw_lr_sensitivity(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    names = {0.05: tr(lang, "too small", "demasiado pequeño"), 0.5: tr(lang, "good", "bueno"),
+             1.0: tr(lang, "fast (1/λ)", "rápido (1/λ)"), 1.9: tr(lang, "too large: oscillates", "demasiado grande: oscila"),
+             2.1: tr(lang, "divergent (> 2/λ)", "divergente (> 2/λ)")}  # fmt: skip
+    for f in data["factors"]:
+        c = data["curves"][f]
+        if len(c):
+            ax.semilogy(np.arange(1, len(c) + 1), c, marker=".", ms=3,
+                        label=f"α = {f:g}/λmax: {names[f]}")  # fmt: skip
+    ax.set_xlabel(tr(lang, "iteration (full-batch gradient step)", "iteración (paso de gradiente con todo el lote)"))
+    ax.set_ylabel(tr(lang, "training loss (MSE, log scale)", "pérdida de entrenamiento (MSE, escala log)"))
+    ax.set_title(tr(lang, f"Learning-rate sensitivity on a convex problem (λmax = {data['lam_max']:.2f})",
+                    f"Sensibilidad a la tasa de aprendizaje en un problema convexo (λmax = {data['lam_max']:.2f})"))  # fmt: skip
+    ax.legend(loc="upper right")
+    return fig
+
+
+# ============================================================================ gd-vs-sgd
+def compute_gd_vs_sgd(seed=0, backend="cpu", budget="reduced"):
+    x, y = _linear_data(seed=seed)
+    start = (-1.5, 2.5)
+    runs = {}
+    for name, bs, lr, epochs in (("GD", len(x), 0.15, 60), ("SGD (b = 1)", 1, 0.02, 1),
+                                 ("minibatch (b = 16)", 16, 0.1, 5)):  # fmt: skip
+        net = _neuron(backend, *start)
+        tr_ = _Trace()
+        net.fit(x, y, loss="mse", optimizer="sgd", lr=lr, epochs=epochs, batch_size=bs, seed=seed,
+                callbacks=[tr_], progress=False)  # fmt: skip
+        runs[name] = np.array(tr_.points)
+    W, B, Z = _loss_grid(x, y, (-2.0, 3.5), (-2.5, 3.0), n=50)
+    X1 = np.hstack([x, np.ones_like(x)])
+    opt = np.linalg.lstsq(X1, y, rcond=None)[0].ravel()
+    return {"runs": runs, "W": W, "B": B, "Z": Z, "optimum": opt}
+
+
+def draw_gd_vs_sgd(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 5.4))
+    cs = ax.contour(data["W"], data["B"], data["Z"], levels=np.geomspace(data["Z"].min() + 1e-3, data["Z"].max(), 14),
+                    cmap="Greys", linewidths=0.8)  # fmt: skip
+    ax.clabel(cs, fontsize=7, fmt="%.2g")
+    for (name, pts), m in zip(data["runs"].items(), ("o", ".", "s")):
+        ax.plot(pts[:, 0], pts[:, 1], marker=m, ms=3, lw=1.2, label=f"{name}: {len(pts) - 1} " + tr(lang, "steps", "pasos"))
+    ax.plot(*data["optimum"], "k*", ms=14, label=tr(lang, "minimum w*", "mínimo w*"))
+    ax.set_xlabel(tr(lang, "weight w", "peso w"))
+    ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
+    ax.set_title(tr(lang, "Full-batch GD, SGD and minibatch SGD on a convex loss",
+                    "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa"))
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+# ============================================================================ convex-vs-nonconvex
+def compute_convex_vs_nonconvex(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    from ..data import toy
+
+    # a single logistic neuron with cross-entropy: convex in its weights
+    X, y = toy.blobs(200, centers=2, std=1.2, seed=seed)
+    neuron = nb.Sequential([nb.Dense(2, 1, init="zeros")], backend="reference", dtype=np.float64)
+    t = np.linspace(-6, 6, 121)
+    convex = []
+    for v in t:
+        neuron.set_flat([v, 0.5 * v, 0.0])
+        convex.append(neuron.evaluate(X, y.reshape(-1, 1), loss="bce_logits")["loss"])
+    # an MLP: the loss along the line through two trained solutions (a permutation pair)
+    Xm, ym = toy.moons(200, noise=0.1, seed=seed)
+    net = nb.Sequential([nb.Dense(2, 8), nb.Tanh(), nb.Dense(8, 8), nb.Tanh(), nb.Dense(8, 2)],
+                        backend="reference", dtype=np.float64, seed=seed)  # fmt: skip
+    net.fit(Xm, ym, loss="cross_entropy", lr=0.3, epochs=150, batch_size=20, seed=seed, progress=False)
+    a = net.get_flat()
+    # the same function with hidden units permuted: an equally good, different minimum
+    perm = np.random.default_rng(seed).permutation(8)
+    layers = [layer for layer in net.layers if isinstance(layer, nb.Dense)]
+    W1, b1, W2, b2, W3 = (layers[0].W.value, layers[0].b.value, layers[1].W.value,
+                          layers[1].b.value, layers[2].W.value)  # fmt: skip
+    layers[0].W.value, layers[0].b.value = W1[perm], b1[perm]
+    layers[1].W.value = W2[:, perm]
+    perm2 = np.random.default_rng(seed + 1).permutation(8)
+    layers[1].W.value, layers[1].b.value = layers[1].W.value[perm2], b2[perm2]
+    layers[2].W.value = W3[:, perm2]
+    b = net.get_flat()
+    s = np.linspace(-0.5, 1.5, 121)
+    nonconvex = []
+    for v in s:
+        net.set_flat((1 - v) * a + v * b)
+        nonconvex.append(net.evaluate(Xm, ym, loss="cross_entropy")["loss"])
+    return {"t": t, "convex": np.array(convex), "s": s, "nonconvex": np.array(nonconvex)}
+
+
+def draw_convex_vs_nonconvex(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.9))
+    a1.plot(data["t"], data["convex"])
+    a1.set_xlabel(tr(lang, "t along the direction (1, 0.5)", "t a lo largo de la dirección (1, 0.5)"))
+    a1.set_ylabel(tr(lang, "cross-entropy", "entropía cruzada"))
+    a1.set_title(tr(lang, "One logistic neuron: convex", "Una neurona logística: convexa"))
+    a2.plot(data["s"], data["nonconvex"], color="C3")
+    a2.axvline(0, color="k", lw=0.6, ls=":")
+    a2.axvline(1, color="k", lw=0.6, ls=":")
+    a2.set_xlabel(tr(lang, "s: (1 - s) θ_A + s θ_B (θ_B = θ_A with hidden units permuted)",
+                     "s: (1 - s) θ_A + s θ_B (θ_B = θ_A con unidades ocultas permutadas)"))  # fmt: skip
+    a2.set_ylabel(tr(lang, "cross-entropy", "entropía cruzada"))
+    a2.set_title(tr(lang, "2-8-8-2 MLP: two equal minima, a barrier between",
+                    "MLP 2-8-8-2: dos mínimos iguales y una barrera entre ellos"))  # fmt: skip
+    return fig
+
+
+# ============================================================================ noise-ball
+def compute_noise_ball(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import noise_ball as NB
+
+    prob = NB.slide_problem()
+    alphas = (0.02, 0.05, 0.1)
+    steps = 600 if budget == "reduced" else 3000
+    n_runs = 500 if budget == "reduced" else 5000
+    w0 = np.asarray(prob.w_star) + 2.0
+    out = {"alphas": alphas, "steps": steps, "n_runs": n_runs, "curves": {}, "exact": {}, "bound": {}}
+    for a in alphas:
+        sim = NB.simulate(prob, a, 1, steps, n_runs=n_runs, seed=seed, w0=w0, record_every=2)
+        st = NB.stationary(prob, a, 1)
+        out["curves"][a] = (sim.t, sim.mean, sim.sem)
+        out["exact"][a] = st.value
+        out["bound"][a] = st.bound
+    out["reduced"] = budget == "reduced"
+    return out
+
+
+def draw_noise_ball(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    for i, a in enumerate(data["alphas"]):
+        t, m, se = data["curves"][a]
+        ax.semilogy(t, m, color=f"C{i}", label=f"α = {a}: " + tr(lang, "Monte Carlo mean", "media Monte Carlo"))
+        ax.axhline(data["exact"][a], color=f"C{i}", ls="--", lw=1)
+        ax.axhline(data["bound"][a], color=f"C{i}", ls=":", lw=1.5)
+    ax.plot([], [], "k--", lw=1, label=tr(lang, "exact stationary value", "valor estacionario exacto"))
+    ax.plot([], [], "k:", lw=1.5, label=tr(lang, "bound α(σ²/B + μ²)/(2c)", "cota α(σ²/B + μ²)/(2c)"))
+    ax.set_xlabel(tr(lang, "step t", "paso t"))
+    ax.set_ylabel("E ||W_t − w*||²")
+    ax.set_title(tr(lang, f"SGD noise ball (B = 1, {data['n_runs']} runs)",
+                    f"Bola de ruido de SGD (B = 1, {data['n_runs']} ejecuciones)")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    ax.legend(fontsize=8, ncol=1)
+    return fig
+
+
+# ============================================================================ minibatch-noise
+def compute_minibatch_noise(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import noise_ball as NB
+
+    prob = NB.slide_problem()
+    alpha = 0.05
+    Bs = np.array([1, 2, 4, 8, 16, 32, 64])
+    exact = [NB.stationary(prob, alpha, int(B)) for B in Bs]
+    n_runs = 400 if budget == "reduced" else 4000
+    mc = []
+    for B in Bs:
+        sim = NB.simulate(prob, alpha, int(B), 800, n_runs=n_runs, seed=seed, w0=prob.w_star,
+                          record_every=5, burn_in=200)  # fmt: skip
+        mc.append(sim.stationary())
+    return {"alpha": alpha, "B": Bs, "exact": np.array([s.value for s in exact]),
+            "bound": np.array([s.bound for s in exact]), "mc": np.array(mc),
+            "reduced": budget == "reduced"}  # fmt: skip
+
+
+def draw_minibatch_noise(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    B = data["B"]
+    ax.loglog(B, data["bound"], "k:", lw=1.8, label=tr(lang, "bound α(σ²/B + μ²)/(2c)", "cota α(σ²/B + μ²)/(2c)"))
+    ax.loglog(B, data["exact"], "C0-", label=tr(lang, "exact stationary value", "valor estacionario exacto"))
+    ax.errorbar(B, data["mc"][:, 0], yerr=2 * data["mc"][:, 1], fmt="o", color="C1", ms=4,
+                label=tr(lang, "Monte Carlo (±2 s.e.)", "Monte Carlo (±2 e.e.)"))  # fmt: skip
+    ax.set_xlabel(tr(lang, "batch size B", "tamaño del lote B"))
+    ax.set_ylabel("E ||W − w*||² " + tr(lang, "(stationary)", "(estacionario)"))
+    ax.set_title(tr(lang, f"The noise ball shrinks like 1/B (α = {data['alpha']})",
+                    f"La bola de ruido decrece como 1/B (α = {data['alpha']})")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    ax.legend()
+    return fig
+
+
+# ============================================================================ momentum-bias-correction
+def compute_momentum_bias_correction(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    out = {}
+    steps = 40
+    for corrected in (False, True):
+        net = nb.Sequential([nb.Dense(1, 1, init="zeros", bias=False)], backend="reference",
+                            dtype=np.float64)  # fmt: skip
+        p = net.parameters()[0]
+        opt = nb.optim.Momentum([p], lr=0.1, beta1=0.9, bias_correction=corrected)
+        m, eff = [], []
+        for _ in range(steps):
+            p.grad = np.ones((1, 1))  # a constant gradient g = 1
+            opt.step()
+            m.append(float(opt.state_arrays()["m"][0].ravel()[0]))
+            eff.append(float(np.ravel(opt.effective_lr())[0]))
+        out["corrected" if corrected else "plain"] = {"m": np.array(m), "eff_lr": np.array(eff)}
+    out["t"] = np.arange(1, steps + 1)
+    return out
+
+
+def draw_momentum_bias_correction(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    t = data["t"]
+    m = data["plain"]["m"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.9))
+    a1.plot(t, m, "o-", ms=3, label="m_t")
+    a1.plot(t, m / (1 - 0.9**t), "s-", ms=3, label="m_t / (1 − β₁ᵗ)")
+    a1.axhline(1.0, color="k", ls=":", lw=1, label=tr(lang, "gradient g = 1", "gradiente g = 1"))
+    a1.set_xlabel(tr(lang, "step t", "paso t"))
+    a1.set_ylabel(tr(lang, "first moment", "primer momento"))
+    a1.set_title(tr(lang, "EWMA momentum (β₁ = 0.9), constant gradient", "Momento EWMA (β₁ = 0.9), gradiente constante"))
+    a1.legend()
+    a2.plot(t, data["plain"]["eff_lr"], label=tr(lang, "without correction: α(1 − β₁)", "sin corrección: α(1 − β₁)"))
+    a2.plot(t, data["corrected"]["eff_lr"], label="α(1 − β₁)/(1 − β₁ᵗ)")
+    a2.set_xlabel(tr(lang, "step t", "paso t"))
+    a2.set_ylabel(tr(lang, "factor on the newest gradient", "factor del gradiente más reciente"))
+    a2.set_title(tr(lang, "Effective learning rate (α = 0.1)", "Tasa de aprendizaje efectiva (α = 0.1)"))
+    a2.legend()
+    return fig
+
+
+# ============================================================================ optimizers
+OPTS = (("sgd", {}, 0.045), ("momentum", {"beta1": 0.9}, 0.045), ("nesterov", {"beta1": 0.9}, 0.045),
+        ("adagrad", {}, 0.6), ("rmsprop", {"bias_correction": False}, 0.05),
+        ("rmsprop", {"bias_correction": True}, 0.05), ("adam", {}, 0.15))  # fmt: skip
+
+
+def _opt_label(name, kw):
+    if name == "rmsprop":
+        return "RMSProp" + (" (bias-corrected)" if kw.get("bias_correction") else "")
+    return {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "Adagrad",
+            "adam": "Adam"}[name]  # fmt: skip
+
+
+def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    from ..data import load_mnist1d
+
+    # f(w) = 1/2 (w - w*)^T diag(1, 20) (w - w*): least squares on two designed rows
+    X = np.array([[np.sqrt(2.0), 0.0], [0.0, np.sqrt(40.0)]])
+    w_star = np.array([1.0, 1.0])
+    y = (X @ w_star).reshape(-1, 1)
+    start = np.array([-4.0, 2.5])
+    paths = {}
+    for name, kw, lr in OPTS:
+        net = nb.Sequential([nb.Dense(2, 1, init="zeros", bias=False)], backend="reference",
+                            dtype=np.float64)  # fmt: skip
+        net.set_flat(start)
+        opt = nb.optim.get(name, net.parameters(), lr, **kw)
+        tr_ = _Trace()
+        net.fit(X, y, loss="mse", optimizer=opt, epochs=60, batch_size=2, shuffle=False,
+                callbacks=[tr_], progress=False)  # fmt: skip
+        paths[_opt_label(name, kw)] = np.array(tr_.points)
+    g1, g2 = np.meshgrid(np.linspace(-5, 3, 80), np.linspace(-1, 3, 60))
+    Z = 0.5 * ((g1 - 1) ** 2 + 20 * (g2 - 1) ** 2)  # the loss written out, for contours only
+    # training curves on MNIST-1D
+    d = load_mnist1d()
+    epochs = 5 if budget == "reduced" else 40
+    curves = {}
+    for name, kw, lr in OPTS:
+        lr_task = {"sgd": 0.05, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05,
+                   "rmsprop": 0.002, "adam": 0.002}[name]  # fmt: skip
+        net = nb.Sequential([nb.Dense(40, 128), nb.ReLU(), nb.Dense(128, 128), nb.ReLU(),
+                             nb.Dense(128, 10)], backend=backend, seed=seed)  # fmt: skip
+        opt = nb.optim.get(name, net.parameters(), lr_task, **kw)
+        h = net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=epochs,
+                    batch_size=64, seed=seed, validation=(d.x_test, d.y_test), progress=False)  # fmt: skip
+        curves[_opt_label(name, kw)] = (np.array(h["loss"]), np.array(h["val_accuracy"]))
+    return {"paths": paths, "grid": (g1, g2, Z), "w_star": w_star, "curves": curves,
+            "epochs": epochs, "reduced": budget == "reduced"}  # fmt: skip
+
+
+def draw_optimizers(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    g1, g2, Z = data["grid"]
+    ax = axes[0]
+    ax.contour(g1, g2, Z, levels=np.geomspace(0.05, Z.max(), 12), cmap="Greys", linewidths=0.7)
+    for name, pts in data["paths"].items():
+        ax.plot(pts[:, 0], pts[:, 1], ".-", ms=2.5, lw=1, label=name)
+    ax.plot(*data["w_star"], "k*", ms=12)
+    ax.set_xlabel("w₁")
+    ax.set_ylabel("w₂")
+    ax.set_title(tr(lang, "Ill-conditioned quadratic (κ = 20), 60 steps", "Cuadrática mal condicionada (κ = 20), 60 pasos"))
+    ax.legend(fontsize=7, loc="lower right")
+    for name, (loss, acc) in data["curves"].items():
+        e = np.arange(1, len(loss) + 1)
+        axes[1].semilogy(e, loss, marker=".", label=name)
+        axes[2].plot(e, 100 * acc, marker=".", label=name)
+    axes[1].set_xlabel(tr(lang, "epoch", "época"))
+    axes[1].set_ylabel(tr(lang, "training loss (log)", "pérdida de entrenamiento (log)"))
+    axes[1].set_title(tr(lang, "MNIST-1D, 40-128-128-10 ReLU", "MNIST-1D, 40-128-128-10 ReLU") + budget_note(data["reduced"], lang))
+    axes[2].set_xlabel(tr(lang, "epoch", "época"))
+    axes[2].set_ylabel(tr(lang, "test accuracy (%)", "exactitud de prueba (%)"))
+    axes[2].set_title(tr(lang, "MNIST-1D test accuracy", "Exactitud de prueba en MNIST-1D"))
+    axes[2].legend(fontsize=7)
+    return fig
+
+
+# ============================================================================ lr-decay
+def compute_lr_decay(seed=0, backend="cpu", budget="reduced"):
+    from .. import schedules as S
+
+    e = np.arange(1, 51)
+    sched = {
+        "α₀ (1 + δ)/(1 + δ e), δ = 0.1": S.inverse_time(0.1, 0.1),
+        "α₀ γ^(e−1), γ = 0.95": S.exponential(0.1, 0.95),
+        "α₀ / √e": S.inverse_sqrt(0.1),
+        tr("en", "piecewise constant", ""): S.piecewise([15, 30], [0.1, 0.05, 0.01]),
+        tr("en", "step decay (×0.5 every 10)", ""): S.step_decay(0.1, 0.5, 10),
+    }
+    return {"e": e, "rates": {k: np.asarray(s(e), dtype=float) for k, s in sched.items()}}
+
+
+def draw_lr_decay(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    es = {"piecewise constant": "constante a trozos", "step decay (×0.5 every 10)": "decaimiento escalonado (×0.5 cada 10)"}
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, r in data["rates"].items():
+        ax.plot(data["e"], r, marker=".", ms=3, label=es.get(name, name) if lang == "es" else name)
+    ax.set_xlabel(tr(lang, "epoch e", "época e"))
+    ax.set_ylabel(tr(lang, "learning rate α (α₀ = 0.1)", "tasa de aprendizaje α (α₀ = 0.1)"))
+    ax.set_title(tr(lang, "Learning-rate schedules", "Programas de tasa de aprendizaje"))
+    ax.legend()
+    return fig
