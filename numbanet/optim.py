@@ -275,6 +275,15 @@ class Optimizer:
 
     def load_state_dict(self, state):
         """Restore from ``state_dict()`` output; validates names, sizes and dtypes first."""
+        t, lr, new = self._validate_state(state)
+        self._state = [dict() for _ in self.params]
+        for (i, k), a in new.items():
+            p = self.params[i]
+            self._state[i][k] = p.backend.asarray(a.astype(p.dtype, copy=True), p.dtype)
+        self.t, self.lr = t, lr
+
+    def _validate_state(self, state):
+        """Check ``state`` against this optimiser; returns (t, lr, {(i, name): array})."""
         if "name" in state and str(np.asarray(state["name"])) != self.name:
             raise ValidationError(
                 f"optimizer state is for {str(np.asarray(state['name']))!r}, not {self.name!r}"
@@ -297,13 +306,15 @@ class Optimizer:
                     f"optimizer state {key!r} has shape {a.shape}; parameter {p.name} needs "
                     f"({p.size},)"
                 )
+            if a.dtype.kind != "f" or not np.isfinite(a).all():
+                raise ValidationError(f"optimizer state {key!r} must be finite floats")
             new[(int(idx), k)] = a
+        if "t" not in state or "lr" not in state:
+            raise ValidationError("optimizer state needs the step count 't' and 'lr'")
         t, lr = int(state["t"]), float(state["lr"])
-        self._state = [dict() for _ in self.params]
-        for (i, k), a in new.items():
-            p = self.params[i]
-            self._state[i][k] = p.backend.asarray(a.astype(p.dtype, copy=True), p.dtype)
-        self.t, self.lr = t, lr
+        if t < 0 or not (lr > 0 and math.isfinite(lr)):
+            raise ValidationError(f"optimizer state has t={t}, lr={lr}; need t >= 0, lr > 0")
+        return t, lr, new
 
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr})"

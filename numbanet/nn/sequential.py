@@ -373,9 +373,13 @@ class Sequential:
             )
         rng = np.random.default_rng(self.seed if seed is None else seed)
         self._fit_rng = rng
+        for layer in self.layers:  # noise layers (Dropout, ...) draw from the fit generator
+            if hasattr(layer, "set_fit_rng"):
+                layer.set_fit_rng(rng)
         be = self.backend
         plan = None
-        if fused and not any(cb.wants_batches for cb in callbacks):
+        fusable = getattr(opt, "fusable", True)  # False with clipping or an L2 penalty
+        if fused and fusable and not any(cb.wants_batches for cb in callbacks):
             from . import _fused
 
             plan = _fused.plan(self, layers, eff, opt)
@@ -465,6 +469,7 @@ class Sequential:
             out = self._forward(xb, training=True, layers=layers)
             out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
             val, grad = loss.compute(be, out2, tb)
+            val += opt.penalty()  # the optimiser's L2 penalty (0.0 without one)
             self._want_input_grad = False
             try:
                 self._backward(grad.reshape(out.shape) if out.ndim != 2 else grad, layers)
@@ -476,6 +481,20 @@ class Sequential:
                 cb.on_batch_end(self, opt, bi, val)
             bar.advance(len(idx))
         return total
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path, optimizer=None, history=None):
+        """Save a checkpoint (see ``numbanet.checkpoint.save``)."""
+        from .. import checkpoint
+
+        checkpoint.save(path, self, optimizer=optimizer, history=history)
+
+    @classmethod
+    def load(cls, path, backend="auto"):
+        """A model rebuilt from a checkpoint's architecture and parameters."""
+        from .. import checkpoint
+
+        return checkpoint.load(path, backend=backend).model
 
     # ------------------------------------------------------------------ display
     def summary(self, input_shape=None, print_fn=print):

@@ -1,0 +1,212 @@
+"""Callbacks for ``Sequential.fit``: early stopping, learning-rate schedules, and recorders that
+add per-epoch series to the ``History`` (enough to draw every training curve of the slides).
+
+``fit`` itself records, per epoch: ``loss`` (including an optimiser's L2 penalty), ``accuracy``,
+``val_loss``, ``val_accuracy``, ``lr`` and ``time``. The recorders here add:
+
+* ``GradientNorms``: ``grad_norm`` (global) and ``grad_norm.<layer>`` per layer with parameters,
+  the mean over the epoch's minibatches of the gradient's Euclidean norm (after backward, before
+  clipping);
+* ``WeightNorms``: ``weight_norm.<layer>`` = :math:`\\|W^{[l]}\\|_F` at the end of each epoch;
+* ``EarlyStopping``: stops when a validation metric stops improving and restores the best weights;
+  sets ``history.best_epoch`` and ``history.stopped_early``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ValidationError
+from .nn.history import Callback, History
+from .schedules import LRScheduler
+
+
+class EarlyStopping(Callback):
+    """Stop training when ``monitor`` has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the epoch logs, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
+    patience : int
+        Epochs without improvement tolerated before stopping.
+    min_delta : float
+        An improvement must exceed this amount.
+    mode : {"auto", "min", "max"}
+        "auto": "max" for names containing "acc", else "min".
+    restore_best_weights : bool
+        At the end of training, put back the weights of the best epoch (the optimiser's state is
+        not rewound).
+
+    Attributes
+    ----------
+    best, best_epoch, stopped_epoch, wait
+    """
+
+    def __init__(
+        self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto", restore_best_weights=True
+    ):
+        if int(patience) < 0:
+            raise ValidationError(f"patience must be >= 0; got {patience!r}")
+        if float(min_delta) < 0:
+            raise ValidationError(f"min_delta must be >= 0; got {min_delta!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValidationError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
+        self.monitor = str(monitor)
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        if mode == "auto":
+            mode = "max" if "acc" in self.monitor else "min"
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+
+    def on_train_begin(self, model, optimizer):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.stopped_epoch = None
+        self.wait = 0
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        if self.monitor not in logs or logs[self.monitor] is None:
+            raise ValidationError(
+                f"EarlyStopping monitors {self.monitor!r} but the epoch logs have "
+                f"{sorted(k for k, v in logs.items() if v is not None)}; pass validation=(x, y) "
+                "to fit or monitor another key"
+            )
+        value = float(logs[self.monitor])
+        if self._improved(value):
+            self.best = value
+            self.best_epoch = epoch
+            self.wait = 0
+            if self.restore_best_weights:
+                self.best_weights = model.get_flat()
+            return False
+        self.wait += 1
+        if self.wait >= max(self.patience, 1):
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model, optimizer, history):
+        if self.restore_best_weights and self.best_weights is not None:
+            model.set_flat(self.best_weights)
+        history.best_epoch = self.best_epoch
+        history.stopped_early = self.stopped_epoch is not None
+
+
+def _layers_with_params(model):
+    return [(li, layer) for li, layer in enumerate(model.layers) if layer.parameters()]
+
+
+class GradientNorms(Callback):
+    """Per-layer gradient norms, averaged over each epoch's minibatches.
+
+    Adds ``grad_norm`` and ``grad_norm.<layer index>`` to the history. ``per_batch=True`` also
+    keeps every batch's values in ``self.batches`` (list of dicts). Forces the layer-by-layer
+    path (``wants_batches``).
+    """
+
+    wants_batches = True
+
+    def __init__(self, per_batch=False):
+        self.per_batch = bool(per_batch)
+        self.batches = []
+
+    def on_epoch_begin(self, model, optimizer, epoch):
+        self._sums = {}
+        self._count = 0
+
+    def on_batch_end(self, model, optimizer, batch, loss):
+        row = {}
+        total = 0.0
+        for li, layer in _layers_with_params(model):
+            sq = sum(p.backend.sq_norm(p.grad_data) for p in layer.parameters() if p.trainable)
+            total += sq
+            row[f"grad_norm.{li}"] = math.sqrt(sq)
+        row["grad_norm"] = math.sqrt(total)
+        for k, v in row.items():
+            self._sums[k] = self._sums.get(k, 0.0) + v
+        self._count += 1
+        if self.per_batch:
+            self.batches.append(row)
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        for k, v in self._sums.items():
+            logs[k] = v / max(self._count, 1)
+        return False
+
+
+class WeightNorms(Callback):
+    """``weight_norm.<layer index>`` = Frobenius norm of each layer's weights after each epoch."""
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        for li, layer in _layers_with_params(model):
+            sq = sum(p.backend.sq_norm(p.data) for p in layer.parameters() if p.kind == "weight")
+            logs[f"weight_norm.{li}"] = math.sqrt(sq)
+        return False
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint (``numbanet.checkpoint.save``) after each epoch, or only when
+    ``monitor`` improves (``save_best_only``). ``path`` may contain ``{epoch}``."""
+
+    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
+        self.path = str(path)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.mode = mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self._history = History()
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        from . import checkpoint
+
+        self._history.append(**logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise ValidationError(f"ModelCheckpoint monitors {self.monitor!r}: not in logs")
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return False
+            self.best = float(value)
+        checkpoint.save(
+            self.path.format(epoch=epoch),
+            model,
+            optimizer=optimizer,
+            history=self._history,
+            rng=getattr(model, "_fit_rng", None),
+        )
+        return False
+
+
+def history_arrays(history):
+    """``history.as_arrays()`` with the per-layer series grouped: {"grad_norm": (epochs, layers)}."""
+    arrs = history.as_arrays()
+    out = dict(arrs)
+    for prefix in ("grad_norm.", "weight_norm."):
+        keys = sorted((k for k in arrs if k.startswith(prefix)), key=lambda k: int(k.split(".")[1]))
+        if keys:
+            out[prefix[:-1] + "_layers"] = np.stack([arrs[k] for k in keys], axis=1)
+    return out
+
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "GradientNorms",
+    "WeightNorms",
+    "ModelCheckpoint",
+    "LRScheduler",
+    "history_arrays",
+]
