@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-VERDICTS = ("holds", "approx", "differs", "skipped")
+VERDICTS = ("holds", "approx", "differs", "skipped", "error")
 
 
 @dataclasses.dataclass
@@ -115,10 +115,14 @@ def check(cid, fast=False):
                                explanation=f"{need} not found (set NUMBANET_DATA or allow the download)",
                                method="not run")  # fmt: skip
     t0 = time.perf_counter()
-    computed, verdict, explanation, method = c["fn"]()
+    try:
+        computed, verdict, explanation, method = c["fn"]()
+    except Exception as e:  # one broken claim must not hide the others: report it as an error
+        computed, verdict, method = None, "error", "raised"
+        explanation = f"{type(e).__name__}: {e}"
     res = ClaimResult(**base, computed=computed, verdict=verdict, explanation=explanation,
                       method=method, seconds=time.perf_counter() - t0)  # fmt: skip
-    res.failed = verdict not in c["expect"] and verdict != "skipped"
+    res.failed = verdict == "error" or (verdict not in c["expect"] and verdict != "skipped")
     return res
 
 
@@ -134,7 +138,7 @@ def print_table(results, console=None):
     from rich.table import Table
 
     console = console or Console()
-    colour = {"holds": "green", "approx": "cyan", "differs": "yellow", "skipped": "dim"}
+    colour = {"holds": "green", "approx": "cyan", "differs": "yellow", "skipped": "dim", "error": "red"}
     t = Table(title="The slides' claims, recomputed by numbanet", show_lines=True)
     for col in ("#", "statement", "slide", "numbanet", "verdict", "why / method"):
         t.add_column(col, overflow="fold")
