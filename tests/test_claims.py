@@ -82,7 +82,7 @@ def test_claim_8_layer_speeds(shared_data):
     assert all(b > a for a, b in zip(s, s[1:]))
     assert all(q > 2 for q in r.computed["next/previous"])
     ref = claims._REGISTRY[8]["slide_value"]
-    assert all(0.3 < a / b < 3 for a, b in zip(s, ref))
+    assert all(0.5 < a / b < 2 for a, b in zip(s, ref))  # issue 5: within a factor 2
 
 
 @pytest.mark.slow
