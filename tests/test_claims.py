@@ -53,7 +53,13 @@ def test_claim_3_more_than_1e40_regions():
 
 def test_claim_4_composition_multiplies_pieces():
     r = run(4)
-    assert r.computed == {"net1": 3, "net2": 4, "net2(net1)": 12, "net1(net1)": 9, "net2(net1(net1))": 36}
+    assert r.computed == {
+        "net1": 3,
+        "net2": 4,
+        "net2(net1)": 12,
+        "net1(net1)": 9,
+        "net2(net1(net1))": 36,
+    }
 
 
 def test_claim_5_udl_parameter_counts():

