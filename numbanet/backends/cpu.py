@@ -14,11 +14,27 @@ from ._optim_ops import CPUOptimOps
 from .reference import ReferenceBackend
 
 #: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
-#: call NumPy's BLAS from Python, writing into their outputs; smaller ones run the Numba kernels,
-#: whose call overhead is lower. Only NumPy's BLAS is called at this size: alternating it with
-#: SciPy's (a second OpenBLAS with its own spinning thread pool) made a 784-1024-1024-10 step
-#: twice as slow on two cores (benchmarks/bench_mlp.py).
-BLAS_MIN_MACS = 1 << 20
+#: call BLAS ``gemm`` from Python, writing straight into their outputs (and accumulating dW with
+#: beta = 1); smaller ones run the Numba kernels, whose call overhead is lower.
+BLAS_MIN_MACS = 1 << 18
+
+
+def _gemm(dtype):
+    """SciPy's ``sgemm``/``dgemm`` for ``dtype`` (None for other dtypes).
+
+    SciPy's, not NumPy's: Numba's ``np.dot`` inside the kernels calls SciPy's OpenBLAS, and a
+    process that alternates two OpenBLAS libraries keeps two thread pools spinning against each
+    other (on two cores a 40-256-256-10 training step became 20x slower).
+    """
+    from scipy.linalg import blas
+
+    return {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(np.dtype(dtype))
+
+
+def _into(c, result):
+    """f2py may have copied ``c``; make sure the product ends up in it."""
+    if not np.shares_memory(c, result):
+        c[...] = result
 
 
 def _flat(a):
@@ -30,21 +46,37 @@ class CPUBackend(CPUOptimOps, ReferenceBackend):
 
     name = "cpu"
 
+    @staticmethod
+    def _blas_ok(x, W, *others):
+        return (
+            x.shape[0] * W.size >= BLAS_MIN_MACS
+            and all(a.dtype == W.dtype and a.flags.c_contiguous for a in (x, W) + others)
+            and _gemm(W.dtype) is not None
+        )
+
     def dense_forward(self, x, W, b):
         z = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)
-        if x.shape[0] * W.size >= BLAS_MIN_MACS and x.dtype == W.dtype:
-            # large products: NumPy's BLAS writes straight into z (no temporary, no copy)
-            np.matmul(x, W.T, out=z)
+        if self._blas_ok(x, W):
+            # z^T = W x^T, with every operand a Fortran-ordered view: no copies
+            zt = z.T
+            _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=0.0, c=zt, trans_a=1, overwrite_c=1))
             z += b
         else:
             K.dense_forward(x, W, b, z)
         return z
 
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
-        if x.shape[0] * W.size >= BLAS_MIN_MACS and x.dtype == W.dtype == dz.dtype:
-            dW += dz.T @ x
+        if self._blas_ok(x, W, dz, dW):
+            gemm = _gemm(W.dtype)
+            dWt = dW.T  # dW^T += x^T dz, accumulated in place (beta = 1)
+            _into(dWt, gemm(1.0, x.T, dz.T, beta=1.0, c=dWt, trans_b=1, overwrite_c=1))
             db += dz.sum(axis=0, dtype=db.dtype)
-            return dz @ W if need_dx else None
+            if not need_dx:
+                return None
+            dx = np.empty(x.shape, dtype=x.dtype)
+            dxt = dx.T  # dx^T = W^T dz^T
+            _into(dxt, gemm(1.0, W.T, dz.T, beta=0.0, c=dxt, overwrite_c=1))
+            return dx
         dx = np.empty(x.shape, dtype=x.dtype) if need_dx else np.empty((0, 0), dtype=x.dtype)
         K.dense_backward(x, W, dz, dW, db, dx, need_dx)
         return dx if need_dx else None
