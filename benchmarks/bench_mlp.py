@@ -9,7 +9,7 @@ Contenders (same initial weights, same random data, same batch order):
   others, it does not re-measure the training accuracy after the epoch): the layer path with
   BLAS products and the fused Adam kernel;
 * NumPy: the best plain code we could write (float32, preallocated buffers, ``np.matmul(out=)``,
-  in-place ReLU, Adam on one flat buffer);
+  in-place ReLU and Adam), in its own process;
 * PyTorch eager, ``torch.set_num_threads(threads)``, ``nn.Linear``/``nn.ReLU``,
   ``CrossEntropyLoss``, ``optim.Adam``, in its own process (its OpenMP pool then does not compete
   with numbanet's BLAS threads).
@@ -175,6 +175,17 @@ def numpy_runner(x, y, w0):
 
 
 # -------------------------------------------------------------------------------------- PyTorch
+def _numpy_child(spec_json):
+    """Child-process side of the NumPy contender (NumPy's own OpenBLAS pool, alone)."""
+    spec = json.loads(spec_json)
+    x, y = data(spec["steps"])
+    reset, run = numpy_runner(x, y, init_weights())
+    reset()
+    run()
+    r = best_of(run, repeat=spec["repeat"], setup=reset)
+    print(json.dumps({"min": r["min"], "median": r["median"]}))
+
+
 def _torch_child(spec_json):
     spec = json.loads(spec_json)
     torch = torch_or_none(spec["threads"])
@@ -218,13 +229,14 @@ def _torch_child(spec_json):
     print(json.dumps({"min": r["min"], "median": r["median"], "version": torch.__version__}))
 
 
-def torch_in_child(args):
-    if args.no_torch:
+def in_child(args, which):
+    """Run one contender in a fresh process (its BLAS/OpenMP pool then runs alone)."""
+    if which == "torch" and args.no_torch:
         return None
     spec = dict(steps=args.steps, repeat=args.repeat, threads=args.threads)
     code = (
         f"import sys; sys.path.insert(0, {str(pathlib.Path(__file__).resolve().parent)!r}); "
-        f"import bench_mlp as B; B._torch_child({json.dumps(json.dumps(spec))})"
+        f"import bench_mlp as B; B._{which}_child({json.dumps(json.dumps(spec))})"
     )
     try:
         _, out = run_fresh(code)
@@ -254,13 +266,14 @@ def main(argv=None):
            "sgemm_peak_gflops": peak / 1e9, "flops_per_sample": flops_per_sample()}  # fmt: skip
     rows = []
     times = {}
-    for name, make in (("numbanet cpu fit", numbanet_runner), ("NumPy", numpy_runner)):
-        reset, run = make(x, y, w0)
-        reset()
-        run()  # compile / warm
-        r = best_of(run, repeat=args.repeat, setup=reset)
-        times[name] = r["min"]
-    t = torch_in_child(args)
+    reset, run = numbanet_runner(x, y, w0)
+    reset()
+    run()  # compile / warm
+    times["numbanet cpu fit"] = best_of(run, repeat=args.repeat, setup=reset)["min"]
+    t = in_child(args, "numpy")
+    if t:
+        times["NumPy"] = t["min"]
+    t = in_child(args, "torch")
     if t:
         times["PyTorch eager"] = t["min"]
         res["torch_version"] = t["version"]
