@@ -17,10 +17,19 @@ os.environ.setdefault(
     "NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".numba_cache")
 )
 
+# BLAS on one thread in tests: results then do not depend on the thread count, and OpenBLAS's
+# spinning thread pools cannot stall every small product on a busy two-core machine (speed is
+# measured in benchmarks/, never here). NUMBANET_TEST_BLAS_THREADS overrides it.
+_blas_threads = os.environ.get("NUMBANET_TEST_BLAS_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _blas_threads)
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from numbanet import config  # noqa: E402
+
+_BLAS_LIMIT = threadpool_limits(limits=int(_blas_threads), user_api="blas")  # numpy already loaded
 
 SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
 if os.path.isdir(SHARED_DATA):  # the real data beside the checkout (as in CI)
