@@ -189,3 +189,9 @@ def test_claims_json_output_is_machine_readable():
                           "method", "figure"}  # fmt: skip
     assert rows[0]["computed"]["regions (D+1)^K"] == 161051
     assert np.isfinite(rows[1]["computed"]["net2(net1(net1))"])
+
+
+def test_claim_14_perceptron_gates():
+    r = run(14)
+    assert r.verdict == "holds"
+    assert r.computed == {"AND": True, "OR": True, "NOR": True, "NOT": True, "XOR": False}
