@@ -48,7 +48,7 @@ def _cases():
     for name in _kernel_modules():
         mod = importlib.import_module(f"numbanet.kernels.cuda.{name}")
         for kname, sigs in getattr(mod, "PTX_SIGNATURES", {}).items():
-            for i, sig in enumerate(sigs):
+            for i, _sig in enumerate(sigs):
                 cases.append(pytest.param(name, kname, i, id=f"{name}.{kname}[{i}]"))
         if hasattr(mod, "ptx_factories"):
             cases.append(pytest.param(name, "__factories__", 0, id=f"{name}.factories"))

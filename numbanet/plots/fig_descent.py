@@ -360,9 +360,9 @@ def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
     Z = 0.5 * ((g1 - 1) ** 2 + 20 * (g2 - 1) ** 2)  # the loss written out, for contours only
     # training curves on MNIST-1D
     d = load_mnist1d()
-    epochs = 5 if budget == "reduced" else 40
+    epochs = 20 if budget == "reduced" else 60
     curves = {}
-    for name, kw, lr in OPTS:
+    for name, kw, _lr in OPTS:
         lr_task = {"sgd": 0.05, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05,
                    "rmsprop": 0.002, "adam": 0.002}[name]  # fmt: skip
         net = nb.Sequential([nb.Dense(40, 128), nb.ReLU(), nb.Dense(128, 128), nb.ReLU(),
