@@ -11,6 +11,7 @@ import numpy as np
 from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
 from ._optim_ops import CPUOptimOps
+from ._rbm_ops import CPURBMOps
 from .reference import ReferenceBackend
 
 #: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
@@ -41,7 +42,7 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPUOptimOps, ReferenceBackend):
+class CPUBackend(CPURBMOps, CPUOptimOps, ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"
