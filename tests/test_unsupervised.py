@@ -302,3 +302,129 @@ def test_rbm_mnist_reconstruction_error_falls(shared_data):
     g = np.random.default_rng(0)
     shuffled = np.array([g.permutation(x) for x in X[:200]])
     assert r.free_energy(X[:200]).mean() < r.free_energy(shuffled).mean()
+
+
+# --------------------------------------------------------------------------- autoencoders
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gradcheck import check_model_grads, numeric_grad  # noqa: E402
+
+from numbanet.unsupervised.autoencoder import (  # noqa: E402
+    Autoencoder,
+    JointAutoencoder,
+    compare_autoencoder_uses,
+    corrupt,
+)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(hidden=(5,), code_activation="identity"),
+        dict(activation="tanh"),
+    ],
+)
+def test_autoencoder_gradcheck(kw):
+    ae = Autoencoder(6, 3, backend="reference", seed=0, dtype=np.float64, **kw)
+    x = np.random.default_rng(0).random((4, 6))
+    check_model_grads(ae.net, x, x, nb.losses.BCE(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
+def test_joint_autoencoder_gradcheck(beta):
+    """d/dtheta of beta J_clas + (1 - beta) J_ae, encoder fed by both heads, vs finite differences."""
+    g = np.random.default_rng(1)
+    x = g.random((5, 6))
+    x_in = corrupt(x, 0.3, g)
+    y = np.array([0, 2, 1, 2, 0])
+    j = JointAutoencoder(6, 3, 3, beta=beta, backend="reference", seed=0, dtype=np.float64)
+    params = j.parameters()
+    for p in params:
+        p.zero_grad()
+    j.loss_and_grads(x_in, x, y)
+    analytic = [p.grad.copy() for p in params]
+
+    def f():
+        return j.loss_and_grads(x_in, x, y)[0]
+
+    for p, ga in zip(params, analytic):
+        num = numeric_grad(f, p.value)
+        np.testing.assert_allclose(ga, num, rtol=1e-5, atol=1e-8, err_msg=p.name)
+    head_grads = [p.grad for p in j.head.parameters()]
+    dec_grads = [p.grad for p in j.decoder.parameters()]
+    if beta == 0.0:
+        assert all(np.all(gr == 0) for gr in head_grads)
+    if beta == 1.0:
+        assert all(np.all(gr == 0) for gr in dec_grads)
+
+
+def test_joint_autoencoder_cpu_matches_reference():
+    g = np.random.default_rng(2)
+    x = g.random((5, 7))
+    y = np.array([0, 1, 1, 0, 1])
+    res = {}
+    for be in ("reference", "cpu"):
+        j = JointAutoencoder(7, 3, 2, beta=0.4, backend=be, seed=0, dtype=np.float64)
+        hist = j.fit(x, y, epochs=2, lr=0.05, batch_size=3, optimizer="sgd", seed=0)
+        res[be] = (hist[-1]["loss"], j.encode(x))
+    assert res["cpu"][0] == pytest.approx(res["reference"][0], rel=1e-10)
+    np.testing.assert_allclose(res["cpu"][1], res["reference"][1], rtol=1e-10)
+
+
+def test_corrupt_masking_noise():
+    g = np.random.default_rng(0)
+    x = np.ones((200, 50))
+    xc = corrupt(x, 0.3, g)
+    assert abs((xc == 0).mean() - 0.3) < 0.02
+    assert set(np.unique(xc)) <= {0.0, 1.0}
+    assert corrupt(x, 0.0, g) is x
+
+
+def test_autoencoder_learns_and_shapes(shared_data):
+    from numbanet.data import load_mnist
+
+    X = load_mnist().x_train[:1000]
+    for noise in (0.0, 0.25):
+        ae = Autoencoder(784, 16, noise=noise, backend="cpu", seed=0)
+        before = ae.reconstruction_error(X)
+        losses = ae.fit(X, epochs=4, lr=3e-3, batch_size=32, seed=0)
+        assert losses[-1] < losses[0]
+        after = ae.reconstruction_error(X)
+        assert after < 0.8 * before, (before, after)
+        u = ae.encode(X[:5])
+        assert u.shape == (5, 16) and np.all((u > 0) & (u < 1))
+        # the code is not flat: units vary across examples (no saturation at the mean image)
+        assert ae.encode(X).std(axis=0).mean() > 0.05
+        assert ae.decode(u).shape == (5, 784)
+        np.testing.assert_allclose(ae.decode(u), ae.reconstruct(X[:5]), rtol=1e-5, atol=1e-6)
+
+
+def test_autoencoder_validation():
+    ae = Autoencoder(4, 2, backend="reference")
+    with pytest.raises(ValidationError, match=r"\[0, 1\]"):
+        ae.fit(np.full((3, 4), 3.0))
+    with pytest.raises(ValidationError, match="shape"):
+        ae.encode(np.zeros((3, 5)))
+    with pytest.raises(ValidationError, match="noise"):
+        Autoencoder(4, 2, noise=1.0)
+    with pytest.raises(ValidationError, match="activation"):
+        Autoencoder(4, 2, activation="bogus")
+    with pytest.raises(ValidationError, match="beta"):
+        JointAutoencoder(4, 2, 3, beta=1.5)
+
+
+def test_compare_autoencoder_uses_small(shared_data):
+    res = compare_autoencoder_uses(
+        n_train=1500, n_test=500, n_code=16, ae_epochs=8, clf_epochs=5, backend="cpu", seed=0
+    )
+    acc = res["accuracy"]
+    assert set(acc) == {"raw", "features", "reconstructions", "joint"}
+    # every use learns well above chance (0.1 for 10 classes) on 1,500 digits
+    assert all(a > 0.3 for a in acc.values()), acc
+    assert acc["raw"] > 0.6 and acc["joint"] > 0.6, acc
+    assert len(res["ae_loss"]) == 8 and res["ae_loss"][-1] < res["ae_loss"][0]
+    assert len(res["joint_history"]) == 5
