@@ -21,6 +21,7 @@ from scipy import special as _special
 from ..kernels import scalar as S
 from ._optim_ops import ReferenceOptimOps
 from ._rbm_ops import ReferenceRBMOps
+from ._rnn_ops import ReferenceRNNOps
 
 
 def _np_act(code, z, alpha):
@@ -73,7 +74,7 @@ def _np_act_deriv(code, z, a, alpha):
     raise ValueError(f"unknown activation code {code}")
 
 
-class ReferenceBackend(ReferenceRBMOps, ReferenceOptimOps):
+class ReferenceBackend(ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps):
     """Plain NumPy. Readable, float64-exact, slow."""
 
     name = "reference"

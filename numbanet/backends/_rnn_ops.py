@@ -1,0 +1,230 @@
+r"""Backend ops of the recurrent layers: a simple (Elman) RNN and an LSTM, forward and
+backpropagation through time (BPTT), plus the feature concatenation of a bidirectional wrapper.
+
+Three mixins, one per backend (the pattern of ``backends/reference.py``): the reference versions
+below are the slides' equations in NumPy, one time step per loop iteration, and the oracle of the
+tests; ``CPURNNOps`` and ``CUDARNNOps`` compute the same numbers faster.
+
+Conventions shared by all backends
+----------------------------------
+* Sequences are batch-major, ``x`` of shape ``(n, T, d)``; the hidden size is ``H``.
+* Weights follow the slides' layout ``(out, in)``: the RNN has ``W`` = W_xh ``(H, d)``,
+  ``U`` = W_hh ``(H, H)`` and ``b`` = b_h ``(H,)``. The LSTM stacks its four gates in the
+  slides' order forget, input, candidate, output: ``W`` ``(4H, d)`` holds W_f, W_i, W_c, W_o,
+  ``U`` ``(4H, H)`` holds U_f, U_i, U_c, U_o, ``b`` ``(4H,)`` holds b_f, b_i, b_c, b_o.
+* ``reverse=True`` runs time backwards (t = T-1, ..., 0), so that the "previous" state of step
+  t is the state of step t+1: the anti-causal half of a bidirectional network. Outputs stay
+  indexed by t.
+* The initial state is zero: h_{-1} = c_{-1} = 0.
+* ``*_forward(x, W, U, b, reverse, return_sequences)`` returns ``(out, cache)``: ``out`` is every
+  hidden state ``(n, T, H)`` or only the last one computed ``(n, H)`` (step T-1, or step 0 when
+  reversed); ``cache`` is an opaque tuple that only the same backend's ``*_backward`` reads.
+* ``*_backward(cache, dout, dW, dU, db, need_dx)`` takes d(loss)/d(out) of the same shape as
+  ``out``, ACCUMULATES into ``dW``, ``dU``, ``db`` and returns d(loss)/d(x) ``(n, T, d)`` (or
+  None when ``need_dx`` is False).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special as _special
+
+from .. import config
+
+
+def _steps(T, reverse):
+    """Time indices in processing order."""
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _sigmoid(z):
+    return _special.expit(z).astype(z.dtype, copy=False)
+
+
+class ReferenceRNNOps:
+    """NumPy versions: one matrix product per weight and time step, as the equations read."""
+
+    # ------------------------------------------------------------------ simple RNN
+    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        r"""Elman recurrence over the whole sequence.
+
+        .. math:: h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h)
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, T, d)
+        W : ndarray of shape (H, d)
+        U : ndarray of shape (H, H)
+        b : ndarray of shape (H,)
+
+        Returns
+        -------
+        out : ndarray of shape (n, T, H) or (n, H)
+        cache : tuple
+        """
+        n, T, _ = x.shape
+        H = W.shape[0]
+        h = np.zeros((n, T, H), dtype=x.dtype)
+        prev = np.zeros((n, H), dtype=x.dtype)
+        for t in _steps(T, reverse):
+            prev = np.tanh(x[:, t] @ W.T + prev @ U.T + b)
+            h[:, t] = prev
+        out = h if return_sequences else prev.copy()
+        return out, (x, W, U, h, reverse)
+
+    def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        r"""Backpropagation through time for ``rnn_forward``.
+
+        With :math:`\delta_t = \partial C / \partial z_t` and :math:`z_t` the pre-activation,
+
+        .. math:: \frac{\partial C}{\partial h_t} = \frac{\partial C}{\partial y_t}
+                  + W_{hh}^\top \delta_{t+1},\qquad
+                  \delta_t = \frac{\partial C}{\partial h_t} \odot (1 - h_t^2),
+
+        .. math:: \frac{\partial C}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\quad
+                  \frac{\partial C}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\quad
+                  \frac{\partial C}{\partial b_h} = \sum_t \delta_t,\quad
+                  \frac{\partial C}{\partial x_t} = W_{xh}^\top \delta_t
+
+        (written for column vectors; the code works on rows, one per example).
+        """
+        x, W, U, h, reverse = cache
+        n, T, _ = x.shape
+        order = list(_steps(T, reverse))
+        seq = dout.ndim == 3
+        dx = np.zeros_like(x) if need_dx else None
+        dnext = np.zeros((n, W.shape[0]), dtype=x.dtype)  # W_hh^T delta_{t+1}, as rows
+        for k in range(T - 1, -1, -1):
+            t = order[k]
+            dh = dnext + (dout[:, t] if seq else (dout if k == T - 1 else 0.0))
+            delta = dh * (1 - h[:, t] ** 2)
+            hprev = h[:, order[k - 1]] if k > 0 else np.zeros_like(delta)
+            dW += delta.T @ x[:, t]
+            dU += delta.T @ hprev
+            db += delta.sum(axis=0)
+            if need_dx:
+                dx[:, t] = delta @ W
+            dnext = delta @ U
+        return dx
+
+    # ------------------------------------------------------------------ LSTM
+    def lstm_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        r"""LSTM over the whole sequence, the slides' six equations:
+
+        .. math::
+            f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) \\
+            i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) \\
+            \tilde c_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c) \\
+            c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t \\
+            o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) \\
+            h_t &= o_t \odot \tanh(c_t)
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, T, d)
+        W : ndarray of shape (4H, d)
+        U : ndarray of shape (4H, H)
+        b : ndarray of shape (4H,)
+
+        Returns
+        -------
+        out : ndarray of shape (n, T, H) or (n, H)
+        cache : tuple
+            Includes the gate values ``(n, T, 4H)`` (after their nonlinearity) and the cells.
+        """
+        n, T, _ = x.shape
+        H = U.shape[1]
+        h = np.zeros((n, T, H), dtype=x.dtype)
+        c = np.zeros((n, T, H), dtype=x.dtype)
+        gates = np.zeros((n, T, 4 * H), dtype=x.dtype)
+        hprev = np.zeros((n, H), dtype=x.dtype)
+        cprev = np.zeros((n, H), dtype=x.dtype)
+        for t in _steps(T, reverse):
+            z = x[:, t] @ W.T + hprev @ U.T + b
+            f = _sigmoid(z[:, 0:H])
+            i = _sigmoid(z[:, H : 2 * H])
+            g = np.tanh(z[:, 2 * H : 3 * H])
+            o = _sigmoid(z[:, 3 * H : 4 * H])
+            cprev = f * cprev + i * g
+            hprev = o * np.tanh(cprev)
+            gates[:, t] = np.concatenate([f, i, g, o], axis=1)
+            c[:, t] = cprev
+            h[:, t] = hprev
+        out = h if return_sequences else hprev.copy()
+        return out, (x, W, U, h, c, gates, reverse)
+
+    def lstm_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        r"""Backpropagation through time for ``lstm_forward``.
+
+        Going backwards, with :math:`\partial h_t` the total gradient reaching h_t (from the
+        output at t and from step t+1) and :math:`\partial c_t` the one reaching the cell:
+
+        .. math::
+            \partial c_t &= \partial h_t \odot o_t \odot (1 - \tanh^2 c_t) + f_{t+1} \odot
+                            \partial c_{t+1} \\
+            \delta^o_t &= \partial h_t \odot \tanh c_t \odot o_t (1 - o_t),\quad
+            \delta^f_t = \partial c_t \odot c_{t-1} \odot f_t (1 - f_t) \\
+            \delta^i_t &= \partial c_t \odot \tilde c_t \odot i_t (1 - i_t),\quad
+            \delta^c_t = \partial c_t \odot i_t \odot (1 - \tilde c_t^2) \\
+            \partial h_{t-1} &\mathrel{+}= U^\top \delta_t,\quad
+            \partial W \mathrel{+}= \delta_t x_t^\top,\quad
+            \partial U \mathrel{+}= \delta_t h_{t-1}^\top,\quad
+            \partial x_t = W^\top \delta_t
+
+        where :math:`\delta_t` stacks the four gate deltas like the rows of W and U.
+        """
+        x, W, U, h, c, gates, reverse = cache
+        n, T, _ = x.shape
+        H = U.shape[1]
+        order = list(_steps(T, reverse))
+        seq = dout.ndim == 3
+        dx = np.zeros_like(x) if need_dx else None
+        dh_next = np.zeros((n, H), dtype=x.dtype)
+        dc_next = np.zeros((n, H), dtype=x.dtype)
+        f_next = np.zeros((n, H), dtype=x.dtype)
+        zeros = np.zeros((n, H), dtype=x.dtype)
+        for k in range(T - 1, -1, -1):
+            t = order[k]
+            f = gates[:, t, 0:H]
+            i = gates[:, t, H : 2 * H]
+            g = gates[:, t, 2 * H : 3 * H]
+            o = gates[:, t, 3 * H : 4 * H]
+            cprev = c[:, order[k - 1]] if k > 0 else zeros
+            hprev = h[:, order[k - 1]] if k > 0 else zeros
+            dh = dh_next + (dout[:, t] if seq else (dout if k == T - 1 else 0.0))
+            tc = np.tanh(c[:, t])
+            dc = dh * o * (1 - tc**2) + f_next * dc_next
+            delta = np.concatenate(
+                [
+                    dc * cprev * f * (1 - f),
+                    dc * g * i * (1 - i),
+                    dc * i * (1 - g**2),
+                    dh * tc * o * (1 - o),
+                ],
+                axis=1,
+            )
+            dW += delta.T @ x[:, t]
+            dU += delta.T @ hprev
+            db += delta.sum(axis=0)
+            if need_dx:
+                dx[:, t] = delta @ W
+            dh_next = delta @ U
+            dc_next = dc
+            f_next = f
+        return dx
+
+    # ------------------------------------------------------------------ bidirectional glue
+    def concat_last(self, a, b):
+        """[a, b] joined on the last (feature) axis: (..., p) and (..., q) -> (..., p + q)."""
+        return np.concatenate([a, b], axis=-1)
+
+    def split_last(self, d, p):
+        """The inverse of ``concat_last``: (..., p + q) -> (..., p), (..., q), both contiguous."""
+        return np.ascontiguousarray(d[..., :p]), np.ascontiguousarray(d[..., p:])
+
+    def add_arrays(self, a, b):
+        """a + b, a new array (the two directions' input gradients)."""
+        return a + b
+
+
+_UNUSED = config  # the CPU and CUDA mixins below read launch geometry from config at call time

@@ -1,0 +1,178 @@
+"""Recurrent layers: gradient checks through time, backends against the reference, shapes,
+validation, and the long-dependency task (LSTM remembers, the plain RNN does not)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import numbanet as nb
+from numbanet import losses as L
+from numbanet.errors import ValidationError
+from numbanet.nn.recurrent import LSTM, RNN, Bidirectional, TimeDistributed
+
+from .gradcheck import check_model_grads
+
+
+class _Flat:
+    """A loss on (n, T, k) outputs through its 2-D form (the losses take (n, outputs))."""
+
+    def __init__(self, loss):
+        self.loss = loss
+
+    def forward(self, out, y):
+        self.shape = out.shape
+        n = out.shape[0]
+        return self.loss.forward(out.reshape(n, -1), np.asarray(y).reshape(n, -1))
+
+    def backward(self):
+        return self.loss.backward().reshape(self.shape)
+
+
+N, T, D, H = 2, 4, 3, 4
+
+STACKS = {
+    "rnn-last": lambda: [RNN(D, H), nb.Dense(H, 2)],
+    "rnn-seq": lambda: [RNN(D, H, return_sequences=True), TimeDistributed(nb.Dense(H, 2))],
+    "rnn-reverse": lambda: [RNN(D, H, reverse=True), nb.Dense(H, 2)],
+    "lstm-last": lambda: [LSTM(D, H), nb.Dense(H, 2)],
+    "lstm-seq": lambda: [LSTM(D, H, return_sequences=True), TimeDistributed(nb.Dense(H, 2))],
+    "lstm-stacked": lambda: [LSTM(D, H, return_sequences=True), RNN(H, 3), nb.Dense(3, 2)],
+    "bi-rnn-seq": lambda: [
+        Bidirectional(RNN(D, H, return_sequences=True)),
+        TimeDistributed(nb.Dense(2 * H, 2)),
+    ],
+    "bi-lstm-last": lambda: [Bidirectional(LSTM(D, H)), nb.Dense(2 * H, 2)],
+    "bi-lstm-seq": lambda: [
+        Bidirectional(LSTM(D, H, return_sequences=True)),
+        TimeDistributed(nb.Dense(2 * H, 2)),
+    ],
+}
+
+
+def _net(name, backend="reference", dtype="float64", seed=1, t=T):
+    return nb.Sequential(
+        STACKS[name](), backend=backend, seed=seed, dtype=dtype, input_shape=(t, D)
+    )
+
+
+def _perturb(net, rng, scale=0.3):
+    """Random biases too (the default zeros would leave their gradient paths untested)."""
+    net.set_flat(net.get_flat() + scale * rng.standard_normal(net.get_flat().shape))
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_gradcheck_through_time(name, rng):
+    net = _net(name)
+    _perturb(net, rng)
+    x = rng.standard_normal((N, T, D))
+    out = net.forward(x)
+    y = rng.standard_normal(out.shape)
+    check_model_grads(net, x, y, _Flat(L.MSE()), rtol=1e-5, atol=1e-8)
+
+
+def test_gradcheck_long_sequence_lstm(rng):
+    """Nine steps: the cell-state carry (f_{t+1} * dc_{t+1}) is exercised many times."""
+    net = nb.Sequential([LSTM(2, 3), nb.Dense(3, 1)], backend="reference", seed=3,
+                        dtype="float64", input_shape=(9, 2))  # fmt: skip
+    _perturb(net, rng, 0.5)
+    x = rng.standard_normal((2, 9, 2))
+    check_model_grads(net, x, rng.standard_normal((2, 1)), _Flat(L.MSE()), rtol=1e-5, atol=1e-8)
+
+
+def test_shapes_and_parameter_counts():
+    net = nb.Sequential([Bidirectional(LSTM(8, 16, return_sequences=True)),
+                         TimeDistributed(nb.Dense(32, 5))], backend="reference",
+                        input_shape=(7, 8))  # fmt: skip
+    assert net.layer_output_shapes() == [(7, 32), (7, 5)]
+    assert net.layers[0].n_params() == 2 * 4 * 16 * (8 + 16 + 1)
+    assert net.predict(np.zeros((3, 7, 8))).shape == (3, 7, 5)
+    rnn = nb.Sequential([RNN(8, 16), nb.Dense(16, 2)], backend="reference", input_shape=(5, 8))
+    assert rnn.layers[0].n_params() == 16 * (8 + 16 + 1)
+    assert rnn.layer_output_shapes() == [(16,), (2,)]
+    names = [p.name for p in net.parameters()]
+    assert names[:3] == ["0.fwd_W", "0.fwd_U", "0.fwd_b"] and names[3] == "0.bwd_W"
+
+
+def test_orthogonal_recurrent_init_and_forget_bias():
+    net = nb.Sequential([LSTM(3, 6, return_sequences=True), RNN(6, 5)], backend="reference", seed=0,
+                        dtype="float64", input_shape=(4, 3))  # fmt: skip
+    U = net.layers[0].U.value
+    for q in range(4):
+        block = U[6 * q : 6 * (q + 1)]
+        np.testing.assert_allclose(block.T @ block, np.eye(6), atol=1e-12)
+    b = net.layers[0].b.value
+    np.testing.assert_array_equal(b[:6], 1.0)
+    np.testing.assert_array_equal(b[6:], 0.0)
+    Ur = net.layers[1].U.value
+    np.testing.assert_allclose(Ur.T @ Ur, np.eye(5), atol=1e-12)
+    h = np.random.default_rng(0).standard_normal(5)
+    assert np.linalg.norm(Ur @ h) == pytest.approx(np.linalg.norm(h))  # the slide's claim
+
+
+def test_reverse_equals_flipped_input(rng):
+    """The anti-causal layer is the causal one run on the time-reversed sequence."""
+    fwd = nb.Sequential([LSTM(D, H, return_sequences=True)], backend="reference", seed=2,
+                        dtype="float64", input_shape=(T, D))  # fmt: skip
+    rev = nb.Sequential([LSTM(D, H, return_sequences=True, reverse=True)], backend="reference",
+                        seed=2, dtype="float64", input_shape=(T, D))  # fmt: skip
+    x = rng.standard_normal((N, T, D))
+    np.testing.assert_allclose(rev.forward(x), fwd.forward(x[:, ::-1])[:, ::-1], atol=1e-12)
+
+
+def test_bidirectional_last_state_is_both_directions(rng):
+    net = _net("bi-lstm-last")
+    x = rng.standard_normal((N, T, D))
+    net.forward(x)
+    bi = net.layers[0]
+    seq = nb.Sequential([LSTM(D, H, return_sequences=True)], backend="reference",
+                        dtype="float64", input_shape=(T, D))  # fmt: skip
+    seq.load_state_dict({"0.W": bi.fwd_W.value, "0.U": bi.fwd_U.value, "0.b": bi.fwd_b.value})
+    hf = seq.forward(x)[:, -1]
+    seq.layers[0].reverse = True
+    seq.load_state_dict({"0.W": bi.bwd_W.value, "0.U": bi.bwd_U.value, "0.b": bi.bwd_b.value})
+    hb = seq.forward(x)[:, 0]
+    inner = nb.Sequential([Bidirectional(LSTM(D, H))], backend="reference", dtype="float64",
+                          input_shape=(T, D))  # fmt: skip
+    inner.set_flat(net.get_flat()[: inner.n_params()])
+    np.testing.assert_allclose(inner.forward(x), np.concatenate([hf, hb], axis=1), atol=1e-12)
+
+
+def test_validation_errors():
+    with pytest.raises(ValidationError, match="input_size"):
+        RNN(0, 3)
+    with pytest.raises(ValidationError, match=r"\(n, T, 3\)"):
+        nb.Sequential([LSTM(3, 4)], backend="reference", input_shape=(5, 2))
+    net = nb.Sequential([LSTM(3, 4)], backend="reference", input_shape=(5, 3))
+    with pytest.raises(ValidationError):
+        net.forward(np.zeros((2, 5, 2)))
+    with pytest.raises(ValidationError, match="RNN or LSTM"):
+        Bidirectional(nb.Dense(3, 4))
+    with pytest.raises(ValidationError, match="causal"):
+        Bidirectional(RNN(3, 4, reverse=True))
+
+
+def test_clone_and_checkpoint_round_trip(tmp_path, rng):
+    net = nb.Sequential([Bidirectional(LSTM(D, H, return_sequences=True)),
+                         TimeDistributed(nb.Dense(2 * H, 2))], backend="reference", seed=0,
+                        input_shape=(T, D))  # fmt: skip
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    ref = net.predict(x)
+    twin = net.clone(dtype="float64")
+    np.testing.assert_allclose(twin.predict(x), ref, rtol=1e-5, atol=1e-6)
+    twin.layers[0].forward_layer.W.value = np.zeros((4 * H, D))
+    np.testing.assert_allclose(net.predict(x), ref)  # the original's weights are untouched
+    path = tmp_path / "bi.npz"
+    net.save(path)
+    back = nb.Sequential.load(path, backend="reference")
+    np.testing.assert_allclose(back.predict(x), ref, rtol=1e-6)
+
+
+def test_frozen_layer_passes_gradient_without_training(rng):
+    net = _net("lstm-last")
+    net.layers[0].freeze()
+    x = rng.standard_normal((N, T, D))
+    net.zero_grad()
+    net.forward(x)
+    dx = net.backward(np.ones((N, 2)))
+    assert np.all(net.layers[0].W.grad == 0) and np.any(dx != 0)
