@@ -428,3 +428,97 @@ def test_compare_autoencoder_uses_small(shared_data):
     assert acc["raw"] > 0.6 and acc["joint"] > 0.6, acc
     assert len(res["ae_loss"]) == 8 and res["ae_loss"][-1] < res["ae_loss"][0]
     assert len(res["joint_history"]) == 5
+
+
+# --------------------------------------------------------------------------- greedy pre-training
+
+from numbanet.unsupervised import DBN, StackedAutoencoder  # noqa: E402
+from numbanet.unsupervised.pretraining import build_sigmoid_net, compare_pretraining  # noqa: E402
+
+
+def _toy_classes(seed=0, n=90, d=20):
+    g = np.random.default_rng(seed)
+    y = g.integers(0, 3, n)
+    protos = g.random((3, d)) < 0.4
+    X = np.where(g.random((n, d)) < 0.1, 1 - protos[y], protos[y]).astype(np.float32)
+    return X, y
+
+
+@pytest.mark.parametrize("kind", ["sae", "dbn"])
+def test_greedy_pretraining_freezes_installs_and_fine_tunes(kind):
+    X, y = _toy_classes()
+    if kind == "sae":
+        model = StackedAutoencoder((20, 8, 6), 3, noise=0.1, backend="cpu", seed=0)
+        hist = model.pretrain(X, epochs=2, batch_size=16, seed=0)
+        units = model.autoencoders_
+        first_W = units[0].encoder_weights()[0][0]
+    else:
+        model = DBN((20, 8, 6), 3, backend="cpu", seed=0)
+        hist = model.pretrain(X, epochs=2, batch_size=16, seed=0)
+        units = model.rbms_
+        first_W = units[0].W
+    assert len(hist) == 2 and all(len(h) == 2 for h in hist)
+    hidden = model.hidden_layers
+    assert all(layer.frozen for layer in hidden) and not model.dense_layers[-1].frozen
+    np.testing.assert_array_equal(hidden[0].W.value, first_W)
+    # layer 2 was trained on the codes of the frozen layer 1
+    codes1 = model._codes(X, 1)
+    expect = units[0].encode(X) if kind == "sae" else units[0].transform(X)
+    np.testing.assert_allclose(codes1, expect, rtol=1e-5, atol=1e-6)
+    before = [layer.W.value.copy() for layer in model.dense_layers]
+    model.train_top(X, y, epochs=2, lr=0.5, batch_size=16, seed=0)
+    after = [layer.W.value.copy() for layer in model.dense_layers]
+    for b, a in zip(before[:-1], after[:-1]):
+        np.testing.assert_array_equal(a, b)  # frozen: untouched
+    assert not np.array_equal(after[-1], before[-1])  # the top layer learned
+    model.fine_tune(X, y, epochs=30, lr=0.5, batch_size=16, seed=0)
+    assert not any(layer.frozen for layer in model.net.layers)
+    assert not np.array_equal(model.dense_layers[0].W.value, after[0])
+    assert model.score(X, y) > 0.6
+
+
+def test_dbn_layers_are_the_rbms():
+    X, _ = _toy_classes(1)
+    dbn = DBN((20, 7), 3, backend="reference", seed=0, dtype=np.float64)
+    dbn.pretrain(X, epochs=1, batch_size=10)
+    rbm = dbn.rbms_[0]
+    layer = dbn.hidden_layers[0]
+    np.testing.assert_array_equal(layer.W.value, rbm.W)
+    np.testing.assert_array_equal(layer.b.value, rbm.c)
+    # the net's first hidden activations are P(h = 1 | x)
+    np.testing.assert_allclose(dbn._codes(X, 1), rbm.transform(X), rtol=1e-12)
+
+
+def test_build_sigmoid_net_and_validation():
+    net = build_sigmoid_net((6, 5, 4, 3), backend="reference", seed=0)
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Dense", "Sigmoid", "Dense", "Sigmoid", "Dense",
+    ]  # fmt: skip
+    with pytest.raises(ValidationError, match="sizes"):
+        build_sigmoid_net((6, 3))
+    with pytest.raises(ValidationError, match=r"\[0, 1\]"):
+        StackedAutoencoder((4, 3), 2).pretrain(np.full((5, 4), 7.0))
+    with pytest.raises(ValidationError, match="methods"):
+        compare_pretraining(methods=("bogus",), data=(np.zeros((2, 4)),) * 4)
+
+
+def test_compare_pretraining_small(shared_data):
+    from numbanet.data import mnist_split
+
+    d = mnist_split()
+    data = (d.x_train[:1500], d.y_train[:1500], d.x_val[:500], d.y_val[:500])
+    res = compare_pretraining(
+        seeds=(0, 1), sizes=(784, 64, 64, 64, 10), pretrain_epochs=2, finetune_epochs=1,
+        speed_examples=300, backend="cpu", data=data,
+    )  # fmt: skip
+    s = res["summary"]
+    assert set(s) == {"random", "autoencoder", "rbm"}
+    for m in s:
+        r = res["results"][m]
+        assert len(r["val_accuracy"]) == 2 and len(r["speeds"][0]) == 3
+        assert all(ratio >= 1 for ratio in r["speed_ratio"])
+    # the claim, at a tiny budget: pre-trained nets are ahead after the first fine-tuning epoch
+    # and their layers learn at more even speeds
+    for m in ("autoencoder", "rbm"):
+        assert s[m]["first_epoch_accuracy"][0] > s["random"]["first_epoch_accuracy"][0] + 0.1, s
+        assert s[m]["speed_ratio"][0] < s["random"]["speed_ratio"][0], s
