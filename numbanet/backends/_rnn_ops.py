@@ -29,8 +29,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _special
 
-from .. import config
-
 
 def _steps(T, reverse):
     """Time indices in processing order."""
@@ -227,4 +225,70 @@ class ReferenceRNNOps:
         return a + b
 
 
-_UNUSED = config  # the CPU and CUDA mixins below read launch geometry from config at call time
+def _time_major(x):
+    """(n, T, d) -> contiguous (T, n, d)."""
+    return np.ascontiguousarray(x.transpose(1, 0, 2))
+
+
+def _dout_time_major(dout):
+    """The output gradient as the kernels read it: (T, n, H), or (1, n, H) for the last step."""
+    if dout.ndim == 3:
+        return _time_major(dout), True
+    return np.ascontiguousarray(dout).reshape((1,) + dout.shape), False
+
+
+class CPURNNOps:
+    """Numba kernels (``kernels/cpu/recurrent.py``): time-major buffers, one BLAS product per
+    step for the recurrence, vectorised gate loops, weight gradients as three products over all
+    steps."""
+
+    @staticmethod
+    def _KRN():
+        from ..kernels.cpu import recurrent as K
+
+        return K
+
+    def _seq_out(self, h, reverse, return_sequences):
+        if return_sequences:
+            return _time_major(h)
+        return h[0].copy() if reverse else h[h.shape[0] - 1].copy()
+
+    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        n, T, _ = x.shape
+        xt = _time_major(np.asarray(x, dtype=W.dtype))
+        h = np.empty((T, n, W.shape[0]), dtype=W.dtype)
+        self._KRN().rnn_forward(xt, W, U, b, bool(reverse), W.dtype == np.float64, h)
+        return self._seq_out(h, reverse, return_sequences), (xt, W, U, h, bool(reverse))
+
+    def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        xt, W, U, h, reverse = cache
+        T, n, d = xt.shape
+        d3, seq = _dout_time_major(np.asarray(dout, dtype=W.dtype))
+        dz = np.empty(h.shape, dtype=W.dtype)
+        dx = np.empty((T, n, d) if need_dx else (1, 1, 1), dtype=W.dtype)
+        self._KRN().rnn_backward(xt, W, U, h, d3, seq, reverse, bool(need_dx), dz, dW, dU, db, dx)
+        return _time_major(dx) if need_dx else None
+
+    def lstm_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        n, T, _ = x.shape
+        H = U.shape[1]
+        dt = W.dtype
+        xt = _time_major(np.asarray(x, dtype=dt))
+        a = np.empty((T, n, 4, H), dtype=dt)
+        c, tc, h = (np.empty((T, n, H), dtype=dt) for _ in range(3))
+        self._KRN().lstm_forward(
+            xt, W, U, b.reshape(4, H), bool(reverse), dt == np.float64, a, c, tc, h
+        )
+        cache = (xt, W, U, a, c, tc, h, bool(reverse))
+        return self._seq_out(h, reverse, return_sequences), cache
+
+    def lstm_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        xt, W, U, a, c, tc, h, reverse = cache
+        T, n, d = xt.shape
+        d3, seq = _dout_time_major(np.asarray(dout, dtype=W.dtype))
+        dz = np.empty(a.shape, dtype=W.dtype)
+        dx = np.empty((T, n, d) if need_dx else (1, 1, 1), dtype=W.dtype)
+        self._KRN().lstm_backward(
+            xt, W, U, a, c, tc, h, d3, seq, reverse, bool(need_dx), dz, dW, dU, db, dx
+        )
+        return _time_major(dx) if need_dx else None

@@ -12,6 +12,7 @@ from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
+from ._rnn_ops import CPURNNOps
 from .reference import ReferenceBackend
 
 #: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
@@ -42,7 +43,7 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPURBMOps, CPUOptimOps, ReferenceBackend):
+class CPUBackend(CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"
