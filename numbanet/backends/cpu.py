@@ -10,6 +10,7 @@ import numpy as np
 
 from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
+from ._conv_ops import CPUConvOps
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
 from ._rnn_ops import CPURNNOps
@@ -43,7 +44,7 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
+class CPUBackend(CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import config
 from .._cuda import cuda as _cuda_mod
+from ._conv_ops import CUDAConvOps
 from ._optim_ops import CUDAOptimOps
 from ._rbm_ops import CUDARBMOps
 from .reference import ReferenceBackend
@@ -26,7 +27,7 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
-class CUDABackend(CUDARBMOps, CUDAOptimOps, ReferenceBackend):
+class CUDABackend(CUDAConvOps, CUDARBMOps, CUDAOptimOps, ReferenceBackend):
     """numba.cuda kernels on device arrays."""
 
     name = "cuda"

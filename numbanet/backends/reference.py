@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special as _special
 
 from ..kernels import scalar as S
+from ._conv_ops import ReferenceConvOps
 from ._optim_ops import ReferenceOptimOps
 from ._rbm_ops import ReferenceRBMOps
 from ._rnn_ops import ReferenceRNNOps
@@ -74,7 +75,7 @@ def _np_act_deriv(code, z, a, alpha):
     raise ValueError(f"unknown activation code {code}")
 
 
-class ReferenceBackend(ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps):
+class ReferenceBackend(ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps):
     """Plain NumPy. Readable, float64-exact, slow."""
 
     name = "reference"

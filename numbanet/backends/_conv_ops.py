@@ -1,0 +1,239 @@
+r"""Backend ops of the convolution and pooling layers (NCHW), mixed into the three backends.
+
+``ReferenceConvOps`` goes into ``ReferenceBackend``; ``CPUConvOps`` and ``CUDAConvOps`` come
+before it in the CPU and CUDA backends so that their overrides win.
+
+Notation: input ``x`` (N, C, H, W), filters ``W`` (O, C, KH, KW), bias ``b`` (O,), output
+``y`` (N, O, OH, OW), strides ``(sh, sw)``, zero padding ``(ph, pw)`` on both sides. As in the
+slides (and every deep-learning library), the "convolution" is a cross-correlation:
+
+.. math:: y_{n,o,i,j} = b_o + \sum_{c,u,v} W_{o,c,u,v}\; x_{n,c,\,i s_h + u - p_h,\,j s_w + v - p_w},
+          \qquad OH = \left\lfloor \frac{H + 2 p_h - KH}{s_h} \right\rfloor + 1.
+
+Its gradients are correlations too: :math:`\partial C/\partial W` correlates the input with the
+output gradient, and :math:`\partial C/\partial x` is the "full" convolution of the output
+gradient with the filters (each input pixel collects every output that read it).
+
+Pooling ops take ``kind`` 0 (max) or 1 (average), windows ``(kh, kw)`` and strides, no padding
+(windows that would run past the edge are dropped, as the floor in the size formula says). Max
+pooling returns, besides ``y``, ``arg``: for every output the flat index ``r * W + q`` of its
+window's (first) maximum in the input plane, which the backward pass routes the gradient to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import config
+
+POOL_MAX, POOL_AVG = 0, 1
+
+
+def conv_out_size(n, k, s, p):
+    """floor((n + 2p - k) / s) + 1, the slides' output size."""
+    return (n + 2 * p - k) // s + 1
+
+
+def _windows(xp, kh, kw, sh, sw, oh, ow):
+    """Strided view (N, C, OH, OW, kh, kw) of every window of ``xp`` (no copy)."""
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return win[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
+
+
+class ReferenceConvOps:
+    """The equations in NumPy: windows as strided views, products with ``einsum``."""
+
+    def conv2d_forward(self, x, W, b, stride, padding):
+        """y = x (cross-correlated with) W + b; see the module docstring."""
+        (sh, sw), (ph, pw) = stride, padding
+        kh, kw = W.shape[2], W.shape[3]
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        oh = conv_out_size(x.shape[2], kh, sh, ph)
+        ow = conv_out_size(x.shape[3], kw, sw, pw)
+        win = _windows(xp, kh, kw, sh, sw, oh, ow)
+        y = np.einsum("ncijuv,ocuv->noij", win, W, optimize=True)
+        return (y + b[None, :, None, None]).astype(x.dtype, copy=False)
+
+    def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
+        """dW += sum_n dy (correlated with) x;  db += sum of dy over (n, i, j);  returns dx.
+
+        ``dW`` / ``db`` may be None (frozen layer, or no bias): those gradients are skipped."""
+        (sh, sw), (ph, pw) = stride, padding
+        kh, kw = W.shape[2], W.shape[3]
+        oh, ow = dy.shape[2], dy.shape[3]
+        if dW is not None:
+            xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+            win = _windows(xp, kh, kw, sh, sw, oh, ow)
+            dW += np.einsum("noij,ncijuv->ocuv", dy, win, optimize=True).astype(dW.dtype)
+        if db is not None:
+            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+        if not need_dx:
+            return None
+        n, c, h, w = x.shape
+        dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        for u in range(kh):  # tap (u, v) of every window sent its input dy * W[:, :, u, v]
+            for v in range(kw):
+                dxp[:, :, u : u + (oh - 1) * sh + 1 : sh, v : v + (ow - 1) * sw + 1 : sw] += (
+                    np.einsum("noij,oc->ncij", dy, W[:, :, u, v])
+                )  # fmt: skip
+        return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w])
+
+    def pool2d_forward(self, kind, x, size, stride):
+        """(y, arg): max (kind 0) or mean (kind 1) of every window; ``arg`` None for the mean."""
+        (kh, kw), (sh, sw) = size, stride
+        n, c, h, w = x.shape
+        oh, ow = conv_out_size(h, kh, sh, 0), conv_out_size(w, kw, sw, 0)
+        win = _windows(x, kh, kw, sh, sw, oh, ow)
+        if kind == POOL_AVG:
+            return win.mean(axis=(4, 5)).astype(x.dtype, copy=False), None
+        flat = win.reshape(n, c, oh, ow, kh * kw)
+        k = flat.argmax(axis=4)  # first maximum in (u, v) row-major order
+        rows = np.arange(oh)[:, None] * sh + k // kw
+        cols = np.arange(ow)[None, :] * sw + k % kw
+        arg = (rows * w + cols).astype(np.int32)
+        return np.take_along_axis(flat, k[..., None], axis=4)[..., 0].copy(), arg
+
+    def pool2d_backward(self, kind, x_shape, dy, arg, size, stride):
+        """dx: max sends each dy to its window's maximum, the mean spreads dy / (kh kw)."""
+        (kh, kw), (sh, sw) = size, stride
+        n, c, h, w = x_shape
+        oh, ow = dy.shape[2], dy.shape[3]
+        if kind == POOL_MAX:
+            dx = np.zeros((n, c, h * w), dtype=dy.dtype)
+            ni, ci = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+            np.add.at(dx, (ni[..., None], ci[..., None], arg.reshape(n, c, -1)),
+                      dy.reshape(n, c, -1))  # fmt: skip
+            return dx.reshape(n, c, h, w)
+        dx = np.zeros((n, c, h, w), dtype=dy.dtype)
+        g = dy / (kh * kw)
+        for u in range(kh):
+            for v in range(kw):
+                dx[:, :, u : u + (oh - 1) * sh + 1 : sh, v : v + (ow - 1) * sw + 1 : sw] += g
+        return dx
+
+
+def _out_shape(x, W, stride, padding):
+    (sh, sw), (ph, pw) = stride, padding
+    return (
+        x.shape[0],
+        W.shape[0],
+        conv_out_size(x.shape[2], W.shape[2], sh, ph),
+        conv_out_size(x.shape[3], W.shape[3], sw, pw),
+    )
+
+
+class CPUConvOps:
+    """Numba kernels of ``kernels/cpu/conv.py`` (direct loops, threaded over planes)."""
+
+    @staticmethod
+    def _KC():
+        from ..kernels.cpu import conv as K
+
+        return K
+
+    def conv2d_forward(self, x, W, b, stride, padding):
+        K = self._KC()
+        (sh, sw), (ph, pw) = stride, padding
+        y = np.empty(_out_shape(x, W, stride, padding), dtype=x.dtype)
+        work = y.size * W.shape[1] * W.shape[2] * W.shape[3]
+        K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
+        return y
+
+    def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
+        K = self._KC()
+        (sh, sw), (ph, pw) = stride, padding
+        work = dy.size * W.shape[1] * W.shape[2] * W.shape[3]
+        dy = np.ascontiguousarray(dy)
+        if dW is not None or db is not None:
+            dWk = dW if dW is not None else np.zeros(W.shape, dtype=W.dtype)
+            dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
+            if dW is not None:
+                K.pick_by_work(K.conv2d_backward_dw, work)(
+                    x, dy, sh, sw, ph, pw, dWk, dbk, db is not None
+                )
+            else:
+                dbk += dy.sum(axis=(0, 2, 3)).astype(dbk.dtype)
+        if not need_dx:
+            return None
+        dx = np.empty(x.shape, dtype=x.dtype)
+        K.pick_by_work(K.conv2d_backward_dx, work)(dy, W, sh, sw, ph, pw, dx)
+        return dx
+
+    def pool2d_forward(self, kind, x, size, stride):
+        K = self._KC()
+        (kh, kw), (sh, sw) = size, stride
+        n, c, h, w = x.shape
+        oh, ow = conv_out_size(h, kh, sh, 0), conv_out_size(w, kw, sw, 0)
+        y = np.empty((n, c, oh, ow), dtype=x.dtype)
+        arg = np.empty((n, c, oh, ow) if kind == POOL_MAX else (1, 1, 1, 1), dtype=np.int32)
+        K.pick_by_work(K.pool2d_forward, y.size * kh * kw)(
+            kind, np.ascontiguousarray(x), kh, kw, sh, sw, y, arg
+        )
+        return y, (arg if kind == POOL_MAX else None)
+
+    def pool2d_backward(self, kind, x_shape, dy, arg, size, stride):
+        K = self._KC()
+        (kh, kw), (sh, sw) = size, stride
+        dx = np.empty(tuple(x_shape), dtype=dy.dtype)
+        if arg is None:
+            arg = np.zeros((1, 1, 1, 1), dtype=np.int32)
+        K.pick_by_work(K.pool2d_backward, dx.size)(
+            kind, np.ascontiguousarray(dy), arg, kh, kw, sh, sw, dx
+        )
+        return dx
+
+
+def _grid1(n):
+    tpb = int(config.THREADS_PER_BLOCK)
+    return (max(1, (n + tpb - 1) // tpb), tpb)
+
+
+class CUDAConvOps:
+    """numba.cuda kernels of ``kernels/cuda/conv.py``: one thread per output element."""
+
+    @staticmethod
+    def _KG():
+        from ..kernels.cuda import conv as K
+
+        return K
+
+    def conv2d_forward(self, x, W, b, stride, padding):
+        K = self._KG()
+        (sh, sw), (ph, pw) = stride, padding
+        y = self.cuda.device_array(_out_shape(x, W, stride, padding), dtype=x.dtype)
+        if y.size:
+            K.conv2d_forward[_grid1(y.size)](x, W, b, sh, sw, ph, pw, y)
+        return y
+
+    def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
+        K = self._KG()
+        (sh, sw), (ph, pw) = stride, padding
+        if dW is not None:
+            K.conv2d_backward_dw[_grid1(dW.size)](x, dy, sh, sw, ph, pw, dW)
+        if db is not None:
+            K.conv2d_backward_db[_grid1(db.shape[0])](dy, db)
+        if not need_dx:
+            return None
+        dx = self.cuda.device_array(x.shape, dtype=x.dtype)
+        K.conv2d_backward_dx[_grid1(dx.size)](dy, W, sh, sw, ph, pw, dx)
+        return dx
+
+    def pool2d_forward(self, kind, x, size, stride):
+        K = self._KG()
+        (kh, kw), (sh, sw) = size, stride
+        n, c, h, w = x.shape
+        oh, ow = conv_out_size(h, kh, sh, 0), conv_out_size(w, kw, sw, 0)
+        y = self.cuda.device_array((n, c, oh, ow), dtype=x.dtype)
+        shape = (n, c, oh, ow) if kind == POOL_MAX else (1, 1, 1, 1)
+        arg = self.cuda.device_array(shape, dtype=np.int32)
+        K.pool2d_forward[_grid1(y.size)](kind, x, kh, kw, sh, sw, y, arg)
+        return y, (arg if kind == POOL_MAX else None)
+
+    def pool2d_backward(self, kind, x_shape, dy, arg, size, stride):
+        K = self._KG()
+        (kh, kw), (sh, sw) = size, stride
+        dx = self.cuda.device_array(tuple(x_shape), dtype=dy.dtype)
+        if arg is None:
+            arg = self.cuda.device_array((1, 1, 1, 1), dtype=np.int32)
+        K.pool2d_backward[_grid1(dx.size)](kind, dy, arg, kh, kw, sh, sw, dx)
+        return dx

@@ -1,0 +1,322 @@
+"""Convolution and pooling layers, LeNet: the slide's example, sizes, gradients, backends.
+
+The reference backend is checked against central finite differences (float64); the CPU kernels
+and the CUDA kernels (in the simulator, tiny shapes) against the reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numbanet import losses
+from numbanet.errors import ValidationError
+from numbanet.nn import Dense, Flatten, ReLU, Sequential, Tanh
+from numbanet.nn.conv import Conv1D, Conv2D
+from numbanet.nn.pooling import (
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    MaxPool1D,
+    MaxPool2D,
+)
+from numbanet.plots.convrec import SLIDE_FILTER, SLIDE_INPUT, SLIDE_VALID
+
+from .gradcheck import check_model_grads
+
+BACKENDS = ["reference", "cpu", "cuda"]
+
+
+def _slide_conv(backend, padding="valid", stride=1):
+    conv = Conv2D(1, 1, 3, stride=stride, padding=padding)
+    net = Sequential([conv], backend=backend, dtype=np.float64, input_shape=(1, 6, 6))
+    conv.W.value = SLIDE_FILTER[None, None]
+    conv.b.value = np.zeros(1)
+    return net.forward(SLIDE_INPUT[None, None])[0, 0]
+
+
+# ---------------------------------------------------------------- the slide's example
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_slide_example_exact(backend):
+    out = _slide_conv(backend)
+    np.testing.assert_array_equal(out, SLIDE_VALID)
+
+
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_slide_example_paddings(backend):
+    valid = np.array(SLIDE_VALID, dtype=float)
+    same = _slide_conv(backend, "same")
+    full = _slide_conv(backend, "full")
+    assert same.shape == (6, 6) and full.shape == (8, 8)
+    np.testing.assert_array_equal(same[1:-1, 1:-1], valid)
+    np.testing.assert_array_equal(full[2:-2, 2:-2], valid)
+    # the border of "same": the filter over zero padding, e.g. top-left = -(x00 + x10 ... ) sums
+    x = np.pad(SLIDE_INPUT, 1)
+    assert same[0, 0] == float((x[0:3, 0:3] * SLIDE_FILTER).sum())
+    np.testing.assert_array_equal(_slide_conv(backend, "valid", 2), valid[::2, ::2])
+    np.testing.assert_array_equal(_slide_conv(backend, "same", 2), same[::2, ::2])
+
+
+@pytest.mark.parametrize(
+    "n,k,padding,stride,expect",
+    [
+        (6, 3, "valid", 1, 4),  # 6 - 3 + 1
+        (6, 3, "same", 1, 6),  # p = 1
+        (6, 3, "full", 1, 8),  # p = 2
+        (6, 3, "valid", 2, 2),  # floor(3 / 2) + 1
+        (6, 3, "same", 2, 3),  # floor(5 / 2) + 1
+        (7, 5, "same", 1, 7),
+        (7, 5, "full", 3, 4),  # floor((7 + 8 - 5) / 3) + 1
+        (9, 3, 2, 2, 6),  # floor((9 + 4 - 3) / 2) + 1
+        (28, 3, "valid", 1, 26),
+    ],
+)
+def test_output_sizes_follow_the_slide_formula(n, k, padding, stride, expect):
+    conv = Conv2D(2, 3, k, stride=stride, padding=padding)
+    assert conv.output_shape((2, n, n + 1))[1] == expect
+    net = Sequential([conv], backend="reference", dtype=np.float64, input_shape=(2, n, n + 1))
+    y = net.forward(np.ones((1, 2, n, n + 1)))
+    p = {"valid": 0, "same": (k - 1) // 2, "full": k - 1}.get(padding, padding)
+    assert y.shape == (1, 3, expect, (n + 1 + 2 * p - k) // stride + 1)
+
+
+def test_pool_sizes_and_values():
+    x = np.arange(2 * 1 * 5 * 5, dtype=np.float64).reshape(2, 1, 5, 5)
+    net = Sequential([MaxPool2D(2)], backend="reference", dtype=np.float64, input_shape=(1, 5, 5))
+    y = net.forward(x)
+    assert y.shape == (2, 1, 2, 2)  # floor((5 - 2) / 2) + 1: the last row and column dropped
+    np.testing.assert_array_equal(y[0, 0], [[6, 8], [16, 18]])
+    net = Sequential([AvgPool2D(2)], backend="reference", dtype=np.float64, input_shape=(1, 5, 5))
+    np.testing.assert_array_equal(net.forward(x)[0, 0], [[3, 5], [13, 15]])
+    net = Sequential([GlobalAvgPool2D()], backend="reference", dtype=np.float64,
+                     input_shape=(1, 5, 5))  # fmt: skip
+    np.testing.assert_allclose(net.forward(x), [[12.0], [37.0]])
+    net = Sequential([GlobalMaxPool2D()], backend="reference", dtype=np.float64,
+                     input_shape=(1, 5, 5))  # fmt: skip
+    np.testing.assert_allclose(net.forward(x), [[24.0], [49.0]])
+
+
+def test_validation_errors():
+    with pytest.raises(ValidationError, match="padding"):
+        Conv2D(1, 1, 3, padding="sometimes")
+    with pytest.raises(ValidationError, match="odd kernel"):
+        Conv2D(1, 1, 4, padding="same")
+    with pytest.raises(ValidationError, match="kernel_size"):
+        Conv2D(1, 1, 0)
+    with pytest.raises(ValidationError, match="expects examples"):
+        Sequential([Conv2D(3, 4, 3)], backend="reference", input_shape=(1, 8, 8))
+    with pytest.raises(ValidationError, match="smaller"):
+        Sequential([Conv2D(1, 4, 5)], backend="reference", input_shape=(1, 3, 3))
+    net = Sequential([Conv2D(1, 2, 3)], backend="reference", input_shape=(1, 8, 8))
+    with pytest.raises(ValidationError):
+        net.forward(np.zeros((2, 8, 8)))
+
+
+# ---------------------------------------------------------------- gradient checks (reference)
+def _xent_check(layers, in_shape, n=3, seed=0):
+    rng = np.random.default_rng(seed)
+    net = Sequential(layers, backend="reference", dtype=np.float64, seed=seed,
+                     input_shape=in_shape)  # fmt: skip
+    for p in net.parameters():  # non-zero biases, so that their gradients matter
+        p.value = p.value + 0.1 * rng.standard_normal(p.shape)
+    x = rng.standard_normal((n,) + tuple(in_shape))
+    y = rng.integers(0, net.output_shape[0], size=n)
+    return check_model_grads(net, x, y, losses.CrossEntropy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "padding,stride", [("valid", 1), ("same", 1), ("full", 1), ("valid", 2), (1, 2), ((2, 0), 1)]
+)
+def test_gradcheck_conv2d(padding, stride):
+    conv = Conv2D(2, 3, 3, stride=stride, padding=padding)
+    _xent_check([conv, Tanh(), Flatten(), _dense_for((2, 7, 6), conv, 4)], (2, 7, 6))
+
+
+def _dense_for(in_shape, conv, out):
+    """A Dense layer sized for the flattened output of ``conv`` on ``in_shape``."""
+    return Dense(int(np.prod(conv.output_shape(in_shape))), out)
+
+
+def test_gradcheck_conv2d_rectangular_kernel_no_bias():
+    conv = Conv2D(2, 2, (3, 2), stride=(1, 2), bias=False)
+    _xent_check([conv, Tanh(), Flatten(), _dense_for((2, 5, 6), conv, 3)], (2, 5, 6))
+
+
+def test_gradcheck_conv1d():
+    c1 = Conv1D(1, 3, 5, padding="same")
+    c2 = Conv1D(3, 2, 3, stride=2, padding=1)
+    _xent_check([c1, Tanh(), c2, Tanh(), Flatten(), Dense(2 * 6, 4)], (11,))
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [lambda: MaxPool2D(2), lambda: AvgPool2D(2), lambda: MaxPool2D(3, stride=2),
+     lambda: AvgPool2D((3, 2), stride=(2, 1))],
+)  # fmt: skip
+def test_gradcheck_pool2d(pool):
+    p = pool()
+    out = p.output_shape((2, 7, 7))
+    _xent_check([p, Flatten(), Dense(int(np.prod(out)), 3)], (2, 7, 7))
+
+
+@pytest.mark.parametrize("pool", [lambda: MaxPool1D(2), lambda: AvgPool1D(3, stride=2)])
+def test_gradcheck_pool1d(pool):
+    p = pool()
+    out = p.output_shape((2, 9))
+    _xent_check([p, Flatten(), Dense(int(np.prod(out)), 3)], (2, 9))
+
+
+@pytest.mark.parametrize("pool", [GlobalAvgPool2D, GlobalMaxPool2D])
+def test_gradcheck_global_pool(pool):
+    _xent_check([Conv2D(2, 4, 3), Tanh(), pool(), Dense(4, 3)], (2, 5, 6))
+
+
+def test_gradcheck_global_pool_1d():
+    _xent_check([Conv1D(2, 4, 3), Tanh(), GlobalAvgPool1D(), Dense(4, 3)], (2, 8))
+
+
+def test_gradcheck_small_lenet():
+    layers = [Conv2D(1, 2, 3), ReLU(), AvgPool2D(2), Conv2D(2, 3, 3, padding="same"), ReLU(),
+              MaxPool2D(2), Flatten(), Dense(3 * 2 * 2, 5), ReLU(), Dense(5, 3)]  # fmt: skip
+    _xent_check(layers, (1, 10, 10))
+
+
+def test_frozen_conv_passes_gradient_but_keeps_weights():
+    rng = np.random.default_rng(1)
+    conv = Conv2D(1, 2, 3)
+    net = Sequential([conv, Flatten(), Dense(2 * 3 * 3, 2)], backend="cpu", dtype=np.float64,
+                     seed=0, input_shape=(1, 5, 5))  # fmt: skip
+    conv.freeze()
+    out = net.forward(rng.standard_normal((2, 1, 5, 5)))
+    net.zero_grad()
+    dx = net.backward(np.ones_like(out))
+    assert np.all(conv.W.grad == 0) and np.all(conv.b.grad == 0)
+    assert dx.shape == (2, 1, 5, 5) and np.abs(dx).sum() > 0
+
+
+# ---------------------------------------------------------------- CPU and CUDA vs reference
+def _compare(layers_fn, in_shape, backend, n=2, dtype=np.float64, seed=3, tol=1e-10):
+    rng = np.random.default_rng(seed)
+    ref = Sequential(layers_fn(), backend="reference", dtype=dtype, seed=seed,
+                     input_shape=in_shape)  # fmt: skip
+    other = ref.clone(backend=backend)
+    for p in ref.parameters():
+        p.value = p.value + 0.1 * rng.standard_normal(p.shape)
+    if ref.n_params():
+        other.set_flat(ref.get_flat())
+    x = rng.standard_normal((n,) + tuple(in_shape)).astype(dtype)
+    outs, grads, dxs = [], [], []
+    for net in (ref, other):
+        y = net.forward(x)
+        net.zero_grad()
+        g = np.cos(np.arange(y.size, dtype=dtype)).reshape(y.shape)
+        dxs.append(net.backward(g))
+        outs.append(y)
+        grads.append(np.concatenate([p.grad.ravel() for p in net.parameters()] + [np.zeros(0)]))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(dxs[1], dxs[0], rtol=tol, atol=tol)
+
+
+CASES = {
+    "conv-valid": (lambda: [Conv2D(2, 3, 3)], (2, 5, 7)),
+    "conv-same-s2": (lambda: [Conv2D(2, 3, 3, stride=2, padding="same")], (2, 5, 5)),
+    "conv-full-rect": (lambda: [Conv2D(2, 3, (3, 2), stride=(2, 1), padding="full")], (2, 5, 5)),
+    "maxpool-overlap": (lambda: [MaxPool2D(3, stride=2)], (2, 5, 5)),
+    "avgpool": (lambda: [AvgPool2D(2)], (2, 5, 5)),
+    "global": (lambda: [GlobalMaxPool2D()], (2, 5, 5)),
+    "conv1d-pool1d": (lambda: [Conv1D(2, 3, 3, padding=1), MaxPool1D(2)], (2, 7)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_cpu_matches_reference(case):
+    fn, shape = CASES[case]
+    _compare(fn, shape, "cpu", n=3)
+
+
+def test_cpu_matches_reference_float32_threaded():
+    """A problem large enough for the threaded kernels, in float32."""
+    fn = lambda: [Conv2D(3, 8, 3, padding="same"), ReLU(), MaxPool2D(2), Conv2D(8, 4, 3),  # noqa: E731
+                  AvgPool2D(2)]  # fmt: skip
+    _compare(fn, (3, 20, 20), "cpu", n=16, dtype=np.float32, tol=2e-4)
+
+
+@pytest.mark.parametrize("case", ["conv-same-s2", "conv-full-rect", "maxpool-overlap", "avgpool",
+                                  "global", "conv1d-pool1d"])  # fmt: skip
+def test_cuda_simulator_matches_reference(case):
+    fn, shape = CASES[case]
+    _compare(fn, shape, "cuda", n=2)
+
+
+# ---------------------------------------------------------------- LeNet
+def test_lenet_summary_matches_the_slides():
+    from numbanet.models import lenet
+
+    net = lenet(backend="reference", seed=0)
+    text = net.summary(print_fn=None)
+    shapes = net.layer_output_shapes()
+    params = [layer.n_params() for layer in net.layers]
+    rows = [(s, p) for layer, s, p in zip(net.layers, shapes, params)
+            if type(layer).__name__ != "ReLU"]  # fmt: skip
+    assert rows == [((6, 26, 26), 60), ((6, 13, 13), 0), ((16, 11, 11), 880), ((16, 5, 5), 0),
+                    ((400,), 0), ((120,), 48120), ((84,), 10164), ((10,), 850)]  # fmt: skip
+    assert net.n_params() == 60074
+    assert "Total params: 60,074" in text and "(None, 6, 26, 26)" in text
+
+
+def test_lenet_trains_a_little_on_cpu():
+    """A few SGD steps on random-label-free synthetic digits lower the loss (CPU layer path)."""
+    from numbanet.models import lenet
+    from numbanet.optim import Momentum
+
+    rng = np.random.default_rng(0)
+    x = rng.random((128, 1, 28, 28)).astype(np.float32)
+    y = (x[:, 0, :14].mean(axis=(1, 2)) > x[:, 0, 14:].mean(axis=(1, 2))).astype(np.int64)
+    net = lenet(backend="cpu", seed=0)
+    opt = Momentum(net.parameters(), lr=0.05, beta1=0.9, form="classical")
+    h = net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=4, batch_size=32, seed=0)
+    assert h["loss"][-1] < h["loss"][0]
+
+
+def test_conv1d_model_shapes():
+    from numbanet.models import conv1d_mnist1d
+
+    net = conv1d_mnist1d(backend="reference", seed=0)
+    assert net.output_shape == (10,)
+    assert net.predict(np.zeros((2, 40))).shape == (2, 10)
+
+
+# ---------------------------------------------------------------- accuracy (slow)
+@pytest.mark.slow
+def test_lenet_mnist_98_percent_in_3_epochs(shared_data):
+    from numbanet import data
+    from numbanet.models import lenet
+    from numbanet.optim import Momentum
+
+    d = data.load_mnist(flatten=False)
+    net = lenet(backend="cpu", seed=0)
+    opt = Momentum(net.parameters(), lr=0.05, beta1=0.9, form="classical")
+    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=64,
+            seed=0, train_metrics=False)  # fmt: skip
+    acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
+    print(f"LeNet MNIST test accuracy after 3 epochs: {acc:.4f}")
+    assert acc >= 0.98
+
+
+@pytest.mark.slow
+def test_conv1d_mnist1d_85_percent():
+    from numbanet import data
+    from numbanet.models import conv1d_mnist1d
+    from numbanet.optim import Adam
+
+    d = data.load_mnist1d()
+    net = conv1d_mnist1d(backend="cpu", seed=0)
+    opt = Adam(net.parameters(), lr=3e-3)
+    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=40, batch_size=64,
+            seed=0, train_metrics=False)  # fmt: skip
+    acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
+    print(f"1-D CNN MNIST-1D test accuracy: {acc:.4f}")
+    assert acc >= 0.85
