@@ -292,3 +292,133 @@ class CPURNNOps:
             xt, W, U, a, c, tc, h, d3, seq, reverse, bool(need_dx), dz, dW, dU, db, dx
         )
         return _time_major(dx) if need_dx else None
+
+
+def _grid1(n):
+    from .. import config
+
+    tpb = int(config.THREADS_PER_BLOCK)
+    return (max(1, (n + tpb - 1) // tpb), tpb)
+
+
+class CUDARNNOps:
+    """numba.cuda kernels (``kernels/cuda/recurrent.py``): one launch per time step with one
+    thread per (example, unit); input projections, dW and dx as tiled matrix products over all
+    steps at once. Arrays stay on the device, batch-major."""
+
+    @staticmethod
+    def _KRN():
+        from ..kernels.cuda import recurrent as K
+
+        return K
+
+    def _rec_forward(self, op, x, W, U, b, reverse, return_sequences):
+        K = self._KRN()
+        x = self.asarray(x, W.dtype)
+        n, T, d = x.shape
+        G, H = U.shape
+        dt = W.dtype
+        xw = self.cuda.device_array((n, T, G), dtype=dt)
+        self._matmul(x.reshape(n * T, d), W, xw.reshape(n * T, G), 0, 1, 0)
+        h = self.cuda.device_array((n, T, H), dtype=dt)
+        if op == "lstm":
+            a = self.cuda.device_array((n, T, G), dtype=dt)
+            c = self.cuda.device_array((n, T, H), dtype=dt)
+        grid = _grid1(n * H)
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            tp = t + 1 if reverse else t - 1
+            tp = tp if k > 0 else t
+            if op == "lstm":
+                K.lstm_step_forward[grid](xw, U, b, a, c, h, t, tp, int(k > 0))
+            else:
+                K.rnn_step_forward[grid](xw, U, b, h, t, tp, int(k > 0))
+        if return_sequences:
+            out = h
+        else:
+            out = self.cuda.device_array((n, H), dtype=dt)
+            K.take_step[grid](h, 0 if reverse else T - 1, out)
+        saved = (a, c) if op == "lstm" else ()
+        return out, (x, W, U, h, bool(reverse)) + saved
+
+    def _rec_backward(self, op, cache, dout, dW, dU, db, need_dx):
+        K = self._KRN()
+        x, W, U, h, reverse = cache[:5]
+        n, T, d = x.shape
+        G, H = U.shape
+        dt = W.dtype
+        dout = self.asarray(dout, dt)
+        seq = int(len(dout.shape) == 3)
+        d3 = dout if seq else dout.reshape(n, 1, H)
+        dz = self.cuda.device_array((n, T, G), dtype=dt)
+        grid = _grid1(n * H)
+        if op == "lstm":
+            a, c = cache[5:]
+            dcf = self.zeros((n, H), dt)
+        for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
+            tp = (t + 1 if reverse else t - 1) if k > 0 else t
+            tn = (t - 1 if reverse else t + 1) if k < T - 1 else t
+            last = int(k == T - 1)
+            if op == "lstm":
+                K.lstm_step_backward[grid](
+                    a, c, U, d3, seq, last, dz, dcf, t, tp, tn, int(k > 0), int(k < T - 1)
+                )
+            else:
+                K.rnn_step_backward[grid](h, U, d3, seq, last, dz, t, tn, int(k < T - 1))
+        dz2 = dz.reshape(n * T, G)
+        x2 = x.reshape(n * T, d)
+        self._matmul(dz2, x2, dW, 1, 0, 1)
+        K.recurrent_grad_U[_grid1(G * H)](dz, h, dU, int(reverse))
+        self.K.col_sum_acc[_grid1(G)](dz2, db)
+        if not need_dx:
+            return None
+        dx = self.cuda.device_array((n, T, d), dtype=dt)
+        self._matmul(dz2, W, dx.reshape(n * T, d), 0, 0, 0)
+        return dx
+
+    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        return self._rec_forward("rnn", x, W, U, b, reverse, return_sequences)
+
+    def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        return self._rec_backward("rnn", cache, dout, dW, dU, db, need_dx)
+
+    def lstm_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+        return self._rec_forward("lstm", x, W, U, b, reverse, return_sequences)
+
+    def lstm_backward(self, cache, dout, dW, dU, db, need_dx=True):
+        return self._rec_backward("lstm", cache, dout, dW, dU, db, need_dx)
+
+    @staticmethod
+    def _as_rows(a):
+        # (the simulator's shape tuples take no negative indices)
+        m = tuple(a.shape)[len(a.shape) - 1]
+        return a.reshape(a.size // m, m)
+
+    def concat_last(self, a, b):
+        sa = tuple(a.shape)
+        p, q = sa[-1], tuple(b.shape)[-1]
+        out = self.cuda.device_array(sa[:-1] + (p + q,), dtype=a.dtype)
+        if out.size:
+            self._KRN().concat_last[_grid1(out.size)](
+                self._as_rows(a), self._as_rows(b), self._as_rows(out)
+            )
+        return out
+
+    def split_last(self, d, p):
+        sd = tuple(d.shape)
+        a = self.cuda.device_array(sd[:-1] + (p,), dtype=d.dtype)
+        b = self.cuda.device_array(sd[:-1] + (sd[-1] - p,), dtype=d.dtype)
+        if d.size:
+            self._KRN().split_last[_grid1(d.size)](
+                self._as_rows(d), self._as_rows(a), self._as_rows(b)
+            )
+        return a, b
+
+    def add_arrays(self, a, b):
+        out = self.cuda.device_array(a.shape, dtype=a.dtype)
+        if out.size:
+            self._KRN().add_arrays[_grid1(out.size)](
+                a.reshape(a.size), b.reshape(b.size), out.reshape(out.size)
+            )
+        return out
