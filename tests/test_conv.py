@@ -237,10 +237,14 @@ def test_cpu_matches_reference(case):
     _compare(fn, shape, "cpu", n=3)
 
 
-def test_cpu_matches_reference_float32_threaded():
-    """A problem large enough for the threaded kernels, in float32."""
+@pytest.mark.parametrize("threaded", [False, True])
+def test_cpu_matches_reference_float32(threaded, monkeypatch):
+    """Both twins (serial and threaded) of the stride-1 and strided kernels, in float32."""
+    from numbanet.kernels.cpu import conv as K
+
+    monkeypatch.setattr(K, "PARALLEL_MIN_MACS", 0 if threaded else 1 << 62)
     fn = lambda: [Conv2D(3, 8, 3, padding="same"), ReLU(), MaxPool2D(2), Conv2D(8, 4, 3),  # noqa: E731
-                  AvgPool2D(2)]  # fmt: skip
+                  AvgPool2D(2), Conv2D(4, 3, 2, stride=2, padding=1)]  # fmt: skip
     _compare(fn, (3, 20, 20), "cpu", n=16, dtype=np.float32, tol=2e-4)
 
 

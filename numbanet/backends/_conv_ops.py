@@ -131,19 +131,56 @@ class CPUConvOps:
 
         return K
 
+    @staticmethod
+    def _padded_flat(x, padding):
+        """x padded with zeros (a copy only when padding > 0), planes flattened: (N, C, Hp*Wp)."""
+        ph, pw = padding
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        x = np.ascontiguousarray(x)
+        return x.reshape(x.shape[0], x.shape[1], -1), x.shape[2], x.shape[3]
+
     def conv2d_forward(self, x, W, b, stride, padding):
         K = self._KC()
         (sh, sw), (ph, pw) = stride, padding
         y = np.empty(_out_shape(x, W, stride, padding), dtype=x.dtype)
         work = y.size * W.shape[1] * W.shape[2] * W.shape[3]
-        K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
+        if (sh, sw) == (1, 1):  # the "wide" kernels: one long vector loop per plane
+            x3, _, wp = self._padded_flat(x, padding)
+            K.pick_by_work(K.conv2d_forward_s1, work)(x3, W, b, wp, y.shape[2], y.shape[3], y)
+        else:
+            K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
         return y
+
+    def _conv2d_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
+        n, o, oh, ow = dy.shape
+        x3, hp, wp = self._padded_flat(x, padding)
+        dyw = np.empty((n, o, oh, wp), dtype=dy.dtype)
+        K.pick_by_work(K.widen, dy.size * 4)(dy, wp, dyw)
+        dyw3 = dyw.reshape(n, o, oh * wp)
+        L = (oh - 1) * wp + ow
+        if dW is not None:
+            dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
+            K.pick_by_work(K.conv2d_backward_dw_s1, work)(x3, dyw3, wp, L, dW, dbk, db is not None)
+        elif db is not None:
+            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+        if not need_dx:
+            return None
+        dxp = np.empty(x3.shape, dtype=x.dtype)
+        K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw3, W, wp, L, dxp)
+        ph, pw = padding
+        dxp = dxp.reshape(x.shape[0], x.shape[1], hp, wp)
+        if ph or pw:
+            return np.ascontiguousarray(dxp[:, :, ph : hp - ph, pw : wp - pw])
+        return dxp
 
     def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
         K = self._KC()
         (sh, sw), (ph, pw) = stride, padding
         work = dy.size * W.shape[1] * W.shape[2] * W.shape[3]
         dy = np.ascontiguousarray(dy)
+        if (sh, sw) == (1, 1):
+            return self._conv2d_backward_s1(K, x, W, dy, dW, db, padding, need_dx, work)
         if dW is not None or db is not None:
             dWk = dW if dW is not None else np.zeros(W.shape, dtype=W.dtype)
             dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)

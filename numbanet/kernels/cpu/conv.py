@@ -6,6 +6,10 @@ input row once per filter tap while it sits in L1. The innermost loop always run
 row (``ow``) with unit stride in memory, so LLVM vectorises it (stride-1 convolutions take a
 separate loop without the stride multiply, which otherwise turns the loads into gathers).
 
+Indices of the innermost loops are cast to unsigned (``U(j)``): Numba then drops the check for
+negative (wrap-around) indices, which otherwise blocks vectorisation (measured 8x on LeNet's first
+layer). The casts are safe because ``_col_range`` keeps every index inside the array.
+
 Padding is never materialised: for each filter tap the kernels compute the range of output
 columns whose input column falls inside the image (``_col_range``) and loop over that range only,
 which is the same as reading zeros outside it.
@@ -24,14 +28,19 @@ and threaded.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
+from numba import uint64 as U
 
 from ._util import twin
 
 POOL_MAX, POOL_AVG = 0, 1
 
-#: Problems with at least this many multiply-adds use the threaded twin.
-PARALLEL_MIN_MACS = 1 << 16
+#: Problems with at least this many multiply-adds use the threaded twin. High on purpose: LeNet's
+#: layers at batch 64 (2-7 M multiply-adds, under a millisecond serially) ran 10-20x *slower*
+#: threaded on this shared two-core machine (OpenMP workers descheduled at the barrier, and
+#: spinning against BLAS's own threads), so only much larger problems go parallel.
+PARALLEL_MIN_MACS = 1 << 24
 
 
 def pick_by_work(pair, work):
@@ -83,10 +92,10 @@ def _conv2d_forward(x, W, b, sh, sw, ph, pw, y):
                         if sw == 1:
                             off = v - pw
                             for j in range(jlo, jhi):
-                                yp[i, j] += w * xp[r, j + off]
+                                yp[i, U(j)] += w * xp[r, U(j + off)]
                         else:
                             for j in range(jlo, jhi):
-                                yp[i, j] += w * xp[r, j * sw + v - pw]
+                                yp[i, U(j)] += w * xp[r, U(j * sw + v - pw)]
 
 
 def _conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW, db, do_db):
@@ -111,10 +120,10 @@ def _conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW, db, do_db):
                         if sw == 1:
                             off = v - pw
                             for j in range(jlo, jhi):
-                                acc += gp[i, j] * xp[r, j + off]
+                                acc += gp[i, U(j)] * xp[r, U(j + off)]
                         else:
                             for j in range(jlo, jhi):
-                                acc += gp[i, j] * xp[r, j * sw + v - pw]
+                                acc += gp[i, U(j)] * xp[r, U(j * sw + v - pw)]
                 dW[o, c, u, v] += acc
         if do_db and c == 0:
             acc = db.dtype.type(0)
@@ -151,10 +160,10 @@ def _conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
                         if sw == 1:
                             off = v - pw
                             for j in range(jlo, jhi):
-                                xp[r, j + off] += w * gp[i, j]
+                                xp[r, U(j + off)] += w * gp[i, U(j)]
                         else:
                             for j in range(jlo, jhi):
-                                xp[r, j * sw + v - pw] += w * gp[i, j]
+                                xp[r, U(j * sw + v - pw)] += w * gp[i, U(j)]
 
 
 def _pool2d_forward(kind, x, kh, kw, sh, sw, y, arg):
@@ -224,3 +233,104 @@ conv2d_backward_dw = twin(_conv2d_backward_dw)
 conv2d_backward_dx = twin(_conv2d_backward_dx)
 pool2d_forward = twin(_pool2d_forward)
 pool2d_backward = twin(_pool2d_backward)
+
+
+# --------------------------------------------------------------------------------------------
+# Stride-1 "wide" kernels. With unit strides an output row and the input rows it reads are
+# contiguous runs of the same length, so the whole output plane can be computed as ONE long
+# vector loop if it is given the input's width Wp (the "wide" plane, (OH, Wp), whose columns
+# j >= OW hold garbage that is never read back): y_wide[p] += w * x[p + u*Wp + v] for
+# p < L = (OH - 1) * Wp + OW. The loops are 100-700 long instead of 11-26, so they vectorise well.
+# Inputs are already padded (the caller pads when p > 0); planes are flattened: x (N, C, Hp*Wp).
+
+
+def _conv2d_forward_s1(x, W, b, Wp, OH, OW, y):
+    """y (N, O, OH, OW) = b + valid stride-1 correlation of x (N, C, Hp*Wp) with W."""
+    N, C = x.shape[0], x.shape[1]
+    O, _, KH, KW = W.shape
+    L = (OH - 1) * Wp + OW
+    for t in prange(N * O):
+        n = t // O
+        o = t - n * O
+        acc = np.empty(L, dtype=y.dtype)
+        bo = b[o]
+        for p in range(L):
+            acc[p] = bo
+        for c in range(C):
+            xp = x[n, c]
+            for u in range(KH):
+                for v in range(KW):
+                    w = W[o, c, u, v]
+                    s = u * Wp + v
+                    for p in range(L):
+                        acc[U(p)] += w * xp[U(p + s)]
+        for i in range(OH):
+            for j in range(OW):
+                y[n, o, i, j] = acc[i * Wp + j]
+
+
+def _conv2d_backward_dw_s1(x, dyw, Wp, L, dW, db, do_db):
+    """dW[o, c, u, v] += sum_n sum_p dyw[n, o, p] x[n, c, p + u*Wp + v], with dyw the wide
+    output gradient (N, O, OH*Wp), zero in the garbage columns; db[o] += sum of dyw[:, o]."""
+    N, C = x.shape[0], x.shape[1]
+    O, _, KH, KW = dW.shape
+    for t in prange(O * C):
+        o = t // C
+        c = t - o * C
+        for u in range(KH):
+            for v in range(KW):
+                s = u * Wp + v
+                acc = dW.dtype.type(0)
+                for n in range(N):
+                    gp = dyw[n, o]
+                    xp = x[n, c]
+                    for p in range(L):
+                        acc += gp[U(p)] * xp[U(p + s)]
+                dW[o, c, u, v] += acc
+        if do_db and c == 0:
+            acc = db.dtype.type(0)
+            for n in range(N):
+                gp = dyw[n, o]
+                for p in range(L):
+                    acc += gp[U(p)]
+            db[o] += acc
+
+
+def _conv2d_backward_dx_s1(dyw, W, Wp, L, dx):
+    """dx (N, C, Hp*Wp) = sum over (o, u, v) of W[o, c, u, v] dyw[n, o, p] sent to p + u*Wp + v
+    (the full correlation of the wide output gradient with the filters)."""
+    N, C = dx.shape[0], dx.shape[1]
+    O, _, KH, KW = W.shape
+    for t in prange(N * C):
+        n = t // C
+        c = t - n * C
+        xp = dx[n, c]
+        for q in range(xp.shape[0]):
+            xp[q] = 0.0
+        for o in range(O):
+            gp = dyw[n, o]
+            for u in range(KH):
+                for v in range(KW):
+                    w = W[o, c, u, v]
+                    s = u * Wp + v
+                    for p in range(L):
+                        xp[U(p + s)] += w * gp[U(p)]
+
+
+def _widen(dy, Wp, dyw):
+    """dyw (N, O, OH, Wp) = dy in the first OW columns, zeros in the rest."""
+    N, O, OH, OW = dy.shape
+    for t in prange(N * O):
+        n = t // O
+        o = t - n * O
+        for i in range(OH):
+            for j in range(OW):
+                dyw[n, o, i, j] = dy[n, o, i, j]
+            for j in range(OW, Wp):
+                dyw[n, o, i, j] = 0.0
+
+
+conv2d_forward_s1 = twin(_conv2d_forward_s1)
+conv2d_backward_dw_s1 = twin(_conv2d_backward_dw_s1)
+conv2d_backward_dx_s1 = twin(_conv2d_backward_dx_s1)
+widen = twin(_widen)
