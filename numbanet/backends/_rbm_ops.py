@@ -20,6 +20,12 @@ from scipy import special as _special
 
 from .. import config
 
+#: The CPU kernels switch to their threaded (``prange``) twins at this much work (multiply-adds):
+#: below it, waking the thread pool costs more than it saves, badly so on a busy machine (a CD-1
+#: step of a 784-256 RBM on 20 examples ran 20x slower threaded than serial with other jobs
+#: running). Higher than the elementwise ``PARALLEL_MIN`` because each call is one minibatch.
+RBM_PARALLEL_MIN = 1 << 25
+
 #: Products with at least this many multiply-adds go through BLAS (CPU) / the tiled matmul (CUDA)
 #: followed by ``bias_sigmoid_sample``; smaller ones run the fused Gibbs kernels.
 RBM_GEMM_MIN_MACS = 1 << 20
@@ -91,9 +97,7 @@ class CPURBMOps:
     @staticmethod
     def _pick(pair, work):
         """Serial kernel for small work (thread start-up dominates), threaded for large."""
-        from ..kernels.cpu._util import pick
-
-        return pick(pair, work)
+        return pair[1] if work >= RBM_PARALLEL_MIN else pair[0]
 
     def _gibbs_half(self, x, W, bias, u, transpose):
         K = self._KR()

@@ -432,6 +432,7 @@ def compare_autoencoder_uses(
     batch_size=64,
     seed=0,
     backend="auto",
+    n_examples=8,
 ):
     """The slides' three uses of an autoencoder for classification, on the same data.
 
@@ -452,7 +453,8 @@ def compare_autoencoder_uses(
     dict
         ``accuracy`` {use: test accuracy}, ``ae_loss`` (per-epoch reconstruction cost),
         ``recon_error`` (test mean sum of squared errors of the autoencoder), ``joint_history``,
-        and the settings.
+        ``examples`` (the first ``n_examples`` test images, corrupted and reconstructed), and the
+        settings.
     """
     if x_train is None:
         from ..data import load_mnist
@@ -489,7 +491,14 @@ def compare_autoencoder_uses(
     joint = JointAutoencoder(dim, n_code, k, beta=beta, noise=noise, backend=backend, seed=seed)
     jh = joint.fit(x_train, y_train, epochs=clf_epochs, lr=lr, batch_size=batch_size, seed=seed)
     acc["joint"] = joint.score(x_test, y_test)
+    ex = x_test[:n_examples]
+    noisy = corrupt(ex, noise, np.random.default_rng(seed))
     return {
+        "examples": {
+            "x": ex.tolist(),
+            "noisy": noisy.tolist(),
+            "denoised": ae.reconstruct(noisy).tolist(),
+        },
         "accuracy": acc,
         "ae_loss": ae_loss,
         "recon_error": ae.reconstruction_error(x_test),

@@ -1,0 +1,318 @@
+"""Figures of unsupervised pre-training (DL deck): RBMs, autoencoders, greedy layer-wise training.
+
+Every number is computed by ``numbanet.unsupervised`` on MNIST with the engine's own kernels:
+the RBM's CD-k Gibbs sampling, ``Autoencoder``/``JointAutoencoder`` on ``nb.Sequential``, and
+``compare_pretraining`` (random init vs stacked autoencoders vs a DBN of RBMs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._style import COLOURS, budget_note, tr
+
+_METHOD_LABELS = {
+    "random": ("random init", "inicializacion aleatoria"),
+    "autoencoder": ("stacked autoencoders", "autocodificadores apilados"),
+    "rbm": ("DBN (RBMs, CD-1)", "DBN (RBMs, CD-1)"),
+}
+
+
+def _mnist():
+    from ..data import load_mnist
+
+    return load_mnist()
+
+
+def _tile(images, rows, cols, side=28, pad=1, normalise=True):
+    """Tile (n, side*side) images into one 2-D array; each image scaled to [0, 1] if asked."""
+    images = np.asarray(images, dtype=np.float64)
+    out = np.ones((rows * (side + pad) + pad, cols * (side + pad) + pad))
+    for i in range(min(len(images), rows * cols)):
+        im = images[i].reshape(side, side)
+        if normalise:
+            lo, hi = im.min(), im.max()
+            im = (im - lo) / (hi - lo) if hi > lo else np.zeros_like(im)
+        r, c = divmod(i, cols)
+        out[pad + r * (side + pad) : pad + r * (side + pad) + side,
+            pad + c * (side + pad) : pad + c * (side + pad) + side] = im  # fmt: skip
+    return out
+
+
+# ============================================================================ rbm
+def compute_rbm(seed=0, backend="cpu", budget="reduced"):
+    """A 784-100 Bernoulli RBM trained with CD-1 on MNIST: reconstruction error per epoch, the
+    100 learned filters (rows of W) and a few mean-field reconstructions."""
+    from ..unsupervised import RBM
+
+    full = budget == "full"
+    n, epochs = (60000, 20) if full else (10000, 10)
+    d = _mnist()
+    x = d.x_train[:n]
+    rbm = RBM(784, 100, backend=backend, seed=seed)
+    errors = rbm.fit(x, epochs=epochs, k=1, lr=0.1, batch_size=20, momentum=0.5,
+                     weight_decay=2e-4, seed=seed)  # fmt: skip
+    xt = d.x_test[:10]
+    return {
+        "errors": [float(e) for e in errors],
+        "test_error": rbm.reconstruction_error(d.x_test[:2000]),
+        "filters": rbm.W.tolist(),
+        "originals": xt.tolist(),
+        "reconstructions": rbm.reconstruct(xt).tolist(),
+        "settings": {
+            "n_train": n,
+            "epochs": epochs,
+            "n_hidden": 100,
+            "k": 1,
+            "lr": 0.1,
+            "batch_size": 20,
+            "momentum": 0.5,
+            "weight_decay": 2e-4,
+            "reduced": not full,
+        },  # fmt: skip
+    }
+
+
+def draw_rbm(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    s = data["settings"]
+    fig = plt.figure(figsize=(11.5, 5.6))
+    gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.25], height_ratios=[3, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    ep = np.arange(1, len(data["errors"]) + 1)
+    ax.plot(ep, data["errors"], "o-", color=COLOURS[0], label=tr(lang, "training: P(x | sampled h), during the epoch",
+                      "entrenamiento: P(x | h muestreado), durante la epoca"))  # fmt: skip
+    ax.axhline(data["test_error"], color=COLOURS[1], ls="--",
+               label=tr(lang, "test: P(x | P(h | x)), after training",
+                         "prueba: P(x | P(h | x)), al final"))  # fmt: skip
+    ax.set_xlabel(tr(lang, "epoch", "epoca"))
+    ax.set_ylabel(
+        tr(
+            lang,
+            "reconstruction error  mean ||x - x_hat||^2",
+            "error de reconstruccion  media ||x - x_hat||^2",
+        )
+    )
+    ax.set_title(tr(lang, f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
+                    f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} digitos MNIST"))  # fmt: skip
+    ax.legend()
+    ax2 = fig.add_subplot(gs[:, 1])
+    ax2.imshow(_tile(data["filters"], 10, 10), cmap="gray", interpolation="nearest")
+    ax2.set_title(tr(lang, "learned filters: rows of W (each scaled to its range)",
+                     "filtros aprendidos: filas de W (cada uno a su rango)"))  # fmt: skip
+    ax2.axis("off")
+    ax3 = fig.add_subplot(gs[1, 0])
+    pair = np.vstack([data["originals"], data["reconstructions"]])
+    ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
+               vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
+    ax3.set_title(tr(lang, "test digits (top) and P(x | P(h | x)) (bottom)",
+                     "digitos de prueba (arriba) y P(x | P(h | x)) (abajo)")
+                  + budget_note(s["reduced"], lang), fontsize=9.5)  # fmt: skip
+    ax3.axis("off")
+    return fig
+
+
+# ============================================================================ layerwise-pretraining
+def compute_layerwise_pretraining(seed=0, backend="cpu", budget="reduced"):
+    """``compare_pretraining`` on a 784-256-256-256-10 sigmoid net: random init vs stacked
+    autoencoders vs a DBN, fine-tuned with plain SGD; accuracies per epoch and gradient speeds."""
+    from ..unsupervised.pretraining import compare_pretraining
+
+    full = budget == "full"
+    if full:
+        kw = dict(seeds=tuple(seed + i for i in range(5)), n_train=50000, n_val=10000,
+                  pretrain_epochs=10, finetune_epochs=10)  # fmt: skip
+    else:
+        kw = dict(seeds=(seed, seed + 1, seed + 2), n_train=4000, n_val=1000, pretrain_epochs=2,
+                  finetune_epochs=3)  # fmt: skip
+    res = compare_pretraining(backend=backend, **kw)
+    res["settings"]["reduced"] = not full
+    return res
+
+
+def draw_layerwise_pretraining(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    s = data["settings"]
+    res = data["results"]
+    methods = s["methods"]
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    ax = axes[0]
+    for i, m in enumerate(methods):
+        curves = np.array(
+            [[a0] + va for a0, va in zip(res[m]["start_accuracy"], res[m]["val_accuracy"])]
+        )
+        ep = np.arange(curves.shape[1])
+        for c in curves:
+            ax.plot(ep, c, color=COLOURS[i], alpha=0.25, lw=1)
+        ax.plot(ep, curves.mean(axis=0), "o-", color=COLOURS[i], label=tr(lang, *_METHOD_LABELS[m]))
+    ax.set_xlabel(tr(lang, "fine-tuning epoch (0 = before)", "epoca de ajuste fino (0 = antes)"))
+    ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validacion"))
+    sizes = "-".join(map(str, s["sizes"]))
+    ax.set_title(
+        tr(lang, f"sigmoid {sizes}, SGD lr {s['lr']}", f"sigmoide {sizes}, SGD lr {s['lr']}")
+    )
+    ax.set_ylim(0, 1)
+    ax.set_xticks(np.arange(s["finetune_epochs"] + 1))
+    ax.legend(loc="center right")
+
+    ax = axes[1]
+    first = [[va[0] for va in res[m]["val_accuracy"]] for m in methods]
+    x = np.arange(len(methods))
+    ax.bar(
+        x, [np.mean(f) for f in first], color=[COLOURS[i] for i in range(len(methods))], alpha=0.8
+    )
+    for i, f in enumerate(first):
+        ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
+        ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
+    ax.set_xticks(
+        x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(") for m in methods], fontsize=8.5
+    )
+    ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la epoca 1"))
+    ax.set_ylim(0, 1)
+    ax.set_title(tr(lang, f"first epoch, {len(s['seeds'])} seeds (dots)",
+                    f"primera epoca, {len(s['seeds'])} semillas (puntos)"))  # fmt: skip
+
+    ax = axes[2]
+    n_layers = len(res[methods[0]]["speeds"][0])
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        sp = np.array(res[m]["speeds"])
+        ratio = np.mean(res[m]["speed_ratio"])
+        ax.bar(np.arange(n_layers) + (i - (len(methods) - 1) / 2) * width, sp.mean(axis=0), width,
+               color=COLOURS[i], label=f"{tr(lang, *_METHOD_LABELS[m])}: max/min {ratio:.1f}")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xticks(
+        np.arange(n_layers), [f"{tr(lang, 'hidden', 'oculta')} {i + 1}" for i in range(n_layers)]
+    )
+    ax.set_ylabel(tr(lang, "gradient speed ||dC/db^l||", "velocidad del gradiente ||dC/db^l||"))
+    ax.set_title(tr(lang, "per-layer speed at the start of fine-tuning",
+                    "velocidad por capa al empezar el ajuste fino"))  # fmt: skip
+    ax.legend(fontsize=8, loc="upper left")
+    note = tr(
+        lang,
+        f"{s['n_train']:,} training / {s['n_val']:,} validation digits; "
+        f"{s['pretrain_epochs']} pre-training epochs per layer, {s['top_epochs']} top-layer epoch",
+        f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validacion; "
+        f"{s['pretrain_epochs']} epocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
+    )
+    fig.suptitle(
+        note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5
+    )
+    return fig
+
+
+# ============================================================================ autoencoder
+def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
+    """A 784-128-2 autoencoder's 2-D code of test digits, and the three uses of a (denoising)
+    autoencoder for classification compared (``compare_autoencoder_uses``)."""
+    from ..unsupervised.autoencoder import Autoencoder, compare_autoencoder_uses
+
+    full = budget == "full"
+    n, ep2 = (60000, 30) if full else (10000, 12)
+    d = _mnist()
+    ae2 = Autoencoder(784, 2, hidden=(128,), code_activation="identity", backend=backend, seed=seed)
+    losses2 = ae2.fit(d.x_train[:n], epochs=ep2, lr=3e-3, batch_size=64, seed=seed)
+    xt, yt = d.x_test[:3000], d.y_test[:3000]
+    codes = ae2.encode(xt)
+    grid = np.linspace(-1, 1, 9)
+    lo, hi = np.percentile(codes, 5, axis=0), np.percentile(codes, 95, axis=0)
+    pts = np.array([[lo[0] + (a + 1) / 2 * (hi[0] - lo[0]), lo[1] + (b + 1) / 2 * (hi[1] - lo[1])]
+                    for b in grid[::-1] for a in grid])  # fmt: skip
+    decoded = ae2.decode(pts)
+    if full:
+        uses = compare_autoencoder_uses(n_train=50000, n_test=10000, n_code=32, ae_epochs=30,
+                                        clf_epochs=20, seed=seed, backend=backend)  # fmt: skip
+    else:
+        uses = compare_autoencoder_uses(n_train=8000, n_test=2000, n_code=32, ae_epochs=12,
+                                        clf_epochs=8, seed=seed, backend=backend)  # fmt: skip
+    return {
+        "codes": codes.tolist(),
+        "labels": yt.tolist(),
+        "code_losses": [float(v) for v in losses2],
+        "manifold": decoded.tolist(),
+        "uses": uses,
+        "settings": {"n_train_2d": n, "epochs_2d": ep2, "reduced": not full},
+    }
+
+
+def draw_autoencoder(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    uses = data["uses"]
+    us = uses["settings"]
+    fig = plt.figure(figsize=(13, 8.4))
+    gs = fig.add_gridspec(2, 3, height_ratios=[1.25, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    codes = np.asarray(data["codes"])
+    labels = np.asarray(data["labels"])
+    cmap = plt.get_cmap("tab10")
+    for k in range(10):
+        m = labels == k
+        ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
+    ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "digito"))
+    ax.set_xlabel("u1")
+    ax.set_ylabel("u2")
+    ax.set_title(tr(lang, "2-D code u of test digits\n(autoencoder 784-128-2-128-784)",
+                    "codigo 2-D u de digitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
+    ax = fig.add_subplot(gs[0, 1])
+    ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(tr(lang, "decoder g(u) over a grid\nof the code plane",
+                    "decodificador g(u) sobre una rejilla\ndel plano de codigos"))  # fmt: skip
+    ax.axis("off")
+
+    ax = fig.add_subplot(gs[0, 2])
+    ex = uses["examples"]
+    rows = np.vstack([ex["x"], ex["noisy"], ex["denoised"]])
+    ax.imshow(_tile(rows, 3, len(ex["x"]), normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(tr(lang, f"denoising autoencoder, {us['n_code']} units:\nx, masked x~ (p = {us['noise']}), g(f(x~))",
+                    f"autocodificador con ruido, {us['n_code']} unidades:\nx, x~ enmascarado (p = {us['noise']}), g(f(x~))"),
+                 fontsize=10)  # fmt: skip
+    ax.axis("off")
+
+    ax = fig.add_subplot(gs[1, :2])
+    acc = uses["accuracy"]
+    names = [
+        ("raw", tr(lang, "pixels x\n(baseline)", "pixeles x\n(referencia)")),
+        ("features", tr(lang, "features u\n(softmax on the code)", "atributos u\n(softmax sobre el codigo)")),
+        ("reconstructions", tr(lang, "reconstructions x_hat\n(preprocessing)", "reconstrucciones x_hat\n(preprocesamiento)")),
+        ("joint", tr(lang, f"joint  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae", f"conjunto  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae")),
+    ]  # fmt: skip
+    vals = [acc[k] for k, _ in names]
+    bars = ax.barh(
+        np.arange(len(names)), vals, color=[COLOURS[7], COLOURS[0], COLOURS[1], COLOURS[2]]
+    )
+    for b, v in zip(bars, vals):
+        ax.text(v + 0.005, b.get_y() + b.get_height() / 2, f"{v:.3f}", va="center")
+    ax.set_yticks(np.arange(len(names)), [n for _, n in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel(tr(lang, "test accuracy", "exactitud de prueba"))
+    ax.set_title(tr(lang,
+                    f"three uses of an autoencoder: {us['n_train']:,} training / {us['n_test']:,} test digits, "
+                    f"{us['clf_epochs']} classifier epochs",
+                    f"tres usos de un autocodificador: {us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
+                    f"{us['clf_epochs']} epocas del clasificador")
+                 + budget_note(data["settings"]["reduced"], lang))  # fmt: skip
+    ax = fig.add_subplot(gs[1, 2])
+    ax.plot(
+        np.arange(1, len(uses["ae_loss"]) + 1),
+        uses["ae_loss"],
+        "o-",
+        label=tr(lang, "denoising AE", "AE con ruido"),
+    )
+    jh = uses["joint_history"]
+    ax.plot(
+        np.arange(1, len(jh) + 1),
+        [h["ae"] for h in jh],
+        "s-",
+        label=tr(lang, "J_ae inside the joint model", "J_ae en el modelo conjunto"),
+    )
+    ax.set_xlabel(tr(lang, "epoch", "epoca"))
+    ax.set_ylabel(
+        tr(lang, "reconstruction cost (BCE per pixel)", "costo de reconstruccion (BCE por pixel)")
+    )
+    ax.set_title(tr(lang, "reconstruction cost", "costo de reconstruccion"))
+    ax.legend()
+    return fig
