@@ -295,7 +295,17 @@ def test_rbm_mnist_reconstruction_error_falls(shared_data):
 
     X = load_mnist().x_train[:2000]
     r = RBM(784, 64, backend="cpu", seed=0)
+
+    def smoothness(W):
+        """Correlation of horizontally adjacent pixels across the 28x28 filters."""
+        ims = W.reshape(-1, 28, 28)
+        ims = ims - ims.mean(axis=(1, 2), keepdims=True)
+        return np.corrcoef(ims[:, :, :-1].ravel(), ims[:, :, 1:].ravel())[0, 1]
+
+    assert abs(smoothness(r.W)) < 0.1  # random init: noise
     errs = r.fit(X, epochs=4, lr=0.1, batch_size=50, seed=0, momentum=0.5)
+    # learned filters are spatially coherent (strokes and blobs), not noise
+    assert smoothness(r.W) > 0.5
     assert all(e2 < e1 for e1, e2 in zip(errs, errs[1:])), errs
     assert errs[-1] < 0.7 * errs[0]
     # free energy of real digits is lower than that of shuffled-pixel digits of the same ink
@@ -362,17 +372,29 @@ def test_joint_autoencoder_gradcheck(beta):
         assert all(np.all(gr == 0) for gr in dec_grads)
 
 
-def test_joint_autoencoder_cpu_matches_reference():
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_joint_autoencoder_matches_reference(backend):
     g = np.random.default_rng(2)
     x = g.random((5, 7))
     y = np.array([0, 1, 1, 0, 1])
     res = {}
-    for be in ("reference", "cpu"):
-        j = JointAutoencoder(7, 3, 2, beta=0.4, backend=be, seed=0, dtype=np.float64)
-        hist = j.fit(x, y, epochs=2, lr=0.05, batch_size=3, optimizer="sgd", seed=0)
+    for be in ("reference", backend):
+        j = JointAutoencoder(7, 3, 2, beta=0.4, noise=0.2, backend=be, seed=0, dtype=np.float64)
+        hist = j.fit(x, y, epochs=1, lr=0.05, batch_size=3, optimizer="sgd", seed=0)
         res[be] = (hist[-1]["loss"], j.encode(x))
-    assert res["cpu"][0] == pytest.approx(res["reference"][0], rel=1e-10)
-    np.testing.assert_allclose(res["cpu"][1], res["reference"][1], rtol=1e-10)
+    assert res[backend][0] == pytest.approx(res["reference"][0], rel=1e-10)
+    np.testing.assert_allclose(res[backend][1], res["reference"][1], rtol=1e-10)
+
+
+def test_autoencoder_cuda_matches_reference():
+    x = np.random.default_rng(3).random((5, 7))
+    out = {}
+    for be in ("reference", "cuda"):
+        ae = Autoencoder(7, 3, noise=0.1, backend=be, seed=0, dtype=np.float64)
+        losses = ae.fit(x, epochs=1, lr=0.05, batch_size=3, optimizer="sgd", seed=0)
+        out[be] = (losses, ae.encode(x))
+    assert out["cuda"][0] == pytest.approx(out["reference"][0], rel=1e-10)
+    np.testing.assert_allclose(out["cuda"][1], out["reference"][1], rtol=1e-10)
 
 
 def test_corrupt_masking_noise():
