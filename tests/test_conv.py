@@ -302,7 +302,7 @@ def test_lenet_mnist_98_percent_in_3_epochs(shared_data):
 
     d = data.load_mnist(flatten=False)
     net = lenet(backend="cpu", seed=0)
-    opt = Momentum(net.parameters(), lr=0.05, beta1=0.9, form="classical")
+    opt = Momentum(net.parameters(), lr=0.02, beta1=0.9, form="classical")  # PyTorch's momentum
     net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=64,
             seed=0, train_metrics=False)  # fmt: skip
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
@@ -319,7 +319,7 @@ def test_conv1d_mnist1d_85_percent():
     d = data.load_mnist1d()
     net = conv1d_mnist1d(backend="cpu", seed=0)
     opt = Adam(net.parameters(), lr=3e-3)
-    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=40, batch_size=64,
+    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=20, batch_size=64,
             seed=0, train_metrics=False)  # fmt: skip
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
     print(f"1-D CNN MNIST-1D test accuracy: {acc:.4f}")
