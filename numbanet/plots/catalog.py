@@ -125,7 +125,7 @@ CATALOG = [
     _f("lenet", "convrec", "NN / DL: LeNet",
        "The slides' Keras LeNet: summary, MNIST training curve, learned filters and feature maps.",
        needs=("mnist",)),
-    _f("rnn-lstm", "convrec", "NN: recurrent networks",
+    _f("rnn-lstm", "fig_recurrent", "NN: recurrent networks",
        "RNN vs LSTM on a long dependency, gradient norm through time, orthogonal init, a bidirectional tagger."),
 ]  # fmt: skip
 
