@@ -324,3 +324,46 @@ def test_conv1d_mnist1d_85_percent():
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
     print(f"1-D CNN MNIST-1D test accuracy: {acc:.4f}")
     assert acc >= 0.85
+
+
+# ---------------------------------------------------------------- figures
+def _render(fig, tmp_path, name):
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path, dpi=30)
+    plt.close(fig)
+    assert path.stat().st_size > 1000
+
+
+def test_pooling_figure_data_and_render(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from numbanet.plots import convrec
+
+    d = convrec.compute_pooling(seed=0, backend="cpu")
+    x = convrec.POOL_INPUT
+    out = d["outputs"]
+    blocks = x.reshape(3, 2, 3, 2)
+    np.testing.assert_array_equal(out["max 2x2"], blocks.max(axis=(1, 3)))
+    np.testing.assert_allclose(out["avg 2x2"], blocks.mean(axis=(1, 3)))
+    assert out["max 3x3, stride 2"].shape == (2, 2)
+    assert out["global max"][0, 0] == x.max() and np.isclose(out["global avg"][0, 0], x.mean())
+    assert d["grad_max"].sum() == 9 and np.allclose(d["grad_avg"], 0.25)
+    _render(convrec.draw_pooling(d, "en"), tmp_path, "pooling")
+    _render(convrec.draw_pooling(d, "es"), tmp_path, "pooling-es")
+
+
+@pytest.mark.slow
+def test_lenet_figure_reduced(tmp_path, shared_data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from numbanet.plots import convrec
+
+    d = convrec.compute_lenet(seed=0, backend="cpu", budget="reduced")
+    assert d["params"][0] == 60 and sum(d["params"]) == 60074
+    assert d["maps1"].shape == (6, 26, 26) and d["maps2"].shape == (16, 11, 11)
+    assert d["val_accuracy"][-1] > 0.9
+    _render(convrec.draw_lenet(d, "en"), tmp_path, "lenet")

@@ -153,3 +153,255 @@ def draw_conv_example(data, lang="en"):
                  + tr(lang, "\nthick outline: the valid 4x4 output inside the padded ones",
                       "\nrecuadro grueso: la salida válida 4x4 dentro de las rellenadas"))  # fmt: skip
     return fig
+
+
+# =========================================================================== pooling
+#: A 6x6 map to pool: the slide's convolution input, so the numbers are familiar.
+POOL_INPUT = SLIDE_INPUT
+
+
+def compute_pooling(seed=0, backend="cpu", budget="reduced"):
+    """Max, average and global pooling of ``POOL_INPUT`` by numbanet's pooling layers.
+
+    .. math:: \\text{max: } y_{ij} = \\max_{u,v} x_{is+u,\\,js+v},\\qquad
+              \\text{avg: } y_{ij} = \\frac{1}{k^2}\\sum_{u,v} x_{is+u,\\,js+v},\\qquad
+              \\dim(\\text{out}) = \\left\\lfloor \\frac{\\dim(x) - k}{s} \\right\\rfloor + 1
+
+    Returns ``input``, ``outputs`` (name -> 2-D array: ``max 2x2``, ``avg 2x2``,
+    ``max 3x3, stride 2``, ``global max``, ``global avg``) and ``grad_max`` / ``grad_avg``: the
+    input gradients of max and average pooling 2x2 for an output gradient of ones (max routes
+    each 1 to its window's maximum; average spreads 1/4 over the window).
+    """
+    from ..nn.pooling import AvgPool2D, GlobalAvgPool2D, GlobalMaxPool2D, MaxPool2D
+
+    x = POOL_INPUT[None, None]
+    cases = [
+        ("max 2x2", lambda: MaxPool2D(2)),
+        ("avg 2x2", lambda: AvgPool2D(2)),
+        ("max 3x3, stride 2", lambda: MaxPool2D(3, stride=2)),
+        ("global max", GlobalMaxPool2D),
+        ("global avg", GlobalAvgPool2D),
+    ]
+    outputs, grads = {}, {}
+    for name, make in cases:
+        net = _single_layer(make(), (1, 6, 6), backend)
+        y = net.forward(x)
+        outputs[name] = y[0, 0] if y.ndim == 4 else y.reshape(1, 1)
+        if name in ("max 2x2", "avg 2x2"):
+            grads[name] = net.backward(np.ones_like(y))[0, 0]
+    return {"input": POOL_INPUT, "outputs": outputs, "grad_max": grads["max 2x2"],
+            "grad_avg": grads["avg 2x2"]}  # fmt: skip
+
+
+def _windows_outline(ax, n, k, s, color="k"):
+    """Outline the k x k windows (stride s) of an n x n grid."""
+    from matplotlib.patches import Rectangle
+
+    for i in range(0, n - k + 1, s):
+        for j in range(0, n - k + 1, s):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), k, k, fill=False, ec=color, lw=2.2))
+
+
+def draw_pooling(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(14, 7.2), constrained_layout=True)
+    gs = fig.add_gridspec(2, 4)
+    x = data["input"]
+    out = data["outputs"]
+    vmax = float(x.max())
+    ax = fig.add_subplot(gs[0, 0])
+    _grid(ax, x, tr(lang, "input x (6x6), 2x2 windows", "entrada x (6x6), ventanas 2x2"),
+          cmap="Greys", vmin=0, vmax=2 * vmax, box=6)  # fmt: skip
+    _windows_outline(ax, 6, 2, 2)
+    panels = [
+        (gs[0, 1], "max 2x2", tr(lang, "max pool 2x2, stride 2: 3x3", "máx. 2x2, paso 2: 3x3"),
+         "{:.0f}"),
+        (gs[0, 2], "avg 2x2", tr(lang, "average pool 2x2, stride 2: 3x3",
+                                "media 2x2, paso 2: 3x3"), "{:.2f}"),
+        (gs[0, 3], "max 3x3, stride 2",
+         tr(lang, "max 3x3, stride 2 (overlapping):\nfloor((6 - 3)/2) + 1 = 2",
+            "máx. 3x3, paso 2 (solapadas):\nfloor((6 - 3)/2) + 1 = 2"), "{:.0f}"),
+        (gs[1, 0], "global max", tr(lang, "global max pool: 1 number per channel",
+                                   "máx. global: 1 número por canal"), "{:.0f}"),
+        (gs[1, 1], "global avg", tr(lang, "global average pool", "media global"), "{:.3f}"),
+    ]  # fmt: skip
+    for slot, key, title, fmt in panels:
+        _grid(fig.add_subplot(slot), out[key], title, cmap="Greys", vmin=0, vmax=2 * vmax,
+              fmt=fmt, box=6)  # fmt: skip
+    ax = fig.add_subplot(gs[1, 2])
+    _grid(ax, data["grad_max"], tr(lang, "backward of max 2x2 (dy = 1):\nthe gradient goes to "
+                                         "each window's maximum",
+                                   "retropropagación del máx. 2x2 (dy = 1):\nel gradiente va al "
+                                   "máximo de cada ventana"), vmax=1, box=6)  # fmt: skip
+    _windows_outline(ax, 6, 2, 2)
+    ax = fig.add_subplot(gs[1, 3])
+    _grid(ax, data["grad_avg"], tr(lang, "backward of average 2x2 (dy = 1):\n1/4 to every input",
+                                   "retropropagación de la media 2x2 (dy = 1):\n1/4 a cada "
+                                   "entrada"), vmax=1, fmt="{:.2f}", box=6)  # fmt: skip
+    _windows_outline(ax, 6, 2, 2)
+    fig.suptitle(tr(lang, "Pooling by numbanet's MaxPool2D, AvgPool2D and global pooling layers "
+                          "(no parameters; out = floor((n - k) / s) + 1)",
+                    "Pooling con las capas MaxPool2D, AvgPool2D y globales de numbanet "
+                    "(sin parámetros; salida = floor((n - k) / s) + 1)"))  # fmt: skip
+    return fig
+
+
+# =========================================================================== lenet
+def compute_lenet(seed=0, backend="cpu", budget="reduced"):
+    """Train the slides' LeNet (``numbanet.models.lenet``) on MNIST and look inside it.
+
+    SGD with momentum 0.9 (lr 0.02), batch 64, softmax cross-entropy from the logits. Reduced
+    budget: 3 epochs on 20,000 training images, validated on 5,000 test images; full: 3 epochs on
+    all 60,000, validated on the 10,000 test images (the slides' >= 98 %).
+
+    Returns ``summary`` (the text of ``net.summary()``), ``shapes`` and ``params`` per layer,
+    ``batch_loss`` (every minibatch), ``epoch_samples`` and ``val_accuracy`` (per epoch),
+    ``filters`` (6, 3, 3), ``digit`` (28, 28), ``maps1`` (6, 26, 26, after ReLU) and ``maps2``
+    (16, 11, 11, after ReLU) for that digit, and the budget.
+    """
+    from ..config import deterministic
+    from ..data import load_mnist
+    from ..models import lenet
+    from ..nn.history import Callback
+    from ..optim import Momentum
+
+    d = load_mnist(flatten=False)
+    if budget == "reduced":
+        n_train, n_val, epochs = 20000, 5000, 3
+    else:
+        n_train, n_val, epochs = len(d.y_train), len(d.y_test), 3
+    rng = np.random.default_rng(seed)
+    tr_idx = rng.permutation(len(d.y_train))[:n_train]
+    x, y = d.x_train[tr_idx], d.y_train[tr_idx]
+    xv, yv = d.x_test[:n_val], d.y_test[:n_val]
+
+    class _Losses(Callback):
+        wants_batches = True
+
+        def __init__(self):
+            self.losses = []
+
+        def on_batch_end(self, model, optimizer, batch, loss):
+            self.losses.append(float(loss))
+
+    net = lenet(backend=backend, seed=seed)
+    summary = net.summary(print_fn=None)
+    rec = _Losses()
+    opt = Momentum(net.parameters(), lr=0.02, beta1=0.9, form="classical")
+    # BLAS on one thread: LeNet's dense products are small, and two spinning OpenBLAS threads on
+    # a busy two-core machine made training 5-10x slower (and results then are bit-reproducible)
+    with deterministic():
+        hist = net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=64,
+                       seed=seed, validation=(xv, yv), callbacks=[rec], progress=False,
+                       train_metrics=False)  # fmt: skip
+    # feature maps of the first validation digit, layer by layer on the backend
+    be = net.backend
+    digit = xv[:1]
+    a = be.asarray(digit, net.dtype)
+    maps = []
+    for layer in net.layers:
+        a = layer.forward(a, training=False)
+        maps.append(a)
+    return {
+        "summary": summary,
+        "shapes": [list(s) for s in net.layer_output_shapes()],
+        "params": [layer.n_params() for layer in net.layers],
+        "batch_loss": np.array(rec.losses),
+        "batches_per_epoch": int(np.ceil(n_train / 64)),
+        "val_accuracy": np.array(hist["val_accuracy"]),
+        "filters": net.layers[0].W.value[:, 0].astype(np.float64),
+        "digit": digit[0, 0].astype(np.float64),
+        "label": int(yv[0]),
+        "prediction": int(np.argmax(be.to_numpy(maps[-1])[0])),
+        "maps1": be.to_numpy(maps[1])[0].astype(np.float64),
+        "maps2": be.to_numpy(maps[4])[0].astype(np.float64),
+        "n_train": n_train,
+        "n_val": n_val,
+        "epochs": epochs,
+        "budget": budget,
+    }
+
+
+def draw_lenet(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    from ._b_common import budget_note
+
+    fig = plt.figure(figsize=(15, 9.5), constrained_layout=True)
+    gs = fig.add_gridspec(3, 3, height_ratios=[1.25, 0.75, 1.0], width_ratios=[1.3, 1.1, 0.8])
+    # summary table
+    ax = fig.add_subplot(gs[0, 0])
+    ax.axis("off")
+    lines = data["summary"].splitlines()
+    ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=6.4, va="top",
+            transform=ax.transAxes)  # fmt: skip
+    ax.set_title(tr(lang, "net.summary() (channels first)", "net.summary() (canales primero)"),
+                 fontsize=10)  # fmt: skip
+    # training curve
+    ax = fig.add_subplot(gs[0, 1])
+    loss = data["batch_loss"]
+    k = max(1, len(loss) // 60)
+    smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
+    bpe = data["batches_per_epoch"]
+    steps = np.arange(len(loss)) / bpe
+    ax.plot(steps, loss, color="0.8", lw=0.6, label=tr(lang, "minibatch loss", "pérdida por lote"))
+    ax.plot(steps[k - 1 :], smooth, color="C0", lw=1.6,
+            label=tr(lang, f"moving mean ({k} batches)", f"media móvil ({k} lotes)"))  # fmt: skip
+    ax.set_xlabel(tr(lang, "epoch", "época"))
+    ax.set_ylabel(tr(lang, "cross-entropy", "entropía cruzada"))
+    ax.set_yscale("log")
+    ax2 = ax.twinx()
+    ep = np.arange(1, len(data["val_accuracy"]) + 1)
+    ax2.plot(ep, 100 * data["val_accuracy"], "o-", color="C3",
+             label=tr(lang, "test accuracy", "exactitud en test"))  # fmt: skip
+    for e, acc in zip(ep, data["val_accuracy"]):
+        ax2.annotate(f"{100 * acc:.2f} %", (e, 100 * acc), textcoords="offset points",
+                     xytext=(-22, 7), color="C3", fontsize=9)  # fmt: skip
+    ax2.set_ylabel(tr(lang, "test accuracy (%)", "exactitud en test (%)"), color="C3")
+    ax2.set_ylim(90, 100)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=8)
+    ax.set_title(tr(lang, f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64",
+                    f"MNIST: {data['n_train']:,} imágenes, SGD + momento, lote 64"),
+                 fontsize=10)  # fmt: skip
+    # learned filters
+    f = data["filters"]
+    fmax = float(np.abs(f).max())
+    sub = gs[0, 2].subgridspec(2, 3)
+    for i in range(min(6, f.shape[0])):
+        ax = fig.add_subplot(sub[i // 3, i % 3])
+        ax.imshow(f[i], cmap="RdBu_r", vmin=-fmax, vmax=fmax)
+        ax.set_title(tr(lang, f"conv 1 filter {i + 1}", f"filtro conv 1 n.º {i + 1}"), fontsize=8)
+        ax.axis("off")
+    # the digit and its first-layer feature maps
+    m1 = data["maps1"]
+    sub = gs[1, :].subgridspec(1, 7)
+    ax = fig.add_subplot(sub[0, 0])
+    ax.imshow(data["digit"], cmap="Greys")
+    ax.set_title(tr(lang, f"test digit: label {data['label']}, predicted {data['prediction']}",
+                    f"dígito de test: etiqueta {data['label']}, predicho {data['prediction']}"),
+                 fontsize=8)  # fmt: skip
+    ax.axis("off")
+    for i in range(6):
+        ax = fig.add_subplot(sub[0, i + 1])
+        ax.imshow(m1[i], cmap="magma")
+        ax.set_title(tr(lang, f"conv 1 map {i + 1} (26x26)", f"mapa conv 1 n.º {i + 1} (26x26)"),
+                     fontsize=8)  # fmt: skip
+        ax.axis("off")
+    m2 = data["maps2"]
+    sub = gs[2, :].subgridspec(2, 8)
+    for i in range(min(16, m2.shape[0])):
+        ax = fig.add_subplot(sub[i // 8, i % 8])
+        ax.imshow(m2[i], cmap="magma")
+        ax.set_title(tr(lang, f"conv 2 map {i + 1} (11x11)", f"mapa conv 2 n.º {i + 1} (11x11)"),
+                     fontsize=7)  # fmt: skip
+        ax.axis("off")
+    fig.suptitle(tr(lang, "The slides' LeNet trained by numbanet: summary, training, learned "
+                          "first-layer filters and the feature maps of one test digit",
+                    "La LeNet de las diapositivas entrenada con numbanet: resumen, entrenamiento, "
+                    "filtros aprendidos de la primera capa y mapas de características de un "
+                    "dígito de test")
+                 + budget_note(data["budget"] == "reduced", lang))  # fmt: skip
+    return fig
