@@ -367,3 +367,22 @@ def test_lenet_figure_reduced(tmp_path, shared_data):
     assert d["maps1"].shape == (6, 26, 26) and d["maps2"].shape == (16, 11, 11)
     assert d["val_accuracy"][-1] > 0.9
     _render(convrec.draw_lenet(d, "en"), tmp_path, "lenet")
+
+
+def test_checkpoint_round_trip(tmp_path):
+    from numbanet import checkpoint
+
+    layers = [Conv2D(1, 2, 3, padding="same", bias=False), ReLU(), MaxPool2D(2, stride=1),
+              Conv2D(2, 2, (3, 2), stride=(2, 1), padding=1), AvgPool2D(2), GlobalMaxPool2D(),
+              Dense(2, 3)]  # fmt: skip
+    net = Sequential(layers, backend="cpu", dtype=np.float64, seed=0, input_shape=(1, 9, 9))
+    x = np.random.default_rng(0).standard_normal((2, 1, 9, 9))
+    checkpoint.save(tmp_path / "m.npz", net)
+    back = checkpoint.load(tmp_path / "m.npz", backend="reference").model
+    np.testing.assert_allclose(back.forward(x), net.forward(x), rtol=1e-12)
+    seq = Sequential([Conv1D(1, 2, 3, stride=2, padding="full"), AvgPool1D(2), Flatten(),
+                      Dense(2 * 3, 2)], backend="cpu", dtype=np.float64, input_shape=(11,))  # fmt: skip
+    checkpoint.save(tmp_path / "s.npz", seq)
+    back = checkpoint.load(tmp_path / "s.npz", backend="reference").model
+    xs = np.random.default_rng(1).standard_normal((2, 11))
+    np.testing.assert_allclose(back.forward(xs), seq.forward(xs), rtol=1e-12)

@@ -111,6 +111,13 @@ class Conv2D(Layer):
                            fan_in, fan_out)  # fmt: skip
         self._x = None
 
+    def get_config(self):
+        """Constructor arguments (for checkpoints)."""
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": self.padding_name or list(self.padding), "init": self.init_name,
+                "bias": self.use_bias}  # fmt: skip
+
     # ------------------------------------------------------------------ shapes
     def _w_shape(self):
         return (self.out_channels, self.in_channels) + self.kernel_size
@@ -200,6 +207,12 @@ class Conv1D(Conv2D):
                          init=init, bias_init=bias_init, bias=bias)  # fmt: skip
         self.padding_name = padding if isinstance(padding, str) else None
         self._in_shape = None
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(kernel_size=self.kernel_size[1], stride=self.stride[1],
+                   padding=self.padding_name or self.padding[1])  # fmt: skip
+        return cfg
 
     def _w_shape(self):
         return (self.out_channels, self.in_channels, self.kernel_size[1])

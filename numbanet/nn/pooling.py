@@ -31,6 +31,9 @@ class _Pool2D(Layer):
         self.size = _pair(size, "size")
         self.stride = self.size if stride is None else _pair(stride, "stride")
 
+    def get_config(self):
+        return {"size": list(self.size), "stride": list(self.stride)}
+
     def output_shape(self, input_shape):
         s = tuple(input_shape)
         if len(s) != 3:
@@ -90,6 +93,9 @@ class _Pool1D(_Pool2D):
         s = k if stride is None else positive_int(stride, "stride")
         super().__init__((1, k), (1, s))
 
+    def get_config(self):
+        return {"size": self.size[1], "stride": self.stride[1]}
+
     def output_shape(self, input_shape):
         s = tuple(input_shape)
         if len(s) != 2:
@@ -132,6 +138,9 @@ class _GlobalPool(Layer):
     """One window over every spatial position: (n, C, H, W) or (n, C, L) -> (n, C)."""
 
     kind = POOL_MAX
+
+    def get_config(self):
+        return {}
 
     def output_shape(self, input_shape):
         s = tuple(input_shape)
