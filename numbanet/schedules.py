@@ -27,13 +27,27 @@ from .errors import ValidationError
 from .nn.history import Callback
 
 
+def _epoch_int(v, name):
+    """An integer number of epochs (refuses 2.5, 'ten', None with a message naming ``name``)."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)):
+        raise ValidationError(f"{name} must be whole epochs (integers); got {v!r}")
+    if not float(v).is_integer():
+        raise ValidationError(f"{name} must be whole epochs (integers); got {v!r}")
+    return int(v)
+
+
 class Schedule:
     """Base class: ``schedule(e)`` for an epoch e >= 1 (int or array)."""
 
     def __call__(self, e):
-        arr = np.asarray(e, dtype=np.float64)
-        if np.any(arr < 1):
-            raise ValidationError(f"epochs are counted from 1; got {e!r}")
+        try:
+            arr = np.asarray(e, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"epoch must be a number >= 1 (or an array of them); got {e!r}"
+            ) from None
+        if not np.all(np.isfinite(arr) & (arr >= 1)):  # NaN compares False: refuse it too
+            raise ValidationError(f"epochs are counted from 1 and must be finite; got {e!r}")
         out = self._rate(arr)
         return float(out) if np.ndim(out) == 0 else out
 
@@ -91,7 +105,7 @@ class Piecewise(Schedule):
     """
 
     def __init__(self, bounds, values):
-        self.bounds = [int(b) for b in bounds]
+        self.bounds = [_epoch_int(b, "bounds") for b in bounds]
         self.values = [positive_float(v, "values") for v in values]
         if len(self.values) != len(self.bounds) + 1:
             raise ValidationError(
@@ -118,9 +132,9 @@ class StepDecay(Schedule):
     def __init__(self, alpha0, drop=0.5, every=10):
         self.alpha0 = positive_float(alpha0, "alpha0")
         self.drop = positive_float(drop, "drop", maximum=1.0)
-        if int(every) < 1:
+        self.every = _epoch_int(every, "every")
+        if self.every < 1:
             raise ValidationError(f"every must be a positive number of epochs; got {every!r}")
-        self.every = int(every)
 
     def _rate(self, e):
         return self.alpha0 * self.drop ** np.floor((e - 1) / self.every)
