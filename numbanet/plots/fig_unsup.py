@@ -12,7 +12,7 @@ import numpy as np
 from ._style import COLOURS, budget_note, tr
 
 _METHOD_LABELS = {
-    "random": ("random init", "inicializacion aleatoria"),
+    "random": ("random init", "inicialización aleatoria"),
     "autoencoder": ("stacked autoencoders", "autocodificadores apilados"),
     "rbm": ("DBN (RBMs, CD-1)", "DBN (RBMs, CD-1)"),
 }
@@ -93,20 +93,20 @@ def draw_rbm(data, lang="en"):
     ax = fig.add_subplot(gs[0, 0])
     ep = np.arange(1, len(data["errors"]) + 1)
     ax.plot(ep, data["errors"], "o-", color=COLOURS[0], label=tr(lang, "training: P(x | sampled h), during the epoch",
-                      "entrenamiento: P(x | h muestreado), durante la epoca"))  # fmt: skip
+                      "entrenamiento: P(x | h muestreado), durante la época"))  # fmt: skip
     ax.axhline(data["test_error"], color=COLOURS[1], ls="--",
                label=tr(lang, "test: P(x | P(h | x)), after training",
                          "prueba: P(x | P(h | x)), al final"))  # fmt: skip
-    ax.set_xlabel(tr(lang, "epoch", "epoca"))
+    ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(
         tr(
             lang,
             "reconstruction error  mean ||x - x_hat||^2",
-            "error de reconstruccion  media ||x - x_hat||^2",
+            "error de reconstrucción  media ||x - x_hat||^2",
         )
     )
     ax.set_title(tr(lang, f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
-                    f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} digitos MNIST"))  # fmt: skip
+                    f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} dígitos MNIST"))  # fmt: skip
     ax.legend()
     ax2 = fig.add_subplot(gs[:, 1])
     ax2.imshow(_tile(data["filters"], 10, 10), cmap="gray", interpolation="nearest")
@@ -118,7 +118,7 @@ def draw_rbm(data, lang="en"):
     ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
                vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
     ax3.set_title(tr(lang, "test digits (top) and P(x | P(h | x)) (bottom)",
-                     "digitos de prueba (arriba) y P(x | P(h | x)) (abajo)")
+                     "dígitos de prueba (arriba) y P(x | P(h | x)) (abajo)")
                   + budget_note(s["reduced"], lang), fontsize=9.5)  # fmt: skip
     ax3.axis("off")
     return fig
@@ -158,8 +158,8 @@ def draw_layerwise_pretraining(data, lang="en"):
         for c in curves:
             ax.plot(ep, c, color=COLOURS[i], alpha=0.25, lw=1)
         ax.plot(ep, curves.mean(axis=0), "o-", color=COLOURS[i], label=tr(lang, *_METHOD_LABELS[m]))
-    ax.set_xlabel(tr(lang, "fine-tuning epoch (0 = before)", "epoca de ajuste fino (0 = antes)"))
-    ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validacion"))
+    ax.set_xlabel(tr(lang, "fine-tuning epoch (0 = before)", "época de ajuste fino (0 = antes)"))
+    ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
     sizes = "-".join(map(str, s["sizes"]))
     ax.set_title(
         tr(lang, f"sigmoid {sizes}, SGD lr {s['lr']}", f"sigmoide {sizes}, SGD lr {s['lr']}")
@@ -180,10 +180,10 @@ def draw_layerwise_pretraining(data, lang="en"):
     ax.set_xticks(
         x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(") for m in methods], fontsize=8.5
     )
-    ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la epoca 1"))
+    ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la época 1"))
     ax.set_ylim(0, 1)
     ax.set_title(tr(lang, f"first epoch, {len(s['seeds'])} seeds (dots)",
-                    f"primera epoca, {len(s['seeds'])} semillas (puntos)"))  # fmt: skip
+                    f"primera época, {len(s['seeds'])} semillas (puntos)"))  # fmt: skip
 
     ax = axes[2]
     n_layers = len(res[methods[0]]["speeds"][0])
@@ -205,8 +205,8 @@ def draw_layerwise_pretraining(data, lang="en"):
         lang,
         f"{s['n_train']:,} training / {s['n_val']:,} validation digits; "
         f"{s['pretrain_epochs']} pre-training epochs per layer, {s['top_epochs']} top-layer epoch",
-        f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validacion; "
-        f"{s['pretrain_epochs']} epocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
+        f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
+        f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
     )
     fig.suptitle(
         note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5
@@ -262,15 +262,15 @@ def draw_autoencoder(data, lang="en"):
     for k in range(10):
         m = labels == k
         ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
-    ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "digito"))
+    ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "dígito"))
     ax.set_xlabel("u1")
     ax.set_ylabel("u2")
     ax.set_title(tr(lang, "2-D code u of test digits\n(autoencoder 784-128-2-128-784)",
-                    "codigo 2-D u de digitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
+                    "código 2-D u de dígitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
     ax = fig.add_subplot(gs[0, 1])
     ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(tr(lang, "decoder g(u) over a grid\nof the code plane",
-                    "decodificador g(u) sobre una rejilla\ndel plano de codigos"))  # fmt: skip
+                    "decodificador g(u) sobre una rejilla\ndel plano de códigos"))  # fmt: skip
     ax.axis("off")
 
     ax = fig.add_subplot(gs[0, 2])
@@ -285,8 +285,8 @@ def draw_autoencoder(data, lang="en"):
     ax = fig.add_subplot(gs[1, :2])
     acc = uses["accuracy"]
     names = [
-        ("raw", tr(lang, "pixels x\n(baseline)", "pixeles x\n(referencia)")),
-        ("features", tr(lang, "features u\n(softmax on the code)", "atributos u\n(softmax sobre el codigo)")),
+        ("raw", tr(lang, "pixels x\n(baseline)", "píxeles x\n(referencia)")),
+        ("features", tr(lang, "features u\n(softmax on the code)", "atributos u\n(softmax sobre el código)")),
         ("reconstructions", tr(lang, "reconstructions x_hat\n(preprocessing)", "reconstrucciones x_hat\n(preprocesamiento)")),
         ("joint", tr(lang, f"joint  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae", f"conjunto  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae")),
     ]  # fmt: skip
@@ -304,7 +304,7 @@ def draw_autoencoder(data, lang="en"):
                     f"three uses of an autoencoder: {us['n_train']:,} training / {us['n_test']:,} test digits, "
                     f"{us['clf_epochs']} classifier epochs",
                     f"tres usos de un autocodificador: {us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
-                    f"{us['clf_epochs']} epocas del clasificador")
+                    f"{us['clf_epochs']} épocas del clasificador")
                  + budget_note(data["settings"]["reduced"], lang))  # fmt: skip
     ax = fig.add_subplot(gs[1, 2])
     ax.plot(
@@ -320,11 +320,11 @@ def draw_autoencoder(data, lang="en"):
         "s-",
         label=tr(lang, "J_ae inside the joint model", "J_ae en el modelo conjunto"),
     )
-    ax.set_xlabel(tr(lang, "epoch", "epoca"))
+    ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(
-        tr(lang, "reconstruction cost (BCE per pixel)", "costo de reconstruccion (BCE por pixel)")
+        tr(lang, "reconstruction cost (BCE per pixel)", "costo de reconstrucción (BCE por píxel)")
     )
-    ax.set_title(tr(lang, "reconstruction cost", "costo de reconstruccion"))
+    ax.set_title(tr(lang, "reconstruction cost", "costo de reconstrucción"))
     ax.legend()
     return fig
 
