@@ -14,6 +14,7 @@ from .._cuda import cuda as _cuda_mod
 from ._conv_ops import CUDAConvOps
 from ._optim_ops import CUDAOptimOps
 from ._rbm_ops import CUDARBMOps
+from ._rnn_ops import CUDARNNOps
 from .reference import ReferenceBackend
 
 
@@ -27,7 +28,7 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
-class CUDABackend(CUDAConvOps, CUDARBMOps, CUDAOptimOps, ReferenceBackend):
+class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBackend):
     """numba.cuda kernels on device arrays."""
 
     name = "cuda"
