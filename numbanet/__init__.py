@@ -51,6 +51,22 @@ _EXPORTS = {
     "SiLU": "numbanet.nn",
     "Swish": "numbanet.nn",
     "Softmax": "numbanet.nn",
+    "Conv1D": "numbanet.nn",
+    "Conv2D": "numbanet.nn",
+    "MaxPool2D": "numbanet.nn",
+    "AvgPool2D": "numbanet.nn",
+    "MaxPool1D": "numbanet.nn",
+    "AvgPool1D": "numbanet.nn",
+    "GlobalAvgPool2D": "numbanet.nn",
+    "GlobalMaxPool2D": "numbanet.nn",
+    "GlobalAvgPool1D": "numbanet.nn",
+    "GlobalMaxPool1D": "numbanet.nn",
+    "RNN": "numbanet.nn",
+    "LSTM": "numbanet.nn",
+    "Bidirectional": "numbanet.nn",
+    "TimeDistributed": "numbanet.nn",
+    "Dropout": "numbanet.nn",
+    "GaussianNoise": "numbanet.nn",
 }
 
 _SUBMODULES = {
