@@ -195,3 +195,33 @@ def test_claim_14_perceptron_gates():
     r = run(14)
     assert r.verdict == "holds"
     assert r.computed == {"AND": True, "OR": True, "NOR": True, "NOT": True, "XOR": False}
+
+
+def test_claim_15_convolution_example_and_sizes():
+    r = run(15)
+    assert r.verdict == "holds"
+    assert r.computed["valid output"] == [
+        [2, -4, 0, 2],
+        [0, -5, 2, 1],
+        [0, -2, 3, -1],
+        [4, 0, 0, 0],
+    ]
+    assert r.computed["sizes"] == {"valid": 4, "same": 6, "full": 8}
+
+
+def test_claim_16_lenet_summary():
+    r = run(16)
+    assert r.verdict == "holds"
+    assert r.computed["params"] == [60, 0, 880, 0, 0, 48120, 10164, 850]
+    assert r.computed["shapes (channels last)"][:4] == [
+        [26, 26, 6],
+        [13, 13, 6],
+        [11, 11, 16],
+        [5, 5, 16],
+    ]
+    assert r.computed["total"] == 60074
+
+
+def test_claim_18_shared_weights_of_a_feature_map():
+    r = run(18)
+    assert r.verdict == "holds" and r.computed == 26
