@@ -395,7 +395,9 @@ def test_real_cluster_survives_a_killed_worker(tmp_path):
         lost = {k.split("-")[1] for k in state["in_flight"]}
         redone = [r for r in res.rows if r["trial_id"] in lost]
         assert redone and all(r["worker"] == waddr[0] for r in redone)  # rerun on the survivor
-        assert {r["worker"] for r in res.rows} == set(waddr)  # both did work before the kill
+        # Every result came from the cluster. (w1 may have finished nothing before the kill: on a
+        # busy machine its first trial can be the one in flight, so no "both did work" check.)
+        assert {r["worker"] for r in res.rows} <= set(waddr)
 
         serial = run(
             s, scheduler="serial", results=tmp_path / "s.jsonl", progress=False, plot=False
