@@ -9,7 +9,8 @@ Contenders (same initial weights, same random data, same batch order):
   others, it does not re-measure the training accuracy after the epoch): the layer path with
   BLAS products and the fused Adam kernel;
 * NumPy: the best plain code we could write (float32, preallocated buffers, ``np.matmul(out=)``,
-  in-place ReLU and Adam), in its own process;
+  in-place ReLU and Adam), in its own process (as numbanet is: each contender's thread pools
+  then run alone);
 * PyTorch eager, ``torch.set_num_threads(threads)``, ``nn.Linear``/``nn.ReLU``,
   ``CrossEntropyLoss``, ``optim.Adam``, in its own process (its OpenMP pool then does not compete
   with numbanet's BLAS threads).
@@ -174,6 +175,19 @@ def numpy_runner(x, y, w0):
     return reset, run
 
 
+def _numbanet_child(spec_json):
+    """Child-process side of numbanet (its Numba and SciPy-OpenBLAS pools alone: NumPy's own
+    OpenBLAS, used to measure the sgemm peak in the parent, would otherwise keep a second BLAS
+    pool spinning in the same process)."""
+    spec = json.loads(spec_json)
+    x, y = data(spec["steps"])
+    reset, run = numbanet_runner(x, y, init_weights())
+    reset()
+    run()  # compile / warm
+    r = best_of(run, repeat=spec["repeat"], setup=reset)
+    print(json.dumps({"min": r["min"], "median": r["median"]}))
+
+
 # -------------------------------------------------------------------------------------- PyTorch
 def _numpy_child(spec_json):
     """Child-process side of the NumPy contender (NumPy's own OpenBLAS pool, alone)."""
@@ -241,7 +255,7 @@ def in_child(args, which):
     try:
         _, out = run_fresh(code)
     except RuntimeError as e:
-        print(f"PyTorch run failed: {e}", file=sys.stderr)
+        print(f"{which} run failed: {e}", file=sys.stderr)
         return None
     return last_json_line(out)
 
@@ -258,18 +272,16 @@ def main(argv=None):
     if args.steps < 1 or args.repeat < 1:
         ap.error("--steps and --repeat must be at least 1")
 
-    x, y = data(args.steps)
-    w0 = init_weights()
-    n = len(x)
+    n = args.steps * BATCH
     peak = sgemm_peak()
     res = {"machine": machine_info(), "sizes": SIZES, "batch": BATCH, "samples": n,
            "sgemm_peak_gflops": peak / 1e9, "flops_per_sample": flops_per_sample()}  # fmt: skip
     rows = []
     times = {}
-    reset, run = numbanet_runner(x, y, w0)
-    reset()
-    run()  # compile / warm
-    times["numbanet cpu fit"] = best_of(run, repeat=args.repeat, setup=reset)["min"]
+    t = in_child(args, "numbanet")
+    if not t:
+        sys.exit("the numbanet contender failed (see above)")
+    times["numbanet cpu fit"] = t["min"]
     t = in_child(args, "numpy")
     if t:
         times["NumPy"] = t["min"]

@@ -101,33 +101,34 @@ class ReferenceOptimOps:
 
 
 class CPUOptimOps:
-    """Numba kernels (serial below ``PARALLEL_MIN`` elements, ``prange`` above)."""
+    """Numba kernels (serial below ``PARALLEL_MIN`` elements, ``prange`` above; the optimisers'
+    updates already from ``OPTIM_PARALLEL_MIN``, see kernels/cpu/_util.py)."""
 
     def momentum_update(self, p, g, m, lr, beta, damp, corr, nesterov, decay, gscale, l2):
         from ..kernels.cpu import optim as K
-        from ..kernels.cpu._util import pick
+        from ..kernels.cpu._util import OPTIM_PARALLEL_MIN, pick
 
         t = p.dtype.type
-        pick(K.momentum_update, p.size)(
+        pick(K.momentum_update, p.size, OPTIM_PARALLEL_MIN)(
             _flat(p), _flat(g), _flat(m), t(lr), t(beta), t(damp), t(corr), bool(nesterov),
             t(decay), t(gscale), t(l2),
         )  # fmt: skip
 
     def adagrad_update(self, p, g, s, lr, eps, eps_in, decay, gscale, l2):
         from ..kernels.cpu import optim as K
-        from ..kernels.cpu._util import pick
+        from ..kernels.cpu._util import OPTIM_PARALLEL_MIN, pick
 
         t = p.dtype.type
-        pick(K.adagrad_update, p.size)(
+        pick(K.adagrad_update, p.size, OPTIM_PARALLEL_MIN)(
             _flat(p), _flat(g), _flat(s), t(lr), t(eps), bool(eps_in), t(decay), t(gscale), t(l2)
         )
 
     def rmsprop_update(self, p, g, v, lr, beta2, corr2, eps, eps_in, decay, gscale, l2):
         from ..kernels.cpu import optim as K
-        from ..kernels.cpu._util import pick
+        from ..kernels.cpu._util import OPTIM_PARALLEL_MIN, pick
 
         t = p.dtype.type
-        pick(K.rmsprop_update, p.size)(
+        pick(K.rmsprop_update, p.size, OPTIM_PARALLEL_MIN)(
             _flat(p), _flat(g), _flat(v), t(lr), t(beta2), t(corr2), t(eps), bool(eps_in),
             t(decay), t(gscale), t(l2),
         )  # fmt: skip
@@ -136,10 +137,10 @@ class CPUOptimOps:
         self, p, g, m, v, lr, beta1, beta2, corr1, corr2, eps, eps_in, decay, gscale, l2
     ):
         from ..kernels.cpu import optim as K
-        from ..kernels.cpu._util import pick
+        from ..kernels.cpu._util import OPTIM_PARALLEL_MIN, pick
 
         t = p.dtype.type
-        pick(K.adam_update, p.size)(
+        pick(K.adam_update, p.size, OPTIM_PARALLEL_MIN)(
             _flat(p), _flat(g), _flat(m), _flat(v), t(lr), t(beta1), t(beta2), t(corr1),
             t(corr2), t(eps), bool(eps_in), t(decay), t(gscale), t(l2),
         )  # fmt: skip

@@ -16,6 +16,14 @@ from ...config import FASTMATH
 #: Arrays with at least this many elements use the threaded variant.
 PARALLEL_MIN = 1 << 21
 
+#: The optimisers' update kernels switch much earlier. Their serial twins read and write four
+#: arrays (theta, g, m, v) that LLVM must assume may alias, so the loop stays scalar (about
+#: 2.7 ns per element for Adam), while Numba's parfor lowering hands the threaded twin
+#: non-aliasing slices that vectorise: 0.17 vs 0.018 ms for 65,536 float32 Adam elements,
+#: 2.9 vs 0.22 ms for a 1024x1024 weight matrix, and still 3x faster at 4,096 elements, also
+#: with the other core busy (measured on the 2-core machine).
+OPTIM_PARALLEL_MIN = 1 << 12
+
 
 def twin(fn):
     """Return ``(serial, parallel)`` Numba dispatchers compiled from the same Python body."""
@@ -27,6 +35,7 @@ def twin(fn):
     return serial, parallel
 
 
-def pick(pair, n):
-    """The serial or parallel twin for a problem of ``n`` elements."""
-    return pair[1] if n >= PARALLEL_MIN else pair[0]
+def pick(pair, n, threshold=None):
+    """The serial or parallel twin for a problem of ``n`` elements (``threshold`` defaults to
+    ``PARALLEL_MIN``)."""
+    return pair[1] if n >= (PARALLEL_MIN if threshold is None else threshold) else pair[0]
