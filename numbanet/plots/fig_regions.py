@@ -1,0 +1,660 @@
+r"""Figures of depth, composition and linear regions (UDL chapter 4, FF deck).
+
+Every count printed on these figures is computed, never typed: the networks are real
+``numbanet.Sequential`` models (or plain ``(W, b, act)`` lists for the hand-built folding nets),
+their linear pieces are traced exactly by :func:`numbanet.theory.regions.count_1d` and their 2-D
+partitions by :func:`numbanet.theory.regions.count_2d`; the bounds come from the same module.
+
+* ``compose-1d``: the slides' net1 and net2 (1-3-1 ReLU nets) and net2(net1(x)): 3, 4 and 12 pieces.
+* ``folding``: net1 folds [-1, 1] onto itself three times, so net1(net1(x)) has 3 x 3 = 9 pieces
+  and net2(net1(net1(x))) 36.
+* ``compose-vs-shallow``: the 12-piece composition (2 x 3 hidden units) beside a shallow net with
+  the same 6 hidden units trained to imitate it: at most 6 + 1 = 7 pieces, whatever its weights.
+* ``compose-2d``: a 2-input shallow net feeding net2, the exact regions of both.
+* ``deep-as-clipping``: the 1-3-3-1 net of UDL fig. 4.3 dissected unit by unit.
+* ``regions-per-parameter``: the maximum number of regions against parameters (UDL fig. 4.7).
+* ``regions-depth-width``: exact counts of random and trained nets beside the bounds.
+* ``space-folding-2d``: a deep net that folds the square about both axes (Montufar et al. 2014).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._style import budget_note, tr
+
+# ------------------------------------------------------------------------------ shared helpers
+
+
+def _nets():
+    from ..claims import udl_nets
+
+    return udl_nets(backend="reference")
+
+
+def _curve(net, a, b, n=801):
+    """x grid, the net's output on it, and the exact count (Segment1D) on [a, b]."""
+    from ..theory import regions as R
+
+    x = np.linspace(a, b, n)
+    y = R.forward(net, x[:, None])[:, 0]
+    seg = R.count_1d(net, a, b)
+    return {"x": x, "y": y, "pieces": int(seg.pieces), "regions": int(seg.regions),
+            "breaks": seg.piece_x[:, 0].copy()}  # fmt: skip
+
+
+def _plot_curve(ax, c, color="C0", label=None, lw=2.0):
+    ax.plot(c["x"], c["y"], color=color, lw=lw, label=label)
+    if len(c["breaks"]):
+        from ..theory import regions  # noqa: F401  (documentation: breaks come from count_1d)
+
+        yb = np.interp(c["breaks"], c["x"], c["y"])
+        ax.plot(c["breaks"], yb, "o", color=color, ms=3.5, mfc="white", mew=1.2)
+
+
+def _pieces_title(lang, what, n):
+    return f"{what}: " + tr(lang, f"{n} linear pieces", f"{n} tramos lineales")
+
+
+# ---------------------------------------------------------------------------------- compose-1d
+def compute_compose_1d(seed=0, backend="cpu", budget="reduced"):
+    nets = _nets()
+    return {
+        "net1": _curve(nets["net1"], -1.0, 1.0),
+        "net2": _curve(nets["net2"], -1.0, 1.0),
+        "net2(net1)": _curve(nets["net2(net1)"], -1.0, 1.0),
+    }
+
+
+def draw_compose_1d(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.9))
+    spec = [
+        ("net1", "y = net1(x)", "x", "y", "C0"),
+        ("net2", "y' = net2(y)", "y", "y'", "C1"),
+        ("net2(net1)", "y' = net2(net1(x))", "x", "y'", "C2"),
+    ]
+    for ax, (key, title, xl, yl, col) in zip(axes, spec):
+        c = data[key]
+        _plot_curve(ax, c, col)
+        ax.set_title(_pieces_title(lang, title, c["pieces"]))
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.set_xlim(-1, 1)
+    fig.suptitle(tr(lang,
+                    "Composing two 1-3-1 ReLU networks: the pieces multiply (3 x 4 = 12), counted "
+                    "exactly (open dots: breakpoints)",
+                    "Componer dos redes ReLU 1-3-1: los tramos se multiplican (3 x 4 = 12), "
+                    "contados exactamente (puntos: cambios de tramo)"))  # fmt: skip
+    return fig
+
+
+# ------------------------------------------------------------------------------------- folding
+def compute_folding(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import regions as R
+
+    nets = _nets()
+    out = {k: _curve(nets[k], -1.0, 1.0) for k in ("net1", "net1(net1)", "net2(net1(net1))")}
+    # the folds: the x-intervals on which net1 is monotone, and the range each is mapped onto
+    seg = R.count_1d(nets["net1"], -1.0, 1.0)
+    edges = np.concatenate([[-1.0], seg.piece_x[:, 0], [1.0]])
+    vals = R.forward(nets["net1"], edges[:, None])[:, 0]
+    out["folds"] = [(float(edges[i]), float(edges[i + 1]), float(vals[i]), float(vals[i + 1]))
+                    for i in range(len(edges) - 1)]  # fmt: skip
+    return out
+
+
+def draw_folding(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12.5, 4.0))
+    ax = axes[0]
+    c = data["net1"]
+    ax.plot(c["x"], c["y"], color="k", lw=1.2, alpha=0.5)
+    for i, (x0, x1, y0, y1) in enumerate(data["folds"]):
+        m = (c["x"] >= x0) & (c["x"] <= x1)
+        ax.plot(c["x"][m], c["y"][m], color=f"C{i}", lw=2.6)
+        ax.axvspan(x0, x1, color=f"C{i}", alpha=0.08)
+        ax.annotate("", xy=(1.03 + 0.035 * i, y1), xytext=(1.03 + 0.035 * i, y0),
+                    xycoords=("axes fraction", "data"),
+                    arrowprops=dict(arrowstyle="->", color=f"C{i}", lw=1.6))  # fmt: skip
+    ax.set_xlim(-1, 1)
+    ax.set_title(tr(lang, f"net1: {len(data['folds'])} folds of [-1, 1]",
+                    f"net1: {len(data['folds'])} pliegues de [-1, 1]"))  # fmt: skip
+    ax.set_xlabel("x")
+    ax.set_ylabel(tr(lang, "y = net1(x)  (arrows: each piece's range)",
+                     "y = net1(x)  (flechas: imagen de cada tramo)"))  # fmt: skip
+    for ax, key, title, col in ((axes[1], "net1(net1)", "net1(net1(x))", "C4"),
+                                (axes[2], "net2(net1(net1))", "net2(net1(net1(x)))", "C2")):  # fmt: skip
+        c = data[key]
+        _plot_curve(ax, c, col, lw=1.6)
+        for x0, _x1, _, _ in data["folds"]:
+            ax.axvline(x0, color="0.6", lw=0.7, ls=":")
+        ax.set_title(_pieces_title(lang, title, c["pieces"]))
+        ax.set_xlabel("x")
+        ax.set_xlim(-1, 1)
+    for ax in axes:
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+    fig.suptitle(tr(lang,
+                    "Folding: every fold of net1 maps its interval over the whole range, so the next "
+                    "stage is repeated in each fold (3 x 3 = 9, 9 x 4 = 36)",
+                    "Plegado: cada pliegue de net1 recorre todo el rango, así la siguiente etapa se "
+                    "repite en cada pliegue (3 x 3 = 9, 9 x 4 = 36)"))  # fmt: skip
+    return fig
+
+
+# -------------------------------------------------------------------------- compose-vs-shallow
+def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    from ..theory import regions as R
+
+    nets = _nets()
+    deep = _curve(nets["net2(net1)"], -1.0, 1.0)
+    x = np.linspace(-1, 1, 400)[:, None]
+    target = R.forward(nets["net2(net1)"], x)
+    restarts = 4 if budget == "reduced" else 16
+    epochs = 1500 if budget == "reduced" else 6000
+    best = None
+    for r in range(restarts):
+        net = nb.Sequential([nb.Dense(1, 6, init="he_normal"), nb.ReLU(), nb.Dense(6, 1)],
+                            backend=backend, seed=seed * 1000 + r, dtype=np.float64)  # fmt: skip
+        net.fit(x, target, loss=nb.losses.MSE(reduction="mean"), optimizer="adam", lr=0.01,
+                epochs=epochs, batch_size=len(x), progress=False, train_metrics=False,
+                seed=seed * 1000 + r)  # fmt: skip
+        mse = float(np.mean((net.predict(x) - target) ** 2))
+        if best is None or mse < best[0]:
+            best = (mse, net)
+    mse, net = best
+    shallow = _curve(net, -1.0, 1.0)
+    return {"deep": deep, "shallow": shallow, "mse": mse, "restarts": restarts, "epochs": epochs,
+            "bound": R.zaslavsky(1, 6), "reduced": budget == "reduced"}  # fmt: skip
+
+
+def draw_compose_vs_shallow(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    d, s = data["deep"], data["shallow"]
+    _plot_curve(axes[0], d, "C2")
+    axes[0].set_title(tr(lang, f"deep: net2(net1(x)), 3 + 3 hidden units, {d['pieces']} pieces",
+                         f"profunda: net2(net1(x)), 3 + 3 unidades ocultas, {d['pieces']} tramos"))  # fmt: skip
+    axes[1].plot(d["x"], d["y"], color="C2", lw=1.2, alpha=0.45,
+                 label=tr(lang, "target: the deep net", "objetivo: la red profunda"))  # fmt: skip
+    _plot_curve(axes[1], s, "C3", label=tr(lang, "shallow 1-6-1 net, trained (Adam)",
+                                           "red superficial 1-6-1 entrenada (Adam)"))  # fmt: skip
+    axes[1].set_title(tr(lang,
+                         f"shallow, 6 hidden units: {s['pieces']} pieces (at most {data['bound']})",
+                         f"superficial, 6 unidades: {s['pieces']} tramos (como mucho {data['bound']})"))  # fmt: skip
+    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                   title=f"MSE = {data['mse']:.3g}")  # fmt: skip
+    for ax in axes:
+        ax.set_xlabel("x")
+        ax.set_xlim(-1, 1)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+    axes[0].set_ylabel("y")
+    note = tr(
+        lang,
+        f"best of {data['restarts']} restarts x {data['epochs']} full-batch epochs",
+        f"mejor de {data['restarts']} inicios x {data['epochs']} épocas de lote completo",
+    )
+    fig.suptitle(tr(lang, "Same number of hidden units, deep vs shallow: ",
+                    "Mismo número de unidades ocultas, profunda frente a superficial: ")
+                 + note + budget_note(data["reduced"], lang))  # fmt: skip
+    return fig
+
+
+# ---------------------------------------------------------------------------------- compose-2d
+#: the 2-input shallow net of the compose-2d figure: hidden rows (bias, w1, w2), output (phi0..3)
+SHALLOW_2D = dict(
+    h=[(-0.1, 1.0, 0.5), (0.2, -0.4, 1.0), (0.3, -0.9, -1.0)], o=[-0.8, 0.9, 0.8, 0.7]
+)
+
+
+def _shallow_2d_layers():
+    W1 = np.array([[r[1], r[2]] for r in SHALLOW_2D["h"]])
+    b1 = np.array([r[0] for r in SHALLOW_2D["h"]])
+    W2 = np.array([SHALLOW_2D["o"][1:]])
+    b2 = np.array([SHALLOW_2D["o"][0]])
+    return [(W1, b1, "relu"), (W2, b2, "identity")]
+
+
+def _net2_layers():
+    """net2 of the slides as ``(W, b, act)`` tuples, read from its ``Sequential``."""
+    d1, _, d2 = _nets()["net2"].layers
+    return [(d1.W.value, d1.b.value, "relu"), (d2.W.value, d2.b.value, "identity")]
+
+
+def _partition_data(layers, box, n_grid):
+    from ..theory import regions as R
+
+    part = R.count_2d(layers, box)
+    gx = np.linspace(box[0], box[1], n_grid)
+    gy = np.linspace(box[2], box[3], n_grid)
+    X, Y = np.meshgrid(gx, gy)
+    Z = R.forward(layers, np.column_stack([X.ravel(), Y.ravel()]))[:, 0].reshape(X.shape)
+    return {"regions": int(part.regions), "pieces": int(part.pieces),
+            "polygons": [p.copy() for p in part.polygons], "labels": part.piece_labels.copy(),
+            "Z": Z, "box": tuple(box)}  # fmt: skip
+
+
+def compute_compose_2d(seed=0, backend="cpu", budget="reduced"):
+    box = (-1.0, 1.0, -1.0, 1.0)
+    n = 161 if budget == "reduced" else 401
+    shallow = _shallow_2d_layers()
+    composed = shallow + _net2_layers()
+    return {"shallow": _partition_data(shallow, box, n), "net2": _curve(_nets()["net2"], -1.5, 1.5),
+            "composed": _partition_data(composed, box, n)}  # fmt: skip
+
+
+def _draw_partition(ax, d, cmap="viridis"):
+    from matplotlib.collections import PolyCollection
+
+    x0, x1, y0, y1 = d["box"]
+    im = ax.imshow(d["Z"], origin="lower", extent=(x0, x1, y0, y1), cmap=cmap, aspect="equal")
+    ax.add_collection(PolyCollection(d["polygons"], facecolors="none", edgecolors="white",
+                                     linewidths=0.9))  # fmt: skip
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+    ax.set_yticks([-1, -0.5, 0, 0.5, 1])
+    ax.grid(False)
+    return im
+
+
+def draw_compose_2d(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), width_ratios=[1.15, 1, 1.15])
+    s, c = data["shallow"], data["composed"]
+    im = _draw_partition(axes[0], s)
+    fig.colorbar(im, ax=axes[0], shrink=0.8)
+    axes[0].set_title(tr(lang, f"shallow 2-3-1 net y(x₁, x₂): {s['regions']} regions",
+                         f"red superficial 2-3-1 y(x₁, x₂): {s['regions']} regiones"))  # fmt: skip
+    _plot_curve(axes[1], data["net2"], "C1")
+    lo, hi = float(s["Z"].min()), float(s["Z"].max())
+    axes[1].axvspan(lo, hi, color="C0", alpha=0.12,
+                    label=tr(lang, "range of y over the square", "rango de y en el cuadrado"))  # fmt: skip
+    axes[1].legend(loc="lower left")
+    axes[1].set_title(_pieces_title(lang, "y' = net2(y)", data["net2"]["pieces"]))
+    axes[1].set_xlabel("y")
+    axes[1].set_ylabel("y'")
+    im = _draw_partition(axes[2], c, cmap="magma")
+    fig.colorbar(im, ax=axes[2], shrink=0.8)
+    axes[2].set_title(tr(lang, f"net2(y(x₁, x₂)): {c['regions']} regions, {c['pieces']} pieces",
+                         f"net2(y(x₁, x₂)): {c['regions']} regiones, {c['pieces']} tramos"))  # fmt: skip
+    fig.suptitle(tr(lang,
+                    "Composition in 2-D: every level set of y where net2 bends becomes a new "
+                    "boundary (white: exact region boundaries from count_2d)",
+                    "Composición en 2-D: cada curva de nivel de y donde net2 se dobla es una nueva "
+                    "frontera (blanco: fronteras exactas de count_2d)"))  # fmt: skip
+    return fig
+
+
+# ---------------------------------------------------------------------------- deep-as-clipping
+#: UDL fig. 4.3's 1-3-3-1 net: layer 1 rows (bias, slope), layer 2 rows (bias, w1, w2, w3), output
+CLIP_L1 = [(0.3, -1.0), (-1.0, 2.0), (-0.5, 0.65)]
+CLIP_L2 = [(0.3, 2.0, -1.0, 7.0), (-0.2, 2.0, 1.2, -8.0), (0.3, -2.3, -0.8, 2.0)]
+CLIP_OUT = (0.0, 0.5, -1.5, 2.2)
+
+
+def clipping_layers():
+    """The 1-3-3-1 net of ``deep-as-clipping`` as ``(W, b, act)`` layers."""
+    W1 = np.array([[r[1]] for r in CLIP_L1])
+    b1 = np.array([r[0] for r in CLIP_L1])
+    W2 = np.array([r[1:] for r in CLIP_L2])
+    b2 = np.array([r[0] for r in CLIP_L2])
+    W3 = np.array([CLIP_OUT[1:]])
+    b3 = np.array([CLIP_OUT[0]])
+    return [(W1, b1, "relu"), (W2, b2, "relu"), (W3, b3, "identity")]
+
+
+def compute_deep_as_clipping(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import regions as R
+
+    layers = clipping_layers()
+    x = np.linspace(0.0, 1.0, 1001)[:-1]  # [0, 1)
+    (W1, b1, _), (W2, b2, _), (W3, b3, _) = layers
+    h1 = np.maximum(x[:, None] @ W1.T + b1, 0)
+    z2 = h1 @ W2.T + b2
+    h2 = np.maximum(z2, 0)
+    weighted = h2 * W3[0]
+    y = R.forward(layers, x[:, None])[:, 0]
+    seg = R.count_1d(layers, 0.0, 1.0)
+    units = []
+    for j in range(3):  # each layer-2 pre-activation is piecewise linear in x: count its pieces
+        sub = [layers[0], (W2[j : j + 1], b2[j : j + 1], "identity")]
+        units.append(int(R.count_1d(sub, 0.0, 1.0).pieces))
+    return {"x": x, "z2": z2, "h2": h2, "weighted": weighted, "y": y, "phi0": float(b3[0]),
+            "phi": W3[0].tolist(), "pieces": int(seg.pieces), "z2_pieces": units,
+            "breaks": seg.piece_x[:, 0].copy(), "check": float(np.abs(weighted.sum(1) + b3[0] - y).max())}  # fmt: skip
+
+
+def draw_deep_as_clipping(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(13.5, 7.6))
+    gs = fig.add_gridspec(3, 4, width_ratios=[1, 1, 1, 1.5])
+    x = data["x"]
+    cols = [
+        ("z2", tr(lang, "pre-activation h'_{j}", "preactivación h'_{j}")),
+        ("h2", tr(lang, "clipped: ReLU(h'_{j})", "recortada: ReLU(h'_{j})")),
+        ("weighted", tr(lang, "weighted: φ'_{j} ReLU(h'_{j})", "ponderada: φ'_{j} ReLU(h'_{j})")),
+    ]
+    axes0 = None
+    for j in range(3):
+        row = []
+        for i, (key, label) in enumerate(cols):
+            # pre-activation and clipped share the row's y scale, so the clipping is visible
+            ax = fig.add_subplot(gs[j, i], sharex=axes0, sharey=row[0] if i == 1 else None)
+            axes0 = axes0 or ax
+            row.append(ax)
+            ax.plot(x, data[key][:, j], color=f"C{j}", lw=1.8)
+            ax.axhline(0, color="0.4", lw=0.7)
+            if j == 0:
+                ax.set_title(label.replace("{j}", "j"))
+            if i == 0:
+                ax.set_ylabel(tr(lang, f"unit {j + 1}", f"unidad {j + 1}")
+                              + f"\n({data['z2_pieces'][j]} " + tr(lang, "pieces)", "tramos)"))  # fmt: skip
+            if key == "weighted":
+                ax.text(0.98, 0.92, f"φ'_{j + 1} = {data['phi'][j]:g}", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=9)  # fmt: skip
+            if j == 2:
+                ax.set_xlabel("x")
+    ax = fig.add_subplot(gs[:, 3])
+    ax.plot(x, data["y"], color="k", lw=2.2)
+    yb = np.interp(data["breaks"], x, data["y"])
+    ax.plot(data["breaks"], yb, "o", color="k", ms=4, mfc="white")
+    ax.set_title(tr(lang, f"output y = φ'_0 + Σ_j (weighted)\n{data['pieces']} linear pieces on [0, 1)",
+                    f"salida y = φ'_0 + Σ_j (ponderadas)\n{data['pieces']} tramos lineales en [0, 1)"))  # fmt: skip
+    ax.set_xlabel("x")
+    ax.set_xlim(0, 1)
+    fig.suptitle(tr(lang,
+                    "A 1-3-3-1 ReLU network as clipping: each second-layer unit clips a piecewise-"
+                    "linear function of x, the output adds the clipped pieces",
+                    "Una red ReLU 1-3-3-1 como recorte: cada unidad de la segunda capa recorta una "
+                    "función lineal a tramos de x; la salida suma los tramos recortados"))  # fmt: skip
+    return fig
+
+
+# ----------------------------------------------------------------------- regions-per-parameter
+def compute_regions_per_parameter(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import regions as R
+
+    out = {"curves": {}}
+    widths = {1: list(range(1, 61)), 10: list(range(10, 210, 10))}
+    # the shallow nets need far more units to reach the same parameter counts
+    shallow = {1: sorted({int(w) for w in np.geomspace(1, 5000, 40)}),
+               10: sorted({int(w) for w in np.geomspace(10, 15000, 40)})}  # fmt: skip
+    for d_in in widths:
+        for K in (1, 2, 3, 4, 5):
+            ws = shallow[d_in] if K == 1 else widths[d_in]
+            params, regions = [], []
+            for D in ws:
+                params.append(R.parameter_count([d_in] + [D] * K + [1]))
+                if K == 1:
+                    n = R.zaslavsky(d_in, D)
+                elif d_in == 1:
+                    n = R.deep_1d_max(D, K)
+                else:
+                    n = R.udl_max_regions(d_in, D, K)
+                regions.append(float(n))
+            out["curves"][(d_in, K)] = (params, regions)
+    out["points"] = {
+        1: (R.parameter_count([1] + [10] * 5 + [1]), float(R.deep_1d_max(10, 5))),
+        10: (R.parameter_count([10] + [50] * 5 + [1]), float(R.udl_max_regions(10, 50, 5))),
+    }
+    return out
+
+
+def draw_regions_per_parameter(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, d_in in zip(axes, (1, 10)):
+        for K in (1, 2, 3, 4, 5):
+            p, r = data["curves"][(d_in, K)]
+            lab = tr(lang, "shallow (K = 1)", "superficial (K = 1)") if K == 1 else f"K = {K}"
+            ax.plot(p, r, "-", color=f"C{K - 1}", lw=1.8, label=lab)
+        px, py = data["points"][d_in]
+        ax.plot([px], [py], "*", color="k", ms=13, zorder=5)
+        txt = (f"{px:,} " + tr(lang, "parameters", "parámetros") + "\n"
+               + (f"{py:,.0f} " if py < 1e9 else f"{py:.4g} ") + tr(lang, "regions", "regiones"))  # fmt: skip
+        ax.annotate(txt, (px, py), xytext=(12, -28), textcoords="offset points", fontsize=9,
+                    arrowprops=dict(arrowstyle="-", color="0.3"))  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
+        ax.set_ylabel(tr(lang, "maximum number of linear regions", "máximo de regiones lineales"))
+        ax.set_title(tr(lang, f"D_i = {d_in} input" + ("s" if d_in > 1 else ""),
+                        f"D_i = {d_in} entrada" + ("s" if d_in > 1 else "")))  # fmt: skip
+        ax.legend(title=tr(lang, "hidden layers", "capas ocultas"), loc="upper left")
+    fig.suptitle(tr(lang,
+                    "Maximum regions against parameters, widths swept (deep: D = 1..60 and 10..200):\n"
+                    "at equal parameters depth wins by orders of magnitude (star: the slides' examples)",
+                    "Máximo de regiones frente a parámetros, anchuras D = 1..60 y 10..200 (profundas):\n"
+                    "con los mismos parámetros la profundidad gana por órdenes de magnitud (estrella: "
+                    "los ejemplos de las diapositivas)"))  # fmt: skip
+    return fig
+
+
+# ------------------------------------------------------------------------- regions-depth-width
+#: standard deviation of the random biases of the "random" nets of regions-depth-width
+BIAS_STD = 0.5
+
+
+def _relu_net(d_in, hidden, seed, backend):
+    import numbanet as nb
+
+    layers = []
+    d = d_in
+    for w in hidden:
+        layers += [nb.Dense(d, w, init="he_normal"), nb.ReLU()]
+        d = w
+    layers.append(nb.Dense(d, 1, init="he_normal"))
+    net = nb.Sequential(layers, backend=backend, seed=seed, dtype=np.float64)
+    # He init starts the biases at zero, which puts every first-layer boundary through the
+    # origin (a 1-D net would then have 2 regions whatever its depth); random biases as in
+    # Hanin & Rolnick (2019), N(0, BIAS_STD^2)
+    rng = np.random.default_rng(seed + 7919)
+    for layer in layers:
+        if isinstance(layer, nb.Dense):
+            layer.b.value = rng.normal(0.0, BIAS_STD, size=layer.b.value.shape)
+    return net
+
+
+def _train_target(d_in, n, rng):
+    """A wiggly regression target: sin(3 pi x) in 1-D, a product of sines in 2-D."""
+    x = rng.uniform(-1, 1, size=(n, d_in))
+    if d_in == 1:
+        y = np.sin(3 * np.pi * x)
+    else:
+        y = np.sin(2 * np.pi * x[:, :1]) * np.sin(2 * np.pi * x[:, 1:2])
+    return x, y
+
+
+def _count(net, d_in):
+    from ..theory import regions as R
+
+    if d_in == 1:
+        return int(R.count_1d(net, -1.0, 1.0).regions)
+    return int(R.count_2d(net, (-1.0, 1.0, -1.0, 1.0)).regions)
+
+
+def compute_regions_depth_width(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    from ..theory import regions as R
+
+    reduced = budget == "reduced"
+    seeds = range(3 if reduced else 10)
+    epochs = 300 if reduced else 2000
+    sweeps = {
+        (1, "depth"): [(k, [8] * k) for k in (1, 2, 3, 4, 5)],
+        (1, "width"): [(w, [w] * 2) for w in (2, 4, 8, 16, 32)],
+        (2, "depth"): [(k, [6] * k) for k in (1, 2, 3, 4)],
+        (2, "width"): [(w, [w] * 2) for w in (2, 4, 6, 8, 12)],
+    }
+    out = {"panels": {}, "seeds": len(seeds), "epochs": epochs, "reduced": reduced}
+    for (d_in, kind), configs in sweeps.items():
+        rng = np.random.default_rng(seed)
+        x, y = _train_target(d_in, 256, rng)
+        rows = []
+        for value, hidden in configs:
+            rand, trained = [], []
+            for s in seeds:
+                net = _relu_net(d_in, hidden, seed * 1000 + s, backend)
+                rand.append(_count(net, d_in))
+                net.fit(x, y, loss=nb.losses.MSE(reduction="mean"), optimizer="adam", lr=0.01,
+                        epochs=epochs, batch_size=len(x), progress=False, train_metrics=False,
+                        seed=s)  # fmt: skip
+                trained.append(_count(net, d_in))
+            units = sum(hidden)
+            row = {"x": value, "hidden": hidden, "random": rand, "trained": trained,
+                   "upper": float(R.serra_upper(d_in, hidden)),
+                   "shallow": float(R.zaslavsky(d_in, units))}  # fmt: skip
+            row["lower"] = float(R.montufar_lower(d_in, hidden)) if min(hidden) >= d_in else None
+            rows.append(row)
+        out["panels"][(d_in, kind)] = rows
+    return out
+
+
+def draw_regions_depth_width(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
+    order = [(1, "depth"), (1, "width"), (2, "depth"), (2, "width")]
+    for ax, key in zip(axes, order):
+        rows = data["panels"][key]
+        x = [r["x"] for r in rows]
+        for name, col, lab in (("random", "C0", tr(lang, "random (He init)", "aleatoria (He)")),
+                               ("trained", "C3", tr(lang, "trained", "entrenada"))):  # fmt: skip
+            vals = np.array([r[name] for r in rows], dtype=float)
+            ax.plot(x, vals.mean(1), "o-", color=col, label=lab + tr(lang, ", exact", ", exacta"))
+            ax.fill_between(x, vals.min(1), vals.max(1), color=col, alpha=0.15)
+        ax.plot(x, [r["upper"] for r in rows], "k--", lw=1.3,
+                label=tr(lang, "Serra 2018 upper bound", "cota superior de Serra 2018"))  # fmt: skip
+        lo = [(r["x"], r["lower"]) for r in rows if r["lower"] is not None]
+        if lo:
+            ax.plot(*zip(*lo), "k:", lw=1.6,
+                    label=tr(lang, "Montufar 2014 lower bound", "cota inferior de Montufar 2014"))  # fmt: skip
+        ax.plot(x, [r["shallow"] for r in rows], "-", color="C2", lw=1.2, alpha=0.8,
+                label=tr(lang, "Zaslavsky: shallow net, same units",
+                         "Zaslavsky: red superficial, mismas unidades"))  # fmt: skip
+        ax.set_yscale("log")
+        d_in, kind = key
+        w = rows[0]["hidden"]
+        if kind == "depth":
+            ax.set_xlabel(
+                tr(lang, f"hidden layers K (width {w[0]})", f"capas ocultas K (anchura {w[0]})")
+            )
+        else:
+            ax.set_xlabel(
+                tr(lang, f"width D ({len(w)} hidden layers)", f"anchura D ({len(w)} capas ocultas)")
+            )
+        ax.set_title(tr(lang, f"{d_in}-D input, against {kind}",
+                        f"entrada {d_in}-D, según {'profundidad' if kind == 'depth' else 'anchura'}"))  # fmt: skip
+        ax.set_ylabel(tr(lang, "linear regions", "regiones lineales"))
+        ax.set_xticks(x)
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(tr(lang,
+                    f"Exact region counts in [-1, 1]^d ({data['seeds']} seeds, band: min-max; random: He "
+                    f"weights, N(0, {BIAS_STD}²) biases; trained: Adam, {data['epochs']} epochs on a "
+                    "wiggly target).\nThe bounds grow exponentially "
+                    "with depth, polynomially with width; real nets stay far below them",
+                    f"Regiones contadas exactamente en [-1, 1]^d ({data['seeds']} semillas, banda: "
+                    f"mín-máx; aleatorias: pesos He, sesgos N(0, {BIAS_STD}²); entrenadas: Adam, "
+                    f"{data['epochs']} épocas).\nLas cotas crecen "
+                    "exponencialmente con la profundidad y polinómicamente con la anchura; las redes "
+                    "reales quedan muy por debajo")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    return fig
+
+
+# ---------------------------------------------------------------------------- space-folding-2d
+#: the last layer's lines in the folded square: rows (bias, w1, w2)
+FOLD_LINES = [(-0.1, 1.0, 0.35), (0.25, -0.3, 1.0), (-0.55, 0.8, 0.9)]
+
+
+def folding_layers(n_folds):
+    r"""A deep ReLU net that folds the square [-1, 1]^2 about both axes ``n_folds`` times.
+
+    Each fold computes :math:`u \mapsto 2|u| - 1` per coordinate with two ReLUs,
+    :math:`|u| = \mathrm{ReLU}(u) + \mathrm{ReLU}(-u)`, so :math:`4^F` copies of the square land on
+    one another; a last hidden layer of three units cuts the folded square with three lines and
+    the output sums them. Every region of the last layer therefore appears :math:`4^F` times,
+    mirrored (Montufar et al. 2014, fig. 3 in spirit). The affine maps between the ReLU layers are
+    merged into single ``Dense`` layers, so it is an ordinary ReLU network.
+    """
+    M = np.array([[1.0, 0], [-1, 0], [0, 1], [0, -1]])  # u -> (u, -u, v, -v)
+    A = np.array([[2.0, 2, 0, 0], [0, 0, 2, 2]])  # relu parts -> 2|u|, 2|v|
+    c = np.array([-1.0, -1.0])  # ... - 1
+    L = np.array([r[1:] for r in FOLD_LINES])
+    bL = np.array([r[0] for r in FOLD_LINES])
+    layers = []
+    if n_folds == 0:
+        layers.append((L, bL, "relu"))
+    else:
+        layers.append((M, np.zeros(4), "relu"))
+        for _ in range(n_folds - 1):
+            layers.append((M @ A, M @ c, "relu"))
+        layers.append((L @ A, L @ c + bL, "relu"))
+    layers.append((np.array([[1.0, -1.3, 1.1]]), np.zeros(1), "identity"))
+    return layers
+
+
+def compute_space_folding_2d(seed=0, backend="cpu", budget="reduced"):
+    from ..theory import regions as R
+
+    box = (-1.0, 1.0, -1.0, 1.0)
+    out = {"panels": []}
+    for f in (0, 1, 2, 3):
+        layers = folding_layers(f)
+        part = R.count_2d(layers, box)
+        n_last = len(FOLD_LINES)
+        last = part.patterns[:, -n_last:]  # the last hidden layer's pattern: invariant under folds
+        colour = last @ (1 << np.arange(n_last))
+        out["panels"].append({"folds": f, "regions": int(part.regions), "pieces": int(part.pieces),
+                              "polygons": [p.copy() for p in part.polygons], "colour": colour,
+                              "depth": len(layers) - 1,
+                              "upper": int(R.serra_upper(2, [w.shape[0] for w, _, _ in layers[:-1]]))})  # fmt: skip
+    out["box"] = box
+    return out
+
+
+def draw_space_folding_2d(data, lang="en"):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    fig, axes = plt.subplots(1, 4, figsize=(15, 4.3))
+    cmap = plt.get_cmap("tab10")
+    for ax, p in zip(axes, data["panels"]):
+        cols = [cmap(int(c) % 10) for c in p["colour"]]
+        ax.add_collection(PolyCollection(p["polygons"], facecolors=cols, edgecolors="white",
+                                         linewidths=0.5, alpha=0.9))  # fmt: skip
+        x0, x1, y0, y1 = data["box"]
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
+        ax.grid(False)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+        ax.set_xlabel("x₁")
+        if p["folds"] == 0:
+            t = tr(lang, "no fold: 3 lines", "sin pliegue: 3 rectas")
+        else:
+            t = tr(lang, f"{p['folds']} fold" + ("s" if p["folds"] > 1 else ""),
+                   f"{p['folds']} pliegue" + ("s" if p["folds"] > 1 else ""))  # fmt: skip
+        ax.set_title(t + tr(lang, f" ({p['depth']} hidden layers)\n{p['regions']} regions",
+                            f" ({p['depth']} capas ocultas)\n{p['regions']} regiones"))  # fmt: skip
+    axes[0].set_ylabel("x₂")
+    fig.suptitle(tr(lang,
+                    "Space folding: each layer maps u to 2|u| - 1 per coordinate, so the last layer's "
+                    "3 lines are mirrored into every fold\n(colour: the last layer's activation "
+                    "pattern; regions counted exactly by count_2d)",
+                    "Plegado del espacio: cada capa aplica u -> 2|u| - 1 a cada coordenada, y las 3 "
+                    "rectas de la última capa se reflejan en cada pliegue\n(color: patrón de la "
+                    "última capa; regiones contadas exactamente con count_2d)"))  # fmt: skip
+    return fig

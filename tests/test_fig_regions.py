@@ -1,0 +1,111 @@
+"""The linear-region figures: every number they print, recomputed and checked."""
+
+import numpy as np
+import pytest
+
+from numbanet.plots import fig_regions as F
+from numbanet.theory import regions as R
+
+
+def test_compose_1d_counts_3_4_12():
+    d = F.compute_compose_1d()
+    assert (d["net1"]["pieces"], d["net2"]["pieces"], d["net2(net1)"]["pieces"]) == (3, 4, 12)
+    assert len(d["net2(net1)"]["breaks"]) == 11
+    assert d["net1"]["x"].shape == d["net1"]["y"].shape == (801,)
+
+
+def test_folding_counts_9_and_36_and_three_folds_cover_the_range():
+    d = F.compute_folding()
+    assert d["net1(net1)"]["pieces"] == 9 and d["net2(net1(net1))"]["pieces"] == 36
+    assert len(d["folds"]) == 3
+    for _, _, y0, y1 in d["folds"]:  # each fold runs (about) over the whole of [-1, 1]
+        assert min(y0, y1) <= -0.99 and max(y0, y1) >= 0.99
+
+
+def test_compose_vs_shallow_respects_d_plus_1():
+    d = F.compute_compose_vs_shallow(budget="reduced")
+    assert d["deep"]["pieces"] == 12
+    assert d["bound"] == 7 and 1 <= d["shallow"]["pieces"] <= 7
+    assert np.isfinite(d["mse"]) and d["mse"] > 1e-4  # 7 pieces cannot fit 12
+
+
+def test_compose_2d_counts_match_count_2d():
+    d = F.compute_compose_2d(budget="reduced")
+    s, c = d["shallow"], d["composed"]
+    assert s["regions"] == 7 == R.zaslavsky(2, 3)  # three lines in general position in the box
+    assert len(s["polygons"]) == s["regions"] and len(c["polygons"]) == c["regions"]
+    assert c["regions"] > s["regions"] and c["pieces"] <= c["regions"]
+    layers = F._shallow_2d_layers() + F._net2_layers()
+    assert c["regions"] == R.count_2d(layers, (-1, 1, -1, 1)).regions
+    assert c["regions"] <= R.serra_upper(2, [3, 3])
+
+
+def test_deep_as_clipping_sums_to_the_output():
+    d = F.compute_deep_as_clipping()
+    assert d["check"] < 1e-12  # phi0 + sum of the weighted clipped units is the net's output
+    assert d["z2"].shape == (1000, 3) and np.all(d["h2"] >= 0)
+    assert d["pieces"] == R.count_1d(F.clipping_layers(), 0.0, 1.0).pieces
+    assert 1 < d["pieces"] <= R.serra_upper(1, [3, 3])
+    assert all(1 <= p <= 4 for p in d["z2_pieces"])  # 3 layer-1 units: at most 4 pieces
+
+
+def test_regions_per_parameter_marks_the_slide_points():
+    d = F.compute_regions_per_parameter()
+    assert d["points"][1] == (471, 161051.0)
+    assert d["points"][10][0] == 10801 and d["points"][10][1] > 1e40
+    for (d_in, K), (p, r) in d["curves"].items():
+        assert all(np.diff(p) > 0) and all(np.diff(r) >= 0), (d_in, K)
+    # at about 1,000 parameters with one input, 5 layers beat the shallow net by > 1e3
+    p1, r1 = d["curves"][(1, 1)]
+    p5, r5 = d["curves"][(1, 5)]
+    assert np.interp(3, np.log10(p5), np.log10(r5)) - np.interp(3, np.log10(p1), np.log10(r1)) > 3
+
+
+def test_regions_depth_width_counts_respect_the_bounds(monkeypatch):
+    d = F.compute_regions_depth_width(budget="reduced")
+    assert set(d["panels"]) == {(1, "depth"), (1, "width"), (2, "depth"), (2, "width")}
+    for key, rows in d["panels"].items():
+        for r in rows:
+            assert len(r["random"]) == len(r["trained"]) == d["seeds"]
+            assert max(r["random"] + r["trained"]) <= r["upper"], (key, r)
+            if r["lower"] is not None:
+                assert r["lower"] <= r["upper"]
+    # random 1-D nets with random biases have more than the 2 regions of zero-bias He nets
+    assert np.mean(d["panels"][(1, "depth")][-1]["random"]) > 2
+
+
+def test_space_folding_multiplies_by_four_per_fold():
+    d = F.compute_space_folding_2d()
+    counts = [p["regions"] for p in d["panels"]]
+    assert counts[0] == 7
+    assert counts == [7 * 4**f for f in range(4)], counts  # every fold copies all 7 regions
+    for p in d["panels"]:
+        assert len(p["polygons"]) == p["regions"] <= p["upper"]
+        # mirror symmetry: the last layer's pattern takes the same few values in every fold
+        assert len(set(p["colour"].tolist())) <= 7
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_region_figure_draws(lang):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    cheap = {
+        "compose_1d": F.compute_compose_1d(),
+        "folding": F.compute_folding(),
+        "compose_2d": F.compute_compose_2d(budget="reduced"),
+        "deep_as_clipping": F.compute_deep_as_clipping(),
+        "regions_per_parameter": F.compute_regions_per_parameter(),
+        "space_folding_2d": F.compute_space_folding_2d(),
+    }
+    with style():
+        for name, data in cheap.items():
+            fig = getattr(F, f"draw_{name}")(data, lang=lang)
+            assert fig.axes and all(
+                ax.has_data() for ax in fig.axes if ax.get_label() != "<colorbar>"
+            )
+            plt.close(fig)
