@@ -109,3 +109,42 @@ def test_every_region_figure_draws(lang):
                 ax.has_data() for ax in fig.axes if ax.get_label() != "<colorbar>"
             )
             plt.close(fig)
+
+
+def test_wide_vs_deep_trains_every_net_above_chance():
+    d = F.compute_wide_vs_deep(epochs=3, seeds=1)
+    for name, rows in d["families"].items():
+        params = [r["params"] for r in rows]
+        assert params == sorted(params) and len(rows) == 6, name
+        assert all(R.parameter_count([40, *r["hidden"], 10]) == r["params"] for r in rows)
+        assert all(0.1 < a <= 1 for r in rows for a in r["test_accuracy"]), name
+
+
+def test_random_labels_nets_have_about_15k_parameters_and_deep_fits_first():
+    d = F.compute_mnist1d_random_labels(epochs=200, n_train=1000, record_every=50)
+    params = [r["params"] for r in d["nets"]]
+    assert params == [15208, 15210, 15235, 15319]
+    for r in d["nets"]:
+        assert r["epochs"].tolist() == [0, 50, 100, 150, 200]
+        assert 80 < r["train_error"][0] <= 100  # random labels: about 90 % error at the start
+    # 200 full-batch epochs of lr 0.5 on 1,000 examples memorise a good part of the random
+    # labels (every net far below chance), and some deeper net is ahead of the 1-layer net
+    final = [r["train_error"][-1] for r in d["nets"]]
+    assert max(final) < 50 and min(final[1:]) < final[0], final
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_training_region_figures_draw(lang):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    wide = F.compute_wide_vs_deep(epochs=1, seeds=1)
+    rand = F.compute_mnist1d_random_labels(epochs=4, n_train=100, record_every=2)
+    with style():
+        for fig in (F.draw_wide_vs_deep(wide, lang), F.draw_mnist1d_random_labels(rand, lang)):
+            assert fig.axes[0].has_data() and fig.axes[0].get_title()
+            plt.close(fig)

@@ -658,3 +658,164 @@ def draw_space_folding_2d(data, lang="en"):
                     "rectas de la última capa se reflejan en cada pliegue\n(color: patrón de la "
                     "última capa; regiones contadas exactamente con count_2d)"))  # fmt: skip
     return fig
+
+
+# -------------------------------------------------------------------------------- wide-vs-deep
+def _mlp(d_in, hidden, d_out, seed, backend):
+    import numbanet as nb
+
+    layers, d = [], d_in
+    for w in hidden:
+        layers += [nb.Dense(d, w, init="he_normal"), nb.ReLU()]
+        d = w
+    layers.append(nb.Dense(d, d_out, init="he_normal"))
+    return nb.Sequential(layers, backend=backend, seed=seed)
+
+
+def _accuracy(net, x, y):
+    return float(np.mean(net.predict(x).argmax(1) == y))
+
+
+def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, seeds=None):
+    """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D, Adam."""
+    import numbanet as nb
+
+    from ..data import load_mnist1d
+    from ..theory.regions import parameter_count
+
+    reduced = budget == "reduced"
+    d = load_mnist1d()
+    epochs = epochs or (30 if reduced else 200)
+    seeds = seeds or (2 if reduced else 5)
+    families = {
+        "shallow": [[w] for w in (8, 16, 32, 64, 128, 256)],
+        "deep": [[w] * 3 for w in (8, 16, 32, 48, 64, 96)],
+    }
+    out = {"epochs": epochs, "seeds": seeds, "reduced": reduced, "families": {}}
+    with nb.deterministic():
+        for name, configs in families.items():
+            rows = []
+            for hidden in configs:
+                accs = []
+                for s in range(seeds):
+                    net = _mlp(40, hidden, 10, seed * 1000 + s, backend)
+                    net.fit(d.x_train, d.y_train, loss=nb.losses.CrossEntropy(), optimizer="adam",
+                            lr=3e-3, epochs=epochs, batch_size=100, progress=False,
+                            train_metrics=False, seed=seed * 1000 + s)  # fmt: skip
+                    accs.append(_accuracy(net, d.x_test, d.y_test))
+                rows.append({"hidden": hidden, "params": parameter_count([40, *hidden, 10]),
+                             "test_accuracy": accs})  # fmt: skip
+            out["families"][name] = rows
+    return out
+
+
+def draw_wide_vs_deep(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.8, 4.8))
+    labels = {"shallow": tr(lang, "shallow: 1 hidden layer of D units",
+                            "superficial: 1 capa oculta de D unidades"),
+              "deep": tr(lang, "deep: 3 hidden layers of D units",
+                         "profunda: 3 capas ocultas de D unidades")}  # fmt: skip
+    for i, (name, rows) in enumerate(data["families"].items()):
+        p = [r["params"] for r in rows]
+        a = np.array([r["test_accuracy"] for r in rows]) * 100
+        ax.plot(p, a.mean(1), "o-", color=f"C{i}", label=labels[name])
+        ax.fill_between(p, a.min(1), a.max(1), color=f"C{i}", alpha=0.15)
+        for r, m in zip(rows, a.mean(1)):
+            ax.annotate(f"D={r['hidden'][0]}", (r["params"], m), xytext=(0, 7 if i else -13),
+                        textcoords="offset points", ha="center", fontsize=7.5, color=f"C{i}")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
+    ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
+    ax.legend(loc="lower right")
+    ax.set_title(tr(lang,
+                    f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
+                    "seeds: mean, band min-max)",
+                    f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
+                    f"{data['seeds']} semillas: media, banda mín-máx)")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    return fig
+
+
+# ----------------------------------------------------------------------- mnist1d-random-labels
+#: UDL fig. 20.2's four nets: hidden widths giving about 15.2k parameters each
+RANDOM_LABEL_NETS = ([298], [100] * 2, [75] * 3, [63] * 4)
+
+
+def compute_mnist1d_random_labels(seed=0, backend="cpu", budget="reduced", epochs=None, lr=None,
+                                  n_train=None, record_every=None):  # fmt: skip
+    r"""Full-batch gradient descent on MNIST-1D with random labels (UDL fig. 20.2).
+
+    The original budget (``budget="full"``): lr 0.0025 and 200,000 epochs (500,000 for one hidden
+    layer), hours on this machine. The reduced budget keeps everything else (4,000 examples, the
+    four nets, He initialisation, plain full-batch gradient descent on the mean cross-entropy)
+    but raises the learning rate to 0.5 and stops after 1,500 epochs; deeper nets still memorise
+    the labels first.
+    """
+    import numbanet as nb
+
+    from ..data import load_mnist1d
+    from ..theory.regions import parameter_count
+
+    full = budget == "full"
+    lr = lr or (0.0025 if full else 0.5)
+    d = load_mnist1d()
+    n = n_train or 4000
+    x = d.x_train[:n]
+    y = np.random.default_rng(seed).integers(0, 10, size=n)  # random labels
+    out = {"lr": lr, "n": n, "reduced": not full, "nets": []}
+    with nb.deterministic():
+        for hidden in RANDOM_LABEL_NETS:
+            E = epochs or ((500_000 if len(hidden) == 1 else 200_000) if full else 1500)
+            every = record_every or max(1, E // 300)
+            net = _mlp(40, hidden, 10, seed, backend)
+            opt = nb.optim.SGD(net.parameters(), lr=lr)
+            ep, err = [0], [100 * (1 - _accuracy(net, x, y))]
+            done = 0
+            while done < E:
+                k = min(every, E - done)
+                net.fit(x, y, loss=nb.losses.CrossEntropy(), optimizer=opt, epochs=k,
+                        batch_size=n, shuffle=False, progress=False, train_metrics=False)  # fmt: skip
+                done += k
+                ep.append(done)
+                err.append(100 * (1 - _accuracy(net, x, y)))
+            out["nets"].append({"hidden": hidden, "params": parameter_count([40, *hidden, 10]),
+                                "epochs": np.array(ep), "train_error": np.array(err)})  # fmt: skip
+    return out
+
+
+def draw_mnist1d_random_labels(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.8, 4.8))
+    for i, r in enumerate(data["nets"]):
+        k = len(r["hidden"])
+        lab = tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
+                 f"{k} capa" + ("s" if k > 1 else "") + " oculta" + ("s" if k > 1 else ""))  # fmt: skip
+        lab += f" ({r['hidden'][0]} " + tr(lang, "units", "unidades") + f", {r['params']:,} "
+        lab += tr(lang, "parameters)", "parámetros)")
+        ax.plot(r["epochs"], r["train_error"], color=f"C{i}", label=lab)
+    ax.axhline(
+        90,
+        color="0.5",
+        ls=":",
+        lw=1.2,
+        label=tr(lang, "chance (90 % error)", "azar (90 % de error)"),
+    )
+    ax.set_xlabel(
+        tr(
+            lang,
+            "epoch (full-batch gradient descent)",
+            "época (descenso de gradiente de lote completo)",
+        )
+    )
+    ax.set_ylabel(tr(lang, "training error (%)", "error de entrenamiento (%)"))
+    ax.set_ylim(-2, 100)
+    ax.legend(loc="upper right", fontsize=8.5)
+    ax.set_title(tr(lang,
+                    f"Fitting random labels: {data['n']:,} MNIST-1D examples, He init, lr {data['lr']}",
+                    f"Ajustar etiquetas aleatorias: {data['n']:,} ejemplos de MNIST-1D, init. He, "
+                    f"lr {data['lr']}")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    return fig
