@@ -1,0 +1,104 @@
+"""The neuron, perceptron and backprop figures: the numbers they show, recomputed."""
+
+import numpy as np
+import pytest
+
+from numbanet.plots import fig_neurons as F
+
+
+def test_logic_gates_perceptron_converges_except_on_xor():
+    d = F.compute_logic_gates()
+    for name, g in d["gates"].items():
+        if name == "XOR":
+            assert not g["converged"] and np.all(g["errors"] > 0)
+            assert np.any(g["pred"] != g["y"])
+        else:
+            assert g["converged"] and g["errors"][-1] == 0, name
+            assert np.array_equal(g["pred"], g["y"]), name
+            # the learned line classifies every point: step(w.x + b) = y
+            z = g["X"] @ g["w"] + g["b"]
+            assert np.array_equal((z >= 0).astype(int), g["y"]), name
+
+
+def test_perceptron_training_curves():
+    d = F.compute_perceptron_training()
+    assert d["converged"] == {"AND": True, "OR": True, "NAND": True, "NOR": True, "NOT": True,
+                              "XOR": False}  # fmt: skip
+    assert len(d["errors"]["XOR"]) == d["epochs"] and d["errors"]["XOR"].min() > 0
+    assert all(d["errors"][g][-1] == 0 for g in ("AND", "OR", "NAND", "NOR", "NOT"))
+
+
+def test_xor_mlp_hidden_codes_are_linearly_separable():
+    d = F.compute_xor_mlp()
+    out = d["U"] @ d["W2"].T + d["b2"]
+    assert np.array_equal((out[:, 0] > 0).astype(int), d["y"])  # all four points right
+
+
+def test_hidden_space_separates_what_the_input_space_cannot():
+    d = F.compute_hidden_space()
+    u = 1 / (1 + np.exp(-(d["X"] @ d["W1"].T + d["b1"])))
+    assert np.allclose(u, d["U"], atol=1e-6)  # U is the hidden layer of the trained net
+    acc = np.mean(((d["U"] @ d["W2"].T + d["b2"])[:, 0] > 0) == (d["y"] == 1))
+    assert acc >= 0.95
+
+
+def test_semeion_2d(shared_data):
+    d = F.compute_semeion_2d()
+    assert d["U"].shape == (1593, 2) and np.all((d["U"] >= 0) & (d["U"] <= 1))
+    assert 0.3 < d["accuracy"] <= 1  # two sigmoid units, ten digits: far above chance (10 %)
+    assert d["acc_curve"][-1] > d["acc_curve"][0]
+
+
+def test_linear_hidden_layers_collapse_to_least_squares():
+    d = F.compute_linear_hidden_collapse()
+    for k, (slope, icpt) in d["maps"].items():  # every depth gives the least-squares line
+        assert abs(slope - d["lsq"][0]) < 1e-6 and abs(icpt - d["lsq"][1]) < 1e-6, k
+    s = d["svals"]["4-8-2-8-4"]
+    assert np.all(s[2:] < 1e-10) and s[1] > 0.1  # a width-2 linear layer caps the rank at 2
+
+
+def test_softmax_probabilities():
+    d = F.compute_softmax()
+    assert np.allclose(d["P"].sum(-1), 1.0) and np.all(d["P"] >= 0)
+    assert d["accuracy"] > 0.85
+
+
+def test_activations_and_sigmoid_derivative_at_most_a_quarter():
+    d = F.compute_activations()
+    z = d["z"]
+    assert np.allclose(d["f"]["relu"], np.maximum(z, 0))
+    assert np.allclose(d["df"]["tanh"], 1 - np.tanh(z) ** 2, atol=1e-6)
+    s = F.compute_sigmoid_vs_relu()
+    assert abs(s["dsigmoid"].max() - 0.25) < 1e-12
+    assert s["grad_sigmoid"].shape == (s["n_seeds"], s["depth"])
+    # through 10 sigmoid layers the gradient shrinks towards the input much more than with ReLU
+    ratio_sig = s["grad_sigmoid"][:, 0].mean() / s["grad_sigmoid"][:, -1].mean()
+    ratio_relu = s["grad_relu"][:, 0].mean() / s["grad_relu"][:, -1].mean()
+    assert ratio_sig < ratio_relu
+
+
+def test_universal_approximation_error_falls_with_units():
+    d = F.compute_universal_approximation()
+    assert list(d["units"]) == [1, 2, 4, 8, 16, 32]
+    assert d["rms"][0] > 0.3 and d["rms"][3:].max() < 0.05  # 8+ sigmoid units fit sin(2 pi x)
+    assert np.all(np.diff(d["rms"][:4]) < 0)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_neuron_figure_draws(lang, shared_data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+    from numbanet.plots.catalog import CATALOG
+
+    names = [f.func_name for f in CATALOG if f.module == "fig_neurons"]
+    assert len(names) == 10
+    cheap = {n for n in names if n not in ("universal_approximation", "semeion_2d")}
+    with style():
+        for name in sorted(cheap):
+            fig = getattr(F, f"draw_{name}")(getattr(F, f"compute_{name}")(), lang=lang)
+            assert fig.axes and any(ax.has_data() for ax in fig.axes), name
+            plt.close(fig)
