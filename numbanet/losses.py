@@ -61,6 +61,12 @@ class Loss:
                 t = np.zeros((labels.shape[0], n_out), dtype=dtype)
                 t[np.arange(labels.shape[0]), labels] = 1
         else:
+            if arr.ndim == 1 and n_out > 1:
+                raise ValidationError(
+                    f"{name} is 1-D with dtype {arr.dtype}, but 1-D targets must be integer class "
+                    f"labels for a model with {n_out} outputs; convert labels with "
+                    f"{name}.astype(int) or give targets of shape (n, {n_out})"
+                )
             t = as_float_array(arr if arr.ndim == 2 else arr.reshape(-1, 1), name, dtype)
             if t.shape[1] != n_out:
                 raise ValidationError(
@@ -74,6 +80,16 @@ class Loss:
 
     def _check_target_range(self, t, name):
         pass
+
+    def _check_pred(self, p):
+        """Losses on probabilities refuse predictions outside [0, 1] (``forward`` only: inside
+        ``fit`` they come from the model's own sigmoid or softmax)."""
+        if getattr(self, "on_probabilities", False) and p.size and (p.min() < 0 or p.max() > 1):
+            raise ValidationError(
+                f"pred must be probabilities in [0, 1] for {type(self).__name__}; got values in "
+                f"[{p.min():.4g}, {p.max():.4g}]. Are these logits? Pass logits with "
+                "from_logits=True (BCEWithLogits for a binary cross-entropy)"
+            )
 
     # ---------------------------------------------------------------- compute
     def compute(self, backend, pred, target):
@@ -102,6 +118,7 @@ class Loss:
             p = p.reshape(-1, 1)
         if p.ndim != 2:
             raise ValidationError(f"pred must be 2-D (n, outputs); got shape {p.shape}")
+        self._check_pred(p)
         t = self.prepare_target(target, p.shape[1], np.float64, n_rows=p.shape[0], name="target")
         value, grad = self.compute(backend, p, t)
         self._grad = grad.reshape(np.shape(pred)) if np.ndim(pred) == 1 else grad
@@ -154,6 +171,7 @@ class BCE(_BinaryTargets):
 
     name = "bce"
     fuses_with = "sigmoid"
+    on_probabilities = True
 
     def __init__(self, eps=1e-7):
         super().__init__()
@@ -195,6 +213,10 @@ class MultiLabelBCE(_BinaryTargets):
         self.from_logits = bool(from_logits)
         self.eps = positive_float(eps, "eps", maximum=0.5)
 
+    @property
+    def on_probabilities(self):
+        return not self.from_logits
+
     def _sum_and_grad(self, backend, pred, target, scale):
         kind = BCE_LOGITS if self.from_logits else BCE_PROB
         return backend.elementwise_loss(kind, pred, target, scale, self.eps)
@@ -226,6 +248,10 @@ class CrossEntropy(Loss):
         super().__init__()
         self.from_logits = bool(from_logits)
         self.eps = positive_float(eps, "eps", maximum=0.5)
+
+    @property
+    def on_probabilities(self):
+        return not self.from_logits
 
     def _check_target_range(self, t, name):
         if t.size and t.min() < 0:

@@ -436,7 +436,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr, eps=1e-8, eps_inside=True, **kwargs):
         super().__init__(params, lr, **kwargs)
-        self.eps = positive_float(eps, "eps", allow_zero=True)
+        self.eps = positive_float(eps, "eps")  # eps = 0 would make 0 / 0 of a zero gradient
         self.eps_inside = bool(eps_inside)
 
     def _update(self, i, p, gscale=1.0, l2=0.0):
@@ -470,7 +470,7 @@ class RMSProp(Optimizer):
     ):
         super().__init__(params, lr, **kwargs)
         self.beta2 = _unit_interval(beta2, "beta2")
-        self.eps = positive_float(eps, "eps", allow_zero=True)
+        self.eps = positive_float(eps, "eps")  # eps = 0 would make 0 / 0 of a zero gradient
         self.bias_correction = bool(bias_correction)
         self.eps_inside = bool(eps_inside)
 
@@ -519,7 +519,7 @@ class Adam(Optimizer):
         super().__init__(params, lr, **kwargs)
         self.beta1 = _unit_interval(beta1, "beta1")
         self.beta2 = _unit_interval(beta2, "beta2")
-        self.eps = positive_float(eps, "eps", allow_zero=True)
+        self.eps = positive_float(eps, "eps")  # eps = 0 would make 0 / 0 of a zero gradient
         self.eps_inside = bool(eps_inside)
 
     def _corrs(self):
