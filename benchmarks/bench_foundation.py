@@ -394,15 +394,19 @@ def bench_nielsen(args):
     def setup_fit():
         state["net"] = make()
 
-    def run_fit():
+    def run_fit(train_metrics=True):
         return state["net"].fit(
             x, T, loss=nb.losses.MSE(), lr=lr, batch_size=bs, epochs=1,
-            validation=(xv, yv), progress=False, seed=1,
+            validation=(xv, yv), progress=False, seed=1, train_metrics=train_metrics,
         )  # fmt: skip
 
     r_fit = best_of(run_fit, rep, setup_fit)
     acc_fit = float(r_fit["value"]["val_accuracy"][-1])
     log(f"numbanet fit:    {fmt_time(r_fit['min'])}  val acc {acc_fit:.4f}")
+    # fit without the training-set accuracy (the extra forward pass over the 50,000 images that
+    # no other contender makes); the validation accuracy is still measured
+    r_fit_v = best_of(lambda: run_fit(False), rep, setup_fit)
+    log(f"numbanet fit, val only: {fmt_time(r_fit_v['min'])}")
 
     # numbanet: kernel only
     def setup_k():
@@ -444,6 +448,7 @@ def bench_nielsen(args):
         {
             "numbanet_fit_s": f,
             "numbanet_fit_median_s": r_fit["median"],
+            "numbanet_fit_val_only_s": r_fit_v["min"],
             "numbanet_kernel_s": k,
             "numbanet_kernel_median_s": r_k["median"],
             "numpy_s": r_np["min"],
@@ -459,6 +464,7 @@ def bench_nielsen(args):
             "fused_path": fused,
             "ratio_numpy_over_kernel": ratio(r_np["min"], k),
             "ratio_numpy_over_fit": ratio(r_np["min"], f),
+            "ratio_numpy_over_fit_val_only": ratio(r_np["min"], r_fit_v["min"]),
             "ratio_torch_over_kernel": ratio(r_t["min"], k),
             "ratio_torch_over_fit": ratio(r_t["min"], f),
         }
@@ -473,9 +479,11 @@ def bench_nielsen(args):
     }
     rows = [
         ("numbanet fit (epoch + checks + accuracies)", fmt_time(f), "1.0x", f"{acc_fit:.4f}"),
+        ("numbanet fit(train_metrics=False)", fmt_time(r_fit_v["min"]), "-", f"{acc_fit:.4f}"),
         ("numbanet fused kernel (epoch only)", fmt_time(k), "-", _acc(acc_k)),
         ("NumPy (best minibatch code)", fmt_time(r_np["min"]),
          f"{fmt_ratio(res['ratio_numpy_over_kernel'])} kernel / "
+         f"{fmt_ratio(res['ratio_numpy_over_fit_val_only'])} fit val-only / "
          f"{fmt_ratio(res['ratio_numpy_over_fit'])} fit", f"{acc_np:.4f}"),
         ("PyTorch eager, 2 threads", fmt_time(r_t["min"]),
          f"{fmt_ratio(res['ratio_torch_over_kernel'])} kernel / "

@@ -46,8 +46,18 @@ def as_float_array(x, name, dtype, *, ndim=None, min_ndim=None, allow_empty=Fals
 
 
 def check_finite(arr, name):
-    """Raise if ``arr`` holds NaN or infinity, naming the first bad position."""
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    """Raise if ``arr`` holds NaN or infinity, naming the first bad position.
+
+    A finite sum proves every element finite (a NaN or an infinity makes any IEEE sum NaN or
+    infinite) and costs one read of the array without a boolean temporary; only a non-finite
+    sum, which finite values of huge magnitude can also give, pays for the element-wise test.
+    """
+    if arr.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(arr.sum()):
+            return
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         what = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
         raise ValidationError(

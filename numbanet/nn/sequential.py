@@ -256,6 +256,11 @@ class Sequential:
         x = self._check_input(x)
         loss_obj = L.get(loss) if loss is not None else None
         bs = positive_int(batch_size, "batch_size")
+        return self._evaluate_checked(x, y, loss_obj, bs)
+
+    def _evaluate_checked(self, x, y, loss_obj, bs=4096):
+        """``evaluate`` on an ``x`` already validated by ``_check_input`` (``fit`` checks its
+        data once, not again after every epoch)."""
         layers, eff = self._split_for_loss(loss_obj) if loss_obj else (self.layers, None)
         n_out = self._n_out()
         target = eff.prepare_target(y, n_out, self.dtype, n_rows=x.shape[0]) if eff else None
@@ -422,9 +427,9 @@ class Sequential:
                     raise err
                 logs = {"epoch": epoch, "loss": train_loss, "lr": lr_epoch}
                 if labels is not None and train_metrics:
-                    logs["accuracy"] = self.evaluate(x, labels)["accuracy"]
+                    logs["accuracy"] = self._evaluate_checked(x, labels, None)["accuracy"]
                 if validation is not None:
-                    ev = self.evaluate(validation[0], validation[1], loss=loss_obj)
+                    ev = self._evaluate_checked(xv, validation[1], loss_obj)
                     logs["val_loss"] = ev["loss"]
                     logs["val_accuracy"] = ev["accuracy"]
                 logs["time"] = time.perf_counter() - t0
