@@ -444,6 +444,57 @@ CASES = [
         r"4 visible units",
         id="rbm_wrong_width",
     ),
+    # layers called directly (the micrograd-style use of the explicit forward/backward)
+    pytest.param(
+        lambda: nb.Dense(3, 2).forward(x),
+        ValidationError,
+        r"not part of a model yet",
+        id="layer_unbound",
+    ),
+    pytest.param(
+        lambda: net3().layers[0].forward(x.astype(np.float64)),
+        DTypeError,
+        r"x has dtype float64 but the model computes in float32",
+        id="layer_float64_input",
+    ),
+    pytest.param(
+        lambda: net3().layers[0].forward(np.zeros((4, 5), np.float32)),
+        ValidationError,
+        r"Dense.forward: Dense\(3, 2\) expects inputs of shape \(n, 3\)",
+        id="layer_wrong_width",
+    ),
+    pytest.param(
+        lambda: net3().layers[0].forward([[1.0, 2.0, 3.0]]),
+        DTypeError,
+        r"expects an array of the cpu backend; got list",
+        id="layer_list_input",
+    ),
+    pytest.param(
+        lambda: _layer_after_forward().backward(np.zeros((4, 2), np.float64)),
+        DTypeError,
+        r"dy has dtype float64",
+        id="layer_backward_float64",
+    ),
+    pytest.param(
+        lambda: _layer_after_forward().backward(np.zeros((4, 3), np.float32)),
+        ValidationError,
+        r"dy has shape \(4, 3\); expected \(4, 2\)",
+        id="layer_backward_wrong_shape",
+    ),
+    pytest.param(
+        lambda: net3().layers[0].backward(np.zeros((4, 2), np.float32)),
+        ValidationError,
+        r"called before forward",
+        id="layer_backward_before_forward",
+    ),
+    pytest.param(
+        lambda: nb.Sequential([nb.Conv2D(1, 2, 3)], backend="reference", input_shape=(1, 5, 5))
+        .layers[0]
+        .forward(np.zeros((2, 1, 2, 2), np.float32)),
+        ValidationError,
+        r"a 2x2 input is smaller than the \(3, 3\) kernel",
+        id="conv_layer_input_smaller_than_kernel",
+    ),
     pytest.param(
         lambda: nb.checkpoint.save(os.devnull, "model"),
         ValidationError,
@@ -451,6 +502,12 @@ CASES = [
         id="checkpoint_not_model",
     ),
 ]
+
+
+def _layer_after_forward():
+    layer = net3().layers[0]
+    layer.forward(x)
+    return layer
 
 
 @pytest.mark.parametrize("call,error,message", CASES)

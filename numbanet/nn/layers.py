@@ -11,11 +11,62 @@ layer imports a kernel.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import init as _init
 from .._validate import positive_int
-from ..errors import ValidationError
+from ..errors import DTypeError, NumbanetError, ValidationError
+
+
+def _guarded(impl, kind):
+    """Wrap a layer's ``forward``/``backward`` so that a user calling a layer directly gets a
+    numbanet error, never a raw Numba typing error or a NumPy broadcasting message.
+
+    The happy path pays two attribute checks (bound to a backend, dtype of the model); shapes
+    are diagnosed only when the kernel has failed, so ``Sequential`` loses nothing. A layer that
+    calls its parent class's method (``Conv1D`` -> ``Conv2D``) is checked once, at the outer
+    call, where the user's array is.
+    """
+
+    @functools.wraps(impl)
+    def method(self, x, *args, **kwargs):
+        d = self.__dict__
+        if d.get("_in_guard"):
+            return impl(self, x, *args, **kwargs)
+        if self.backend is None:
+            raise ValidationError(
+                f"{type(self).__name__} is not part of a model yet: put it in "
+                "nb.Sequential([...], backend=...), which allocates its parameters, then call "
+                "the model (or this layer)"
+            )
+        dtype = getattr(x, "dtype", None)
+        if dtype is not None and dtype != self.dtype:
+            what = "x" if kind == "forward" else "dy"
+            raise DTypeError(
+                f"{type(self).__name__}.{kind}: {what} has dtype {dtype} but the model computes "
+                f"in {self.dtype}; convert it ({what}.astype(np.{self.dtype})) or build the model "
+                f"with dtype=np.{dtype}"
+            )
+        d["_in_guard"] = True
+        try:
+            out = impl(self, x, *args, **kwargs)
+        except NumbanetError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - translated when the input explains it
+            problem = self._explain_bad_input(kind, x)
+            if problem is None:
+                raise
+            raise problem from None
+        finally:
+            d["_in_guard"] = False
+        if kind == "forward":
+            d["_guard_in_shape"] = tuple(x.shape)
+        return out
+
+    method._guarded = True
+    return method
 
 
 class Layer:
@@ -23,6 +74,45 @@ class Layer:
 
     #: True for layers whose forward and backward are elementwise with an activation code.
     pointwise_code = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for kind in ("forward", "backward"):
+            impl = cls.__dict__.get(kind)
+            if impl is not None and not getattr(impl, "_guarded", False):
+                setattr(cls, kind, _guarded(impl, kind))
+
+    def _explain_bad_input(self, kind, x):
+        """The ``ValidationError`` that explains why ``kind`` failed on ``x``, or None."""
+        name = f"{type(self).__name__}.{kind}"
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            return DTypeError(
+                f"{name} expects an array of the {self.backend.name} backend; got "
+                f"{type(x).__name__} (call the model, which converts NumPy input, or pass an array)"
+            )
+        shape = tuple(shape)
+        if kind == "forward":
+            if len(shape) < 1:
+                return ValidationError(f"{name}: the input must have a batch axis; got shape {shape}")
+            try:
+                self.output_shape(shape[1:])
+            except ValidationError as exc:
+                return ValidationError(f"{name}: {exc}")
+            return None
+        in_shape = self.__dict__.get("_guard_in_shape")
+        if in_shape is None:
+            return ValidationError(f"{name} was called before forward; run forward(x) first")
+        try:
+            expected = (in_shape[0],) + tuple(self.output_shape(in_shape[1:]))
+        except ValidationError:
+            return None
+        if shape != expected:
+            return ValidationError(
+                f"{name}: dy has shape {shape}; expected {expected}, the shape of the last "
+                "forward's output"
+            )
+        return None
 
     def __init__(self):
         self._specs = []  # (name, shape, kind, init, fan_in, fan_out)
