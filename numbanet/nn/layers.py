@@ -54,7 +54,7 @@ def _guarded(impl, kind):
             out = impl(self, x, *args, **kwargs)
         except NumbanetError:
             raise
-        except Exception as exc:  # noqa: BLE001 - translated when the input explains it
+        except Exception:  # noqa: BLE001 - translated when the input explains it
             problem = self._explain_bad_input(kind, x)
             if problem is None:
                 raise
