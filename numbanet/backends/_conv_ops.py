@@ -147,12 +147,43 @@ class CPUConvOps:
         work = y.size * W.shape[1] * W.shape[2] * W.shape[3]
         if (sh, sw) == (1, 1):  # the "wide" kernels: one long vector loop per plane
             x3, _, wp = self._padded_flat(x, padding)
-            K.pick_by_work(K.conv2d_forward_s1, work)(x3, W, b, wp, y.shape[2], y.shape[3], y)
+            fwd = K.conv3x3_forward_s1 if W.shape[2:] == (3, 3) else K.conv2d_forward_s1
+            K.pick_by_work(fwd, work)(x3, W, b, wp, y.shape[2], y.shape[3], y)
         else:
             K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
         return y
 
+    def _conv3x3_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
+        n, o, oh, ow = dy.shape
+        x3, hp, wp = self._padded_flat(x, padding)
+        off = 2 * wp + 2
+        dyp = np.empty((n, o, off + oh * wp + off), dtype=dy.dtype)
+        K.pick_by_work(K.widen_padded, dy.size * 4)(dy, wp, off, dyp)
+        L = (oh - 1) * wp + ow
+        if dW is not None:
+            dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
+            K.pick_by_work(K.conv3x3_backward_dw_s1, work)(
+                x3, dyp, wp, L, off, dW, dbk, db is not None
+            )
+        elif db is not None:
+            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+        if not need_dx:
+            return None
+        dxp = np.empty(x3.shape, dtype=x.dtype)
+        K.pick_by_work(K.conv3x3_backward_dx_s1, work)(dyp, W, off, wp, dxp)
+        return self._unpad(dxp, x.shape, hp, wp, padding)
+
+    @staticmethod
+    def _unpad(dxp, x_shape, hp, wp, padding):
+        ph, pw = padding
+        dxp = dxp.reshape(x_shape[0], x_shape[1], hp, wp)
+        if ph or pw:
+            return np.ascontiguousarray(dxp[:, :, ph : hp - ph, pw : wp - pw])
+        return dxp
+
     def _conv2d_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
+        if W.shape[2:] == (3, 3):
+            return self._conv3x3_backward_s1(K, x, W, dy, dW, db, padding, need_dx, work)
         n, o, oh, ow = dy.shape
         x3, hp, wp = self._padded_flat(x, padding)
         dyw = np.empty((n, o, oh, wp), dtype=dy.dtype)
@@ -168,11 +199,7 @@ class CPUConvOps:
             return None
         dxp = np.empty(x3.shape, dtype=x.dtype)
         K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw3, W, wp, L, dxp)
-        ph, pw = padding
-        dxp = dxp.reshape(x.shape[0], x.shape[1], hp, wp)
-        if ph or pw:
-            return np.ascontiguousarray(dxp[:, :, ph : hp - ph, pw : wp - pw])
-        return dxp
+        return self._unpad(dxp, x.shape, hp, wp, padding)
 
     def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
         K = self._KC()
@@ -203,9 +230,11 @@ class CPUConvOps:
         oh, ow = conv_out_size(h, kh, sh, 0), conv_out_size(w, kw, sw, 0)
         y = np.empty((n, c, oh, ow), dtype=x.dtype)
         arg = np.empty((n, c, oh, ow) if kind == POOL_MAX else (1, 1, 1, 1), dtype=np.int32)
-        K.pick_by_work(K.pool2d_forward, y.size * kh * kw)(
-            kind, np.ascontiguousarray(x), kh, kw, sh, sw, y, arg
-        )
+        x = np.ascontiguousarray(x)
+        if (kh, kw, sh, sw) == (2, 2, 2, 2):
+            K.pick_by_work(K.pool2x2_forward, y.size * 4)(kind, x, y, arg)
+        else:
+            K.pick_by_work(K.pool2d_forward, y.size * kh * kw)(kind, x, kh, kw, sh, sw, y, arg)
         return y, (arg if kind == POOL_MAX else None)
 
     def pool2d_backward(self, kind, x_shape, dy, arg, size, stride):
@@ -214,9 +243,11 @@ class CPUConvOps:
         dx = np.empty(tuple(x_shape), dtype=dy.dtype)
         if arg is None:
             arg = np.zeros((1, 1, 1, 1), dtype=np.int32)
-        K.pick_by_work(K.pool2d_backward, dx.size)(
-            kind, np.ascontiguousarray(dy), arg, kh, kw, sh, sw, dx
-        )
+        dy = np.ascontiguousarray(dy)
+        if (kh, kw, sh, sw) == (2, 2, 2, 2):
+            K.pick_by_work(K.pool2x2_backward, dx.size)(kind, dy, arg, dx)
+        else:
+            K.pick_by_work(K.pool2d_backward, dx.size)(kind, dy, arg, kh, kw, sh, sw, dx)
         return dx
 
 

@@ -334,3 +334,235 @@ conv2d_forward_s1 = twin(_conv2d_forward_s1)
 conv2d_backward_dw_s1 = twin(_conv2d_backward_dw_s1)
 conv2d_backward_dx_s1 = twin(_conv2d_backward_dx_s1)
 widen = twin(_widen)
+
+
+# --------------------------------------------------------------------------------------------
+# 3x3 stride-1 kernels (LeNet's, and the slides' example). The general "wide" kernels above make
+# one pass over the plane per filter tap, loading and storing the accumulator nine times per
+# input channel; with the nine taps written out, one pass does nine multiply-adds per load and
+# store (and the weight gradient reads each output-gradient value once for all nine taps).
+# Measured on LeNet's second layer at batch 64 (one core): forward 0.61 -> 0.38 ms, dW 1.16 ->
+# 0.39 ms, dx 0.78 -> 0.35 ms. Other kernel sizes keep the general kernels.
+#
+# The output gradient goes in "wide and padded": dyp[n, o, OFF + p] = dy at wide position p
+# (zeros in the garbage columns), with OFF = 2 Wp + 2 zeros before and after, so dx can be
+# written as a gather, dx[q] = sum_taps W * dyp[OFF + q - s], without any bounds test.
+
+
+def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
+    """y (N, O, OH, OW) = b + valid 3x3 stride-1 correlation of x (N, C, Hp*Wp) with W.
+
+    Thread mapping: one ``prange`` iteration per example n (it owns y[n] and its scratch row)."""
+    N, C = x.shape[0], x.shape[1]
+    O = W.shape[0]
+    L = (OH - 1) * Wp + OW
+    s1 = Wp
+    s2 = 2 * Wp
+    for n in prange(N):
+        acc = np.empty(L, dtype=y.dtype)
+        for o in range(O):
+            bo = b[o]
+            for p in range(L):
+                acc[p] = bo
+            for c in range(C):
+                xp = x[n, c]
+                w00, w01, w02 = W[o, c, 0, 0], W[o, c, 0, 1], W[o, c, 0, 2]
+                w10, w11, w12 = W[o, c, 1, 0], W[o, c, 1, 1], W[o, c, 1, 2]
+                w20, w21, w22 = W[o, c, 2, 0], W[o, c, 2, 1], W[o, c, 2, 2]
+                for p in range(L):
+                    acc[U(p)] += (
+                        w00 * xp[U(p)] + w01 * xp[U(p + 1)] + w02 * xp[U(p + 2)]
+                        + w10 * xp[U(p + s1)] + w11 * xp[U(p + s1 + 1)] + w12 * xp[U(p + s1 + 2)]
+                        + w20 * xp[U(p + s2)] + w21 * xp[U(p + s2 + 1)] + w22 * xp[U(p + s2 + 2)]
+                    )  # fmt: skip
+            for i in range(OH):
+                for j in range(OW):
+                    y[n, o, i, j] = acc[i * Wp + j]
+
+
+def _conv3x3_backward_dw_s1(x, dyp, Wp, L, off, dW, db, do_db):
+    """dW[o, c, u, v] += sum_n sum_p dyp[n, o, off + p] x[n, c, p + u*Wp + v] for the nine taps
+    at once; db[o] += the sum of dy over (n, p) (iterations with c == 0 own db[o]).
+
+    Thread mapping: one iteration per (o, c) block of dW; the batch sum stays inside it."""
+    N, C = x.shape[0], x.shape[1]
+    O = dW.shape[0]
+    s1 = Wp
+    s2 = 2 * Wp
+    z = dW.dtype.type(0)
+    for t in prange(O * C):
+        o = t // C
+        c = t - o * C
+        a00, a01, a02, a10, a11, a12, a20, a21, a22 = z, z, z, z, z, z, z, z, z
+        for n in range(N):
+            gp = dyp[n, o]
+            xp = x[n, c]
+            for p in range(L):
+                g = gp[U(p + off)]
+                a00 += g * xp[U(p)]
+                a01 += g * xp[U(p + 1)]
+                a02 += g * xp[U(p + 2)]
+                a10 += g * xp[U(p + s1)]
+                a11 += g * xp[U(p + s1 + 1)]
+                a12 += g * xp[U(p + s1 + 2)]
+                a20 += g * xp[U(p + s2)]
+                a21 += g * xp[U(p + s2 + 1)]
+                a22 += g * xp[U(p + s2 + 2)]
+        dW[o, c, 0, 0] += a00
+        dW[o, c, 0, 1] += a01
+        dW[o, c, 0, 2] += a02
+        dW[o, c, 1, 0] += a10
+        dW[o, c, 1, 1] += a11
+        dW[o, c, 1, 2] += a12
+        dW[o, c, 2, 0] += a20
+        dW[o, c, 2, 1] += a21
+        dW[o, c, 2, 2] += a22
+        if do_db and c == 0:
+            acc = z
+            for n in range(N):
+                gp = dyp[n, o]
+                for p in range(L):
+                    acc += gp[U(p + off)]
+            db[o] += acc
+
+
+def _conv3x3_backward_dx_s1(dyp, W, off, Wp, dx):
+    """dx (N, C, Hp*Wp): dx[n, c, q] = sum_{o,u,v} W[o, c, u, v] dyp[n, o, off + q - u*Wp - v].
+
+    Thread mapping: one iteration per (n, c) plane of dx, which it owns."""
+    N, C = dx.shape[0], dx.shape[1]
+    O = W.shape[0]
+    Q = dx.shape[2]
+    s1 = Wp
+    s2 = 2 * Wp
+    for t in prange(N * C):
+        n = t // C
+        c = t - n * C
+        xp = dx[n, c]
+        for q in range(Q):
+            xp[q] = 0.0
+        for o in range(O):
+            g = dyp[n, o]
+            w00, w01, w02 = W[o, c, 0, 0], W[o, c, 0, 1], W[o, c, 0, 2]
+            w10, w11, w12 = W[o, c, 1, 0], W[o, c, 1, 1], W[o, c, 1, 2]
+            w20, w21, w22 = W[o, c, 2, 0], W[o, c, 2, 1], W[o, c, 2, 2]
+            for q in range(Q):
+                k = q + off
+                xp[U(q)] += (
+                    w00 * g[U(k)] + w01 * g[U(k - 1)] + w02 * g[U(k - 2)]
+                    + w10 * g[U(k - s1)] + w11 * g[U(k - s1 - 1)] + w12 * g[U(k - s1 - 2)]
+                    + w20 * g[U(k - s2)] + w21 * g[U(k - s2 - 1)] + w22 * g[U(k - s2 - 2)]
+                )  # fmt: skip
+
+
+def _widen_padded(dy, Wp, off, dyp):
+    """dyp (N, O, off + OH*Wp + off): zeros, then dy row by row at the input's width Wp (zeros in
+    the columns j >= OW), then zeros."""
+    N, O, OH, OW = dy.shape
+    T = dyp.shape[2]
+    for t in prange(N * O):
+        n = t // O
+        o = t - n * O
+        g = dyp[n, o]
+        for k in range(T):
+            g[k] = 0.0
+        for i in range(OH):
+            base = off + i * Wp
+            for j in range(OW):
+                g[base + j] = dy[n, o, i, j]
+
+
+conv3x3_forward_s1 = twin(_conv3x3_forward_s1)
+conv3x3_backward_dw_s1 = twin(_conv3x3_backward_dw_s1)
+conv3x3_backward_dx_s1 = twin(_conv3x3_backward_dx_s1)
+widen_padded = twin(_widen_padded)
+
+
+# --------------------------------------------------------------------------------------------
+# 2x2 pooling with stride 2 (LeNet's, and the most common), written out: the general kernels
+# compute window offsets per element and test the pooling kind inside the loop, which kept
+# them from vectorising (LeNet's first pooling at batch 64: 0.49 -> 0.05 ms forward, 0.31 ->
+# 0.10 ms backward for the average). Odd trailing rows/columns are dropped (forward) or get a
+# zero gradient (backward), as the floor in the size formula says.
+
+
+def _pool2x2_forward(kind, x, y, arg):
+    """y = max (kind 0, with ``arg`` the flat input index of the first maximum) or mean of each
+    2x2 window. Thread mapping: one iteration per (n, c) plane."""
+    N, C, H, Wd = x.shape
+    OH, OW = y.shape[2], y.shape[3]
+    for t in prange(N * C):
+        n = t // C
+        c = t - n * C
+        xp = x[n, c]
+        yp = y[n, c]
+        for i in range(OH):
+            r0 = xp[2 * i]
+            r1 = xp[2 * i + 1]
+            yr = yp[i]
+            if kind == 1:
+                for j in range(OW):
+                    q = 2 * j
+                    yr[U(j)] = 0.25 * (r0[U(q)] + r0[U(q + 1)] + r1[U(q)] + r1[U(q + 1)])
+            else:
+                ar = arg[n, c, i]
+                for j in range(OW):
+                    q = 2 * j
+                    best = r0[q]
+                    bi = 2 * i * Wd + q
+                    if r0[q + 1] > best:
+                        best = r0[q + 1]
+                        bi = 2 * i * Wd + q + 1
+                    if r1[q] > best:
+                        best = r1[q]
+                        bi = (2 * i + 1) * Wd + q
+                    if r1[q + 1] > best:
+                        best = r1[q + 1]
+                        bi = (2 * i + 1) * Wd + q + 1
+                    yr[j] = best
+                    ar[j] = bi
+
+
+def _pool2x2_backward(kind, dy, arg, dx):
+    """dx of 2x2 stride-2 pooling: the mean spreads dy / 4 over its window, the max sends dy to
+    its window's maximum. Windows do not overlap, so every dx element is written once.
+    Thread mapping: one iteration per (n, c) plane."""
+    N, C, H, Wd = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    for t in prange(N * C):
+        n = t // C
+        c = t - n * C
+        xp = dx[n, c]
+        gp = dy[n, c]
+        if kind == 1:
+            for i in range(OH):
+                r0 = xp[2 * i]
+                r1 = xp[2 * i + 1]
+                g = gp[i]
+                for j in range(OW):
+                    v = 0.25 * g[U(j)]
+                    q = 2 * j
+                    r0[U(q)] = v
+                    r0[U(q + 1)] = v
+                    r1[U(q)] = v
+                    r1[U(q + 1)] = v
+        else:
+            for i in range(2 * OH):
+                for q in range(2 * OW):
+                    xp[i, q] = 0.0
+            for i in range(OH):
+                for j in range(OW):
+                    k = arg[n, c, i, j]
+                    r = k // Wd
+                    xp[r, k - r * Wd] = gp[i, j]
+        for r in range(2 * OH, H):  # the dropped trailing row / column
+            for q in range(Wd):
+                xp[r, q] = 0.0
+        if 2 * OW < Wd:
+            for r in range(2 * OH):
+                for q in range(2 * OW, Wd):
+                    xp[r, q] = 0.0
+
+
+pool2x2_forward = twin(_pool2x2_forward)
+pool2x2_backward = twin(_pool2x2_backward)
