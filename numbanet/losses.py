@@ -121,6 +121,11 @@ class Loss:
         self._check_pred(p)
         t = self.prepare_target(target, p.shape[1], np.float64, n_rows=p.shape[0], name="target")
         value, grad = self.compute(backend, p, t)
+        # computed in float64; the gradient comes back in the prediction's float dtype, so that
+        # net.backward(loss.backward()) works on a float32 model
+        dt = getattr(pred, "dtype", None)
+        if dt is not None and dt in (np.float32, np.float64):
+            grad = grad.astype(dt, copy=False)
         self._grad = grad.reshape(np.shape(pred)) if np.ndim(pred) == 1 else grad
         return float(value)
 

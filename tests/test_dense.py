@@ -264,3 +264,24 @@ def test_cpu_dense_large_products_take_the_blas_path_and_accumulate(dtype):
     np.testing.assert_allclose(db, db2, rtol=tol, atol=tol * m)
     np.testing.assert_allclose(dx, dx2, rtol=tol, atol=tol * m)
     assert cpu.dense_backward(x, W, dz, dW, db, need_dx=False) is None
+
+
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_manual_training_loop_of_the_readme(backend, dtype, rng):
+    """forward -> loss.forward -> net.backward(loss.backward()) -> step on a model of either dtype:
+    the loss hands the gradient back in the prediction's dtype, and one step lowers the loss."""
+    net = nb.Sequential([nb.Dense(5, 8), nb.Tanh(), nb.Dense(8, 3)], backend=backend, seed=0,
+                        dtype=dtype)  # fmt: skip
+    x = rng.standard_normal((16, 5)).astype(dtype)
+    y = rng.integers(0, 3, 16)
+    loss = L.CrossEntropy()
+    opt = nb.optim.SGD(net.parameters(), lr=0.5)
+    before = loss.forward(net.forward(x, training=True), y)
+    g = loss.backward()
+    assert g.dtype == dtype and g.shape == (16, 3)
+    opt.zero_grad()
+    net.backward(g)
+    opt.step()
+    after = loss.forward(net.forward(x, training=False), y)
+    assert after < before

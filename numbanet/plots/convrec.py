@@ -80,7 +80,8 @@ def _grid(ax, a, title, cmap="RdBu_r", vmax=None, vmin=None, pad=0, fmt="{:.0f}"
     """A matrix as coloured cells with its numbers printed.
 
     ``pad`` > 0 outlines the inner block that the valid output occupies; ``box`` fixes the axes to
-    a box x box canvas (matrix centred) so that cells have the same size in every panel."""
+    a box x box canvas (matrix centred) so that cells have the same size in every panel; a small
+    margin keeps the outer borders inside the axes."""
     from matplotlib.patches import Rectangle
 
     a = np.asarray(a, dtype=float)
@@ -102,10 +103,13 @@ def _grid(ax, a, title, cmap="RdBu_r", vmax=None, vmin=None, pad=0, fmt="{:.0f}"
     if pad:
         ax.add_patch(Rectangle((pad - 0.5, pad - 0.5), m - 2 * pad, n - 2 * pad, fill=False,
                                ec="k", lw=2.4))  # fmt: skip
-    if box:
-        dx, dy = (box - m) / 2, (box - n) / 2
-        ax.set_xlim(-0.5 - dx, m - 0.5 + dx)
-        ax.set_ylim(n - 0.5 + dy, -0.5 - dy)
+    # a margin around the matrix, so that its outer border lines (and the thick outline) are
+    # drawn whole and never clipped by the axes or the figure edge
+    margin = 0.15
+    box = max(box or 0, n, m)
+    dx, dy = (box - m) / 2 + margin, (box - n) / 2 + margin
+    ax.set_xlim(-0.5 - dx, m - 0.5 + dx)
+    ax.set_ylim(n - 0.5 + dy, -0.5 - dy)
     ax.axis("off")
     ax.set_title(title, fontsize=10)
 
@@ -258,7 +262,10 @@ def compute_lenet(seed=0, backend="cpu", budget="reduced"):
     Returns ``summary`` (the text of ``net.summary()``), ``shapes`` and ``params`` per layer,
     ``batch_loss`` (every minibatch), ``epoch_samples`` and ``val_accuracy`` (per epoch),
     ``filters`` (6, 3, 3), ``digit`` (28, 28), ``maps1`` (6, 26, 26, after ReLU) and ``maps2``
-    (16, 11, 11, after ReLU) for that digit, and the budget.
+    (16, 11, 11, after ReLU) for that digit, ``active1``/``active2`` (per map, the fraction of
+    positions where the ReLU is active over ``active_n`` = 1,000 validation digits) and
+    ``active1_digits``/``active2_digits`` (the fraction of those digits on which the map is
+    active anywhere), and the budget.
     """
     from ..config import deterministic
     from ..data import load_mnist
@@ -303,7 +310,24 @@ def compute_lenet(seed=0, backend="cpu", budget="reduced"):
     for layer in net.layers:
         a = layer.forward(a, training=False)
         maps.append(a)
+    # how often each ReLU map is active: a filter whose pre-activation is negative on (almost)
+    # every position of every digit is "dead" and shows an empty map, which is a property of
+    # the trained net, not a drawing error. Over the first 1,000 validation digits: the fraction
+    # of positions with a positive output, and the fraction of digits with any positive output
+    n_act = min(1000, len(yv))
+    a = be.asarray(xv[:n_act], net.dtype)
+    act = {}
+    for i, layer in enumerate(net.layers[:5]):
+        a = layer.forward(a, training=False)
+        if i in (1, 4):
+            m = be.to_numpy(a) > 0
+            act[i] = (m.mean(axis=(0, 2, 3)), m.any(axis=(2, 3)).mean(axis=0))
     return {
+        "active1": act[1][0].astype(np.float64),
+        "active1_digits": act[1][1].astype(np.float64),
+        "active2": act[4][0].astype(np.float64),
+        "active2_digits": act[4][1].astype(np.float64),
+        "active_n": n_act,
         "summary": summary,
         "shapes": [list(s) for s in net.layer_output_shapes()],
         "params": [layer.n_params() for layer in net.layers],
@@ -323,85 +347,157 @@ def compute_lenet(seed=0, backend="cpu", budget="reduced"):
     }
 
 
+#: below these fractions of active positions (over the validation digits) a ReLU map is called
+#: dead or sparse in its title
+DEAD_ACTIVE = 0.01
+SPARSE_ACTIVE = 0.10
+
+
+def _summary_rows(summary):
+    """(layer, output shape, params) rows and the footer lines of ``net.summary()``'s text, the
+    layer column shortened by dropping the default ``stride=1, padding='valid'``."""
+    import re
+
+    rows, foot = [], []
+    for line in summary.splitlines():
+        if re.match(r"^\d+: ", line):
+            cells = re.split(r"\s{2,}", line.strip())
+            if len(cells) == 3:
+                cells[0] = cells[0].replace(", stride=1, padding='valid'", "")
+                rows.append(cells)
+        elif line.startswith(("Total", "Trainable", "Non-trainable")):
+            foot.append(line.strip())
+    return rows, foot
+
+
+def _activity_title(lang, layer, i, frac, vmax):
+    """Title of one feature map: its number, how often its ReLU is active (``frac``, over the
+    validation digits) and its maximum on the digit shown; maps (nearly) never active are
+    called dead, rarely active ones sparse. Returns (title, colour)."""
+    head = tr(lang, f"conv {layer} map {i + 1}", f"mapa conv {layer} n.º {i + 1}")
+    pct = f"{100 * frac:.1f} %" if frac < 0.1 else f"{100 * frac:.0f} %"
+    line = tr(lang, f"{pct} active, max {vmax:.2g}", f"{pct} activo, máx. {vmax:.2g}")
+    if frac < DEAD_ACTIVE:
+        return head + tr(lang, ": nearly dead", ": casi muerto") + "\n" + line, "#d62728"
+    if frac < SPARSE_ACTIVE:
+        return head + tr(lang, ": sparse", ": disperso") + "\n" + line, "#9467bd"
+    return head + "\n" + line, "black"
+
+
 def draw_lenet(data, lang="en"):
     import matplotlib.pyplot as plt
 
     from ._b_common import budget_note
 
-    fig = plt.figure(figsize=(15, 9.5), constrained_layout=True)
-    gs = fig.add_gridspec(3, 3, height_ratios=[1.25, 0.75, 1.0], width_ratios=[1.3, 1.1, 0.8])
-    # summary table
+    fig = plt.figure(figsize=(15, 11.5), constrained_layout=True)
+    gs = fig.add_gridspec(4, 3, height_ratios=[1.5, 1.05, 0.72, 0.72],
+                          width_ratios=[1.25, 1.05, 0.85])  # fmt: skip
+    n_act = data.get("active_n", 0)
+    act1 = data.get("active1", np.ones(len(data["maps1"])))
+    act2 = data.get("active2", np.ones(len(data["maps2"])))
+
+    # summary table: the rows of net.summary(), in columns
     ax = fig.add_subplot(gs[0, 0])
     ax.axis("off")
-    lines = data["summary"].splitlines()
-    ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=6.4, va="top",
-            transform=ax.transAxes)  # fmt: skip
-    ax.set_title(tr(lang, "net.summary() (channels first)", "net.summary() (canales primero)"),
-                 fontsize=10)  # fmt: skip
-    # training curve
-    ax = fig.add_subplot(gs[0, 1])
+    rows, foot = _summary_rows(data["summary"])
+    head = [tr(lang, "layer", "capa"), tr(lang, "output shape", "forma de salida"),
+            tr(lang, "params", "parámetros")]  # fmt: skip
+    w0 = max(len(r[0]) for r in rows + [head]) + 2
+    w1 = max(len(r[1]) for r in rows + [head]) + 2
+    w2 = max(len(r[2]) for r in rows + [head])
+    rule = "-" * (w0 + w1 + w2)
+    text = "\n".join([f"{r[0]:<{w0}}{r[1]:<{w1}}{r[2]:>{w2}}" for r in [head] + rows])
+    text = text.replace("\n", "\n" + rule + "\n", 1) + "\n" + rule + "\n" + "\n".join(foot[:1])
+    ax.text(0.0, 1.0, text, family="monospace", fontsize=11, va="top", transform=ax.transAxes)
+    ax.set_title(tr(lang, "net.summary() (channels first; batch axis None)",
+                    "net.summary() (canales primero; eje de lote None)"), fontsize=11)  # fmt: skip
+
+    # training: test accuracy per epoch above the minibatch loss, sharing the epoch axis
+    sub = gs[0, 1].subgridspec(2, 1, height_ratios=[1, 2.1])
+    axa = fig.add_subplot(sub[0])
+    ax = fig.add_subplot(sub[1], sharex=axa)
+    ep = np.arange(1, len(data["val_accuracy"]) + 1)
+    acc = 100 * np.asarray(data["val_accuracy"])
+    axa.plot(ep, acc, "o-", color="C3")
+    for e, a in zip(ep, acc):
+        axa.annotate(f"{a:.2f} %", (e, a), textcoords="offset points", xytext=(0, 7),
+                     ha="center", va="bottom", color="C3", fontsize=10)  # fmt: skip
+    lo = min(90.0, 2 * np.floor(acc.min() / 2))
+    axa.set_ylim(lo, 100)
+    axa.set_ylabel(tr(lang, "test acc. (%)", "exact. test (%)"), color="C3")
+    axa.tick_params(labelbottom=False)
+    axa.set_title(tr(lang, f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64\n"
+                           f"test accuracy on {data['n_val']:,} test images after each epoch",
+                     f"MNIST: {data['n_train']:,} imágenes, SGD + momento, lote 64\n"
+                     f"exactitud en {data['n_val']:,} imágenes de test tras cada época"),
+                  fontsize=11)  # fmt: skip
     loss = data["batch_loss"]
     k = max(1, len(loss) // 60)
     smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
-    bpe = data["batches_per_epoch"]
-    steps = np.arange(len(loss)) / bpe
-    ax.plot(steps, loss, color="0.8", lw=0.6, label=tr(lang, "minibatch loss", "pérdida por lote"))
+    steps = np.arange(1, len(loss) + 1) / data["batches_per_epoch"]
+    ax.plot(steps, loss, color="0.75", lw=0.6, label=tr(lang, "minibatch loss", "pérdida por lote"))
     ax.plot(steps[k - 1 :], smooth, color="C0", lw=1.6,
             label=tr(lang, f"moving mean ({k} batches)", f"media móvil ({k} lotes)"))  # fmt: skip
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "cross-entropy", "entropía cruzada"))
     ax.set_yscale("log")
-    ax2 = ax.twinx()
-    ep = np.arange(1, len(data["val_accuracy"]) + 1)
-    ax2.plot(ep, 100 * data["val_accuracy"], "o-", color="C3",
-             label=tr(lang, "test accuracy", "exactitud en test"))  # fmt: skip
-    for e, acc in zip(ep, data["val_accuracy"]):
-        ax2.annotate(f"{100 * acc:.2f} %", (e, 100 * acc), textcoords="offset points",
-                     xytext=(-22, 7), color="C3", fontsize=9)  # fmt: skip
-    ax2.set_ylabel(tr(lang, "test accuracy (%)", "exactitud en test (%)"), color="C3")
-    ax2.set_ylim(90, 100)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=8)
-    ax.set_title(tr(lang, f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64",
-                    f"MNIST: {data['n_train']:,} imágenes, SGD + momento, lote 64"),
-                 fontsize=10)  # fmt: skip
-    # learned filters
+    ax.set_xlim(0, len(ep) + 0.15)
+    ax.set_xticks(np.arange(0, len(ep) + 1))
+    ax.legend(loc="lower left", fontsize=9)
+
+    # learned filters (each of the first layer's six 3x3 kernels on one colour scale)
     f = data["filters"]
     fmax = float(np.abs(f).max())
     sub = gs[0, 2].subgridspec(2, 3)
     for i in range(min(6, f.shape[0])):
         ax = fig.add_subplot(sub[i // 3, i % 3])
         ax.imshow(f[i], cmap="RdBu_r", vmin=-fmax, vmax=fmax)
-        ax.set_title(tr(lang, f"conv 1 filter {i + 1}", f"filtro conv 1 n.º {i + 1}"), fontsize=8)
+        dead = act1[i] < DEAD_ACTIVE
+        ax.set_title(tr(lang, f"filter {i + 1}", f"filtro {i + 1}")
+                     + (tr(lang, " (nearly dead)", " (casi muerto)") if dead else ""),
+                     fontsize=10, color="#d62728" if dead else "black")  # fmt: skip
         ax.axis("off")
-    # the digit and its first-layer feature maps
+
+    # the digit and its first-layer feature maps (each map scaled to its own maximum)
     m1 = data["maps1"]
     sub = gs[1, :].subgridspec(1, 7)
     ax = fig.add_subplot(sub[0, 0])
     ax.imshow(data["digit"], cmap="Greys")
-    ax.set_title(tr(lang, f"test digit: label {data['label']}, predicted {data['prediction']}",
-                    f"dígito de test: etiqueta {data['label']}, predicho {data['prediction']}"),
-                 fontsize=8)  # fmt: skip
+    ax.set_title(tr(lang, f"test digit: label {data['label']},\npredicted {data['prediction']}",
+                    f"dígito de test: etiqueta {data['label']},\npredicho {data['prediction']}"),
+                 fontsize=10)  # fmt: skip
     ax.axis("off")
-    for i in range(6):
+    for i in range(min(6, len(m1))):
         ax = fig.add_subplot(sub[0, i + 1])
-        ax.imshow(m1[i], cmap="magma")
-        ax.set_title(tr(lang, f"conv 1 map {i + 1} (26x26)", f"mapa conv 1 n.º {i + 1} (26x26)"),
-                     fontsize=8)  # fmt: skip
+        ax.imshow(m1[i], cmap="magma", vmin=0, vmax=max(float(m1[i].max()), 1e-12))
+        title, col = _activity_title(lang, 1, i, act1[i], float(m1[i].max()))
+        ax.set_title(title, fontsize=9.5, color=col)
         ax.axis("off")
     m2 = data["maps2"]
-    sub = gs[2, :].subgridspec(2, 8)
-    for i in range(min(16, m2.shape[0])):
-        ax = fig.add_subplot(sub[i // 8, i % 8])
-        ax.imshow(m2[i], cmap="magma")
-        ax.set_title(tr(lang, f"conv 2 map {i + 1} (11x11)", f"mapa conv 2 n.º {i + 1} (11x11)"),
-                     fontsize=7)  # fmt: skip
-        ax.axis("off")
+    for r in range(2):
+        sub = gs[2 + r, :].subgridspec(1, 8)
+        for c in range(8):
+            i = 8 * r + c
+            if i >= len(m2):
+                break
+            ax = fig.add_subplot(sub[0, c])
+            ax.imshow(m2[i], cmap="magma", vmin=0, vmax=max(float(m2[i].max()), 1e-12))
+            title, col = _activity_title(lang, 2, i, act2[i], float(m2[i].max()))
+            ax.set_title(title, fontsize=9, color=col)
+            ax.axis("off")
+    note = tr(lang, f"Feature maps after ReLU of the digit above (conv 1: 26x26, conv 2: 11x11), "
+                    f"each scaled to its own maximum (max: its value on this digit).\n% active: "
+                    f"share of positions where ReLU > 0 over {n_act:,} test digits; a nearly dead "
+                    f"filter's pre-activation is negative almost everywhere, so its map stays black.",
+              f"Mapas tras la ReLU del dígito de arriba (conv 1: 26x26, conv 2: 11x11), cada uno "
+              f"escalado a su máximo (máx.: su valor en este dígito).\n% activo: fracción de "
+              f"posiciones con ReLU > 0 en {n_act:,} dígitos de test; la preactivación de un "
+              f"filtro casi muerto es negativa casi en todas partes: su mapa queda negro.")  # fmt: skip
+    fig.supxlabel(note, fontsize=10)
     fig.suptitle(tr(lang, "The slides' LeNet trained by numbanet: summary, training, learned "
                           "first-layer filters and the feature maps of one test digit",
                     "La LeNet de las diapositivas entrenada con numbanet: resumen, entrenamiento, "
                     "filtros aprendidos de la primera capa y mapas de características de un "
                     "dígito de test")
-                 + budget_note(data["budget"] == "reduced", lang))  # fmt: skip
+                 + budget_note(data["budget"] == "reduced", lang), fontsize=13)  # fmt: skip
     return fig

@@ -242,9 +242,10 @@ def draw_rnn_lstm(data, lang="en"):
 
     ax = axes[0, 1]
     t = np.arange(data["T"])
+    grad_labels = {"lstm": ("LSTM", "LSTM"), "rnn (orthogonal)": ("RNN (orthogonal)", "RNN (ortogonal)"),
+                   "rnn (random)": ("RNN (random)", "RNN (aleatoria)")}  # fmt: skip
     for name, g in data["grads"].items():
-        ax.semilogy(t, np.maximum(g, 1e-30), label=name.upper().replace("ORTHOGONAL", "orthogonal")
-                    .replace("RANDOM", "random") if lang != "es" else name)  # fmt: skip
+        ax.semilogy(t, np.maximum(g, 1e-30), label=tr(lang, *grad_labels.get(name, (name, name))))
     ax.set_xlabel(tr(lang, "time step t", "paso de tiempo t"))
     ax.set_ylabel(r"$\|\partial C / \partial x_t\|$")
     ax.set_title(tr(lang, "Gradient through time at initialisation",
@@ -263,23 +264,41 @@ def draw_rnn_lstm(data, lang="en"):
                     f"RNN, W_hh ortogonal vs aleatoria: recordar tras {data['T_init'] - 1} pasos vacíos"))  # fmt: skip
     ax.legend(loc="center right")
 
+    # the tagger: the signal on the left axis, each network's per-step P(ectopic) on a twin
+    # axis (the task labels every step of an ectopic beat 1; its sigmoid output is that
+    # probability); the signal sits in the upper part, the probabilities in the lower part
     ax = axes[1, 1]
     ex = data["example"]
     tt = np.arange(len(ex["x"]))
-    ax.plot(tt, ex["x"], color="k", lw=1.2, label=tr(lang, "signal", "señal"))
-    ax.fill_between(tt, -1.6, 1.9, where=ex["y"] > 0.5, color="#d62728", alpha=0.12, step="mid",
+    ax.fill_between(tt, 0, 1, where=ex["y"] > 0.5, color="#d62728", alpha=0.12, step="mid",
+                    transform=ax.get_xaxis_transform(),
                     label=tr(lang, "ectopic beat (truth)", "latido ectópico (verdad)"))  # fmt: skip
+    ax.plot(tt, ex["x"], color="k", lw=1.2, label=tr(lang, "signal", "señal"))
+    lo, hi = float(np.min(ex["x"])), float(np.max(ex["x"]))
+    span = max(hi - lo, 1e-6)
+    ax.set_ylim(lo - 1.5 * span, hi + 0.5 * span)
+    ax.set_yticks([v for v in np.arange(np.floor(lo), np.ceil(hi) + 1) if lo - 0.3 <= v <= hi + 0.3])
+    ax.set_ylabel(tr(lang, "signal (a.u.)", "señal (u.a.)"))
+    ax.yaxis.set_label_coords(-0.07, 0.7)
+    axp = ax.twinx()
+    axp.spines["right"].set_visible(True)
+    axp.grid(False)
     for (name, res), col in zip(data["tagging"].items(), ("#1f77b4", "#2ca02c")):
         lab = tr(lang, name, {"causal": "causal", "bidirectional": "bidireccional"}[name])
-        ax.plot(tt, res["prob"] * 1.8 - 1.6 + 0.0, color=col, lw=1.4,
-                label=f"{lab}: {res['all']:.0%} " + tr(lang, "of steps", "de pasos")
-                + f", {res['onset']:.0%} " + tr(lang, "at onsets", "en los inicios"))  # fmt: skip
+        axp.plot(tt, res["prob"], color=col, lw=1.6,
+                 label=f"{lab}: {res['all']:.0%} " + tr(lang, "of steps", "de pasos")
+                 + f", {res['onset']:.0%} " + tr(lang, "at onsets", "en inicios"))  # fmt: skip
+    axp.set_ylim(-0.04, 2.4)
+    axp.set_yticks([0, 0.5, 1])
+    axp.set_ylabel(tr(lang, "P(ectopic beat)", "P(latido ectópico)"))
+    axp.yaxis.set_label_coords(1.08, 0.24)
     ax.set_xlabel(tr(lang, "time step", "paso de tiempo"))
-    ax.set_yticks([])
     ax.set_title(tr(lang, "Labelling every step: causal vs bidirectional RNN",
                     "Etiquetar cada paso: RNN causal vs bidireccional"))  # fmt: skip
-    ax.set_ylim(-1.7, 2.6)
-    ax.legend(loc="upper left", fontsize=7.5, ncol=2)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = axp.get_legend_handles_labels()
+    axp.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=2, framealpha=0.9,
+               columnspacing=1.0, handlelength=1.5)
     fig.suptitle(tr(lang, "Recurrent networks", "Redes recurrentes")
                  + budget_note(data.get("reduced"), lang), fontsize=12)  # fmt: skip
     return fig
