@@ -29,6 +29,44 @@ def test_compose_vs_shallow_respects_d_plus_1():
     assert np.isfinite(d["mse"]) and d["mse"] > 1e-4  # 7 pieces cannot fit 12
 
 
+def _title_pieces(ax):
+    import re
+
+    return [int(n) for n in re.findall(r"(\d+) (?:linear pieces|tramos lineales)", ax.get_title())]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_compose_vs_shallow_titles_are_the_counted_pieces(lang):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    d = F.compute_compose_vs_shallow(budget="reduced")
+    for key in ("deep", "shallow"):  # exact count == slope changes on a fine grid == dots + 1
+        c = d[key]
+        assert c["pieces"] == c["grid_pieces"] == len(c["breaks"]) + 1, key
+    with style():
+        fig = F.draw_compose_vs_shallow(d, lang)
+        axes = fig.axes
+        assert _title_pieces(axes[0]) == [d["deep"]["pieces"]]
+        assert _title_pieces(axes[1])[0] == d["shallow"]["pieces"]
+        # every breakpoint is drawn as a dot; close ones get the zoom panel
+        dots = [ln for ln in axes[1].lines if ln.get_marker() == "o" and ln.get_markersize() < 10]
+        assert len(dots[0].get_xdata()) == len(d["shallow"]["breaks"])
+        gap = d["closest"][1] - d["closest"][0]
+        assert (len(axes) == 3) == (gap < F.ZOOM_GAP)
+        plt.close(fig)
+
+
+def test_grid_pieces_agrees_with_count_1d_on_the_slide_nets():
+    nets = F._nets()
+    for key in ("net1", "net2", "net2(net1)", "net1(net1)"):
+        assert F.grid_pieces(nets[key], -1.0, 1.0) == R.count_1d(nets[key], -1.0, 1.0).pieces, key
+
+
 def test_compose_2d_counts_match_count_2d():
     d = F.compute_compose_2d(budget="reduced")
     s, c = d["shallow"], d["composed"]

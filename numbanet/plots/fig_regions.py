@@ -43,6 +43,26 @@ def _curve(net, a, b, n=801):
             "breaks": seg.piece_x[:, 0].copy()}  # fmt: skip
 
 
+#: grid points of :func:`grid_pieces`
+GRID_N = 200_001
+
+
+def grid_pieces(net, a, b, n=GRID_N, rtol=1e-6):
+    """Linear pieces of a 1-D net on [a, b] counted on a fine grid, independently of count_1d.
+
+    The engine's ``predict`` is evaluated on ``n`` points; a kink changes the slope of the grid
+    interval holding it and of the next, so each run of slope changes larger than ``rtol``
+    (relative to the largest slope) is one breakpoint. Kinks closer than two grid steps
+    (``2 (b - a) / (n - 1)``) would merge.
+    """
+    x = np.linspace(a, b, n)
+    y = np.asarray(net.predict(x[:, None]), dtype=np.float64)[:, 0]
+    slope = np.diff(y) / np.diff(x)
+    change = np.abs(np.diff(slope)) > rtol * max(1.0, float(np.abs(slope).max()))
+    runs = int(np.count_nonzero(change[1:] & ~change[:-1]) + (1 if change[:1].any() else 0))
+    return runs + 1
+
+
 def _plot_curve(ax, c, color="C0", label=None, lw=2.0):
     ax.plot(c["x"], c["y"], color=color, lw=lw, label=label)
     if len(c["breaks"]):
@@ -168,39 +188,85 @@ def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
             best = (mse, net)
     mse, net = best
     shallow = _curve(net, -1.0, 1.0)
+    # an independent check of the exact counts: slope changes of the engine's output on a grid
+    deep["grid_pieces"] = grid_pieces(nets["net2(net1)"], -1.0, 1.0)
+    shallow["grid_pieces"] = grid_pieces(net, -1.0, 1.0)
+    gaps = np.diff(shallow["breaks"])
+    k = int(np.argmin(gaps)) if len(gaps) else None
+    closest = zoom = None
+    if k is not None:
+        c0, c1 = float(shallow["breaks"][k]), float(shallow["breaks"][k + 1])
+        closest, w = (c0, c1), c1 - c0
+        zx = np.linspace(c0 - 6 * w, c1 + 6 * w, 1001)  # the net around its two closest kinks
+        zoom = (zx, R.forward(net, zx[:, None])[:, 0])
     return {"deep": deep, "shallow": shallow, "mse": mse, "restarts": restarts, "epochs": epochs,
-            "bound": R.zaslavsky(1, 6), "reduced": budget == "reduced"}  # fmt: skip
+            "bound": R.zaslavsky(1, 6), "reduced": budget == "reduced", "closest": closest,
+            "zoom": zoom}  # fmt: skip
+
+
+#: breakpoints closer than this (in x, on [-1, 1]) are invisible at the figure's scale: zoom in
+ZOOM_GAP = 0.02
 
 
 def draw_compose_vs_shallow(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     d, s = data["deep"], data["shallow"]
+    close = data["closest"]
+    zoom = close is not None and close[1] - close[0] < ZOOM_GAP
+    fig, axes = plt.subplots(1, 3 if zoom else 2, figsize=(14.5 if zoom else 11, 4.4),
+                             width_ratios=[1, 1, 0.5] if zoom else [1, 1])  # fmt: skip
+    axes[1].sharey(axes[0])
     _plot_curve(axes[0], d, "C2")
-    axes[0].set_title(tr(lang, f"deep: net2(net1(x)), 3 + 3 hidden units, {d['pieces']} pieces",
-                         f"profunda: net2(net1(x)), 3 + 3 unidades ocultas, {d['pieces']} tramos"))  # fmt: skip
+    axes[0].set_title(tr(lang, f"deep: net2(net1(x)), 3 + 3 hidden units\n{d['pieces']} linear pieces",
+                         f"profunda: net2(net1(x)), 3 + 3 unidades ocultas\n{d['pieces']} tramos lineales"))  # fmt: skip
     axes[1].plot(d["x"], d["y"], color="C2", lw=1.2, alpha=0.45,
                  label=tr(lang, "target: the deep net", "objetivo: la red profunda"))  # fmt: skip
     _plot_curve(axes[1], s, "C3", label=tr(lang, "shallow 1-6-1 net, trained (Adam)",
                                            "red superficial 1-6-1 entrenada (Adam)"))  # fmt: skip
+    extra = ""
+    if zoom:
+        w = close[1] - close[0]
+        extra = tr(lang, f"\n(two breakpoints only {w:.1g} apart: see zoom)",
+                   f"\n(dos cambios de tramo a solo {w:.1g}: ver ampliación)")  # fmt: skip
     axes[1].set_title(tr(lang,
-                         f"shallow, 6 hidden units: {s['pieces']} pieces (at most {data['bound']})",
-                         f"superficial, 6 unidades: {s['pieces']} tramos (como mucho {data['bound']})"))  # fmt: skip
+                         f"shallow, 6 hidden units: {s['pieces']} linear pieces (at most {data['bound']})",
+                         f"superficial, 6 unidades: {s['pieces']} tramos lineales (como mucho {data['bound']})")
+                      + extra)  # fmt: skip
     axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
                    title=f"MSE = {data['mse']:.3g}")  # fmt: skip
-    for ax in axes:
+    for ax in axes[:2]:
         ax.set_xlabel("x")
         ax.set_xlim(-1, 1)
         ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+    if zoom:
+        ax = axes[2]
+        c0, c1 = close
+        zx, zy = data["zoom"]
+        inside = s["breaks"][(s["breaks"] > zx[0]) & (s["breaks"] < zx[-1])]
+        ax.plot(zx, zy, color="C3", lw=2.0)
+        ax.plot(inside, np.interp(inside, zx, zy), "o", color="C3", ms=4.5, mfc="white", mew=1.2)
+        ax.axvspan(c0, c1, color="C3", alpha=0.15)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+        ym = float(np.interp(c0, zx, zy))  # ring the spot in the shallow panel
+        axes[1].plot([c0], [ym], "o", ms=13, mfc="none", mec="0.25", mew=1.0)
+        ax.set_xlim(zx[0], zx[-1])
+        ax.set_title(tr(lang, f"zoom: the piece on\n[{c0:.4f}, {c1:.4f}]",
+                        f"ampliación: el tramo en\n[{c0:.4f}, {c1:.4f}]"))  # fmt: skip
+        ax.set_xlabel("x")
+        ax.ticklabel_format(axis="x", useOffset=False)
+        ax.tick_params(axis="x", labelrotation=30)
     axes[0].set_ylabel("y")
     note = tr(
         lang,
-        f"best of {data['restarts']} restarts x {data['epochs']} full-batch epochs",
-        f"mejor de {data['restarts']} inicios x {data['epochs']} épocas de lote completo",
+        f"best of {data['restarts']} restarts x {data['epochs']} full-batch epochs; pieces counted "
+        f"exactly (open dots: breakpoints), checked on a {GRID_N:,}-point grid",
+        f"mejor de {data['restarts']} inicios x {data['epochs']} épocas de lote completo; tramos "
+        f"contados exactamente (puntos: cambios de tramo), comprobados en una malla de "
+        f"{GRID_N:,} puntos".replace(",", " "),
     )
-    fig.suptitle(tr(lang, "Same number of hidden units, deep vs shallow: ",
-                    "Mismo número de unidades ocultas, profunda frente a superficial: ")
+    fig.suptitle(tr(lang, "Same number of hidden units, deep vs shallow\n",
+                    "Mismo número de unidades ocultas, profunda frente a superficial\n")
                  + note + budget_note(data["reduced"], lang))  # fmt: skip
     return fig
 
