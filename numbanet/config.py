@@ -43,3 +43,49 @@ def deterministic():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
+
+
+#: The C library's ``mallopt`` settings applied by :func:`tune_malloc` (glibc only): arrays up to
+#: 32 MiB come from the heap instead of a fresh ``mmap`` each, and up to 512 MiB of freed heap is
+#: kept instead of being handed back to the kernel at once.
+MALLOC_MMAP_THRESHOLD = 32 << 20
+MALLOC_TRIM_THRESHOLD = 512 << 20
+_malloc_tuned = [None]
+
+
+def tune_malloc():
+    """Keep freed array memory in the process (glibc's ``mallopt``); called once by the CPU backend.
+
+    A training step allocates its activations and gradients afresh (LeNet at batch 64: about ten
+    arrays of 0.3-1 MB). glibc serves such sizes by ``mmap`` and gives them back on ``free``, so
+    every step touches new pages and pays a page fault per 4 KiB: measured on LeNet, 30 % of the
+    step. With these settings the same memory is reused from step to step (LeNet 0.41 -> 0.28 s
+    per 100 steps). The price: the process keeps up to ``MALLOC_TRIM_THRESHOLD`` of freed memory
+    (its resident size does not shrink after a large allocation is freed).
+
+    Process-wide and permanent (the same effect as starting Python with
+    ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set); does nothing on a C library
+    other than glibc, or when the environment variable ``NUMBANET_MALLOC_TUNING=0``. Returns
+    True when the settings were applied.
+    """
+    import os
+
+    if _malloc_tuned[0] is not None:
+        return _malloc_tuned[0]
+    ok = False
+    if os.environ.get("NUMBANET_MALLOC_TUNING", "1") != "0":
+        try:
+            import ctypes
+            import platform
+
+            if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+                mallopt = ctypes.CDLL(None).mallopt
+                mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+                m_trim, m_mmap = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (malloc.h)
+                ok = bool(mallopt(m_mmap, MALLOC_MMAP_THRESHOLD)) and bool(
+                    mallopt(m_trim, MALLOC_TRIM_THRESHOLD)
+                )
+        except (OSError, AttributeError, ValueError):
+            ok = False
+    _malloc_tuned[0] = ok
+    return ok

@@ -285,3 +285,21 @@ def test_manual_training_loop_of_the_readme(backend, dtype, rng):
     opt.step()
     after = loss.forward(net.forward(x, training=False), y)
     assert after < before
+
+
+def test_cpu_backend_tunes_malloc_once_and_the_environment_opts_out():
+    """glibc keeps freed arrays for reuse once the CPU backend exists; NUMBANET_MALLOC_TUNING=0
+    leaves the C library alone (checked in fresh processes)."""
+    import platform
+    import subprocess
+    import sys
+
+    code = ("import numbanet as nb; from numbanet import config; nb.get_backend('cpu'); "
+            "print(config._malloc_tuned[0])")  # fmt: skip
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    for env, want in (({}, str(glibc)), ({"NUMBANET_MALLOC_TUNING": "0"}, "False")):
+        import os
+
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, **env}, check=True)  # fmt: skip
+        assert out.stdout.strip() == want

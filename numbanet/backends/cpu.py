@@ -49,6 +49,12 @@ class CPUBackend(CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend
 
     name = "cpu"
 
+    def __init__(self):
+        super().__init__()
+        from .. import config
+
+        config.tune_malloc()  # reuse freed activation memory between steps (see its docstring)
+
     @staticmethod
     def _blas_ok(x, W, *others):
         return (
