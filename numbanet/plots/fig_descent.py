@@ -67,44 +67,85 @@ def _loss_grid(x, y, wr, br, n=60):
 
 
 # ============================================================================ lr-sensitivity
+LR_FACTORS = (0.05, 1.0, 1.95, 2.1)  # learning rates as multiples of 1 / lambda_max
+
+
 def compute_lr_sensitivity(seed=0, backend="cpu", budget="reduced"):
-    """Full-batch GD on the linear neuron for learning rates relative to 2 / lambda_max."""
+    """Full-batch GD on the linear neuron for learning rates relative to 1 / lambda_max.
+
+    The mean 1/2 MSE of the neuron is a quadratic with Hessian H = X1^T X1 / n: GD multiplies the
+    error along an eigenvector of H by (1 - alpha lambda) at every step, so alpha < 1/lambda_max
+    creeps, 1/lambda_max < alpha < 2/lambda_max overshoots (the sign flips every step) and still
+    converges, alpha > 2/lambda_max diverges. Besides the loss, the error along the top eigenvector
+    u_max is recorded: that is what oscillates (the loss, a sum of squares, cannot change sign).
+    """
     x, y = _linear_data(seed=seed)
     X1 = np.hstack([x, np.ones_like(x)])
-    lam = float(np.linalg.eigvalsh(X1.T @ X1 / len(x)).max())  # curvature of the mean 1/2 MSE
-    factors = [0.05, 0.5, 1.0, 1.9, 2.1]
+    lams, vecs = np.linalg.eigh(X1.T @ X1 / len(x))  # curvature of the mean 1/2 MSE
+    lam, u_max = float(lams[-1]), vecs[:, -1]
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0].ravel()
+    loss_min = _neuron(backend, *w_star).evaluate(x, y, loss="mse")["loss"]
     steps = 60
-    curves = {}
-    for f in factors:
-        lr = f / lam
+    curves, along = {}, {}
+    for f in LR_FACTORS:
         net = _neuron(backend)
-        try:
-            h = net.fit(x, y, loss="mse", optimizer="sgd", lr=lr, epochs=steps, batch_size=len(x),
-                        shuffle=False, progress=False)  # fmt: skip
-            loss = np.array(h["loss"])
-        except Exception as exc:  # divergence: keep the recorded part
-            loss = np.array(getattr(exc, "history", None)["loss"]) if hasattr(exc, "history") else np.array([])
-        curves[f] = loss
-    return {"factors": factors, "lam_max": lam, "curves": curves, "steps": steps}
+        tr_ = _Trace()
+        h = net.fit(x, y, loss="mse", optimizer="sgd", lr=f / lam, epochs=steps, batch_size=len(x),
+                    shuffle=False, callbacks=[tr_], progress=False)  # fmt: skip
+        curves[f] = np.array(h["loss"])  # the loss at theta_0 .. theta_{steps-1} (one step per epoch)
+        along[f] = (np.array(tr_.points) - w_star) @ u_max  # (theta_t - theta*) . u_max, t = 0..steps
+    return {"factors": LR_FACTORS, "lam_max": lam, "lam_min": float(lams[0]), "curves": curves,
+            "along": along, "loss_min": float(loss_min), "steps": steps}  # fmt: skip
+
+
+def _lr_names(lang):
+    return {0.05: tr(lang, "too small: creeps", "demasiado pequeña: avanza despacio"),
+            1.0: tr(lang, "good", "buena"),
+            1.95: tr(lang, "too large: oscillates", "demasiado grande: oscila"),
+            2.1: tr(lang, "divergent", "divergente")}  # fmt: skip
 
 
 def draw_lr_sensitivity(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    names = {0.05: tr(lang, "too small", "demasiado pequeño"), 0.5: tr(lang, "good", "bueno"),
-             1.0: tr(lang, "fast (1/λ)", "rápido (1/λ)"), 1.9: tr(lang, "too large: oscillates", "demasiado grande: oscila"),
-             2.1: tr(lang, "divergent (> 2/λ)", "divergente (> 2/λ)")}  # fmt: skip
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.8))
+    names = _lr_names(lang)
+    styles = {0.05: ("C0", "-", "o"), 1.0: ("C2", "-", "s"), 1.95: ("C1", "-", "^"), 2.1: ("C3", "--", "v")}
+    lmax = r"\lambda_{\max}"
+    z0 = abs(data["along"][data["factors"][0]][0])
+    zlim = 2.5 * z0
     for f in data["factors"]:
-        c = data["curves"][f]
-        if len(c):
-            ax.semilogy(np.arange(1, len(c) + 1), c, marker=".", ms=3,
-                        label=f"α = {f:g}/λmax: {names[f]}")  # fmt: skip
-    ax.set_xlabel(tr(lang, "iteration (full-batch gradient step)", "iteración (paso de gradiente con todo el lote)"))
-    ax.set_ylabel(tr(lang, "training loss (MSE, log scale)", "pérdida de entrenamiento (MSE, escala log)"))
-    ax.set_title(tr(lang, f"Learning-rate sensitivity on a convex problem (λmax = {data['lam_max']:.2f})",
-                    f"Sensibilidad a la tasa de aprendizaje en un problema convexo (λmax = {data['lam_max']:.2f})"))  # fmt: skip
-    ax.legend(loc="upper right")
+        c, ls, m = styles.get(f, ("k", "-", "."))
+        label = rf"$\alpha = {f:g}/{lmax}$ ($1 - \alpha{lmax} = {1 - f:+.2f}$): {names.get(f, '')}"
+        excess = data["curves"][f] - data["loss_min"]
+        a1.semilogy(np.arange(len(excess)), excess, color=c, ls=ls, marker=m, ms=3, markevery=3, label=label)
+        z = data["along"][f]
+        out = np.flatnonzero(np.abs(z) > zlim)
+        n = out[0] + 1 if len(out) else len(z)  # a divergent run: drawn until it leaves the frame
+        a2.plot(np.arange(n), z[:n], color=c, ls=ls, marker=m, ms=3, lw=1.2, markevery=1 if f > 1 else 3)
+        if len(out):
+            t = out[0]
+            a2.annotate(tr(lang, f"leaves the frame at t = {t},\n|error| ×{abs(1 - f):.2f} per step",
+                           f"sale del marco en t = {t},\n|error| ×{abs(1 - f):.2f} por paso"),
+                        xy=(t - 0.5, np.sign(z[t]) * zlim * 0.97), xytext=(t + 3, np.sign(z[t]) * zlim * 0.75),
+                        color=c, fontsize=8.5, va="center", arrowprops=dict(arrowstyle="->", color=c))  # fmt: skip
+    a1.set_xlabel(tr(lang, "iteration t (full-batch gradient step)", "iteración t (paso de gradiente con todo el lote)"))
+    a1.set_ylabel(tr(lang, r"excess loss $L(\theta_t) - L(\theta^*)$ (log)",
+                     r"exceso de pérdida $L(\theta_t) - L(\theta^*)$ (log)"))  # fmt: skip
+    a1.set_title(tr(lang, f"The loss: every $\\alpha < 2/{lmax}$ lowers it at every step",
+                    f"La pérdida: todo $\\alpha < 2/{lmax}$ la reduce en cada paso"))  # fmt: skip
+    a2.axhline(0, color="0.4", lw=0.8, zorder=0)
+    a2.set_ylim(-zlim, zlim)
+    a2.set_xlim(-1, 40)
+    a2.set_xlabel(tr(lang, "iteration t", "iteración t"))
+    a2.set_ylabel(r"$(\theta_t - \theta^*) \cdot u_{\max}$")
+    a2.set_title(tr(lang, "The weights along the steepest direction $u_{\\max}$",
+                    "Los pesos en la dirección más empinada $u_{\\max}$"))
+    lam_txt = f"${lmax} = {data['lam_max']:.2f}$, $\\lambda_{{\\min}} = {data['lam_min']:.2f}$"
+    fig.suptitle(tr(lang, f"Learning-rate sensitivity: full-batch GD on a convex quadratic ({lam_txt})",
+                    f"Sensibilidad a la tasa de aprendizaje: GD con todo el lote en una cuadrática convexa ({lam_txt})"))  # fmt: skip
+    h, labels = a1.get_legend_handles_labels()
+    fig.legend(h, labels, loc="outside lower center", ncol=2, fontsize=9)
     return fig
 
 
