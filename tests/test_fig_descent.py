@@ -45,3 +45,40 @@ def test_lr_sensitivity_each_curve_does_what_its_label_says(lr_sens):
     assert _sign_flips(z) == 1
     assert np.allclose(np.abs(z[1:] / z[:-1])[10:], div - 1, rtol=1e-3)
     assert np.all(np.diff(excess[div]) > 0) and excess[div][-1] > 1e4 * excess[div][0]
+
+
+def test_gd_vs_sgd_paths_share_the_start_and_approach_the_minimum():
+    d = F.compute_gd_vs_sgd(backend="reference")
+    starts = [pts[0] for pts in d["runs"].values()]
+    assert all(np.allclose(s, starts[0]) for s in starts)
+    for name, pts in d["runs"].items():
+        dist = np.linalg.norm(pts - d["optimum"], axis=1)
+        assert dist[-1] < (0.05 if name == "GD" else 0.25) * dist[0], name
+    # full-batch GD on a convex quadratic never moves away from the minimum; b = 1 SGD does
+    gd = np.linalg.norm(d["runs"]["GD"] - d["optimum"], axis=1)
+    sgd = np.linalg.norm(d["runs"]["SGD (b = 1)"] - d["optimum"], axis=1)
+    assert np.all(np.diff(gd) <= 1e-12) and np.any(np.diff(sgd) > 0)
+
+
+def test_optimizer_paths_on_the_ill_conditioned_quadratic():
+    paths, lrs, w_star = F._quadratic_paths()
+    assert set(paths) == set(F.OPT_STYLE)
+    dist = {k: np.linalg.norm(p - w_star, axis=1) for k, p in paths.items()}
+    for k, dk in dist.items():
+        assert np.allclose(paths[k][0], [-4.0, 2.5]) and dk[-1] < dk[0], k
+    # SGD never overshoots in the steep w2 (1 - 0.045 * 20 = 0.1 > 0); momentum swings past w2 = 1
+    assert np.all(paths["SGD"][:, 1] >= 1.0 - 1e-12)
+    assert paths["Momentum"][:, 1].min() < 0.5 and paths["Nesterov"][:, 1].min() < 1.0
+    # momentum's build-up beats plain SGD at the same alpha in 60 steps; Nesterov damps it further
+    assert dist["Nesterov"][-1] < dist["Momentum"][-1] < dist["SGD"][-1]
+    # without bias correction RMSProp's first steps are larger (v_0 = 0 divides by a small sqrt)
+    assert (np.linalg.norm(paths["RMSProp"][1] - paths["RMSProp"][0])
+            > 2 * np.linalg.norm(paths["RMSProp (bias-corrected)"][1] - paths["RMSProp (bias-corrected)"][0]))  # fmt: skip
+
+
+def test_coinciding_curves_note_is_derived_from_the_curves():
+    a = (np.array([2.0, 1.0, 0.5]), None)
+    b = (np.array([2.02, 1.01, 0.505]), None)
+    c = (np.array([2.0, 0.5, 0.2]), None)
+    assert F._coinciding({"a": a, "b": b}, ("a", "b"))
+    assert not F._coinciding({"a": a, "c": c}, ("a", "c"))

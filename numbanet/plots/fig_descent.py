@@ -170,18 +170,23 @@ def compute_gd_vs_sgd(seed=0, backend="cpu", budget="reduced"):
 def draw_gd_vs_sgd(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.8, 5.4))
-    cs = ax.contour(data["W"], data["B"], data["Z"], levels=np.geomspace(data["Z"].min() + 1e-3, data["Z"].max(), 14),
-                    cmap="Greys", linewidths=0.8)  # fmt: skip
-    ax.clabel(cs, fontsize=7, fmt="%.2g")
+    fig, ax = plt.subplots(figsize=(6.8, 5.6))
+    Z = data["Z"]
+    cs = ax.contour(data["W"], data["B"], Z, levels=np.geomspace(Z.min() + 1e-3, Z.max(), 14),
+                    colors="0.55", linewidths=0.8, zorder=1)  # fmt: skip
+    ax.clabel(cs, fontsize=8, fmt="%.2g", colors="0.15", inline=True)
     for (name, pts), m in zip(data["runs"].items(), ("o", ".", "s")):
-        ax.plot(pts[:, 0], pts[:, 1], marker=m, ms=3, lw=1.2, label=f"{name}: {len(pts) - 1} " + tr(lang, "steps", "pasos"))
-    ax.plot(*data["optimum"], "k*", ms=14, label=tr(lang, "minimum w*", "mínimo w*"))
+        ax.plot(pts[:, 0], pts[:, 1], marker=m, ms=3, lw=1.2, zorder=3,
+                label=f"{name}: {len(pts) - 1} " + tr(lang, "steps", "pasos"))  # fmt: skip
+    start = next(iter(data["runs"].values()))[0]
+    ax.plot(*start, "kD", ms=7, mfc="white", mew=1.5, zorder=4, label=tr(lang, "common start", "inicio común"))
+    ax.plot(*data["optimum"], "k*", ms=14, zorder=4, label=tr(lang, "minimum w*", "mínimo w*"))
     ax.set_xlabel(tr(lang, "weight w", "peso w"))
     ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
-    ax.set_title(tr(lang, "Full-batch GD, SGD and minibatch SGD on a convex loss",
-                    "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa"))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(tr(lang, "Full-batch GD, SGD and minibatch SGD on a convex loss\n(contours: training MSE)",
+                    "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa\n"
+                    "(curvas de nivel: MSE de entrenamiento)"))  # fmt: skip
+    ax.legend(loc="lower left", fontsize=8.5, framealpha=0.95)
     return fig
 
 
@@ -377,26 +382,40 @@ def _opt_label(name, kw):
             "adam": "Adam"}[name]  # fmt: skip
 
 
-def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
+def _quadratic_paths(steps=60):
+    """The optimisers' iterates on f(w) = 1/2 (w - w*)^T diag(1, 20) (w - w*), w* = (1, 1).
+
+    f is least squares on two designed rows (the mean 1/2 MSE of a bias-free linear neuron), run
+    full batch. Nesterov's model holds the look-ahead point; its path is the slides' theta_t
+    (``slide_params``)."""
     import numbanet as nb
 
-    from ..data import load_mnist1d
-
-    # f(w) = 1/2 (w - w*)^T diag(1, 20) (w - w*): least squares on two designed rows
     X = np.array([[np.sqrt(2.0), 0.0], [0.0, np.sqrt(40.0)]])
     w_star = np.array([1.0, 1.0])
     y = (X @ w_star).reshape(-1, 1)
     start = np.array([-4.0, 2.5])
-    paths = {}
+    paths, lrs = {}, {}
     for name, kw, lr in OPTS:
         net = nb.Sequential([nb.Dense(2, 1, init="zeros", bias=False)], backend="reference",
                             dtype=np.float64)  # fmt: skip
         net.set_flat(start)
         opt = nb.optim.get(name, net.parameters(), lr, **kw)
-        tr_ = _Trace()
-        net.fit(X, y, loss="mse", optimizer=opt, epochs=60, batch_size=2, shuffle=False,
-                callbacks=[tr_], progress=False)  # fmt: skip
-        paths[_opt_label(name, kw)] = np.array(tr_.points)
+        pts = [start.copy()]
+        for _ in range(steps):
+            net.fit(X, y, loss="mse", optimizer=opt, epochs=1, batch_size=2, shuffle=False, progress=False)
+            pts.append(np.ravel(opt.slide_params(0)) if hasattr(opt, "slide_params") else net.get_flat())
+        paths[_opt_label(name, kw)] = np.array(pts)
+        lrs[_opt_label(name, kw)] = lr
+    return paths, lrs, w_star
+
+
+def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
+    import numbanet as nb
+
+    from ..data import load_mnist1d
+
+    paths, lr_path, w_star = _quadratic_paths()
+    lr_curve = {}
     g1, g2 = np.meshgrid(np.linspace(-5, 3, 80), np.linspace(-1, 3, 60))
     Z = 0.5 * ((g1 - 1) ** 2 + 20 * (g2 - 1) ** 2)  # the loss written out, for contours only
     # training curves on MNIST-1D
@@ -412,35 +431,108 @@ def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
         h = net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=epochs,
                     batch_size=64, seed=seed, validation=(d.x_test, d.y_test), progress=False)  # fmt: skip
         curves[_opt_label(name, kw)] = (np.array(h["loss"]), np.array(h["val_accuracy"]))
+        lr_curve[_opt_label(name, kw)] = lr_task
     return {"paths": paths, "grid": (g1, g2, Z), "w_star": w_star, "curves": curves,
-            "epochs": epochs, "reduced": budget == "reduced"}  # fmt: skip
+            "lr_path": lr_path, "lr_curve": lr_curve, "epochs": epochs,
+            "reduced": budget == "reduced"}  # fmt: skip
+
+
+#: one look per optimiser, the same in every panel: (colour, linestyle, marker)
+OPT_STYLE = {"SGD": ("C0", "-", "o"), "Momentum": ("C1", "--", "s"), "Nesterov": ("C2", ":", "^"),
+             "Adagrad": ("C3", "-", "D"), "RMSProp": ("C4", "--", "v"),
+             "RMSProp (bias-corrected)": ("C5", ":", "P"), "Adam": ("C6", "-.", "X")}  # fmt: skip
+OPT_GROUPS = (("SGD", "Momentum", "Nesterov"), ("Adagrad", "RMSProp", "RMSProp (bias-corrected)", "Adam"))
+
+
+def _opt_name(name, lang):
+    return name.replace("bias-corrected", tr(lang, "bias-corrected", "con corrección de sesgo"))
+
+
+def _coinciding(curves, names, rtol=0.05):
+    """The names whose training-loss curves all lie within rtol of the first one's."""
+    ref = curves[names[0]][0]
+    return all(np.max(np.abs(curves[n][0] / ref - 1)) < rtol for n in names[1:])
 
 
 def draw_optimizers(data, lang="en"):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    fig = plt.figure(figsize=(16, 9.8))
+    mosaic = fig.subplot_mosaic([["A", "A", "B", "B", "C", "C"], ["D", "D", "D", "E", "E", "E"]])
     g1, g2, Z = data["grid"]
-    ax = axes[0]
-    ax.contour(g1, g2, Z, levels=np.geomspace(0.05, Z.max(), 12), cmap="Greys", linewidths=0.7)
+    w_star = data["w_star"]
+    titles = (tr(lang, "SGD and momentum", "SGD y momento"),
+              tr(lang, "adaptive learning rates", "tasas adaptativas"))  # fmt: skip
+    for ax, group, title in zip((mosaic["A"], mosaic["B"]), OPT_GROUPS, titles):
+        ax.contour(g1, g2, Z, levels=np.geomspace(0.05, Z.max(), 12), colors="0.7", linewidths=0.7)
+        for name in group:
+            pts = data["paths"][name]
+            c, ls, m = OPT_STYLE[name]
+            ax.plot(pts[:, 0], pts[:, 1], color=c, ls=ls, marker=m, ms=3.5, lw=1.4, markevery=2,
+                    label=f"{_opt_name(name, lang)}, α = {data['lr_path'][name]:g}")  # fmt: skip
+            ax.plot(*pts[-1], color=c, marker=m, ms=10, mec="k", mew=0.8, ls="none", zorder=6)
+        start = next(iter(data["paths"].values()))[0]
+        ax.plot(*start, "kD", ms=7, mfc="white", mew=1.5, zorder=5)
+        ax.annotate(tr(lang, "start", "inicio"), start, xytext=(6, 6), textcoords="offset points", fontsize=9)
+        ax.plot(*w_star, "k*", ms=13, zorder=5)
+        ax.set_xlabel("w₁")
+        ax.set_ylabel("w₂")
+        ax.set_title(tr(lang, f"κ = 20 quadratic, 60 steps: {title}", f"Cuadrática κ = 20, 60 pasos: {title}"))
+        ax.legend(fontsize=8.5, loc="lower right", framealpha=0.95,
+                  title=tr(lang, "large marker: step 60", "marcador grande: paso 60"), title_fontsize=8.5)  # fmt: skip
+    ax = mosaic["C"]
     for name, pts in data["paths"].items():
-        ax.plot(pts[:, 0], pts[:, 1], ".-", ms=2.5, lw=1, label=name)
-    ax.plot(*data["w_star"], "k*", ms=12)
-    ax.set_xlabel("w₁")
-    ax.set_ylabel("w₂")
-    ax.set_title(tr(lang, "Ill-conditioned quadratic (κ = 20), 60 steps", "Cuadrática mal condicionada (κ = 20), 60 pasos"))
-    ax.legend(fontsize=7, loc="lower right")
+        c, ls, m = OPT_STYLE[name]
+        dist = np.linalg.norm(pts - w_star, axis=1)
+        ax.semilogy(np.arange(len(dist)), dist, color=c, ls=ls, marker=m, ms=3.5, lw=1.4, markevery=5,
+                    label=f"{_opt_name(name, lang)}: {dist[-1]:.2g}")  # fmt: skip
+    ax.set_xlabel(tr(lang, "step t", "paso t"))
+    ax.set_ylabel(r"$\|w_t - w^*\|$ (log)")
+    ax.set_title(tr(lang, "Distance to the minimum", "Distancia al mínimo"))
+    ax.legend(fontsize=8, loc="lower left", framealpha=0.95,
+              title=tr(lang, "distance at step 60", "distancia en el paso 60"), title_fontsize=8)  # fmt: skip
+    a_loss, a_acc = mosaic["D"], mosaic["E"]
     for name, (loss, acc) in data["curves"].items():
+        c, ls, m = OPT_STYLE[name]
         e = np.arange(1, len(loss) + 1)
-        axes[1].semilogy(e, loss, marker=".", label=name)
-        axes[2].plot(e, 100 * acc, marker=".", label=name)
-    axes[1].set_xlabel(tr(lang, "epoch", "época"))
-    axes[1].set_ylabel(tr(lang, "training loss (log)", "pérdida de entrenamiento (log)"))
-    axes[1].set_title(tr(lang, "MNIST-1D, 40-128-128-10 ReLU", "MNIST-1D, 40-128-128-10 ReLU") + budget_note(data["reduced"], lang))
-    axes[2].set_xlabel(tr(lang, "epoch", "época"))
-    axes[2].set_ylabel(tr(lang, "test accuracy (%)", "exactitud de prueba (%)"))
-    axes[2].set_title(tr(lang, "MNIST-1D test accuracy", "Exactitud de prueba en MNIST-1D"))
-    axes[2].legend(fontsize=7)
+        kw = dict(color=c, ls=ls, marker=m, ms=4, lw=1.6, markevery=(list(OPT_STYLE).index(name) % 3, 3))
+        a_loss.semilogy(e, loss, **kw)
+        a_acc.plot(e, 100 * acc, **kw, label=f"{_opt_name(name, lang)}, α = {data['lr_curve'][name]:g}: "
+                   + tr(lang, f"loss {loss[-1]:.3f}, accuracy {100 * acc[-1]:.1f} %",
+                        f"pérdida {loss[-1]:.3f}, exactitud {100 * acc[-1]:.1f} %"))  # fmt: skip
+    a_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    a_loss.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    a_loss.yaxis.set_minor_formatter(NullFormatter())
+    notes = []
+    for group, what in ((("SGD", "Momentum", "Nesterov"),
+                         tr(lang, "SGD, Momentum, Nesterov: same α, and the EWMA momentum\n"
+                                  "m = β₁m + (1 − β₁)g keeps the mean step α·g: curves coincide",
+                            "SGD, Momento, Nesterov: igual α, y el momento EWMA\n"
+                            "m = β₁m + (1 − β₁)g conserva el paso medio α·g: coinciden")),
+                        (("RMSProp", "RMSProp (bias-corrected)"),
+                         tr(lang, "RMSProp ± bias correction: the correction only\n"
+                                  "matters for the first few of the many steps",
+                            "RMSProp ± corrección de sesgo: la corrección solo\n"
+                            "importa en los primeros de los muchos pasos"))):  # fmt: skip
+        if all(n in data["curves"] for n in group) and _coinciding(data["curves"], group):
+            notes.append(what)
+    if notes:
+        a_loss.text(0.02, 0.03, "\n".join(notes), transform=a_loss.transAxes, fontsize=8.5, va="bottom",
+                    bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.95))  # fmt: skip
+    a_loss.set_xlabel(tr(lang, "epoch", "época"))
+    a_loss.set_ylabel(tr(lang, "training loss (log)", "pérdida de entrenamiento (log)"))
+    a_loss.set_title(tr(lang, "MNIST-1D, 40-128-128-10 ReLU: training loss",
+                        "MNIST-1D, 40-128-128-10 ReLU: pérdida de entrenamiento"))  # fmt: skip
+    a_acc.set_xlabel(tr(lang, "epoch", "época"))
+    a_acc.set_ylabel(tr(lang, "test accuracy (%)", "exactitud de prueba (%)"))
+    a_acc.set_title(tr(lang, f"MNIST-1D test accuracy (after {data['epochs']} epochs in the legend)",
+                       f"Exactitud de prueba en MNIST-1D (tras {data['epochs']} épocas en la leyenda)"))  # fmt: skip
+    a_acc.legend(fontsize=8, loc="lower right", framealpha=0.95)
+    for ax in (a_loss, a_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if data["reduced"]:
+        fig.suptitle(budget_note(True, lang).strip(), fontsize=9)
     return fig
 
 
