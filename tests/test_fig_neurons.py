@@ -102,3 +102,13 @@ def test_every_neuron_figure_draws(lang, shared_data):
             fig = getattr(F, f"draw_{name}")(getattr(F, f"compute_{name}")(), lang=lang)
             assert fig.axes and any(ax.has_data() for ax in fig.axes), name
             plt.close(fig)
+
+
+def test_semeion_median_labels_do_not_overlap():
+    # medians crowded in a corner (as the saturated SEMEION codes are) get separate label spots
+    med = np.array([[0.0, 1.0], [0.01, 0.99], [0.0, 0.97], [0.1, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    pos = F._spread_labels(med)
+    d = np.hypot(*(pos[:, None] - pos[None]).transpose(2, 0, 1))
+    assert np.all(d[np.triu_indices(len(med), 1)] >= 0.085 - 1e-6)
+    assert np.all((pos >= 0.05) & (pos <= 0.95))
+    assert np.allclose(pos[5], med[5])  # a label with room stays on its median

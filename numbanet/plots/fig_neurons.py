@@ -386,14 +386,18 @@ def draw_xor_mlp(data, lang="en"):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 5.2))
     _draw_input_space(a1, data, lang, labels=[f"{o:.2f}" for o in data["outputs"]])
     a1.set_aspect("equal")
+    a1.set_xticks(np.arange(-0.5, 1.51, 0.5))
+    a1.set_yticks(np.arange(-0.5, 1.51, 0.5))
     a1.set_title(tr(lang, "Input space: two hidden lines, XOR regions\n(labels: the network's output)",
                     "Espacio de entrada: dos rectas ocultas, regiones XOR\n(etiquetas: la salida de la red)"))  # fmt: skip
-    a1.legend(loc="upper center", fontsize=7.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
+    a1.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
     _draw_hidden_space(a2, data, lang, labels=list(XOR_LABELS))
+    a2.set_xticks(np.arange(0, 1.01, 0.25))
+    a2.set_yticks(np.arange(0, 1.01, 0.25))
     g1, g2 = data["unit_gates"]
     a2.set_title(tr(lang, f"Hidden space (u₁, u₂): XOR is linearly separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
                     f"Espacio oculto (u₁, u₂): XOR es linealmente separable\nu₁ ≈ {g1},  u₂ ≈ {g2}"))  # fmt: skip
-    a2.legend(loc="upper center", fontsize=7.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
+    a2.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
     fig.suptitle(tr(lang, f"A 2-2-1 sigmoid net solves XOR: accuracy {100 * data['accuracy']:.0f} %, "
                           f"trained {len(data['loss'])} epochs, until every output was within 0.2 of its target",
                     f"Una red sigmoide 2-2-1 resuelve XOR: exactitud {100 * data['accuracy']:.0f} %, "
@@ -480,27 +484,57 @@ def compute_semeion_2d(seed=0, backend="cpu", budget="reduced"):
             "n": int(len(y)), "reduced": budget == "reduced"}  # fmt: skip
 
 
+def _spread_labels(points, min_dist=0.085, lo=0.05, hi=0.95, iters=300):
+    """Label positions near ``points`` (n x 2) kept at least ``min_dist`` apart and inside
+    [lo, hi]^2: a few hundred rounds of pairwise repulsion (deterministic)."""
+    p = np.clip(np.asarray(points, dtype=float).copy(), lo, hi)
+    n = len(p)
+    for _ in range(iters):
+        moved = False
+        for i in range(n):
+            for j in range(i + 1, n):
+                d = p[j] - p[i]
+                r = np.hypot(*d)
+                if r < min_dist:
+                    u = d / r if r > 1e-9 else np.array([np.cos(i + j), np.sin(i + j)])
+                    push = 0.5 * (min_dist - r) + 1e-4
+                    p[i] -= push * u
+                    p[j] += push * u
+                    moved = True
+        p = np.clip(p, lo, hi)
+        if not moved:
+            break
+    return p
+
+
 def draw_semeion_2d(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 5.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 6.0), gridspec_kw={"width_ratios": [1.3, 1]})
     U, y = data["U"], data["y"]
     for k in range(10):
         sel = y == k
         a1.scatter(U[sel, 0], U[sel, 1], s=7, color=COLOURS[k], alpha=0.65, label=str(k))
+    med = np.array([np.median(U[y == k], axis=0) for k in range(10)])
+    pos = _spread_labels(med)
     for k in range(10):
-        m = np.median(U[y == k], axis=0)
-        a1.text(m[0], m[1], str(k), fontsize=14, weight="bold", ha="center", va="center",
-                color=COLOURS[k], bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=COLOURS[k], alpha=0.85))  # fmt: skip
+        if np.hypot(*(pos[k] - med[k])) > 0.02:  # a moved label points at its median
+            a1.annotate("", med[k], xytext=pos[k], arrowprops=dict(arrowstyle="-", color=COLOURS[k], lw=1.2),
+                        zorder=4)  # fmt: skip
+            a1.plot(*med[k], "o", ms=4, color=COLOURS[k], mec="k", mew=0.6, zorder=5)
+        a1.text(pos[k][0], pos[k][1], str(k), fontsize=13, weight="bold", ha="center", va="center", zorder=6,
+                color=COLOURS[k], bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=COLOURS[k], alpha=0.9))  # fmt: skip
     a1.set_xlim(-0.03, 1.03)
     a1.set_ylim(-0.03, 1.03)
     a1.set_aspect("equal")
     a1.set_xlabel(tr(lang, "u₁ (hidden unit 1, sigmoid)", "u₁ (neurona oculta 1, sigmoide)"))
     a1.set_ylabel(tr(lang, "u₂ (hidden unit 2, sigmoid)", "u₂ (neurona oculta 2, sigmoide)"))
-    a1.set_title(tr(lang, f"The {data['n']} SEMEION digits in the 2-D hidden layer (medians labelled)",
-                    f"Los {data['n']} dígitos SEMEION en la capa oculta 2-D (medianas etiquetadas)"), fontsize=10.5)  # fmt: skip
-    a1.legend(title=tr(lang, "digit", "dígito"), fontsize=8, markerscale=2.5, ncol=1,
-              loc="center left", bbox_to_anchor=(1.0, 0.5))  # fmt: skip
+    a1.set_title(tr(lang, f"The {data['n']} SEMEION digits in the 2-D hidden layer\n"
+                          "(circled: each digit's median code)",
+                    f"Los {data['n']} dígitos SEMEION en la capa oculta 2-D\n"
+                    "(en círculo: el código mediano de cada dígito)"), fontsize=10.5)  # fmt: skip
+    a1.legend(title=tr(lang, "digit", "dígito"), fontsize=8.5, markerscale=2.5, ncol=10, loc="upper center",
+              bbox_to_anchor=(0.5, -0.13), columnspacing=0.9, handletextpad=0.2)  # fmt: skip
     e = np.arange(1, len(data["loss"]) + 1)
     a2.plot(
         e,
@@ -512,9 +546,10 @@ def draw_semeion_2d(data, lang="en"):
     a2.set_ylabel(tr(lang, "training accuracy (%)", "exactitud de entrenamiento (%)"))
     a2.axhline(10, color="0.5", ls=":", lw=1, label=tr(lang, "chance (10 %)", "azar (10 %)"))
     a2.set_ylim(0, 100)
-    a2.legend(loc="lower right")
-    a2.set_title(tr(lang, f"256-2-10 net, Adam: {100 * data['accuracy']:.1f} % right",
-                    f"Red 256-2-10, Adam: {100 * data['accuracy']:.1f} % bien"), fontsize=10.5)  # fmt: skip
+    a2.legend(loc="center right")
+    a2.set_title(tr(lang, f"256-2-10 net, Adam: training accuracy {100 * data['accuracy']:.1f} %",
+                    f"Red 256-2-10, Adam: exactitud de entrenamiento {100 * data['accuracy']:.1f} %"),
+                 fontsize=10.5)  # fmt: skip
     fig.suptitle(tr(lang, f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
                     f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)")
                  + budget_note(data["reduced"], lang), fontsize=11)  # fmt: skip
@@ -580,7 +615,7 @@ def compute_linear_hidden_collapse(seed=0, backend="cpu", budget="reduced"):
 def draw_linear_hidden_collapse(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.35, 1]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.35, 1]})
     a1.scatter(
         data["x"],
         data["t"],
@@ -608,7 +643,7 @@ def draw_linear_hidden_collapse(data, lang="en"):
             "Capas ocultas lineales solo ajustan una recta",
         )
     )
-    a1.legend(fontsize=7.5, loc="upper left")
+    a1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     names = list(data["svals"])
     wbar = 0.38
     for i, name in enumerate(names):
@@ -628,7 +663,7 @@ def draw_linear_hidden_collapse(data, lang="en"):
             "Una red lineal es una sola aplicación afín x ↦ Ax + c",
         )
     )
-    a2.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    a2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return fig
 
 
@@ -704,17 +739,17 @@ def draw_softmax(data, lang="en"):
 def _act_layers():
     import numbanet as nb
 
-    return [("sigmoid", "σ(z) = 1/(1 + e^−z)", lambda: nb.Sigmoid()),
-            ("tanh", "tanh z", lambda: nb.Tanh()),
-            ("relu", "ReLU: max(0, z)", lambda: nb.ReLU()),
-            ("leaky_relu", "Leaky ReLU (α = 0.1)", lambda: nb.LeakyReLU(0.1)),
-            ("prelu_0.05", "PReLU α = 0.05", lambda: nb.PReLU(1, init=0.05)),
-            ("prelu_0.25", "PReLU α = 0.25", lambda: nb.PReLU(1, init=0.25)),
-            ("prelu_0.5", "PReLU α = 0.5", lambda: nb.PReLU(1, init=0.5)),
-            ("elu", "ELU (α = 1)", lambda: nb.ELU(1.0)),
-            ("softplus", "softplus: log(1 + e^z)", lambda: nb.Softplus()),
-            ("gelu", "GELU: z Φ(z)", lambda: nb.GELU()),
-            ("silu", "SiLU / swish: z σ(z)", lambda: nb.SiLU())]  # fmt: skip
+    return [("sigmoid", r"$\sigma(z) = 1/(1 + e^{-z})$", lambda: nb.Sigmoid()),
+            ("tanh", r"$\tanh z$", lambda: nb.Tanh()),
+            ("relu", r"ReLU: $\max(0, z)$", lambda: nb.ReLU()),
+            ("leaky_relu", r"Leaky ReLU ($\alpha = 0.1$)", lambda: nb.LeakyReLU(0.1)),
+            ("prelu_0.05", r"PReLU $\alpha = 0.05$", lambda: nb.PReLU(1, init=0.05)),
+            ("prelu_0.25", r"PReLU $\alpha = 0.25$", lambda: nb.PReLU(1, init=0.25)),
+            ("prelu_0.5", r"PReLU $\alpha = 0.5$", lambda: nb.PReLU(1, init=0.5)),
+            ("elu", r"ELU ($\alpha = 1$)", lambda: nb.ELU(1.0)),
+            ("softplus", r"softplus: $\log(1 + e^{z})$", lambda: nb.Softplus()),
+            ("gelu", r"GELU: $z\,\Phi(z)$", lambda: nb.GELU()),
+            ("silu", r"SiLU / swish: $z\,\sigma(z)$", lambda: nb.SiLU())]  # fmt: skip
 
 
 def _f_and_df(make, z, backend):
@@ -745,6 +780,8 @@ def draw_activations(data, lang="en"):
               ["elu"], ["softplus"], ["gelu"], ["silu"]]  # fmt: skip
     fig, axes = plt.subplots(3, 3, figsize=(12, 9.5), sharex=True)
     z = data["z"]
+    unbounded = [k for keys in panels for k in keys if k not in ("sigmoid", "tanh")]
+    lo = min(-1.3, min(min(data["f"][k].min(), data["df"][k].min()) for k in unbounded))
     for ax, keys in zip(axes.ravel(), panels):
         for i, k in enumerate(keys):
             c = COLOURS[i] if len(keys) > 1 else COLOURS[0]
@@ -757,13 +794,16 @@ def draw_activations(data, lang="en"):
         ax.axhline(0, color="0.4", lw=0.6)
         ax.axvline(0, color="0.4", lw=0.6)
         title = (
-            "PReLU (α " + tr(lang, "learned; three values", "aprendida; tres valores") + ")"
+            r"PReLU ($\alpha$ " + tr(lang, "learned; three values", "aprendida; tres valores") + ")"
             if len(keys) > 1
             else data["label"][keys[0]]
         )
         ax.set_title(title)
         ax.legend(fontsize=7 if len(keys) > 1 else 8.5, loc="upper left")
-        ax.set_ylim(-1.6, 4.2) if keys[0] not in ("sigmoid", "tanh") else ax.set_ylim(-1.15, 1.15)
+        if keys[0] in ("sigmoid", "tanh"):
+            ax.set_ylim(-1.15, 1.15)
+        else:  # one scale for the unbounded ones, low enough for every curve (PReLU's α = 0.5 too)
+            ax.set_ylim(lo - 0.3, 4.3)
     for ax in axes[-1]:
         ax.set_xlabel("z")
     for ax in axes[:, 0]:
@@ -866,8 +906,8 @@ def draw_sigmoid_vs_relu(data, lang="en"):
     # the factors sigma'(z^k) of layers k = l .. L-1 (0-based: prod[l - 1 : L - 1])
     cum = np.array([np.prod(prod[i : L - 1]) for i in range(L)])
     a2.semilogy(layers, cum, color=COLOURS[0], ls="--", lw=1.2,
-                label=tr(lang, "Π mean σ′(z^k), k = l … L − 1", "Π σ′(z^k) medio, k = l … L − 1"))  # fmt: skip
-    a2.semilogy(layers, 0.25 ** (L - layers), color="0.3", ls=":", lw=1.4, label="(1/4)^(L − l)")
+                label=tr(lang, r"$\Pi_{k=l}^{L-1}$ mean $\sigma'(z^k)$", r"$\Pi_{k=l}^{L-1}$ $\sigma'(z^k)$ medio"))  # fmt: skip
+    a2.semilogy(layers, 0.25 ** (L - layers), color="0.3", ls=":", lw=1.4, label=r"$(1/4)^{L - l}$")
     a2.set_xticks(layers)
     a2.set_xlabel(
         tr(
@@ -876,7 +916,7 @@ def draw_sigmoid_vs_relu(data, lang="en"):
             "capa oculta l (1 = la más cercana a la entrada)",
         )
     )
-    a2.set_ylabel(tr(lang, "‖∂C/∂b^l‖ / ‖∂C/∂b^L‖ (log)", "‖∂C/∂b^l‖ / ‖∂C/∂b^L‖ (log)"))
+    a2.set_ylabel(r"$\|\partial C/\partial b^l\| \,/\, \|\partial C/\partial b^L\|$ (log)")
     a2.set_title(tr(lang, f"Gradient through {L} layers of {data['width']} at initialisation ({data['n_seeds']} nets)",
                     f"Gradiente a través de {L} capas de {data['width']} al inicio ({data['n_seeds']} redes)"))  # fmt: skip
     a2.legend(fontsize=8, loc="lower right")
@@ -981,9 +1021,10 @@ def draw_universal_approximation(data, lang="en"):
     ax.loglog(data["units"], data["rms"], "o-", color=COLOURS[0])
     ax.set_xticks(data["units"], [str(u) for u in data["units"]])
     ax.axhspan(ax.get_ylim()[0], 0.05, color="0.9", zorder=0)
-    ax.text(1.05, 0.045, tr(lang, "below ~0.05 the optimiser (finite epochs), not the number of units, sets the error",
-                            "por debajo de ~0.05 el error lo fija el optimizador (épocas finitas), no el número de neuronas"),
-            fontsize=8, va="top", color="0.3")  # fmt: skip
+    ax.text(0.97, 0.96, tr(lang, "shaded, below ~0.05: the optimiser (finite epochs),\nnot the number of units, sets the error",
+                           "sombreado, bajo ~0.05: el error lo fija el optimizador\n(épocas finitas), no el número de neuronas"),
+            transform=ax.transAxes, fontsize=8.5, va="top", ha="right", color="0.25",
+            bbox=dict(boxstyle="round", fc="0.9", ec="0.75"))  # fmt: skip
     ax.set_xlabel(tr(lang, "hidden units H", "neuronas ocultas H"))
     ax.set_ylabel(tr(lang, "RMS error on [−1, 1] (log)", "error RMS en [−1, 1] (log)"))
     ax.set_title(tr(lang, f"Error against H (best of {data['n_starts']} starts, {data['epochs']} epochs each)",
@@ -1007,8 +1048,9 @@ def draw_universal_approximation(data, lang="en"):
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.grid(False)
-    ax.set_title(tr(lang, f"2-64-3 sigmoid net on three spirals: {100 * data['spiral_accuracy']:.1f} % right",
-                    f"Red sigmoide 2-64-3 con tres espirales: {100 * data['spiral_accuracy']:.1f} % bien"))  # fmt: skip
+    ax.set_title(tr(lang, f"2-64-3 sigmoid net on three spirals:\ntraining accuracy {100 * data['spiral_accuracy']:.1f} %",
+                    f"Red sigmoide 2-64-3 con tres espirales:\nexactitud de entrenamiento "
+                    f"{100 * data['spiral_accuracy']:.1f} %"))  # fmt: skip
     ax.legend(fontsize=8, loc="lower right")
     ax = axes[1, 1]
     P, R = data["P"], data["R"]
@@ -1024,7 +1066,7 @@ def draw_universal_approximation(data, lang="en"):
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_aspect("equal")
-    ax.set_title(tr(lang, "A small autoencoder: a 1-unit code that follows a curve",
-                    "Un autocodificador pequeño: un código de 1 neurona que sigue una curva"))  # fmt: skip
+    ax.set_title(tr(lang, "A small autoencoder:\na 1-unit code that follows a curve",
+                    "Un autocodificador pequeño:\nun código de 1 neurona que sigue una curva"))  # fmt: skip
     ax.legend(fontsize=7.5, loc="lower right")
     return fig
