@@ -606,3 +606,16 @@ def test_fig_unsup_in_catalog():
 
     mods = {f.id: f.module for f in CATALOG}
     assert mods["rbm"] == mods["autoencoder"] == mods["layerwise-pretraining"] == "fig_unsup"
+
+
+def test_fig_unsup_denoise_tiles_keep_each_triplet_together():
+    from numbanet.plots import fig_unsup as F
+
+    n = 5
+    ex = {k: [np.full(784, 10 * i + j) for i in range(n)] for j, k in enumerate(("x", "noisy", "denoised"))}
+    tiles, rows = F._denoise_tiles(ex)
+    assert rows == 3 and len(tiles) == rows * 6
+    for r in range(rows):
+        for g, i in enumerate((r, r + rows)):
+            got = [tiles[6 * r + 3 * g + j][0] for j in range(3)]
+            assert got == ([10 * i, 10 * i + 1, 10 * i + 2] if i < n else [0, 0, 0])

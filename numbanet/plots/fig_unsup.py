@@ -92,17 +92,18 @@ def draw_rbm(data, lang="en"):
     gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.25], height_ratios=[3, 1])
     ax = fig.add_subplot(gs[0, 0])
     ep = np.arange(1, len(data["errors"]) + 1)
-    ax.plot(ep, data["errors"], "o-", color=COLOURS[0], label=tr(lang, "training: P(x | sampled h), during the epoch",
-                      "entrenamiento: P(x | h muestreado), durante la época"))  # fmt: skip
+    ax.plot(ep, data["errors"], "o-", color=COLOURS[0],
+            label=tr(lang, r"training: $P(x \mid h)$, $h$ sampled, during the epoch",
+                     r"entrenamiento: $P(x \mid h)$, $h$ muestreado, durante la época"))  # fmt: skip
     ax.axhline(data["test_error"], color=COLOURS[1], ls="--",
-               label=tr(lang, "test: P(x | P(h | x)), after training",
-                         "prueba: P(x | P(h | x)), al final"))  # fmt: skip
+               label=tr(lang, r"test: $P(x \mid P(h \mid x))$, after training",
+                         r"prueba: $P(x \mid P(h \mid x))$, al final"))  # fmt: skip
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(
         tr(
             lang,
-            "reconstruction error  mean ||x - x_hat||^2",
-            "error de reconstrucción  media ||x - x_hat||^2",
+            r"reconstruction error: mean $\|x - \hat{x}\|^2$",
+            r"error de reconstrucción: media $\|x - \hat{x}\|^2$",
         )
     )
     ax.set_title(tr(lang, f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
@@ -110,15 +111,15 @@ def draw_rbm(data, lang="en"):
     ax.legend()
     ax2 = fig.add_subplot(gs[:, 1])
     ax2.imshow(_tile(data["filters"], 10, 10), cmap="gray", interpolation="nearest")
-    ax2.set_title(tr(lang, "learned filters: rows of W (each scaled to its range)",
-                     "filtros aprendidos: filas de W (cada uno a su rango)"))  # fmt: skip
+    ax2.set_title(tr(lang, "learned filters: rows of $W$ (each scaled to its range)",
+                     "filtros aprendidos: filas de $W$ (cada uno a su rango)"))  # fmt: skip
     ax2.axis("off")
     ax3 = fig.add_subplot(gs[1, 0])
     pair = np.vstack([data["originals"], data["reconstructions"]])
     ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
                vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
-    ax3.set_title(tr(lang, "test digits (top) and P(x | P(h | x)) (bottom)",
-                     "dígitos de prueba (arriba) y P(x | P(h | x)) (abajo)")
+    ax3.set_title(tr(lang, r"test digits $x$ (top) and $\hat{x} = P(x \mid P(h \mid x))$ (bottom)",
+                     r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)")
                   + budget_note(s["reduced"], lang), fontsize=9.5)  # fmt: skip
     ax3.axis("off")
     return fig
@@ -144,6 +145,7 @@ def _compute_layerwise_pretraining(seed, backend, budget):
 
 def draw_layerwise_pretraining(data, lang="en"):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     s = data["settings"]
     res = data["results"]
@@ -164,6 +166,7 @@ def draw_layerwise_pretraining(data, lang="en"):
     ax.set_title(
         tr(lang, f"sigmoid {sizes}, SGD lr {s['lr']}", f"sigmoide {sizes}, SGD lr {s['lr']}")
     )
+    ax.axhline(0.1, color="0.4", ls=":", lw=1.2, label=tr(lang, "chance (10 classes)", "azar (10 clases)"))
     ax.set_ylim(0, 1)
     ax.set_xticks(np.arange(s["finetune_epochs"] + 1))
     ax.legend(loc="center right")
@@ -177,9 +180,9 @@ def draw_layerwise_pretraining(data, lang="en"):
     for i, f in enumerate(first):
         ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
         ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
-    ax.set_xticks(
-        x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(") for m in methods], fontsize=8.5
-    )
+    ax.set_xticks(x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(").replace(" ", "\n", 1)
+                      if "(" not in tr(lang, *_METHOD_LABELS[m]) else tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(")
+                      for m in methods], fontsize=8.5)  # fmt: skip
     ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la época 1"))
     ax.set_ylim(0, 1)
     ax.set_title(tr(lang, f"first epoch, {len(s['seeds'])} seeds (dots)",
@@ -194,10 +197,16 @@ def draw_layerwise_pretraining(data, lang="en"):
         ax.bar(np.arange(n_layers) + (i - (len(methods) - 1) / 2) * width, sp.mean(axis=0), width,
                color=COLOURS[i], label=f"{tr(lang, *_METHOD_LABELS[m])}: max/min {ratio:.1f}")  # fmt: skip
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    lo_, hi_ = ax.get_ylim()
+    ax.set_ylim(lo_, hi_ * 3)  # head room for the legend above the tallest bar
     ax.set_xticks(
         np.arange(n_layers), [f"{tr(lang, 'hidden', 'oculta')} {i + 1}" for i in range(n_layers)]
     )
-    ax.set_ylabel(tr(lang, "gradient speed ||dC/db^l||", "velocidad del gradiente ||dC/db^l||"))
+    ax.set_ylabel(tr(lang, r"gradient speed $\|\partial C/\partial b^l\|$",
+                     r"velocidad del gradiente $\|\partial C/\partial b^l\|$"))  # fmt: skip
     ax.set_title(tr(lang, "per-layer speed at the start of fine-tuning",
                     "velocidad por capa al empezar el ajuste fino"))  # fmt: skip
     ax.legend(fontsize=8, loc="upper left")
@@ -208,9 +217,10 @@ def draw_layerwise_pretraining(data, lang="en"):
         f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
         f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
     )
-    fig.suptitle(
-        note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5
-    )
+    title = tr(lang, "Greedy layer-wise pre-training against random initialisation",
+               "Preentrenamiento capa a capa frente a inicialización aleatoria")  # fmt: skip
+    fig.suptitle(title, fontsize=14)
+    fig.supxlabel(note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5)
     return fig
 
 
@@ -248,13 +258,27 @@ def _compute_autoencoder(seed, backend, budget):
     }
 
 
+def _denoise_tiles(ex):
+    """The denoising examples as rows of two (x, x~, g(f(x~))) triplets: examples r and r + half
+    share row r (a blank tile pads an odd count). Returns (tiles, number of rows)."""
+    n_ex = len(ex["x"])
+    half = (n_ex + 1) // 2
+    tiles = []
+    for r in range(half):
+        for i in (r, r + half):
+            tiles += [np.asarray(ex[k][i]) if i < n_ex else np.zeros(784) for k in ("x", "noisy", "denoised")]
+    return tiles, half
+
+
 def draw_autoencoder(data, lang="en"):
     import matplotlib.pyplot as plt
 
     uses = data["uses"]
     us = uses["settings"]
     fig = plt.figure(figsize=(13, 8.4))
-    gs = fig.add_gridspec(2, 3, height_ratios=[1.25, 1])
+    outer = fig.add_gridspec(1, 2, width_ratios=[2, 1])
+    gs = outer[0].subgridspec(2, 2, height_ratios=[1.25, 1])
+    right = outer[1].subgridspec(2, 1, height_ratios=[0.8, 1.2])  # the examples are wider than tall
     ax = fig.add_subplot(gs[0, 0])
     codes = np.asarray(data["codes"])
     labels = np.asarray(data["labels"])
@@ -263,32 +287,42 @@ def draw_autoencoder(data, lang="en"):
         m = labels == k
         ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
     ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "dígito"))
-    ax.set_xlabel("u1")
-    ax.set_ylabel("u2")
-    ax.set_title(tr(lang, "2-D code u of test digits\n(autoencoder 784-128-2-128-784)",
-                    "código 2-D u de dígitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
+    ax.set_xlabel("$u_1$")
+    ax.set_ylabel("$u_2$")
+    ax.set_title(tr(lang, "2-D code $u$ of test digits\n(autoencoder 784-128-2-128-784)",
+                    "código 2-D $u$ de dígitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
     ax = fig.add_subplot(gs[0, 1])
     ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(tr(lang, "decoder g(u) over a grid\nof the code plane",
-                    "decodificador g(u) sobre una rejilla\ndel plano de códigos"))  # fmt: skip
+    ax.set_title(tr(lang, "decoder $g(u)$ over a grid\nof the code plane",
+                    "decodificador $g(u)$ sobre una rejilla\ndel plano de códigos"))  # fmt: skip
     ax.axis("off")
 
-    ax = fig.add_subplot(gs[0, 2])
+    ax = fig.add_subplot(right[0])
     ex = uses["examples"]
-    rows = np.vstack([ex["x"], ex["noisy"], ex["denoised"]])
-    ax.imshow(_tile(rows, 3, len(ex["x"]), normalise=False), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(tr(lang, f"denoising autoencoder, {us['n_code']} units:\nx, masked x~ (p = {us['noise']}), g(f(x~))",
-                    f"autocodificador con ruido, {us['n_code']} unidades:\nx, x~ enmascarado (p = {us['noise']}), g(f(x~))"),
-                 fontsize=10)  # fmt: skip
-    ax.axis("off")
+    tiles, half = _denoise_tiles(ex)
+    ax.imshow(_tile(tiles, half, 6, normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    step = 29  # tile side + pad
+    heads = ["$x$", r"$\tilde{x}$", r"$g(f(\tilde{x}))$"] * 2
+    ax.set_xticks([1 + step * c + 14 for c in range(6)], heads, fontsize=10)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.set_yticks([])
+    for sp in ax.spines.values():
+        sp.set_visible(False)
+    ax.grid(False)
+    ax.axvline(1 + 3 * step - 1, color=COLOURS[3], lw=2)
+    ax.set_title(tr(lang, f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
+                          f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
+                    f"autocodificador con ruido, {us['n_code']} unidades, dígitos de prueba\n"
+                    f"($\\tilde{{x}}$: cada píxel de $x$ a cero con p = {us['noise']})"), fontsize=10)  # fmt: skip
 
-    ax = fig.add_subplot(gs[1, :2])
+    ax = fig.add_subplot(gs[1, :])
     acc = uses["accuracy"]
     names = [
-        ("raw", tr(lang, "pixels x\n(baseline)", "píxeles x\n(referencia)")),
-        ("features", tr(lang, "features u\n(softmax on the code)", "atributos u\n(softmax sobre el código)")),
-        ("reconstructions", tr(lang, "reconstructions x_hat\n(preprocessing)", "reconstrucciones x_hat\n(preprocesamiento)")),
-        ("joint", tr(lang, f"joint  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae", f"conjunto  {us['beta']} J_clas\n+ {1 - us['beta']:.1f} J_ae")),
+        ("raw", tr(lang, "pixels $x$\n(baseline)", "píxeles $x$\n(referencia)")),
+        ("features", tr(lang, "features $u$\n(softmax on the code)", "atributos $u$\n(softmax sobre el código)")),
+        ("reconstructions", tr(lang, "reconstructions $\\hat{x}$\n(preprocessing)", "reconstrucciones $\\hat{x}$\n(preprocesamiento)")),
+        ("joint", tr(lang, "joint", "conjunto") + f"  ${us['beta']}\\,J_{{\\rm clas}}$\n$+\\ {1 - us['beta']:.1f}\\,J_{{\\rm ae}}$"),
     ]  # fmt: skip
     vals = [acc[k] for k, _ in names]
     bars = ax.barh(
@@ -301,12 +335,12 @@ def draw_autoencoder(data, lang="en"):
     ax.set_xlim(0, 1.05)
     ax.set_xlabel(tr(lang, "test accuracy", "exactitud de prueba"))
     ax.set_title(tr(lang,
-                    f"three uses of an autoencoder: {us['n_train']:,} training / {us['n_test']:,} test digits, "
+                    f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
                     f"{us['clf_epochs']} classifier epochs",
-                    f"tres usos de un autocodificador: {us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
+                    f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
                     f"{us['clf_epochs']} épocas del clasificador")
                  + budget_note(data["settings"]["reduced"], lang))  # fmt: skip
-    ax = fig.add_subplot(gs[1, 2])
+    ax = fig.add_subplot(right[1])
     ax.plot(
         np.arange(1, len(uses["ae_loss"]) + 1),
         uses["ae_loss"],
@@ -318,7 +352,7 @@ def draw_autoencoder(data, lang="en"):
         np.arange(1, len(jh) + 1),
         [h["ae"] for h in jh],
         "s-",
-        label=tr(lang, "J_ae inside the joint model", "J_ae en el modelo conjunto"),
+        label=tr(lang, r"$J_{\rm ae}$ inside the joint model", r"$J_{\rm ae}$ en el modelo conjunto"),
     )
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(
