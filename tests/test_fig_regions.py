@@ -99,6 +99,30 @@ def test_regions_per_parameter_marks_the_slide_points():
     assert np.interp(3, np.log10(p5), np.log10(r5)) - np.interp(3, np.log10(p1), np.log10(r1)) > 3
 
 
+def _texts(fig):
+    return [t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text"))]
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_regions_per_parameter_writes_powers_of_ten_in_mathtext(lang):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    d = F.compute_regions_per_parameter()
+    e = int(np.floor(np.log10(d["points"][10][1])))
+    with style():
+        fig = F.draw_regions_per_parameter(d, lang)
+        texts = _texts(fig)
+        assert not any("e+" in t for t in texts)
+        assert any(rf"\times10^{{{e}}}" in t for t in texts), e
+        plt.close(fig)
+    assert F._sci(1.796e41) == r"$1.8\times10^{41}$" and F._sci(9.96e9) == r"$1.0\times10^{10}$"
+
+
 def test_regions_depth_width_counts_respect_the_bounds(monkeypatch):
     d = F.compute_regions_depth_width(budget="reduced")
     assert set(d["panels"]) == {(1, "depth"), (1, "width"), (2, "depth"), (2, "width")}

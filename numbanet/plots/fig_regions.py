@@ -476,6 +476,15 @@ def compute_regions_per_parameter(seed=0, backend="cpu", budget="reduced"):
     return out
 
 
+def _sci(v, digits=1):
+    """``v`` as mathtext ``m×10^e`` (e.g. 1.8×10^41)."""
+    e = int(np.floor(np.log10(v)))
+    m = v / 10.0**e
+    if round(m, digits) >= 10:
+        m, e = m / 10, e + 1
+    return rf"${m:.{digits}f}\times10^{{{e}}}$"
+
+
 def draw_regions_per_parameter(data, lang="en"):
     import matplotlib.pyplot as plt
 
@@ -487,16 +496,22 @@ def draw_regions_per_parameter(data, lang="en"):
             ax.plot(p, r, "-", color=f"C{K - 1}", lw=1.8, label=lab)
         px, py = data["points"][d_in]
         ax.plot([px], [py], "*", color="k", ms=13, zorder=5)
-        txt = (f"{px:,} " + tr(lang, "parameters", "parámetros") + "\n"
-               + (f"{py:,.0f} " if py < 1e9 else f"{py:.4g} ") + tr(lang, "regions", "regiones"))  # fmt: skip
-        ax.annotate(txt, (px, py), xytext=(12, -28), textcoords="offset points", fontsize=9,
-                    arrowprops=dict(arrowstyle="-", color="0.3"))  # fmt: skip
+        sep = tr(lang, ",", " ")
+        txt = f"{px:,} ".replace(",", sep) + tr(lang, "parameters", "parámetros") + "\n"
+        txt += (f"{py:,.0f} ".replace(",", sep) if py < 1e9 else _sci(py) + " ")
+        txt += tr(lang, "regions", "regiones")
+        # text right above the star: only empty space between them (the curves rise to the
+        # right), clear of the legend in the empty top-left corner
+        ax.annotate(txt, (px, py), xytext=(-30, 58), textcoords="offset points", fontsize=9.5,
+                    ha="center", va="bottom",
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.6", alpha=0.95),
+                    arrowprops=dict(arrowstyle="->", color="0.2", lw=1.0, shrinkB=7))  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
         ax.set_ylabel(tr(lang, "maximum number of linear regions", "máximo de regiones lineales"))
-        ax.set_title(tr(lang, f"D_i = {d_in} input" + ("s" if d_in > 1 else ""),
-                        f"D_i = {d_in} entrada" + ("s" if d_in > 1 else "")))  # fmt: skip
+        ax.set_title(tr(lang, f"$D_i$ = {d_in} input" + ("s" if d_in > 1 else ""),
+                        f"$D_i$ = {d_in} entrada" + ("s" if d_in > 1 else "")))  # fmt: skip
         ax.legend(title=tr(lang, "hidden layers", "capas ocultas"), loc="upper left")
     fig.suptitle(tr(lang,
                     "Maximum regions against parameters, widths swept (deep: D = 1..60 and 10..200):\n"
