@@ -177,9 +177,32 @@ def test_wide_vs_deep_trains_every_net_above_chance():
     d = F.compute_wide_vs_deep(epochs=3, seeds=1)
     for name, rows in d["families"].items():
         params = [r["params"] for r in rows]
-        assert params == sorted(params) and len(rows) == 6, name
+        assert params == sorted(params) and len(rows) == (7 if name == "shallow" else 6), name
         assert all(R.parameter_count([40, *r["hidden"], 10]) == r["params"] for r in rows)
         assert all(0.1 < a <= 1 for r in rows for a in r["test_accuracy"]), name
+    # the shallow family spans the deep one, so every deep net is compared at equal parameters
+    rows = F.wide_vs_deep_comparison(d)
+    assert [p for p, _ in rows] == [r["params"] for r in d["families"]["deep"]]
+    for lang in ("en", "es"):
+        note = F._wide_vs_deep_note(d, lang)
+        assert f"{sum(g > 0 for _, g in rows)} {'of' if lang == 'en' else 'de'} {len(rows)}" in note
+
+
+def _fake_wide_vs_deep(deep_acc):
+    shallow = [{"hidden": [w], "params": p, "test_accuracy": [0.5]}
+               for w, p in ((8, 100), (16, 1000), (32, 10000))]
+    deep = [{"hidden": [w] * 3, "params": p, "test_accuracy": [a]}
+            for w, p, a in zip((8, 16, 32), (200, 2000, 9000), deep_acc)]
+    return {"families": {"shallow": shallow, "deep": deep}}
+
+
+def test_wide_vs_deep_note_says_whether_the_claim_holds():
+    assert "\nholds here." in F._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.6, 0.6]), "en")
+    assert "NOT hold" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "en")
+    assert "only from 2,000 parameters up" in F._wide_vs_deep_note(
+        _fake_wide_vs_deep([0.4, 0.6, 0.6]), "en")
+    assert "some sizes" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.4, 0.6]), "en")
+    assert "NO se cumple" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "es")
 
 
 def test_random_labels_nets_have_about_15k_parameters_and_deep_fits_first():

@@ -769,7 +769,7 @@ def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, s
     epochs = epochs or (30 if reduced else 200)
     seeds = seeds or (2 if reduced else 5)
     families = {
-        "shallow": [[w] for w in (8, 16, 32, 64, 128, 256)],
+        "shallow": [[w] for w in (8, 16, 32, 64, 128, 256, 512)],  # up to the deep nets' size
         "deep": [[w] * 3 for w in (8, 16, 32, 48, 64, 96)],
     }
     out = {"epochs": epochs, "seeds": seeds, "reduced": reduced, "families": {}}
@@ -790,26 +790,74 @@ def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, s
     return out
 
 
+def wide_vs_deep_comparison(data):
+    """Deep minus shallow mean test accuracy (points of %) at each deep net's parameter count,
+    the shallow curve interpolated in log-parameters (deep nets outside its range skipped)."""
+    sh, dp = data["families"]["shallow"], data["families"]["deep"]
+    lp = np.log10([r["params"] for r in sh])
+    acc = np.array([np.mean(r["test_accuracy"]) for r in sh]) * 100
+    rows = []
+    for r in dp:
+        q = np.log10(r["params"])
+        if lp[0] <= q <= lp[-1]:
+            rows.append((r["params"], float(np.mean(r["test_accuracy"]) * 100 - np.interp(q, lp, acc))))
+    return rows
+
+
+def _wide_vs_deep_note(data, lang):
+    rows = wide_vs_deep_comparison(data)
+    wins = [d > 0 for _, d in rows]
+    sep = tr(lang, ",", " ")
+    p_last, d_last = rows[-1]
+    head = tr(lang, f"At equal parameter counts deep wins {sum(wins)} of {len(rows)} comparisons;\n"
+                    f"at {p_last:,} parameters: deep {d_last:+.1f} points.\n".replace(",", sep),
+              f"Con los mismos parámetros la profunda gana {sum(wins)} de {len(rows)} "
+              f"comparaciones;\ncon {p_last:,} parámetros: profunda {d_last:+.1f} puntos.\n".replace(",", sep))  # fmt: skip
+    claim = tr(lang, "The slides' claim (deeper generalises better) ",
+               "La afirmación de las diapositivas (más profunda generaliza mejor)\n")
+    if all(wins):
+        tail = tr(lang, "\nholds here.", "se cumple aquí.")
+    elif not any(wins):
+        tail = tr(lang, "\ndoes NOT hold here.", "NO se cumple aquí.")
+    elif all(wins[i] <= wins[i + 1] for i in range(len(wins) - 1)):  # losses, then only wins
+        p0 = f"{rows[wins.index(True)][0]:,}".replace(",", sep)
+        tail = tr(lang, f"\nholds here only from {p0} parameters up; smaller deep nets do no better.",
+                  f"solo se cumple aquí desde {p0} parámetros; las profundas más pequeñas no mejoran.")  # fmt: skip
+    else:
+        tail = tr(lang, "\nholds here only at some sizes.", "solo se cumple aquí en algunos tamaños.")
+    return head + claim + tail
+
+
 def draw_wide_vs_deep(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.8, 4.8))
-    labels = {"shallow": tr(lang, "shallow: 1 hidden layer of D units",
-                            "superficial: 1 capa oculta de D unidades"),
-              "deep": tr(lang, "deep: 3 hidden layers of D units",
-                         "profunda: 3 capas ocultas de D unidades")}  # fmt: skip
-    for i, (name, rows) in enumerate(data["families"].items()):
+    fig, ax = plt.subplots(figsize=(8.4, 5.2))
+    fam = data["families"]
+    widths = {k: ", ".join(str(r["hidden"][0]) for r in rows) for k, rows in fam.items()}
+    labels = {"shallow": tr(lang, f"shallow: 1 hidden layer, D = {widths['shallow']}",
+                            f"superficial: 1 capa oculta, D = {widths['shallow']}"),
+              "deep": tr(lang, f"deep: 3 hidden layers, D = {widths['deep']}",
+                         f"profunda: 3 capas ocultas, D = {widths['deep']}")}  # fmt: skip
+    for i, (name, rows) in enumerate(fam.items()):
         p = [r["params"] for r in rows]
         a = np.array([r["test_accuracy"] for r in rows]) * 100
         ax.plot(p, a.mean(1), "o-", color=f"C{i}", label=labels[name])
         ax.fill_between(p, a.min(1), a.max(1), color=f"C{i}", alpha=0.15)
-        for r, m in zip(rows, a.mean(1)):
-            ax.annotate(f"D={r['hidden'][0]}", (r["params"], m), xytext=(0, 7 if i else -13),
-                        textcoords="offset points", ha="center", fontsize=7.5, color=f"C{i}")  # fmt: skip
+        # only the two ends are labelled (the legend lists every width, left to right): deep
+        # above its points, shallow below, so no label meets another or a line
+        for j in (0, len(rows) - 1):
+            ax.annotate(f"D = {rows[j]['hidden'][0]}", (p[j], a.mean(1)[j]),
+                        xytext=(0, 9) if i else (0, -15), textcoords="offset points",
+                        ha="center", fontsize=8, color=f"C{i}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
     ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
-    ax.legend(loc="lower right")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 2, hi + 1)
+    ax.legend(loc="lower right", fontsize=8.5)
+    ax.text(0.02, 0.98, _wide_vs_deep_note(data, lang), transform=ax.transAxes, ha="left",
+            va="top", fontsize=8.5,
+            bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.95))  # fmt: skip
     ax.set_title(tr(lang,
                     f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
                     "seeds: mean, band min-max)",
