@@ -103,21 +103,38 @@ def test_init_variance(tmp_path):
 
 # ----------------------------------------------------------------------------- regularisation
 @pytest.mark.slow
-def test_regularization(tmp_path):
+def test_regularization(shared_data, tmp_path):
     d = regularization.compute_regularization(seed=0, backend="cpu", budget="reduced")
-    # L2 shrinks the weights monotonically and, large enough, stops the net fitting its data
+    ep = d["epochs"]
+    for key in ("drop_plain_train", "drop_plain_test", "drop_dropout_test", "es_val_loss"):
+        assert d[key].shape == (ep,), key  # every panel shows the epochs the title names
+    # the unregularised net overfits: it memorises the noisy labels and its test error rises
+    # from its best epoch
+    assert d["drop_plain_train"][-1] < 5.0
+    assert d["drop_plain_test"][-1] > d["drop_plain_test"].min() + 3.0
+    assert d["test_err_none"] == d["l2_test_err"][0] == d["noise_test_err"][0]
+    # each regulariser lowers the test error of the unregularised net
+    none = d["test_err_none"]
+    for reg in ("l2", "dropout", "early_stopping", "noise"):
+        assert d[f"test_err_{reg}"] < none - 1.0, (reg, d[f"test_err_{reg}"], none)
+    np.testing.assert_allclose(d["test_err_dropout"], d["drop_dropout_test"][-1])
+    # L2 shrinks the weights monotonically and, large enough, stops the net fitting its data;
+    # lambda and the noise level are chosen on the validation set, not on the test set
     assert np.all(np.diff(d["l2_weight_norm"]) < 0)
-    assert d["l2_train_err"][0] < 1.0 and d["l2_train_err"][-1] > 30.0
-    # dropout keeps the training error away from zero; without it the net memorises
-    assert d["drop_plain_train"][-1] < 1.0 < d["drop_dropout_train"][-1]
+    assert d["l2_train_err"][-1] > 20.0
+    assert d["l2_pick"] == 1 + int(np.argmin(d["l2_val_err"][1:]))
+    assert d["noise_pick"] == 1 + int(np.argmin(d["noise_val_err"][1:]))
+    # dropout keeps the training error away from zero
+    assert d["drop_dropout_train"][-1] > d["drop_plain_train"][-1] + 3.0
     # early stopping: the callback followed the same run and stopped `patience` after the best
     assert d["es_loss_prefix_equal"]
-    assert d["es_stopped_epoch"] == d["es_best_epoch"] + d["es_patience"]
+    assert d["es_stopped_epoch"] == d["es_best_epoch"] + d["es_patience"] <= ep
     best = int(np.argmin(d["es_val_loss"][: d["es_stopped_epoch"]])) + 1
     assert best == d["es_best_epoch"]
     # input noise raises the training error
     assert d["noise_train_err"][-1] > d["noise_train_err"][0]
     _save(regularization.draw_regularization(d, "en"), tmp_path, "reg")
+    _save(regularization.draw_regularization(d, "es"), tmp_path, "reg-es")
 
 
 @pytest.mark.slow
