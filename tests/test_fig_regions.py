@@ -87,6 +87,26 @@ def test_deep_as_clipping_sums_to_the_output():
     assert all(1 <= p <= 4 for p in d["z2_pieces"])  # 3 layer-1 units: at most 4 pieces
 
 
+def test_deep_as_clipping_weight_labels_sit_above_every_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    d = F.compute_deep_as_clipping()
+    with style():
+        fig = F.draw_deep_as_clipping(d, "en")
+        labelled = [ax for ax in fig.axes if any("phi'_" in t.get_text() for t in ax.texts)]
+        assert len(labelled) == 3
+        for j, ax in enumerate(labelled):
+            lo, hi = ax.get_ylim()
+            top = max(d["weighted"][:, j].max(), 0.0)  # the curve and the zero line
+            assert (hi - top) / (hi - lo) > 0.2, j  # the label's band (top 20 %) is empty
+        plt.close(fig)
+
+
 def test_regions_per_parameter_marks_the_slide_points():
     d = F.compute_regions_per_parameter()
     assert d["points"][1] == (471, 161051.0)

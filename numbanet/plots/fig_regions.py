@@ -406,9 +406,10 @@ def draw_deep_as_clipping(data, lang="en"):
     gs = fig.add_gridspec(3, 4, width_ratios=[1, 1, 1, 1.5])
     x = data["x"]
     cols = [
-        ("z2", tr(lang, "pre-activation h'_{j}", "preactivación h'_{j}")),
-        ("h2", tr(lang, "clipped: ReLU(h'_{j})", "recortada: ReLU(h'_{j})")),
-        ("weighted", tr(lang, "weighted: φ'_{j} ReLU(h'_{j})", "ponderada: φ'_{j} ReLU(h'_{j})")),
+        ("z2", tr(lang, "pre-activation $h'_j$", "preactivación $h'_j$")),
+        ("h2", tr(lang, "clipped: ReLU$(h'_j)$", "recortada: ReLU$(h'_j)$")),
+        ("weighted", tr(lang, r"weighted: $\phi'_j\,$ReLU$(h'_j)$",
+                        r"ponderada: $\phi'_j\,$ReLU$(h'_j)$")),
     ]
     axes0 = None
     for j in range(3):
@@ -421,21 +422,23 @@ def draw_deep_as_clipping(data, lang="en"):
             ax.plot(x, data[key][:, j], color=f"C{j}", lw=1.8)
             ax.axhline(0, color="0.4", lw=0.7)
             if j == 0:
-                ax.set_title(label.replace("{j}", "j"))
+                ax.set_title(label)
             if i == 0:
                 ax.set_ylabel(tr(lang, f"unit {j + 1}", f"unidad {j + 1}")
                               + f"\n({data['z2_pieces'][j]} " + tr(lang, "pieces)", "tramos)"))  # fmt: skip
-            if key == "weighted":
-                ax.text(0.98, 0.92, f"φ'_{j + 1} = {data['phi'][j]:g}", transform=ax.transAxes,
-                        ha="right", va="top", fontsize=9)  # fmt: skip
+            if key == "weighted":  # the weight in a band above the curve, which no line enters
+                lo, hi = ax.get_ylim()
+                ax.set_ylim(lo, hi + 0.32 * (hi - lo))
+                ax.text(0.98, 0.97, rf"$\phi'_{j + 1}$ = {data['phi'][j]:g}", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=9.5)  # fmt: skip
             if j == 2:
                 ax.set_xlabel("x")
     ax = fig.add_subplot(gs[:, 3])
     ax.plot(x, data["y"], color="k", lw=2.2)
     yb = np.interp(data["breaks"], x, data["y"])
     ax.plot(data["breaks"], yb, "o", color="k", ms=4, mfc="white")
-    ax.set_title(tr(lang, f"output y = φ'_0 + Σ_j (weighted)\n{data['pieces']} linear pieces on [0, 1)",
-                    f"salida y = φ'_0 + Σ_j (ponderadas)\n{data['pieces']} tramos lineales en [0, 1)"))  # fmt: skip
+    ax.set_title(tr(lang, r"output $y = \phi'_0 + \Sigma_j$ (weighted)" + f"\n{data['pieces']} linear pieces on [0, 1)",
+                    r"salida $y = \phi'_0 + \Sigma_j$ (ponderadas)" + f"\n{data['pieces']} tramos lineales en [0, 1)"))  # fmt: skip
     ax.set_xlabel("x")
     ax.set_xlim(0, 1)
     fig.suptitle(tr(lang,
