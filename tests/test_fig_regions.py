@@ -167,6 +167,22 @@ def test_space_folding_multiplies_by_four_per_fold():
         assert len(set(p["colour"].tolist())) <= 7
 
 
+def test_hidden_layer_counts_are_pluralised():
+    assert F._hidden_layers("en", 1) == "1 hidden layer" and F._hidden_layers("en", 3) == "3 hidden layers"
+    assert F._hidden_layers("es", 1) == "1 capa oculta" and F._hidden_layers("es", 2) == "2 capas ocultas"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = F.compute_space_folding_2d()
+    assert d["panels"][0]["depth"] == 1
+    for lang, bad in (("en", "1 hidden layers"), ("es", "1 capas")):
+        fig = F.draw_space_folding_2d(d, lang)
+        assert not any(bad in ax.get_title() for ax in fig.axes)
+        plt.close(fig)
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_every_region_figure_draws(lang):
     import matplotlib

@@ -72,6 +72,12 @@ def _plot_curve(ax, c, color="C0", label=None, lw=2.0):
         ax.plot(c["breaks"], yb, "o", color=color, ms=3.5, mfc="white", mew=1.2)
 
 
+def _hidden_layers(lang, k):
+    """"1 hidden layer" / "2 hidden layers" (and the Spanish forms)."""
+    return tr(lang, f"{k} hidden layer" + ("s" if k != 1 else ""),
+              f"{k} capa" + ("s ocultas" if k != 1 else " oculta"))  # fmt: skip
+
+
 def _pieces_title(lang, what, n):
     return f"{what}: " + tr(lang, f"{n} linear pieces", f"{n} tramos lineales")
 
@@ -731,8 +737,8 @@ def draw_space_folding_2d(data, lang="en"):
         else:
             t = tr(lang, f"{p['folds']} fold" + ("s" if p["folds"] > 1 else ""),
                    f"{p['folds']} pliegue" + ("s" if p["folds"] > 1 else ""))  # fmt: skip
-        ax.set_title(t + tr(lang, f" ({p['depth']} hidden layers)\n{p['regions']} regions",
-                            f" ({p['depth']} capas ocultas)\n{p['regions']} regiones"))  # fmt: skip
+        ax.set_title(t + f" ({_hidden_layers(lang, p['depth'])})\n{p['regions']} "
+                     + tr(lang, "regions", "regiones"))  # fmt: skip
     axes[0].set_ylabel("x₂")
     fig.suptitle(tr(lang,
                     "Space folding: each layer maps u to 2|u| - 1 per coordinate, so the last layer's "
@@ -941,9 +947,7 @@ def draw_mnist1d_random_labels(data, lang="en"):
     fig, ax = plt.subplots(figsize=(8.6, 5.2))
     for i, r in enumerate(data["nets"]):
         k = len(r["hidden"])
-        lab = tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
-                 f"{k} capa" + ("s" if k > 1 else "") + " oculta" + ("s" if k > 1 else ""))  # fmt: skip
-        lab += f" × {r['hidden'][0]}, " + f"{r['params']:,} ".replace(",", tr(lang, ",", " "))
+        lab = _hidden_layers(lang, k) + f" × {r['hidden'][0]}, " + f"{r['params']:,} ".replace(",", tr(lang, ",", " "))
         lab += tr(lang, "params", "parámetros")
         f = r["fit_epoch"]
         if f is None:
