@@ -17,7 +17,16 @@ def test_compose_1d_counts_3_4_12():
 def test_folding_counts_9_and_36_and_three_folds_cover_the_range():
     d = F.compute_folding()
     assert d["net1(net1)"]["pieces"] == 9 and d["net2(net1(net1))"]["pieces"] == 36
-    assert len(d["folds"]) == 3
+    assert len(d["folds"]) == 3 and d["net2_pieces"] == 4
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = F.draw_folding(d, "en")
+    assert "3 x 3 = 9, 9 x 4 = 36" in fig.get_suptitle()  # the products, from the counts
+    assert [_title_pieces(ax) for ax in fig.axes[1:]] == [[9], [36]]
+    plt.close(fig)
     for _, _, y0, y1 in d["folds"]:  # each fold runs (about) over the whole of [-1, 1]
         assert min(y0, y1) <= -0.99 and max(y0, y1) >= 0.99
 

@@ -108,10 +108,11 @@ def draw_compose_1d(data, lang="en"):
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
         ax.set_xlim(-1, 1)
+    prod = f"{data['net1']['pieces']} x {data['net2']['pieces']} = {data['net2(net1)']['pieces']}"
     fig.suptitle(tr(lang,
-                    "Composing two 1-3-1 ReLU networks: the pieces multiply (3 x 4 = 12), counted "
+                    f"Composing two 1-3-1 ReLU networks: the pieces multiply ({prod}), counted "
                     "exactly (open dots: breakpoints)",
-                    "Componer dos redes ReLU 1-3-1: los tramos se multiplican (3 x 4 = 12), "
+                    f"Componer dos redes ReLU 1-3-1: los tramos se multiplican ({prod}), "
                     "contados exactamente (puntos: cambios de tramo)"))  # fmt: skip
     return fig
 
@@ -122,6 +123,7 @@ def compute_folding(seed=0, backend="cpu", budget="reduced"):
 
     nets = _nets()
     out = {k: _curve(nets[k], -1.0, 1.0) for k in ("net1", "net1(net1)", "net2(net1(net1))")}
+    out["net2_pieces"] = int(R.count_1d(nets["net2"], -1.0, 1.0).pieces)
     # the folds: the x-intervals on which net1 is monotone, and the range each is mapped onto
     seg = R.count_1d(nets["net1"], -1.0, 1.0)
     edges = np.concatenate([[-1.0], seg.piece_x[:, 0], [1.0]])
@@ -134,39 +136,46 @@ def compute_folding(seed=0, backend="cpu", budget="reduced"):
 def draw_folding(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12.5, 4.0))
+    fig = plt.figure(figsize=(13, 8.2))
+    gs = fig.add_gridspec(2, 2, height_ratios=[1, 1.05])
+    axes = [fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, :])]
     ax = axes[0]
     c = data["net1"]
-    ax.plot(c["x"], c["y"], color="k", lw=1.2, alpha=0.5)
+    n = len(data["folds"])
     for i, (x0, x1, y0, y1) in enumerate(data["folds"]):
         m = (c["x"] >= x0) & (c["x"] <= x1)
         ax.plot(c["x"][m], c["y"][m], color=f"C{i}", lw=2.6)
         ax.axvspan(x0, x1, color=f"C{i}", alpha=0.08)
-        ax.annotate("", xy=(1.03 + 0.035 * i, y1), xytext=(1.03 + 0.035 * i, y0),
-                    xycoords=("axes fraction", "data"),
-                    arrowprops=dict(arrowstyle="->", color=f"C{i}", lw=1.6))  # fmt: skip
-    ax.set_xlim(-1, 1)
-    ax.set_title(tr(lang, f"net1: {len(data['folds'])} folds of [-1, 1]",
-                    f"net1: {len(data['folds'])} pliegues de [-1, 1]"))  # fmt: skip
+        # each fold's range as an arrow, in a strip right of x = 1 that the curve never enters
+        xa = 1.1 + 0.1 * i
+        ax.annotate("", xy=(xa, y1), xytext=(xa, y0),
+                    arrowprops=dict(arrowstyle="->", color=f"C{i}", lw=1.8))  # fmt: skip
+    ax.axvline(1.0, color="0.5", lw=0.8)
+    ax.set_xlim(-1, 1.1 + 0.1 * n)
+    ax.set_title(tr(lang, f"net1: {n} folds of [-1, 1]\n(arrows: the range each fold covers)",
+                    f"net1: {n} pliegues de [-1, 1]\n(flechas: el rango que cubre cada pliegue)"))  # fmt: skip
     ax.set_xlabel("x")
-    ax.set_ylabel(tr(lang, "y = net1(x)  (arrows: each piece's range)",
-                     "y = net1(x)  (flechas: imagen de cada tramo)"))  # fmt: skip
+    ax.set_ylabel("y = net1(x)")
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])
     for ax, key, title, col in ((axes[1], "net1(net1)", "net1(net1(x))", "C4"),
                                 (axes[2], "net2(net1(net1))", "net2(net1(net1(x)))", "C2")):  # fmt: skip
         c = data[key]
+        for i, (x0, x1, _, _) in enumerate(data["folds"]):
+            ax.axvspan(x0, x1, color=f"C{i}", alpha=0.06)
         _plot_curve(ax, c, col, lw=1.6)
-        for x0, _x1, _, _ in data["folds"]:
-            ax.axvline(x0, color="0.6", lw=0.7, ls=":")
         ax.set_title(_pieces_title(lang, title, c["pieces"]))
         ax.set_xlabel("x")
         ax.set_xlim(-1, 1)
-    for ax in axes:
-        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+        ax.set_xticks(np.linspace(-1, 1, 9 if ax is axes[2] else 5))
+    p1, p11, p2 = data["net1"]["pieces"], data["net1(net1)"]["pieces"], data["net2_pieces"]
+    prod = f"{p1} x {p1} = {p11}, {p11} x {p2} = {data['net2(net1(net1))']['pieces']}"
     fig.suptitle(tr(lang,
                     "Folding: every fold of net1 maps its interval over the whole range, so the next "
-                    "stage is repeated in each fold (3 x 3 = 9, 9 x 4 = 36)",
+                    f"stage is repeated in each fold\n({prod}; shading: the folds of "
+                    "net1; open dots: breakpoints, counted exactly)",
                     "Plegado: cada pliegue de net1 recorre todo el rango, así la siguiente etapa se "
-                    "repite en cada pliegue (3 x 3 = 9, 9 x 4 = 36)"))  # fmt: skip
+                    f"repite en cada pliegue\n({prod}; sombreado: los pliegues de net1; "
+                    "puntos: cambios de tramo, contados exactamente)"))  # fmt: skip
     return fig
 
 
