@@ -153,6 +153,7 @@ def test_bias_variance(shared_data, tmp_path):
     err = d["test_err"].mean(0)
     assert err[-1] < err[peak] - 20 and err[-1] < err[w < n].min()  # second descent goes lower
     _save(regularization.draw_bias_variance(d, "en"), tmp_path, "bv")
+    _save(regularization.draw_bias_variance(d, "es"), tmp_path, "bv-es")
 
 
 # ----------------------------------------------------------------------------- convolution

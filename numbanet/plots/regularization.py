@@ -413,9 +413,15 @@ def compute_bias_variance(seed=0, backend="cpu", budget="reduced"):
 
 def draw_bias_variance(data, lang="en"):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     w, n = data["widths"], data["n_train"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.3), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.9), constrained_layout=True)
+    sep = "." if lang == "es" else ","
+
+    def num(v):
+        """A plain number with the language's thousands separator (10, 100, 1,000 / 1.000)."""
+        return f"{v:,.0f}".replace(",", sep) if v >= 1 else f"{v:g}".replace(".", ",")
 
     def band(ax, key, colour, label, geo=False):
         v = data[key]
@@ -436,34 +442,52 @@ def draw_bias_variance(data, lang="en"):
     b.set_yscale("log")
     b.set_title(tr(lang, "Double descent of the test loss", "Doble descenso de la pérdida de "
                    "prueba"), fontsize=11)  # fmt: skip
-    b.set_ylabel(tr(lang, "mean squared error on one-hot targets",
-                    "error cuadrático medio (objetivos one-hot)"))  # fmt: skip
+    b.set_ylabel(tr(lang, "mean squared error on one-hot targets (log scale)",
+                    "error cuadrático medio, objetivos one-hot (escala log)"))  # fmt: skip
     c = axes[2]
-    band(c, "w_norm", "#55a868", tr(lang, "$\\|W_2\\|_F$ of the readout", "$\\|W_2\\|_F$ de la "
-         "salida"), geo=True)  # fmt: skip
+    band(c, "w_norm", "#55a868", tr(lang, "norm of the readout $\\|W_2\\|_F$",
+                                    "norma de la capa de salida $\\|W_2\\|_F$"), geo=True)  # fmt: skip
     c.set_yscale("log")
+    c.set_ylabel(tr(lang, "norm of the readout $\\|W_2\\|_F$ (log scale)",
+                    "norma de la capa de salida $\\|W_2\\|_F$ (escala log)"))  # fmt: skip
     c.set_title(tr(lang, "Norm of the fitted weights", "Norma de los pesos ajustados"),
                 fontsize=11)  # fmt: skip
+    plain = FuncFormatter(lambda v, _: num(v))
     for ax in axes:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        if ax is not a:
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.axvline(n, color="k", ls="--", lw=1)
-        ax.text(n * 1.06, 0.97, tr(lang, f"interpolation\nthreshold h = n = {n}",
-                                   f"umbral de\ninterpolación h = n = {n}"),
-                transform=ax.get_xaxis_transform(), va="top", fontsize=8)  # fmt: skip
-        ax.set_xlabel(tr(lang, "hidden units h (capacity)", "unidades ocultas h (capacidad)"))
-        ax.grid(which="both", alpha=0.25)
-        ax.legend(fontsize=8, loc="lower left")
+        # the threshold's label right of the line in (a), left of it in (b) and (c), where the
+        # curve descends on the right
+        right = ax is a
+        ax.text(n * (1.06 if right else 1 / 1.06), 0.97,
+                tr(lang, f"interpolation\nthreshold $h = n$ = {num(n)}",
+                   f"umbral de\ninterpolación $h = n$ = {num(n)}"),
+                transform=ax.get_xaxis_transform(), va="top", ha="left" if right else "right",
+                fontsize=8.5)  # fmt: skip
+        ax.set_xlabel(tr(lang, "hidden units $h$ (capacity, log scale)",
+                         "unidades ocultas $h$ (capacidad, escala log)"))  # fmt: skip
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(which="minor", alpha=0.1)
+    # (b) and (c) hold one curve each, named by their axis labels: no legend
+    a.legend(fontsize=8.5, loc="lower right", bbox_to_anchor=(1.0, 0.06))  # above train err's 0
     a.text(0.03, 0.9, tr(lang, "under-\nparameterised", "infra-\nparametrizado"),
-           transform=a.transAxes, fontsize=8, color="0.35")  # fmt: skip
+           transform=a.transAxes, fontsize=8.5, color="0.35")  # fmt: skip
     a.text(0.97, 0.6, tr(lang, "over-\nparameterised", "sobre-\nparametrizado"),
-           transform=a.transAxes, fontsize=8, color="0.35", ha="right")  # fmt: skip
+           transform=a.transAxes, fontsize=8.5, color="0.35", ha="right")  # fmt: skip
     noise = int(round(100 * data["noise"]))
-    fig.suptitle(tr(lang, f"Bias-variance and double descent: n = {n} MNIST training images "
-                          f"with {noise} % label noise; 784-h-10 ReLU net, random first layer, "
-                          f"readout fitted to zero training error (min-norm); "
-                          f"{data['n_seeds']} seeds",
-                    f"Sesgo-varianza y doble descenso: n = {n} imágenes de MNIST con "
-                    f"{noise} % de etiquetas ruidosas; red ReLU 784-h-10, primera capa aleatoria, "
-                    f"salida ajustada a error de entrenamiento cero (norma mínima); "
-                    f"{data['n_seeds']} semillas") + budget_note(data["budget"] == "reduced", lang), fontsize=10)  # fmt: skip
+    k = data["n_seeds"]
+    fig.suptitle(tr(lang, f"Bias-variance and double descent: $n$ = {num(n)} MNIST training "
+                          f"images with {noise} % label noise ({k} seeds: line mean, band "
+                          "min-max)\n784-$h$-10 ReLU net with a random first layer; the readout "
+                          "is fitted to zero training error (minimum-norm least squares)",
+                    f"Sesgo-varianza y doble descenso: $n$ = {num(n)} imágenes de MNIST con "
+                    f"{noise} % de etiquetas ruidosas ({k} semillas: línea media, banda "
+                    "mín-máx)\nred ReLU 784-$h$-10 con la primera capa aleatoria; la salida se "
+                    "ajusta a error de entrenamiento cero (mínimos cuadrados de norma mínima)")
+                 + budget_note(data["budget"] == "reduced", lang), fontsize=12.5)  # fmt: skip
     return fig
