@@ -63,38 +63,50 @@ def compute_gradient_speed_bars(seed=0, backend="cpu", budget="reduced"):
 def draw_gradient_speed_bars(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), sharey=True, constrained_layout=True)
+    ks = [len(data[f"mean_{i}"]) for i in range(len(data["archs"]))]
+    # panel widths in proportion to the number of bars: every bar (and its label) as wide
+    fig, axes = plt.subplots(1, len(ks), figsize=(14, 4.8), sharey=True, constrained_layout=True,
+                             gridspec_kw=dict(width_ratios=[k + 0.6 for k in ks]))  # fmt: skip
     n_seeds = len(data["seeds"])
+    dec = "," if lang == "es" else "."
+
+    def sig3(v):
+        """Three significant figures, trailing zeros kept (0.0600, not 0.06)."""
+        return format(float(v), "#.3g").rstrip(".").replace(".", dec)
+
     for i, ax in enumerate(axes):
         mean, std, ref = data[f"mean_{i}"], data[f"std_{i}"], data[f"reference_{i}"]
+        single = data[f"speeds_{i}"]
         k = len(mean)
         pos = np.arange(k)
-        ax.bar(pos - 0.2, mean, 0.4, yerr=std, capsize=3, color="#4c72b0",
+        bw, off = 0.36, 0.21  # a gap between the two bars of a layer
+        ax.bar(pos - off, mean, bw, yerr=std, capsize=3, color="#4c72b0",
                label=tr(lang, f"numbanet: mean $\\pm$ std, {n_seeds} seeds",
                         f"numbanet: media $\\pm$ desv., {n_seeds} semillas"))  # fmt: skip
-        ax.scatter(
-            np.repeat(pos - 0.2, data[f"speeds_{i}"].shape[0]),
-            data[f"speeds_{i}"].T.ravel(),
-            s=6, color="k", alpha=0.35, zorder=3,
-            label=tr(lang, "single seeds", "semillas individuales"),
-        )  # fmt: skip
-        ax.bar(pos + 0.2, ref, 0.4, color="#dd8452",
+        ax.scatter(np.repeat(pos - off, single.shape[0]), single.T.ravel(), s=6, color="k",
+                   alpha=0.35, zorder=3, label=tr(lang, "single seeds", "semillas individuales"))  # fmt: skip
+        ax.bar(pos + off, ref, bw, color="#dd8452",
                label=tr(lang, "Nielsen (reference)", "Nielsen (referencia)"))  # fmt: skip
-        for p, m, r in zip(pos, mean, ref):
-            ax.text(p - 0.2, m * 1.9, f"{m:.3g}", ha="center", va="bottom", fontsize=8)
-            ax.text(p + 0.2, r * 1.15, f"{r:.3g}", ha="center", va="bottom", fontsize=8)
+        for p, m, sd, top, r in zip(pos, mean, std, single.max(axis=0), ref):
+            # each label just above its own bar (the seeds' spread included), 3 sig. figures
+            ax.text(p - off, max(m + sd, top) * 1.1, sig3(m), ha="center", va="bottom",
+                    fontsize=8, color="#27406b")  # fmt: skip
+            ax.text(p + off, r * 1.1, sig3(r), ha="center", va="bottom", fontsize=8,
+                    color="#8a4a1c")  # fmt: skip
         ax.set_yscale("log")
         ax.set_xticks(pos, [tr(lang, f"layer {j + 1}", f"capa {j + 1}") for j in range(k)])
+        ax.set_xlim(-0.65, k - 0.35)
         ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
         ax.grid(axis="y", which="both", alpha=0.3)
-        ax.set_ylim(1e-3, 2.0)
-    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^l\\|$",
-                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^l\\|$"))  # fmt: skip
+        ax.set_ylim(1e-3, 3.0)
+    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
+                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ "
+                          "(escala log)"))  # fmt: skip
     axes[0].legend(loc="upper left", fontsize=8)
     fig.suptitle(tr(lang, "Speed of learning of each hidden layer at initialisation "
                           "(sigmoid nets, first 1,000 MNIST images)",
                     "Velocidad de aprendizaje de cada capa oculta al inicio "
-                    "(redes sigmoides, primeras 1.000 imágenes de MNIST)"))  # fmt: skip
+                    "(redes sigmoides, primeras 1.000 imágenes de MNIST)"), fontsize=12.5)  # fmt: skip
     return fig
 
 
