@@ -87,6 +87,31 @@ def test_compose_2d_counts_match_count_2d():
     assert c["regions"] <= R.serra_upper(2, [3, 3])
 
 
+def test_compose_2d_splits_boundaries_into_piece_and_region_edges():
+    d = F.compute_compose_2d(budget="reduced")
+    s, c = d["shallow"], d["composed"]
+    assert s["regions"] == s["pieces"] and not s["edges"]["region"]  # no two regions merge
+    assert c["regions"] > c["pieces"] and c["edges"]["region"]  # net2's flat top merges some
+    # every dashed edge lies inside the flat piece: the output's gradient is zero on both sides
+    layers = F._shallow_2d_layers() + F._net2_layers()
+    for seg in c["edges"]["region"]:
+        mid = seg.mean(0)
+        for off in ((1e-4, 0), (-1e-4, 0), (0, 1e-4), (0, -1e-4)):
+            z = R.forward(layers, np.array([mid + off, mid + off + (1e-6, 0), mid + off + (0, 1e-6)]))
+            assert np.allclose(z[1:] - z[0], 0, atol=1e-12)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for lang in ("en", "es"):
+        fig = F.draw_compose_2d(d, lang)
+        t = fig.axes[2].get_title()
+        assert f"{c['regions']} " in t and f"{c['pieces']} " in t
+        assert ("Linear piece:" if lang == "en" else "Tramo lineal:") in fig.get_supxlabel()
+        plt.close(fig)
+
+
 def test_deep_as_clipping_sums_to_the_output():
     d = F.compute_deep_as_clipping()
     assert d["check"] < 1e-12  # phi0 + sum of the weighted clipped units is the net's output

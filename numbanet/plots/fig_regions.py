@@ -307,6 +307,33 @@ def _net2_layers():
     return [(d1.W.value, d1.b.value, "relu"), (d2.W.value, d2.b.value, "identity")]
 
 
+def shared_edges(polygons, labels, tol=1e-9):
+    """The segments two convex polygons share (positive length), split by whether the two sides
+    belong to different linear pieces (``"piece"``) or to one piece (``"region"``: a boundary
+    between activation regions across which the output's affine map does not change)."""
+    out = {"piece": [], "region": []}
+    edges = [[(p[i], p[(i + 1) % len(p)]) for i in range(len(p))] for p in polygons]
+    for a in range(len(polygons)):
+        for b in range(a + 1, len(polygons)):
+            for p0, p1 in edges[a]:
+                d = p1 - p0
+                L = float(np.hypot(*d))
+                if L <= tol:
+                    continue
+                u = d / L
+                for q0, q1 in edges[b]:
+                    # collinear: both ends of q on p's line
+                    r0, r1 = q0 - p0, q1 - p0
+                    if abs(u[0] * r0[1] - u[1] * r0[0]) > tol or abs(u[0] * r1[1] - u[1] * r1[0]) > tol:
+                        continue
+                    t0, t1 = sorted((float(u @ (q0 - p0)), float(u @ (q1 - p0))))
+                    lo, hi = max(0.0, t0), min(L, t1)
+                    if hi - lo > tol:
+                        kind = "region" if labels[a] == labels[b] else "piece"
+                        out[kind].append(np.array([p0 + lo * u, p0 + hi * u]))
+    return out
+
+
 def _partition_data(layers, box, n_grid):
     from ..theory import regions as R
 
@@ -315,9 +342,10 @@ def _partition_data(layers, box, n_grid):
     gy = np.linspace(box[2], box[3], n_grid)
     X, Y = np.meshgrid(gx, gy)
     Z = R.forward(layers, np.column_stack([X.ravel(), Y.ravel()]))[:, 0].reshape(X.shape)
-    return {"regions": int(part.regions), "pieces": int(part.pieces),
-            "polygons": [p.copy() for p in part.polygons], "labels": part.piece_labels.copy(),
-            "Z": Z, "box": tuple(box)}  # fmt: skip
+    polygons = [p.copy() for p in part.polygons]
+    return {"regions": int(part.regions), "pieces": int(part.pieces), "polygons": polygons,
+            "labels": part.piece_labels.copy(), "Z": Z, "box": tuple(box),
+            "edges": shared_edges(polygons, part.piece_labels)}  # fmt: skip
 
 
 def compute_compose_2d(seed=0, backend="cpu", budget="reduced"):
@@ -330,12 +358,15 @@ def compute_compose_2d(seed=0, backend="cpu", budget="reduced"):
 
 
 def _draw_partition(ax, d, cmap="viridis"):
-    from matplotlib.collections import PolyCollection
+    from matplotlib.collections import LineCollection
 
     x0, x1, y0, y1 = d["box"]
     im = ax.imshow(d["Z"], origin="lower", extent=(x0, x1, y0, y1), cmap=cmap, aspect="equal")
-    ax.add_collection(PolyCollection(d["polygons"], facecolors="none", edgecolors="white",
-                                     linewidths=0.9))  # fmt: skip
+    # piece boundaries solid; region boundaries inside one piece dashed
+    ax.add_collection(LineCollection(d["edges"]["piece"], colors="white", linewidths=1.3))
+    if d["edges"]["region"]:
+        ax.add_collection(LineCollection(d["edges"]["region"], colors="0.4", linewidths=1.1,
+                                         linestyles=(0, (3, 2.5))))  # fmt: skip
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x₁")
@@ -346,32 +377,49 @@ def _draw_partition(ax, d, cmap="viridis"):
     return im
 
 
+def _regions_pieces(lang, d):
+    return tr(lang, f"{d['regions']} regions, {d['pieces']} linear pieces",
+              f"{d['regions']} regiones, {d['pieces']} tramos lineales")  # fmt: skip
+
+
 def draw_compose_2d(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), width_ratios=[1.15, 1, 1.15])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.0), width_ratios=[1.15, 1, 1.15])
     s, c = data["shallow"], data["composed"]
     im = _draw_partition(axes[0], s)
     fig.colorbar(im, ax=axes[0], shrink=0.8)
-    axes[0].set_title(tr(lang, f"shallow 2-3-1 net y(x₁, x₂): {s['regions']} regions",
-                         f"red superficial 2-3-1 y(x₁, x₂): {s['regions']} regiones"))  # fmt: skip
+    axes[0].set_title(tr(lang, "shallow 2-3-1 net y(x₁, x₂)\n", "red superficial 2-3-1 y(x₁, x₂)\n")
+                      + _regions_pieces(lang, s))  # fmt: skip
     _plot_curve(axes[1], data["net2"], "C1")
     lo, hi = float(s["Z"].min()), float(s["Z"].max())
     axes[1].axvspan(lo, hi, color="C0", alpha=0.12,
                     label=tr(lang, "range of y over the square", "rango de y en el cuadrado"))  # fmt: skip
-    axes[1].legend(loc="lower left")
-    axes[1].set_title(_pieces_title(lang, "y' = net2(y)", data["net2"]["pieces"]))
+    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    axes[1].set_title("y' = net2(y)\n" + _regions_pieces(lang, data["net2"]))
     axes[1].set_xlabel("y")
     axes[1].set_ylabel("y'")
     im = _draw_partition(axes[2], c, cmap="magma")
     fig.colorbar(im, ax=axes[2], shrink=0.8)
-    axes[2].set_title(tr(lang, f"net2(y(x₁, x₂)): {c['regions']} regions, {c['pieces']} pieces",
-                         f"net2(y(x₁, x₂)): {c['regions']} regiones, {c['pieces']} tramos"))  # fmt: skip
+    axes[2].set_title("net2(y(x₁, x₂))\n" + _regions_pieces(lang, c))
     fig.suptitle(tr(lang,
                     "Composition in 2-D: every level set of y where net2 bends becomes a new "
-                    "boundary (white: exact region boundaries from count_2d)",
+                    "boundary (boundaries exact, from count_2d)",
                     "Composición en 2-D: cada curva de nivel de y donde net2 se dobla es una nueva "
-                    "frontera (blanco: fronteras exactas de count_2d)"))  # fmt: skip
+                    "frontera (fronteras exactas de count_2d)"))  # fmt: skip
+    merged = c["regions"] - c["pieces"]
+    note = tr(lang,
+              "Region: the inputs sharing one activation pattern (a convex polygon). Linear piece: "
+              "adjacent regions on which the output is one affine function, merged.\nSolid white: "
+              "boundaries between pieces; dashed grey: boundaries between regions of one piece "
+              f"(here where net2 is flat: {c['regions']} regions make {c['pieces']} pieces, "
+              f"{merged} fewer).",
+              "Región: las entradas con un mismo patrón de activación (un polígono convexo). Tramo "
+              "lineal: regiones adyacentes en las que la salida es una misma función afín, unidas."
+              "\nBlanco continuo: fronteras entre tramos; gris discontinuo: fronteras entre regiones de "
+              f"un mismo tramo (aquí donde net2 es plana: {c['regions']} regiones forman "
+              f"{c['pieces']} tramos, {merged} menos).")  # fmt: skip
+    fig.supxlabel(note, fontsize=9.5)
     return fig
 
 
