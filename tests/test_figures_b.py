@@ -62,7 +62,10 @@ def test_speed_of_learning(shared_data, tmp_path):
         gm = np.exp(np.log(c).mean(axis=0))
         assert np.all(gm[:, 1:] > gm[:, :-1])
         assert np.all(gm[-1] < gm[0])
+    # the reduced run is shorter than the slide's 500 epochs, and the figure is told so
+    assert d["budget"] == "reduced" and d["epochs"] < d["slide_epochs"] == 500
     _save(depth.draw_speed_of_learning(d, "en"), tmp_path, "sol")
+    _save(depth.draw_speed_of_learning(d, "es"), tmp_path, "sol-es")
 
 
 @pytest.mark.slow

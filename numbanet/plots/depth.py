@@ -120,7 +120,8 @@ def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
     x, y = _first_1000()
     epochs, n_seeds = (150, 3) if budget == "reduced" else (500, 5)
     seeds = [seed + s for s in range(n_seeds)]
-    out = {"archs": [list(a) for a in ARCHS], "epochs": epochs, "seeds": np.array(seeds)}
+    out = {"archs": [list(a) for a in ARCHS], "epochs": epochs, "seeds": np.array(seeds),
+           "budget": budget, "slide_epochs": 500}  # fmt: skip
     for i, sizes in enumerate(ARCHS):
         out[f"curves_{i}"] = np.stack(
             [G.speed_curves(sizes, x, y, epochs=epochs, seed=s, backend=backend) for s in seeds]
@@ -130,28 +131,41 @@ def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
 
 def draw_speed_of_learning(data, lang="en"):
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.8), sharey=True, constrained_layout=True)
+    n_layers = 0
     for i, ax in enumerate(axes):
         c = data[f"curves_{i}"]
         e = np.arange(c.shape[1])
+        n_layers = max(n_layers, c.shape[2])
         for j in range(c.shape[2]):
             med = np.exp(np.log(c[:, :, j]).mean(axis=0))
             ax.fill_between(e, c[:, :, j].min(axis=0), c[:, :, j].max(axis=0),
                             color=LAYER_COLOURS[j], alpha=0.2, lw=0)  # fmt: skip
-            ax.plot(e, med, color=LAYER_COLOURS[j], lw=1.6,
-                    label=tr(lang, f"hidden layer {j + 1}", f"capa oculta {j + 1}"))  # fmt: skip
+            ax.plot(e, med, color=LAYER_COLOURS[j], lw=1.6)
         ax.set_yscale("log")
+        ax.set_xlim(0, e[-1])
         ax.set_xlabel(tr(lang, "epoch (full-batch GD step)", "época (paso de GD con todo el lote)"))
         ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
-        ax.grid(which="both", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
-    axes[0].set_ylabel(tr(lang, "speed of learning", "velocidad de aprendizaje"))
-    fig.suptitle(tr(lang, f"Speed of learning during training ($\\eta$ = 0.1, $\\lambda$ = 5.0; "
-                          f"line: geometric mean, band: min-max over {len(data['seeds'])} seeds)",
-                    f"Velocidad de aprendizaje durante el entrenamiento ($\\eta$ = 0,1, "
-                    f"$\\lambda$ = 5,0; línea: media geométrica, banda: mín-máx en "
-                    f"{len(data['seeds'])} semillas)"))  # fmt: skip
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(which="minor", alpha=0.1)
+    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
+                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ "
+                          "(escala log)"))  # fmt: skip
+    # one legend for the three panels (a layer has the same colour in each), below them
+    handles = [Line2D([], [], color=LAYER_COLOURS[j], lw=2,
+                      label=tr(lang, f"hidden layer {j + 1}", f"capa oculta {j + 1}"))
+               for j in range(n_layers)]  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=n_layers, fontsize=9)
+    ep, slide_ep, k = data["epochs"], data.get("slide_epochs", 500), len(data["seeds"])
+    run = tr(lang, f"{ep} epochs" + (f" (the slide: {slide_ep})" if ep != slide_ep else ""),
+             f"{ep} épocas" + (f" (la diapositiva: {slide_ep})" if ep != slide_ep else ""))  # fmt: skip
+    fig.suptitle(tr(lang, f"Speed of learning during training: {run}, $\\eta$ = 0.1, "
+                          f"$\\lambda$ = 5.0\n(line: geometric mean, band: min-max over {k} seeds)",
+                    f"Velocidad de aprendizaje durante el entrenamiento: {run}, $\\eta$ = 0,1, "
+                    f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)")
+                 + budget_note(data.get("budget") == "reduced", lang), fontsize=12)  # fmt: skip
     return fig
 
 
