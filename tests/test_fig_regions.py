@@ -190,6 +190,24 @@ def test_regions_depth_width_counts_respect_the_bounds(monkeypatch):
     assert np.mean(d["panels"][(1, "depth")][-1]["random"]) > 2
 
 
+def test_regions_depth_width_legend_sits_outside_the_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numbanet.plots._style import style
+
+    d = F.compute_regions_depth_width(budget="reduced")
+    with style():
+        fig = F.draw_regions_depth_width(d, "en")
+        assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+        fig.canvas.draw()
+        box = fig.legends[0].get_window_extent()
+        assert all(box.y1 <= ax.get_window_extent().y0 for ax in fig.axes)  # below every panel
+        plt.close(fig)
+
+
 def test_space_folding_multiplies_by_four_per_fold():
     d = F.compute_space_folding_2d()
     counts = [p["regions"] for p in d["panels"]]

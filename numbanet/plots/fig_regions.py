@@ -672,7 +672,7 @@ def compute_regions_depth_width(seed=0, backend="cpu", budget="reduced"):
 def draw_regions_depth_width(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.8), layout="constrained")
     order = [(1, "depth"), (1, "width"), (2, "depth"), (2, "width")]
     for ax, key in zip(axes, order):
         rows = data["panels"][key]
@@ -700,19 +700,21 @@ def draw_regions_depth_width(data, lang="en"):
             )
         else:
             ax.set_xlabel(
-                tr(lang, f"width D ({len(w)} hidden layers)", f"anchura D ({len(w)} capas ocultas)")
+                tr(lang, "width D (", "anchura D (") + _hidden_layers(lang, len(w)) + ")"
             )
         ax.set_title(tr(lang, f"{d_in}-D input, against {kind}",
                         f"entrada {d_in}-D, según {'profundidad' if kind == 'depth' else 'anchura'}"))  # fmt: skip
         ax.set_ylabel(tr(lang, "linear regions", "regiones lineales"))
         ax.set_xticks(x)
-    axes[0].legend(fontsize=8, loc="upper left")
+    # one legend for the four panels, below them, where it covers no data
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=9)
     fig.suptitle(tr(lang,
-                    f"Exact region counts in [-1, 1]^d ({data['seeds']} seeds, band: min-max; random: He "
+                    f"Exact region counts in $[-1, 1]^d$ ({data['seeds']} seeds, band: min-max; random: He "
                     f"weights, N(0, {BIAS_STD}²) biases; trained: Adam, {data['epochs']} epochs on a "
                     "wiggly target).\nThe bounds grow exponentially "
                     "with depth, polynomially with width; real nets stay far below them",
-                    f"Regiones contadas exactamente en [-1, 1]^d ({data['seeds']} semillas, banda: "
+                    f"Regiones contadas exactamente en $[-1, 1]^d$ ({data['seeds']} semillas, banda: "
                     f"mín-máx; aleatorias: pesos He, sesgos N(0, {BIAS_STD}²); entrenadas: Adam, "
                     f"{data['epochs']} épocas).\nLas cotas crecen "
                     "exponencialmente con la profundidad y polinómicamente con la anchura; las redes "
