@@ -76,7 +76,11 @@ def test_depth_accuracy(shared_data, tmp_path):
     assert np.all(d["acc"] > 80.0) and np.all(d["acc"] <= 100.0)
     np.testing.assert_allclose(d["mean"], d["acc"].mean(0))
     np.testing.assert_array_equal(d["slide"], [96.48, 96.90, 96.57, 96.53])
+    # the figure knows which values are the slide's (30 epochs) and which are computed here
+    assert d["slide_epochs"] == 30 and d["epochs"] < d["slide_epochs"]
+    assert d["budget"] == "reduced" and len(d["seeds"]) == d["acc"].shape[0]
     _save(depth.draw_depth_accuracy(d, "en"), tmp_path, "depth-acc")
+    _save(depth.draw_depth_accuracy(d, "es"), tmp_path, "depth-acc-es")
 
 
 def test_init_variance(tmp_path):

@@ -188,64 +188,103 @@ def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
         "seeds": np.array(seeds),
         "epochs": epochs,
         "slide": np.array(SLIDE_DEPTH_ACCURACY),
+        "slide_epochs": 30,
+        "budget": budget,
     }
 
 
 def draw_depth_accuracy(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True,
-                                 gridspec_kw=dict(width_ratios=[1.2, 1]))  # fmt: skip
-    curves = data["curves"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.0), constrained_layout=True,
+                                 gridspec_kw=dict(width_ratios=[1.15, 1]))  # fmt: skip
+    dec = "," if lang == "es" else "."
+
+    def f2(v):
+        return f"{v:.2f}".replace(".", dec)
+
+    def f1(v):
+        return f"{v:.1f}".replace(".", dec)
+
+    curves, depths = data["curves"], data["depths"]
+    n_seeds, epochs = len(data["seeds"]), int(data["epochs"])
+    slide_ep = int(data.get("slide_epochs", 30))
+
+    def layers(k):
+        return tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
+                  f"{k} capa" + ("s ocultas" if k > 1 else " oculta"))  # fmt: skip
+
+    # (a) learning curves on an axis uniform in log(100 - accuracy): the slow first epochs of
+    # the deep nets (tens of per cent) and the last epochs' tenths of a per cent both visible,
+    # nothing cut; higher is better, as on an accuracy axis
     ep = np.arange(1, curves.shape[2] + 1)
-    for j, k in enumerate(data["depths"]):
-        m = curves[:, j].mean(axis=0)
-        a1.plot(ep, m, "-o", ms=3, color=LAYER_COLOURS[j],
-                label=tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
-                         f"{k} capa" + ("s" if k > 1 else "") + " oculta" + ("s" if k > 1 else "")))  # fmt: skip
+    for j, k in enumerate(depths):
+        a1.plot(ep, curves[:, j].mean(axis=0), "-o", ms=3.5, color=LAYER_COLOURS[j],
+                label=layers(k))  # fmt: skip
         if curves.shape[0] > 1:
             a1.fill_between(ep, curves[:, j].min(axis=0), curves[:, j].max(axis=0),
                             color=LAYER_COLOURS[j], alpha=0.15, lw=0)  # fmt: skip
-    lo = max(80.0, min(90.0, float(np.nanmin(curves.mean(axis=0))) - 1))
-    a1.set_ylim(lo, 98)
+    a1.set_yscale("function", functions=(lambda a: -np.log10(np.clip(100.0 - a, 1e-3, None)),
+                                         lambda t: 100.0 - 10.0 ** (-t)))  # fmt: skip
+    lo = float(curves.min())
+    ticks = [t for t in (10, 20, 30, 50, 70, 80, 90, 93, 95, 96, 97, 98) if t >= lo - 5]
+    a1.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    a1.set_ylim(max(0.0, lo - 3.0), 98.3)
+    a1.set_xlim(0.8, ep[-1] + 0.2)
     a1.xaxis.get_major_locator().set_params(integer=True)
     a1.set_xlabel(tr(lang, "epoch", "época"))
     a1.set_ylabel(tr(lang, "validation accuracy (%)", "exactitud de validación (%)"))
-    a1.set_title(tr(lang, "Learning curves (mean, band: min-max over seeds)",
-                    "Curvas de aprendizaje (media; banda: mín-máx entre semillas)"), fontsize=11)  # fmt: skip
+    a1.set_title(tr(lang, f"numbanet's learning curves, {epochs} epochs (mean; band: min-max "
+                          f"over {n_seeds} seeds)",
+                    f"Curvas de aprendizaje de numbanet, {epochs} épocas (media; banda: mín-máx "
+                    f"en {n_seeds} semillas)") + "\n" +
+                 tr(lang, "axis uniform in log(100 $-$ accuracy): up is better, nothing cut",
+                    "eje uniforme en log(100 $-$ exactitud): arriba es mejor, nada recortado"),
+                 fontsize=10.5)  # fmt: skip
     a1.grid(alpha=0.3)
     a1.legend(fontsize=9, loc="lower right")
 
-    k = np.arange(len(data["depths"]))
-    a2.bar(k - 0.2, data["mean"], 0.4, yerr=data["std"], capsize=4, color="#4c72b0",
-           label=tr(lang, f"numbanet, {data['epochs']} epochs: mean $\\pm$ std "
-                          f"({len(data['seeds'])} seeds)",
-                    f"numbanet, {data['epochs']} épocas: media $\\pm$ desv. "
-                    f"({len(data['seeds'])} semillas)"))  # fmt: skip
-    a2.bar(
-        k + 0.2,
-        data["slide"],
-        0.4,
-        color="#dd8452",
-        label=tr(lang, "slide (30 epochs, one run)", "diapositiva (30 épocas, una ejecución)"),
-    )
-    for i in k:
-        a2.text(i - 0.2, data["mean"][i] + data["std"][i] + 0.08, f"{data['mean'][i]:.2f}",
-                ha="center", fontsize=8)  # fmt: skip
-        a2.text(i + 0.2, data["slide"][i] + 0.08, f"{data['slide'][i]:.2f}", ha="center",
-                fontsize=8)  # fmt: skip
-    low = min(float(np.min(data["mean"] - data["std"])), 95.0) - 0.5
-    a2.set_ylim(low, 98.2)
-    a2.set_xticks(k, [str(d) for d in data["depths"]])
+    # (b) final accuracies as points (not bars: the axis need not start at zero), numbanet's
+    # mean and seeds beside the slide's single 30-epoch run, each value written beside its point
+    x = np.arange(len(depths))
+    off = 0.14
+    a2.errorbar(x - off, data["mean"], yerr=data["std"], fmt="o", ms=8, capsize=4,
+                color="#4c72b0", label=tr(lang, f"numbanet after {epochs} epochs: mean $\\pm$ "
+                                                f"std of {n_seeds} seeds",
+                                          f"numbanet tras {epochs} épocas: media $\\pm$ desv. "
+                                          f"de {n_seeds} semillas"))  # fmt: skip
+    a2.plot(np.repeat(x - off, data["acc"].shape[0]), data["acc"].T.ravel(), "o", ms=3.5,
+            color="k", alpha=0.45, label=tr(lang, "numbanet, single seeds",
+                                             "numbanet, semillas individuales"))  # fmt: skip
+    a2.plot(x + off, data["slide"], "D", ms=8, color="#dd8452",
+            label=tr(lang, f"slide: {slide_ep} epochs, one run", f"diapositiva: {slide_ep} "
+                     "épocas, una ejecución"))  # fmt: skip
+    for i in x:
+        a2.text(i - off - 0.09, data["mean"][i], f2(data["mean"][i]), ha="right", va="center",
+                fontsize=8.5, color="#27406b")  # fmt: skip
+        a2.text(i + off + 0.09, data["slide"][i], f2(data["slide"][i]), ha="left",
+                va="center", fontsize=8.5, color="#8a4a1c")  # fmt: skip
+    vals = np.concatenate([data["acc"].ravel(), data["mean"] - data["std"], data["slide"]])
+    a2.set_ylim(np.floor(vals.min() - 0.6), min(100.0, np.ceil(data["slide"].max() + 1.2)))
+    a2.set_xlim(-0.6, len(depths) - 0.4)
+    a2.set_xticks(x, [str(d) for d in depths])
     a2.set_xlabel(tr(lang, "hidden layers of 30 sigmoid units", "capas ocultas de 30 sigmoides"))
     a2.set_ylabel(tr(lang, "final validation accuracy (%)", "exactitud final de validación (%)"))
-    a2.legend(fontsize=8, loc="upper left")
+    a2.legend(fontsize=8.5, loc="upper right")
     a2.grid(axis="y", alpha=0.3)
+    if epochs < slide_ep:
+        title = tr(lang, f"Not like for like: {epochs} epochs here, {slide_ep} on the slide",
+                   f"No comparables: {epochs} épocas aquí, {slide_ep} en la diapositiva")  # fmt: skip
+    else:
+        title = tr(lang, f"Both after {slide_ep} epochs", f"Ambos tras {slide_ep} épocas")
+    title += "\n" + tr(lang, "(points, not bars: the axis does not start at 0)",
+                       "(puntos, no barras: el eje no empieza en 0)")  # fmt: skip
+    a2.set_title(title, fontsize=10.5, color="#8a1c1c" if epochs < slide_ep else "k")
     fig.suptitle(tr(lang, "MNIST validation accuracy against depth (train 50,000, validate "
                           "10,000; minibatch 10, $\\eta$ = 0.1, $\\lambda$ = 5.0)",
                     "Exactitud de validación en MNIST según la profundidad (50.000 de "
                     "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
-                    "$\\lambda$ = 5,0)") + budget_note(data["epochs"] < 30, lang))  # fmt: skip
+                    "$\\lambda$ = 5,0)") + budget_note(epochs < slide_ep, lang), fontsize=12)  # fmt: skip
     return fig
 
 
