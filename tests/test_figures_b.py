@@ -104,6 +104,12 @@ def test_init_variance(tmp_path):
     # tanh with LeCun: the forward signal shrinks, He's stays of order one
     assert d["tanh/lecun_normal/recursion/forward"][-1] < 0.05
     assert 0.3 < d["tanh/he_normal/recursion/forward"][-1] < 1.0
+    # equal widths: Glorot's recursion is LeCun's (the title says so; the figure draws Glorot
+    # dashed over LeCun so both stay visible)
+    for act in ("relu", "tanh"):
+        for direction in ("forward", "backward"):
+            np.testing.assert_allclose(d[f"{act}/glorot_normal/recursion/{direction}"],
+                                       d[f"{act}/lecun_normal/recursion/{direction}"], rtol=1e-12)  # fmt: skip
     _save(depth.draw_init_variance(d, "en"), tmp_path, "iv")
     _save(depth.draw_init_variance(d, "es"), tmp_path, "iv-es")
 

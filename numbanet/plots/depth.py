@@ -329,63 +329,58 @@ def draw_init_variance(data, lang="en"):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.4), sharex=True, constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(12.5, 8.8), sharex=True, constrained_layout=True)
     layers = np.arange(1, data["depth"] + 1)
     marks = {"normal": "o", "uniform": "x"}
+    # equal widths make Glorot's variance LeCun's: LeCun is drawn wide and solid underneath,
+    # Glorot dashed on top, so both stay visible; He solid
+    style = {"he": dict(ls="-", lw=1.8, zorder=3), "lecun": dict(ls="-", lw=4.0, alpha=0.55, zorder=2),
+             "glorot": dict(ls=(0, (5, 3)), lw=1.6, zorder=4)}  # fmt: skip
+    n_series = len(INIT_FAMILIES) * len(marks)
     for c, act in enumerate(data["activations"]):
         for r, direction in enumerate(("forward", "backward")):
             ax = axes[r, c]
-            for fam, colour, _ in INIT_FAMILIES:
+            for f, (fam, colour, _) in enumerate(INIT_FAMILIES):
                 rec = data[f"{act}/{fam}_normal/recursion/{direction}"]
-                ls = "--" if fam == "glorot" else "-"
-                ax.plot(layers, rec, ls, color=colour, lw=1.8 if fam != "glorot" else 1.4)
-                for kind, mk in marks.items():
+                ax.plot(layers, rec, color=colour, **style[fam])
+                for kk, (kind, mk) in enumerate(marks.items()):
                     m = data[f"{act}/{fam}_{kind}/measured/{direction}"]
-                    sel = slice(1 if kind == "uniform" else 0, None, 3)
-                    ax.plot(layers[sel], m[sel], mk, color=colour, ms=4.5, mfc="none")
+                    # staggered: each series has its own layers, so no marker hides another
+                    sel = slice(len(marks) * f + kk, None, n_series)
+                    ax.plot(layers[sel], m[sel], mk, color=colour, ms=5, mfc="none", mew=1.2,
+                            zorder=5)  # fmt: skip
             ax.set_yscale("log")
             ax.grid(which="major", alpha=0.3)
             name = {"relu": "ReLU", "tanh": "tanh"}[act]
             if direction == "forward":
-                ax.set_title(tr(lang, f"{name}: forward, $E[(z^{{[l]}})^2]$",
-                                f"{name}: hacia adelante, $E[(z^{{[l]}})^2]$"), fontsize=11)  # fmt: skip
+                q = "$E[(z^{[l]})^2]$"
+                ax.set_title(tr(lang, f"{name}: forward, {q}", f"{name}: hacia adelante, {q}"),
+                             fontsize=11)  # fmt: skip
+                ax.set_ylabel(tr(lang, f"{q} of the pre-activations (log scale)",
+                                 f"{q} de las preactivaciones (escala log)"))  # fmt: skip
             else:
-                ax.set_title(tr(lang, f"{name}: backward, Var$(\\delta^{{[l]}})$",
-                                f"{name}: hacia atrás, Var$(\\delta^{{[l]}})$"), fontsize=11)  # fmt: skip
-                ax.set_xlabel(tr(lang, "layer l", "capa l"))
-    handles = [Line2D([], [], color=c, lw=1.8, ls="--" if f == "glorot" else "-", label=lab)
-               for f, c, lab in INIT_FAMILIES]  # fmt: skip
+                q = "Var$(\\delta^{[l]})$"
+                ax.set_title(tr(lang, f"{name}: backward, {q}", f"{name}: hacia atrás, {q}"),
+                             fontsize=11)  # fmt: skip
+                ax.set_ylabel(tr(lang, f"{q} of the gradient (log scale)",
+                                 f"{q} del gradiente (escala log)"))  # fmt: skip
+                ax.set_xlabel(tr(lang, "layer $l$", "capa $l$"))
+    handles = [Line2D([], [], color=col, label=lab, **{k: v for k, v in style[f].items()
+                                                       if k != "zorder"})
+               for f, col, lab in INIT_FAMILIES]  # fmt: skip
     handles += [
-        Line2D(
-            [],
-            [],
-            color="0.2",
-            lw=1.8,
-            label=tr(lang, "recursion (slide)", "recursión (diapositiva)"),
-        ),  # fmt: skip
-        Line2D(
-            [],
-            [],
-            color="0.2",
-            marker="o",
-            ls="",
-            mfc="none",
-            label=tr(lang, "measured, normal weights", "medido, pesos normales"),
-        ),  # fmt: skip
-        Line2D(
-            [],
-            [],
-            color="0.2",
-            marker="x",
-            ls="",
-            label=tr(lang, "measured, uniform weights", "medido, pesos uniformes"),
-        ),  # fmt: skip
-    ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=6, fontsize=9)
+        Line2D([], [], color="0.2", lw=1.8,
+               label=tr(lang, "lines: recursion (slide)", "líneas: recursión (diapositiva)")),
+        Line2D([], [], color="0.2", marker="o", ls="", mfc="none", mew=1.2,
+               label=tr(lang, "measured, normal weights", "medido, pesos normales")),
+        Line2D([], [], color="0.2", marker="x", ls="", mew=1.2,
+               label=tr(lang, "measured, uniform weights", "medido, pesos uniformes")),
+    ]  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5)
     fig.suptitle(tr(lang, f"Signal variance through {data['depth']} layers of {data['width']} "
-                          "units (equal widths: Glorot = LeCun); measured on "
+                          "units (equal widths: Glorot = LeCun, dashed over it)\nmeasured on "
                           f"{data['n_nets']} sampled nets x {data['n_samples']} inputs",
                     f"Varianza de la señal a través de {data['depth']} capas de {data['width']} "
-                    "unidades (anchos iguales: Glorot = LeCun); medida en "
-                    f"{data['n_nets']} redes x {data['n_samples']} entradas"))  # fmt: skip
+                    "unidades (anchos iguales: Glorot = LeCun, discontinua encima)\nmedida en "
+                    f"{data['n_nets']} redes x {data['n_samples']} entradas"), fontsize=12)  # fmt: skip
     return fig
