@@ -130,9 +130,7 @@ def mlp(
         )
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValidationError(
-            f"sizes needs at least an input and an output width; got {sizes!r}"
-        )
+        raise ValidationError(f"sizes needs at least an input and an output width; got {sizes!r}")
     for i, s in enumerate(sizes):
         if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
             raise ValidationError(

@@ -77,8 +77,11 @@ def _describe(net):
     """Layer classes with their hyper-parameters, and the flat initial parameter vector."""
     layers = []
     for layer in net.layers:
-        extra = {k: getattr(layer, k) for k in ("in_features", "out_features", "p", "alpha")
-                 if isinstance(getattr(layer, k, None), (int, float))}  # fmt: skip
+        extra = {
+            k: getattr(layer, k)
+            for k in ("in_features", "out_features", "p", "alpha")
+            if isinstance(getattr(layer, k, None), (int, float))
+        }
         layers.append((type(layer).__name__, tuple(sorted(extra.items()))))
     return layers, net.get_flat(), net.dtype, net.backend.name
 
@@ -103,8 +106,9 @@ def test_mlp_matches_the_sigmoid_builders_of_the_unsupervised_models(sizes, seed
         new = models.mlp(sizes, "sigmoid", init=init, backend="reference", seed=seed)
         assert_same_net(old, new)
         old = _legacy_build_sigmoid_net(sizes, backend="cpu", seed=seed, dtype=np.float64)
-        new = models.mlp(sizes, "sigmoid", init="glorot_uniform", backend="cpu", seed=seed,
-                         dtype=np.float64)  # fmt: skip
+        new = models.mlp(
+            sizes, "sigmoid", init="glorot_uniform", backend="cpu", seed=seed, dtype=np.float64
+        )
         assert_same_net(old, new)
 
 
@@ -112,8 +116,15 @@ def test_mlp_matches_the_sigmoid_builders_of_the_unsupervised_models(sizes, seed
 def test_mlp_matches_nielsens_network2(seed):
     for sizes in ((784, 30, 10), (784, 20, 15, 10), (4, 3)):
         old = _legacy_nielsen_network2(sizes, seed=seed)
-        new = models.mlp(sizes, "sigmoid", output="sigmoid", init="nielsen", backend="cpu",
-                         seed=seed, dtype=np.float64)  # fmt: skip
+        new = models.mlp(
+            sizes,
+            "sigmoid",
+            output="sigmoid",
+            init="nielsen",
+            backend="cpu",
+            seed=seed,
+            dtype=np.float64,
+        )
         assert_same_net(old, new)
         if sizes[1] >= 20:  # N(0, 1) biases (the nielsen default): the draws include them
             assert 0.6 < np.std(new.layers[0].b.value) < 1.5
@@ -133,8 +144,9 @@ def test_mlp_matches_nielsens_network2(seed):
 def test_mlp_matches_the_cli_builder(activation, out_act, init):
     for seed in SEEDS:
         old = _legacy_cli_mlp([5, 7, 6, 3], activation, out_act, init, "reference", seed)
-        new = models.mlp([5, 7, 6, 3], activation, output=out_act, init=init,
-                         backend="reference", seed=seed)  # fmt: skip
+        new = models.mlp(
+            [5, 7, 6, 3], activation, output=out_act, init=init, backend="reference", seed=seed
+        )
         assert_same_net(old, new)
 
 
@@ -153,10 +165,14 @@ def test_mlp_matches_the_sweep_builder(model):
     for seed in SEEDS:
         old = _legacy_sweep_build_model(model, 4, 3, seed)
         new = models.mlp(
-            [4, *layer_sizes(model), 3], model.get("activation", "relu"),
-            init=model.get("init", "he_normal"), dropout=model.get("dropout", 0.0),
-            backend=model.get("backend", "cpu"), seed=seed, dtype=model.get("dtype", "float32"),
-        )  # fmt: skip
+            [4, *layer_sizes(model), 3],
+            model.get("activation", "relu"),
+            init=model.get("init", "he_normal"),
+            dropout=model.get("dropout", 0.0),
+            backend=model.get("backend", "cpu"),
+            seed=seed,
+            dtype=model.get("dtype", "float32"),
+        )
         assert_same_net(old, new)
 
 
@@ -169,8 +185,15 @@ def test_same_seed_same_net_other_seed_other_net():
 
 
 def test_mlp_layers_and_options():
-    net = models.mlp([3, 4, 5, 2], nb.Tanh, output="softmax", dropout=0.25, backend="reference",
-                     seed=0, dtype="float64")  # fmt: skip
+    net = models.mlp(
+        [3, 4, 5, 2],
+        nb.Tanh,
+        output="softmax",
+        dropout=0.25,
+        backend="reference",
+        seed=0,
+        dtype="float64",
+    )
     names = [type(layer).__name__ for layer in net.layers]
     assert names == ["Dense", "Tanh", "Dropout", "Dense", "Tanh", "Dropout", "Dense", "Softmax"]
     assert net.dtype == np.float64 and net.backend.name == "reference"
@@ -220,21 +243,3 @@ def test_mlp_refuses_bad_arguments(kwargs, match):
 def test_mlp_errors_are_validation_errors():
     with pytest.raises(ValidationError):
         models.mlp([4, -1], "relu")
-
-
-def test_frozen_copies_are_the_live_builders():
-    """While the old builders still exist: the frozen copies above build what they build."""
-    from numbanet.sweep.trial import build_model
-    from numbanet.theory.gradient_speed import nielsen_network2
-    from numbanet.unsupervised.autoencoder import _mlp
-    from numbanet.unsupervised.pretraining import build_sigmoid_net
-
-    for seed in SEEDS:
-        assert_same_net(_mlp([6, 5, 3], "reference", seed, None),
-                        _legacy_autoencoder_mlp([6, 5, 3], "reference", seed, None))  # fmt: skip
-        assert_same_net(build_sigmoid_net((6, 5, 4, 3), backend="reference", seed=seed),
-                        _legacy_build_sigmoid_net((6, 5, 4, 3), backend="reference", seed=seed))  # fmt: skip
-        assert_same_net(nielsen_network2((784, 30, 10), seed=seed),
-                        _legacy_nielsen_network2((784, 30, 10), seed=seed))  # fmt: skip
-        model = {"width": 5, "depth": 3, "dropout": 0.2, "activation": "elu"}
-        assert_same_net(build_model(model, 4, 3, seed), _legacy_sweep_build_model(model, 4, 3, seed))

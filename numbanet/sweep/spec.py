@@ -19,7 +19,7 @@ Python dict::
     batch_size = 32
     epochs = 10
     l2 = 0.0                    # Nielsen's lambda (weight decay on weights only)
-    dropout = 0.0               # after every hidden activation, when numbanet.nn has Dropout
+    dropout = 0.0               # Dropout(p) after every hidden activation
 
     [search]
     method = "random"           # "grid": every combination; "random": `trials` samples
@@ -301,14 +301,6 @@ def _check_name(field, value, where):
         table = ("reference", "cpu", "cuda", "auto")
     elif field == "dtype":
         table = ("float32", "float64")
-    elif field == "dropout":
-        if value:
-            if dropout_layer() is None:
-                raise ValidationError(
-                    f"spec field {where} = {value!r} needs numbanet.nn.Dropout, which this "
-                    "numbanet does not have; use dropout = 0"
-                )
-        return
     else:
         return
     if value not in table:
@@ -558,19 +550,6 @@ def expand(spec):
             seen.add(tid)
             trials.append({"id": tid, "params": params, "seed": seed, "config": config})
     return trials
-
-
-def dropout_layer():
-    """The ``Dropout`` layer class, or None when this numbanet has none."""
-    from .. import nn
-
-    if hasattr(nn, "Dropout"):
-        return nn.Dropout
-    try:
-        from ..nn.dropout import Dropout
-    except ImportError:
-        return None
-    return Dropout
 
 
 def layer_sizes(model):

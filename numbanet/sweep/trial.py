@@ -15,7 +15,7 @@ import traceback
 
 import numpy as np
 
-from .spec import dropout_layer, layer_sizes
+from .spec import layer_sizes
 
 
 @functools.lru_cache(maxsize=4)
@@ -54,20 +54,19 @@ def _load_data(data_json):
 
 
 def build_model(model, n_in, n_out, seed):
-    """A ``Sequential`` dense network from a model section (layers found by name)."""
-    from .. import nn
+    """A ``Sequential`` dense network from a model section: ``numbanet.models.mlp`` ending in
+    logits. Dropout layers have no seed of their own: they draw from ``fit``'s generator, seeded
+    with the trial's seed."""
+    from ..models import mlp
 
-    layers, prev = [], n_in
-    for h in layer_sizes(model):
-        layers.append(nn.Dense(prev, h, init=model.get("init", "he_normal")))
-        layers.append(nn.activation(model.get("activation", "relu")))
-        if model.get("dropout", 0):
-            # no seed of its own: it draws from fit's generator, seeded with the trial's seed
-            layers.append(dropout_layer()(model["dropout"]))
-        prev = h
-    layers.append(nn.Dense(prev, n_out, init=model.get("init", "he_normal")))
-    return nn.Sequential(
-        layers, backend=model.get("backend", "cpu"), seed=seed, dtype=model.get("dtype", "float32")
+    return mlp(
+        [n_in, *layer_sizes(model), n_out],
+        model.get("activation", "relu"),
+        init=model.get("init", "he_normal"),
+        dropout=model.get("dropout", 0.0),
+        backend=model.get("backend", "cpu"),
+        seed=seed,
+        dtype=model.get("dtype", "float32"),
     )
 
 

@@ -96,16 +96,13 @@ def layer_speeds(net, x, y, loss="sigmoid_cross_entropy", which="bias"):
 def nielsen_network2(sizes, seed=0, backend="cpu", dtype=np.float64):
     """Nielsen's network2 set-up: sigmoid layers, weights N(0, 1/n_in), biases N(0, 1).
 
-    Use with ``loss="sigmoid_cross_entropy"`` (his ``CrossEntropyCost``)."""
-    from ..nn import Dense, Sequential, Sigmoid
+    ``numbanet.models.mlp(sizes, "sigmoid", output="sigmoid", init="nielsen")`` with his
+    defaults (float64). Use with ``loss="sigmoid_cross_entropy"`` (his ``CrossEntropyCost``)."""
+    from ..models import mlp
 
-    sizes = [positive_int(s, "sizes") for s in sizes]
-    if len(sizes) < 2:
-        raise ValidationError("sizes needs at least an input and an output size")
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [Dense(a, b, init="nielsen"), Sigmoid()]
-    return Sequential(layers, backend=backend, seed=seed, dtype=dtype)
+    return mlp(
+        sizes, "sigmoid", output="sigmoid", init="nielsen", backend=backend, seed=seed, dtype=dtype
+    )
 
 
 def initial_speeds(sizes, x, y, seeds=(0, 1, 2, 3, 4), backend="cpu"):
