@@ -325,7 +325,6 @@ from gradcheck import check_model_grads, numeric_grad  # noqa: E402
 from numbanet.unsupervised.autoencoder import (  # noqa: E402
     Autoencoder,
     JointAutoencoder,
-    compare_autoencoder_uses,
     corrupt,
 )
 
@@ -439,23 +438,10 @@ def test_autoencoder_validation():
         JointAutoencoder(4, 2, 3, beta=1.5)
 
 
-def test_compare_autoencoder_uses_small(shared_data):
-    res = compare_autoencoder_uses(
-        n_train=1500, n_test=500, n_code=16, ae_epochs=8, clf_epochs=5, backend="cpu", seed=0
-    )
-    acc = res["accuracy"]
-    assert set(acc) == {"raw", "features", "reconstructions", "joint"}
-    # every use learns well above chance (0.1 for 10 classes) on 1,500 digits
-    assert all(a > 0.3 for a in acc.values()), acc
-    assert acc["raw"] > 0.6 and acc["joint"] > 0.6, acc
-    assert len(res["ae_loss"]) == 8 and res["ae_loss"][-1] < res["ae_loss"][0]
-    assert len(res["joint_history"]) == 5
-
-
 # --------------------------------------------------------------------------- greedy pre-training
 
 from numbanet.unsupervised import DBN, StackedAutoencoder  # noqa: E402
-from numbanet.unsupervised.pretraining import build_sigmoid_net, compare_pretraining  # noqa: E402
+from numbanet.unsupervised.pretraining import build_sigmoid_net  # noqa: E402
 
 
 def _toy_classes(seed=0, n=90, d=20):
@@ -520,30 +506,6 @@ def test_build_sigmoid_net_and_validation():
         build_sigmoid_net((6, 3))
     with pytest.raises(ValidationError, match=r"\[0, 1\]"):
         StackedAutoencoder((4, 3), 2).pretrain(np.full((5, 4), 7.0))
-    with pytest.raises(ValidationError, match="methods"):
-        compare_pretraining(methods=("bogus",), data=(np.zeros((2, 4)),) * 4)
-
-
-def test_compare_pretraining_small(shared_data):
-    from numbanet.data import mnist_split
-
-    d = mnist_split()
-    data = (d.x_train[:1500], d.y_train[:1500], d.x_val[:500], d.y_val[:500])
-    res = compare_pretraining(
-        seeds=(0, 1), sizes=(784, 64, 64, 64, 10), pretrain_epochs=2, finetune_epochs=1,
-        speed_examples=300, backend="cpu", data=data,
-    )  # fmt: skip
-    s = res["summary"]
-    assert set(s) == {"random", "autoencoder", "rbm"}
-    for m in s:
-        r = res["results"][m]
-        assert len(r["val_accuracy"]) == 2 and len(r["speeds"][0]) == 3
-        assert all(ratio >= 1 for ratio in r["speed_ratio"])
-    # the claim, at a tiny budget: pre-trained nets are ahead after the first fine-tuning epoch
-    # and their layers learn at more even speeds
-    for m in ("autoencoder", "rbm"):
-        assert s[m]["first_epoch_accuracy"][0] > s["random"]["first_epoch_accuracy"][0] + 0.1, s
-        assert s[m]["speed_ratio"][0] < s["random"]["speed_ratio"][0], s
 
 
 # --------------------------------------------------------------------------- figures (draw only)

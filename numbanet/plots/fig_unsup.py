@@ -129,7 +129,7 @@ def draw_rbm(data, lang="en"):
 def _compute_layerwise_pretraining(seed, backend, budget):
     """``compare_pretraining`` on a 784-256-256-256-10 sigmoid net: random init vs stacked
     autoencoders vs a DBN, fine-tuned with plain SGD; accuracies per epoch and gradient speeds."""
-    from ..unsupervised.pretraining import compare_pretraining
+    from ..experiments.vanishing import compare_pretraining
 
     full = budget == "full"
     if full:
@@ -228,7 +228,8 @@ def draw_layerwise_pretraining(data, lang="en"):
 def _compute_autoencoder(seed, backend, budget):
     """A 784-128-2 autoencoder's 2-D code of test digits, and the three uses of a (denoising)
     autoencoder for classification compared (``compare_autoencoder_uses``)."""
-    from ..unsupervised.autoencoder import Autoencoder, compare_autoencoder_uses
+    from ..experiments.vanishing import compare_autoencoder_uses
+    from ..unsupervised.autoencoder import Autoencoder
 
     full = budget == "full"
     n, ep2 = (60000, 30) if full else (10000, 12)

@@ -15,9 +15,7 @@ _EXPORTS = {
     "LOGIC_GATES": "perceptron",
     "RBM": "rbm",
     "Autoencoder": "autoencoder",
-    "compare_autoencoder_uses": "autoencoder",
     "StackedAutoencoder": "pretraining",
-    "compare_pretraining": "pretraining",
     "DBN": "dbn",
 }
 

@@ -11,8 +11,8 @@ trained to minimise the reconstruction cost
 A *denoising* autoencoder feeds a corrupted :math:`\\tilde x` (masking noise: each input zeroed
 with probability ``noise``) and still asks for the clean ``x``.
 
-For classification the slides give three uses, compared on one task by
-``compare_autoencoder_uses``:
+For classification the slides give three uses (compared on MNIST by
+``numbanet.experiments.vanishing.compare_autoencoder_uses``):
 
 1. **features**: train the autoencoder, then a classifier on the codes ``u``;
 2. **reconstructions**: use :math:`\\hat x` as a cleaned-up input (preprocessing) for a classifier;
@@ -33,7 +33,7 @@ from ..errors import ValidationError
 from ..nn import Dense, Sequential, Sigmoid
 from ..nn.activations import Identity, ReLU, Tanh
 
-__all__ = ["Autoencoder", "JointAutoencoder", "compare_autoencoder_uses", "corrupt"]
+__all__ = ["Autoencoder", "JointAutoencoder", "corrupt"]
 
 _ACTS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "identity": Identity, "linear": Identity}
 
@@ -405,110 +405,3 @@ def _scaled(be, g, factor, dtype):
         return g
     return be.asarray(np.asarray(be.to_numpy(g)) * dtype.type(factor), dtype)
 
-
-def _mlp(sizes, backend, seed, dtype, init="glorot_uniform"):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(a, b, init=init))
-        if i < len(sizes) - 2:
-            layers.append(Sigmoid())
-    return Sequential(layers, backend=backend, seed=seed, dtype=dtype)
-
-
-def compare_autoencoder_uses(
-    x_train=None,
-    y_train=None,
-    x_test=None,
-    y_test=None,
-    n_train=5000,
-    n_test=2000,
-    n_code=32,
-    beta=0.5,
-    noise=0.2,
-    ae_epochs=10,
-    clf_epochs=10,
-    lr=3e-3,
-    ae_lr=1e-2,
-    batch_size=64,
-    seed=0,
-    backend="auto",
-    n_examples=8,
-):
-    """The slides' three uses of an autoencoder for classification, on the same data.
-
-    Every classifier is a ``d -> n_code -> 10`` sigmoid net (or its last layer), trained with Adam
-    (``lr``) for ``clf_epochs`` epochs; the autoencoder is trained first with Adam (``ae_lr``) for
-    ``ae_epochs`` epochs:
-
-    * ``raw``: the baseline, on the pixels x;
-    * ``features``: a softmax layer on the codes u of a (denoising) autoencoder trained first;
-    * ``reconstructions``: the d -> n_code -> 10 net on x_hat = g(f(x)) (train and test);
-    * ``joint``: ``JointAutoencoder`` with :math:`\\beta J_{clas} + (1-\\beta) J_{ae}`, trained for
-      ``clf_epochs`` epochs.
-
-    Data default to the first ``n_train`` MNIST training images and ``n_test`` test images.
-
-    Returns
-    -------
-    dict
-        ``accuracy`` {use: test accuracy}, ``ae_loss`` (per-epoch reconstruction cost),
-        ``recon_error`` (test mean sum of squared errors of the autoencoder), ``joint_history``,
-        ``examples`` (the first ``n_examples`` test images, corrupted and reconstructed), and the
-        settings.
-    """
-    if x_train is None:
-        from ..data import load_mnist
-
-        d = load_mnist()
-        x_train, y_train = d.x_train[:n_train], d.y_train[:n_train]
-        x_test, y_test = d.x_test[:n_test], d.y_test[:n_test]
-    x_train = as_float_array(x_train, "x_train", np.float32, ndim=2)
-    x_test = as_float_array(x_test, "x_test", np.float32, ndim=2)
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
-    dim = x_train.shape[1]
-    k = int(y_train.max()) + 1
-    clf_kw = dict(
-        loss="cross_entropy", optimizer="adam", lr=lr, epochs=clf_epochs, batch_size=batch_size,
-        seed=seed, progress=False, train_metrics=False,
-    )  # fmt: skip
-    acc = {}
-    raw = _mlp([dim, n_code, k], backend, seed, None)
-    raw.fit(x_train, y_train, **clf_kw)
-    acc["raw"] = raw.evaluate(x_test, y_test)["accuracy"]
-
-    ae = Autoencoder(dim, n_code, noise=noise, backend=backend, seed=seed)
-    ae_loss = ae.fit(x_train, epochs=ae_epochs, lr=ae_lr, batch_size=batch_size, seed=seed)
-    u_tr, u_te = ae.encode(x_train), ae.encode(x_test)
-    feat = _mlp([n_code, k], backend, seed, None)
-    feat.fit(u_tr, y_train, **clf_kw)
-    acc["features"] = feat.evaluate(u_te, y_test)["accuracy"]
-
-    r_tr, r_te = ae.reconstruct(x_train), ae.reconstruct(x_test)
-    rec = _mlp([dim, n_code, k], backend, seed, None)
-    rec.fit(r_tr, y_train, **clf_kw)
-    acc["reconstructions"] = rec.evaluate(r_te, y_test)["accuracy"]
-
-    joint = JointAutoencoder(dim, n_code, k, beta=beta, noise=noise, backend=backend, seed=seed)
-    jh = joint.fit(x_train, y_train, epochs=clf_epochs, lr=lr, batch_size=batch_size, seed=seed)
-    acc["joint"] = joint.score(x_test, y_test)
-    ex = x_test[:n_examples]
-    noisy = corrupt(ex, noise, np.random.default_rng(seed))
-    return {
-        "examples": {
-            "x": ex.tolist(),
-            "noisy": noisy.tolist(),
-            "denoised": ae.reconstruct(noisy).tolist(),
-        },
-        "accuracy": acc,
-        "ae_loss": ae_loss,
-        "recon_error": ae.reconstruction_error(x_test),
-        "joint_history": [{k2: float(v) for k2, v in h.items()} for h in jh],
-        "joint_recon_error": float(
-            np.mean(np.sum((x_test - joint.reconstruct(x_test)) ** 2, axis=1))
-        ),
-        "settings": {
-            "n_train": int(x_train.shape[0]), "n_test": int(x_test.shape[0]), "n_code": n_code,
-            "beta": beta, "noise": noise, "ae_epochs": ae_epochs, "clf_epochs": clf_epochs,
-            "lr": lr, "ae_lr": ae_lr, "batch_size": batch_size, "seed": seed,
-        },
-    }  # fmt: skip

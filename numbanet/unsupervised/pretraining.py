@@ -11,15 +11,12 @@ The DL deck's recipe, for a deep sigmoid classifier ``d -> h1 -> ... -> hK -> cl
 Freezing is the engine's own ``Layer.freeze()``: a frozen ``Dense`` lets gradients through but
 accumulates no parameter gradient, and the optimiser skips it.
 
-``compare_pretraining`` measures the claim of the slides: after pre-training, a deep sigmoid
-network learns faster in its first fine-tuning epoch than the same network from random
-initialisation, and its layers' gradient speeds (Nielsen's ||dC/db^l||,
-``numbanet.theory.gradient_speed.layer_speeds``) are more even.
+The models take arrays; the experiment that measures the slides' claim on MNIST (after
+pre-training a deep sigmoid network learns faster in its first fine-tuning epoch, and its layers'
+gradient speeds are more even) is ``numbanet.experiments.vanishing.compare_pretraining``.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -28,7 +25,7 @@ from ..errors import ValidationError
 from ..nn import Dense, Sequential, Sigmoid
 from .autoencoder import Autoencoder, _forward_np
 
-__all__ = ["StackedAutoencoder", "build_sigmoid_net", "compare_pretraining"]
+__all__ = ["StackedAutoencoder", "build_sigmoid_net"]
 
 
 def _check_seed(seed):
@@ -196,142 +193,3 @@ class StackedAutoencoder(_GreedyPretrainer):
         self.pretrain_history_ = out
         return out
 
-
-def _mean_std(values):
-    a = np.asarray(values, dtype=np.float64)
-    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
-
-
-def compare_pretraining(
-    seeds=(0, 1, 2),
-    methods=("random", "autoencoder", "rbm"),
-    sizes=(784, 256, 256, 256, 10),
-    n_train=10000,
-    n_val=2000,
-    pretrain_epochs=3,
-    top_epochs=1,
-    finetune_epochs=3,
-    lr=0.1,
-    batch_size=32,
-    ae_lr=1e-2,
-    rbm_lr=0.1,
-    pretrain_batch_size=20,
-    noise=0.0,
-    speed_examples=1000,
-    init="glorot_uniform",
-    backend="auto",
-    data=None,
-):
-    """Random initialisation vs greedy pre-training of a deep sigmoid net on MNIST.
-
-    For every seed and method ('random', 'autoencoder' = ``StackedAutoencoder``, 'rbm' = ``DBN``
-    with CD-1), the same ``sizes`` network is built with that seed; the pre-trained ones get
-    ``pretrain_epochs`` of greedy pre-training per layer and ``top_epochs`` of top-layer training
-    with frozen hidden layers (autoencoders: Adam, ``ae_lr``; RBMs: CD-1 with momentum 0.5,
-    ``rbm_lr``; both with minibatches of ``pretrain_batch_size``). Then every network is fine-tuned end to end with plain SGD
-    (``lr``, ``batch_size``) for ``finetune_epochs`` epochs.
-
-    Measured:
-
-    * ``val_accuracy``: validation accuracy after each fine-tuning epoch (the claim is about
-      the first), and ``start_accuracy`` before fine-tuning;
-    * ``speeds``: per-hidden-layer gradient speeds ||dC/db^l|| (cross-entropy, first
-      ``speed_examples`` training images) at the start of fine-tuning, and ``speed_ratio`` =
-      fastest / slowest layer (1 = perfectly even);
-    * ``pretrain_loss`` and wall-clock ``time``.
-
-    Parameters
-    ----------
-    data : tuple (x_train, y_train, x_val, y_val), optional
-        Default: the first ``n_train`` images of ``mnist_split()``'s training set and the first
-        ``n_val`` of its validation set.
-
-    Returns
-    -------
-    dict
-        ``results[method]`` with lists over seeds, ``summary[method]`` with means and standard
-        deviations over seeds, and ``settings``.
-    """
-    from ..theory.gradient_speed import layer_speeds
-    from .dbn import DBN
-
-    methods = tuple(methods)
-    for m in methods:
-        if m not in ("random", "autoencoder", "rbm"):
-            raise ValidationError(
-                f"methods must be among 'random', 'autoencoder', 'rbm'; got {m!r}"
-            )
-    seeds = [int(_check_seed(s)) for s in seeds]
-    if not seeds:
-        raise ValidationError("seeds is empty; give at least one seed")
-    sizes = tuple(positive_int(s, "sizes") for s in sizes)
-    if data is None:
-        from ..data import mnist_split
-
-        d = mnist_split()
-        data = (d.x_train[:n_train], d.y_train[:n_train], d.x_val[:n_val], d.y_val[:n_val])
-    x, y, xv, yv = data
-    x = as_float_array(x, "x_train", np.float32, ndim=2)
-    xv = as_float_array(xv, "x_val", np.float32, ndim=2)
-    y, yv = np.asarray(y), np.asarray(yv)
-    xs, ys = x[:speed_examples], y[:speed_examples]
-    results = {m: {k: [] for k in ("val_accuracy", "loss", "start_accuracy", "speeds",
-                                   "speed_ratio", "pretrain_loss", "time")} for m in methods}  # fmt: skip
-    for seed in seeds:
-        for m in methods:
-            t0 = time.perf_counter()
-            if m == "random":
-                model = StackedAutoencoder(
-                    sizes[:-1], sizes[-1], backend=backend, seed=seed, init=init
-                )
-                pre = []
-            else:
-                if m == "autoencoder":
-                    model = StackedAutoencoder(
-                        sizes[:-1], sizes[-1], noise=noise, backend=backend, seed=seed, init=init
-                    )
-                    pre = model.pretrain(x, epochs=pretrain_epochs, lr=ae_lr, seed=seed,
-                                         batch_size=pretrain_batch_size)  # fmt: skip
-                else:
-                    model = DBN(sizes[:-1], sizes[-1], backend=backend, seed=seed, init=init)
-                    pre = model.pretrain(x, epochs=pretrain_epochs, lr=rbm_lr, seed=seed,
-                                         batch_size=pretrain_batch_size)  # fmt: skip
-                model.train_top(x, y, epochs=top_epochs, lr=lr, batch_size=batch_size, seed=seed,
-                                train_metrics=False)  # fmt: skip
-            model.unfreeze()
-            start = model.net.evaluate(xv, yv)["accuracy"]
-            speeds = layer_speeds(model.net, xs, ys, loss="cross_entropy")
-            h = model.fine_tune(x, y, epochs=finetune_epochs, lr=lr, batch_size=batch_size,
-                                seed=seed, validation=(xv, yv), train_metrics=False)  # fmt: skip
-            r = results[m]
-            r["val_accuracy"].append([float(a) for a in h["val_accuracy"]])
-            r["loss"].append([float(a) for a in h["loss"]])
-            r["start_accuracy"].append(float(start))
-            r["speeds"].append([float(s) for s in speeds])
-            r["speed_ratio"].append(float(speeds.max() / max(speeds.min(), 1e-30)))
-            r["pretrain_loss"].append([[float(v) for v in layer] for layer in pre])
-            r["time"].append(time.perf_counter() - t0)
-    summary = {}
-    for m in methods:
-        r = results[m]
-        first = [va[0] for va in r["val_accuracy"]]
-        last = [va[-1] for va in r["val_accuracy"]]
-        summary[m] = {
-            "first_epoch_accuracy": _mean_std(first),
-            "final_accuracy": _mean_std(last),
-            "start_accuracy": _mean_std(r["start_accuracy"]),
-            "speed_ratio": _mean_std(r["speed_ratio"]),
-            "speeds": np.mean(np.asarray(r["speeds"]), axis=0).tolist(),
-        }
-    return {
-        "results": results,
-        "summary": summary,
-        "settings": {
-            "seeds": seeds, "methods": list(methods), "sizes": list(sizes),
-            "n_train": int(x.shape[0]), "n_val": int(xv.shape[0]),
-            "pretrain_epochs": pretrain_epochs, "top_epochs": top_epochs,
-            "finetune_epochs": finetune_epochs, "lr": lr, "batch_size": batch_size,
-            "ae_lr": ae_lr, "rbm_lr": rbm_lr, "pretrain_batch_size": pretrain_batch_size, "noise": noise, "init": init,
-            "speed_examples": int(xs.shape[0]),
-        },
-    }  # fmt: skip

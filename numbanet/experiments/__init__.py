@@ -1,0 +1,26 @@
+"""The slides' experiments: one module per lecture deck, used by both ``numbanet.plots`` (which
+draws their results) and ``numbanet.claims`` (which compares them with the slides' numbers).
+
+An experiment builds networks with numbanet's engine, loads the data it needs, trains and
+measures, and returns plain data (dicts of NumPy arrays and numbers). The library itself
+(``numbanet.nn``, ``numbanet.unsupervised``, ``numbanet.theory``) never loads data: its models and
+functions take arrays; the experiments are where data meet them.
+
+=================  =====  ====================================================================
+module             deck   what it runs
+=================  =====  ====================================================================
+``udl``            000    Understanding Deep Learning ch. 4: the composed 1-3-1 nets, region
+                          counts of random and trained nets, wide vs deep, random labels
+``backprop``       001    the perceptron on the logic gates, 2-2-1 sigmoid nets (XOR, hidden
+                          space), SEMEION through two hidden units, gradient descent's step size
+``feedforward``    002    linear hidden layers, softmax regression, universal approximation,
+                          space folding (Montufar et al. 2014)
+``training``       003    optimisers and their noise, regularisation, double descent, LeNet,
+                          recurrent networks
+``vanishing``      004    Nielsen's speeds of learning and depth sweep, sigmoid vs ReLU
+                          gradients, greedy pre-training, RBMs and autoencoders
+=================  =====  ====================================================================
+
+Modules are imported on use (``from numbanet.experiments import udl``); importing this package
+imports nothing heavy.
+"""
