@@ -38,7 +38,7 @@ def _activation_factory(spec, name):
             return None
         if key not in ACTIVATIONS:
             raise ValidationError(
-                f"{name} {spec!r} is not an activation; choose one of "
+                f"unknown {name} {spec!r}; choose one of "
                 f"{', '.join(sorted(ACTIVATIONS))}"
             )
         return ACTIVATIONS[key]
@@ -138,7 +138,7 @@ def mlp(
             )
     sizes = [int(s) for s in sizes]
     hidden_act = _activation_factory(activation, "activation")
-    out_act = None if output is None else _activation_factory(output, "output")
+    out_act = None if output is None else _activation_factory(output, "output activation")
     p = probability(dropout, "dropout")
     layers = []
     n_dense = len(sizes) - 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from numbanet.errors import DTypeError, ValidationError
 from numbanet.theory import regions as R
+from numbanet.theory.regions import network, sampled
 
 # ============================================================================ helpers
 
@@ -432,7 +433,7 @@ def test_count_2d_matches_a_refined_grid(seed):
     assert n_grid <= p.regions
     # every pattern the grid meets is one of the exact polygons' patterns ...
     grid_hashes = np.unique(R.pattern_hashes(net, grid_points(box, n)))
-    exact_hashes = R._hash_words_numpy(p.patterns)
+    exact_hashes = sampled._hash_words_numpy(p.patterns)
     assert np.isin(grid_hashes, exact_hashes).all()
     # ... and every polygon it misses is a sliver thinner than a few grid steps (a convex set of
     # lattice width above 1 + 2/sqrt(3) holds a lattice point: Hurkens 1990)
@@ -472,7 +473,7 @@ def test_count_2d_adversarial_geometry(seed):
     # each polygon's pattern is the network's at its centroid, except for units whose value
     # there is zero up to round-off (a unit that vanishes on a whole polygon counts as inactive)
     h, zs, scales = p.centroids(), [], []
-    for layer in R._affine_stack(net):
+    for layer in network._affine_stack(net):
         z = h @ layer.W.T + layer.b
         if layer.slope is not None:
             zs.append(z)
@@ -575,7 +576,7 @@ def test_pattern_hash_separates_every_single_bit():
     # 130 units: patterns differing in any one bit (across word boundaries) hash differently
     bits = np.zeros((131, 130), dtype=bool)
     bits[np.arange(1, 131), np.arange(130)] = True
-    h = R._hash_words_numpy(bits)
+    h = sampled._hash_words_numpy(bits)
     assert len(np.unique(h)) == 131
 
 
@@ -585,3 +586,44 @@ def test_count_patterns_errors():
         R.count_patterns(net, np.zeros((5, 3)))
     with pytest.raises(ValidationError, match="method must be"):
         R.count_patterns(net, np.zeros((5, 2)), method="cuda")
+
+
+# ============================================================================ package layout
+
+
+def test_package_exports_every_public_name_from_its_submodule():
+    """``regions.X`` and ``from numbanet.theory.regions import X`` reach the submodules' objects."""
+    import importlib
+
+    from numbanet.theory.regions import bounds, exact_1d, exact_2d
+
+    homes = [bounds, exact_1d, exact_2d, network, sampled]
+    for name in R.__all__:
+        owners = [m for m in homes if name in m.__all__]
+        assert len(owners) == 1, (name, owners)
+        assert getattr(R, name) is getattr(owners[0], name)
+    assert sorted(R.__all__) == sorted(n for m in homes for n in m.__all__)
+    mod = importlib.import_module("numbanet.theory.regions")
+    assert mod.count_1d is exact_1d.count_1d and mod.zaslavsky(2, 3) == 7
+
+
+def test_formulas_and_count_1d_do_not_load_the_kernels():
+    """The Numba kernels load with count_2d or pattern_hashes only, not with the formulas or
+    count_1d (in a fresh process, since this one has loaded them already)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from numbanet.theory import regions as R\n"
+        "assert R.udl_max_regions(10, 50, 5) > 10**41\n"
+        "r = R.count_1d([([[1.0], [1.0]], [0.0, -0.5], 'relu'), ([[1.0, -2.0]], [0.0], None)],"
+        " -1.0, 1.0)\n"
+        "assert r.regions == 3\n"
+        "assert 'numbanet.theory.regions._kernels' not in sys.modules\n"
+        "R.count_patterns([([[1.0], [1.0]], [0.0, -0.5], 'relu')], [[0.1], [0.9]])\n"
+        "assert 'numbanet.theory.regions._kernels' in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

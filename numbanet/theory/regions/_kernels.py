@@ -10,7 +10,8 @@
   gradients agree), serial.
 
 The hash mixes the pattern's 64-bit words with a multiply-xorshift step and finishes with the
-splitmix64 finaliser; ``regions._hash_words_numpy`` is the same function in NumPy (the oracle).
+splitmix64 finaliser; ``regions.sampled._hash_words_numpy`` is the same function in NumPy (the
+oracle).
 """
 
 from __future__ import annotations
