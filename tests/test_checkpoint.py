@@ -233,3 +233,262 @@ def test_sigkill_during_a_save_leaves_a_complete_checkpoint(tmp_path):
         assert len(vals) == 1, "a mixture of two versions"
         assert vals[0] >= max(reported)
     assert hits >= 1, "no kill landed during a write"
+
+
+# ---------------------------------------------------------------------------- crafted files
+# Each file below is built by hand: a real checkpoint copied member by member with zipfile, one
+# member replaced by a hand-written .npy header (and data). load must refuse it with a
+# CheckpointError naming the member, without allocating what the file claims.
+
+_HUGE = (100_000, 100_000)  # 74.5 GiB of float64
+
+
+def _npy(shape, descr="<f8", data=b"", fortran=False, version=1, header_len=None):
+    """A hand-written .npy file: magic, version, header length, the header dict, the data."""
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {tuple(shape)!r}, }}"
+    prefix = 6 + 2 + (2 if version == 1 else 4)
+    pad = -(prefix + len(header) + 1) % 64
+    header = (header + " " * pad + "\n").encode("latin1")
+    size = len(header) if header_len is None else header_len
+    length = size.to_bytes(2 if version == 1 else 4, "little")
+    return b"\x93NUMPY" + bytes([version, 0]) + length + header + data
+
+
+def _meta_npy(meta):
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.array(json.dumps(meta)), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _original(tmp_path):
+    """A small checkpoint with parameters, Adam state and a history: (net, path, meta)."""
+    net = _net(dropout=False)
+    opt = nb.optim.Adam(net.parameters(), lr=0.01)
+    hist = _fit(net, opt, 2, seed=0)
+    path = tmp_path / "ok.npz"
+    C.save(path, net, opt, hist)
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["__meta__"]))
+    return net, path, meta
+
+
+def _rewrite(src, dst, replace=(), drop=(), compress=()):
+    """Copy the zip ``src`` to ``dst``, member contents replaced from the dict ``replace`` (new
+    names are appended), members in ``drop`` left out, members in ``compress`` deflated."""
+    replace = dict(replace)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        names = [i.filename for i in zin.infolist()]
+        for name in names + [n for n in replace if n not in names]:
+            if name in drop:
+                continue
+            data = replace[name] if name in replace else zin.read(name)
+            method = zipfile.ZIP_DEFLATED if name in compress else zipfile.ZIP_STORED
+            zout.writestr(name, data, compress_type=method)
+    return dst
+
+
+def _refused(path, match, model=None, limit=8 * 2**20):
+    """load(path) raises CheckpointError matching ``match`` with a tracemalloc peak < limit."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=match) as info:
+            C.load(path, model=model, backend="cpu")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < limit, f"load allocated {peak} bytes before refusing"
+    return str(info.value)
+
+
+def test_the_untouched_copy_loads(tmp_path):
+    """The rewriting helper itself keeps a checkpoint valid (so the refusals below are caused by
+    the one member each test changes)."""
+    net, path, _ = _original(tmp_path)
+    ck = C.load(_rewrite(path, tmp_path / "copy.npz"), backend="cpu")
+    for a, b in zip(net.parameters(), ck.model.parameters()):
+        assert np.array_equal(a.value, b.value)
+    assert ck.history.epochs == 2 and ck.history["loss"] == C.load(path).history["loss"]
+
+
+def test_a_header_claiming_a_huge_weight_is_refused_before_allocating(tmp_path):
+    net, path, _ = _original(tmp_path)
+    w = net.layers[0].W.value  # (16, 6)
+    bad = _rewrite(path, tmp_path / "huge.npz", {"param/0.W.npy": _npy(_HUGE, data=w.tobytes())})
+    msg = _refused(bad, r"param/0\.W\.npy")
+    assert "(100000, 100000)" in msg and f"{tuple(w.shape)}" in msg, msg
+
+
+def test_metadata_and_header_agreeing_on_a_huge_weight_that_is_not_there(tmp_path):
+    """The architecture and the header both claim (100000, 100000); the member holds 768 bytes:
+    refused as truncated, before the model (74.5 GiB) is built."""
+    net, path, meta = _original(tmp_path)
+    meta["architecture"]["layers"][0]["params"]["W"] = list(_HUGE)
+    meta["architecture"]["layers"][0]["config"].update(in_features=_HUGE[1], out_features=_HUGE[0])
+    w = net.layers[0].W.value.tobytes()
+    bad = _rewrite(path, tmp_path / "huge2.npz",
+                   {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": _npy(_HUGE, data=w)})  # fmt: skip
+    msg = _refused(bad, r"param/0\.W\.npy is truncated")
+    assert f"holds {len(w)} bytes" in msg and str(8 * _HUGE[0] * _HUGE[1]) in msg, msg
+
+
+def test_a_layer_config_larger_than_its_declared_parameters_is_refused_before_allocating(tmp_path):
+    """The config asks for a (100000, 100000) Dense while the parameter table (and every member)
+    says (16, 6): the rebuilt layer is compared with the table before Sequential allocates it."""
+    _, path, meta = _original(tmp_path)
+    meta["architecture"]["layers"][0]["config"].update(in_features=_HUGE[1], out_features=_HUGE[0])
+    bad = _rewrite(path, tmp_path / "cfg.npz", {"__meta__.npy": _meta_npy(meta)})
+    msg = _refused(bad, "layer 0 \\(Dense\\) rebuilt from its config")
+    assert "[100000, 100000]" in msg and "[16, 6]" in msg, msg
+
+
+@pytest.mark.parametrize(
+    "descr,match",
+    [
+        ("<f4", "dtype float32; parameter 0.W must be float64"),
+        ("|O", "dtype object; parameter 0.W must be float64"),  # would need unpickling
+        ("<i8", "dtype int64"),
+    ],
+)
+def test_a_header_with_the_wrong_dtype_is_refused(tmp_path, descr, match):
+    net, path, _ = _original(tmp_path)
+    w = net.layers[0].W.value.tobytes()
+    bad = _rewrite(path, tmp_path / "dt.npz", {"param/0.W.npy": _npy((16, 6), descr, w)})
+    assert "param/0.W.npy" in _refused(bad, match)
+
+
+def test_a_truncated_member_is_refused(tmp_path):
+    net, path, _ = _original(tmp_path)
+    w = net.layers[0].W.value.tobytes()[:100]
+    bad = _rewrite(path, tmp_path / "cut.npz", {"param/0.W.npy": _npy((16, 6), data=w)})
+    msg = _refused(bad, r"param/0\.W\.npy is truncated")
+    assert "holds 100 bytes" in msg and "need 768" in msg, msg
+
+
+def test_a_member_longer_than_its_header_says_is_refused(tmp_path):
+    net, path, _ = _original(tmp_path)
+    w = net.layers[0].W.value.tobytes() * 2
+    bad = _rewrite(path, tmp_path / "long.npz", {"param/0.W.npy": _npy((16, 6), data=w)})
+    _refused(bad, r"param/0\.W\.npy is longer than its header says")
+
+
+def test_a_zip_bomb_member_is_refused_without_inflating_it(tmp_path):
+    """A bias of 16 floats stored as a 40 MB deflated entry (40 kB on disk): its declared size is
+    compared with what the architecture needs before a byte is inflated."""
+    net, path, _ = _original(tmp_path)
+    b = net.layers[0].b.value.tobytes() + bytes(40 * 2**20)
+    bad = _rewrite(path, tmp_path / "bomb.npz", {"param/0.b.npy": _npy((16,), data=b)},
+                   compress={"param/0.b.npy"})  # fmt: skip
+    assert bad.stat().st_size < 2**20
+    msg = _refused(bad, r"param/0\.b\.npy declares \d+ bytes uncompressed", limit=2**20)
+    assert "refused without inflating it" in msg
+
+
+def _patch_declared_size(path, member, size):
+    """Rewrite the uncompressed size the zip's local and central headers declare for ``member``."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        off = z.getinfo(member).header_offset
+    assert data[off : off + 4] == b"PK\x03\x04"
+    data[off + 22 : off + 26] = size.to_bytes(4, "little")
+    name = member.encode()
+    central = data.rindex(b"PK\x01\x02", 0, data.rindex(name) + 1)
+    assert data[central + 46 : central + 46 + len(name)] == name
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_an_entry_inflating_far_beyond_its_declared_size_is_refused(tmp_path):
+    """The zip directory declares the right size for the bias but its deflated stream inflates to
+    40 MB: reading stops at the declared size and the CRC check refuses the member."""
+    net, path, _ = _original(tmp_path)
+    b = net.layers[0].b.value.tobytes()
+    bad = _rewrite(path, tmp_path / "liar.npz",
+                   {"param/0.b.npy": _npy((16,), data=b + bytes(40 * 2**20))},
+                   compress={"param/0.b.npy"})  # fmt: skip
+    _patch_declared_size(bad, "param/0.b.npy", len(_npy((16,), data=b)))
+    _refused(bad, r"param/0\.b\.npy is corrupted: Bad CRC", limit=2**20)
+
+
+def test_an_entry_stored_past_the_end_of_the_file_is_refused(tmp_path):
+    """A stored member declaring 100000 x 100000 floats in both the metadata and the zip
+    directory, in a file of a few kilobytes: refused before reading."""
+    net, path, meta = _original(tmp_path)
+    w = net.layers[0].W.value.tobytes()
+    meta["architecture"]["layers"][0]["params"]["W"] = [100, 100]
+    raw = _npy((100, 100), data=w)
+    bad = _rewrite(path, tmp_path / "short.npz",
+                   {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": raw})  # fmt: skip
+    _patch_declared_size(bad, "param/0.W.npy", len(raw) - len(w) + 8 * 100 * 100)
+    msg = _refused(bad, r"param/0\.W\.npy")
+    assert "truncated" in msg or "cannot produce" in msg, msg
+
+
+def test_an_undeclared_or_duplicated_member_is_refused_unread(tmp_path):
+    _, path, _ = _original(tmp_path)
+    evil = _npy(_HUGE, data=b"")
+    bad = _rewrite(path, tmp_path / "extra.npz", {"param/9.W.npy": evil})
+    assert "param/9.W.npy is not declared" in _refused(bad, "not declared")
+    bad = _rewrite(path, tmp_path / "notnpy.npz", {"readme.txt": b"hello"})
+    _refused(bad, "'readme.txt' is not an .npy array")
+    dup = tmp_path / "dup.npz"
+    _rewrite(path, dup)
+    import warnings
+
+    with warnings.catch_warnings(), zipfile.ZipFile(dup, "a") as z:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        z.writestr("param/0.W.npy", evil)
+    _refused(dup, r"lists \['param/0\.W\.npy'\] more than once")
+
+
+def test_missing_members_are_named(tmp_path):
+    _, path, _ = _original(tmp_path)
+    _refused(_rewrite(path, tmp_path / "a.npz", drop={"param/2.b.npy"}),
+             r"parameter 2\.b \(param/2\.b\.npy\) is missing")  # fmt: skip
+    _refused(_rewrite(path, tmp_path / "b.npz", drop={"history/loss.npy"}),
+             r"history series 'loss' \(history/loss\.npy\) is missing")  # fmt: skip
+
+
+def test_a_header_length_field_of_gigabytes_is_not_followed(tmp_path):
+    """A version-2 header whose length field says 4 GB: the header reader is capped."""
+    _, path, _ = _original(tmp_path)
+    bad = _rewrite(path, tmp_path / "hdr.npz",
+                   {"param/0.W.npy": _npy((16, 6), version=2, header_len=2**32 - 1)})  # fmt: skip
+    _refused(bad, r"param/0\.W\.npy: its \.npy header is longer than")
+
+
+def test_metadata_claiming_a_gigabyte_string_is_refused(tmp_path):
+    _, path, _ = _original(tmp_path)
+    bad = _rewrite(path, tmp_path / "meta.npz", {"__meta__.npy": _npy((), "<U500000000")})
+    _refused(bad, r"__meta__\.npy: expected one JSON string")
+
+
+def test_an_undeclared_history_length_is_capped(tmp_path, monkeypatch):
+    """Files without recorded history shapes: a series may hold at most a fixed number of bytes."""
+    _, path, meta = _original(tmp_path)
+    del meta["history"]["shapes"]
+    monkeypatch.setattr(C, "_UNDECLARED_HISTORY_MAX_BYTES", 2**20)
+    bad = _rewrite(path, tmp_path / "hist.npz",
+                   {"__meta__.npy": _meta_npy(meta),
+                    "history/loss.npy": _npy((2**18,), data=bytes(2**21))},
+                   compress={"history/loss.npy"})  # fmt: skip
+    _refused(bad, r"history/loss\.npy declares \d+ bytes uncompressed, but history series 'loss'")
+    # within the cap it loads (the checksum then covers the series as saved)
+    ok = _rewrite(path, tmp_path / "hist_ok.npz", {"__meta__.npy": _meta_npy(meta)})
+    assert C.load(ok, backend="cpu").history.epochs == 2
+
+
+def test_a_fortran_ordered_member_loads_with_its_values(tmp_path):
+    """fortran_order is honoured: the same values in column-major order load identically."""
+    import io
+
+    net, path, _ = _original(tmp_path)
+    w = net.layers[0].W.value
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asfortranarray(w), allow_pickle=False)
+    ok = _rewrite(path, tmp_path / "f.npz", {"param/0.W.npy": buf.getvalue()})
+    ck = C.load(ok, backend="cpu")
+    assert np.array_equal(ck.model.layers[0].W.value, w)
