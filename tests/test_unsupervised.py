@@ -441,7 +441,6 @@ def test_autoencoder_validation():
 # --------------------------------------------------------------------------- greedy pre-training
 
 from numbanet.unsupervised import DBN, StackedAutoencoder  # noqa: E402
-from numbanet.unsupervised.pretraining import build_sigmoid_net  # noqa: E402
 
 
 def _toy_classes(seed=0, n=90, d=20):
@@ -497,87 +496,52 @@ def test_dbn_layers_are_the_rbms():
     np.testing.assert_allclose(dbn._codes(X, 1), rbm.transform(X), rtol=1e-12)
 
 
-def test_build_sigmoid_net_and_validation():
-    net = build_sigmoid_net((6, 5, 4, 3), backend="reference", seed=0)
-    assert [type(layer).__name__ for layer in net.layers] == [
-        "Dense", "Sigmoid", "Dense", "Sigmoid", "Dense",
-    ]  # fmt: skip
+@pytest.mark.parametrize("cls", [StackedAutoencoder, DBN])
+def test_greedy_classifier_and_validation(cls):
+    """Both models build the same sigmoid classifier (models.mlp ending in logits) from the
+    same seed, and refuse bad sizes and inputs outside [0, 1]."""
+    from numbanet import models
+
+    model = cls((6, 5, 4), 3, backend="reference", seed=0)
+    names = [type(layer).__name__ for layer in model.net.layers]
+    assert names == ["Dense", "Sigmoid", "Dense", "Sigmoid", "Dense"]
+    ref = models.mlp((6, 5, 4, 3), "sigmoid", init="glorot_uniform", backend="reference", seed=0)
+    np.testing.assert_array_equal(model.net.get_flat(), ref.get_flat())
     with pytest.raises(ValidationError, match="sizes"):
-        build_sigmoid_net((6, 3))
+        cls((6,), 3)
+    with pytest.raises(ValidationError, match="n_classes"):
+        cls((6, 3), 1)
+    with pytest.raises(ValidationError, match="seed"):
+        cls((6, 3), 2, seed=1.5)
     with pytest.raises(ValidationError, match=r"\[0, 1\]"):
-        StackedAutoencoder((4, 3), 2).pretrain(np.full((5, 4), 7.0))
+        cls((4, 3), 2).pretrain(np.full((5, 4), 7.0))
 
 
-# --------------------------------------------------------------------------- figures (draw only)
+def test_unsupervised_modules_import_without_cycles():
+    """The greedy base class has its own module: no module of numbanet.unsupervised imports,
+    directly or through others, one that imports it back (dbn.py and pretraining.py both
+    depend on greedy.py and neither on the other)."""
+    import ast
+    from pathlib import Path
 
+    import numbanet.unsupervised as U
 
-def _fake_pretraining_data():
-    g = np.random.default_rng(0)
-    methods = ["random", "autoencoder", "rbm"]
-    res = {
-        m: {
-            "val_accuracy": g.random((2, 3)).tolist(),
-            "start_accuracy": g.random(2).tolist(),
-            "speeds": (g.random((2, 3)) + 0.1).tolist(),
-            "speed_ratio": [2.0, 3.0],
-        }
-        for m in methods
-    }
-    settings = dict(methods=methods, seeds=[0, 1], sizes=[784, 8, 8, 8, 10], lr=0.1,
-                    finetune_epochs=3, n_train=100, n_val=50, pretrain_epochs=1, top_epochs=1,
-                    reduced=True)  # fmt: skip
-    return {"results": res, "settings": settings}
+    folder = Path(U.__file__).parent
+    graph = {}
+    for f in folder.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+        graph[f.stem] = deps & {g.stem for g in folder.glob("*.py")}
+    assert {"greedy"} <= graph["dbn"] and {"greedy"} <= graph["pretraining"]
+    assert "pretraining" not in graph["dbn"] and "dbn" not in graph["pretraining"]
 
+    def reaches(a, b, seen=()):
+        return any(d == b or (d not in seen and reaches(d, b, (*seen, d))) for d in graph[a])
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_fig_unsup_draw(lang):
-    pytest.importorskip("matplotlib")
-    import matplotlib.pyplot as plt
-
-    from numbanet.plots import fig_unsup as F
-
-    g = np.random.default_rng(0)
-    rbm = {
-        "errors": [3.0, 2.0, 1.5], "test_error": 1.2, "filters": g.random((100, 784)).tolist(),
-        "originals": g.random((4, 784)).tolist(), "reconstructions": g.random((4, 784)).tolist(),
-        "settings": {"n_train": 10, "k": 1, "reduced": True},
-    }  # fmt: skip
-    ae = {
-        "codes": g.normal(size=(30, 2)).tolist(), "labels": (np.arange(30) % 10).tolist(),
-        "manifold": g.random((81, 784)).tolist(), "code_losses": [1.0],
-        "settings": {"reduced": False},
-        "uses": {
-            "accuracy": {"raw": 0.9, "features": 0.8, "reconstructions": 0.85, "joint": 0.91},
-            "ae_loss": [0.3, 0.2], "joint_history": [{"loss": 1.0, "clas": 1.0, "ae": 0.3}],
-            "examples": {k: g.random((3, 784)).tolist() for k in ("x", "noisy", "denoised")},
-            "settings": {"n_code": 8, "noise": 0.2, "beta": 0.5, "n_train": 10, "n_test": 5,
-                         "clf_epochs": 1},
-        },
-    }  # fmt: skip
-    for fig in (
-        F.draw_rbm(rbm, lang),
-        F.draw_autoencoder(ae, lang),
-        F.draw_layerwise_pretraining(_fake_pretraining_data(), lang),
-    ):
-        assert len(fig.axes) >= 3
-        plt.close(fig)
-
-
-def test_fig_unsup_in_catalog():
-    from numbanet.plots.catalog import CATALOG
-
-    mods = {f.id: f.module for f in CATALOG}
-    assert mods["rbm"] == mods["autoencoder"] == mods["layerwise-pretraining"] == "fig_unsup"
-
-
-def test_fig_unsup_denoise_tiles_keep_each_triplet_together():
-    from numbanet.plots import fig_unsup as F
-
-    n = 5
-    ex = {k: [np.full(784, 10 * i + j) for i in range(n)] for j, k in enumerate(("x", "noisy", "denoised"))}
-    tiles, rows = F._denoise_tiles(ex)
-    assert rows == 3 and len(tiles) == rows * 6
-    for r in range(rows):
-        for g, i in enumerate((r, r + rows)):
-            got = [tiles[6 * r + 3 * g + j][0] for j in range(3)]
-            assert got == ([10 * i, 10 * i + 1, 10 * i + 2] if i < n else [0, 0, 0])
+    cycles = [m for m in graph if reaches(m, m)]
+    assert not cycles, {m: graph[m] for m in cycles}

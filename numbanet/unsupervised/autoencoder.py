@@ -32,6 +32,7 @@ from .._validate import as_float_array, positive_float, positive_int, probabilit
 from ..errors import ValidationError
 from ..nn import Dense, Sequential, Sigmoid
 from ..nn.activations import Identity, ReLU, Tanh
+from ._common import check_seed, forward_np
 
 __all__ = ["Autoencoder", "JointAutoencoder", "corrupt"]
 
@@ -44,28 +45,12 @@ def _act(name):
     return _ACTS[name]()
 
 
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValidationError(f"seed must be an integer or None; got {seed!r}")
-    return seed
-
-
 def corrupt(X, noise, rng):
     """Masking noise: each entry of ``X`` set to 0 with probability ``noise`` (a new array)."""
     if noise <= 0:
         return X
     keep = rng.random(X.shape) >= noise
     return (X * keep).astype(X.dtype, copy=False)
-
-
-def _forward_np(net, layers, X, batch=4096):
-    """NumPy outputs of ``layers`` (a slice of ``net.layers``) for NumPy ``X``, in batches."""
-    be = net.backend
-    outs = []
-    for s in range(0, X.shape[0], batch):
-        xb = be.asarray(X[s : s + batch], net.dtype)
-        outs.append(np.asarray(be.to_numpy(net._forward(xb, training=False, layers=layers))))
-    return np.concatenate(outs, axis=0)
 
 
 def _optimizer(name, params, lr):
@@ -121,7 +106,7 @@ class Autoencoder:
         self.n_code = positive_int(n_code, "n_code")
         self.hidden = tuple(positive_int(h, "hidden") for h in hidden)
         self.noise = probability(noise, "noise")
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         sizes = (self.n_inputs, *self.hidden, self.n_code)
         enc = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -198,7 +183,7 @@ class Autoencoder:
         X = self._check_x(X)
         epochs = positive_int(epochs, "epochs")
         lr = positive_float(lr, "lr")
-        rng = np.random.default_rng(_check_seed(seed if seed is not None else self.seed))
+        rng = np.random.default_rng(check_seed(seed if seed is not None else self.seed))
         if self._opt is None or not isinstance(optimizer, str) or self._opt_name != optimizer:
             self._opt = _optimizer(optimizer, self.net.parameters(), lr)
             self._opt_name = optimizer
@@ -219,7 +204,7 @@ class Autoencoder:
 
     def encode(self, X):
         """Codes u = f(x), shape (n, n_code)."""
-        return _forward_np(self.net, self.encoder_layers, self._check_x(X))
+        return forward_np(self.net, self.encoder_layers, self._check_x(X))
 
     transform = encode
 
@@ -228,11 +213,11 @@ class Autoencoder:
         U = as_float_array(U, "U", self.dtype, ndim=2)
         if U.shape[1] != self.n_code:
             raise ValidationError(f"U must have shape (n, {self.n_code}); got {U.shape}")
-        return _forward_np(self.net, self.decoder_layers, U)
+        return forward_np(self.net, self.decoder_layers, U)
 
     def reconstruct(self, X):
         """x_hat = g(f(x)), shape (n, n_inputs)."""
-        return _forward_np(self.net, self.net.layers, self._check_x(X))
+        return forward_np(self.net, self.net.layers, self._check_x(X))
 
     def reconstruction_error(self, X):
         """Mean over examples of sum_k (x_k - x_hat_k)^2."""
@@ -293,7 +278,7 @@ class JointAutoencoder:
         self.n_classes = positive_int(n_classes, "n_classes", minimum=2)
         self.beta = probability(beta, "beta", closed_right=True)
         self.noise = probability(noise, "noise")
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         ss = np.random.SeedSequence(seed)
         s_enc, s_dec, s_head = (int(s.generate_state(1)[0]) for s in ss.spawn(3))
         kw = dict(backend=backend, dtype=dtype)
@@ -359,7 +344,7 @@ class JointAutoencoder:
         y = L.CrossEntropy().prepare_target(y, self.n_classes, self.dtype, n_rows=X.shape[0])
         epochs = positive_int(epochs, "epochs")
         bs = positive_int(batch_size, "batch_size")
-        rng = np.random.default_rng(_check_seed(seed if seed is not None else self.seed))
+        rng = np.random.default_rng(check_seed(seed if seed is not None else self.seed))
         opt = _optimizer(optimizer, self.parameters(), positive_float(lr, "lr"))
         if not self.history_:  # decoder starts at the mean image (see Autoencoder)
             p = np.clip(X.mean(axis=0, dtype=np.float64), 0.01, 0.99)
@@ -384,16 +369,16 @@ class JointAutoencoder:
         return out
 
     def encode(self, X):
-        return _forward_np(self.encoder, self.encoder.layers, self._check_x(X))
+        return forward_np(self.encoder, self.encoder.layers, self._check_x(X))
 
     def reconstruct(self, X):
         u = self.encode(X)
-        z = _forward_np(self.decoder, self.decoder.layers, u)
+        z = forward_np(self.decoder, self.decoder.layers, u)
         return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
 
     def predict_classes(self, X):
         u = self.encode(X)
-        return _forward_np(self.head, self.head.layers, u).argmax(axis=1)
+        return forward_np(self.head, self.head.layers, u).argmax(axis=1)
 
     def score(self, X, y):
         return float(np.mean(self.predict_classes(X) == np.asarray(y)))

@@ -14,13 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import positive_float, positive_int
-from .pretraining import _check_seed, _GreedyPretrainer
+from ._common import check_seed
+from .greedy import GreedyPretrainer
 from .rbm import RBM
 
 __all__ = ["DBN"]
 
 
-class DBN(_GreedyPretrainer):
+class DBN(GreedyPretrainer):
     """Stacked Bernoulli RBMs and the sigmoid classifier they initialise.
 
     Parameters
@@ -60,7 +61,7 @@ class DBN(_GreedyPretrainer):
         X = self._check_x(X)
         epochs = positive_int(epochs, "epochs")
         positive_float(lr, "lr")
-        ss = np.random.SeedSequence(_check_seed(seed if seed is not None else self.seed))
+        ss = np.random.SeedSequence(check_seed(seed if seed is not None else self.seed))
         seeds = [int(s.generate_state(1)[0]) for s in ss.spawn(len(self.hidden_layers))]
         self.rbms_ = []
         out = []

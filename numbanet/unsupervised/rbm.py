@@ -37,17 +37,12 @@ import numpy as np
 from .._validate import as_float_array, dtype_of, positive_float, positive_int
 from ..backends import get_backend
 from ..errors import ValidationError
+from ._common import check_seed
 
 __all__ = ["RBM"]
 
 #: exact enumeration (log Z, exact log-likelihood) is allowed up to 2**MAX_ENUM_BITS states
 MAX_ENUM_BITS = 20
-
-
-def _check_seed(seed, name="seed"):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValidationError(f"{name} must be an integer or None; got {seed!r}")
-    return seed
 
 
 class RBM:
@@ -81,7 +76,7 @@ class RBM:
         self.n_hidden = positive_int(n_hidden, "n_hidden")
         self.backend = get_backend(backend)
         self.dtype = dtype_of(dtype)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         rng = np.random.default_rng(seed)
         W = rng.normal(0.0, 0.01, size=(self.n_hidden, self.n_visible)).astype(self.dtype)
         be = self.backend
@@ -214,7 +209,7 @@ class RBM:
         """Run ``steps`` full Gibbs steps x -> h -> x from ``X``; returns binary samples (n, V)."""
         X = self._check_x(X)
         steps = positive_int(steps, "steps")
-        rng = np.random.default_rng(_check_seed(seed))
+        rng = np.random.default_rng(check_seed(seed))
         be = self.backend
         v = be.asarray(X, self.dtype)
         n = X.shape[0]
@@ -291,7 +286,7 @@ class RBM:
         batch_size = positive_int(batch_size, "batch_size")
         momentum = positive_float(momentum, "momentum", allow_zero=True, maximum=0.999)
         weight_decay = positive_float(weight_decay, "weight_decay", allow_zero=True)
-        rng = np.random.default_rng(_check_seed(seed))
+        rng = np.random.default_rng(check_seed(seed))
         be = self.backend
         if init_visible_bias and not self._fitted:
             p = np.clip(X.mean(axis=0, dtype=np.float64), 0.01, 0.99)
