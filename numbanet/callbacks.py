@@ -1,5 +1,9 @@
-"""Callbacks for ``Sequential.fit``: early stopping, learning-rate schedules, and recorders that
-add per-epoch series to the ``History`` (enough to draw every training curve of the slides).
+"""Every callback of ``Sequential.fit``, and the ``History`` it returns.
+
+``Callback`` is the protocol (hooks at the beginning and end of training, of each epoch and of
+each batch); ``History`` the per-epoch record. The callbacks: early stopping, the learning-rate
+scheduler (the schedules themselves are in ``numbanet.schedules``), checkpoints, and recorders
+that add per-epoch series to the ``History`` (enough to draw every training curve of the slides).
 
 ``fit`` itself records, per epoch: ``loss`` (including an optimiser's L2 penalty), ``accuracy``,
 ``val_loss``, ``val_accuracy``, ``lr`` and ``time``. The recorders here add:
@@ -9,7 +13,12 @@ add per-epoch series to the ``History`` (enough to draw every training curve of 
   clipping);
 * ``WeightNorms``: ``weight_norm.<layer>`` = :math:`\\|W^{[l]}\\|_F` at the end of each epoch;
 * ``EarlyStopping``: stops when a validation metric stops improving and restores the best weights;
-  sets ``history.best_epoch`` and ``history.stopped_early``.
+  sets ``history.best_epoch`` and ``history.stopped_early``;
+* ``GradientSpeed``: ``speed``, Nielsen's per-layer speed of learning on fixed data;
+* ``LRScheduler``: sets ``optimizer.lr = schedule(epoch)`` before each epoch;
+* ``ModelCheckpoint``: saves a checkpoint after each epoch (or each improvement).
+
+This module imports neither ``numbanet.nn`` nor the backends: ``Sequential`` imports it.
 """
 
 from __future__ import annotations
@@ -19,8 +28,97 @@ import math
 import numpy as np
 
 from .errors import ValidationError
-from .nn.history import Callback, History
-from .schedules import LRScheduler
+
+
+class History:
+    """Per-epoch records of a training run: ``history["loss"]``, ``["val_accuracy"]``, ...
+
+    Keys always present: ``epoch``, ``loss``, ``lr``; ``accuracy`` for classification; ``val_loss``
+    and ``val_accuracy`` with validation data; anything callbacks add (e.g. gradient norms).
+    """
+
+    def __init__(self):
+        self.history: dict[str, list] = {}
+        self.stopped_early = False
+        self.best_epoch = None
+
+    def append(self, **values):
+        for k, v in values.items():
+            self.history.setdefault(k, []).append(v)
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __contains__(self, key):
+        return key in self.history
+
+    def keys(self):
+        return self.history.keys()
+
+    @property
+    def epochs(self):
+        return len(self.history.get("loss", []))
+
+    def last(self, key):
+        return self.history[key][-1]
+
+    def as_arrays(self):
+        """Every series as a NumPy array (None entries become NaN)."""
+        out = {}
+        for k, v in self.history.items():
+            if v and isinstance(v[0], (int, float, np.floating, np.integer, type(None))):
+                out[k] = np.array([np.nan if x is None else x for x in v], dtype=np.float64)
+            else:
+                out[k] = np.asarray(v)
+        return out
+
+    def __repr__(self):
+        last = {k: v[-1] for k, v in self.history.items() if v}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+class Callback:
+    """Hooks called by ``fit``. Return True from ``on_epoch_end`` to stop training.
+
+    ``wants_batches``: set True to force the layer-by-layer path and receive ``on_batch_end``.
+    """
+
+    wants_batches = False
+
+    def on_train_begin(self, model, optimizer):
+        pass
+
+    def on_epoch_begin(self, model, optimizer, epoch):
+        pass
+
+    def on_batch_end(self, model, optimizer, batch, loss):
+        pass
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        return False
+
+    def on_train_end(self, model, optimizer, history):
+        pass
+
+
+class LRScheduler(Callback):
+    """Sets ``optimizer.lr = schedule(epoch)`` at the beginning of each epoch of ``fit``.
+
+    ``schedule`` is any callable epoch -> lr (those of ``numbanet.schedules``, or your own);
+    ``initial_epoch`` offsets the count when training resumes from a checkpoint.
+    """
+
+    def __init__(self, schedule, initial_epoch=0):
+        if not callable(schedule):
+            raise ValidationError(f"schedule must be callable epoch -> lr; got {schedule!r}")
+        self.schedule = schedule
+        self.initial_epoch = int(initial_epoch)
+
+    def on_epoch_begin(self, model, optimizer, epoch):
+        lr = float(self.schedule(epoch + self.initial_epoch))
+        if not np.isfinite(lr) or lr <= 0:
+            raise ValidationError(f"the schedule gave lr = {lr} at epoch {epoch}; it must be > 0")
+        optimizer.lr = lr
 
 
 class EarlyStopping(Callback):
@@ -154,6 +252,25 @@ class WeightNorms(Callback):
         return False
 
 
+class GradientSpeed(Callback):
+    r"""Nielsen's speed of learning of every hidden layer, on fixed data, after each epoch.
+
+    Adds ``history["speed"]``: one array of shape (hidden layers,) per epoch, the norms
+    :math:`\|\partial C / \partial b^l\|` (or of the weights' gradients with
+    ``which="weight"``) of one full-batch backward pass on ``(x, y)``, computed by
+    ``numbanet.theory.gradient_speed.layer_speeds``.
+    """
+
+    def __init__(self, x, y, loss="sigmoid_cross_entropy", which="bias"):
+        self.x, self.y, self.loss, self.which = x, y, loss, which
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        from .theory.gradient_speed import layer_speeds
+
+        logs["speed"] = layer_speeds(model, self.x, self.y, self.loss, self.which)
+        return False
+
+
 class ModelCheckpoint(Callback):
     """Save a checkpoint (``numbanet.checkpoint.save``) after each epoch, or only when
     ``monitor`` improves (``save_best_only``). ``path`` may contain ``{epoch}``."""
@@ -203,8 +320,10 @@ def history_arrays(history):
 
 __all__ = [
     "Callback",
+    "History",
     "EarlyStopping",
     "GradientNorms",
+    "GradientSpeed",
     "WeightNorms",
     "ModelCheckpoint",
     "LRScheduler",

@@ -14,8 +14,9 @@ schedule                    learning rate at epoch e
 ==========================  ===================================================================
 
 Each is a callable ``schedule(e) -> lr`` (e >= 1, also accepting a NumPy array of epochs for
-plotting). ``LRScheduler(schedule)`` is the ``fit`` callback that sets ``optimizer.lr`` at the
-beginning of every epoch; ``fit`` records the rate used in ``history["lr"]``.
+plotting). ``numbanet.callbacks.LRScheduler(schedule)`` is the ``fit`` callback that sets
+``optimizer.lr`` at the beginning of every epoch; ``fit`` records the rate used in
+``history["lr"]``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import numpy as np
 
 from ._validate import positive_float
 from .errors import ValidationError
-from .nn.history import Callback
 
 
 def _epoch_int(v, name):
@@ -183,26 +183,6 @@ def epoch_of_iteration(t, batch_size, n_train):
     return 1 + (np.asarray(t) * int(batch_size)) // int(n_train)
 
 
-class LRScheduler(Callback):
-    """Sets ``optimizer.lr = schedule(epoch)`` at the beginning of each epoch of ``fit``.
-
-    ``schedule`` is any callable epoch -> lr (the functions above, or your own);
-    ``initial_epoch`` offsets the count when training resumes from a checkpoint.
-    """
-
-    def __init__(self, schedule, initial_epoch=0):
-        if not callable(schedule):
-            raise ValidationError(f"schedule must be callable epoch -> lr; got {schedule!r}")
-        self.schedule = schedule
-        self.initial_epoch = int(initial_epoch)
-
-    def on_epoch_begin(self, model, optimizer, epoch):
-        lr = float(self.schedule(epoch + self.initial_epoch))
-        if not np.isfinite(lr) or lr <= 0:
-            raise ValidationError(f"the schedule gave lr = {lr} at epoch {epoch}; it must be > 0")
-        optimizer.lr = lr
-
-
 SCHEDULES = {
     "inverse_time": inverse_time,
     "exponential": exponential,
@@ -227,6 +207,5 @@ __all__ = [
     "step_decay",
     "constant",
     "epoch_of_iteration",
-    "LRScheduler",
     "SCHEDULES",
 ]

@@ -59,10 +59,17 @@ def test_speed_curves_and_callback(first_1000):
     curves = G.speed_curves((784, 30, 30, 10), x[:200], y[:200], epochs=20)
     assert curves.shape == (21, 2)
     assert np.isfinite(curves).all() and (curves > 0).all()
+    from numbanet.callbacks import GradientSpeed
+
     net = G.nielsen_network2((784, 30, 30, 10), seed=0)
-    h = net.fit(x[:200], y[:200], loss="sigmoid_cross_entropy", lr=0.1, epochs=2, batch_size=200,
-                callbacks=[G.GradientSpeed(x[:200], y[:200])])  # fmt: skip
+    h = net.fit(
+        x[:200], y[:200], loss="sigmoid_cross_entropy", lr=0.1, epochs=2, batch_size=200,
+        callbacks=[GradientSpeed(x[:200], y[:200])], progress=False,
+    )
     assert len(h["speed"]) == 2 and h["speed"][0].shape == (2,)
+    # the last epoch's record is the trained net's speeds; training changed them
+    np.testing.assert_allclose(h["speed"][-1], G.layer_speeds(net, x[:200], y[:200]), rtol=1e-10)
+    assert not np.allclose(h["speed"][0], h["speed"][1], rtol=1e-6)
 
 
 def test_needs_a_hidden_layer():

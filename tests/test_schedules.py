@@ -1,5 +1,5 @@
 """Learning-rate schedules: each slide formula at several epochs, arrays of epochs for plotting,
-the fit callback, and invalid hyperparameters refused with a message naming the argument."""
+the fit callback (numbanet.callbacks.LRScheduler), and invalid hyperparameters refused with a message naming the argument."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import numbanet as nb
+from numbanet import callbacks as C
 from numbanet import schedules as S
 from numbanet.errors import ValidationError
 
@@ -90,12 +91,12 @@ def test_lr_scheduler_sets_the_rate_each_epoch_and_history_records_it():
     sched = S.exponential(0.2, 0.5)
     h = net.fit(
         x, y, epochs=4, batch_size=6, optimizer="sgd", lr=99.0,
-        callbacks=[S.LRScheduler(sched)], progress=False,
+        callbacks=[C.LRScheduler(sched)], progress=False,
     )  # fmt: skip
     assert h["lr"] == pytest.approx([0.2, 0.1, 0.05, 0.025])
     # resumed training: initial_epoch shifts the count
     h2 = net.fit(
-        x, y, epochs=2, batch_size=6, callbacks=[S.LRScheduler(sched, initial_epoch=4)],
+        x, y, epochs=2, batch_size=6, callbacks=[C.LRScheduler(sched, initial_epoch=4)],
         progress=False,
     )  # fmt: skip
     assert h2["lr"] == pytest.approx([0.2 * 0.5**4, 0.2 * 0.5**5])
@@ -106,9 +107,9 @@ def test_lr_scheduler_refuses_a_bad_rate():
     x = np.zeros((4, 3), np.float32)
     y = np.array([0, 1, 0, 1])
     with pytest.raises(ValidationError, match="lr = -1.0 at epoch 1"):
-        net.fit(x, y, callbacks=[S.LRScheduler(lambda e: -1.0)], progress=False)
+        net.fit(x, y, callbacks=[C.LRScheduler(lambda e: -1.0)], progress=False)
     with pytest.raises(ValidationError, match="schedule must be callable"):
-        S.LRScheduler(0.1)
+        C.LRScheduler(0.1)
 
 
 BAD = [

@@ -20,7 +20,6 @@ from .activations import (
 )
 from .conv import Conv1D, Conv2D
 from .dropout import Dropout, GaussianNoise
-from .history import Callback, History
 from .layers import Dense, Flatten, Layer
 from .parameter import Parameter
 from .pooling import (
@@ -37,10 +36,41 @@ from .recurrent import LSTM, RNN, Bidirectional, TimeDistributed
 from .sequential import Sequential
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "GELU", "Activation", "Callback", "Dense", "Flatten", "History",
-    "Identity", "Layer", "LeakyReLU", "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "SiLU", "Softmax", "Softplus", "Step", "Swish", "Tanh", "activation",
-    "Conv1D", "Conv2D", "Dropout", "GaussianNoise", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D",
-    "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D", "LSTM",
-    "RNN", "Bidirectional", "TimeDistributed",
-]  # fmt: skip
+    "ACTIVATIONS",
+    "Activation",
+    "AvgPool1D",
+    "AvgPool2D",
+    "Bidirectional",
+    "Conv1D",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "GaussianNoise",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "Identity",
+    "LSTM",
+    "Layer",
+    "LeakyReLU",
+    "MaxPool1D",
+    "MaxPool2D",
+    "PReLU",
+    "Parameter",
+    "RNN",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Step",
+    "Swish",
+    "Tanh",
+    "TimeDistributed",
+    "activation",
+]

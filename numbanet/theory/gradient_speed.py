@@ -20,7 +20,6 @@ import numpy as np
 
 from .._validate import positive_int
 from ..errors import ValidationError
-from ..nn.history import Callback
 
 #: Nielsen's reference speeds at initialisation (first 1,000 MNIST training images).
 NIELSEN_REFERENCE = {
@@ -139,15 +138,3 @@ def speed_curves(sizes, x, y, epochs=500, eta=0.1, lmbda=5.0, seed=0, backend="c
         if e < epochs:
             opt.step()  # gradients of this full batch: one gradient-descent step
     return out
-
-
-class GradientSpeed(Callback):
-    """Callback recording the hidden layers' speeds (on fixed data) after every epoch of ``fit``
-    into ``history["speed"]`` (one array per epoch)."""
-
-    def __init__(self, x, y, loss="sigmoid_cross_entropy", which="bias"):
-        self.x, self.y, self.loss, self.which = x, y, loss, which
-
-    def on_epoch_end(self, model, optimizer, epoch, logs):
-        logs["speed"] = layer_speeds(model, self.x, self.y, self.loss, self.which)
-        return False
