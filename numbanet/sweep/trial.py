@@ -166,5 +166,5 @@ def _worker_name():
         from distributed import get_worker
 
         return get_worker().address
-    except Exception:
+    except (ImportError, ValueError):  # no dask, or not inside a Dask worker
         return f"{socket.gethostname()}:{os.getpid()}"
