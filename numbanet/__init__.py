@@ -12,17 +12,9 @@ Backends: ``reference`` (NumPy, the slides' equations), ``cpu`` (Numba kernels),
 from __future__ import annotations
 
 import importlib
-import os
 
 __version__ = "0.1.0"
 
-# Numba's threaded kernels run on GNU OpenMP, whose idle threads spin (GOMP_SPINCOUNT, about
-# 300,000 iterations) after every parallel loop, exactly when OpenBLAS's threads start the next
-# matrix product: on two cores the two pools then fight for the same cores and a large MLP's
-# training step took 1.2-1.6x longer (benchmarks/bench_mlp.py). Idle OpenMP threads that sleep
-# at once cost a few microseconds of wake-up per parallel loop. Read when libgomp loads (the
-# first threaded kernel), so setting it here is early enough; a user's own value wins.
-os.environ.setdefault("GOMP_SPINCOUNT", "0")
 
 # public name -> module that defines it
 _EXPORTS = {

@@ -1,7 +1,9 @@
-"""Defaults in one place: dtype, fastmath, CUDA launch geometry.
+"""Defaults and tuning thresholds in one place: dtype, fastmath, CPU dispatch, CUDA geometry.
 
-Everything a kernel needs from here is passed to it as an argument (Numba freezes globals into
-compiled code), so changing these at run time takes effect on the next call.
+Every threshold says what it switches and the measurement that chose it (the 2-core AMD EPYC
+machine this project is developed on, AVX-512, OpenBLAS). Everything a kernel needs from here is
+passed to it as an argument or read by the Python code that picks a kernel (Numba freezes
+globals into compiled code), so changing these at run time takes effect on the next call.
 """
 
 from __future__ import annotations
@@ -14,6 +16,27 @@ DEFAULT_DTYPE = np.float32
 #: Numba fastmath flags for CPU kernels: contraction and reassociation only. We keep ``nnan``
 #: and ``ninf`` off so that NaN/inf checks in the engine stay meaningful.
 FASTMATH = {"contract", "reassoc", "arcp", "nsz"}
+
+# ---------------------------------------------------------------- CPU dispatch
+
+#: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
+#: call BLAS ``gemm`` from Python, writing straight into their outputs (and accumulating dW with
+#: beta = 1); smaller ones run the Numba kernels, whose call overhead is lower.
+BLAS_MIN_MACS = 1 << 18
+
+#: The fused dense epoch (``backends._fused_ops``): layers with at most this many
+#: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS.
+#: Crossover measured on the 2-core machine: below it a gemm call's fixed cost (a few
+#: microseconds) exceeds the arithmetic of Nielsen's 784-30-10 layers at minibatch 10.
+FUSED_SMALL_MACS = 1 << 14
+
+#: Nets whose every width is at most this, trained in minibatches of at least
+#: ``FUSED_NARROW_MIN_BATCH``, run the feature-major kernel (inner loops over the minibatch):
+#: with 10-unit layers a row-major dot product has 10 terms, too short to vectorise.
+FUSED_NARROW_MAX_WIDTH = 32
+FUSED_NARROW_MIN_BATCH = 16
+
+# ---------------------------------------------------------------- CUDA
 
 #: CUDA threads per block for 1-D launches; tests patch it down so the simulator runs several
 #: small blocks fast.
@@ -43,49 +66,3 @@ def deterministic():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
-
-
-#: The C library's ``mallopt`` settings applied by :func:`tune_malloc` (glibc only): arrays up to
-#: 32 MiB come from the heap instead of a fresh ``mmap`` each, and up to 512 MiB of freed heap is
-#: kept instead of being handed back to the kernel at once.
-MALLOC_MMAP_THRESHOLD = 32 << 20
-MALLOC_TRIM_THRESHOLD = 512 << 20
-_malloc_tuned = [None]
-
-
-def tune_malloc():
-    """Keep freed array memory in the process (glibc's ``mallopt``); called once by the CPU backend.
-
-    A training step allocates its activations and gradients afresh (LeNet at batch 64: about ten
-    arrays of 0.3-1 MB). glibc serves such sizes by ``mmap`` and gives them back on ``free``, so
-    every step touches new pages and pays a page fault per 4 KiB: measured on LeNet, 30 % of the
-    step. With these settings the same memory is reused from step to step (LeNet 0.41 -> 0.28 s
-    per 100 steps). The price: the process keeps up to ``MALLOC_TRIM_THRESHOLD`` of freed memory
-    (its resident size does not shrink after a large allocation is freed).
-
-    Process-wide and permanent (the same effect as starting Python with
-    ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set); does nothing on a C library
-    other than glibc, or when the environment variable ``NUMBANET_MALLOC_TUNING=0``. Returns
-    True when the settings were applied.
-    """
-    import os
-
-    if _malloc_tuned[0] is not None:
-        return _malloc_tuned[0]
-    ok = False
-    if os.environ.get("NUMBANET_MALLOC_TUNING", "1") != "0":
-        try:
-            import ctypes
-            import platform
-
-            if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-                mallopt = ctypes.CDLL(None).mallopt
-                mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-                m_trim, m_mmap = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (malloc.h)
-                ok = bool(mallopt(m_mmap, MALLOC_MMAP_THRESHOLD)) and bool(
-                    mallopt(m_trim, MALLOC_TRIM_THRESHOLD)
-                )
-        except (OSError, AttributeError, ValueError):
-            ok = False
-    _malloc_tuned[0] = ok
-    return ok

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .codes import Act, FusedLoss, UnitLoss
 from ._validate import as_float_array, as_labels, choice, positive_float
 from .errors import ValidationError
 
-SQUARED, BCE_PROB, BCE_LOGITS = 0, 1, 2
+SQUARED, BCE_PROB, BCE_LOGITS = UnitLoss.SQUARED, UnitLoss.BCE_PROB, UnitLoss.BCE_LOGITS
 
 
 class Loss:
@@ -107,6 +108,27 @@ class Loss:
         """The loss to use on logits when the model's last activation is absorbed."""
         return self
 
+    # ---------------------------------------------------------------- outputs as classes
+    #: Where a single output unit's value separates class 1 from class 0: 0.5 for a
+    #: probability (or a regression onto 0/1 targets), 0 for a logit.
+    threshold = 0.5
+
+    def labels_from(self, out):
+        """Class labels from outputs ``out`` (n, k) of the layers this loss is applied to:
+        the largest output when k > 1, ``out > threshold`` when k = 1 (so a model trained on
+        logits is thresholded at 0, one ending in a sigmoid at 0.5)."""
+        out = np.asarray(out)
+        out2 = out.reshape(out.shape[0], -1)
+        if out2.shape[1] == 1:
+            return (out2[:, 0] > self.threshold).astype(np.int64)
+        return out2.argmax(axis=1)
+
+    def fused_code(self, last_activation, k):
+        """``(numbanet.codes.FusedLoss, cost scale)`` when the fused dense-epoch kernels compute
+        this loss on a last layer with ``last_activation`` (an ``Act``) and ``k`` outputs;
+        None when they do not."""
+        return None
+
     # ---------------------------------------------------------------- public
     def forward(self, pred, target):
         """Loss value (float) for NumPy predictions and targets; keeps the gradient."""
@@ -157,6 +179,9 @@ class MSE(Loss):
     def _sum_and_grad(self, backend, pred, target, scale):
         return backend.elementwise_loss(SQUARED, pred, target, scale)
 
+    def fused_code(self, last_activation, k):
+        return FusedLoss.SQUARED, self._cost_scale(k)
+
     def __repr__(self):
         return f"MSE(reduction={self.reduction!r})"
 
@@ -197,12 +222,18 @@ class BCEWithLogits(_BinaryTargets):
 
     name = "bce_logits"
     fuses_with = "sigmoid"
+    threshold = 0.0  # on logits: sigma(z) > 1/2 exactly when z > 0
 
     def _cost_scale(self, k):
         return 1.0 / k
 
     def _sum_and_grad(self, backend, pred, target, scale):
         return backend.elementwise_loss(BCE_LOGITS, pred, target, scale)
+
+    def fused_code(self, last_activation, k):
+        if last_activation != Act.IDENTITY:
+            return None
+        return FusedLoss.SIGMOID_XENT, self._cost_scale(k)
 
 
 class MultiLabelBCE(_BinaryTargets):
@@ -221,6 +252,15 @@ class MultiLabelBCE(_BinaryTargets):
     @property
     def on_probabilities(self):
         return not self.from_logits
+
+    @property
+    def threshold(self):
+        return 0.0 if self.from_logits else 0.5
+
+    def fused_code(self, last_activation, k):
+        if not self.from_logits or last_activation != Act.IDENTITY:
+            return None
+        return FusedLoss.SIGMOID_XENT, self._cost_scale(k)
 
     def _sum_and_grad(self, backend, pred, target, scale):
         kind = BCE_LOGITS if self.from_logits else BCE_PROB
@@ -261,6 +301,12 @@ class CrossEntropy(Loss):
     def _check_target_range(self, t, name):
         if t.size and t.min() < 0:
             raise ValidationError(f"{name} must hold probabilities (>= 0) for a cross-entropy")
+
+    def fused_code(self, last_activation, k):
+        if not self.from_logits or last_activation != Act.IDENTITY:
+            return None
+        # labels; fit's plan switches to SOFTMAX_XENT_PROBS for probability targets
+        return FusedLoss.SOFTMAX_XENT_LABELS, 1.0
 
     def _sum_and_grad(self, backend, pred, target, scale):
         if self.from_logits:

@@ -65,11 +65,21 @@ global norm over all trainable parameters, between backward and the update
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from ._validate import positive_float
 from .errors import ValidationError
+
+
+class FusedRule(NamedTuple):
+    """An update the fused dense-epoch kernels apply (see ``Optimizer.fused_rule``)."""
+
+    lr: float
+    momentum: bool
+    beta: float  # velocity decay (momentum only)
+    damp: float  # the gradient's factor in the velocity: 1 - beta (EWMA form) or 1 (classical)
 
 
 def _unit_interval(value, name):
@@ -215,6 +225,29 @@ class Optimizer:
     def _update(self, i, p, gscale, l2):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def buffer(self, i, name):
+        """The live state array ``name`` (e.g. ``"m"``) of parameter ``i``, flat, on the
+        parameter's backend (created as zeros on first use). Writing into it changes the
+        optimiser's state; ``get_state``/``state_arrays`` give copies."""
+        return self._buf(i, name)
+
+    def fused_rule(self):
+        """This optimiser's update as the fused dense-epoch kernels know it, or None.
+
+        Those kernels apply ``w <- decay * w - lr * u`` to weights (``decay_factor``) and
+        ``b <- b - lr * u`` to biases, with ``u = g`` (SGD) or the velocity
+        ``v <- beta v + damp g`` (momentum).
+        An optimiser that is not of that form (adaptive ones, bias correction, Nesterov's
+        look-ahead, clipping, an L2 penalty) returns None and ``fit`` runs layer by layer.
+        """
+        return None
+
+    def _plain_update(self, cls):
+        """True unless a subclass of ``cls`` changed how a step updates (then its rule is not
+        the one the fused kernels know)."""
+        kind = type(self)
+        return kind.step is cls.step and kind._update is cls._update
+
     def _buf(self, i, name):
         """State array ``name`` of parameter ``i`` (zeros on the parameter's backend, lazily)."""
         st = self._state[i]
@@ -325,6 +358,11 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    def fused_rule(self):
+        if not self.fusable or not self._plain_update(SGD):
+            return None
+        return FusedRule(self.lr, False, 0.0, 1.0)
+
     def _update(self, i, p, gscale=1.0, l2=0.0):
         if gscale == 1.0 and l2 == 0.0:
             self.backend.sgd_update(p.data, p.grad_data, self.lr, self.decay_factor(p))
@@ -373,6 +411,13 @@ class Momentum(Optimizer):
     @property
     def _damp(self):
         return 1.0 - self.beta1 if self.form == "ewma" else 1.0
+
+    def fused_rule(self):
+        if not self.fusable or not self._plain_update(Momentum):
+            return None
+        if self.bias_correction or self.nesterov:
+            return None  # the step size changes with t inside an epoch / a look-ahead point
+        return FusedRule(self.lr, True, self.beta1, self._damp)
 
     def _corr(self):
         if self.bias_correction and self.t > 0:

@@ -1,4 +1,4 @@
-"""The fused CPU epoch kernel (``kernels.cpu.mlp`` via ``nn._fused``) against the layer-by-layer
+"""The fused CPU epoch kernel (``kernels.cpu.mlp`` via ``backend.fused_dense_plan``) against the layer-by-layer
 path: the same weights after training, within float32 rounding (float64: 1e-12), for every
 activation and loss the plan accepts, partial last minibatches, each of the kernel's three ways
 of doing a layer (hand-written row-major loops, BLAS, the feature-major narrow kernel), SGD and
@@ -14,8 +14,9 @@ import pytest
 import numbanet as nb
 from numbanet import losses as L
 from numbanet import optim
-from numbanet.kernels.cpu import mlp
-from numbanet.nn import _fused
+from numbanet import config
+from numbanet.backends import _fused_ops
+from numbanet.training import fused_plan
 
 ACTS = [
     ("identity", {}),
@@ -45,9 +46,11 @@ TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol
 
 # kernel modes: which code path every layer takes
 MODES = {
-    "row_loops": dict(SMALL_MACS=1 << 30, NARROW_MAX_WIDTH=0),
-    "blas": dict(SMALL_MACS=0, NARROW_MAX_WIDTH=0),
-    "narrow": dict(SMALL_MACS=1 << 30, NARROW_MAX_WIDTH=1 << 30, NARROW_MIN_BATCH=1),
+    "row_loops": dict(FUSED_SMALL_MACS=1 << 30, FUSED_NARROW_MAX_WIDTH=0),
+    "blas": dict(FUSED_SMALL_MACS=0, FUSED_NARROW_MAX_WIDTH=0),
+    "narrow": dict(
+        FUSED_SMALL_MACS=1 << 30, FUSED_NARROW_MAX_WIDTH=1 << 30, FUSED_NARROW_MIN_BATCH=1
+    ),
 }
 
 
@@ -83,13 +86,13 @@ def _train(net, x, y, loss, fused, batch_size, **kw):
 def count_runs(monkeypatch):
     """Counts calls of FusedPlan.run, to prove fit really took the fused path."""
     calls = []
-    orig = _fused.FusedPlan.run
+    orig = _fused_ops.FusedDensePlan.run
 
     def run(self, *a, **k):
         calls.append(1)
         return orig(self, *a, **k)
 
-    monkeypatch.setattr(_fused.FusedPlan, "run", run)
+    monkeypatch.setattr(_fused_ops.FusedDensePlan, "run", run)
     return calls
 
 
@@ -118,7 +121,7 @@ def test_every_kernel_path(mode, dtype, monkeypatch):
     """Row-major loops, BLAS and the narrow feature-major kernel all equal the layer path,
     with a partial last batch, for a regression (MSE) and a classification (CrossEntropy)."""
     for attr, val in MODES[mode].items():
-        monkeypatch.setattr(mlp, attr, val)
+        monkeypatch.setattr(config, attr, val)
     rng = np.random.default_rng(1)
     n, bs = 37, 8  # 4 full batches of 8 and one of 5
     x = rng.standard_normal((n, 6))
@@ -128,7 +131,7 @@ def test_every_kernel_path(mode, dtype, monkeypatch):
     ]
     for act, last, loss, y in cases:
         net = _model(act, {}, last, dtype)
-        plan = _fused.plan(net, *net._split_for_loss(loss), optim.SGD(net.parameters(), lr=0.1))
+        plan = fused_plan(net, *net._split_for_loss(loss), optim.SGD(net.parameters(), lr=0.1))
         assert plan is not None
         assert bool(plan.narrow(bs)) == (mode == "narrow")
         if mode != "narrow":
@@ -141,7 +144,7 @@ def test_every_kernel_path(mode, dtype, monkeypatch):
 def test_nielsen_weight_decay_and_mixed_paths(monkeypatch):
     """Nielsen's l2 (multiplicative decay of weights, not biases) with one BLAS and two loop
     layers in the same net, and a batch larger than the data set (one partial batch)."""
-    monkeypatch.setattr(mlp, "SMALL_MACS", 8 * 9 * 5)  # first layer (8*6*9) goes to BLAS
+    monkeypatch.setattr(config, "FUSED_SMALL_MACS", 8 * 9 * 5)  # first layer (8*6*9) goes to BLAS
     rng = np.random.default_rng(2)
     x = rng.standard_normal((8, 6))
     y = rng.integers(0, 4, 8)
@@ -169,7 +172,7 @@ def test_momentum_fused_equals_layers(mode, dtype, monkeypatch):
     """Momentum (EWMA and classical forms, with Nielsen's decay) through the fused kernel: same
     weights, same velocity buffers and the same step count t as the layer path."""
     for attr, val in MODES[mode].items():
-        monkeypatch.setattr(mlp, attr, val)
+        monkeypatch.setattr(config, attr, val)
     rng = np.random.default_rng(6)
     n, bs = 29, 8
     x = rng.standard_normal((n, 6))
@@ -218,7 +221,7 @@ def test_fused_counts_steps():
 def _plan(net, loss="mse", opt=None):
     loss = L.get(loss)
     opt = opt if opt is not None else optim.SGD(net.parameters(), lr=0.1)
-    return _fused.plan(net, *net._split_for_loss(loss), opt)
+    return fused_plan(net, *net._split_for_loss(loss), opt)
 
 
 def test_plan_accepts_plain_dense_net():
@@ -244,9 +247,14 @@ def test_plan_declines_prelu_and_step():
 def test_plan_declines_other_optimisers():
     net = _model("relu", {}, None, np.float32)
 
-    class MySGD(optim.SGD):
+    class SameSGD(optim.SGD):
         pass
 
+    class MySGD(optim.SGD):  # a different update: the fused kernel would not apply it
+        def _update(self, i, p, gscale=1.0, l2=0.0):
+            super()._update(i, p, 2 * gscale, l2)
+
+    assert _plan(net, opt=SameSGD(net.parameters(), lr=0.1)) is not None
     assert _plan(net, opt=MySGD(net.parameters(), lr=0.1)) is None
     for name in ("Adam", "RMSProp", "Nesterov", "Adagrad"):
         cls = getattr(optim, name, None)

@@ -9,16 +9,15 @@ from scipy import special
 
 import numbanet as nb
 from numbanet import losses as L
-from numbanet.kernels import scalar as S
+from numbanet.codes import Act
 
 EXTREME = np.array([[-1e4, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1e4]])
-CODES = [S.ACT_SIGMOID, S.ACT_TANH, S.ACT_RELU, S.ACT_LEAKY_RELU, S.ACT_ELU, S.ACT_SOFTPLUS,
-         S.ACT_GELU, S.ACT_SILU]  # fmt: skip
+CODES = [Act.SIGMOID, Act.TANH, Act.RELU, Act.LEAKY_RELU, Act.ELU, Act.SOFTPLUS, Act.GELU, Act.SILU]
 
 
 @pytest.mark.parametrize("backend", ["reference", "cpu", "cuda"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("code", CODES, ids=[S.ACT_NAMES[c] for c in CODES])
+@pytest.mark.parametrize("code", CODES, ids=[c.label for c in CODES])
 def test_activations_finite_at_extremes(backend, dtype, code):
     be = nb.get_backend(backend)
     z = be.asarray(EXTREME, dtype)
@@ -28,9 +27,9 @@ def test_activations_finite_at_extremes(backend, dtype, code):
     assert np.isfinite(a).all() and np.isfinite(d).all()
     # relative accuracy down to the smallest normal number (below it float32 keeps few digits)
     tol = {"rtol": 1e-6 if dtype == np.float32 else 1e-12, "atol": np.finfo(dtype).tiny}
-    if code == S.ACT_SIGMOID:
+    if code == Act.SIGMOID:
         np.testing.assert_allclose(a, special.expit(EXTREME), **tol)
-    if code == S.ACT_SOFTPLUS:
+    if code == Act.SOFTPLUS:
         np.testing.assert_allclose(a, np.logaddexp(0, EXTREME), **tol)
 
 

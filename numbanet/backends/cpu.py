@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import config
 from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
 from ._conv_ops import CPUConvOps
+from ._fused_ops import CPUFusedOps
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
 from ._rnn_ops import CPURNNOps
 from .reference import ReferenceBackend
 
-#: Dense layers whose minibatch product has at least this many multiply-adds (m * d_in * d_out)
-#: call BLAS ``gemm`` from Python, writing straight into their outputs (and accumulating dW with
-#: beta = 1); smaller ones run the Numba kernels, whose call overhead is lower.
-BLAS_MIN_MACS = 1 << 18
 
 
 def _gemm(dtype):
@@ -44,21 +42,15 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
+class CPUBackend(CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"
 
-    def __init__(self):
-        super().__init__()
-        from .. import config
-
-        config.tune_malloc()  # reuse freed activation memory between steps (see its docstring)
-
     @staticmethod
     def _blas_ok(x, W, *others):
         return (
-            x.shape[0] * W.size >= BLAS_MIN_MACS
+            x.shape[0] * W.size >= config.BLAS_MIN_MACS
             and all(a.dtype == W.dtype and a.flags.c_contiguous for a in (x, W) + others)
             and _gemm(W.dtype) is not None
         )
@@ -92,12 +84,12 @@ class CPUBackend(CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend
 
     def act_forward(self, code, z, alpha=0.0):
         out = np.empty_like(z)
-        pick(K.act_forward, z.size)(code, z, z.dtype.type(alpha), out)
+        pick(K.act_forward, z.size)(int(code), z, z.dtype.type(alpha), out)
         return out
 
     def act_backward(self, code, z, a, da, alpha=0.0):
         out = np.empty_like(z)
-        pick(K.act_backward, z.size)(code, z, a, da, z.dtype.type(alpha), out)
+        pick(K.act_backward, z.size)(int(code), z, a, da, z.dtype.type(alpha), out)
         return out
 
     def prelu_forward(self, z, alpha):
@@ -137,7 +129,7 @@ class CPUBackend(CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend
     def elementwise_loss(self, kind, p, y, scale, eps=1e-7):
         grad = np.empty_like(p)
         rows = np.empty(p.shape[0], dtype=np.float64)
-        pick(K.elementwise_loss, p.size)(kind, p, y, p.dtype.type(scale), eps, grad, rows)
+        pick(K.elementwise_loss, p.size)(int(kind), p, y, p.dtype.type(scale), eps, grad, rows)
         return float(rows.sum()), grad
 
     def sgd_update(self, p, g, lr, decay=1.0):

@@ -18,64 +18,67 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _special
 
-from ..kernels import scalar as S
+from ..codes import Act, UnitLoss
 from ._conv_ops import ReferenceConvOps
+from ._fused_ops import ReferenceFusedOps
 from ._optim_ops import ReferenceOptimOps
 from ._rbm_ops import ReferenceRBMOps
 from ._rnn_ops import ReferenceRNNOps
 
 
 def _np_act(code, z, alpha):
-    if code == S.ACT_IDENTITY:
+    if code == Act.IDENTITY:
         return z.copy()
-    if code == S.ACT_SIGMOID:
+    if code == Act.SIGMOID:
         return _special.expit(z).astype(z.dtype, copy=False)
-    if code == S.ACT_TANH:
+    if code == Act.TANH:
         return np.tanh(z)
-    if code == S.ACT_RELU:
+    if code == Act.RELU:
         return np.maximum(z, 0).astype(z.dtype, copy=False)
-    if code == S.ACT_LEAKY_RELU:
+    if code == Act.LEAKY_RELU:
         return np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False)
-    if code == S.ACT_ELU:
+    if code == Act.ELU:
         return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))).astype(z.dtype, copy=False)
-    if code == S.ACT_SOFTPLUS:
+    if code == Act.SOFTPLUS:
         return (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))).astype(z.dtype, copy=False)
-    if code == S.ACT_GELU:
+    if code == Act.GELU:
         return (0.5 * z * (1.0 + _special.erf(z / np.sqrt(2.0)))).astype(z.dtype, copy=False)
-    if code == S.ACT_SILU:
+    if code == Act.SILU:
         return (z * _special.expit(z)).astype(z.dtype, copy=False)
-    if code == S.ACT_STEP:
+    if code == Act.STEP:
         return (z >= 0).astype(z.dtype)
     raise ValueError(f"unknown activation code {code}")
 
 
 def _np_act_deriv(code, z, a, alpha):
-    if code == S.ACT_IDENTITY:
+    if code == Act.IDENTITY:
         return np.ones_like(z)
-    if code == S.ACT_SIGMOID:
+    if code == Act.SIGMOID:
         return a * (1 - a)
-    if code == S.ACT_TANH:
+    if code == Act.TANH:
         return 1 - a * a
-    if code == S.ACT_RELU:
+    if code == Act.RELU:
         return (z > 0).astype(z.dtype)
-    if code == S.ACT_LEAKY_RELU:
+    if code == Act.LEAKY_RELU:
         return np.where(z > 0, 1.0, alpha).astype(z.dtype)
-    if code == S.ACT_ELU:
+    if code == Act.ELU:
         return np.where(z > 0, 1.0, a + alpha).astype(z.dtype)
-    if code == S.ACT_SOFTPLUS:
+    if code == Act.SOFTPLUS:
         return _special.expit(z).astype(z.dtype)
-    if code == S.ACT_GELU:
+    if code == Act.GELU:
         phi = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
         return (0.5 * (1 + _special.erf(z / np.sqrt(2.0))) + z * phi).astype(z.dtype)
-    if code == S.ACT_SILU:
+    if code == Act.SILU:
         s = _special.expit(z)
         return (s * (1 + z * (1 - s))).astype(z.dtype)
-    if code == S.ACT_STEP:
+    if code == Act.STEP:
         return np.zeros_like(z)
     raise ValueError(f"unknown activation code {code}")
 
 
-class ReferenceBackend(ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps):
+class ReferenceBackend(
+    ReferenceFusedOps, ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps
+):
     """Plain NumPy. Readable, float64-exact, slow."""
 
     name = "reference"
@@ -182,14 +185,14 @@ class ReferenceBackend(ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, Refer
         2: BCE on logits, softplus(z) - y z.  Returns (sum, scale * d/dp)."""
         p64 = p.astype(np.float64)
         y64 = y.astype(np.float64)
-        if kind == 0:
+        if kind == UnitLoss.SQUARED:
             d = p64 - y64
             return float(0.5 * (d * d).sum()), (scale * d).astype(p.dtype)
-        if kind == 1:
+        if kind == UnitLoss.BCE_PROB:
             q = np.clip(p64, eps, 1 - eps)
             loss = -(y64 * np.log(q) + (1 - y64) * np.log1p(-q)).sum()
             return float(loss), (scale * (q - y64) / (q * (1 - q))).astype(p.dtype)
-        if kind == 2:
+        if kind == UnitLoss.BCE_LOGITS:
             sp = np.logaddexp(0.0, p64)
             loss = (sp - y64 * p64).sum()
             return float(loss), (scale * (_special.expit(p64) - y64)).astype(p.dtype)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NumbanetError, ValidationError
-from ..kernels import scalar as S
+from ..codes import Act
 from .layers import Layer
 
 
@@ -38,7 +38,7 @@ def _as2d(a):
 class Activation(Layer):
     """An elementwise activation given by a kernel code (see ``numbanet.kernels.scalar``)."""
 
-    code = S.ACT_IDENTITY
+    code = Act.IDENTITY
     alpha = 0.0
 
     @property
@@ -77,13 +77,13 @@ class Activation(Layer):
 
 
 class Identity(Activation):
-    code = S.ACT_IDENTITY
+    code = Act.IDENTITY
 
 
 class Step(Activation):
     """Heaviside step, 1 if z >= 0 else 0: the perceptron's activation. Forward only."""
 
-    code = S.ACT_STEP
+    code = Act.STEP
 
     def backward(self, dy, need_dx=True):
         raise NumbanetError(
@@ -93,19 +93,19 @@ class Step(Activation):
 
 
 class Sigmoid(Activation):
-    code = S.ACT_SIGMOID
+    code = Act.SIGMOID
 
 
 class Tanh(Activation):
-    code = S.ACT_TANH
+    code = Act.TANH
 
 
 class ReLU(Activation):
-    code = S.ACT_RELU
+    code = Act.RELU
 
 
 class LeakyReLU(Activation):
-    code = S.ACT_LEAKY_RELU
+    code = Act.LEAKY_RELU
 
     def __init__(self, alpha=0.01):
         super().__init__()
@@ -118,7 +118,7 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    code = S.ACT_ELU
+    code = Act.ELU
 
     def __init__(self, alpha=1.0):
         super().__init__()
@@ -131,15 +131,15 @@ class ELU(Activation):
 
 
 class Softplus(Activation):
-    code = S.ACT_SOFTPLUS
+    code = Act.SOFTPLUS
 
 
 class GELU(Activation):
-    code = S.ACT_GELU
+    code = Act.GELU
 
 
 class SiLU(Activation):
-    code = S.ACT_SILU
+    code = Act.SILU
 
 
 Swish = SiLU

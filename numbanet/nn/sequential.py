@@ -1,30 +1,42 @@
-"""``Sequential``: a stack of layers with explicit forward and backward passes, and ``fit``.
+"""``Sequential``: a stack of layers with explicit forward and backward passes.
 
 Data flow: data -> layers (which only call their backend) -> loss -> backward through the same
 layers -> optimiser -> history. There is no autograd tape: ``backward`` walks the layers in
 reverse, each applying the chain rule for its own op, exactly as the backpropagation equations of
-the slides (BP1-BP4 in Nielsen's numbering) do.
+the slides (BP1-BP4 in Nielsen's numbering) do. ``fit`` and ``evaluate`` live in
+``numbanet.training``.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-import sys
-import time
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import config
 from .._validate import as_float_array, dtype_of, positive_int
 from ..backends import get_backend
-from ..errors import DivergenceError, ValidationError
+from ..codes import Act
+from ..errors import ValidationError
 from .activations import Sigmoid, Softmax
-from .history import Callback, History
 from .layers import Dense, Layer
 from .parameter import Parameter
 
 _FUSABLE = {"sigmoid": Sigmoid, "softmax": Softmax}
+
+
+class DenseStack(NamedTuple):
+    """A plain dense net as the fused kernels see it (``Sequential.dense_stack``)."""
+
+    sizes: list  # widths d_0, ..., d_L
+    acts: list  # the Act after each Dense layer (IDENTITY when there is none)
+    alphas: list  # that activation's slope parameter (leaky ReLU, ELU), else 0
+    w_off: list  # offset of each layer's W (d_out, d_in) in ``flat``
+    b_off: list  # offset of each layer's b in ``flat``
+    offsets: list  # offset of every parameter, in ``parameters`` order
+    parameters: list  # the Parameter objects, W then b, layer by layer
+    flat: object  # the model's flat parameter buffer (backend array)
 
 
 class Sequential:
@@ -104,10 +116,9 @@ class Sequential:
             layer.bind(be, self.dtype, per_layer[li])
             if was_frozen:
                 layer.freeze()
-        weights = [p for p in self.parameters() if p.kind == "weight"]
-        self._weight_probe = weights[0] if weights else None
 
-    def _offset_of(self, p):
+    def offset_of(self, p):
+        """Where parameter ``p`` starts in the model's flat parameter buffer."""
         return self._offsets[id(p)]
 
     def parameters(self):
@@ -218,13 +229,6 @@ class Sequential:
         """Backpropagate d(loss)/d(output) through the last ``forward``; accumulates every
         parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array."""
         g = as_float_array(grad_out, "grad_out", self.dtype, min_ndim=1)
-        last = self.layers[-1]
-        if (
-            getattr(last, "_x", None) is None
-            and getattr(last, "_z", None) is None
-            and not hasattr(last, "_p")
-        ):
-            pass
         gb = self.backend.asarray(g, self.dtype)
         return self.backend.to_numpy(self._backward(gb))
 
@@ -242,52 +246,46 @@ class Sequential:
             outs.append(self.backend.to_numpy(self._forward(xb, training=False)))
         return np.concatenate(outs, axis=0)
 
-    def predict_classes(self, x, batch_size=4096):
+    def predict_classes(self, x, batch_size=4096, loss=None):
+        """Class labels for ``x``: the largest output, or for a single output unit the output
+        thresholded where its loss puts the boundary (0.5 on a probability, 0 on a logit).
+
+        ``loss`` defaults to the loss of the last ``fit``; a single-output model never trained
+        with ``fit`` needs it unless it ends in a ``Sigmoid`` (then 0.5)."""
+        from .. import losses as L
+
         out = self.predict(x, batch_size)
-        out2 = out.reshape(out.shape[0], -1)
-        if out2.shape[1] == 1:
-            return (out2[:, 0] > 0.5).astype(np.int64)
-        return out2.argmax(axis=1)
+        decider = L.get(loss) if loss is not None else self._class_decider(self.layers)
+        return decider.labels_from(out)
 
     def evaluate(self, x, y, loss=None, batch_size=4096):
         """{"loss": ..., "accuracy": ...} on (x, y). Accuracy is None for non-class targets."""
         from .. import losses as L
+        from ..training import evaluate_checked
 
         x = self._check_input(x)
         loss_obj = L.get(loss) if loss is not None else None
         bs = positive_int(batch_size, "batch_size")
-        return self._evaluate_checked(x, y, loss_obj, bs)
+        return evaluate_checked(self, x, y, loss_obj, bs)
 
-    def _evaluate_checked(self, x, y, loss_obj, bs=4096):
-        """``evaluate`` on an ``x`` already validated by ``_check_input`` (``fit`` checks its
-        data once, not again after every epoch)."""
-        layers, eff = self._split_for_loss(loss_obj) if loss_obj else (self.layers, None)
-        n_out = self._n_out()
-        target = eff.prepare_target(y, n_out, self.dtype, n_rows=x.shape[0]) if eff else None
-        labels = _labels_of(y, n_out, x.shape[0])
-        total, correct = 0.0, 0
-        for s in range(0, x.shape[0], bs):
-            xb = self.backend.asarray(x[s : s + bs], self.dtype)
-            out = self._forward(xb, training=False, layers=layers)
-            out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
-            if eff is not None:
-                tb = self.backend.asarray(target[s : s + bs], target.dtype)
-                val, _ = eff.compute(self.backend, out2, tb)
-                total += val * out2.shape[0]
-            if labels is not None:
-                o = self.backend.to_numpy(out2)
-                pred = (
-                    (o[:, 0] > self._binary_threshold(layers)).astype(np.int64)
-                    if o.shape[1] == 1
-                    else o.argmax(axis=1)
-                )
-                correct += int((pred == labels[s : s + bs]).sum())
-        res = {"loss": total / x.shape[0] if eff is not None else None}
-        res["accuracy"] = correct / x.shape[0] if labels is not None else None
-        return res
+    def _class_decider(self, layers):
+        """The loss that decides how the outputs of ``layers`` become classes, when none is
+        given: the loss of the last ``fit`` (its logits version when the final Sigmoid/Softmax
+        is not among ``layers``), else a ``Sigmoid``-ended model's 0.5 rule."""
+        from .. import losses as L
 
-    def _binary_threshold(self, layers):
-        return 0.5 if layers is self.layers else 0.0  # logits when a Sigmoid was absorbed
+        trained = getattr(self, "loss", None)
+        if trained is not None:
+            if layers is not self.layers:
+                return self._split_for_loss(trained)[1]
+            return trained
+        if self._n_out() == 1 and not isinstance(layers[-1], Sigmoid):
+            raise ValidationError(
+                "this model has one output and was not trained with fit, so it is not known "
+                "whether the output is a probability (class 1 above 0.5) or a logit (above 0): "
+                "pass loss=, e.g. predict_classes(x, loss='bce_logits')"
+            )
+        return L.MSE()  # argmax for several outputs; 0.5 on a sigmoid's output
 
     def _n_out(self):
         if self.output_shape is not None:
@@ -316,7 +314,7 @@ class Sequential:
         batch_size=32,
         validation=None,
         seed=None,
-        lr=0.01,
+        lr=None,
         shuffle=True,
         callbacks=(),
         progress=None,
@@ -332,7 +330,8 @@ class Sequential:
         y : ndarray of shape (n,) (class labels) or (n, outputs)
         loss : str or Loss
         optimizer : str or Optimizer
-            A name ('sgd', ...) uses ``lr``; an ``Optimizer`` object keeps its own.
+            A name ('sgd', ...) uses ``lr`` (default 0.01); an ``Optimizer`` object keeps its
+            own learning rate, and giving ``lr`` with one is an error.
         epochs, batch_size : int
         validation : (x_val, y_val), optional
             Evaluated after each epoch (``val_loss``, ``val_accuracy``).
@@ -342,155 +341,64 @@ class Sequential:
         progress : bool, optional
             Show a progress bar (default: when stderr is a terminal).
         fused : bool
-            Allow the one-call-per-epoch CPU kernel for plain dense nets with SGD.
+            Allow the backend's fused dense-epoch path (CPU: a chunk of minibatches per compiled
+            call) for plain dense nets trained with SGD or momentum.
         check_finite : bool
             Stop with ``DivergenceError`` (weights restored to the last good epoch) on a NaN or
             infinite loss.
-        train_metrics : bool
-            Record the training-set accuracy after every epoch (one extra forward pass over
-            ``x``, about a third of an epoch's products); False skips it (``history["accuracy"]``
-            is then absent) when only throughput matters.
+        train_metrics : bool or "exact"
+            True (default): record ``history["accuracy"]``, the running training accuracy of
+            the epoch (each minibatch's examples classified by the forward pass that trained on
+            them, before its update; free). "exact": the accuracy of the whole training set
+            after the epoch (one more forward pass over ``x``). False: none.
         """
-        from .. import losses as L
-        from .. import optim as O
+        from ..training import fit
 
-        x = self._check_input(x)
-        n = x.shape[0]
-        epochs = positive_int(epochs, "epochs")
-        bs = positive_int(batch_size, "batch_size")
-        loss_obj = L.get(loss)
-        if isinstance(optimizer, O.Optimizer):
-            opt = optimizer
-        else:
-            opt = O.get(optimizer, self.parameters(), lr)
-        opt.set_train_size(n)
-        callbacks = list(callbacks or ())
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise ValidationError(
-                    f"callbacks must be Callback objects; got {type(cb).__name__}"
-                )
-        layers, eff = self._split_for_loss(loss_obj)
-        n_out = self._n_out()
-        target = eff.prepare_target(y, n_out, self.dtype, n_rows=n)
-        labels = _labels_of(y, n_out, n)
-        if validation is not None:
-            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-                raise ValidationError("validation must be a pair (x_val, y_val)")
-            xv = self._check_input(validation[0], "validation x")
-            eff.prepare_target(
-                validation[1], n_out, self.dtype, n_rows=xv.shape[0], name="validation y"
-            )
-        rng = np.random.default_rng(self.seed if seed is None else seed)
-        self._fit_rng = rng
-        for layer in self.layers:  # noise layers (Dropout, ...) draw from the fit generator
-            if hasattr(layer, "set_fit_rng"):
-                layer.set_fit_rng(rng)
-        be = self.backend
-        plan = None
-        fusable = getattr(opt, "fusable", True)  # False with clipping or an L2 penalty
-        if fused and fusable and not any(cb.wants_batches for cb in callbacks):
-            from . import _fused
+        return fit(
+            self, x, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+            validation=validation, seed=seed, lr=lr, shuffle=shuffle, callbacks=callbacks,
+            progress=progress, fused=fused, check_finite=check_finite,
+            train_metrics=train_metrics,
+        )  # fmt: skip
 
-            plan = _fused.plan(self, layers, eff, opt)
-            if plan is not None and target.ndim == 2 and plan.loss_kind == 1:
-                plan.loss_kind = 3
-        X = be.asarray(x, self.dtype)
-        T = be.asarray(target, target.dtype)
-        history = History()
-        if progress is None:
-            progress = sys.stderr.isatty()
-        bar = _Progress(epochs, n, progress)
-        for cb in callbacks:
-            cb.on_train_begin(self, opt)
-        good = self.get_flat() if check_finite else None
-        try:
-            for epoch in range(1, epochs + 1):
-                for cb in callbacks:
-                    cb.on_epoch_begin(self, opt, epoch)
-                t0 = time.perf_counter()
-                perm = rng.permutation(n) if shuffle else np.arange(n)
-                lr_epoch = opt.lr
-                if plan is not None:
-                    total = self._epoch_fused(plan, X, target, perm, bs, bar)
-                else:
-                    total = self._epoch_layers(layers, eff, opt, X, T, perm, bs, bar, callbacks)
-                train_loss = total / n
-                if check_finite and not math.isfinite(train_loss):
-                    self.set_flat(good)
-                    err = DivergenceError(
-                        f"training diverged at epoch {epoch}: the loss became {train_loss}; the "
-                        f"weights of epoch {epoch - 1} were restored. Lower the learning rate "
-                        f"(now {opt.lr}) or check the data"
-                    )
-                    err.history = history
-                    raise err
-                logs = {"epoch": epoch, "loss": train_loss, "lr": lr_epoch}
-                if labels is not None and train_metrics:
-                    logs["accuracy"] = self._evaluate_checked(x, labels, None)["accuracy"]
-                if validation is not None:
-                    ev = self._evaluate_checked(xv, validation[1], loss_obj)
-                    logs["val_loss"] = ev["loss"]
-                    logs["val_accuracy"] = ev["accuracy"]
-                logs["time"] = time.perf_counter() - t0
-                stop = False
-                for cb in callbacks:  # callbacks may add entries to logs before it is recorded
-                    stop = bool(cb.on_epoch_end(self, opt, epoch, logs)) or stop
-                history.append(**logs)
-                bar.epoch_done(epoch, logs)
-                if check_finite:
-                    good = self.get_flat()
-                if stop:
-                    history.stopped_early = True
-                    break
-        finally:
-            bar.close()
-        for cb in callbacks:
-            cb.on_train_end(self, opt, history)
-        return history
+    def dense_stack(self, layers=None):
+        """``layers`` (default: all) as a :class:`DenseStack` when they form a plain dense net
+        (``Dense`` layers with a bias, none frozen, each followed by at most one elementwise
+        activation other than ``Step``; every parameter trainable), else None. Backends with
+        a fused dense path (``backend.fused_dense_plan``) train such a stack in one call."""
+        from .activations import Activation
 
-    def _epoch_fused(self, plan, X, target, perm, bs, bar):
-        if target.ndim == 1:
-            T = np.zeros((1, 1), self.dtype)
-            lab = target
-        else:
-            T = target
-            lab = np.zeros(1, np.int64)
-        n = perm.shape[0]
-        n_batches = (n + bs - 1) // bs
-        chunks = min(n_batches, 50) if bar.enabled else 1
-        per = ((n_batches + chunks - 1) // chunks) * bs
-        total = 0.0
-        for s in range(0, n, per):
-            e = min(n, s + per)
-            total += plan.run(X, T, lab, perm, s, e, bs)
-            bar.advance(e - s)
-        return total
-
-    def _epoch_layers(self, layers, loss, opt, X, T, perm, bs, bar, callbacks):
-        be = self.backend
-        total = 0.0
-        n = perm.shape[0]
-        for bi, s in enumerate(range(0, n, bs)):
-            idx = perm[s : s + bs]
-            xb = be.take_rows(X, idx)
-            tb = be.take_rows(T, idx)
-            opt.zero_grad()
-            out = self._forward(xb, training=True, layers=layers)
-            out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
-            val, grad = loss.compute(be, out2, tb)
-            val += opt.penalty()  # the optimiser's L2 penalty (0.0 without one)
-            self._want_input_grad = False
-            try:
-                self._backward(grad.reshape(out.shape) if out.ndim != 2 else grad, layers)
-            finally:
-                self._want_input_grad = True
-            opt.step()
-            total += val * len(idx)
-            for cb in callbacks:
-                cb.on_batch_end(self, opt, bi, val)
-            bar.advance(len(idx))
-        return total
+        layers = self.layers if layers is None else layers
+        params = [p for layer in layers for p in layer.parameters()]
+        if not params or len(params) != len(self.parameters()):
+            return None
+        if any(not p.trainable for p in params):
+            return None
+        sizes, acts, alphas, w_off, b_off = [], [], [], [], []
+        i = 0
+        while i < len(layers):
+            d = layers[i]
+            if type(d) is not Dense or d.frozen or not d.use_bias:
+                return None
+            if sizes and sizes[-1] != d.in_features:
+                return None
+            if not sizes:
+                sizes.append(d.in_features)
+            sizes.append(d.out_features)
+            w_off.append(self._offsets[id(d.W)])
+            b_off.append(self._offsets[id(d.b)])
+            code, alpha = Act.IDENTITY, 0.0
+            if i + 1 < len(layers) and isinstance(layers[i + 1], Activation):
+                a = layers[i + 1]
+                if a.code == Act.STEP:
+                    return None
+                code, alpha = Act(a.code), a.alpha
+                i += 1
+            acts.append(code)
+            alphas.append(alpha)
+            i += 1
+        offsets = [self._offsets[id(p)] for p in params]
+        return DenseStack(sizes, acts, alphas, w_off, b_off, offsets, params, self._flat_value)
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, path, optimizer=None, history=None):
@@ -540,52 +448,3 @@ class Sequential:
         )
 
 
-def _labels_of(y, n_out, n):
-    """Integer class labels for accuracy, or None when ``y`` is not a classification target."""
-    arr = np.asarray(y)
-    if arr.dtype.kind in "biu" and arr.ndim == 1:
-        return arr.astype(np.int64) if n_out > 1 or set(np.unique(arr)) <= {0, 1} else None
-    if arr.ndim == 2 and arr.shape[1] == n_out and n_out > 1:
-        rows = arr.sum(axis=1)
-        if np.all((arr == 0) | (arr == 1)) and np.all(rows == 1):
-            return arr.argmax(axis=1)
-    if arr.ndim == 2 and arr.shape[1] == 1 and n_out == 1 and np.all((arr == 0) | (arr == 1)):
-        return arr[:, 0].astype(np.int64)
-    return None
-
-
-class _Progress:
-    """A rich progress bar over the examples of all epochs (or nothing)."""
-
-    def __init__(self, epochs, n, enabled):
-        self.enabled = bool(enabled)
-        self._p = None
-        if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._p = Progress(
-                TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
-                BarColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeRemainingColumn(),
-                transient=False,
-            )
-            self._p.start()
-            self._task = self._p.add_task("fit", total=epochs * n, epoch=1, epochs=epochs, info="")
-
-    def advance(self, k):
-        if self._p is not None:
-            self._p.advance(self._task, k)
-
-    def epoch_done(self, epoch, logs):
-        if self._p is not None:
-            info = f"loss {logs['loss']:.4f}"
-            if logs.get("val_accuracy") is not None:
-                info += f"  val acc {logs['val_accuracy']:.4f}"
-            self._p.update(
-                self._task, epoch=min(epoch + 1, self._p.tasks[0].fields["epochs"]), info=info
-            )
-
-    def close(self):
-        if self._p is not None:
-            self._p.stop()

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ...codes import UnitLoss
 from ...config import FASTMATH
 from ..scalar import (
     ACT_IDENTITY,
@@ -30,9 +31,9 @@ from ..scalar import (
 )
 from ._util import twin
 
-LOSS_SQUARED = 0  # 1/2 (p - y)^2
-LOSS_BCE_PROB = 1  # -[y log p + (1 - y) log(1 - p)], p a probability
-LOSS_BCE_LOGITS = 2  # the same with p = sigma(z), from the logit z, stably
+LOSS_SQUARED = int(UnitLoss.SQUARED)  # 1/2 (p - y)^2
+LOSS_BCE_PROB = int(UnitLoss.BCE_PROB)  # -[y log p + (1 - y) log(1 - p)], p a probability
+LOSS_BCE_LOGITS = int(UnitLoss.BCE_LOGITS)  # the same from the logit z, stably
 
 
 @njit(cache=True, fastmath=FASTMATH)

@@ -19,7 +19,8 @@ of floating-point sums (``tests/test_fused.py`` checks it):
 goes through the velocity, :math:`v \\leftarrow \\beta v + c\\, g` (c = 1 - beta for the slides'
 EWMA form, 1 for the classical form), and the update uses v instead of g.
 
-Two ways to do the matrix products, chosen per layer by its size (``small``):
+Two ways to do the matrix products, chosen per layer by its size (``small``, from
+``config.FUSED_SMALL_MACS``):
 
 * **small layers** (Nielsen's nets, the tiny regression nets): hand-written loops compiled with
   fastmath. The forward product is a row-times-row dot product (both rows contiguous, so LLVM
@@ -39,9 +40,13 @@ Layout: all parameters live in one flat buffer (``flat``); layer l's W is
 ``flat[w_off[l] : w_off[l] + d_out*d_in]`` viewed as (d_out, d_in) and its b is
 ``flat[b_off[l] : b_off[l] + d_out]``. Workspaces are flat and sliced per layer.
 
-Loss codes: 0 squared error on a = act(z) (cost 1/2||a - y||^2 times ``cost_c``); 1 softmax
-cross-entropy from logits with integer labels; 2 sigmoid cross-entropy from logits (per unit);
-3 softmax cross-entropy from logits with probability targets.
+Loss codes (``numbanet.codes.FusedLoss``): 0 squared error on a = act(z) (cost 1/2||a - y||^2
+times ``cost_c``); 1 softmax cross-entropy from logits with integer labels; 2 sigmoid
+cross-entropy from logits (per unit); 3 softmax cross-entropy from logits with probability
+targets.
+
+Both kernels also count the examples each minibatch classifies right *before* its update (the
+running training accuracy that ``fit`` records, as Keras does), at no extra pass over the data.
 
 Threads: none. A Nielsen minibatch is ~0.5 MFLOP, far below what pays for waking a second
 thread; the large-layer path gets BLAS threads inside ``gemm``.
@@ -57,16 +62,6 @@ from numba import njit
 from ...config import FASTMATH
 from .. import scalar as S
 from ..scalar import act_df, act_f, sigmoid, softplus
-
-#: Layers with at most this many multiply-adds per minibatch (m * d_in * d_out) use the
-#: hand-written loops; larger ones call BLAS.  Measured crossover on a 2-core AVX-512 machine
-#: (see benchmarks/README.md).
-SMALL_MACS = 1 << 14
-
-#: Nets whose every width is at most this (and minibatches of at least ``NARROW_MIN_BATCH``)
-#: run feature-major (``mlp_sgd_chunk_narrow``).
-NARROW_MAX_WIDTH = 32
-NARROW_MIN_BATCH = 16
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -337,13 +332,38 @@ def _output_delta(T, labels, perm, s, m, z, a, delta, loss_kind, cost_c, sc, cod
     return total
 
 
+@njit(cache=True)
+def _hits(out, acc_labels, perm, s, m, thr):
+    """How many of the minibatch's examples the outputs ``out`` (m, k) classify right: the
+    largest output for k > 1, ``out > thr`` for a single output (``thr`` is 0.5 on a
+    probability, 0 on a logit). 0 when ``acc_labels`` is empty (no class labels)."""
+    if acc_labels.shape[0] == 0:
+        return 0
+    k = out.shape[1]
+    hits = 0
+    for i in range(m):
+        if k == 1:
+            pred = 1 if out[i, 0] > thr else 0
+        else:
+            pred = 0
+            best = out[i, 0]
+            for j in range(1, k):
+                if out[i, j] > best:
+                    best = out[i, j]
+                    pred = j
+        if pred == acc_labels[perm[s + i]]:
+            hits += 1
+    return hits
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk(
     X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas, small,
     loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, grow, xg, gW, ident,
-    mflat, beta, damp, mom,
+    mflat, beta, damp, mom, acc_labels,
 ):  # fmt: skip
-    """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost.
+    """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost and
+    the number of examples classified right before their minibatch's update.
 
     Parameters
     ----------
@@ -357,16 +377,20 @@ def mlp_sgd_chunk(
         codes, activation parameters and the small-loop flags
     inv_m : ndarray of shape (bs + 1,), inv_m[m] = cost_c / m in the model's dtype
     lr, decay_w : learning rate and weight-decay factor (model dtype)
-    zws, aws, dws, grow, xg, gW : workspaces (see ``numbanet.nn._fused.FusedPlan``)
+    zws, aws, dws, grow, xg, gW : workspaces (see ``numbanet.backends._fused_ops.FusedDensePlan``)
     ident : int64 ndarray ``arange(bs)``, the row map of the hidden layers' activations
     mflat, beta, damp, mom : momentum velocities laid out like ``flat``, the momentum beta,
         the gradient's factor (1 - beta for the EWMA form, 1 classical) and whether to use them
         (when False the update is plain SGD and ``mflat`` is never touched)
+    acc_labels : int64 ndarray of shape (n,), or empty
+        Class labels for the running training accuracy (``_hits``); empty skips the count.
     """
     L = sizes.shape[0] - 1
     zero = lr - lr
     none = perm[:0]
     total = 0.0
+    hits = 0
+    thr = 0.5 if loss_kind == 0 else 0.0
     s = start
     while s < stop:
         e = min(s + bs, stop)
@@ -402,6 +426,7 @@ def mlp_sgd_chunk(
         total += _output_delta(
             T, labels, perm, s, m, z, a, delta, loss_kind, cost_c, sc, acts[L - 1], alphas[L - 1]
         )
+        hits += _hits(a if loss_kind == 0 else z, acc_labels, perm, s, m, thr)
         # ---------------- backward and update, last layer first
         cur = 0
         for l in range(L - 1, -1, -1):
@@ -445,15 +470,15 @@ def mlp_sgd_chunk(
                 zo -= m * din
             cur = 1 - cur
         s = e
-    return total
+    return total, hits
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk_narrow(
     X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
-    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, mflat, beta, damp, mom,
+    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, mflat, beta, damp, mom, acc_labels,
 ):  # fmt: skip
-    r"""``mlp_sgd_chunk`` for narrow nets (every width <= ``NARROW_MAX_WIDTH``), feature-major.
+    r"""``mlp_sgd_chunk`` for narrow nets (every width <= ``config.FUSED_NARROW_MAX_WIDTH``), feature-major.
 
     With 10-unit layers a row-major dot product has only 10 terms: too short to vectorise, and
     a chain of dependent multiply-adds. Here every activation is stored transposed, (d, m), so
@@ -475,6 +500,8 @@ def mlp_sgd_chunk_narrow(
     L = sizes.shape[0] - 1
     zero = lr - lr
     total = 0.0
+    hits = 0
+    thr = 0.5 if loss_kind == 0 else 0.0
     s = start
     n_in = sizes[0]
     while s < stop:
@@ -570,6 +597,7 @@ def mlp_sgd_chunk_narrow(
                         tsum += t
                     for j in range(k):
                         dT[j, i] = sc * (math.exp(zT[j, i] - lse) * tsum - T[row, j])
+        hits += _hits(aT.T if loss_kind == 0 else zT.T, acc_labels, perm, s, m, thr)
         # ---------------- backward and update
         cur = 0
         for l in range(L - 1, -1, -1):
@@ -640,4 +668,4 @@ def mlp_sgd_chunk_narrow(
                 _dact_2d(acts[l - 1], zp, prev, ndT, alphas[l - 1])
             cur = 1 - cur
         s = e
-    return total
+    return total, hits

@@ -1,0 +1,193 @@
+"""The fused dense-epoch path, offered by a backend that has one (today: ``cpu``).
+
+``fit`` asks its backend for a plan: ``backend.fused_dense_plan(stack, loss, rule)``. The base
+(reference) backend answers ``None`` and ``fit`` trains layer by layer; the CPU backend answers
+with a :class:`FusedDensePlan` that runs whole chunks of an epoch in one compiled call
+(``kernels.cpu.mlp``). The three arguments are public descriptions, so nothing here reaches into
+a model, a loss or an optimiser:
+
+* ``stack`` (:class:`numbanet.nn.DenseStack`, from ``Sequential.dense_stack``): the widths,
+  activation codes and slopes of a plain dense net, the offsets of each W and b in the model's
+  flat parameter buffer, and that buffer;
+* ``loss``: ``(code, cost_scale)`` from ``Loss.fused_code(last_activation)``
+  (:class:`numbanet.codes.FusedLoss`);
+* the optimiser itself, asked at every run for ``optimizer.fused_rule()`` (learning rate,
+  momentum), ``optimizer.decay_factor(W)`` and its velocity buffers (``optimizer.buffer(i,
+  "m")``), so a schedule that changes the learning rate between epochs is followed.
+
+The plan owns the kernel's workspaces and chooses, per layer, hand-written loops or BLAS
+(``config.FUSED_SMALL_MACS``), and the feature-major kernel for narrow nets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..codes import FusedLoss
+
+
+class ReferenceFusedOps:
+    """No fused path: ``fit`` trains layer by layer."""
+
+    def fused_dense_plan(self, stack, loss, optimizer):
+        """A plan that trains ``stack`` with ``loss`` and ``optimizer`` chunk by chunk, or None
+        when this backend has no fused path for them."""
+        return None
+
+
+class CPUFusedOps:
+    def fused_dense_plan(self, stack, loss, optimizer):
+        if stack is None or loss is None or optimizer.fused_rule() is None:
+            return None
+        mp = stack.parameters
+        if len(optimizer.params) != len(mp) or any(a is not b for a, b in zip(optimizer.params, mp)):
+            return None
+        if stack.flat.dtype != mp[0].dtype:
+            return None
+        return FusedDensePlan(stack, loss[0], loss[1], optimizer)
+
+
+class FusedDensePlan:
+    """What ``mlp_sgd_chunk`` needs, gathered once per ``fit``.
+
+    Attributes
+    ----------
+    sizes : int64 ndarray of shape (L + 1,)
+        Widths d_0, ..., d_L.
+    acts, alphas : ndarrays of shape (L,)
+        Activation code and parameter after each Dense layer (identity when there is none).
+    w_off, b_off : int64 ndarrays of shape (L,)
+        Offsets of each layer's W and b in the model's flat parameter buffer.
+    loss_code, cost_c : FusedLoss, float
+        The kernel's loss and the loss's cost scale.
+    """
+
+    def __init__(self, stack, loss_code, cost_c, optimizer):
+        self.stack = stack
+        self.flat = stack.flat
+        self.dtype = stack.flat.dtype
+        self.sizes = np.asarray(stack.sizes, np.int64)
+        self.acts = np.asarray([int(a) for a in stack.acts], np.int64)
+        self.alphas = np.asarray(stack.alphas, self.dtype)
+        self.w_off = np.asarray(stack.w_off, np.int64)
+        self.b_off = np.asarray(stack.b_off, np.int64)
+        self.loss_code = FusedLoss(loss_code)
+        self.cost_c = float(cost_c)
+        self.optimizer = optimizer
+        self._ws = None
+        self._mflat = None
+
+    def narrow(self, bs):
+        """True when the feature-major kernel applies: every width <= FUSED_NARROW_MAX_WIDTH
+        and minibatches of at least FUSED_NARROW_MIN_BATCH."""
+        from .. import config
+
+        return (
+            int(self.sizes.max()) <= config.FUSED_NARROW_MAX_WIDTH
+            and bs >= config.FUSED_NARROW_MIN_BATCH
+        )
+
+    def small_flags(self, bs):
+        """Per layer: True for the hand-written loops (m * d_in * d_out <= FUSED_SMALL_MACS),
+        False for BLAS."""
+        from .. import config
+
+        s = self.sizes
+        return np.array(
+            [bs * int(s[i]) * int(s[i + 1]) <= config.FUSED_SMALL_MACS for i in range(len(s) - 1)],
+            np.bool_,
+        )
+
+    def workspaces(self, bs):
+        """Flat buffers for minibatches of ``bs``, allocated once and reused while ``bs`` stays
+        the same: (narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident)."""
+        if self._ws is None or self._ws[0] != bs:
+            dt = self.dtype
+            s = self.sizes
+            narrow = self.narrow(bs)
+            small = self.small_flags(bs)
+            tot = int(bs * s.sum())  # z and a of every layer (and x^T when narrow)
+            mx = int(s.max())
+            big = [] if narrow else [i for i in range(len(s) - 1) if not small[i]]
+            maxw = max([int(s[i] * s[i + 1]) for i in big], default=0)
+            gather = int(bs * s[0]) if big else 0
+            inv_m = np.zeros(bs + 1, dt)
+            inv_m[1:] = self.cost_c / np.arange(1, bs + 1)
+            self._ws = (
+                bs,
+                narrow,
+                small,
+                inv_m,
+                np.empty(tot, dt),  # z of every layer
+                np.empty(tot, dt),  # a of every layer
+                np.empty((2, bs * mx), dt),  # delta, ping-pong
+                np.empty(mx, dt),  # one gradient row (small layers)
+                np.empty(gather, dt),  # gathered input rows (BLAS layers)
+                np.empty(maxw, dt),  # gradient matrix (BLAS layers)
+                np.arange(bs, dtype=np.int64),
+            )
+        return self._ws[1:]
+
+    def run(self, X, T, acc_labels, perm, start, stop, bs):
+        """Train on ``perm[start:stop]`` in minibatches of ``bs``.
+
+        ``T`` is the prepared target: integer labels (n,) or a float matrix (n, k).
+        ``acc_labels`` are the class labels to count right answers against (or None).
+        Returns (summed cost, examples classified right before their minibatch's update).
+        """
+        from ..kernels.cpu import mlp
+
+        opt = self.optimizer
+        rule = opt.fused_rule()
+        dt = self.dtype.type
+        code = self.loss_code
+        if T.ndim == 1:  # integer labels
+            labels, Tm = T, np.zeros((1, 1), self.dtype)
+        else:
+            labels, Tm = np.zeros(1, np.int64), T
+            if code == FusedLoss.SOFTMAX_XENT_LABELS:
+                code = FusedLoss.SOFTMAX_XENT_PROBS
+        acc = np.zeros(0, np.int64) if acc_labels is None else acc_labels
+        narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident = self.workspaces(bs)
+        X = np.ascontiguousarray(X)
+        perm = np.ascontiguousarray(perm, dtype=np.int64)
+        flat = self.flat
+        if rule.momentum:
+            mflat = self._gather_velocity()
+            beta, damp = dt(rule.beta), dt(rule.damp)
+        else:
+            mflat, beta, damp = flat, dt(0), dt(1)  # never written when momentum is off
+        lr, decay = dt(rule.lr), dt(opt.decay_factor(self.stack.parameters[0]))  # a weight
+        if narrow:
+            total, hits = mlp.mlp_sgd_chunk_narrow(
+                X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
+                self.sizes, self.acts, self.alphas, int(code), self.cost_c, inv_m,
+                lr, decay, zws, aws, dws, mflat, beta, damp, rule.momentum, acc,
+            )  # fmt: skip
+        else:
+            total, hits = mlp.mlp_sgd_chunk(
+                X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
+                self.sizes, self.acts, self.alphas, small, int(code), self.cost_c, inv_m,
+                lr, decay, zws, aws, dws, grow, xg, gW, ident, mflat, beta, damp,
+                rule.momentum, acc,
+            )  # fmt: skip
+        if rule.momentum:
+            self._scatter_velocity(mflat)
+        opt.t += -(-(stop - start) // bs)  # the steps taken, as the layer path counts them
+        return total, hits
+
+    def _gather_velocity(self):
+        """The optimiser's per-parameter velocities laid out like the flat parameters."""
+        opt = self.optimizer
+        if self._mflat is None:
+            self._mflat = np.zeros_like(self.flat)
+        for i, off in enumerate(self.stack.offsets):
+            v = opt.buffer(i, "m")
+            self._mflat[off : off + v.size] = v
+        return self._mflat
+
+    def _scatter_velocity(self, mflat):
+        opt = self.optimizer
+        for i, off in enumerate(self.stack.offsets):
+            v = opt.buffer(i, "m")
+            v[:] = mflat[off : off + v.size]

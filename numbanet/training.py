@@ -1,0 +1,301 @@
+"""Training and evaluation of a ``Sequential``: ``fit``, ``evaluate``, and the progress bar.
+
+``Sequential.fit`` and ``Sequential.evaluate`` call :func:`fit` and :func:`evaluate` here. One
+epoch of ``fit`` is:
+
+1. shuffle the example order (the fit's seeded generator);
+2. train on the minibatches in that order, either through the backend's fused dense-epoch path
+   (``backend.fused_dense_plan``: a whole chunk of minibatches in one compiled call, for plain
+   dense nets trained with SGD or momentum) or layer by layer (forward, loss, backward through
+   the same layers, ``optimizer.step``);
+3. record the mean training loss and, for class targets, the **running training accuracy**: the
+   fraction of examples that their own minibatch's forward pass classified right, before that
+   minibatch's update (what Keras reports; it costs nothing, since the forward pass was done for
+   training anyway). ``train_metrics="exact"`` instead evaluates the whole training set after the
+   epoch with the final weights (one more forward pass over the data); ``False`` skips it;
+4. evaluate the validation set, if any, then run the callbacks.
+
+A model's outputs become classes by its loss (``Loss.labels_from``): the largest output of
+several, and a single output thresholded at 0.5 for a probability or 0 for a logit.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from ._validate import positive_int
+from .callbacks import Callback, History
+from .errors import DivergenceError, ValidationError
+
+
+def fit(
+    model,
+    x,
+    y,
+    loss="cross_entropy",
+    optimizer="sgd",
+    epochs=1,
+    batch_size=32,
+    validation=None,
+    seed=None,
+    lr=None,
+    shuffle=True,
+    callbacks=(),
+    progress=None,
+    fused=True,
+    check_finite=True,
+    train_metrics=True,
+):
+    """Train ``model`` with minibatch gradient descent; see ``Sequential.fit``."""
+    from . import losses as L
+    from . import optim as O
+
+    x = model._check_input(x)
+    n = x.shape[0]
+    epochs = positive_int(epochs, "epochs")
+    bs = positive_int(batch_size, "batch_size")
+    if train_metrics not in (True, False, "exact"):
+        raise ValidationError(f"train_metrics must be True, False or 'exact'; got {train_metrics!r}")
+    loss_obj = L.get(loss)
+    if isinstance(optimizer, O.Optimizer):
+        if lr is not None:
+            raise ValidationError(
+                f"lr={lr!r} was given with an optimizer object, which keeps its own learning rate "
+                f"({optimizer.lr}); set it when creating the optimizer (or set optimizer.lr), or "
+                "pass the optimizer by name (optimizer='sgd', lr=...)"
+            )
+        opt = optimizer
+    else:
+        opt = O.get(optimizer, model.parameters(), 0.01 if lr is None else lr)
+    opt.set_train_size(n)
+    callbacks = list(callbacks or ())
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise ValidationError(f"callbacks must be Callback objects; got {type(cb).__name__}")
+    layers, eff = model._split_for_loss(loss_obj)
+    n_out = model._n_out()
+    target = eff.prepare_target(y, n_out, model.dtype, n_rows=n)
+    labels = labels_of(y, n_out, n)
+    if validation is not None:
+        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            raise ValidationError("validation must be a pair (x_val, y_val)")
+        xv = model._check_input(validation[0], "validation x")
+        eff.prepare_target(
+            validation[1], n_out, model.dtype, n_rows=xv.shape[0], name="validation y"
+        )
+    rng = np.random.default_rng(model.seed if seed is None else seed)
+    model._fit_rng = rng
+    for layer in model.layers:  # noise layers (Dropout, ...) draw from the fit generator
+        if hasattr(layer, "set_fit_rng"):
+            layer.set_fit_rng(rng)
+    model.loss = loss_obj  # how predict_classes turns outputs into classes from now on
+    be = model.backend
+    plan = None
+    if fused and not any(cb.wants_batches for cb in callbacks):
+        plan = fused_plan(model, layers, eff, opt)
+    X = be.asarray(x, model.dtype)
+    T = be.asarray(target, target.dtype)
+    running = labels is not None and train_metrics is True
+    history = History()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = _Progress(epochs, n, progress)
+    for cb in callbacks:
+        cb.on_train_begin(model, opt)
+    good = model.get_flat() if check_finite else None
+    try:
+        for epoch in range(1, epochs + 1):
+            for cb in callbacks:
+                cb.on_epoch_begin(model, opt, epoch)
+            t0 = time.perf_counter()
+            perm = rng.permutation(n) if shuffle else np.arange(n)
+            lr_epoch = opt.lr
+            acc_labels = labels if running else None
+            if plan is not None:
+                total, hits = _epoch_fused(plan, X, target, acc_labels, perm, bs, bar)
+            else:
+                total, hits = _epoch_layers(
+                    model, layers, eff, opt, X, T, acc_labels, perm, bs, bar, callbacks
+                )
+            train_loss = total / n
+            if check_finite and not math.isfinite(train_loss):
+                model.set_flat(good)
+                err = DivergenceError(
+                    f"training diverged at epoch {epoch}: the loss became {train_loss}; the "
+                    f"weights of epoch {epoch - 1} were restored. Lower the learning rate "
+                    f"(now {opt.lr}) or check the data"
+                )
+                err.history = history
+                raise err
+            logs = {"epoch": epoch, "loss": train_loss, "lr": lr_epoch}
+            if running:
+                logs["accuracy"] = hits / n
+            elif labels is not None and train_metrics == "exact":
+                logs["accuracy"] = evaluate_checked(model, x, labels, None)["accuracy"]
+            if validation is not None:
+                ev = evaluate_checked(model, xv, validation[1], loss_obj)
+                logs["val_loss"] = ev["loss"]
+                logs["val_accuracy"] = ev["accuracy"]
+            logs["time"] = time.perf_counter() - t0
+            stop = False
+            for cb in callbacks:  # callbacks may add entries to logs before it is recorded
+                stop = bool(cb.on_epoch_end(model, opt, epoch, logs)) or stop
+            history.append(**logs)
+            bar.epoch_done(epoch, logs)
+            if check_finite:
+                good = model.get_flat()
+            if stop:
+                history.stopped_early = True
+                break
+    finally:
+        bar.close()
+    for cb in callbacks:
+        cb.on_train_end(model, opt, history)
+    return history
+
+
+def fused_plan(model, layers, loss, optimizer):
+    """The backend's fused dense-epoch plan for training ``layers`` of ``model`` with ``loss``
+    (already the logits version if a final activation was absorbed) and ``optimizer``, or None
+    when the backend has none for them."""
+    stack = model.dense_stack(layers)
+    code = None if stack is None else loss.fused_code(stack.acts[-1], stack.sizes[-1])
+    return model.backend.fused_dense_plan(stack, code, optimizer)
+
+
+def _epoch_fused(plan, X, target, acc_labels, perm, bs, bar):
+    """One epoch through the backend's fused plan, in at most 50 chunks when a progress bar
+    shows (one call otherwise). Returns (summed loss, right answers)."""
+    n = perm.shape[0]
+    n_batches = (n + bs - 1) // bs
+    chunks = min(n_batches, 50) if bar.enabled else 1
+    per = ((n_batches + chunks - 1) // chunks) * bs
+    total, hits = 0.0, 0
+    for s in range(0, n, per):
+        e = min(n, s + per)
+        t, h = plan.run(X, target, acc_labels, perm, s, e, bs)
+        total += t
+        hits += h
+        bar.advance(e - s)
+    return total, hits
+
+
+def _epoch_layers(model, layers, loss, opt, X, T, acc_labels, perm, bs, bar, callbacks):
+    """One epoch layer by layer. Returns (summed loss, right answers before each update)."""
+    be = model.backend
+    total, hits = 0.0, 0
+    n = perm.shape[0]
+    whole = bs >= n
+    for bi, s in enumerate(range(0, n, bs)):
+        idx = perm[s : s + bs]
+        if whole and _is_identity(idx):
+            xb, tb = X, T  # full batch in the original order: no gather
+        else:
+            xb = be.take_rows(X, idx)
+            tb = be.take_rows(T, idx)
+        opt.zero_grad()
+        out = model._forward(xb, training=True, layers=layers)
+        out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
+        val, grad = loss.compute(be, out2, tb)
+        if acc_labels is not None:
+            pred = loss.labels_from(be.to_numpy(out2))
+            hits += int(np.count_nonzero(pred == acc_labels[idx]))
+        val += opt.penalty()  # the optimiser's L2 penalty (0.0 without one)
+        model._want_input_grad = False
+        try:
+            model._backward(grad.reshape(out.shape) if out.ndim != 2 else grad, layers)
+        finally:
+            model._want_input_grad = True
+        opt.step()
+        total += val * len(idx)
+        for cb in callbacks:
+            cb.on_batch_end(model, opt, bi, val)
+        bar.advance(len(idx))
+    return total, hits
+
+
+def _is_identity(idx):
+    return idx.shape[0] > 0 and idx[0] == 0 and idx[-1] == idx.shape[0] - 1 and bool(
+        np.all(np.diff(idx) == 1)
+    )
+
+
+def evaluate_checked(model, x, y, loss_obj, bs=4096):
+    """``Sequential.evaluate`` on an ``x`` already validated by ``_check_input`` (``fit``
+    checks its data once, not again after every epoch)."""
+    layers, eff = model._split_for_loss(loss_obj) if loss_obj else (model.layers, None)
+    decider = eff if eff is not None else model._class_decider(layers)
+    n_out = model._n_out()
+    target = eff.prepare_target(y, n_out, model.dtype, n_rows=x.shape[0]) if eff else None
+    labels = labels_of(y, n_out, x.shape[0])
+    be = model.backend
+    total, correct = 0.0, 0
+    for s in range(0, x.shape[0], bs):
+        xb = be.asarray(x[s : s + bs], model.dtype)
+        out = model._forward(xb, training=False, layers=layers)
+        out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
+        if eff is not None:
+            tb = be.asarray(target[s : s + bs], target.dtype)
+            val, _ = eff.compute(be, out2, tb)
+            total += val * out2.shape[0]
+        if labels is not None:
+            pred = decider.labels_from(be.to_numpy(out2))
+            correct += int((pred == labels[s : s + bs]).sum())
+    res = {"loss": total / x.shape[0] if eff is not None else None}
+    res["accuracy"] = correct / x.shape[0] if labels is not None else None
+    return res
+
+
+def labels_of(y, n_out, n):
+    """Integer class labels for accuracy, or None when ``y`` is not a classification target."""
+    arr = np.asarray(y)
+    if arr.dtype.kind in "biu" and arr.ndim == 1:
+        return arr.astype(np.int64) if n_out > 1 or set(np.unique(arr)) <= {0, 1} else None
+    if arr.ndim == 2 and arr.shape[1] == n_out and n_out > 1:
+        rows = arr.sum(axis=1)
+        if np.all((arr == 0) | (arr == 1)) and np.all(rows == 1):
+            return arr.argmax(axis=1)
+    if arr.ndim == 2 and arr.shape[1] == 1 and n_out == 1 and np.all((arr == 0) | (arr == 1)):
+        return arr[:, 0].astype(np.int64)
+    return None
+
+
+class _Progress:
+    """A rich progress bar over the examples of all epochs (or nothing)."""
+
+    def __init__(self, epochs, n, enabled):
+        self.enabled = bool(enabled)
+        self._p = None
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._p = Progress(
+                TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+                BarColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self._p.start()
+            self._task = self._p.add_task("fit", total=epochs * n, epoch=1, epochs=epochs, info="")
+
+    def advance(self, k):
+        if self._p is not None:
+            self._p.advance(self._task, k)
+
+    def epoch_done(self, epoch, logs):
+        if self._p is not None:
+            info = f"loss {logs['loss']:.4f}"
+            if logs.get("val_accuracy") is not None:
+                info += f"  val acc {logs['val_accuracy']:.4f}"
+            self._p.update(
+                self._task, epoch=min(epoch + 1, self._p.tasks[0].fields["epochs"]), info=info
+            )
+
+    def close(self):
+        if self._p is not None:
+            self._p.stop()
