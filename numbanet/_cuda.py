@@ -1,13 +1,23 @@
 """The only module that imports ``numba.cuda``.
 
 numba's built-in CUDA target is deprecated in favour of the ``numba-cuda`` package; both expose
-``numba.cuda``. Importing it only here makes a later move a one-file change.
+``numba.cuda`` (once ``numba-cuda`` is installed, as ``pip install "numbanet[cuda]"`` does, its
+import hook serves ``numba.cuda`` from that package). Importing it only here makes a later move a
+one-file change.
+
+Every numbanet kernel is declared with :func:`kernel` rather than ``cuda.jit``: the launch then
+refuses host (NumPy) arrays. Given one, numba would copy it to the GPU before the launch and back
+after it, silently, at every step; numbanet's backends keep their arrays on the device, so a
+host array reaching a kernel is a bug worth an error.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import os
+
+import numpy as np
 
 
 def _cuda_module():
@@ -62,3 +72,65 @@ def status() -> str:
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
     hint = " (CUDA_VISIBLE_DEVICES is empty)" if env == "" else ""
     return f"not available: no CUDA GPU or driver found{hint}"
+
+
+class Kernel:
+    """A ``cuda.jit`` kernel whose launches accept device arrays only.
+
+    ``kernel[grid, block](*args)`` launches as numba's dispatcher does, after checking that no
+    argument is a NumPy array (:class:`numbanet.errors.DTypeError` names the kernel and the
+    parameter). Everything else (``py_func``, ``specialize``, ...) is the dispatcher's.
+    """
+
+    def __init__(self, dispatcher, py_func):
+        self.dispatcher = dispatcher
+        self.py_func = py_func
+        self.__name__ = py_func.__name__
+        self.__doc__ = py_func.__doc__
+        self._params = tuple(inspect.signature(py_func).parameters)
+
+    def __getitem__(self, config):
+        return _Launch(self, self.dispatcher[config])
+
+    def __getattr__(self, name):
+        return getattr(self.dispatcher, name)
+
+    def __repr__(self):
+        return f"<numbanet CUDA kernel {self.py_func.__module__}.{self.__name__}>"
+
+    def check_args(self, args):
+        """Raise :class:`~numbanet.errors.DTypeError` if an argument is a host array."""
+        for i, a in enumerate(args):
+            if isinstance(a, np.ndarray):
+                from .errors import DTypeError  # noqa: PLC0415
+
+                name = self._params[i] if i < len(self._params) else f"#{i}"
+                raise DTypeError(
+                    f"CUDA kernel {self.__name__}: argument {name!r} is a host (NumPy) array of "
+                    f"shape {a.shape}; kernels take device arrays (numba would copy it to the GPU "
+                    "and back at every launch). Move it once with backend.asarray(...)."
+                )
+
+
+class _Launch:
+    """A kernel with its launch configuration, ready to be called."""
+
+    __slots__ = ("kernel", "configured")
+
+    def __init__(self, kernel, configured):
+        self.kernel = kernel
+        self.configured = configured
+
+    def __call__(self, *args):
+        self.kernel.check_args(args)
+        return self.configured(*args)
+
+
+def kernel(fn=None, **options):
+    """``cuda.jit`` for numbanet kernels: returns a :class:`Kernel` (host arrays refused).
+
+    Use as ``@kernel`` or ``kernel(fn, **jit_options)``; ``options`` go to ``cuda.jit``.
+    """
+    if fn is None:
+        return lambda f: kernel(f, **options)
+    return Kernel(_cuda_module().jit(fn, **options), fn)

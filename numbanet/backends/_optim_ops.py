@@ -258,10 +258,10 @@ class CUDAOptimOps:
         K = self._KO()
         flat = _dflat(a)
         n_chunks = max(1, math.ceil(flat.size / K.NORM_CHUNK))
-        parts = self.cuda.to_device(np.zeros(n_chunks, np.float64))
+        parts = self.cuda.to_device(np.zeros(n_chunks, flat.dtype))
         if flat.size:
             K.sq_norm_chunks[_grid1(n_chunks)](flat, parts)
-        return float(parts.copy_to_host().sum())
+        return float(parts.copy_to_host().sum(dtype=np.float64))
 
     def dropout_forward(self, x, u, keep):
         K = self._KD()

@@ -135,9 +135,9 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBa
 
     def prelu_backward(self, z, da, alpha, dalpha):
         out = self.cuda.device_array(z.shape, dtype=z.dtype)
-        rows = self.cuda.to_device(np.zeros((z.shape[0], alpha.shape[0]), np.float64))
+        rows = self.cuda.to_device(np.zeros((z.shape[0], alpha.shape[0]), z.dtype))
         self.K.prelu_backward[_grid1(z.shape[0])](z, da, alpha, out, rows)
-        total = rows.copy_to_host().sum(axis=0)
+        total = rows.copy_to_host().sum(axis=0, dtype=np.float64)
         self.copy_into(dalpha, self.to_numpy(dalpha) + total.astype(dalpha.dtype))
         return out
 
@@ -152,29 +152,34 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBa
         return out
 
     # ------------------------------------------------------------------ losses
-    def _rows(self, n):
-        return self.cuda.device_array(n, dtype=np.float64)
+    def _rows(self, n, dtype):
+        """Per-row losses, in the kernel's float type (summed on the host in float64)."""
+        return self.cuda.device_array(n, dtype=dtype)
+
+    @staticmethod
+    def _row_sum(rows):
+        return float(rows.copy_to_host().sum(dtype=np.float64))
 
     def xent_labels(self, z, labels, scale):
         grad = self.cuda.device_array(z.shape, dtype=z.dtype)
-        rows = self._rows(z.shape[0])
+        rows = self._rows(z.shape[0], z.dtype)
         labels = self.asarray(labels, np.int64)
         self.K.xent_labels[_grid1(z.shape[0])](z, labels, z.dtype.type(scale), grad, rows)
-        return float(rows.copy_to_host().sum()), grad
+        return self._row_sum(rows), grad
 
     def xent_onehot(self, z, t, scale):
         grad = self.cuda.device_array(z.shape, dtype=z.dtype)
-        rows = self._rows(z.shape[0])
+        rows = self._rows(z.shape[0], z.dtype)
         self.K.xent_onehot[_grid1(z.shape[0])](z, t, z.dtype.type(scale), grad, rows)
-        return float(rows.copy_to_host().sum()), grad
+        return self._row_sum(rows), grad
 
     def elementwise_loss(self, kind, p, y, scale, eps=1e-7):
         grad = self.cuda.device_array(p.shape, dtype=p.dtype)
-        rows = self._rows(p.shape[0])
+        rows = self._rows(p.shape[0], p.dtype)
         self.K.elementwise_loss[_grid1(p.shape[0])](
-            kind, p, y, p.dtype.type(scale), float(eps), grad, rows
+            kind, p, y, p.dtype.type(scale), p.dtype.type(eps), grad, rows
         )
-        return float(rows.copy_to_host().sum()), grad
+        return self._row_sum(rows), grad
 
     # ------------------------------------------------------------------ optimisers
     def sgd_update(self, p, g, lr, decay=1.0):

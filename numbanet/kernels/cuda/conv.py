@@ -21,11 +21,13 @@ from __future__ import annotations
 from numba import float32, float64, int32, int64
 
 from ..._cuda import cuda as _cuda_mod
+from ..._cuda import kernel
+from . import arrays
 
 cuda = _cuda_mod()
 
 
-@cuda.jit
+@kernel
 def conv2d_forward(x, W, b, sh, sw, ph, pw, y):
     """y[n, o, i, j] = b[o] + sum_{c,u,v} W[o, c, u, v] x[n, c, i*sh + u - ph, j*sw + v - pw]."""
     idx = cuda.grid(1)
@@ -43,7 +45,7 @@ def conv2d_forward(x, W, b, sh, sw, ph, pw, y):
         C = x.shape[1]
         H = x.shape[2]
         Wd = x.shape[3]
-        acc = 0.0
+        acc = x.dtype.type(0)
         for c in range(C):
             for u in range(W.shape[2]):
                 r = i * sh + u - ph
@@ -55,7 +57,7 @@ def conv2d_forward(x, W, b, sh, sw, ph, pw, y):
         y[n, o, i, j] = acc + b[o]
 
 
-@cuda.jit
+@kernel
 def conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW):
     """dW[o, c, u, v] += sum_{n,i,j} dy[n, o, i, j] x[n, c, i*sh + u - ph, j*sw + v - pw]."""
     idx = cuda.grid(1)
@@ -72,7 +74,7 @@ def conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW):
         o = t // C
         H = x.shape[2]
         Wd = x.shape[3]
-        acc = 0.0
+        acc = x.dtype.type(0)
         for n in range(x.shape[0]):
             for i in range(dy.shape[2]):
                 r = i * sh + u - ph
@@ -84,12 +86,12 @@ def conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW):
         dW[o, c, u, v] += acc
 
 
-@cuda.jit
+@kernel
 def conv2d_backward_db(dy, db):
     """db[o] += sum_{n,i,j} dy[n, o, i, j]; one thread per output channel."""
     o = cuda.grid(1)
     if o < dy.shape[1]:
-        acc = 0.0
+        acc = dy.dtype.type(0)
         for n in range(dy.shape[0]):
             for i in range(dy.shape[2]):
                 for j in range(dy.shape[3]):
@@ -97,7 +99,7 @@ def conv2d_backward_db(dy, db):
         db[o] += acc
 
 
-@cuda.jit
+@kernel
 def conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
     """dx[n, c, r, q] = sum of W[o, c, u, v] dy[n, o, i, j] over i*sh + u - ph = r and
     j*sw + v - pw = q (a gather: one thread per input element)."""
@@ -115,7 +117,7 @@ def conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
         n = t // C
         OH = dy.shape[2]
         OW = dy.shape[3]
-        acc = 0.0
+        acc = dy.dtype.type(0)
         for o in range(W.shape[0]):
             for u in range(W.shape[2]):
                 a = r + ph - u
@@ -131,7 +133,7 @@ def conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
         dx[n, c, r, q] = acc
 
 
-@cuda.jit
+@kernel
 def pool2d_forward(kind, x, kh, kw, sh, sw, y, arg):
     """Max (kind 0; ``arg`` gets the flat index r * W + q of the first maximum) or average
     (kind 1) over kh x kw windows with strides (sh, sw); one thread per output element."""
@@ -162,14 +164,15 @@ def pool2d_forward(kind, x, kh, kw, sh, sw, y, arg):
             y[n, c, i, j] = best
             arg[n, c, i, j] = bi
         else:
-            acc = 0.0
+            F = x.dtype.type
+            acc = F(0)
             for u in range(kh):
                 for v in range(kw):
                     acc += x[n, c, r0 + u, q0 + v]
-            y[n, c, i, j] = acc / (kh * kw)
+            y[n, c, i, j] = acc / F(kh * kw)
 
 
-@cuda.jit
+@kernel
 def pool2d_backward(kind, dy, arg, kh, kw, sh, sw, dx):
     """dx[n, c, r, q] gathered from every window (i, j) that covers (r, q): max adds dy where
     the window's maximum is (r, q); average adds dy / (kh kw). One thread per input element."""
@@ -201,7 +204,8 @@ def pool2d_backward(kind, dy, arg, kh, kw, sh, sw, dx):
         if jhi > OW:
             jhi = OW
         me = r * Wd + q
-        acc = 0.0
+        F = dy.dtype.type
+        acc = F(0)
         for i in range(ilo, ihi):
             for j in range(jlo, jhi):
                 if kind == 0:
@@ -210,27 +214,23 @@ def pool2d_backward(kind, dy, arg, kh, kw, sh, sw, dx):
                 else:
                     acc += dy[n, c, i, j]
         if kind != 0:
-            acc = acc / (kh * kw)
+            acc = acc / F(kh * kw)
         dx[n, c, r, q] = acc
 
 
 def _sigs():
-    """Signatures compiled by the PTX lane, for float32 and float64."""
+    """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
-    I = int64  # noqa: E741
+    I = int64  # noqa: E741 - strides, paddings, window sizes, pooling kind
+    ARG = arrays(int32)[3]  # max-pooling argmax indices
     for F in (float32, float64):
-        A4 = F[:, :, :, :]
-        A1 = F[:]
+        A1, _, _, A4 = arrays(F)
         out.setdefault("conv2d_forward", []).append((A4, A4, A1, I, I, I, I, A4))
         out.setdefault("conv2d_backward_dw", []).append((A4, A4, I, I, I, I, A4))
         out.setdefault("conv2d_backward_db", []).append((A4, A1))
         out.setdefault("conv2d_backward_dx", []).append((A4, A4, I, I, I, I, A4))
-        out.setdefault("pool2d_forward", []).append(
-            (I, A4, I, I, I, I, A4, int32[:, :, :, :])
-        )  # fmt: skip
-        out.setdefault("pool2d_backward", []).append(
-            (I, A4, int32[:, :, :, :], I, I, I, I, A4)
-        )  # fmt: skip
+        out.setdefault("pool2d_forward", []).append((I, A4, I, I, I, I, A4, ARG))
+        out.setdefault("pool2d_backward", []).append((I, A4, ARG, I, I, I, I, A4))
     return out
 
 

@@ -8,7 +8,9 @@ Thread mappings (no races: each thread owns what it writes):
 * row kernels (softmax, cross-entropy, row losses): one thread per example (row).
 * ``col_sum``: one thread per column, summing down the rows (a gather, no atomics).
 
-Activation math comes from ``kernels.scalar``, the same functions the CPU kernels call.
+Activation math comes from ``kernels.scalar``, the same functions the CPU kernels call. Every
+constant is in the arrays' float type (``F = z.dtype.type``): float32 kernels run no FP64
+instruction. Row losses are written in that type too and summed on the host in float64.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import math
 from numba import float32, float64, int32, int64
 
 from ..._cuda import cuda as _cuda_mod
+from ..._cuda import kernel
 from ..scalar import act_df, act_f, fmax, fmin, sigmoid, softplus
+from . import arrays
 
 cuda = _cuda_mod()
 
@@ -66,10 +70,10 @@ def matmul_kernel(nbtype, tile):
             else:
                 C[row, col] = acc
 
-    return cuda.jit(matmul)
+    return kernel(matmul)
 
 
-@cuda.jit
+@kernel
 def add_bias(z, b):
     """z[i, j] += b[j]; one thread per element."""
     idx = cuda.grid(1)
@@ -81,18 +85,18 @@ def add_bias(z, b):
         z[i, j] += b[j]
 
 
-@cuda.jit
+@kernel
 def col_sum_acc(dz, db):
     """db[j] += sum_i dz[i, j]; one thread per column."""
     j = cuda.grid(1)
     if j < dz.shape[1]:
-        acc = 0.0
+        acc = dz.dtype.type(0)
         for i in range(dz.shape[0]):
             acc += dz[i, j]
         db[j] += acc
 
 
-@cuda.jit
+@kernel
 def act_forward(code, z, alpha, out):
     """out = act(z), flattened 2-D arrays, one thread per element."""
     idx = cuda.grid(1)
@@ -103,7 +107,7 @@ def act_forward(code, z, alpha, out):
         out[i, j] = act_f(code, z[i, j], alpha)
 
 
-@cuda.jit
+@kernel
 def act_backward(code, z, a, da, alpha, out):
     """out = da * act'(z), one thread per element."""
     idx = cuda.grid(1)
@@ -114,7 +118,7 @@ def act_backward(code, z, a, da, alpha, out):
         out[i, j] = da[i, j] * act_df(code, z[i, j], a[i, j], alpha)
 
 
-@cuda.jit
+@kernel
 def prelu_forward(z, alpha, out):
     """PReLU on (n, c, k); alpha of length 1 or c; one thread per element."""
     idx = cuda.grid(1)
@@ -126,19 +130,20 @@ def prelu_forward(z, alpha, out):
         t = r - ch * k
         al = alpha[0] if alpha.shape[0] == 1 else alpha[ch]
         v = z[i, ch, t]
-        out[i, ch, t] = v if v > 0 else al * v
+        out[i, ch, t] = v if v > z.dtype.type(0) else al * v
 
 
-@cuda.jit
+@kernel
 def prelu_backward(z, da, alpha, out, dalpha_rows):
     """dz = da * (1 or alpha); dalpha_rows[i, ch] = per-row partial sums (one thread per row)."""
     i = cuda.grid(1)
     n, c, k = z.shape
     if i < n:
         shared = alpha.shape[0] == 1
+        zero = z.dtype.type(0)
         for ch in range(c):
             al = alpha[0] if shared else alpha[ch]
-            acc = 0.0
+            acc = zero
             for t in range(k):
                 v = z[i, ch, t]
                 if v > 0:
@@ -152,7 +157,7 @@ def prelu_backward(z, da, alpha, out, dalpha_rows):
                 dalpha_rows[i, ch] += acc
 
 
-@cuda.jit
+@kernel
 def softmax_forward(z, out):
     """Row-wise softmax shifted by the row max; one thread per row."""
     i = cuda.grid(1)
@@ -161,7 +166,7 @@ def softmax_forward(z, out):
         mx = z[i, 0]
         for j in range(1, m):
             mx = fmax(mx, z[i, j])
-        s = 0.0
+        s = z.dtype.type(0)
         for j in range(m):
             e = math.exp(z[i, j] - mx)
             out[i, j] = e
@@ -170,29 +175,30 @@ def softmax_forward(z, out):
             out[i, j] = out[i, j] / s
 
 
-@cuda.jit
+@kernel
 def softmax_backward(p, dp, out):
     """dz = p * (dp - <dp, p>); one thread per row."""
     i = cuda.grid(1)
     if i < p.shape[0]:
         m = p.shape[1]
-        s = 0.0
+        s = p.dtype.type(0)
         for j in range(m):
             s += dp[i, j] * p[i, j]
         for j in range(m):
             out[i, j] = p[i, j] * (dp[i, j] - s)
 
 
-@cuda.jit
+@kernel
 def xent_labels(z, labels, scale, grad, row_loss):
     """Softmax cross-entropy from logits and integer labels; one thread per row."""
     i = cuda.grid(1)
     if i < z.shape[0]:
+        F = z.dtype.type
         m = z.shape[1]
         mx = z[i, 0]
         for j in range(1, m):
             mx = fmax(mx, z[i, j])
-        s = 0.0
+        s = F(0)
         for j in range(m):
             s += math.exp(z[i, j] - mx)
         lse = mx + math.log(s)
@@ -201,25 +207,26 @@ def xent_labels(z, labels, scale, grad, row_loss):
         for j in range(m):
             g = math.exp(z[i, j] - lse)
             if j == y:
-                g -= 1.0
+                g -= F(1)
             grad[i, j] = scale * g
 
 
-@cuda.jit
+@kernel
 def xent_onehot(z, t, scale, grad, row_loss):
     """Softmax cross-entropy from logits and probability targets; one thread per row."""
     i = cuda.grid(1)
     if i < z.shape[0]:
+        F = z.dtype.type
         m = z.shape[1]
         mx = z[i, 0]
         for j in range(1, m):
             mx = fmax(mx, z[i, j])
-        s = 0.0
+        s = F(0)
         for j in range(m):
             s += math.exp(z[i, j] - mx)
         lse = mx + math.log(s)
-        tsum = 0.0
-        acc = 0.0
+        tsum = F(0)
+        acc = F(0)
         for j in range(m):
             acc += t[i, j] * (lse - z[i, j])
             tsum += t[i, j]
@@ -228,30 +235,32 @@ def xent_onehot(z, t, scale, grad, row_loss):
             grad[i, j] = scale * (math.exp(z[i, j] - lse) * tsum - t[i, j])
 
 
-@cuda.jit
+@kernel
 def elementwise_loss(kind, p, y, scale, eps, grad, row_loss):
     """Row sums of elementwise losses (0 squared, 1 BCE on probabilities, 2 BCE on logits)."""
     i = cuda.grid(1)
     if i < p.shape[0]:
-        acc = 0.0
+        F = p.dtype.type
+        one = F(1)
+        acc = F(0)
         for j in range(p.shape[1]):
             v = p[i, j]
             t = y[i, j]
             if kind == 0:
                 d = v - t
-                acc += 0.5 * d * d
+                acc += F(0.5) * d * d
                 grad[i, j] = scale * d
             elif kind == 1:
-                q = fmin(fmax(v, eps), 1.0 - eps)
-                acc -= t * math.log(q) + (1.0 - t) * math.log1p(-q)
-                grad[i, j] = scale * (q - t) / (q * (1.0 - q))
+                q = fmin(fmax(v, eps), one - eps)
+                acc -= t * math.log(q) + (one - t) * math.log1p(-q)
+                grad[i, j] = scale * (q - t) / (q * (one - q))
             else:
                 acc += softplus(v) - t * v
                 grad[i, j] = scale * (sigmoid(v) - t)
         row_loss[i] = acc
 
 
-@cuda.jit
+@kernel
 def sgd_update(p, g, lr, decay):
     """p <- decay p - lr g on flat arrays; one thread per element."""
     i = cuda.grid(1)
@@ -259,7 +268,7 @@ def sgd_update(p, g, lr, decay):
         p[i] = decay * p[i] - lr * g[i]
 
 
-@cuda.jit
+@kernel
 def fill(a, value):
     """a[:] = value on a flat array."""
     i = cuda.grid(1)
@@ -267,7 +276,7 @@ def fill(a, value):
         a[i] = value
 
 
-@cuda.jit
+@kernel
 def gather_rows(src, idx, dst):
     """dst[r, :] = src[idx[r], :]; one thread per element of dst."""
     k = cuda.grid(1)
@@ -278,7 +287,7 @@ def gather_rows(src, idx, dst):
         dst[r, j] = src[idx[r], j]
 
 
-@cuda.jit
+@kernel
 def nonfinite_count(a, out):
     """out[0] += number of NaN/inf entries of the flat array a."""
     i = cuda.grid(1)
@@ -289,37 +298,42 @@ def nonfinite_count(a, out):
 
 
 def _sigs():
-    """Signatures compiled by the PTX lane, for float32 and float64."""
+    """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
+    I = int64  # noqa: E741 - Python ints (codes, flags)
     for F in (float32, float64):
-        A2 = F[:, :]
-        A1 = F[:]
-        A3 = F[:, :, :]
+        A1, A2, A3, _ = arrays(F)
         out.setdefault("add_bias", []).append((A2, A1))
         out.setdefault("col_sum_acc", []).append((A2, A1))
-        out.setdefault("act_forward", []).append((int64, A2, F, A2))
-        out.setdefault("act_backward", []).append((int64, A2, A2, A2, F, A2))
+        out.setdefault("act_forward", []).append((I, A2, F, A2))
+        out.setdefault("act_backward", []).append((I, A2, A2, A2, F, A2))
         out.setdefault("prelu_forward", []).append((A3, A1, A3))
-        out.setdefault("prelu_backward", []).append((A3, A3, A1, A3, float64[:, :]))
+        out.setdefault("prelu_backward", []).append((A3, A3, A1, A3, A2))
         out.setdefault("softmax_forward", []).append((A2, A2))
         out.setdefault("softmax_backward", []).append((A2, A2, A2))
-        out.setdefault("xent_labels", []).append((A2, int64[:], F, A2, float64[:]))
-        out.setdefault("xent_onehot", []).append((A2, A2, F, A2, float64[:]))
-        out.setdefault("elementwise_loss", []).append((int64, A2, A2, F, float64, A2, float64[:]))
+        out.setdefault("xent_labels", []).append((A2, arrays(int64)[0], F, A2, A1))
+        out.setdefault("xent_onehot", []).append((A2, A2, F, A2, A1))
+        out.setdefault("elementwise_loss", []).append((I, A2, A2, F, F, A2, A1))
         out.setdefault("sgd_update", []).append((A1, A1, F, F))
         out.setdefault("fill", []).append((A1, F))
-        out.setdefault("gather_rows", []).append((A2, int64[:], A2))
-        out.setdefault("nonfinite_count", []).append((A1, int32[:]))
+        out.setdefault("gather_rows", []).append((A2, arrays(int64)[0], A2))
+        out.setdefault("nonfinite_count", []).append((A1, arrays(int32)[0]))
     return out
 
 
 PTX_SIGNATURES = _sigs()
 
 
-def ptx_factories():
-    """Kernels built by factories, with their signatures: [(name, py_func, sig), ...]."""
-    items = []
+def _matmul_sigs():
+    out = []
     for F in (float32, float64):
-        k = matmul_kernel(F, 16)
-        items.append((f"matmul[{F}]", k.py_func, (F[:, :], F[:, :], F[:, :], int64, int64, int64)))
-    return items
+        A2 = arrays(F)[1]
+        out.append((A2, A2, A2, int64, int64, int64))
+    return out
+
+
+PTX_SIGNATURES["matmul"] = _matmul_sigs()
+
+#: Kernels built by factories: name -> (signature -> the kernel compiled for it, production
+#: geometry).
+PTX_FACTORY_KERNELS = {"matmul": lambda sig: matmul_kernel(sig[2].dtype, 16)}

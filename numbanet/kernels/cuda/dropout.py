@@ -13,22 +13,25 @@ from __future__ import annotations
 from numba import float32, float64
 
 from ..._cuda import cuda as _cuda_mod
+from ..._cuda import kernel
+from . import arrays
 
 cuda = _cuda_mod()
 
 
-@cuda.jit
+@kernel
 def dropout_forward(x, u, keep, out, mask):
     """mask = [u < keep] / keep;  out = x * mask."""
     i = cuda.grid(1)
     if i < x.shape[0]:
-        inv = 1 / keep
-        mi = inv if u[i] < keep else 0 * inv
+        F = x.dtype.type
+        inv = F(1) / keep
+        mi = inv if u[i] < keep else F(0)
         mask[i] = mi
         out[i] = x[i] * mi
 
 
-@cuda.jit
+@kernel
 def mul(a, b, out):
     """out = a * b elementwise."""
     i = cuda.grid(1)
@@ -36,7 +39,7 @@ def mul(a, b, out):
         out[i] = a[i] * b[i]
 
 
-@cuda.jit
+@kernel
 def add_scaled(x, noise, std, out):
     """out = x + std * noise."""
     i = cuda.grid(1)
@@ -45,9 +48,10 @@ def add_scaled(x, noise, std, out):
 
 
 def _sigs():
+    """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
     for F in (float32, float64):
-        A = F[:]
+        A = arrays(F)[0]
         out.setdefault("dropout_forward", []).append((A, A, F, A, A))
         out.setdefault("mul", []).append((A, A, A))
         out.setdefault("add_scaled", []).append((A, A, F, A))

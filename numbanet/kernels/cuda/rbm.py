@@ -22,15 +22,17 @@ threshold.
 
 from __future__ import annotations
 
-from numba import float32, float64, int32
+from numba import float32, float64, int64
 
 from ..._cuda import cuda as _cuda_mod
+from ..._cuda import kernel
 from ..scalar import sigmoid, softplus
+from . import arrays
 
 cuda = _cuda_mod()
 
 
-@cuda.jit
+@kernel
 def rbm_hidden(v, W, c, u, sample, p, h):
     """p[i, j] = sigma(c[j] + W[j, :] . v[i, :]); h[i, j] = [u[i, j] < p[i, j]] if sample."""
     idx = cuda.grid(1)
@@ -46,10 +48,11 @@ def rbm_hidden(v, W, c, u, sample, p, h):
         pij = sigmoid(acc)
         p[i, j] = pij
         if sample:
-            h[i, j] = 1.0 if u[i, j] < p[i, j] else 0.0
+            F = h.dtype.type
+            h[i, j] = F(1) if u[i, j] < pij else F(0)
 
 
-@cuda.jit
+@kernel
 def rbm_visible(h, W, b, u, sample, p, v):
     """p[i, k] = sigma(b[k] + sum_j h[i, j] W[j, k]); v[i, k] = [u[i, k] < p[i, k]] if sample."""
     idx = cuda.grid(1)
@@ -67,10 +70,11 @@ def rbm_visible(h, W, b, u, sample, p, v):
         pik = sigmoid(acc)
         p[i, k] = pik
         if sample:
-            v[i, k] = 1.0 if u[i, k] < p[i, k] else 0.0
+            F = v.dtype.type
+            v[i, k] = F(1) if u[i, k] < pik else F(0)
 
 
-@cuda.jit
+@kernel
 def bias_sigmoid_sample(z, bias, u, sample, s):
     """In place: z[i, j] <- sigma(z[i, j] + bias[j]); s[i, j] = [u[i, j] < z[i, j]] if sample."""
     idx = cuda.grid(1)
@@ -82,10 +86,11 @@ def bias_sigmoid_sample(z, bias, u, sample, s):
         pij = sigmoid(z[i, j] + bias[j])
         z[i, j] = pij
         if sample:
-            s[i, j] = 1.0 if u[i, j] < z[i, j] else 0.0
+            F = s.dtype.type
+            s[i, j] = F(1) if u[i, j] < pij else F(0)
 
 
-@cuda.jit
+@kernel
 def rbm_cd_update_W(W, vW, v0, p0, vk, pk, lr, momentum, decay):
     """W += vW, vW = momentum vW + lr ((p0^T v0 - pk^T vk) / n - decay W); one thread per weight."""
     idx = cuda.grid(1)
@@ -95,38 +100,40 @@ def rbm_cd_update_W(W, vW, v0, p0, vk, pk, lr, momentum, decay):
     if idx < nh * nv:
         j = idx // nv
         k = idx - j * nv
-        g = 0.0 * W[j, k]
+        F = W.dtype.type
+        g = F(0)
         for i in range(n):
             g += p0[i, j] * v0[i, k] - pk[i, j] * vk[i, k]
-        inv_n = 1.0 / n
+        inv_n = F(1) / F(n)
         step = momentum * vW[j, k] + lr * (g * inv_n - decay * W[j, k])
         vW[j, k] = step
         W[j, k] += step
 
 
-@cuda.jit
+@kernel
 def rbm_cd_update_bias(bias, vb, a0, ak, lr, momentum):
     """bias += vb, vb = momentum vb + lr * mean_i (a0[i, :] - ak[i, :]); one thread per unit."""
     j = cuda.grid(1)
     n = a0.shape[0]
     if j < a0.shape[1]:
-        g = 0.0 * bias[j]
+        F = bias.dtype.type
+        g = F(0)
         for i in range(n):
             g += a0[i, j] - ak[i, j]
-        inv_n = 1.0 / n
+        inv_n = F(1) / F(n)
         step = momentum * vb[j] + lr * (g * inv_n)
         vb[j] = step
         bias[j] += step
 
 
-@cuda.jit
+@kernel
 def rbm_free_energy(v, W, b, c, out):
     """out[i] = -b . v[i] - sum_j softplus(c[j] + W[j, :] . v[i]); one thread per example."""
     i = cuda.grid(1)
     nv = v.shape[1]
     nh = W.shape[0]
     if i < v.shape[0]:
-        acc = 0.0 * out[i]
+        acc = out.dtype.type(0)
         for k in range(nv):
             acc -= b[k] * v[i, k]
         for j in range(nh):
@@ -137,12 +144,12 @@ def rbm_free_energy(v, W, b, c, out):
         out[i] = acc
 
 
-@cuda.jit
+@kernel
 def sq_err_rows(x, y, out):
     """out[i] = sum_k (x[i, k] - y[i, k])^2; one thread per example."""
     i = cuda.grid(1)
     if i < x.shape[0]:
-        acc = 0.0 * out[i]
+        acc = out.dtype.type(0)
         for k in range(x.shape[1]):
             d = x[i, k] - y[i, k]
             acc += d * d
@@ -150,13 +157,14 @@ def sq_err_rows(x, y, out):
 
 
 def _sigs():
+    """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
+    I = int64  # noqa: E741 - the "sample" flag
     for F in (float32, float64):
-        A1 = F[:]
-        A2 = F[:, :]
-        out.setdefault("rbm_hidden", []).append((A2, A2, A1, A2, int32, A2, A2))
-        out.setdefault("rbm_visible", []).append((A2, A2, A1, A2, int32, A2, A2))
-        out.setdefault("bias_sigmoid_sample", []).append((A2, A1, A2, int32, A2))
+        A1, A2, _, _ = arrays(F)
+        out.setdefault("rbm_hidden", []).append((A2, A2, A1, A2, I, A2, A2))
+        out.setdefault("rbm_visible", []).append((A2, A2, A1, A2, I, A2, A2))
+        out.setdefault("bias_sigmoid_sample", []).append((A2, A1, A2, I, A2))
         out.setdefault("rbm_cd_update_W", []).append((A2, A2, A2, A2, A2, A2, F, F, F))
         out.setdefault("rbm_cd_update_bias", []).append((A1, A1, A2, A2, F, F))
         out.setdefault("rbm_free_energy", []).append((A2, A2, A1, A1, A1))

@@ -28,12 +28,14 @@ import math
 from numba import float32, float64, int64
 
 from ..._cuda import cuda as _cuda_mod
+from ..._cuda import kernel
 from ..scalar import sigmoid
+from . import arrays
 
 cuda = _cuda_mod()
 
 
-@cuda.jit
+@kernel
 def rnn_step_forward(xw, U, b, h, t, tp, has_prev):
     """h[i, t, j] = tanh(xw[i, t, j] + b[j] + sum_k U[j, k] h[i, tp, k])."""
     idx = cuda.grid(1)
@@ -49,7 +51,7 @@ def rnn_step_forward(xw, U, b, h, t, tp, has_prev):
         h[i, t, j] = math.tanh(z)
 
 
-@cuda.jit
+@kernel
 def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next):
     """dz[i, t, j] = (dout_t + sum_k dz[i, tn, k] U[k, j]) (1 - h[i, t, j]^2)."""
     idx = cuda.grid(1)
@@ -58,7 +60,8 @@ def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next):
     if idx < n * H:
         i = idx // H
         j = idx - i * H
-        g = 0.0
+        F = h.dtype.type
+        g = F(0)
         if has_next:
             for k in range(H):
                 g += dz[i, tn, k] * U[k, j]
@@ -67,10 +70,10 @@ def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next):
         elif is_last:
             g += dout[i, 0, j]
         hv = h[i, t, j]
-        dz[i, t, j] = g * (1.0 - hv * hv)
+        dz[i, t, j] = g * (F(1) - hv * hv)
 
 
-@cuda.jit
+@kernel
 def lstm_step_forward(xw, U, b, a, c, h, t, tp, has_prev):
     """One LSTM step for unit j of example i: the four gates (f, i, c~, o), the cell, the state.
 
@@ -85,7 +88,7 @@ def lstm_step_forward(xw, U, b, a, c, h, t, tp, has_prev):
         zi = xw[i, t, H + j] + b[H + j]
         zg = xw[i, t, 2 * H + j] + b[2 * H + j]
         zo = xw[i, t, 3 * H + j] + b[3 * H + j]
-        cp = 0.0
+        cp = h.dtype.type(0)
         if has_prev:
             for k in range(H):
                 hk = h[i, tp, k]
@@ -107,7 +110,7 @@ def lstm_step_forward(xw, U, b, a, c, h, t, tp, has_prev):
         h[i, t, j] = o * math.tanh(cv)
 
 
-@cuda.jit
+@kernel
 def lstm_step_backward(a, c, U, dout, seq, is_last, dz, dcf, t, tp, tn, has_prev, has_next):
     """Unit j of example i at step t: dh = dout_t + (U^T delta_{t+1})_j, then the cell and the
     four gate deltas; ``dcf[i, j]`` carries f_t dL/dc_t to step t-1 (owned by this thread)."""
@@ -117,7 +120,9 @@ def lstm_step_backward(a, c, U, dout, seq, is_last, dz, dcf, t, tp, tn, has_prev
     if idx < n * H:
         i = idx // H
         j = idx - i * H
-        g = 0.0
+        F = c.dtype.type
+        one = F(1)
+        g = F(0)
         if has_next:
             for k in range(4 * H):
                 g += dz[i, tn, k] * U[k, j]
@@ -130,16 +135,16 @@ def lstm_step_backward(a, c, U, dout, seq, is_last, dz, dcf, t, tp, tn, has_prev
         gg = a[i, t, 2 * H + j]
         o = a[i, t, 3 * H + j]
         tcv = math.tanh(c[i, t, j])
-        dc = g * o * (1.0 - tcv * tcv) + dcf[i, j]
-        cp = c[i, tp, j] if has_prev else 0.0
-        dz[i, t, j] = dc * cp * f * (1.0 - f)
-        dz[i, t, H + j] = dc * gg * ig * (1.0 - ig)
-        dz[i, t, 2 * H + j] = dc * ig * (1.0 - gg * gg)
-        dz[i, t, 3 * H + j] = g * tcv * o * (1.0 - o)
+        dc = g * o * (one - tcv * tcv) + dcf[i, j]
+        cp = c[i, tp, j] if has_prev else F(0)
+        dz[i, t, j] = dc * cp * f * (one - f)
+        dz[i, t, H + j] = dc * gg * ig * (one - ig)
+        dz[i, t, 2 * H + j] = dc * ig * (one - gg * gg)
+        dz[i, t, 3 * H + j] = g * tcv * o * (one - o)
         dcf[i, j] = dc * f
 
 
-@cuda.jit
+@kernel
 def recurrent_grad_U(dz, h, dU, reverse):
     """dU[r, k] += sum_i sum_t dz[i, t, r] h[i, t_prev, k] over the steps that have a previous
     state (t_prev = t - 1, or t + 1 when reversed)."""
@@ -150,7 +155,7 @@ def recurrent_grad_U(dz, h, dU, reverse):
         r = idx // H
         k = idx - r * H
         T = dz.shape[1]
-        acc = 0.0
+        acc = dz.dtype.type(0)
         for i in range(dz.shape[0]):
             for t in range(T - 1):
                 if reverse:
@@ -160,7 +165,7 @@ def recurrent_grad_U(dz, h, dU, reverse):
         dU[r, k] += acc
 
 
-@cuda.jit
+@kernel
 def take_step(h, t, out):
     """out[i, j] = h[i, t, j]."""
     idx = cuda.grid(1)
@@ -171,7 +176,7 @@ def take_step(h, t, out):
         out[i, j] = h[i, t, j]
 
 
-@cuda.jit
+@kernel
 def concat_last(a, b, out):
     """out[r, :] = [a[r, :], b[r, :]] for 2-D views (rows = every leading index)."""
     idx = cuda.grid(1)
@@ -183,7 +188,7 @@ def concat_last(a, b, out):
         out[r, j] = a[r, j] if j < p else b[r, j - p]
 
 
-@cuda.jit
+@kernel
 def split_last(d, a, b):
     """a[r, :] = d[r, :p], b[r, :] = d[r, p:] (the inverse of ``concat_last``)."""
     idx = cuda.grid(1)
@@ -198,7 +203,7 @@ def split_last(d, a, b):
             b[r, j - p] = d[r, j]
 
 
-@cuda.jit
+@kernel
 def add_arrays(x, y, out):
     """out = x + y on flat arrays."""
     i = cuda.grid(1)
@@ -207,11 +212,11 @@ def add_arrays(x, y, out):
 
 
 def _sigs():
-    """Signatures compiled by the PTX lane, for float32 and float64."""
+    """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
     I = int64  # noqa: E741 - time indices and flags
     for F in (float32, float64):
-        A1, A2, A3 = F[:], F[:, :], F[:, :, :]
+        A1, A2, A3, _ = arrays(F)
         out.setdefault("rnn_step_forward", []).append((A3, A2, A1, A3, I, I, I))
         out.setdefault("rnn_step_backward", []).append((A3, A2, A3, I, I, A3, I, I, I))
         out.setdefault("lstm_step_forward", []).append((A3, A2, A1, A3, A3, A3, I, I, I))
