@@ -10,15 +10,22 @@ Usage::
 
     python benchmarks/bench_sweep.py            # 8 trials
     python benchmarks/bench_sweep.py --trials 6 --epochs 10 --json
+    python benchmarks/bench_sweep.py --save     # also benchmarks/results/sweep.json
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import tempfile
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import _common as C  # noqa: E402  (before any third-party import: the launch snapshot)
 
 
 def make_spec(trials, epochs, width):
@@ -65,7 +72,9 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--save", action="store_true", help="write benchmarks/results/sweep.json")
     args = ap.parse_args(argv)
+    machine = C.machine_info()
     spec = make_spec(args.trials, args.epochs, args.width)
     with tempfile.TemporaryDirectory() as folder:
         load0 = os.getloadavg()[0]
@@ -92,7 +101,11 @@ def main(argv=None):
         "same_results": same,
         "cpu_count": os.cpu_count(),
         "load_average_before_after": [load0, load1],
+        "workload": "sweep",
+        "machine": machine,
     }
+    if args.save:
+        C.write_json_atomic(C.RESULTS / "sweep.json", out)
     if args.json:
         print(json.dumps(out))
     else:

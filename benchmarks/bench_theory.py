@@ -21,18 +21,22 @@ Usage::
     python benchmarks/bench_theory.py
     python benchmarks/bench_theory.py --json > theory.json
     python benchmarks/bench_theory.py --points 200000 --repeat 5 --blas-threads 1
+    python benchmarks/bench_theory.py --save     # also benchmarks/results/theory.json
+
+This script compares numbanet's Numba kernel with numbanet's own NumPy reference, in one process
+(no other library is a contender), so unlike ``bench_cpu.py`` it imports numbanet itself.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import argparse  # noqa: E402
 
+import _common as C  # noqa: E402  (before any third-party import: the launch snapshot)
+import numpy as np  # noqa: E402
 from _common import best_of, emit, fmt_ratio, fmt_time, machine_info, ratio, table  # noqa: E402
 
 
@@ -116,12 +120,15 @@ def main(argv=None):
         help="limit BLAS threads (NumPy reference) with threadpoolctl; default: BLAS's own",
     )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    ap.add_argument("--save", action="store_true", help="write benchmarks/results/theory.json")
     args = ap.parse_args(argv)
 
     out = sys.stderr if args.json else sys.stdout
     net = make_net(args.depth, args.width, args.seed)
     box = (-args.box, args.box, -args.box, args.box)
-    result = {"machine": machine_info(), "net": f"2-{'-'.join([str(args.width)] * args.depth)}-1"}
+    result = {"workload": "theory", "machine": machine_info(), "load_start": C.loadavg(),
+              "repeat": args.repeat, "points": args.points,
+              "net": f"2-{'-'.join([str(args.width)] * args.depth)}-1"}  # fmt: skip
 
     limiter = None
     if args.blas_threads is not None:
@@ -158,7 +165,11 @@ def main(argv=None):
     finally:
         if limiter is not None:
             limiter.unregister()
+    result["load_end"] = C.loadavg()
+    result["env_threads"] = C.thread_env()
     emit(result, args.json)
+    if args.save:
+        C.write_json_atomic(C.RESULTS / "theory.json", result)
     return result
 
 
