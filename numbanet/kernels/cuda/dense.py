@@ -292,8 +292,7 @@ def nonfinite_count(a, out):
     """out[0] += number of NaN/inf entries of the flat array a."""
     i = cuda.grid(1)
     if i < a.shape[0]:
-        v = a[i]
-        if not (v - v == 0):
+        if not math.isfinite(a[i]):
             cuda.atomic.add(out, 0, 1)
 
 

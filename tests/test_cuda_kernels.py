@@ -1,0 +1,444 @@
+"""The simulator lane, kernel by kernel: every CUDA kernel, in float32 and in float64, against the
+reference backend, through the backend op that launches it (tiny shapes: the simulator runs each
+CUDA thread in Python).
+
+While the ops run, every kernel launch is recorded with the numba types of its arguments. The
+last test checks that the recorded signatures are exactly the ``PTX_SIGNATURES`` that the PTX lane
+compiles (and checks for FP64): the PTX lane tests the code a GPU would run, not a neighbour.
+
+Kernels refuse host arrays: a NumPy array handed to a CUDA op raises ``DTypeError`` instead of
+being copied to the device and back at every launch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+from numbanet import _cuda
+from numbanet.backends import get_backend
+from numbanet.errors import DTypeError
+from numbanet.kernels import scalar as S
+
+DTYPES = [np.float32, np.float64]
+
+#: (module, kernel) -> set of argument-type tuples, filled by every launch in this module
+LAUNCHED: dict[tuple[str, str], set] = {}
+#: (case, dtype name) pairs already run (the last test runs the others)
+DONE: set[tuple[str, str]] = set()
+
+
+def _numba_type(a):
+    import numba
+
+    host = getattr(a, "_ary", None)  # the simulator's device array wraps a NumPy array
+    return numba.typeof(host if host is not None else a)
+
+
+@pytest.fixture(autouse=True)
+def _record_launches(monkeypatch):
+    original = _cuda._Launch.__call__
+
+    def recording(self, *args):
+        fn = self.kernel.py_func
+        key = (fn.__module__.rsplit(".", 1)[-1], fn.__name__)
+        LAUNCHED.setdefault(key, set()).add(tuple(_numba_type(a) for a in args))
+        return original(self, *args)
+
+    monkeypatch.setattr(_cuda._Launch, "__call__", recording)
+    yield
+
+
+def _tol(dtype):
+    return dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
+
+
+def _close(got, want, dtype, what):
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(want, np.float64),
+                               err_msg=what, **_tol(dtype))  # fmt: skip
+
+
+class Case:
+    """One op family: ``run(ref, dev, dtype, rng)`` computes both and compares them."""
+
+    registry: dict[str, Case] = {}
+
+    def __init__(self, fn):
+        self.name = fn.__name__.removeprefix("case_")
+        self.fn = fn
+        Case.registry[self.name] = self
+
+    def __call__(self, dtype):
+        ref, dev = get_backend("reference"), get_backend("cuda")
+        self.fn(ref, dev, dtype, np.random.default_rng(7))
+        DONE.add((self.name, np.dtype(dtype).name))
+
+
+def _both(dev, *arrays, dtype):
+    """The arrays on the device (cast to ``dtype``)."""
+    return [dev.asarray(np.asarray(a), dtype) for a in arrays]
+
+
+def _h(dev, a):
+    return dev.to_numpy(a)
+
+
+# ---------------------------------------------------------------------------- cases
+
+
+@Case
+def case_dense(ref, dev, dtype, rng):
+    x = rng.standard_normal((3, 5)).astype(dtype)
+    W = rng.standard_normal((7, 5)).astype(dtype)
+    b = rng.standard_normal(7).astype(dtype)
+    dz = rng.standard_normal((3, 7)).astype(dtype)
+    dW0 = rng.standard_normal((7, 5)).astype(dtype)  # gradients accumulate
+    db0 = rng.standard_normal(7).astype(dtype)
+    xd, Wd, bd, dzd, dWd, dbd = _both(dev, x, W, b, dz, dW0, db0, dtype=dtype)
+    _close(_h(dev, dev.dense_forward(xd, Wd, bd)), ref.dense_forward(x, W, b), dtype, "z")
+    dW, db = dW0.copy(), db0.copy()
+    dx = ref.dense_backward(x, W, dz, dW, db)
+    _close(_h(dev, dev.dense_backward(xd, Wd, dzd, dWd, dbd)), dx, dtype, "dx")
+    _close(_h(dev, dWd), dW, dtype, "dW")
+    _close(_h(dev, dbd), db, dtype, "db")
+
+
+@Case
+def case_array_ops(ref, dev, dtype, rng):
+    a = dev.zeros((3, 5), dtype)
+    assert np.array_equal(_h(dev, a), np.zeros((3, 5)))
+    dev.fill(a, 2.5)
+    assert np.array_equal(_h(dev, a), np.full((3, 5), 2.5))
+    assert dev.all_finite(a)
+    bad = rng.standard_normal((3, 5)).astype(dtype)
+    bad[1, 2] = np.inf
+    bad[2, 4] = np.nan
+    assert not dev.all_finite(dev.asarray(bad, dtype))
+    src = rng.standard_normal((6, 4)).astype(dtype)
+    idx = np.array([5, 0, 3, 3, 1], dtype=np.int64)
+    got = _h(dev, dev.take_rows(dev.asarray(src, dtype), idx))
+    np.testing.assert_array_equal(got, ref.take_rows(src, idx))
+
+
+ACTS = [(S.ACT_IDENTITY, 0.0), (S.ACT_SIGMOID, 0.0), (S.ACT_TANH, 0.0), (S.ACT_RELU, 0.0),
+        (S.ACT_LEAKY_RELU, 0.1), (S.ACT_ELU, 1.3), (S.ACT_SOFTPLUS, 0.0), (S.ACT_GELU, 0.0),
+        (S.ACT_SILU, 0.0), (S.ACT_STEP, 0.0)]  # fmt: skip
+
+
+@Case
+def case_activations(ref, dev, dtype, rng):
+    z = (3 * rng.standard_normal((3, 5))).astype(dtype)
+    z[0, :3] = (-30.0, 30.0, 0.0)  # saturation and the kink
+    da = rng.standard_normal((3, 5)).astype(dtype)
+    zd, dad = _both(dev, z, da, dtype=dtype)
+    for code, alpha in ACTS:
+        a = ref.act_forward(code, z, alpha)
+        ad = dev.act_forward(code, zd, alpha)
+        _close(_h(dev, ad), a, dtype, f"act {code}")
+        if code == S.ACT_STEP:
+            continue  # no backward (zero almost everywhere)
+        want = ref.act_backward(code, z, a, da, alpha)
+        _close(_h(dev, dev.act_backward(code, zd, ad, dad, alpha)), want, dtype, f"dact {code}")
+
+
+@Case
+def case_prelu(ref, dev, dtype, rng):
+    z = rng.standard_normal((2, 3, 4)).astype(dtype)
+    da = rng.standard_normal((2, 3, 4)).astype(dtype)
+    for channels in (1, 3):
+        alpha = rng.uniform(0.05, 0.3, channels).astype(dtype)
+        dal0 = rng.standard_normal(channels).astype(dtype)
+        zd, dad, ald, dald = _both(dev, z, da, alpha, dal0, dtype=dtype)
+        _close(_h(dev, dev.prelu_forward(zd, ald)), ref.prelu_forward(z, alpha), dtype, "y")
+        dal = dal0.copy()
+        dz = ref.prelu_backward(z, da, alpha, dal)
+        _close(_h(dev, dev.prelu_backward(zd, dad, ald, dald)), dz, dtype, "dz")
+        _close(_h(dev, dald), dal, dtype, "dalpha")
+
+
+@Case
+def case_softmax(ref, dev, dtype, rng):
+    z = (4 * rng.standard_normal((3, 5))).astype(dtype)
+    dp = rng.standard_normal((3, 5)).astype(dtype)
+    zd, dpd = _both(dev, z, dp, dtype=dtype)
+    p = ref.softmax_forward(z)
+    pd = dev.softmax_forward(zd)
+    _close(_h(dev, pd), p, dtype, "p")
+    _close(_h(dev, dev.softmax_backward(pd, dpd)), ref.softmax_backward(p, dp), dtype, "dz")
+
+
+@Case
+def case_cross_entropy(ref, dev, dtype, rng):
+    z = (3 * rng.standard_normal((4, 5))).astype(dtype)
+    z[0, 1] = 80.0  # a confident row: exp must not overflow
+    labels = np.array([1, 4, 0, 2], dtype=np.int64)
+    onehot = np.eye(5, dtype=dtype)[labels]
+    soft = rng.dirichlet(np.ones(5), size=4).astype(dtype)
+    zd = dev.asarray(z, dtype)
+    loss, grad = ref.xent_labels(z, labels, 0.25)
+    dloss, dgrad = dev.xent_labels(zd, labels, 0.25)
+    assert dloss == pytest.approx(loss, rel=_tol(dtype)["rtol"])
+    _close(_h(dev, dgrad), grad, dtype, "labels grad")
+    for t in (onehot, soft):  # CrossEntropy with one-hot (and probability) targets
+        loss, grad = ref.xent_onehot(z, t, 0.25)
+        dloss, dgrad = dev.xent_onehot(zd, dev.asarray(t, dtype), 0.25)
+        assert dloss == pytest.approx(loss, rel=_tol(dtype)["rtol"])
+        _close(_h(dev, dgrad), grad, dtype, "onehot grad")
+
+
+@Case
+def case_elementwise_losses(ref, dev, dtype, rng):
+    y = (rng.uniform(size=(3, 4)) < 0.5).astype(dtype)
+    for kind in (0, 1, 2):
+        p = rng.uniform(0.02, 0.98, (3, 4)) if kind == 1 else 2 * rng.standard_normal((3, 4))
+        p = p.astype(dtype)
+        loss, grad = ref.elementwise_loss(kind, p, y, 0.5)
+        dloss, dgrad = dev.elementwise_loss(kind, *_both(dev, p, y, dtype=dtype), 0.5)
+        assert dloss == pytest.approx(loss, rel=_tol(dtype)["rtol"]), kind
+        _close(_h(dev, dgrad), grad, dtype, f"loss {kind} grad")
+
+
+def _opt_state(rng, dtype, k):
+    return [rng.standard_normal((3, 5)).astype(dtype) for _ in range(k)]
+
+
+@Case
+def case_optimisers(ref, dev, dtype, rng):
+    p, g, m, v = _opt_state(rng, dtype, 4)
+    v = np.abs(v)
+    runs = [
+        ("sgd_update", (p, g), (0.1, 0.99)),
+        ("momentum_update", (p, g, m), (0.1, 0.9, 1.0, 1.0, False, 0.99, 0.5, 0.01)),
+        ("momentum_update", (p, g, m), (0.1, 0.9, 0.1, 1.0, True, 1.0, 1.0, 0.0)),
+        ("adagrad_update", (p, g, v), (0.1, 1e-7, True, 1.0, 1.0, 0.0)),
+        ("adagrad_update", (p, g, v), (0.1, 1e-7, False, 0.99, 0.5, 0.01)),
+        ("rmsprop_update", (p, g, v), (0.01, 0.9, 1.0, 1e-7, False, 1.0, 1.0, 0.0)),
+        ("adam_update", (p, g, m, v), (0.01, 0.9, 0.999, 10.0, 1.2, 1e-7, False, 1.0, 0.5, 0.01)),
+        ("adam_update", (p, g, m, v), (0.01, 0.9, 0.999, 10.0, 1.2, 1e-7, True, 0.99, 1.0, 0.0)),
+    ]
+    for op, arrays, scalars in runs:
+        host = [a.copy() for a in arrays]
+        devs = _both(dev, *arrays, dtype=dtype)
+        getattr(ref, op)(*host, *scalars)
+        getattr(dev, op)(*devs, *scalars)
+        for i, (h, d) in enumerate(zip(host, devs)):
+            _close(_h(dev, d), h, dtype, f"{op} array {i}")
+    big = rng.standard_normal(600).astype(dtype)  # three chunks of NORM_CHUNK
+    assert dev.sq_norm(dev.asarray(big, dtype)) == pytest.approx(ref.sq_norm(big), rel=1e-5)
+
+
+@Case
+def case_noise(ref, dev, dtype, rng):
+    x = rng.standard_normal((3, 5)).astype(dtype)
+    u = rng.uniform(size=(3, 5)).astype(dtype)
+    dy = rng.standard_normal((3, 5)).astype(dtype)
+    noise = rng.standard_normal((3, 5)).astype(dtype)
+    out, mask = ref.dropout_forward(x, u, 0.7)
+    dout, dmask = dev.dropout_forward(dev.asarray(x, dtype), u, 0.7)
+    _close(_h(dev, dout), out, dtype, "dropout out")
+    _close(_h(dev, dmask), mask, dtype, "dropout mask")
+    want = ref.dropout_backward(dy, mask)
+    _close(_h(dev, dev.dropout_backward(dev.asarray(dy, dtype), dmask)), want, dtype, "dropout dx")
+    want = ref.add_noise(x, noise, 0.3)
+    _close(_h(dev, dev.add_noise(dev.asarray(x, dtype), noise, 0.3)), want, dtype, "noise")
+
+
+@Case
+def case_conv(ref, dev, dtype, rng):
+    x = rng.standard_normal((2, 2, 5, 4)).astype(dtype)
+    W = rng.standard_normal((3, 2, 3, 2)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype)
+    for stride, padding in (((1, 1), (1, 0)), ((2, 1), (0, 1))):
+        y = ref.conv2d_forward(x, W, b, stride, padding)
+        xd, Wd, bd = _both(dev, x, W, b, dtype=dtype)
+        _close(_h(dev, dev.conv2d_forward(xd, Wd, bd, stride, padding)), y, dtype, "y")
+        dy = rng.standard_normal(y.shape).astype(dtype)
+        dW, db = np.ones_like(W), np.ones_like(b)
+        dWd, dbd, dyd = _both(dev, dW, db, dy, dtype=dtype)
+        dx = ref.conv2d_backward(x, W, dy, dW, db, stride, padding)
+        _close(_h(dev, dev.conv2d_backward(xd, Wd, dyd, dWd, dbd, stride, padding)), dx, dtype,
+               "dx")  # fmt: skip
+        _close(_h(dev, dWd), dW, dtype, "dW")
+        _close(_h(dev, dbd), db, dtype, "db")
+
+
+@Case
+def case_pool(ref, dev, dtype, rng):
+    x = rng.standard_normal((2, 2, 5, 4)).astype(dtype)
+    xd = dev.asarray(x, dtype)
+    for kind in (0, 1):
+        for size, stride in (((2, 2), (2, 2)), ((3, 2), (1, 2))):
+            y, arg = ref.pool2d_forward(kind, x, size, stride)
+            yd, argd = dev.pool2d_forward(kind, xd, size, stride)
+            _close(_h(dev, yd), y, dtype, f"pool {kind} y")
+            dy = rng.standard_normal(y.shape).astype(dtype)
+            dx = ref.pool2d_backward(kind, x.shape, dy, arg, size, stride)
+            got = dev.pool2d_backward(kind, x.shape, dev.asarray(dy, dtype), argd, size, stride)
+            _close(_h(dev, got), dx, dtype, f"pool {kind} dx")
+
+
+def _recurrent(op, ref, dev, dtype, rng):
+    n, T, d, H = 2, 3, 3, 2
+    G = 4 * H if op == "lstm" else H
+    x = rng.standard_normal((n, T, d)).astype(dtype)
+    W = (0.5 * rng.standard_normal((G, d))).astype(dtype)
+    U = (0.5 * rng.standard_normal((G, H))).astype(dtype)
+    b = (0.1 * rng.standard_normal(G)).astype(dtype)
+    for reverse, seq in ((False, True), (True, False)):
+        out, cache = getattr(ref, f"{op}_forward")(x, W, U, b, reverse, seq)
+        xd, Wd, Ud, bd = _both(dev, x, W, U, b, dtype=dtype)
+        dout, dcache = getattr(dev, f"{op}_forward")(xd, Wd, Ud, bd, reverse, seq)
+        _close(_h(dev, dout), out, dtype, f"{op} out")
+        g = rng.standard_normal(out.shape).astype(dtype)
+        grads = [np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)]
+        dgrads = _both(dev, *grads, dtype=dtype)
+        dx = getattr(ref, f"{op}_backward")(cache, g, *grads)
+        ddx = getattr(dev, f"{op}_backward")(dcache, dev.asarray(g, dtype), *dgrads)
+        _close(_h(dev, ddx), dx, dtype, f"{op} dx")
+        for name, h, dgr in zip(("dW", "dU", "db"), grads, dgrads):
+            _close(_h(dev, dgr), h, dtype, f"{op} {name}")
+
+
+@Case
+def case_rnn(ref, dev, dtype, rng):
+    _recurrent("rnn", ref, dev, dtype, rng)
+
+
+@Case
+def case_lstm(ref, dev, dtype, rng):
+    _recurrent("lstm", ref, dev, dtype, rng)
+
+
+@Case
+def case_bidirectional_glue(ref, dev, dtype, rng):
+    a = rng.standard_normal((2, 3, 2)).astype(dtype)
+    b = rng.standard_normal((2, 3, 4)).astype(dtype)
+    ad, bd = _both(dev, a, b, dtype=dtype)
+    cat = dev.concat_last(ad, bd)
+    _close(_h(dev, cat), ref.concat_last(a, b), dtype, "concat")
+    p, q = dev.split_last(cat, 2)
+    _close(_h(dev, p), a, dtype, "split a")
+    _close(_h(dev, q), b, dtype, "split b")
+    s = rng.standard_normal((2, 3, 2)).astype(dtype)
+    _close(_h(dev, dev.add_arrays(ad, dev.asarray(s, dtype))), ref.add_arrays(a, s), dtype, "add")
+
+
+@Case
+def case_rbm(ref, dev, dtype, rng):
+    from numbanet.backends import _rbm_ops
+
+    v = (rng.uniform(size=(3, 5)) < 0.5).astype(dtype)
+    W = (0.3 * rng.standard_normal((4, 5))).astype(dtype)
+    b = (0.1 * rng.standard_normal(5)).astype(dtype)
+    c = (0.1 * rng.standard_normal(4)).astype(dtype)
+    uh = rng.uniform(size=(3, 4)).astype(dtype)
+    uv = rng.uniform(size=(3, 5)).astype(dtype)
+    vd, Wd, bd, cd = _both(dev, v, W, b, c, dtype=dtype)
+    saved = _rbm_ops.RBM_GEMM_MIN_MACS
+    try:
+        for threshold in (saved, 0):  # direct kernels, then tiled product + bias_sigmoid_sample
+            _rbm_ops.RBM_GEMM_MIN_MACS = threshold
+            for u_h, u_v in ((None, None), (uh, uv)):
+                p, h = ref.rbm_hidden(v, W, c, u_h)
+                pd, hd = dev.rbm_hidden(vd, Wd, cd, u_h)
+                _close(_h(dev, pd), p, dtype, "p(h|v)")
+                assert (h is None) == (hd is None)
+                if h is not None:
+                    np.testing.assert_array_equal(_h(dev, hd), h)
+                q, s = ref.rbm_visible(p, W, b, u_v)
+                qd, sd = dev.rbm_visible(pd, Wd, bd, u_v)
+                _close(_h(dev, qd), q, dtype, "p(v|h)")
+                if s is not None:
+                    np.testing.assert_array_equal(_h(dev, sd), s)
+    finally:
+        _rbm_ops.RBM_GEMM_MIN_MACS = saved
+    p0, _ = ref.rbm_hidden(v, W, c)
+    vk = rng.uniform(size=(3, 5)).astype(dtype)
+    pk, _ = ref.rbm_hidden(vk, W, c)
+    params = [W.copy(), b.copy(), c.copy(), *(0.01 * rng.standard_normal(a.shape) for a in (W, b, c))]
+    params = [a.astype(dtype) for a in params]
+    dparams = _both(dev, *params, dtype=dtype)
+    ref.rbm_cd_update(*params, v, p0, vk, pk, 0.1, 0.5, 0.001)
+    dev.rbm_cd_update(*dparams, *_both(dev, v, p0, vk, pk, dtype=dtype), 0.1, 0.5, 0.001)
+    for i, (h, d) in enumerate(zip(params, dparams)):
+        _close(_h(dev, d), h, dtype, f"cd update {i}")
+    fe = ref.rbm_free_energy(v, W, b, c)
+    _close(_h(dev, dev.rbm_free_energy(vd, Wd, bd, cd)), fe, dtype, "free energy")
+    _close(_h(dev, dev.sq_err_rows(vd, dev.asarray(vk, dtype))), ref.sq_err_rows(v, vk), dtype,
+           "sq err")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("case", list(Case.registry))
+def test_cuda_kernel_matches_reference(case, dtype):
+    Case.registry[case](dtype)
+
+
+def _declared():
+    import numbanet.kernels.cuda as pkg
+
+    out = {}
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if m.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"numbanet.kernels.cuda.{m.name}")
+        for k, sigs in getattr(mod, "PTX_SIGNATURES", {}).items():
+            out[(m.name, k)] = set(sigs)
+    return out
+
+
+def test_launched_signatures_are_the_ptx_lane_signatures():
+    """Every kernel ran (so every kernel is compared with the reference in both dtypes above),
+    and ran only with signatures the PTX lane compiles; the PTX lane compiles nothing else."""
+    for name, case in Case.registry.items():
+        for dt in DTYPES:
+            if (name, np.dtype(dt).name) not in DONE:  # e.g. run alone with -k
+                case(dt)
+    declared = _declared()
+    unexpected = {k: v - declared.get(k, set()) for k, v in LAUNCHED.items()}
+    unexpected = {k: sorted(map(str, v)) for k, v in unexpected.items() if v}
+    assert not unexpected, f"launched with signatures the PTX lane does not compile: {unexpected}"
+    never = {k: sorted(map(str, v - LAUNCHED.get(k, set()))) for k, v in declared.items()}
+    never = {k: v for k, v in never.items() if v}
+    assert not never, f"declared signatures no backend op launched: {never}"
+
+
+# ---------------------------------------------------------------------------- host arrays
+
+
+def test_a_kernel_launch_refuses_a_host_array():
+    from numbanet.kernels.cuda import dense as K
+
+    with pytest.raises(DTypeError, match=r"fill: argument 'a' is a host \(NumPy\) array"):
+        K.fill[1, 8](np.zeros(4), np.float64(1.0))
+
+
+@pytest.mark.parametrize("op", ["dense_forward", "act_forward", "sgd_update", "conv2d_forward",
+                                "softmax_forward", "adam_update"])  # fmt: skip
+def test_cuda_ops_refuse_host_arrays(op, rng):
+    """A NumPy array where the op needs a device array is an error naming the kernel, never a
+    silent copy to the device and back."""
+    dev = get_backend("cuda")
+    f = np.float32
+    x = rng.standard_normal((3, 5)).astype(f)
+    d = dev.asarray
+    calls = {
+        "dense_forward": lambda: dev.dense_forward(x, d(np.ones((2, 5)), f), d(np.ones(2), f)),
+        "act_forward": lambda: dev.act_forward(S.ACT_RELU, x),
+        "sgd_update": lambda: dev.sgd_update(x.copy(), d(x, f), 0.1),
+        "conv2d_forward": lambda: dev.conv2d_forward(
+            x.reshape(1, 1, 3, 5), d(np.ones((1, 1, 2, 2)), f), d(np.ones(1), f), (1, 1), (0, 0)
+        ),
+        "softmax_forward": lambda: dev.softmax_forward(x),
+        "adam_update": lambda: dev.adam_update(
+            d(x, f), d(x, f), x.copy(), d(x, f), 0.1, 0.9, 0.99, 1.0, 1.0, 1e-8, False, 1.0, 1.0, 0.0
+        ),
+    }
+    with pytest.raises(DTypeError, match="host \\(NumPy\\) array"):
+        calls[op]()
