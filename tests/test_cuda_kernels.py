@@ -121,6 +121,9 @@ def case_array_ops(ref, dev, dtype, rng):
     idx = np.array([5, 0, 3, 3, 1], dtype=np.int64)
     got = _h(dev, dev.take_rows(dev.asarray(src, dtype), idx))
     np.testing.assert_array_equal(got, ref.take_rows(src, idx))
+    labels = rng.integers(0, 10, 6)  # integer labels are gathered on the device too
+    got = _h(dev, dev.take_rows(dev.asarray(labels, np.int64), idx))
+    np.testing.assert_array_equal(got, ref.take_rows(labels, idx))
 
 
 ACTS = [(S.ACT_IDENTITY, 0.0), (S.ACT_SIGMOID, 0.0), (S.ACT_TANH, 0.0), (S.ACT_RELU, 0.0),
@@ -442,3 +445,39 @@ def test_cuda_ops_refuse_host_arrays(op, rng):
     }
     with pytest.raises(DTypeError, match="host \\(NumPy\\) array"):
         calls[op]()
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def _nets(nb):
+    """Tiny nets covering the layer kinds, with (x, y, loss, optimizer) for a short fit."""
+    rng = np.random.default_rng(3)
+    x2 = rng.standard_normal((5, 4))
+    labels = rng.integers(0, 3, 5)
+    img = rng.standard_normal((4, 1, 6, 6))
+    seq = rng.standard_normal((4, 3, 2))
+    yield ([nb.Dense(4, 6), nb.GELU(), nb.Dense(6, 3)], x2, labels, "cross_entropy", "adam")
+    yield ([nb.Dense(4, 6), nb.PReLU(), nb.Dropout(0.3), nb.Dense(6, 3), nb.Sigmoid()], x2,
+           np.eye(3)[labels], "mse", "momentum")  # fmt: skip
+    yield ([nb.Dense(4, 3), nb.Softmax()], x2, np.eye(3)[labels], "cross_entropy", "rmsprop")
+    yield ([nb.Conv2D(1, 2, 3, padding="same"), nb.ReLU(), nb.MaxPool2D(2), nb.Flatten(),
+            nb.Dense(18, 3)], img, labels[:4], "cross_entropy", "sgd")  # fmt: skip
+    yield ([nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 2)], seq, labels[:4] % 2,
+           "cross_entropy", "adagrad")  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_training_launches_only_declared_signatures(dtype):
+    """Layers, losses and optimisers through ``fit``: every kernel launch has a signature the
+    PTX lane compiles (an enum code or a Python float reaching a kernel would not)."""
+    import numbanet as nb
+
+    LAUNCHED.clear()
+    for layers, x, y, loss, opt in _nets(nb):
+        net = nb.Sequential(layers, backend="cuda", dtype=dtype, seed=0)
+        net.fit(x, y, loss=loss, optimizer=opt, epochs=1, batch_size=2, seed=0)
+    declared = _declared()
+    unexpected = {k: v - declared.get(k, set()) for k, v in LAUNCHED.items()}
+    unexpected = {k: sorted(map(str, v)) for k, v in unexpected.items() if v}
+    assert LAUNCHED and not unexpected, unexpected

@@ -118,13 +118,13 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBa
     def act_forward(self, code, z, alpha=0.0):
         out = self.cuda.device_array(z.shape, dtype=z.dtype)
         if z.size:
-            self.K.act_forward[_grid1(z.size)](code, z, z.dtype.type(alpha), out)
+            self.K.act_forward[_grid1(z.size)](int(code), z, z.dtype.type(alpha), out)
         return out
 
     def act_backward(self, code, z, a, da, alpha=0.0):
         out = self.cuda.device_array(z.shape, dtype=z.dtype)
         if z.size:
-            self.K.act_backward[_grid1(z.size)](code, z, a, da, z.dtype.type(alpha), out)
+            self.K.act_backward[_grid1(z.size)](int(code), z, a, da, z.dtype.type(alpha), out)
         return out
 
     def prelu_forward(self, z, alpha):
@@ -177,7 +177,7 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBa
         grad = self.cuda.device_array(p.shape, dtype=p.dtype)
         rows = self._rows(p.shape[0], p.dtype)
         self.K.elementwise_loss[_grid1(p.shape[0])](
-            kind, p, y, p.dtype.type(scale), p.dtype.type(eps), grad, rows
+            int(kind), p, y, p.dtype.type(scale), p.dtype.type(eps), grad, rows
         )
         return self._row_sum(rows), grad
 

@@ -317,6 +317,8 @@ def _sigs():
         out.setdefault("fill", []).append((A1, F))
         out.setdefault("gather_rows", []).append((A2, arrays(int64)[0], A2))
         out.setdefault("nonfinite_count", []).append((A1, arrays(int32)[0]))
+    I1, I2, _, _ = arrays(int64)
+    out["gather_rows"].append((I2, I1, I2))  # minibatch labels gathered on the device
     return out
 
 
