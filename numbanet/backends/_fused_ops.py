@@ -76,6 +76,12 @@ class FusedDensePlan:
         self.optimizer = optimizer
         self._ws = None
         self._mflat = None
+        from ..kernels.cpu import mlp  # only a backend with Numba builds a plan
+
+        self._mlp = mlp
+        self._no_labels = np.zeros(1, np.int64)
+        self._no_targets = np.zeros((1, 1), self.dtype)
+        self._no_acc = np.zeros(0, np.int64)
 
     def narrow(self, bs):
         """True when the feature-major kernel applies: every width <= FUSED_NARROW_MAX_WIDTH
@@ -135,22 +141,23 @@ class FusedDensePlan:
         ``acc_labels`` are the class labels to count right answers against (or None).
         Returns (summed cost, examples classified right before their minibatch's update).
         """
-        from ..kernels.cpu import mlp
-
+        mlp = self._mlp
         opt = self.optimizer
         rule = opt.fused_rule()
         dt = self.dtype.type
         code = self.loss_code
         if T.ndim == 1:  # integer labels
-            labels, Tm = T, np.zeros((1, 1), self.dtype)
+            labels, Tm = T, self._no_targets
         else:
-            labels, Tm = np.zeros(1, np.int64), T
+            labels, Tm = self._no_labels, T
             if code == FusedLoss.SOFTMAX_XENT_LABELS:
                 code = FusedLoss.SOFTMAX_XENT_PROBS
-        acc = np.zeros(0, np.int64) if acc_labels is None else acc_labels
+        acc = self._no_acc if acc_labels is None else acc_labels
         narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident = self.workspaces(bs)
-        X = np.ascontiguousarray(X)
-        perm = np.ascontiguousarray(perm, dtype=np.int64)
+        if not X.flags.c_contiguous:
+            X = np.ascontiguousarray(X)
+        if perm.dtype != np.int64 or not perm.flags.c_contiguous:
+            perm = np.ascontiguousarray(perm, dtype=np.int64)
         flat = self.flat
         if rule.momentum:
             mflat = self._gather_velocity()
