@@ -72,6 +72,8 @@ import numpy as np
 from ._validate import positive_float
 from .errors import ValidationError
 
+_FLAT = "flat"  # the key of the whole flat run of parameters in ``Optimizer._buf``
+
 
 class FusedRule(NamedTuple):
     """An update the fused dense-epoch kernels apply (see ``Optimizer.fused_rule``)."""
@@ -206,11 +208,20 @@ class Optimizer:
         return math.sqrt(sum(p.backend.sq_norm(p.grad_data) for p in self.params if p.trainable))
 
     def zero_grad(self):
+        seg = self._flat_segment()
+        if seg is not None:
+            seg.backend.fill(seg.grad_data, 0)
+            return
         for p in self.params:
             p.zero_grad()
 
     def step(self):
-        """Apply one update to every trainable parameter (after clipping, if asked)."""
+        """Apply one update to every trainable parameter (after clipping, if asked).
+
+        When the parameters are one run of a model's flat buffer and every one of them is
+        updated with the same factors (trainable, no weight decay or L2 penalty that would treat
+        weights and biases differently), the update is one kernel call over the whole run.
+        """
         self.t += 1
         gscale = 1.0
         if self.clip_norm is not None:
@@ -218,9 +229,47 @@ class Optimizer:
             self.last_grad_norm = norm
             if norm > self.clip_norm:
                 gscale = self.clip_norm / norm
+        seg = self._flat_segment()
+        if seg is not None and self._uniform_update():
+            self._update(_FLAT, seg, gscale, 0.0)
+            return
         for i, p in enumerate(self.params):
             if p.trainable:
                 self._update(i, p, gscale, self.penalty_coef(p))
+
+    def _flat_segment(self):
+        """A ``Parameter`` spanning all of ``params`` when they are consecutive views of one
+        flat buffer (in order, no gaps), else None. Computed once."""
+        seg = self.__dict__.get("_seg", False)
+        if seg is not False:
+            return seg
+        seg = None
+        homes = [p.home for p in self.params]
+        if all(h is not None for h in homes):
+            flat, grad, start = homes[0]
+            off, ok = start, True
+            for p, (f, g, o) in zip(self.params, homes):
+                if f is not flat or g is not grad or o != off:
+                    ok = False
+                    break
+                off += p.size
+            if ok:
+                from .nn.parameter import Parameter
+
+                seg = Parameter("flat", flat[start:off], grad[start:off], self.params[0].backend,
+                                kind="weight", home=(flat, grad, start))  # fmt: skip
+        self._seg = seg
+        return seg
+
+    def _uniform_update(self):
+        """True when one update over the flat run equals the per-parameter updates: every
+        parameter trainable, no weight decay (weights only) and no L2 penalty."""
+        return (
+            self.weight_decay == 0.0
+            and self.l2 == 0.0
+            and not self._has_penalty()
+            and all(p.trainable for p in self.params)
+        )
 
     def _update(self, i, p, gscale, l2):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -249,7 +298,23 @@ class Optimizer:
         return kind.step is cls.step and kind._update is cls._update
 
     def _buf(self, i, name):
-        """State array ``name`` of parameter ``i`` (zeros on the parameter's backend, lazily)."""
+        """State array ``name`` of parameter ``i`` (zeros on the parameter's backend, lazily).
+
+        With a flat run of parameters (``_flat_segment``) every state array is one flat array
+        and each parameter's state a view of it, so the one-call update and the per-parameter
+        path share the same state. ``i`` may be ``_FLAT`` for the whole run."""
+        seg = self._flat_segment()
+        if seg is not None:
+            flat_state = self.__dict__.setdefault("_flat_state", {})
+            if name not in flat_state:
+                flat_state[name] = seg.backend.zeros((seg.size,), seg.dtype)
+                o = 0
+                for k, p in enumerate(self.params):
+                    self._state[k][name] = flat_state[name][o : o + p.size]
+                    o += p.size
+            if i is _FLAT:
+                return flat_state[name]
+            return self._state[i][name]
         st = self._state[i]
         if name not in st:
             p = self.params[i]
@@ -309,10 +374,18 @@ class Optimizer:
     def load_state_dict(self, state):
         """Restore from ``state_dict()`` output; validates names, sizes and dtypes first."""
         t, lr, new = self._validate_state(state)
-        self._state = [dict() for _ in self.params]
-        for (i, k), a in new.items():
-            p = self.params[i]
-            self._state[i][k] = p.backend.asarray(a.astype(p.dtype, copy=True), p.dtype)
+        names = {k for (_, k) in new}
+        for i, p in enumerate(self.params):
+            for k in names:  # state absent from the file for a parameter starts at zero
+                buf = self._buf(i, k)
+                a = new.get((i, k))
+                if a is None:
+                    p.backend.fill(buf, 0)
+                else:
+                    p.backend.copy_into(buf, a.astype(p.dtype))
+        for i, st in enumerate(self._state):
+            for k in [k for k in st if k not in names]:
+                self.params[i].backend.fill(st[k], 0)
         self.t, self.lr = t, lr
 
     def _validate_state(self, state):
@@ -367,17 +440,16 @@ class SGD(Optimizer):
         if gscale == 1.0 and l2 == 0.0:
             self.backend.sgd_update(p.data, p.grad_data, self.lr, self.decay_factor(p))
         else:  # momentum with beta = 0 is SGD; its kernel folds in clipping and the penalty
-            scratch = self._scratch(i)
+            scratch = self._scratch(i, p)
             p.backend.momentum_update(
                 p.data, p.grad_data, scratch, self.lr, 0.0, 1.0, 1.0, False,
                 self.decay_factor(p), gscale, l2,
             )  # fmt: skip
 
-    def _scratch(self, i):
+    def _scratch(self, i, p):
         if not hasattr(self, "_scratch_bufs"):
             self._scratch_bufs = {}
         if i not in self._scratch_bufs:
-            p = self.params[i]
             self._scratch_bufs[i] = p.backend.zeros((p.size,), p.dtype)
         return self._scratch_bufs[i]
 

@@ -549,3 +549,69 @@ def test_state_dict_round_trip_and_validation():
     short["v.1"] = sd["v.1"][:-1]
     with pytest.raises(ValidationError, match="shape"):
         opt2.load_state_dict(short)
+
+
+# ------------------------------------------------------------------- one update over the flat run
+FLAT_CASES = [
+    ("sgd", {}), ("momentum", {}), ("nesterov", {}), ("adagrad", {}), ("rmsprop", {}),
+    ("adam", {}), ("sgd", {"clip_norm": 0.5}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,kw", FLAT_CASES, ids=[f"{n}{'-clip' if k else ''}" for n, k in FLAT_CASES])
+def test_flat_update_equals_per_parameter_updates(name, kw, monkeypatch):
+    """A model's parameters are one run of its flat buffer: the optimiser updates them in one
+    backend call per step, with the same result and state as one call per parameter."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 5))
+    y = rng.integers(0, 3, 12)
+    results = []
+    for flat in (True, False):
+        net = nb.Sequential([nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 3)], backend="cpu", seed=1,
+                            dtype=np.float64)  # fmt: skip
+        opt = nb.optim.get(name, net.parameters(), 0.05, **kw)
+        if not flat:
+            monkeypatch.setattr(opt, "_flat_segment", lambda: None)
+        calls = []
+        be = net.backend
+        for op in ("sgd_update", "momentum_update", "adagrad_update", "rmsprop_update",
+                   "adam_update"):  # fmt: skip
+            orig = getattr(be, op)
+            monkeypatch.setattr(be, op, lambda *a, _o=orig, _c=calls, **k: (_c.append(1), _o(*a, **k))[1])
+        loss = nb.losses.CrossEntropy()
+        for _ in range(4):
+            out = net.forward(x, training=True)
+            loss.forward(out, y)
+            opt.zero_grad()
+            net.backward(loss.backward())
+            opt.step()
+        monkeypatch.undo()
+        results.append((net.get_flat(), opt.state_arrays(), len(calls)))
+    (a, sa, ca), (b, sb, cb) = results
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+    for k in sa:
+        for u, v in zip(sa[k], sb[k]):
+            np.testing.assert_allclose(u, v, rtol=1e-13, atol=1e-14)
+    assert ca == 4 and cb == 4 * 4  # one call per step against one per parameter
+
+
+def test_flat_update_falls_back_when_weights_and_biases_differ():
+    """Weight decay (weights only) or a frozen layer: per-parameter updates, biases untouched
+    by the decay, frozen parameters unchanged."""
+    net = nb.Sequential([nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 2)], backend="cpu", seed=0,
+                        dtype=np.float64)  # fmt: skip
+    opt = nb.optim.SGD(net.parameters(), lr=0.1, weight_decay=0.5)
+    b0 = net.parameters()[1].value.copy()
+    w0 = net.parameters()[0].value.copy()
+    opt.zero_grad()
+    opt.step()  # zero gradients: only the decay acts
+    np.testing.assert_allclose(net.parameters()[0].value, w0 * (1 - 0.1 * 0.5))
+    np.testing.assert_array_equal(net.parameters()[1].value, b0)
+    net.layers[0].freeze()
+    opt2 = nb.optim.Adam(net.parameters(), lr=0.1)
+    for p in net.parameters():
+        p.grad = np.ones(p.shape)
+    before = net.parameters()[0].value.copy()
+    opt2.step()
+    np.testing.assert_array_equal(net.parameters()[0].value, before)
+    assert not np.allclose(net.parameters()[2].value, 0) and opt2.t == 1

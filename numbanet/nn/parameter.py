@@ -16,10 +16,14 @@ class Parameter:
     weights only, as in the slides.
     """
 
-    __slots__ = ("name", "kind", "data", "grad_data", "backend", "trainable", "layer")
+    __slots__ = ("name", "kind", "data", "grad_data", "backend", "trainable", "layer", "home")
 
-    def __init__(self, name, data, grad_data, backend, kind="weight", layer=None):
+    def __init__(self, name, data, grad_data, backend, kind="weight", layer=None, home=None):
         self.name = name
+        #: (flat values, flat gradients, offset) when ``data`` and ``grad_data`` are views of a
+        #: model's flat buffers starting at ``offset`` (optimisers then update runs of
+        #: consecutive parameters in one call); None for a stand-alone parameter.
+        self.home = home
         self.kind = kind
         self.data = data
         self.grad_data = grad_data

@@ -108,7 +108,8 @@ class Sequential:
             size = int(np.prod(shape))
             v = self._flat_value[off : off + size].reshape(shape)
             g = self._flat_grad[off : off + size].reshape(shape)
-            p = Parameter(f"{li}.{name}", v, g, be, kind=kind)
+            home = (self._flat_value, self._flat_grad, off)
+            p = Parameter(f"{li}.{name}", v, g, be, kind=kind, home=home)
             per_layer[li][name] = p
             self._offsets[id(p)] = off
         for li, layer in enumerate(self.layers):
