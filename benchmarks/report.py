@@ -67,8 +67,8 @@ def measured(res, rounds=True):
     if rounds and res.get("rounds") is not None:
         parts.append(f"{res['rounds']} round{'s' * (res['rounds'] != 1)}")
     parts.append(fmt_load(res))
-    if res.get("quick") or (res.get("scale") or 1.0) != 1.0:
-        parts.append(f"smoke run (scale {res.get('scale', 1.0):g})")
+    if "contenders" in res and not judged(res):
+        parts.append(f"smoke run (scale {res.get('scale') or 1.0:g})")
     return "; ".join(parts)
 
 
@@ -102,7 +102,14 @@ def _best_cell(res, fam):
     return f"{fmt_time(c['median_s'])} ({c['threads']} thr)"
 
 
+def judged(res):
+    """Only a full measurement (the whole workload, at least 3 rounds) is held to the targets."""
+    return res.get("rounds", 0) >= 3 and (res.get("scale") or 1.0) == 1.0 and not res.get("quick")
+
+
 def _target_cell(res):
+    if not judged(res):
+        return "not judged (smoke run)"
     parts = []
     for fam, target in res.get("targets", {}).items():
         met = res.get("target_met", {}).get(fam)

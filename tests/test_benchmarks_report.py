@@ -139,6 +139,17 @@ def test_report_changes_with_the_json_and_check_notices(files, tmp_path):
     assert _rows(bench_readme.read_text(), "Synthetic Nielsen workload")[0][1] == "62.5 ms"
 
 
+def test_a_smoke_run_is_marked_and_not_held_to_the_targets(files, tmp_path):
+    argv, bench_readme, _ = files
+    res = synthetic()
+    res.update(rounds=1, scale=0.1, quick=True)
+    (tmp_path / "results" / "nielsen.json").write_text(json.dumps(res))
+    report.main(argv)
+    row = _rows(bench_readme.read_text(), "Synthetic Nielsen workload")[0]
+    assert row[-2] == "not judged (smoke run)"
+    assert row[-1].endswith("; 1 round; load 0.50-0.75; smoke run (scale 0.1)")
+
+
 def test_report_refuses_a_file_without_markers(files):
     argv, _, readme = files
     readme.write_text("## Benchmarks\n\nno markers here\n")
