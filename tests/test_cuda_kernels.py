@@ -107,6 +107,52 @@ def case_dense(ref, dev, dtype, rng):
 
 
 @Case
+def case_norm(ref, dev, dtype, rng):
+    """Batch norm (training with batch statistics, evaluation with running ones; backward with
+    and without parameter gradients and dx) and layer norm: (N, C, S) = (3, 5, 2) and (5, 1, 1)
+    and rows of 7, with blocks of 8 threads so the tree reductions span levels."""
+    for shape in ((3, 5, 2), (5, 3, 1)):
+        C = shape[1]
+        x = (2 + 3 * rng.standard_normal(shape)).astype(dtype)
+        dy = rng.standard_normal(shape).astype(dtype)
+        g, b = (1 + rng.standard_normal(C)).astype(dtype), rng.standard_normal(C).astype(dtype)
+        rm, rv = rng.standard_normal(C).astype(dtype), rng.uniform(0.5, 2, C).astype(dtype)
+        xd, dyd, gd, bd, rmd, rvd = _both(dev, x, dy, g, b, rm, rv, dtype=dtype)
+        for training in (True, False):
+            st = [np.empty(C, dtype) for _ in range(2)]
+            std = [dev.empty((C,), dtype) for _ in range(2)]
+            y = ref.batchnorm_forward(x, g, b, rm, rv, *st, 0.3, 1e-5, training)
+            yd = dev.batchnorm_forward(xd, gd, bd, rmd, rvd, *std, 0.3, 1e-5, training)
+            _close(_h(dev, yd), y, dtype, f"bn y training={training}")
+            _close(_h(dev, rmd), rm, dtype, "running mean")
+            _close(_h(dev, rvd), rv, dtype, "running var")
+            for acc in (True, False):
+                dgam, dbet = g * 0 + 0.5, b * 0 - 0.25
+                dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
+                dx = ref.batchnorm_backward(x, dy, g, *st, dgam if acc else None,
+                                            dbet if acc else None, training)  # fmt: skip
+                dxd = dev.batchnorm_backward(xd, dyd, gd, *std, dgd if acc else None,
+                                             dbd if acc else None, training)  # fmt: skip
+                _close(_h(dev, dxd), dx, dtype, f"bn dx training={training}")
+                _close(_h(dev, dgd), dgam, dtype, "dgamma")
+                _close(_h(dev, dbd), dbet, dtype, "dbeta")
+            assert dev.batchnorm_backward(xd, dyd, gd, *std, None, None, training, False) is None
+    x = (1 + 2 * rng.standard_normal((5, 7))).astype(dtype)
+    dy = rng.standard_normal((5, 7)).astype(dtype)
+    g, b = (1 + rng.standard_normal(7)).astype(dtype), rng.standard_normal(7).astype(dtype)
+    xd, dyd, gd, bd = _both(dev, x, dy, g, b, dtype=dtype)
+    st, std = [np.empty(5, dtype) for _ in range(2)], [dev.empty((5,), dtype) for _ in range(2)]
+    _close(_h(dev, dev.layernorm_forward(xd, gd, bd, *std, 1e-5)),
+           ref.layernorm_forward(x, g, b, *st, 1e-5), dtype, "ln y")  # fmt: skip
+    dgam, dbet = np.full(7, 0.5, dtype), np.zeros(7, dtype)
+    dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
+    dx = ref.layernorm_backward(x, dy, g, *st, dgam, dbet)
+    _close(_h(dev, dev.layernorm_backward(xd, dyd, gd, *std, dgd, dbd)), dx, dtype, "ln dx")
+    _close(_h(dev, dgd), dgam, dtype, "ln dgamma")
+    _close(_h(dev, dbd), dbet, dtype, "ln dbeta")
+
+
+@Case
 def case_array_ops(ref, dev, dtype, rng):
     a = dev.zeros((3, 5), dtype)
     assert np.array_equal(_h(dev, a), np.zeros((3, 5)))
@@ -374,6 +420,30 @@ def case_rbm(ref, dev, dtype, rng):
            "sq err")  # fmt: skip
 
 
+@Case
+def case_gemm(ref, dev, dtype, rng):
+    """The register-blocked GEMM against NumPy: odd shapes spanning several blocks and partial
+    register tiles, every transposition, overwrite and accumulate (launch geometry of the
+    backend, shrunk by the test configuration to 4 x 4 threads: 32 x 32 tiles of C)."""
+    from numbanet import config
+    from numbanet.kernels.cuda import dense as K
+
+    M, N, Kd = 37, 35, 19
+    for ta in (0, 1):
+        for tb in (0, 1):
+            a = rng.standard_normal((Kd, M) if ta else (M, Kd)).astype(dtype)
+            b = rng.standard_normal((N, Kd) if tb else (Kd, N)).astype(dtype)
+            c0 = rng.standard_normal((M, N)).astype(dtype)
+            want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+            for accumulate in (0, 1):
+                ad, bd, cd = _both(dev, a, b, c0, dtype=dtype)
+                kern, grid, block = K.gemm_launch(dtype, M, N, int(config.TILE))
+                assert grid == (2, 2)
+                kern[grid, block](ad, bd, cd, ta, tb, accumulate)
+                expect = want + c0 if accumulate else want
+                _close(_h(dev, cd), expect, dtype, f"gemm ta={ta} tb={tb} acc={accumulate}")
+
+
 # ---------------------------------------------------------------------------- tests
 
 
@@ -409,7 +479,9 @@ def test_launched_signatures_are_the_ptx_lane_signatures():
     assert not unexpected, f"launched with signatures the PTX lane does not compile: {unexpected}"
     never = {k: sorted(map(str, v - LAUNCHED.get(k, set()))) for k, v in declared.items()}
     never = {k: v for k, v in never.items() if v}
-    assert not never, f"declared signatures no backend op launched: {never}"
+    assert not never, (
+        f"declared signatures no case launched (add a Case for the kernel's op above): {never}"
+    )
 
 
 # ---------------------------------------------------------------------------- host arrays
@@ -481,3 +553,39 @@ def test_training_launches_only_declared_signatures(dtype):
     unexpected = {k: v - declared.get(k, set()) for k, v in LAUNCHED.items()}
     unexpected = {k: sorted(map(str, v)) for k, v in unexpected.items() if v}
     assert LAUNCHED and not unexpected, unexpected
+
+
+# ---------------------------------------------------------------------------- GEMM geometry
+
+
+@pytest.mark.parametrize("geometry", [(2, 2, 2, 2, 4), (1, 3, 3, 1, 3), (2, 4, 2, 2, 2)])
+def test_gemm_any_geometry_matches_numpy(geometry, rng):
+    """Small blocks and rectangular register tiles: many blocks on tiny shapes, each edge case
+    (partial tiles, K not a multiple of the slice) hit."""
+    from numbanet.kernels.cuda import dense as K
+
+    ty, tx, tm, tn, bk = geometry
+    kern = K.gemm_kernel(K.float64, ty, tx, tm, tn, bk)
+    M, N, Kd = 9, 7, 11
+    dev = get_backend("cuda")
+    for ta, tb in ((0, 0), (1, 1)):
+        a = rng.standard_normal((Kd, M) if ta else (M, Kd))
+        b = rng.standard_normal((N, Kd) if tb else (Kd, N))
+        cd = dev.empty((M, N), np.float64)
+        grid = (-(-M // (ty * tm)), -(-N // (tx * tn)))
+        kern[grid, (tx, ty)](dev.asarray(a, np.float64), dev.asarray(b, np.float64), cd, ta, tb, 0)
+        want = (a.T if ta else a) @ (b.T if tb else b)
+        np.testing.assert_allclose(dev.to_numpy(cd), want, rtol=1e-12, atol=1e-12)
+
+
+def test_gemm_rows_on_grid_x():
+    """M is on grid x (limit 2^31 - 1 blocks), N on grid y (65,535): a product with more than
+    65,535 x 16 rows launches (the one-output-per-thread kernel put M on y and could not)."""
+    from numbanet.kernels.cuda import dense as K
+
+    for M in (65_535 * 16 + 1, 10**9):
+        _, grid, block = K.gemm_launch(np.float32, M, 1000, 16)
+        assert grid[0] * block[1] * K.GEMM_TM >= M and grid[0] <= 2**31 - 1
+        assert grid[1] <= 65_535
+    with pytest.raises(ValueError, match="do not split evenly"):
+        K.gemm_kernel(K.float32, 3, 5, 2, 2, 2)

@@ -176,3 +176,30 @@ def test_fp64_detector_sees_a_promoted_literal():
     bad = fp64_instructions(cuda.compile_ptx(promoted, sig, cc=CC)[0])
     assert any(s.startswith("cvt.f64.f32") for s in bad) and any("mul" in s for s in bad), bad
     assert fp64_instructions(cuda.compile_ptx(typed, sig, cc=CC)[0]) == []
+
+
+def _instructions(ptx):
+    return [s for s in (line.strip() for line in ptx.splitlines())
+            if s and s[0] not in ".{}$" and not s.startswith("//")]  # fmt: skip
+
+
+def test_gemm_is_register_blocked():
+    """The float32 GEMM reads at most one shared-memory value per 4 FMAs (static counts over the
+    kernel's PTX: ``fma.rn.f32`` against ``ld.shared``), keeps its accumulators in registers (no
+    local memory) and contracts every multiply-add into an FMA."""
+    cuda = _cuda()
+    from numba import float32
+
+    from numbanet.kernels.cuda import dense as K
+
+    for sig in K.PTX_SIGNATURES["gemm"]:
+        if sig[2].dtype != float32:
+            continue
+        kern = K.PTX_FACTORY_KERNELS["gemm"](sig)
+        ins = _instructions(cuda.compile_ptx(kern.py_func, sig, cc=CC)[0])
+        fma = sum(s.startswith("fma.rn.f32") for s in ins)
+        lds = sum(s.startswith("ld.shared") for s in ins)
+        assert lds and fma / lds >= 4, f"{fma} FMAs for {lds} shared loads"
+        assert fma == K.GEMM_TM * K.GEMM_TN, fma  # the inner tile, fused
+        assert not [s for s in ins if ".local" in s], "accumulators spilled to local memory"
+        assert not [s for s in ins if s.startswith(("mul.f32", "mul.rn.f32"))], "unfused products"

@@ -89,14 +89,11 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBa
 
     # ------------------------------------------------------------------ dense
     def _matmul(self, A, B, C, ta, tb, accumulate):
-        from numba import float32, float64
-
-        nbt = float32 if C.dtype == np.float32 else float64
-        tile = int(config.TILE)
-        kern = self.K.matmul_kernel(nbt, tile)
         M, N = C.shape
-        grid = ((N + tile - 1) // tile, (M + tile - 1) // tile)
-        kern[grid, (tile, tile)](A, B, C, int(ta), int(tb), int(accumulate))
+        if M == 0 or N == 0:
+            return
+        kern, grid, block = self.K.gemm_launch(C.dtype, M, N, int(config.TILE))
+        kern[grid, block](A, B, C, int(ta), int(tb), int(accumulate))
 
     def dense_forward(self, x, W, b):
         z = self.cuda.device_array((x.shape[0], W.shape[0]), dtype=x.dtype)

@@ -2,8 +2,9 @@
 
 Thread mappings (no races: each thread owns what it writes):
 
-* ``matmul``: a 2-D grid of TILE x TILE blocks; thread (ty, tx) owns C[row, col]. Tiles of A and
-  B are staged in shared memory, with ``syncthreads`` before and after each use.
+* ``gemm``: register-blocked; a block of TILE x TILE threads owns a (8 TILE) x (8 TILE) tile of C
+  and each thread an 8 x 8 register tile of it (see ``gemm_kernel``). Slices of A and B are
+  staged in shared memory, with ``syncthreads`` before and after each use.
 * elementwise kernels: one thread per element of the flattened array (``cuda.grid(1)``).
 * row kernels (softmax, cross-entropy, row losses): one thread per example (row).
 * ``col_sum``: one thread per column, summing down the rows (a gather, no atomics).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 from numba import float32, float64, int32, int64
 
 from ..._cuda import cuda as _cuda_mod
@@ -28,49 +30,120 @@ from . import arrays
 cuda = _cuda_mod()
 
 
+#: The GEMM's register tile: each thread computes GEMM_TM x GEMM_TN outputs, and the block steps
+#: through K in slices of GEMM_BK. 8 x 8 is the smallest square tile that reads at most one
+#: shared-memory value per 4 multiply-adds (TM + TN loads feed TM * TN FMAs per k).
+GEMM_TM = 8
+GEMM_TN = 8
+GEMM_BK = 8
+
+
 @functools.cache
-def matmul_kernel(nbtype, tile):
-    """C (M, N) = [C +] op(A) @ op(B) with op = transpose when ``ta``/``tb`` is set.
+def gemm_kernel(nbtype, ty, tx, tm=GEMM_TM, tn=GEMM_TN, bk=GEMM_BK):
+    """C (M, N) = [C +] op(A) @ op(B), op = transpose when ``ta`` / ``tb`` is set; register-blocked.
 
-    Compiled once per (dtype, tile); ``tile`` is a compile-time constant of the shared tiles.
+    A block of ``ty x tx`` threads computes a ``(ty tm) x (tx tn)`` tile of C; each thread keeps
+    ``tm x tn`` accumulators in registers, for rows ``ty_i + i ty`` and columns ``tx_j + j tx``
+    (interleaved, so that a warp's shared reads hit distinct banks or broadcast, and its writes to
+    C are consecutive). Per slice of ``bk`` values of K, the block stages op(A) and op(B) in shared
+    memory with coalesced global reads whatever the transposition (consecutive threads read
+    consecutive addresses of the stored array: along K for an untransposed A, along M for a
+    transposed one, likewise for B), then every thread runs ``bk`` rank-1 updates of its tile:
+    ``tm + tn`` shared loads for ``tm tn`` FMAs. Row blocks are on grid x (up to 2^31 - 1 blocks:
+    no 65,535-block limit on M), column blocks on grid y. Compiled once per dtype and geometry.
     """
-
-    TILE = tile
+    TY, TX, TM, TN, BK = ty, tx, tm, tn, bk
+    BM = TY * TM
+    BN = TX * TN
+    NT = TY * TX
+    if (BM * BK) % NT or (BK * BN) % NT:
+        raise ValueError(f"GEMM geometry {ty}x{tx} threads, {tm}x{tn} tile, bk {bk}: the shared "
+                         "tiles do not split evenly over the threads")  # fmt: skip
+    A_LOADS = (BM * BK) // NT
+    B_LOADS = (BK * BN) // NT
+    SA = BM + 4  # padded rows: the transposing stores of an untransposed A hit distinct banks
+    SB = BN + 4
     DT = nbtype
 
-    def matmul(A, B, C, ta, tb, accumulate):
-        sA = cuda.shared.array((TILE, TILE), DT)
-        sB = cuda.shared.array((TILE, TILE), DT)
+    def gemm(A, B, C, ta, tb, accumulate):
+        sA = cuda.shared.array((BK, SA), DT)
+        sB = cuda.shared.array((BK, SB), DT)
+        acc = cuda.local.array((TM, TN), DT)
+        fa = cuda.local.array(TM, DT)
+        fb = cuda.local.array(TN, DT)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        row = cuda.blockIdx.y * TILE + ty
-        col = cuda.blockIdx.x * TILE + tx
+        tid = ty * TX + tx
+        m0 = cuda.blockIdx.x * BM
+        n0 = cuda.blockIdx.y * BN
         M = C.shape[0]
         N = C.shape[1]
         K = A.shape[0] if ta else A.shape[1]
-        acc = DT(0)
-        for t in range((K + TILE - 1) // TILE):
-            k = t * TILE + tx
-            if row < M and k < K:
-                sA[ty, tx] = A[k, row] if ta else A[row, k]
-            else:
-                sA[ty, tx] = DT(0)
-            k = t * TILE + ty
-            if col < N and k < K:
-                sB[ty, tx] = B[col, k] if tb else B[k, col]
-            else:
-                sB[ty, tx] = DT(0)
+        zero = DT(0)
+        for i in range(TM):
+            for j in range(TN):
+                acc[i, j] = zero
+        for k0 in range(0, K, BK):
+            for rep in range(A_LOADS):  # op(A)[m0:m0+BM, k0:k0+BK] -> sA[k, m]
+                e = tid + rep * NT
+                if ta:  # A is (K, M): consecutive threads, consecutive m
+                    kk = e // BM
+                    mm = e - kk * BM
+                else:  # A is (M, K): consecutive threads, consecutive k
+                    mm = e // BK
+                    kk = e - mm * BK
+                gm = m0 + mm
+                gk = k0 + kk
+                v = zero
+                if gm < M and gk < K:
+                    v = A[gk, gm] if ta else A[gm, gk]
+                sA[kk, mm] = v
+            for rep in range(B_LOADS):  # op(B)[k0:k0+BK, n0:n0+BN] -> sB[k, n]
+                e = tid + rep * NT
+                if tb:  # B is (N, K): consecutive threads, consecutive k
+                    nn = e // BK
+                    kk = e - nn * BK
+                else:  # B is (K, N): consecutive threads, consecutive n
+                    kk = e // BN
+                    nn = e - kk * BN
+                gn = n0 + nn
+                gk = k0 + kk
+                v = zero
+                if gn < N and gk < K:
+                    v = B[gn, gk] if tb else B[gk, gn]
+                sB[kk, nn] = v
             cuda.syncthreads()
-            for kk in range(TILE):
-                acc += sA[ty, kk] * sB[kk, tx]
+            for kk in range(BK):
+                for i in range(TM):
+                    fa[i] = sA[kk, ty + i * TY]
+                for j in range(TN):
+                    fb[j] = sB[kk, tx + j * TX]
+                for i in range(TM):
+                    for j in range(TN):
+                        acc[i, j] += fa[i] * fb[j]
             cuda.syncthreads()
-        if row < M and col < N:
-            if accumulate:
-                C[row, col] += acc
-            else:
-                C[row, col] = acc
+        for i in range(TM):
+            r = m0 + ty + i * TY
+            if r < M:
+                for j in range(TN):
+                    c = n0 + tx + j * TX
+                    if c < N:
+                        if accumulate:
+                            C[r, c] += acc[i, j]
+                        else:
+                            C[r, c] = acc[i, j]
 
-    return kernel(matmul)
+    return kernel(gemm)
+
+
+def gemm_launch(dtype, M, N, threads):
+    """(kernel, grid, block) for a GEMM writing an (M, N) float ``dtype`` array with ``threads``
+    x ``threads`` blocks (``config.TILE``)."""
+    nbt = float32 if np.dtype(dtype) == np.float32 else float64
+    k = gemm_kernel(nbt, threads, threads)
+    bm, bn = threads * GEMM_TM, threads * GEMM_TN
+    grid = (max(1, (M + bm - 1) // bm), max(1, (N + bn - 1) // bn))
+    return k, grid, (threads, threads)
 
 
 @kernel
@@ -325,7 +398,7 @@ def _sigs():
 PTX_SIGNATURES = _sigs()
 
 
-def _matmul_sigs():
+def _gemm_sigs():
     out = []
     for F in (float32, float64):
         A2 = arrays(F)[1]
@@ -333,8 +406,13 @@ def _matmul_sigs():
     return out
 
 
-PTX_SIGNATURES["matmul"] = _matmul_sigs()
+PTX_SIGNATURES["gemm"] = _gemm_sigs()
+
+#: Production launch geometry (``config.TILE``'s default, 16 x 16 threads) compiled by the PTX lane.
+GEMM_PTX_THREADS = 16
 
 #: Kernels built by factories: name -> (signature -> the kernel compiled for it, production
 #: geometry).
-PTX_FACTORY_KERNELS = {"matmul": lambda sig: matmul_kernel(sig[2].dtype, 16)}
+PTX_FACTORY_KERNELS = {
+    "gemm": lambda sig: gemm_kernel(sig[2].dtype, GEMM_PTX_THREADS, GEMM_PTX_THREADS)
+}
