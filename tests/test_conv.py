@@ -22,7 +22,8 @@ from numbanet.nn.pooling import (
     MaxPool1D,
     MaxPool2D,
 )
-from numbanet.plots.convrec import SLIDE_FILTER, SLIDE_INPUT, SLIDE_VALID
+from numbanet.plots.convolution import SLIDE_FILTER, SLIDE_INPUT
+from numbanet.slides import CONV_VALID as SLIDE_VALID
 
 from .gradcheck import check_model_grads
 
@@ -340,7 +341,7 @@ def test_pooling_figure_data_and_render(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from numbanet.plots import convrec
+    from numbanet.plots import convolution as convrec
 
     d = convrec.compute_pooling(seed=0, backend="cpu")
     x = convrec.POOL_INPUT
@@ -360,7 +361,7 @@ def test_lenet_figure_reduced(tmp_path, shared_data):
     import matplotlib
 
     matplotlib.use("Agg")
-    from numbanet.plots import convrec
+    from numbanet.plots import convolution as convrec
 
     d = convrec.compute_lenet(seed=0, backend="cpu", budget="reduced")
     assert d["params"][0] == 60 and sum(d["params"]) == 60074

@@ -52,3 +52,68 @@ def test_compare_pretraining_small(shared_data):
     for m in ("autoencoder", "rbm"):
         assert s[m]["first_epoch_accuracy"][0] > s["random"]["first_epoch_accuracy"][0] + 0.1, s
         assert s[m]["speed_ratio"][0] < s["random"]["speed_ratio"][0], s
+
+
+# --------------------------------------------------------------------------- layering
+def _imports(path, package):
+    """Absolute names of the modules ``path`` imports (relative imports resolved), with the
+    names imported from them: {module: {name, ...}}."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out.setdefault(a.name, set())
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module
+            names = {a.name for a in node.names}
+            out.setdefault(mod, set()).update(names)
+            for n in names:  # "from . import claims" imports the module numbanet.claims
+                out.setdefault(f"{mod}.{n}", set())
+    return out
+
+
+def _modules():
+    from pathlib import Path
+
+    import numbanet
+
+    root = Path(numbanet.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).with_suffix("")
+        name = ".".join(rel.parts)
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        yield name.removesuffix(".__init__"), path, package
+
+
+def test_nothing_but_the_cli_imports_the_claims():
+    users = [name for name, path, pkg in _modules() if not name.startswith("numbanet.claims")
+             and any(m == "numbanet.claims" or m.startswith("numbanet.claims.")
+                     for m in _imports(path, pkg))]  # fmt: skip
+    assert users == ["numbanet.cli"]
+
+
+LOADERS = {"load_mnist", "mnist_split", "load_mnist1d", "load_semeion", "find_mnist"}
+
+
+def test_no_model_module_loads_data():
+    """The library's models and math take arrays: only the experiments (and the data package,
+    the CLI's sweep runner and the figures' availability check) touch the data loaders."""
+    model_pkgs = ("numbanet.nn", "numbanet.unsupervised", "numbanet.theory", "numbanet.backends",
+                  "numbanet.kernels", "numbanet.losses", "numbanet.optim", "numbanet.models",
+                  "numbanet.plots")  # fmt: skip
+    offenders = []
+    for name, path, pkg in _modules():
+        if not name.startswith(model_pkgs) or name == "numbanet.plots.render":
+            continue
+        for mod, names in _imports(path, pkg).items():
+            if mod.startswith("numbanet.data") and (names & LOADERS or mod == "numbanet.data"):
+                offenders.append((name, mod, sorted(names)))
+    assert not offenders, offenders

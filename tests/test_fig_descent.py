@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from numbanet.plots import fig_descent as F
+from numbanet.experiments import backprop, training
+from numbanet.plots import descent as F
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def test_lr_sensitivity_each_curve_does_what_its_label_says(lr_sens):
     small, good, large, div = d["factors"]
     # the labels' ranges, measured against the problem's own curvature
     assert small < 1 < large < 2 < div and good == 1.0
-    x, _ = F._linear_data()
+    x, _ = backprop.linear_data()
     X1 = np.hstack([x, np.ones_like(x)])
     assert np.isclose(lam, np.linalg.eigvalsh(X1.T @ X1 / len(x)).max())
     # too small: monotone creep, same sign along u_max, still far from the minimum after 60 steps
@@ -61,7 +62,7 @@ def test_gd_vs_sgd_paths_share_the_start_and_approach_the_minimum():
 
 
 def test_optimizer_paths_on_the_ill_conditioned_quadratic():
-    paths, lrs, w_star = F._quadratic_paths()
+    paths, lrs, w_star = training.quadratic_paths()
     assert set(paths) == set(F.OPT_STYLE)
     dist = {k: np.linalg.norm(p - w_star, axis=1) for k, p in paths.items()}
     for k, dk in dist.items():

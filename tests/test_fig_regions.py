@@ -3,19 +3,23 @@
 import numpy as np
 import pytest
 
-from numbanet.plots import fig_regions as F
+from numbanet.experiments import udl
+from numbanet.plots import capacity as CAP
+from numbanet.plots import composition as C
+from numbanet.plots import regions as RG
+from numbanet.plots._style import hidden_layers
 from numbanet.theory import regions as R
 
 
 def test_compose_1d_counts_3_4_12():
-    d = F.compute_compose_1d()
+    d = C.compute_compose_1d()
     assert (d["net1"]["pieces"], d["net2"]["pieces"], d["net2(net1)"]["pieces"]) == (3, 4, 12)
     assert len(d["net2(net1)"]["breaks"]) == 11
     assert d["net1"]["x"].shape == d["net1"]["y"].shape == (801,)
 
 
 def test_folding_counts_9_and_36_and_three_folds_cover_the_range():
-    d = F.compute_folding()
+    d = C.compute_folding()
     assert d["net1(net1)"]["pieces"] == 9 and d["net2(net1(net1))"]["pieces"] == 36
     assert len(d["folds"]) == 3 and d["net2_pieces"] == 4
     import matplotlib
@@ -23,7 +27,7 @@ def test_folding_counts_9_and_36_and_three_folds_cover_the_range():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = F.draw_folding(d, "en")
+    fig = C.draw_folding(d, "en")
     assert "3 x 3 = 9, 9 x 4 = 36" in fig.get_suptitle()  # the products, from the counts
     assert [_title_pieces(ax) for ax in fig.axes[1:]] == [[9], [36]]
     plt.close(fig)
@@ -32,7 +36,7 @@ def test_folding_counts_9_and_36_and_three_folds_cover_the_range():
 
 
 def test_compose_vs_shallow_respects_d_plus_1():
-    d = F.compute_compose_vs_shallow(budget="reduced")
+    d = C.compute_compose_vs_shallow(budget="reduced")
     assert d["deep"]["pieces"] == 12
     assert d["bound"] == 7 and 1 <= d["shallow"]["pieces"] <= 7
     assert np.isfinite(d["mse"]) and d["mse"] > 1e-4  # 7 pieces cannot fit 12
@@ -53,12 +57,12 @@ def test_compose_vs_shallow_titles_are_the_counted_pieces(lang):
 
     from numbanet.plots._style import style
 
-    d = F.compute_compose_vs_shallow(budget="reduced")
+    d = C.compute_compose_vs_shallow(budget="reduced")
     for key in ("deep", "shallow"):  # exact count == slope changes on a fine grid == dots + 1
         c = d[key]
         assert c["pieces"] == c["grid_pieces"] == len(c["breaks"]) + 1, key
     with style():
-        fig = F.draw_compose_vs_shallow(d, lang)
+        fig = C.draw_compose_vs_shallow(d, lang)
         axes = fig.axes
         assert _title_pieces(axes[0]) == [d["deep"]["pieces"]]
         assert _title_pieces(axes[1])[0] == d["shallow"]["pieces"]
@@ -66,34 +70,34 @@ def test_compose_vs_shallow_titles_are_the_counted_pieces(lang):
         dots = [ln for ln in axes[1].lines if ln.get_marker() == "o" and ln.get_markersize() < 10]
         assert len(dots[0].get_xdata()) == len(d["shallow"]["breaks"])
         gap = d["closest"][1] - d["closest"][0]
-        assert (len(axes) == 3) == (gap < F.ZOOM_GAP)
+        assert (len(axes) == 3) == (gap < C.ZOOM_GAP)
         plt.close(fig)
 
 
 def test_grid_pieces_agrees_with_count_1d_on_the_slide_nets():
-    nets = F._nets()
+    nets = C._nets()
     for key in ("net1", "net2", "net2(net1)", "net1(net1)"):
-        assert F.grid_pieces(nets[key], -1.0, 1.0) == R.count_1d(nets[key], -1.0, 1.0).pieces, key
+        assert C.grid_pieces(nets[key], -1.0, 1.0) == R.count_1d(nets[key], -1.0, 1.0).pieces, key
 
 
 def test_compose_2d_counts_match_count_2d():
-    d = F.compute_compose_2d(budget="reduced")
+    d = C.compute_compose_2d(budget="reduced")
     s, c = d["shallow"], d["composed"]
     assert s["regions"] == 7 == R.zaslavsky(2, 3)  # three lines in general position in the box
     assert len(s["polygons"]) == s["regions"] and len(c["polygons"]) == c["regions"]
     assert c["regions"] > s["regions"] and c["pieces"] <= c["regions"]
-    layers = F._shallow_2d_layers() + F._net2_layers()
+    layers = udl.shallow_2d_layers() + udl.net2_layers()
     assert c["regions"] == R.count_2d(layers, (-1, 1, -1, 1)).regions
     assert c["regions"] <= R.serra_upper(2, [3, 3])
 
 
 def test_compose_2d_splits_boundaries_into_piece_and_region_edges():
-    d = F.compute_compose_2d(budget="reduced")
+    d = C.compute_compose_2d(budget="reduced")
     s, c = d["shallow"], d["composed"]
     assert s["regions"] == s["pieces"] and not s["edges"]["region"]  # no two regions merge
     assert c["regions"] > c["pieces"] and c["edges"]["region"]  # net2's flat top merges some
     # every dashed edge lies inside the flat piece: the output's gradient is zero on both sides
-    layers = F._shallow_2d_layers() + F._net2_layers()
+    layers = udl.shallow_2d_layers() + udl.net2_layers()
     for seg in c["edges"]["region"]:
         mid = seg.mean(0)
         for off in ((1e-4, 0), (-1e-4, 0), (0, 1e-4), (0, -1e-4)):
@@ -105,7 +109,7 @@ def test_compose_2d_splits_boundaries_into_piece_and_region_edges():
     import matplotlib.pyplot as plt
 
     for lang in ("en", "es"):
-        fig = F.draw_compose_2d(d, lang)
+        fig = C.draw_compose_2d(d, lang)
         t = fig.axes[2].get_title()
         assert f"{c['regions']} " in t and f"{c['pieces']} " in t
         assert ("Linear piece:" if lang == "en" else "Tramo lineal:") in fig.get_supxlabel()
@@ -113,10 +117,10 @@ def test_compose_2d_splits_boundaries_into_piece_and_region_edges():
 
 
 def test_deep_as_clipping_sums_to_the_output():
-    d = F.compute_deep_as_clipping()
+    d = C.compute_deep_as_clipping()
     assert d["check"] < 1e-12  # phi0 + sum of the weighted clipped units is the net's output
     assert d["z2"].shape == (1000, 3) and np.all(d["h2"] >= 0)
-    assert d["pieces"] == R.count_1d(F.clipping_layers(), 0.0, 1.0).pieces
+    assert d["pieces"] == R.count_1d(udl.clipping_layers(), 0.0, 1.0).pieces
     assert 1 < d["pieces"] <= R.serra_upper(1, [3, 3])
     assert all(1 <= p <= 4 for p in d["z2_pieces"])  # 3 layer-1 units: at most 4 pieces
 
@@ -129,9 +133,9 @@ def test_deep_as_clipping_weight_labels_sit_above_every_line():
 
     from numbanet.plots._style import style
 
-    d = F.compute_deep_as_clipping()
+    d = C.compute_deep_as_clipping()
     with style():
-        fig = F.draw_deep_as_clipping(d, "en")
+        fig = C.draw_deep_as_clipping(d, "en")
         labelled = [ax for ax in fig.axes if any("phi'_" in t.get_text() for t in ax.texts)]
         assert len(labelled) == 3
         for j, ax in enumerate(labelled):
@@ -142,7 +146,7 @@ def test_deep_as_clipping_weight_labels_sit_above_every_line():
 
 
 def test_regions_per_parameter_marks_the_slide_points():
-    d = F.compute_regions_per_parameter()
+    d = RG.compute_regions_per_parameter()
     assert d["points"][1] == (471, 161051.0)
     assert d["points"][10][0] == 10801 and d["points"][10][1] > 1e40
     for (d_in, K), (p, r) in d["curves"].items():
@@ -166,19 +170,19 @@ def test_regions_per_parameter_writes_powers_of_ten_in_mathtext(lang):
 
     from numbanet.plots._style import style
 
-    d = F.compute_regions_per_parameter()
+    d = RG.compute_regions_per_parameter()
     e = int(np.floor(np.log10(d["points"][10][1])))
     with style():
-        fig = F.draw_regions_per_parameter(d, lang)
+        fig = RG.draw_regions_per_parameter(d, lang)
         texts = _texts(fig)
         assert not any("e+" in t for t in texts)
         assert any(rf"\times10^{{{e}}}" in t for t in texts), e
         plt.close(fig)
-    assert F._sci(1.796e41) == r"$1.8\times10^{41}$" and F._sci(9.96e9) == r"$1.0\times10^{10}$"
+    assert RG._sci(1.796e41) == r"$1.8\times10^{41}$" and RG._sci(9.96e9) == r"$1.0\times10^{10}$"
 
 
 def test_regions_depth_width_counts_respect_the_bounds(monkeypatch):
-    d = F.compute_regions_depth_width(budget="reduced")
+    d = RG.compute_regions_depth_width(budget="reduced")
     assert set(d["panels"]) == {(1, "depth"), (1, "width"), (2, "depth"), (2, "width")}
     for key, rows in d["panels"].items():
         for r in rows:
@@ -198,9 +202,9 @@ def test_regions_depth_width_legend_sits_outside_the_panels():
 
     from numbanet.plots._style import style
 
-    d = F.compute_regions_depth_width(budget="reduced")
+    d = RG.compute_regions_depth_width(budget="reduced")
     with style():
-        fig = F.draw_regions_depth_width(d, "en")
+        fig = RG.draw_regions_depth_width(d, "en")
         assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
         fig.canvas.draw()
         box = fig.legends[0].get_window_extent()
@@ -209,7 +213,7 @@ def test_regions_depth_width_legend_sits_outside_the_panels():
 
 
 def test_space_folding_multiplies_by_four_per_fold():
-    d = F.compute_space_folding_2d()
+    d = RG.compute_space_folding_2d()
     counts = [p["regions"] for p in d["panels"]]
     assert counts[0] == 7
     assert counts == [7 * 4**f for f in range(4)], counts  # every fold copies all 7 regions
@@ -220,17 +224,17 @@ def test_space_folding_multiplies_by_four_per_fold():
 
 
 def test_hidden_layer_counts_are_pluralised():
-    assert F._hidden_layers("en", 1) == "1 hidden layer" and F._hidden_layers("en", 3) == "3 hidden layers"
-    assert F._hidden_layers("es", 1) == "1 capa oculta" and F._hidden_layers("es", 2) == "2 capas ocultas"
+    assert hidden_layers("en", 1) == "1 hidden layer" and hidden_layers("en", 3) == "3 hidden layers"
+    assert hidden_layers("es", 1) == "1 capa oculta" and hidden_layers("es", 2) == "2 capas ocultas"
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d = F.compute_space_folding_2d()
+    d = RG.compute_space_folding_2d()
     assert d["panels"][0]["depth"] == 1
     for lang, bad in (("en", "1 hidden layers"), ("es", "1 capas")):
-        fig = F.draw_space_folding_2d(d, lang)
+        fig = RG.draw_space_folding_2d(d, lang)
         assert not any(bad in ax.get_title() for ax in fig.axes)
         plt.close(fig)
 
@@ -245,16 +249,17 @@ def test_every_region_figure_draws(lang):
     from numbanet.plots._style import style
 
     cheap = {
-        "compose_1d": F.compute_compose_1d(),
-        "folding": F.compute_folding(),
-        "compose_2d": F.compute_compose_2d(budget="reduced"),
-        "deep_as_clipping": F.compute_deep_as_clipping(),
-        "regions_per_parameter": F.compute_regions_per_parameter(),
-        "space_folding_2d": F.compute_space_folding_2d(),
+        "compose_1d": C.compute_compose_1d(),
+        "folding": C.compute_folding(),
+        "compose_2d": C.compute_compose_2d(budget="reduced"),
+        "deep_as_clipping": C.compute_deep_as_clipping(),
+        "regions_per_parameter": RG.compute_regions_per_parameter(),
+        "space_folding_2d": RG.compute_space_folding_2d(),
     }
     with style():
         for name, data in cheap.items():
-            fig = getattr(F, f"draw_{name}")(data, lang=lang)
+            mod = RG if name in ("regions_per_parameter", "space_folding_2d") else C
+            fig = getattr(mod, f"draw_{name}")(data, lang=lang)
             assert fig.axes and all(
                 ax.has_data() for ax in fig.axes if ax.get_label() != "<colorbar>"
             )
@@ -262,17 +267,17 @@ def test_every_region_figure_draws(lang):
 
 
 def test_wide_vs_deep_trains_every_net_above_chance():
-    d = F.compute_wide_vs_deep(epochs=3, seeds=1)
+    d = CAP.compute_wide_vs_deep(epochs=3, seeds=1)
     for name, rows in d["families"].items():
         params = [r["params"] for r in rows]
         assert params == sorted(params) and len(rows) == (7 if name == "shallow" else 6), name
         assert all(R.parameter_count([40, *r["hidden"], 10]) == r["params"] for r in rows)
         assert all(0.1 < a <= 1 for r in rows for a in r["test_accuracy"]), name
     # the shallow family spans the deep one, so every deep net is compared at equal parameters
-    rows = F.wide_vs_deep_comparison(d)
+    rows = udl.wide_vs_deep_comparison(d)
     assert [p for p, _ in rows] == [r["params"] for r in d["families"]["deep"]]
     for lang in ("en", "es"):
-        note = F._wide_vs_deep_note(d, lang)
+        note = CAP._wide_vs_deep_note(d, lang)
         assert f"{sum(g > 0 for _, g in rows)} {'of' if lang == 'en' else 'de'} {len(rows)}" in note
 
 
@@ -285,18 +290,18 @@ def _fake_wide_vs_deep(deep_acc):
 
 
 def test_wide_vs_deep_note_says_whether_the_claim_holds():
-    assert "\nholds here." in F._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.6, 0.6]), "en")
-    assert "NOT hold" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "en")
-    assert "only from 2,000 parameters up" in F._wide_vs_deep_note(
+    assert "\nholds here." in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.6, 0.6]), "en")
+    assert "NOT hold" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "en")
+    assert "only from 2,000 parameters up" in CAP._wide_vs_deep_note(
         _fake_wide_vs_deep([0.4, 0.6, 0.6]), "en")
-    assert "some sizes" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.4, 0.6]), "en")
-    assert "NO se cumple" in F._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "es")
+    assert "some sizes" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.4, 0.6]), "en")
+    assert "NO se cumple" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "es")
 
 
 def test_random_labels_nets_have_about_15k_parameters_and_deep_fits_first():
     # the reduced budget's setting (plain GD, small lr) on half its examples, to stay fast
-    lr = F.RANDOM_LABEL_REDUCED["lr"] * 1.5
-    d = F.compute_mnist1d_random_labels(n_train=500, lr=lr, epochs=4000, record_every=10)
+    lr = CAP.RANDOM_LABEL_REDUCED["lr"] * 1.5
+    d = CAP.compute_mnist1d_random_labels(n_train=500, lr=lr, epochs=4000, record_every=10)
     params = [r["params"] for r in d["nets"]]
     assert params == [15208, 15210, 15235, 15319]
     fits = []
@@ -308,16 +313,16 @@ def test_random_labels_nets_have_about_15k_parameters_and_deep_fits_first():
         fits.append(r["fit_epoch"])
     # every deeper net memorises all the random labels in fewer epochs (UDL fig. 20.2)
     assert all(a > b for a, b in zip(fits, fits[1:])), fits
-    assert F.random_labels_verdict(d)
+    assert udl.random_labels_ordered(d)
 
 
 def test_random_labels_verdict_reports_a_failed_ordering():
     nets = [{"fit_epoch": f} for f in (900, 500, 300, 400)]
-    assert not F.random_labels_verdict({"nets": nets})
+    assert not udl.random_labels_ordered({"nets": nets})
     nets = [{"fit_epoch": f} for f in (None, 500, 300, 200)]  # 1 layer never fits: still ordered
-    assert F.random_labels_verdict({"nets": nets})
+    assert udl.random_labels_ordered({"nets": nets})
     nets[2]["fit_epoch"] = None
-    assert not F.random_labels_verdict({"nets": nets})
+    assert not udl.random_labels_ordered({"nets": nets})
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -329,9 +334,9 @@ def test_training_region_figures_draw(lang):
 
     from numbanet.plots._style import style
 
-    wide = F.compute_wide_vs_deep(epochs=1, seeds=1)
-    rand = F.compute_mnist1d_random_labels(epochs=4, n_train=100, record_every=2)
+    wide = CAP.compute_wide_vs_deep(epochs=1, seeds=1)
+    rand = CAP.compute_mnist1d_random_labels(epochs=4, n_train=100, record_every=2)
     with style():
-        for fig in (F.draw_wide_vs_deep(wide, lang), F.draw_mnist1d_random_labels(rand, lang)):
+        for fig in (CAP.draw_wide_vs_deep(wide, lang), CAP.draw_mnist1d_random_labels(rand, lang)):
             assert fig.axes[0].has_data() and fig.axes[0].get_title()
             plt.close(fig)

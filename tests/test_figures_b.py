@@ -2,12 +2,10 @@
 data asserted against the slides and the theory, then drawn into a temporary folder at low dpi.
 
 The slow ones (training networks on MNIST) are marked ``slow``; the default lane keeps the cheap
-ones. Figures whose engine pieces are missing are skipped with the missing module named.
+ones.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import matplotlib
 import numpy as np
@@ -15,7 +13,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from numbanet.plots import convrec, depth, regularization  # noqa: E402
+from numbanet import slides  # noqa: E402
+from numbanet.plots import convolution, depth, regularization  # noqa: E402
 
 DPI = 30
 
@@ -30,22 +29,13 @@ def _save(fig, tmp_path, name):
     return path
 
 
-def _need(module):
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        pytest.skip(f"{module} is not in the tree yet ({exc})")
-
-
 # ----------------------------------------------------------------------------- depth
 def test_gradient_speed_bars(shared_data, tmp_path):
-    from numbanet.theory.gradient_speed import NIELSEN_REFERENCE
-
     d = depth.compute_gradient_speed_bars(seed=0, backend="cpu", budget="reduced")
     for i, sizes in enumerate(depth.ARCHS):
         mean, ref = d[f"mean_{i}"], d[f"reference_{i}"]
         assert d[f"speeds_{i}"].shape == (10, len(sizes) - 2)
-        np.testing.assert_array_equal(ref, NIELSEN_REFERENCE[sizes])
+        np.testing.assert_array_equal(ref, slides.NIELSEN_SPEEDS[sizes])
         assert np.all(mean[1:] / mean[:-1] > 3.0), mean  # each layer several times slower
         assert np.all((mean / ref > 0.5) & (mean / ref < 2.0)), (mean, ref)
     _save(depth.draw_gradient_speed_bars(d, "en"), tmp_path, "gsb")
@@ -171,19 +161,18 @@ def test_bias_variance(shared_data, tmp_path):
 
 # ----------------------------------------------------------------------------- convolution
 def test_conv_example(tmp_path):
-    _need("numbanet.nn.conv")
-    d = convrec.compute_conv_example(seed=0, backend="cpu")
+    d = convolution.compute_conv_example(seed=0, backend="cpu")
     out = d["outputs"]
-    np.testing.assert_array_equal(out["valid"], convrec.SLIDE_VALID)
+    np.testing.assert_array_equal(out["valid"], slides.CONV_VALID)
     assert out["same"].shape == (6, 6) and out["full"].shape == (8, 8)
     # the valid output sits inside the padded ones
-    np.testing.assert_array_equal(out["same"][1:-1, 1:-1], convrec.SLIDE_VALID)
-    np.testing.assert_array_equal(out["full"][2:-2, 2:-2], convrec.SLIDE_VALID)
-    np.testing.assert_array_equal(out["valid, stride 2"], np.array(convrec.SLIDE_VALID)[::2, ::2])
+    np.testing.assert_array_equal(out["same"][1:-1, 1:-1], slides.CONV_VALID)
+    np.testing.assert_array_equal(out["full"][2:-2, 2:-2], slides.CONV_VALID)
+    np.testing.assert_array_equal(out["valid, stride 2"], np.array(slides.CONV_VALID)[::2, ::2])
     np.testing.assert_array_equal(out["same, stride 2"], out["same"][::2, ::2])
     # the reference backend agrees
-    r = convrec.compute_conv_example(seed=0, backend="reference")
+    r = convolution.compute_conv_example(seed=0, backend="reference")
     for k in out:
         np.testing.assert_array_equal(r["outputs"][k], out[k])
-    _save(convrec.draw_conv_example(d, "en"), tmp_path, "conv")
-    _save(convrec.draw_conv_example(d, "es"), tmp_path, "conv-es")
+    _save(convolution.draw_conv_example(d, "en"), tmp_path, "conv")
+    _save(convolution.draw_conv_example(d, "es"), tmp_path, "conv-es")

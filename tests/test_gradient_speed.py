@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numbanet import slides
 from numbanet.theory import gradient_speed as G
 
 
@@ -18,11 +19,11 @@ def first_1000():
     return d.x_train[:1000].astype(np.float64), d.y_train[:1000]
 
 
-@pytest.mark.parametrize("sizes", list(G.NIELSEN_REFERENCE), ids=lambda s: "-".join(map(str, s)))
+@pytest.mark.parametrize("sizes", list(slides.NIELSEN_SPEEDS), ids=lambda s: "-".join(map(str, s)))
 def test_speeds_match_nielsen_within_factor_two(sizes, first_1000):
     x, y = first_1000
     speeds = G.initial_speeds(sizes, x, y, seeds=range(6)).mean(axis=0)
-    ref = np.array(G.NIELSEN_REFERENCE[sizes])
+    ref = np.array(slides.NIELSEN_SPEEDS[sizes])
     ratio = speeds / ref
     assert np.all((ratio > 0.5) & (ratio < 2.0)), (speeds, ref)
     # the same ordering: each layer several times slower than the next

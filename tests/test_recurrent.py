@@ -305,7 +305,7 @@ def test_cuda_bidirectional_model_matches_reference(rng):
 
 # ---------------------------------------------------------------------------- long dependency
 def test_recall_task_data():
-    from numbanet.plots.fig_recurrent import recall_first_symbol
+    from numbanet.experiments.training import recall_first_symbol
 
     x, y = recall_first_symbol(50, T=7, k=4, noise=1.0, seed=0)
     assert x.shape == (50, 7, 5) and x.dtype == np.float32 and y.dtype == np.int64
@@ -320,7 +320,7 @@ def test_recall_task_data():
 def test_gradient_reaches_the_first_step_through_the_lstm_only():
     """At initialisation, the loss gradient reaching step 0 after 49 noisy steps is orders of
     magnitude larger through the LSTM than through the plain RNN."""
-    from numbanet.plots import fig_recurrent as F
+    from numbanet.experiments import training as F
 
     x, y = F.recall_first_symbol(128, seed=5)
     g = {
@@ -333,7 +333,7 @@ def test_gradient_reaches_the_first_step_through_the_lstm_only():
 
 def test_lstm_recalls_first_symbol_where_rnn_fails_small():
     """Fast version of the measured claim: 3,000 sequences of 50 steps, 5 epochs of Adam."""
-    from numbanet.plots import fig_recurrent as F
+    from numbanet.experiments import training as F
 
     _, lstm = F.train_recall("lstm", 3000, 5, seed=0)
     _, rnn = F.train_recall("rnn", 3000, 3, seed=0)
@@ -346,7 +346,7 @@ def test_lstm_recalls_first_symbol_where_rnn_fails_small():
 def test_lstm_recalls_first_symbol_where_rnn_fails(seed):
     """The issue's claim, measured: after 49 noisy steps the LSTM recalls the first symbol
     (>= 95 % validation accuracy) and the plain RNN stays at chance (25 %)."""
-    from numbanet.plots import fig_recurrent as F
+    from numbanet.experiments import training as F
 
     _, lstm = F.train_recall("lstm", 6000, 10, seed=seed)
     _, rnn = F.train_recall("rnn", 6000, 10, seed=seed)
@@ -358,16 +358,16 @@ def test_bidirectional_tagger_sees_the_future():
     """Beats whose class shows only in their second half: at the beats' onsets a causal RNN is
     at chance, a bidirectional RNN is not."""
     from numbanet import losses as Ls
-    from numbanet.plots import fig_recurrent as F
+    from numbanet.experiments import training as F
 
     x, y, _ = F.ecg_like(500, 60, seed=11)
     xv, yv, onset = F.ecg_like(200, 60, seed=12)
     acc = {}
     for bi in (False, True):
-        net = F._tagger(bi, "cpu", 0, 60)
+        net = F.tagger(bi, "cpu", 0, 60)
         net.fit(x, y, loss=Ls.MultiLabelBCE(), optimizer="adam", lr=1e-2, epochs=6, batch_size=32,
                 seed=0, progress=False, train_metrics=False)  # fmt: skip
-        acc[bi] = F._tagging_accuracy(net, xv, yv, onset)
+        acc[bi] = F.tagging_accuracy(net, xv, yv, onset)
     assert acc[True] >= 0.9, acc
     assert acc[False] <= 0.7, acc
 
@@ -375,7 +375,7 @@ def test_bidirectional_tagger_sees_the_future():
 def test_figure_draws(tmp_path):
     """draw_rnn_lstm on small hand-made data (the computed data are asserted above)."""
     pytest.importorskip("matplotlib")
-    from numbanet.plots import fig_recurrent as F
+    from numbanet.plots import recurrent as F
     from numbanet.plots._style import style
 
     ex = {"x": np.zeros(60), "y": np.zeros(60), "onset": np.zeros(60, bool)}

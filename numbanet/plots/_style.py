@@ -1,8 +1,17 @@
-"""One style for every figure: readable fonts, labelled axes, consistent colours."""
+"""What every figure module shares: one style (readable fonts, labelled axes, consistent colours),
+the English/Spanish labels, and the figures' budgets.
+
+Budgets: ``"reduced"`` (the default of ``numbanet figures``: minutes for the whole set),
+``"full"`` (``--full``: the slides' original budgets where they cost hours) and ``"tiny"`` (used
+by the test suite only: every figure computes in seconds, so the whole catalogue renders in one
+test; the pictures are then not meaningful).
+"""
 
 from __future__ import annotations
 
 import contextlib
+
+import numpy as np
 
 #: Colours used across the set (matplotlib's tab10 order, named).
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -46,8 +55,27 @@ def tr(lang, en, es):
     return es if lang == "es" else en
 
 
+def hidden_layers(lang, k):
+    """"1 hidden layer" / "2 hidden layers" (and the Spanish forms)."""
+    return tr(lang, f"{k} hidden layer" + ("s" if k != 1 else ""),
+              f"{k} capa" + ("s ocultas" if k != 1 else " oculta"))  # fmt: skip
+
+
+#: the budgets a figure's ``compute_*`` accepts
+BUDGETS = ("tiny", "reduced", "full")
+
+
+def by_budget(budget, *, tiny, reduced, full):
+    """The value for ``budget`` ("tiny", "reduced" or "full"), with a clear error otherwise."""
+    if budget not in BUDGETS:
+        from ..errors import ValidationError
+
+        raise ValidationError(f"budget must be one of {', '.join(BUDGETS)}; got {budget!r}")
+    return {"tiny": tiny, "reduced": reduced, "full": full}[budget]
+
+
 def budget_note(reduced, lang="en"):
-    """A footnote line for figures drawn on the reduced budget ("" otherwise)."""
+    """A footnote line for figures drawn on a reduced budget ("" otherwise)."""
     if not reduced:
         return ""
     return "\n" + tr(
@@ -55,3 +83,20 @@ def budget_note(reduced, lang="en"):
         "(reduced budget; `numbanet figures --full` runs the original)",
         "(presupuesto reducido; `numbanet figures --full` ejecuta el original)",
     )
+
+
+def grid(xlim, ylim, n):
+    """A square grid over ``xlim`` x ``ylim``: the two coordinate arrays (n, n) and the points
+    (n * n, 2)."""
+    g1, g2 = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    return g1, g2, np.column_stack([g1.ravel(), g2.ravel()])
+
+
+def line_points(w, b, xlim):
+    """Two points of the line w[0] x + w[1] y + b = 0 over ``xlim`` (vertical when w[1] ~ 0)."""
+    w = np.asarray(w, dtype=np.float64)
+    if abs(w[1]) < 1e-9 * max(1.0, abs(w[0])):
+        x0 = -b / w[0]
+        return np.array([x0, x0]), np.array([-1e3, 1e3])
+    xs = np.array(xlim, dtype=np.float64)
+    return xs, -(w[0] * xs + b) / w[1]

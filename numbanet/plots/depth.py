@@ -1,9 +1,10 @@
 """Figures of depth and the vanishing gradient (DL, MLP, NN decks).
 
-Each figure is a pair: ``compute_*`` runs numbanet's engine or theory code and returns plain data
-(dicts of NumPy arrays and numbers); ``draw_*`` turns that data into a matplotlib figure and
-computes nothing. Constants from the slides (Nielsen's reference speeds, the slide's accuracies)
-are inputs drawn *beside* numbanet's own numbers, never in their place.
+Each figure is a pair: ``compute_*`` runs the experiment (``numbanet.experiments.vanishing``) or
+the theory (``numbanet.theory.init_variance``) and returns plain data (dicts of NumPy arrays and
+numbers); ``draw_*`` turns that data into a matplotlib figure and computes nothing. Constants from
+the slides (``numbanet.slides``: Nielsen's reference speeds, the slide's accuracies) are inputs
+drawn *beside* numbanet's own numbers, never in their place.
 
 ``gradient-speed-bars``, ``speed-of-learning``
     Nielsen's experiment (*Neural Networks and Deep Learning*, ch. 5): the speed of learning of
@@ -13,26 +14,17 @@ are inputs drawn *beside* numbanet's own numbers, never in their place.
     MNIST validation accuracy of 784-30^k-10 sigmoid nets, mean and spread over seeds.
 ``init-variance``
     Forward :math:`E[z^2]` and backward gradient variance through 50 layers for each initialiser.
-``layerwise-pretraining``, ``rbm``
-    Greedy layer-wise pre-training and the restricted Boltzmann machine (numbanet.unsupervised).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._b_common import budget_note, tr
+from .. import slides
+from ..experiments.vanishing import NIELSEN_ARCHS as ARCHS
+from ._style import budget_note, by_budget, tr
 
-ARCHS = ((784, 30, 30, 10), (784, 30, 30, 30, 10), (784, 30, 30, 30, 30, 10))
-SLIDE_DEPTH_ACCURACY = (96.48, 96.90, 96.57, 96.53)
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
-
-
-def _first_1000():
-    from ..data import load_mnist
-
-    d = load_mnist()
-    return d.x_train[:1000].astype(np.float64), d.y_train[:1000].copy()
 
 
 # =========================================================================== gradient-speed-bars
@@ -45,18 +37,18 @@ def compute_gradient_speed_bars(seed=0, backend="cpu", budget="reduced"):
         ``archs`` (list of size tuples), and per architecture index i: ``speeds_i`` of shape
         (n_seeds, n_hidden), ``mean_i``, ``std_i``, ``reference_i`` (Nielsen's values).
     """
-    from ..theory import gradient_speed as G
+    from ..experiments.vanishing import initial_speeds
 
-    x, y = _first_1000()
-    n_seeds = 10 if budget == "reduced" else 50
+    n_seeds = by_budget(budget, tiny=2, reduced=10, full=50)
     seeds = [seed + s for s in range(n_seeds)]
+    speeds = initial_speeds(ARCHS, seeds=seeds, backend=backend)
     out = {"archs": [list(a) for a in ARCHS], "seeds": np.array(seeds), "budget": budget}
     for i, sizes in enumerate(ARCHS):
-        s = G.initial_speeds(sizes, x, y, seeds=seeds, backend=backend)
+        s = speeds[sizes]
         out[f"speeds_{i}"] = s
         out[f"mean_{i}"] = s.mean(axis=0)
         out[f"std_{i}"] = s.std(axis=0, ddof=1)
-        out[f"reference_{i}"] = np.array(G.NIELSEN_REFERENCE[sizes])
+        out[f"reference_{i}"] = np.array(slides.NIELSEN_SPEEDS[sizes])
     return out
 
 
@@ -115,17 +107,16 @@ def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
     """Speeds of every hidden layer during full-batch gradient descent (eta 0.1, lambda 5.0).
 
     Returns ``curves_i`` of shape (n_seeds, epochs + 1, n_hidden) for each architecture i."""
-    from ..theory import gradient_speed as G
+    from ..experiments.vanishing import speed_curves
 
-    x, y = _first_1000()
-    epochs, n_seeds = (150, 3) if budget == "reduced" else (500, 5)
+    epochs, n_seeds = by_budget(budget, tiny=(3, 2), reduced=(150, 3),
+                                full=(slides.SPEED_OF_LEARNING_EPOCHS, 5))  # fmt: skip
     seeds = [seed + s for s in range(n_seeds)]
+    curves = speed_curves(ARCHS, seeds=seeds, epochs=epochs, backend=backend)
     out = {"archs": [list(a) for a in ARCHS], "epochs": epochs, "seeds": np.array(seeds),
-           "budget": budget, "slide_epochs": 500}  # fmt: skip
+           "budget": budget, "slide_epochs": slides.SPEED_OF_LEARNING_EPOCHS}  # fmt: skip
     for i, sizes in enumerate(ARCHS):
-        out[f"curves_{i}"] = np.stack(
-            [G.speed_curves(sizes, x, y, epochs=epochs, seed=s, backend=backend) for s in seeds]
-        )
+        out[f"curves_{i}"] = curves[sizes]
     return out
 
 
@@ -165,7 +156,7 @@ def draw_speed_of_learning(data, lang="en"):
                           f"$\\lambda$ = 5.0\n(line: geometric mean, band: min-max over {k} seeds)",
                     f"Velocidad de aprendizaje durante el entrenamiento: {run}, $\\eta$ = 0,1, "
                     f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)")
-                 + budget_note(data.get("budget") == "reduced", lang), fontsize=12)  # fmt: skip
+                 + budget_note(data.get("budget") != "full", lang), fontsize=12)  # fmt: skip
     return fig
 
 
@@ -173,12 +164,16 @@ def draw_speed_of_learning(data, lang="en"):
 def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
     """Validation accuracy (%) of 1-4 hidden layers of 30 sigmoid units (Nielsen's set-up).
 
-    Reduced budget: 2 seeds x 4 epochs; full: 3 seeds x 30 epochs (the slide's budget)."""
-    from ..claims import depth_accuracy
+    Reduced budget: 2 seeds x 4 epochs; full: 3 seeds x 30 epochs (the slide's budget)
+    (``experiments.vanishing.depth_accuracy``)."""
+    from ..experiments.vanishing import depth_accuracy
 
-    seeds, epochs = ((seed, seed + 1), 4) if budget == "reduced" else (
-        (seed, seed + 1, seed + 2), 30)  # fmt: skip
-    res = depth_accuracy(seeds=seeds, epochs=epochs, depths=(1, 2, 3, 4), backend=backend)
+    n_seeds, epochs, n_train, n_val = by_budget(
+        budget, tiny=(2, 1, 500, 500), reduced=(2, 4, 50000, None),
+        full=(3, slides.DEPTH_ACCURACY_EPOCHS, 50000, None))  # fmt: skip
+    seeds = tuple(seed + i for i in range(n_seeds))
+    res = depth_accuracy(seeds=seeds, epochs=epochs, depths=(1, 2, 3, 4), backend=backend,
+                         n_train=n_train, n_val=n_val)  # fmt: skip
     return {
         "acc": res["acc"],
         "mean": res["mean"],
@@ -187,8 +182,8 @@ def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
         "depths": np.array(res["depths"]),
         "seeds": np.array(seeds),
         "epochs": epochs,
-        "slide": np.array(SLIDE_DEPTH_ACCURACY),
-        "slide_epochs": 30,
+        "slide": np.array(slides.DEPTH_ACCURACY),
+        "slide_epochs": slides.DEPTH_ACCURACY_EPOCHS,
         "budget": budget,
     }
 
@@ -307,7 +302,7 @@ def compute_init_variance(seed=0, backend="cpu", budget="reduced"):
     ``inits``."""
     from ..theory import init_variance as IV
 
-    n_samples, n_nets = (128, 4) if budget == "reduced" else (512, 16)
+    n_samples, n_nets = by_budget(budget, tiny=(16, 2), reduced=(128, 4), full=(512, 16))
     acts = ("relu", "tanh")
     inits = tuple(f"{f}_{k}" for f, _, _ in INIT_FAMILIES for k in ("normal", "uniform"))
     res = IV.sweep(activations=acts, inits=inits, depth=50, width=100, n_samples=n_samples,

@@ -1,193 +1,39 @@
-"""Figures of regularisation (NN and DL decks).
+"""Figures of regularisation (NN deck 003, DL deck 004).
 
 ``regularization``
     Four panels, each a small experiment run by the engine: L2 weight decay (the weights' norm
     and the validation error against lambda), inverted dropout (train vs test error with and
     without), early stopping (training and validation loss with the stopping point) and noise
-    injection at the input.
-``autoencoder``
-    A 2-D autoencoder code of digits coloured by class, and the three ways of using an autoencoder
-    for classification compared (``numbanet.unsupervised``).
+    injection at the input (``numbanet.experiments.training.regularizers``).
 ``bias-variance``
     Training and test error against capacity across the interpolation threshold: the
     double-descent curve (Belkin et al. 2019; Nakkiran et al. 2019) on a small MNIST subset with
-    label noise.
+    label noise (``numbanet.experiments.training.double_descent``).
 
-``compute_*`` functions run the experiments and return plain data; ``draw_*`` only draw.
+``compute_*`` functions choose the budget and run the experiments; ``draw_*`` only draw.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._b_common import budget_note, tr
+from ._style import budget_note, by_budget, tr
+
 
 # =========================================================================== regularization
-L2_LAMBDAS = (0.0, 3.0, 10.0, 30.0, 100.0)
-NOISE_STDS = (0.0, 0.5, 1.0)
-REG_N_TRAIN, REG_LABEL_NOISE, REG_WIDTH, REG_DROPOUT, REG_PATIENCE = 1000, 0.2, 256, 0.5, 10
-
-
-def _mlp(extra_in=(), drop=0.0, seed=0, backend="cpu", width=REG_WIDTH, d_in=784):
-    from ..nn import Dense, ReLU, Sequential
-    from ..nn.dropout import Dropout
-
-    layers = list(extra_in) + [Dense(d_in, width), ReLU()]
-    if drop:
-        layers.append(Dropout(drop, seed=seed + 1))
-    layers += [Dense(width, width), ReLU()]
-    if drop:
-        layers.append(Dropout(drop, seed=seed + 2))
-    layers.append(Dense(width, 10))
-    return Sequential(layers, backend=backend, seed=seed, input_shape=(d_in,))
-
-
 def compute_regularization(seed=0, backend="cpu", budget="reduced"):
-    """Four regularisers on the same overfitting problem: the first 1,000 MNIST training images
-    with 20 % of their labels replaced by a wrong class (the net can memorise them, and
-    memorising them hurts), a wide 784-256-256-10 ReLU net with softmax cross-entropy, minibatch
-    SGD (batch 100, lr 0.1). Validation: 1,000 clean images of the held-out part of the
-    training set (``mnist_split().x_val``), used to choose lambda, the noise level and the
-    stopping epoch; test: the official test set (2,000 images reduced, 10,000 full), used only
-    to report.
+    """``experiments.training.regularizers``: reduced budget 60 epochs, one seed, 2,000 test
+    images; full 150 epochs, 3 seeds averaged, the 10,000 test images."""
+    from ..experiments.training import regularizers
 
-    * L2: Nielsen's decay :math:`w \\leftarrow (1 - \\eta\\lambda/n) w - \\eta\\nabla C_0` for
-      each lambda: the weights' norm :math:`\\sqrt{\\sum_l \\|W^{[l]}\\|_F^2}` and the errors;
-    * inverted dropout (p = 0.5 after each hidden layer): training and test error per epoch
-      with and without (measured in evaluation mode, the training error on the noisy labels);
-    * early stopping: training and validation loss per epoch, and where
-      ``EarlyStopping(patience)`` stops and which epoch's weights it restores;
-    * noise injection: ``GaussianNoise(std)`` on the inputs during training.
-
-    The unregularised run (lambda 0, no dropout, no noise, no stopping) is trained once and
-    shared by the four panels. Reduced budget: 60 epochs, one seed; full: 150 epochs, 3 seeds
-    averaged (each seed its own label noise and initialisation).
-    """
-    from ..callbacks import EarlyStopping
-    from ..data import mnist_split
-    from ..nn.dropout import GaussianNoise
-    from ..optim import SGD
-
-    reduced = budget == "reduced"
-    epochs, seeds, n_test = (
-        (60, (seed,), 2000) if reduced else (150, (seed, seed + 1, seed + 2), 10000)
-    )
-    m = mnist_split()
-    n = REG_N_TRAIN
-    x = m.x_train[:n]
-    xv, yv = m.x_val[:1000], m.y_val[:1000]
-    xt, yt = m.x_test[:n_test], m.y_test[:n_test]
-
-    def err(net, a, b):
-        return 100 * (1 - net.evaluate(a, b)["accuracy"])
-
-    def train(net, y, s, lam=0.0, ep=epochs, callbacks=()):
-        opt = SGD(net.parameters(), lr=0.1, l2=lam, n_train=n)
-        return net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=ep, batch_size=100,
-                       seed=s, validation=(xv, yv), progress=False, callbacks=list(callbacks))  # fmt: skip
-
-    lam, stds = np.array(L2_LAMBDAS), np.array(NOISE_STDS)
-    k = len(seeds)
-    acc = {key: np.zeros((k, len(lam))) for key in ("l2_weight_norm", "l2_train_err",
-                                                     "l2_val_err", "l2_test_err")}  # fmt: skip
-    acc.update({key: np.zeros((k, len(stds))) for key in ("noise_train_err", "noise_val_err",
-                                                          "noise_test_err")})  # fmt: skip
-    curves = {key: np.zeros((k, epochs)) for key in ("drop_plain_train", "drop_plain_test",
-                                                      "drop_dropout_train", "drop_dropout_test",
-                                                      "es_train_loss", "es_val_loss")}  # fmt: skip
-
-    def record(key, net, i, y, j):
-        acc[f"{key}_train_err"][i, j] = err(net, x, y)
-        acc[f"{key}_val_err"][i, j] = err(net, xv, yv)
-        acc[f"{key}_test_err"][i, j] = err(net, xt, yt)
-
-    def norm(net):
-        return np.sqrt(sum(float((p.value.astype(np.float64) ** 2).sum())
-                           for p in net.parameters() if p.kind == "weight"))  # fmt: skip
-
-    es_best, es_stop, es_test, es_last, es_prefix = [], [], [], [], []
-    n_flipped = []
-    for i, s in enumerate(seeds):
-        y, flip = _noisy_labels(m.y_train[:n], REG_LABEL_NOISE, np.random.default_rng(s))
-        n_flipped.append(int(flip.sum()))
-
-        # the unregularised run, and dropout: error curves in evaluation mode
-        for name, drop in (("plain", 0.0), ("dropout", REG_DROPOUT)):
-            net = _mlp(drop=drop, seed=s, backend=backend)
-            rec = _ErrorRecorder(x, y, xt, yt)
-            h = train(net, y, s, callbacks=[rec])
-            curves[f"drop_{name}_train"][i] = rec.train_err
-            curves[f"drop_{name}_test"][i] = rec.test_err
-            if name == "plain":
-                plain_val_loss = np.array(h["val_loss"])
-                curves["es_train_loss"][i] = h["loss"]
-                curves["es_val_loss"][i] = plain_val_loss
-                record("l2", net, i, y, 0)
-                acc["l2_weight_norm"][i, 0] = norm(net)
-                record("noise", net, i, y, 0)
-        # L2 (lambda = 0 is the unregularised run)
-        for j, lm in enumerate(lam[1:], start=1):
-            net = _mlp(seed=s, backend=backend)
-            train(net, y, s, lam=float(lm))
-            record("l2", net, i, y, j)
-            acc["l2_weight_norm"][i, j] = norm(net)
-        # early stopping: the callback on the same run, which it stops and rewinds
-        net = _mlp(seed=s, backend=backend)
-        es = EarlyStopping(monitor="val_loss", patience=REG_PATIENCE, restore_best_weights=True)
-        h2 = train(net, y, s, callbacks=[es])
-        es_best.append(int(es.best_epoch))
-        es_stop.append(int(es.stopped_epoch) if es.stopped_epoch else epochs)
-        es_test.append(err(net, xt, yt))
-        es_last.append(acc["l2_test_err"][i, 0])
-        es_prefix.append(bool(np.allclose(h2["val_loss"], plain_val_loss[: len(h2["val_loss"])])))
-        # Gaussian noise injection at the input (std 0 is the unregularised run)
-        for j, sd in enumerate(stds[1:], start=1):
-            net = _mlp(extra_in=[GaussianNoise(float(sd), seed=s + 3)], seed=s, backend=backend)
-            train(net, y, s)
-            record("noise", net, i, y, j)
-    out = {key: v.mean(0) for key, v in {**acc, **curves}.items()}
-    # each regulariser's setting is chosen on the validation set, never on the test set
-    l2_pick = 1 + int(np.argmin(out["l2_val_err"][1:]))
-    noise_pick = 1 + int(np.argmin(out["noise_val_err"][1:]))
-    out.update(
-        epochs=epochs, n_seeds=k, budget=budget, backend=backend, n_train=n, n_val=len(yv),
-        n_test=len(yt), label_noise=REG_LABEL_NOISE, n_flipped=int(np.mean(n_flipped)),
-        width=REG_WIDTH, dropout_p=REG_DROPOUT, l2_lambda=lam, noise_std=stds,
-        l2_pick=l2_pick, noise_pick=noise_pick,
-        es_best_epoch=es_best[0], es_stopped_epoch=es_stop[0], es_patience=REG_PATIENCE,
-        es_best_epochs=np.array(es_best), es_loss_prefix_equal=all(es_prefix),
-        es_test_err_restored=float(np.mean(es_test)), es_test_err_last=float(np.mean(es_last)),
-        # the unregularised net's final test error, and each regulariser's
-        test_err_none=float(out["l2_test_err"][0]),
-        test_err_l2=float(out["l2_test_err"][l2_pick]),
-        test_err_dropout=float(out["drop_dropout_test"][-1]),
-        test_err_early_stopping=float(np.mean(es_test)),
-        test_err_noise=float(out["noise_test_err"][noise_pick]),
-    )  # fmt: skip
+    kw = by_budget(budget,
+                   tiny=dict(epochs=2, seeds=(seed,), n_test=200, n_train=200,
+                             lambdas=(0.0, 10.0, 100.0), noise_stds=(0.0, 1.0)),
+                   reduced=dict(epochs=60, seeds=(seed,), n_test=2000),
+                   full=dict(epochs=150, seeds=(seed, seed + 1, seed + 2), n_test=10000))  # fmt: skip
+    out = regularizers(backend=backend, **kw)
+    out["budget"] = budget
     return out
-
-
-def _error_recorder_cls():
-    from ..nn.history import Callback
-
-    class ErrorRecorder(Callback):
-        """Training and test error (evaluation mode, i.e. without dropout masks or input noise)
-        after each epoch."""
-
-        def __init__(self, x, y, xt, yt):
-            self.data, self.train_err, self.test_err = (x, y, xt, yt), [], []
-
-        def on_epoch_end(self, model, optimizer, epoch, logs):
-            x, y, xt, yt = self.data
-            self.train_err.append(100 * (1 - model.evaluate(x, y)["accuracy"]))
-            self.test_err.append(100 * (1 - model.evaluate(xt, yt)["accuracy"]))
-            return False
-
-    return ErrorRecorder
-
-
-def _ErrorRecorder(x, y, xt, yt):
-    return _error_recorder_cls()(x, y, xt, yt)
 
 
 def _pct(v, lang):
@@ -335,80 +181,22 @@ def draw_regularization(data, lang="en"):
                     f"{data['epochs']} épocas{seeds}\najustes elegidos con {th(data['n_val'])} "
                     f"imágenes limpias de validación; error de prueba en {th(data['n_test'])} "
                     "imágenes de prueba")
-                 + budget_note(data["budget"] == "reduced", lang), fontsize=12)  # fmt: skip
+                 + budget_note(data["budget"] != "full", lang), fontsize=12)  # fmt: skip
     return fig
 
 
 # =========================================================================== bias-variance
-def _noisy_labels(y, rate, rng, n_classes=10):
-    """Replace a fraction ``rate`` of the labels by a different class drawn uniformly."""
-    y = y.copy()
-    flip = rng.random(y.shape[0]) < rate
-    y[flip] = (y[flip] + rng.integers(1, n_classes, int(flip.sum()))) % n_classes
-    return y, flip
-
-
 def compute_bias_variance(seed=0, backend="cpu", budget="reduced"):
-    """Model-wise double descent of a two-layer ReLU net on a small MNIST subset with 20 % label
-    noise (reduced budget: 500 training images, 2 seeds; full: 1,000 images, 5 seeds; test on
-    2,000 / 10,000 validation images).
+    """``experiments.training.double_descent`` with 20 % label noise: reduced budget 500
+    training images, 2 seeds, 2,000 test images; full 1,000, 5 seeds, 10,000."""
+    from ..experiments.training import double_descent
 
-    The net is ``Dense(784, h) -> ReLU -> Dense(h, 10)``. Its first layer keeps its random He
-    initialisation (a *random-features* model); the readout is fitted to zero training error
-    whenever it can be, by the minimum-norm least-squares solution on one-hot targets,
-
-    .. math:: W_2 = \\Phi^+ Y, \\qquad \\Phi = \\mathrm{ReLU}(X W_1^\\top + b_1),
-
-    which is where gradient descent on the squared loss converges from a zero start. With n
-    training examples the readout can interpolate once h >= n: the test error peaks at the
-    interpolation threshold h = n and falls again beyond it (the second descent), while the
-    training error has reached zero.
-
-    Returns
-    -------
-    dict
-        ``widths`` (k,), and arrays of shape (n_seeds, k): ``train_err``, ``test_err`` (%),
-        ``test_mse``, ``w_norm`` (Frobenius norm of the readout); ``n_train``, ``noise``.
-    """
-    from ..data import mnist_split
-    from ..nn import Dense, ReLU, Sequential
-
-    reduced = budget == "reduced"
-    n_train, n_seeds, n_test, noise = (500, 2, 2000, 0.2) if reduced else (1000, 5, 10000, 0.2)
-    fr = np.array([0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25,
-                   1.5, 2.0, 3.0, 5.0, 10.0, 20.0])  # fmt: skip
-    widths = np.unique(np.round(fr * n_train).astype(int))
-    m = mnist_split()
-    x_test, y_test = m.x_val[:n_test].astype(np.float64), m.y_val[:n_test]
-    shape = (n_seeds, len(widths))
-    res = {k: np.zeros(shape) for k in ("train_err", "test_err", "test_mse", "w_norm")}
-    res["noisy_fit"] = np.zeros(shape)
-    for si in range(n_seeds):
-        rng = np.random.default_rng(seed + 1000 * si)
-        idx = rng.choice(m.x_train.shape[0], n_train, replace=False)  # a random subset
-        x, y_clean = m.x_train[idx].astype(np.float64), m.y_train[idx]
-        y, flip = _noisy_labels(y_clean, noise, rng)
-        targets = np.eye(10)[y]
-        for wi, h in enumerate(widths):
-            # the net in two stages: random features (frozen) and the fitted readout
-            feats = Sequential([Dense(784, int(h), init="he_normal"), ReLU()], backend=backend,
-                               seed=seed + 7919 * si + int(h), dtype=np.float64)  # fmt: skip
-            head = Sequential([Dense(int(h), 10)], backend=backend, dtype=np.float64)
-            phi = feats.predict(x)
-            # least squares with the bias column: [phi, 1] [W^T; b^T] = Y, minimum norm
-            a = np.hstack([phi, np.ones((n_train, 1))])
-            sol = np.linalg.pinv(a, rcond=1e-10) @ targets
-            head.layers[0].W.value = sol[:-1].T
-            head.layers[0].b.value = sol[-1]
-            pred_tr = head.predict(phi)
-            pred_te = head.predict(feats.predict(x_test))
-            res["train_err"][si, wi] = 100 * np.mean(pred_tr.argmax(1) != y)
-            res["noisy_fit"][si, wi] = 100 * np.mean(pred_tr[flip].argmax(1) == y[flip])
-            res["test_err"][si, wi] = 100 * np.mean(pred_te.argmax(1) != y_test)
-            res["test_mse"][si, wi] = np.mean(np.sum((pred_te - np.eye(10)[y_test]) ** 2, 1))
-            res["w_norm"][si, wi] = np.linalg.norm(sol[:-1])
-    res.update(widths=widths, n_train=n_train, noise=noise, n_seeds=n_seeds, budget=budget)
-    return res
+    n_train, n_seeds, n_test = by_budget(budget, tiny=(40, 1, 100), reduced=(500, 2, 2000),
+                                         full=(1000, 5, 10000))  # fmt: skip
+    out = double_descent(n_train=n_train, n_seeds=n_seeds, n_test=n_test, noise=0.2, seed=seed,
+                         backend=backend)  # fmt: skip
+    out["budget"] = budget
+    return out
 
 
 def draw_bias_variance(data, lang="en"):
@@ -489,5 +277,5 @@ def draw_bias_variance(data, lang="en"):
                     f"{noise} % de etiquetas ruidosas ({k} semillas: línea media, banda "
                     "mín-máx)\nred ReLU 784-$h$-10 con la primera capa aleatoria; la salida se "
                     "ajusta a error de entrenamiento cero (mínimos cuadrados de norma mínima)")
-                 + budget_note(data["budget"] == "reduced", lang), fontsize=12.5)  # fmt: skip
+                 + budget_note(data["budget"] != "full", lang), fontsize=12.5)  # fmt: skip
     return fig

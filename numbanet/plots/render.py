@@ -54,14 +54,26 @@ def missing_data(info):
     return None
 
 
-def compute(fig_id, seed=0, backend="cpu", full=False):
-    """The data behind a figure (plain arrays and numbers)."""
+def _budget(full, budget):
+    """``budget`` when given ("tiny", "reduced" or "full"), else "full" or "reduced" by ``full``."""
+    from ._style import BUDGETS
+
+    if budget is None:
+        return "full" if full else "reduced"
+    if budget not in BUDGETS:
+        raise ValidationError(f"budget must be one of {', '.join(BUDGETS)}; got {budget!r}")
+    return budget
+
+
+def compute(fig_id, seed=0, backend="cpu", full=False, budget=None):
+    """The data behind a figure (plain arrays and numbers). ``full=True`` runs the original
+    budget; ``budget`` ("tiny", "reduced", "full") overrides ``full``."""
     info = _info(fig_id)
     comp, _ = _functions(info)
-    return comp(seed=seed, backend=backend, budget="full" if full else "reduced")
+    return comp(seed=seed, backend=backend, budget=_budget(full, budget))
 
 
-def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None):
+def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None, budget=None):
     """Compute (unless ``data`` is given) and draw figure ``fig_id``; returns the Figure with the
     computed data attached as ``fig.numbanet_data``."""
     from ._style import style
@@ -69,7 +81,7 @@ def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None):
     info = _info(fig_id)
     comp, draw = _functions(info)
     if data is None:
-        data = comp(seed=seed, backend=backend, budget="full" if full else "reduced")
+        data = comp(seed=seed, backend=backend, budget=_budget(full, budget))
     with style():
         fig = draw(data, lang=lang)
     fig.numbanet_data = data
@@ -77,9 +89,10 @@ def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None):
 
 
 def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cpu", seed=0,
-                   full=False, progress=True, dpi=110, index=True):  # fmt: skip
+                   full=False, progress=True, dpi=110, index=True, budget=None):  # fmt: skip
     """Render figures into ``outdir``; returns one record per figure
-    ``{id, path, seconds, status ("ok" | "skipped" | "error"), message}``."""
+    ``{id, path, seconds, status ("ok" | "skipped" | "error"), message}``. ``budget`` ("tiny",
+    "reduced", "full") overrides ``full``; "tiny" is for tests (seconds per figure)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -87,6 +100,7 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
 
     if fmt not in ("png", "pdf", "svg"):
         raise ValidationError(f"fmt must be png, pdf or svg; got {fmt!r}")
+    budget = _budget(full, budget)
     infos = [_info(i) for i in ids] if ids else list(CATALOG)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +119,7 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
                            "it looks)")  # fmt: skip
             else:
                 try:
-                    fig = plot(info.id, seed=seed, backend=backend, full=full, lang=lang)
+                    fig = plot(info.id, seed=seed, backend=backend, lang=lang, budget=budget)
                     buf = io.BytesIO()
                     fig.savefig(buf, format=fmt, dpi=dpi)
                     plt.close(fig)
@@ -122,7 +136,7 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
         if bar:
             bar[0].stop()
     if index:
-        write_index(outdir, results, fmt, full=full)
+        write_index(outdir, results, fmt, budget=budget)
     return results
 
 
@@ -137,9 +151,11 @@ def _bar(n, enabled):
     return p, p.add_task("figures", total=n)
 
 
-def write_index(outdir, results, fmt="png", full=False):
+def write_index(outdir, results, fmt="png", full=False, budget=None):
     """Rewrite ``outdir/README.md`` (and ``index.json``), keeping earlier records of figures that
-    were not rendered this time."""
+    were not rendered this time. Each record names its ``budget`` (``budget`` if given, else
+    "full" or "reduced" by ``full``)."""
+    budget = _budget(full, budget)
     outdir = Path(outdir)
     store = outdir / "index.json"
     records = {}
@@ -151,7 +167,7 @@ def write_index(outdir, results, fmt="png", full=False):
     for r in results:
         if r["status"] == "ok" or r["id"] not in records:
             records[r["id"]] = {**r, "path": Path(r["path"]).name if r["path"] else None,
-                                "budget": "full" if full else "reduced"}  # fmt: skip
+                                "budget": budget}  # fmt: skip
     ordered = [records[f.id] for f in CATALOG if f.id in records]
     atomic_write_text(store, json.dumps(ordered, indent=1) + "\n")
     total = sum(r["seconds"] for r in ordered if r["status"] == "ok")

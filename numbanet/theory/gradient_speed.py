@@ -21,13 +21,6 @@ import numpy as np
 from .._validate import positive_int
 from ..errors import ValidationError
 
-#: Nielsen's reference speeds at initialisation (first 1,000 MNIST training images).
-NIELSEN_REFERENCE = {
-    (784, 30, 30, 10): [0.0657, 0.3092],
-    (784, 30, 30, 30, 10): [0.0118, 0.0600, 0.2831],
-    (784, 30, 30, 30, 30, 10): [0.00298, 0.01708, 0.06954, 0.28514],
-}
-
 
 def _dense_layers(net):
     from ..nn.layers import Dense

@@ -1,0 +1,174 @@
+r"""Figures of what depth buys at a fixed parameter count (UDL deck 000, FF and DL decks).
+
+* ``wide-vs-deep``: test accuracy against parameters for shallow and deep MLPs on MNIST-1D
+  (``numbanet.experiments.udl.wide_vs_deep``; the slides show Goodfellow et al. 2014 on SVHN).
+* ``mnist1d-random-labels``: UDL fig. 20.2, nets of 1-4 hidden layers memorising random labels
+  (``numbanet.experiments.udl.random_labels``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import slides
+from ._style import budget_note, by_budget, hidden_layers, tr
+
+
+# -------------------------------------------------------------------------------- wide-vs-deep
+def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, seeds=None):
+    """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D, Adam
+    (reduced: 30 epochs x 2 seeds; full: 200 x 5); ``epochs`` and ``seeds`` override."""
+    from ..experiments.udl import wide_vs_deep
+
+    e, s = by_budget(budget, tiny=(1, 1), reduced=(30, 2), full=(200, 5))
+    out = wide_vs_deep(epochs=epochs or e, seeds=seeds or s, seed=seed, backend=backend)
+    out["reduced"] = budget != "full"
+    return out
+
+
+def _wide_vs_deep_note(data, lang):
+    from ..experiments.udl import wide_vs_deep_comparison
+
+    rows = wide_vs_deep_comparison(data)
+    wins = [d > 0 for _, d in rows]
+    sep = tr(lang, ",", " ")
+    p_last, d_last = rows[-1]
+    head = tr(lang, f"At equal parameter counts deep wins {sum(wins)} of {len(rows)} comparisons;\n"
+                    f"at {p_last:,} parameters: deep {d_last:+.1f} points.\n".replace(",", sep),
+              f"Con los mismos parámetros la profunda gana {sum(wins)} de {len(rows)} "
+              f"comparaciones;\ncon {p_last:,} parámetros: profunda {d_last:+.1f} puntos.\n".replace(",", sep))  # fmt: skip
+    claim = tr(lang, "The slides' claim (deeper generalises better) ",
+               "La afirmación de las diapositivas (más profunda generaliza mejor)\n")
+    if all(wins):
+        tail = tr(lang, "\nholds here.", "se cumple aquí.")
+    elif not any(wins):
+        tail = tr(lang, "\ndoes NOT hold here.", "NO se cumple aquí.")
+    elif all(wins[i] <= wins[i + 1] for i in range(len(wins) - 1)):  # losses, then only wins
+        p0 = f"{rows[wins.index(True)][0]:,}".replace(",", sep)
+        tail = tr(lang, f"\nholds here only from {p0} parameters up; smaller deep nets do no better.",
+                  f"solo se cumple aquí desde {p0} parámetros; las profundas más pequeñas no mejoran.")  # fmt: skip
+    else:
+        tail = tr(lang, "\nholds here only at some sizes.", "solo se cumple aquí en algunos tamaños.")
+    return head + claim + tail
+
+
+def draw_wide_vs_deep(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8.4, 5.2))
+    fam = data["families"]
+    widths = {k: ", ".join(str(r["hidden"][0]) for r in rows) for k, rows in fam.items()}
+    labels = {"shallow": tr(lang, f"shallow: 1 hidden layer, D = {widths['shallow']}",
+                            f"superficial: 1 capa oculta, D = {widths['shallow']}"),
+              "deep": tr(lang, f"deep: 3 hidden layers, D = {widths['deep']}",
+                         f"profunda: 3 capas ocultas, D = {widths['deep']}")}  # fmt: skip
+    for i, (name, rows) in enumerate(fam.items()):
+        p = [r["params"] for r in rows]
+        a = np.array([r["test_accuracy"] for r in rows]) * 100
+        ax.plot(p, a.mean(1), "o-", color=f"C{i}", label=labels[name])
+        ax.fill_between(p, a.min(1), a.max(1), color=f"C{i}", alpha=0.15)
+        # only the two ends are labelled (the legend lists every width, left to right): deep
+        # above its points, shallow below, so no label meets another or a line
+        for j in (0, len(rows) - 1):
+            ax.annotate(f"D = {rows[j]['hidden'][0]}", (p[j], a.mean(1)[j]),
+                        xytext=(0, 9) if i else (0, -15), textcoords="offset points",
+                        ha="center", fontsize=8, color=f"C{i}")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
+    ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 2, hi + 1)
+    ax.legend(loc="lower right", fontsize=8.5)
+    ax.text(0.02, 0.98, _wide_vs_deep_note(data, lang), transform=ax.transAxes, ha="left",
+            va="top", fontsize=8.5,
+            bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.95))  # fmt: skip
+    ax.set_title(tr(lang,
+                    f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
+                    "seeds: mean, band min-max)",
+                    f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
+                    f"{data['seeds']} semillas: media, banda mín-máx)")
+                 + budget_note(data["reduced"], lang))  # fmt: skip
+    return fig
+
+
+# ----------------------------------------------------------------------- mnist1d-random-labels
+#: the reduced budget of mnist1d-random-labels: a smaller random-label set and a smaller learning
+#: rate than the first attempt (4,000 examples, lr 0.5: unstable, spiky, the 1-layer net never fit)
+RANDOM_LABEL_REDUCED = dict(n=1000, lr=0.02, epochs=10_000, record_every=10)
+
+
+def compute_mnist1d_random_labels(seed=0, backend="cpu", budget="reduced", epochs=None, lr=None,
+                                  n_train=None, record_every=None):  # fmt: skip
+    r"""Full-batch gradient descent on MNIST-1D with random labels (UDL fig. 20.2).
+
+    The original budget (``budget="full"``, ``slides.RANDOM_LABEL_SETUP``): 4,000 examples,
+    lr 0.0025 and at most 200,000 epochs (500,000 for one hidden layer), hours on this machine.
+    The reduced budget keeps the four nets, He initialisation and plain full-batch gradient
+    descent on the mean cross-entropy but fits 1,000 random labels with lr 0.02
+    (:data:`RANDOM_LABEL_REDUCED`): slow enough for smooth curves (larger rates make the deep
+    nets' error spike), and every net memorises its labels within 10,000 epochs. Each run stops
+    at the first recorded epoch with zero training error (``fit_epoch``), or at the epoch cap
+    (``fit_epoch`` None). ``epochs``, ``lr``, ``n_train`` and ``record_every`` override.
+    """
+    from ..experiments.udl import random_labels
+
+    full = slides.RANDOM_LABEL_SETUP
+    red = RANDOM_LABEL_REDUCED
+    kw = by_budget(budget, tiny=dict(n=100, lr=red["lr"], epochs=4, record_every=2),
+                   reduced=dict(red),
+                   full=dict(n=full["n"], lr=full["lr"], epochs=full["epochs"],
+                             epochs_1_layer=full["epochs_1_layer"], record_every=None))  # fmt: skip
+    if epochs:
+        kw.update(epochs=epochs, epochs_1_layer=None)
+    kw.update({k: v for k, v in (("lr", lr), ("n", n_train), ("record_every", record_every)) if v})
+    out = random_labels(seed=seed, backend=backend, **kw)
+    out["reduced"] = budget != "full"
+    return out
+
+
+def draw_mnist1d_random_labels(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    from ..experiments.udl import random_labels_ordered
+
+    fig, ax = plt.subplots(figsize=(8.6, 5.2))
+    for i, r in enumerate(data["nets"]):
+        k = len(r["hidden"])
+        lab = hidden_layers(lang, k) + f" × {r['hidden'][0]}, " + f"{r['params']:,} ".replace(",", tr(lang, ",", " "))
+        lab += tr(lang, "params", "parámetros")
+        f = r["fit_epoch"]
+        if f is None:
+            lab += tr(lang, f": not fitted in {r['max_epochs']:,} epochs",
+                      f": sin ajustar en {r['max_epochs']:,} épocas".replace(",", " "))  # fmt: skip
+        else:
+            lab += tr(lang, f": all fitted at epoch {f:,}",
+                      f": todo ajustado en la época {f:,}".replace(",", " "))  # fmt: skip
+        ax.plot(r["epochs"], r["train_error"], color=f"C{i}", lw=2.0, label=lab)
+        if f is not None:
+            ax.plot([f], [0], "o", color=f"C{i}", ms=7, mec="k", mew=0.6, zorder=5, clip_on=False)
+    ax.axhline(90, color="0.5", ls=":", lw=1.2,
+               label=tr(lang, "chance (90 % error)", "azar (90 % de error)"))  # fmt: skip
+    ax.set_xlabel(tr(lang, "epoch (full-batch gradient descent)",
+                     "época (descenso de gradiente de lote completo)"))  # fmt: skip
+    ax.set_ylabel(tr(lang, "training error (%)", "error de entrenamiento (%)"))
+    ax.set_ylim(0, 95)
+    ax.set_xlim(0, None)
+    ax.legend(loc="upper right", fontsize=8.5)
+    n = f"{data['n']:,}".replace(",", tr(lang, ",", " "))
+    title = tr(lang,
+               f"Fitting random labels: {n} MNIST-1D examples, He init, plain GD, lr {data['lr']:g}",
+               f"Ajustar etiquetas aleatorias: {n} ejemplos de MNIST-1D, init. He, GD, lr {data['lr']:g}")  # fmt: skip
+    if random_labels_ordered(data):
+        title += tr(lang, "\ndeeper nets memorise the labels in fewer epochs",
+                    "\nlas redes más profundas memorizan las etiquetas en menos épocas")  # fmt: skip
+    else:
+        title += tr(lang, "\nhere depth does NOT order the epochs to fit every label",
+                    "\naquí la profundidad NO ordena las épocas hasta ajustar todas las etiquetas")  # fmt: skip
+    if data["reduced"]:
+        title += tr(lang,
+                    "\n(reduced budget: the slide uses 4,000 examples, lr 0.0025, up to 500,000 "
+                    "epochs;\n`numbanet figures --full` runs the original)",
+                    "\n(presupuesto reducido: la diapositiva usa 4000 ejemplos, lr 0.0025, hasta "
+                    "500 000 épocas;\n`numbanet figures --full` ejecuta el original)")  # fmt: skip
+    ax.set_title(title, fontsize=10.5)
+    return fig

@@ -1,0 +1,333 @@
+"""Figures of unsupervised pre-training (DL deck 004): RBMs, autoencoders, greedy layer-wise
+training.
+
+The experiments are ``numbanet.experiments.vanishing`` (``rbm_mnist``, ``compare_pretraining``,
+``autoencoder_code`` and ``compare_autoencoder_uses``): the RBM's CD-k Gibbs sampling,
+``Autoencoder``/``JointAutoencoder`` on ``nb.Sequential``, random init vs stacked autoencoders vs a
+DBN of RBMs, all on MNIST. The figures draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._style import COLOURS, budget_note, by_budget, tr
+
+_METHOD_LABELS = {
+    "random": ("random init", "inicialización aleatoria"),
+    "autoencoder": ("stacked autoencoders", "autocodificadores apilados"),
+    "rbm": ("DBN (RBMs, CD-1)", "DBN (RBMs, CD-1)"),
+}
+
+
+def _one_blas_thread(fn, *args, **kwargs):
+    """Run ``fn`` with BLAS on one thread (``numbanet.deterministic``): the figure's numbers do
+    not depend on the thread count, and on a busy machine a multi-threaded BLAS spinning for
+    cores it does not get made these small products 5-10x slower (measured: the
+    layerwise-pretraining figure in 163 s with the default BLAS threads, 12 s with one)."""
+    from ..config import deterministic
+
+    with deterministic():
+        return fn(*args, **kwargs)
+
+
+def _tile(images, rows, cols, side=28, pad=1, normalise=True):
+    """Tile (n, side*side) images into one 2-D array; each image scaled to [0, 1] if asked."""
+    images = np.asarray(images, dtype=np.float64)
+    out = np.ones((rows * (side + pad) + pad, cols * (side + pad) + pad))
+    for i in range(min(len(images), rows * cols)):
+        im = images[i].reshape(side, side)
+        if normalise:
+            lo, hi = im.min(), im.max()
+            im = (im - lo) / (hi - lo) if hi > lo else np.zeros_like(im)
+        r, c = divmod(i, cols)
+        out[pad + r * (side + pad) : pad + r * (side + pad) + side,
+            pad + c * (side + pad) : pad + c * (side + pad) + side] = im  # fmt: skip
+    return out
+
+
+# ============================================================================ rbm
+def compute_rbm(seed=0, backend="cpu", budget="reduced"):
+    """A 784-100 Bernoulli RBM trained with CD-1 on MNIST: reconstruction error per epoch, the
+    100 learned filters (rows of W) and a few mean-field reconstructions
+    (``experiments.vanishing.rbm_mnist``; 30,000 images x 15 epochs reduced, 60,000 x 30 full)."""
+    from ..experiments.vanishing import rbm_mnist
+
+    n, epochs = by_budget(budget, tiny=(500, 1), reduced=(30000, 15), full=(60000, 30))
+    out = _one_blas_thread(rbm_mnist, n_train=n, epochs=epochs, seed=seed, backend=backend)
+    out["settings"]["reduced"] = budget != "full"
+    return out
+
+
+def draw_rbm(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    s = data["settings"]
+    fig = plt.figure(figsize=(11.5, 5.6))
+    gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.25], height_ratios=[3, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    ep = np.arange(1, len(data["errors"]) + 1)
+    ax.plot(ep, data["errors"], "o-", color=COLOURS[0],
+            label=tr(lang, r"training: $P(x \mid h)$, $h$ sampled, during the epoch",
+                     r"entrenamiento: $P(x \mid h)$, $h$ muestreado, durante la época"))  # fmt: skip
+    ax.axhline(data["test_error"], color=COLOURS[1], ls="--",
+               label=tr(lang, r"test: $P(x \mid P(h \mid x))$, after training",
+                         r"prueba: $P(x \mid P(h \mid x))$, al final"))  # fmt: skip
+    ax.set_xlabel(tr(lang, "epoch", "época"))
+    ax.set_ylabel(
+        tr(
+            lang,
+            r"reconstruction error: mean $\|x - \hat{x}\|^2$",
+            r"error de reconstrucción: media $\|x - \hat{x}\|^2$",
+        )
+    )
+    ax.set_title(tr(lang, f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
+                    f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} dígitos MNIST"))  # fmt: skip
+    ax.legend()
+    ax2 = fig.add_subplot(gs[:, 1])
+    ax2.imshow(_tile(data["filters"], 10, 10), cmap="gray", interpolation="nearest")
+    ax2.set_title(tr(lang, "learned filters: rows of $W$ (each scaled to its range)",
+                     "filtros aprendidos: filas de $W$ (cada uno a su rango)"))  # fmt: skip
+    ax2.axis("off")
+    ax3 = fig.add_subplot(gs[1, 0])
+    pair = np.vstack([data["originals"], data["reconstructions"]])
+    ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
+               vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
+    ax3.set_title(tr(lang, r"test digits $x$ (top) and $\hat{x} = P(x \mid P(h \mid x))$ (bottom)",
+                     r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)")
+                  + budget_note(s["reduced"], lang), fontsize=9.5)  # fmt: skip
+    ax3.axis("off")
+    return fig
+
+
+# ============================================================================ layerwise-pretraining
+def compute_layerwise_pretraining(seed=0, backend="cpu", budget="reduced"):
+    """``experiments.vanishing.compare_pretraining`` on a 784-256-256-256-10 sigmoid net: random
+    init vs stacked autoencoders vs a DBN, fine-tuned with plain SGD; accuracies per epoch and
+    gradient speeds."""
+    from ..experiments.vanishing import compare_pretraining
+
+    kw = by_budget(
+        budget,
+        tiny=dict(seeds=(seed,), n_train=300, n_val=100, pretrain_epochs=1, finetune_epochs=1,
+                  sizes=(784, 32, 32, 32, 10), speed_examples=100),
+        reduced=dict(seeds=(seed, seed + 1, seed + 2), n_train=4000, n_val=1000,
+                     pretrain_epochs=2, finetune_epochs=3),
+        full=dict(seeds=tuple(seed + i for i in range(5)), n_train=50000, n_val=10000,
+                  pretrain_epochs=10, finetune_epochs=10),
+    )  # fmt: skip
+    res = _one_blas_thread(compare_pretraining, backend=backend, **kw)
+    res["settings"]["reduced"] = budget != "full"
+    return res
+
+
+def draw_layerwise_pretraining(data, lang="en"):
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    s = data["settings"]
+    res = data["results"]
+    methods = s["methods"]
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    ax = axes[0]
+    for i, m in enumerate(methods):
+        curves = np.array(
+            [[a0] + va for a0, va in zip(res[m]["start_accuracy"], res[m]["val_accuracy"])]
+        )
+        ep = np.arange(curves.shape[1])
+        for c in curves:
+            ax.plot(ep, c, color=COLOURS[i], alpha=0.25, lw=1)
+        ax.plot(ep, curves.mean(axis=0), "o-", color=COLOURS[i], label=tr(lang, *_METHOD_LABELS[m]))
+    ax.set_xlabel(tr(lang, "fine-tuning epoch (0 = before)", "época de ajuste fino (0 = antes)"))
+    ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
+    sizes = "-".join(map(str, s["sizes"]))
+    ax.set_title(
+        tr(lang, f"sigmoid {sizes}, SGD lr {s['lr']}", f"sigmoide {sizes}, SGD lr {s['lr']}")
+    )
+    ax.axhline(0.1, color="0.4", ls=":", lw=1.2, label=tr(lang, "chance (10 classes)", "azar (10 clases)"))
+    ax.set_ylim(0, 1)
+    ax.set_xticks(np.arange(s["finetune_epochs"] + 1))
+    ax.legend(loc="center right")
+
+    ax = axes[1]
+    first = [[va[0] for va in res[m]["val_accuracy"]] for m in methods]
+    x = np.arange(len(methods))
+    ax.bar(
+        x, [np.mean(f) for f in first], color=[COLOURS[i] for i in range(len(methods))], alpha=0.8
+    )
+    for i, f in enumerate(first):
+        ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
+        ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
+    ax.set_xticks(x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(").replace(" ", "\n", 1)
+                      if "(" not in tr(lang, *_METHOD_LABELS[m]) else tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(")
+                      for m in methods], fontsize=8.5)  # fmt: skip
+    ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la época 1"))
+    ax.set_ylim(0, 1)
+    ax.set_title(tr(lang, f"first epoch, {len(s['seeds'])} seeds (dots)",
+                    f"primera época, {len(s['seeds'])} semillas (puntos)"))  # fmt: skip
+
+    ax = axes[2]
+    n_layers = len(res[methods[0]]["speeds"][0])
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        sp = np.array(res[m]["speeds"])
+        ratio = np.mean(res[m]["speed_ratio"])
+        ax.bar(np.arange(n_layers) + (i - (len(methods) - 1) / 2) * width, sp.mean(axis=0), width,
+               color=COLOURS[i], label=f"{tr(lang, *_METHOD_LABELS[m])}: max/min {ratio:.1f}")  # fmt: skip
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    lo_, hi_ = ax.get_ylim()
+    ax.set_ylim(lo_, hi_ * 3)  # head room for the legend above the tallest bar
+    ax.set_xticks(
+        np.arange(n_layers), [f"{tr(lang, 'hidden', 'oculta')} {i + 1}" for i in range(n_layers)]
+    )
+    ax.set_ylabel(tr(lang, r"gradient speed $\|\partial C/\partial b^l\|$",
+                     r"velocidad del gradiente $\|\partial C/\partial b^l\|$"))  # fmt: skip
+    ax.set_title(tr(lang, "per-layer speed at the start of fine-tuning",
+                    "velocidad por capa al empezar el ajuste fino"))  # fmt: skip
+    ax.legend(fontsize=8, loc="upper left")
+    note = tr(
+        lang,
+        f"{s['n_train']:,} training / {s['n_val']:,} validation digits; "
+        f"{s['pretrain_epochs']} pre-training epochs per layer, {s['top_epochs']} top-layer epoch",
+        f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
+        f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
+    )
+    title = tr(lang, "Greedy layer-wise pre-training against random initialisation",
+               "Preentrenamiento capa a capa frente a inicialización aleatoria")  # fmt: skip
+    fig.suptitle(title, fontsize=14)
+    fig.supxlabel(note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5)
+    return fig
+
+
+# ============================================================================ autoencoder
+def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
+    """A 784-128-2 autoencoder's 2-D code of test digits (``experiments.vanishing.
+    autoencoder_code``), and the three uses of a (denoising) autoencoder for classification
+    compared (``compare_autoencoder_uses``)."""
+    from ..experiments.vanishing import autoencoder_code, compare_autoencoder_uses
+
+    (n, ep2, n_test), uses_kw = by_budget(
+        budget,
+        tiny=((500, 2, 300), dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1)),
+        reduced=((10000, 12, 3000), dict(n_train=8000, n_test=2000, n_code=32, ae_epochs=12,
+                                         clf_epochs=8)),
+        full=((60000, 30, 3000), dict(n_train=50000, n_test=10000, n_code=32, ae_epochs=30,
+                                      clf_epochs=20)),
+    )  # fmt: skip
+
+    def run():
+        code = autoencoder_code(n_train=n, epochs=ep2, n_test=n_test, seed=seed, backend=backend)
+        uses = compare_autoencoder_uses(seed=seed, backend=backend, **uses_kw)
+        return code, uses
+
+    code, uses = _one_blas_thread(run)
+    return {**code, "uses": uses,
+            "settings": {"n_train_2d": n, "epochs_2d": ep2, "reduced": budget != "full"}}  # fmt: skip
+
+
+def _denoise_tiles(ex):
+    """The denoising examples as rows of two (x, x~, g(f(x~))) triplets: examples r and r + half
+    share row r (a blank tile pads an odd count). Returns (tiles, number of rows)."""
+    n_ex = len(ex["x"])
+    half = (n_ex + 1) // 2
+    tiles = []
+    for r in range(half):
+        for i in (r, r + half):
+            tiles += [np.asarray(ex[k][i]) if i < n_ex else np.zeros(784) for k in ("x", "noisy", "denoised")]
+    return tiles, half
+
+
+def draw_autoencoder(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    uses = data["uses"]
+    us = uses["settings"]
+    fig = plt.figure(figsize=(13, 8.4))
+    outer = fig.add_gridspec(1, 2, width_ratios=[2, 1])
+    gs = outer[0].subgridspec(2, 2, height_ratios=[1.25, 1])
+    right = outer[1].subgridspec(2, 1, height_ratios=[0.8, 1.2])  # the examples are wider than tall
+    ax = fig.add_subplot(gs[0, 0])
+    codes = np.asarray(data["codes"])
+    labels = np.asarray(data["labels"])
+    cmap = plt.get_cmap("tab10")
+    for k in range(10):
+        m = labels == k
+        ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
+    ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "dígito"))
+    ax.set_xlabel("$u_1$")
+    ax.set_ylabel("$u_2$")
+    ax.set_title(tr(lang, "2-D code $u$ of test digits\n(autoencoder 784-128-2-128-784)",
+                    "código 2-D $u$ de dígitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
+    ax = fig.add_subplot(gs[0, 1])
+    ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(tr(lang, "decoder $g(u)$ over a grid\nof the code plane",
+                    "decodificador $g(u)$ sobre una rejilla\ndel plano de códigos"))  # fmt: skip
+    ax.axis("off")
+
+    ax = fig.add_subplot(right[0])
+    ex = uses["examples"]
+    tiles, half = _denoise_tiles(ex)
+    ax.imshow(_tile(tiles, half, 6, normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    step = 29  # tile side + pad
+    heads = ["$x$", r"$\tilde{x}$", r"$g(f(\tilde{x}))$"] * 2
+    ax.set_xticks([1 + step * c + 14 for c in range(6)], heads, fontsize=10)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.set_yticks([])
+    for sp in ax.spines.values():
+        sp.set_visible(False)
+    ax.grid(False)
+    ax.axvline(1 + 3 * step - 1, color=COLOURS[3], lw=2)
+    ax.set_title(tr(lang, f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
+                          f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
+                    f"autocodificador con ruido, {us['n_code']} unidades, dígitos de prueba\n"
+                    f"($\\tilde{{x}}$: cada píxel de $x$ a cero con p = {us['noise']})"), fontsize=10)  # fmt: skip
+
+    ax = fig.add_subplot(gs[1, :])
+    acc = uses["accuracy"]
+    names = [
+        ("raw", tr(lang, "pixels $x$\n(baseline)", "píxeles $x$\n(referencia)")),
+        ("features", tr(lang, "features $u$\n(softmax on the code)", "atributos $u$\n(softmax sobre el código)")),
+        ("reconstructions", tr(lang, "reconstructions $\\hat{x}$\n(preprocessing)", "reconstrucciones $\\hat{x}$\n(preprocesamiento)")),
+        ("joint", tr(lang, "joint", "conjunto") + f"  ${us['beta']}\\,J_{{\\rm clas}}$\n$+\\ {1 - us['beta']:.1f}\\,J_{{\\rm ae}}$"),
+    ]  # fmt: skip
+    vals = [acc[k] for k, _ in names]
+    bars = ax.barh(
+        np.arange(len(names)), vals, color=[COLOURS[7], COLOURS[0], COLOURS[1], COLOURS[2]]
+    )
+    for b, v in zip(bars, vals):
+        ax.text(v + 0.005, b.get_y() + b.get_height() / 2, f"{v:.3f}", va="center")
+    ax.set_yticks(np.arange(len(names)), [n for _, n in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel(tr(lang, "test accuracy", "exactitud de prueba"))
+    ax.set_title(tr(lang,
+                    f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
+                    f"{us['clf_epochs']} classifier epochs",
+                    f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
+                    f"{us['clf_epochs']} épocas del clasificador")
+                 + budget_note(data["settings"]["reduced"], lang))  # fmt: skip
+    ax = fig.add_subplot(right[1])
+    ax.plot(
+        np.arange(1, len(uses["ae_loss"]) + 1),
+        uses["ae_loss"],
+        "o-",
+        label=tr(lang, "denoising AE", "AE con ruido"),
+    )
+    jh = uses["joint_history"]
+    ax.plot(
+        np.arange(1, len(jh) + 1),
+        [h["ae"] for h in jh],
+        "s-",
+        label=tr(lang, r"$J_{\rm ae}$ inside the joint model", r"$J_{\rm ae}$ en el modelo conjunto"),
+    )
+    ax.set_xlabel(tr(lang, "epoch", "época"))
+    ax.set_ylabel(
+        tr(lang, "reconstruction cost (BCE per pixel)", "costo de reconstrucción (BCE por píxel)")
+    )
+    ax.set_title(tr(lang, "reconstruction cost", "costo de reconstrucción"))
+    ax.legend()
+    return fig
