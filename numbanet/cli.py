@@ -1,8 +1,8 @@
 """The ``numbanet`` command line.
 
 Heavy imports (numba, matplotlib, the engine) happen inside each command, so ``numbanet --help``
-is instant. Every error a user can cause is printed as one line on stderr with a non-zero exit
-code, never a traceback.
+is instant. Every error a user can cause is printed as one line on stderr with exit code 2, never a
+traceback; an internal error (a bug) shows its traceback and asks to be reported (exit code 70).
 """
 
 from __future__ import annotations
@@ -49,18 +49,33 @@ def _fail(msg: str, code: int = 2):
     raise typer.Exit(code)
 
 
+#: Exit code of an internal error (sysexits.h's EX_SOFTWARE); a user's error exits with 2.
+_EXIT_BUG = 70
+
+
 def _guard(fn, *args, **kwargs):
-    """Run ``fn`` turning numbanet errors (and bad values) into one readable line."""
+    """Run ``fn``. numbanet's own errors (bad input, missing backend or data, corrupt files) and
+    OS errors (unreadable or unwritable paths) become one line ``error: ...`` and exit code 2.
+    Anything else is a bug in numbanet: its traceback is shown, then a one-line request to
+    report it, and the exit code is 70."""
     from .errors import NumbanetError
 
     try:
         return fn(*args, **kwargs)
-    except ImportError as exc:
-        _fail(f"a module numbanet needs is missing ({exc}); reinstall numbanet")
-    except (NumbanetError, ValueError, OSError, TypeError) as exc:
-        if isinstance(exc, typer.Exit):
-            raise
+    except (NumbanetError, OSError) as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        typer.echo(
+            f"numbanet {__version__} hit an internal error, a bug rather than a problem with "
+            "your input: please report it with the command you ran and the traceback above",
+            err=True,
+        )
+        raise typer.Exit(_EXIT_BUG) from None
 
 
 # --------------------------------------------------------------------------- info
@@ -186,6 +201,8 @@ def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epo
     from . import losses, models, optim
     from .errors import ValidationError
 
+    if seed < 0:  # numpy's generators take seeds >= 0 (and would raise a bare ValueError)
+        raise ValidationError(f"--seed must be >= 0; got {seed}")
     if model == "lenet":
         net = models.lenet(backend=backend, seed=seed)
         xtr, ytr, xv, yv, _, _ = _load_dataset("mnist-images" if data == "mnist" else data, seed)
@@ -315,6 +332,8 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
         raise ValidationError(f"--format must be png, pdf or svg; got {fmt!r}")
     if lang not in ("en", "es"):
         raise ValidationError(f"--lang must be en or es; got {lang!r}")
+    if seed < 0:
+        raise ValidationError(f"--seed must be >= 0; got {seed}")
     from . import plots
 
     if list_:

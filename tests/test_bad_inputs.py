@@ -527,6 +527,7 @@ CLI_CASES = [
     (["figures", "nope"], "unknown figure id 'nope'"),
     (["claims", "99"], "no claim 99"),
     (["train", "--activation", "wiggle"], "unknown activation 'wiggle'"),
+    (["train", "--seed", "-1"], "--seed must be >= 0; got -1"),  # was numpy's bare ValueError
     (["train", "--loss", "hinge"], "unknown loss 'hinge'"),
     (["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
     (["train", "--epochs", "0"], "epochs must be >= 1"),

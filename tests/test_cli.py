@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from numbanet.cli import app
+from numbanet.errors import CheckpointError, ValidationError
 
 runner = CliRunner()
 
@@ -84,3 +85,59 @@ def test_nielsen_network2_one_epoch_reaches_93_percent(shared_data, tmp_path):
     assert res.exit_code == 0, res.output
     acc = float(res.output.split("val_accuracy")[1].split("%")[0])
     assert acc >= 93.0, res.output
+
+
+@pytest.mark.parametrize("exc", [ValueError("internal slip"), TypeError("internal slip"),
+                                 ZeroDivisionError("internal slip"), KeyError("internal slip")])  # fmt: skip
+def test_an_internal_error_shows_its_traceback_and_asks_to_be_reported(monkeypatch, exc):
+    """A plain Python error inside a command is a bug: its traceback is shown with a request to
+    report it (naming the version), never disguised as a one-line user error."""
+    import numbanet
+    import numbanet.cli as cli
+
+    def broken(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(cli, "_regions", broken)
+    res = runner.invoke(app, ["regions", "1-10-1"])
+    assert res.exit_code == 70, res.output
+    assert "Traceback (most recent call last)" in res.output
+    assert f"{type(exc).__name__}: " in res.output and "internal slip" in res.output
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith(f"numbanet {numbanet.__version__} hit an internal error") and (
+        "please report it" in last
+    ), last
+    assert not any(ln.startswith("error:") for ln in res.output.splitlines())
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [ValidationError("bad width"), CheckpointError("bad file"),
+     PermissionError(13, "Permission denied")],  # fmt: skip
+    ids=["ValidationError", "CheckpointError", "PermissionError"],
+)
+def test_numbanet_and_os_errors_stay_one_line(monkeypatch, exc):
+    import numbanet.cli as cli
+
+    def broken(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(cli, "_regions", broken)
+    res = runner.invoke(app, ["regions", "1-10-1"])
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [f"error: {exc}"]
+
+
+def test_an_internal_error_in_a_real_process():
+    code = (
+        "import sys, numbanet.cli as c\n"
+        "def broken(a): raise RuntimeError('internal slip')\n"
+        "c._regions = broken\n"
+        "sys.argv = ['numbanet', 'regions', '1-10-1']\n"
+        "c.main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 70, out.stderr
+    err = out.stderr.strip().splitlines()
+    assert err[0] == "Traceback (most recent call last):" and "RuntimeError: internal slip" in err
+    assert "hit an internal error" in err[-1] and "please report it" in err[-1]
