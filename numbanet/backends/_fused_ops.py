@@ -34,6 +34,11 @@ class ReferenceFusedOps:
         when this backend has no fused path for them."""
         return None
 
+    def dense_stack_runner(self, stack):
+        """An object whose ``forward(x)`` / ``backward(g, need_dx)`` run the whole ``stack``
+        in one call each, or None when this backend runs it layer by layer."""
+        return None
+
 
 class CPUFusedOps:
     def fused_dense_plan(self, stack, loss, optimizer):
@@ -45,6 +50,89 @@ class CPUFusedOps:
         if stack.flat.dtype != mp[0].dtype:
             return None
         return FusedDensePlan(stack, loss[0], loss[1], optimizer)
+
+    def dense_stack_runner(self, stack):
+        if stack is None:
+            return None
+        return DenseStackRunner(stack)
+
+
+class DenseStackRunner:
+    """Forward and backward of a plain dense stack in one compiled call each (CPU).
+
+    ``forward(x)`` keeps every layer's z and a in workspaces sized for the batch (kept for the
+    last two batch sizes, so an epoch's full and partial minibatches do not reallocate), and
+    returns the output as a new array (the workspace is reused by the next call).
+    ``backward(g, need_dx)`` accumulates every parameter's gradient into the model's flat
+    gradient buffer and returns d(loss)/d(x) (or None).
+    """
+
+    def __init__(self, stack):
+        from .. import config
+        from ..kernels.cpu import mlp
+
+        self._mlp = mlp
+        self.stack = stack
+        self.dtype = stack.flat.dtype
+        self.sizes = np.asarray(stack.sizes, np.int64)
+        self.acts = np.asarray([int(a) for a in stack.acts], np.int64)
+        self.alphas = np.asarray(stack.alphas, self.dtype)
+        self.w_off = np.asarray(stack.w_off, np.int64)
+        self.b_off = np.asarray(stack.b_off, np.int64)
+        self.grad = stack.parameters[0].home[1]
+        self._small_macs = config.STACK_SMALL_MACS
+        self._ws = {}
+        self._x = None
+
+    def _workspace(self, m):
+        ws = self._ws.get(m)
+        if ws is None:
+            s = self.sizes
+            dt = self.dtype
+            small = np.array(
+                [m * int(s[i]) * int(s[i + 1]) <= self._small_macs for i in range(len(s) - 1)],
+                np.bool_,
+            )
+            big = [i for i in range(len(s) - 1) if not small[i]]
+            tot = int(m * s[1:].sum())
+            ws = (
+                small,
+                np.empty(tot, dt),  # z of every layer
+                np.empty(tot, dt),  # a of every layer
+                np.empty((2, m * int(s.max())), dt),  # deltas, ping-pong
+                np.arange(m, dtype=np.int64),
+                np.empty(0, dt),  # gathered rows: unused (the input is already the batch)
+                np.empty(max([int(s[i] * s[i + 1]) for i in big], default=0), dt),  # dW product
+            )
+            if len(self._ws) >= 2:
+                self._ws.pop(next(iter(self._ws)))
+            self._ws[m] = ws
+        return ws
+
+    def forward(self, x):
+        if x.dtype != self.dtype or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+        m = x.shape[0]
+        small, zws, aws, _, ident, xg, _ = self._workspace(m)
+        st = self
+        self._mlp.mlp_forward(x, st.stack.flat, st.w_off, st.b_off, st.sizes, st.acts,
+                              st.alphas, small, zws, aws, ident, xg)  # fmt: skip
+        self._x = x
+        k = int(self.sizes[-1])
+        return aws[aws.shape[0] - m * k :].reshape(m, k).copy()
+
+    def backward(self, g, need_dx):
+        x = self._x
+        m = x.shape[0]
+        if g.dtype != self.dtype or not g.flags.c_contiguous:
+            g = np.ascontiguousarray(g, dtype=self.dtype)
+        small, zws, aws, dws, _, _, gtmp = self._workspace(m)
+        dx = np.empty((m, int(self.sizes[0])) if need_dx else (1, 1), self.dtype)
+        st = self
+        self._mlp.mlp_backward(x, g, st.stack.flat, st.grad, st.w_off, st.b_off, st.sizes,
+                               st.acts, st.alphas, small, zws, aws, dws, gtmp, dx,
+                               bool(need_dx))  # fmt: skip
+        return dx if need_dx else None
 
 
 class FusedDensePlan:

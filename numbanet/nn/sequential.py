@@ -102,6 +102,8 @@ class Sequential:
         be = self.backend
         self._flat_value = be.asarray(host, self.dtype)
         self._flat_grad = be.zeros((total,), self.dtype)
+        self._runners = {}
+        self._last_runner = None
         self._offsets = {}
         per_layer = [dict() for _ in self.layers]
         for (li, name, shape, kind, _), off in zip(specs, offsets):
@@ -205,17 +207,41 @@ class Sequential:
 
     # ------------------------------------------------------------------ forward / backward
     def _forward(self, x, training=False, layers=None):
-        for layer in self.layers if layers is None else layers:
+        layers = self.layers if layers is None else layers
+        runner = self._runner(layers)
+        self._last_runner = runner
+        if runner is not None:
+            return runner.forward(x)
+        for layer in layers:
             x = layer.forward(x, training=training)
         return x
 
     def _backward(self, g, layers=None):
         layers = self.layers if layers is None else layers
+        runner = self._last_runner
+        if runner is not None and runner is self._runners.get(self._runner_key(layers)):
+            return runner.backward(g, self._want_input_grad)
         # the first layer needs no input gradient unless the caller asks (need_dx False saves a
         # matrix product per step)
         for i in range(len(layers) - 1, -1, -1):
             g = layers[i].backward(g, need_dx=(i > 0) or self._want_input_grad)
         return g
+
+    _last_runner = None
+
+    @staticmethod
+    def _runner_key(layers):
+        return tuple((id(layer), layer.frozen) for layer in layers)
+
+    def _runner(self, layers):
+        """The backend's one-call forward/backward for ``layers`` when they are a plain dense
+        stack (``dense_stack``), cached per list of layers and their frozen flags; else None
+        and the layers run one by one. Each layer's own forward/backward then does not run,
+        so call the model (not its layers) between a forward and its backward."""
+        key = self._runner_key(layers)
+        if key not in self._runners:
+            self._runners[key] = self.backend.dense_stack_runner(self.dense_stack(layers))
+        return self._runners[key]
 
     _want_input_grad = True
 

@@ -669,3 +669,114 @@ def mlp_sgd_chunk_narrow(
             cur = 1 - cur
         s = e
     return total, hits
+
+
+# ------------------------------------------------------------------------------------------
+# The forward and backward passes of a dense stack, one compiled call each (Sequential.forward
+# and Sequential.backward on the CPU backend, and fit's layer-by-layer path for optimisers the
+# fused epoch does not know). The same loops as the fused epoch, without the update: parameter
+# gradients *accumulate* into the model's flat gradient buffer, as every layer's backward does.
+# ------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mlp_forward(X, flat, w_off, b_off, sizes, acts, alphas, small, zws, aws, ident, xg):
+    """z^l = a^{l-1} W^{l T} + b^l and a^l = act_l(z^l) for l = 1..L, a^0 = X (m, d_0).
+
+    z^l and a^l of every layer are kept in ``zws``/``aws`` (layer after layer, m * d_l each)
+    for ``mlp_backward``; the output is the last m * d_L entries of ``aws``.
+    """
+    m = X.shape[0]
+    L = sizes.shape[0] - 1
+    zero = flat[0] - flat[0]
+    none = ident[:0]
+    zo = 0
+    for l in range(L):
+        din = sizes[l]
+        dout = sizes[l + 1]
+        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        b = flat[b_off[l] : b_off[l] + dout]
+        z = zws[zo : zo + m * dout].reshape(m, dout)
+        a = aws[zo : zo + m * dout].reshape(m, dout)
+        src = X if l == 0 else aws[zo - m * din : zo].reshape(m, din)
+        if small[l]:
+            _forward_small(src, ident, 0, m, W, b, z, a, acts[l], alphas[l], zero)
+        else:
+            _forward_blas(src, none, 0, m, W, b, z, a, acts[l], alphas[l], xg)
+        zo += m * dout
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mlp_backward(
+    X, g_out, flat, grad, w_off, b_off, sizes, acts, alphas, small, zws, aws, dws, gtmp, dx,
+    need_dx,
+):  # fmt: skip
+    r"""Backpropagate d(loss)/d(a^L) = ``g_out`` (m, d_L) through the stack of the last
+    ``mlp_forward``:
+
+    .. math::
+        \delta^L = g \odot \sigma'(z^L),\quad
+        \partial W^l \mathrel{+}= \delta^{l\top} a^{l-1},\quad
+        \partial b^l \mathrel{+}= \textstyle\sum_i \delta^l_i,\quad
+        \delta^{l-1} = (\delta^l W^l) \odot \sigma'(z^{l-1}),
+
+    and, if ``need_dx``, ``dx = delta^1 W^1`` (the gradient with respect to X). ``grad`` is the
+    flat gradient buffer laid out like ``flat``; ``gtmp`` holds one (d_out, d_in) product for
+    BLAS layers. Small layers accumulate with loops that read each delta once per output unit.
+    """
+    m = X.shape[0]
+    L = sizes.shape[0] - 1
+    zero = flat[0] - flat[0]
+    zo = 0
+    for l in range(L - 1):
+        zo += m * sizes[l + 1]
+    k = sizes[L]
+    delta = dws[0, : m * k].reshape(m, k)
+    for i in range(m):
+        for j in range(k):
+            delta[i, j] = g_out[i, j]
+    _dact_2d(acts[L - 1], zws[zo : zo + m * k].reshape(m, k), aws[zo : zo + m * k].reshape(m, k),
+             delta, alphas[L - 1])  # fmt: skip
+    cur = 0
+    for l in range(L - 1, -1, -1):
+        din = sizes[l]
+        dout = sizes[l + 1]
+        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        gW = grad[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        gb = grad[b_off[l] : b_off[l] + dout]
+        delta = dws[cur, : m * dout].reshape(m, dout)
+        src = X if l == 0 else aws[zo - m * din : zo].reshape(m, din)
+        need = l > 0 or need_dx
+        nd = dws[1 - cur, : m * din].reshape(m, din) if l > 0 else dx
+        for j in range(dout):
+            s = zero
+            for i in range(m):
+                s += delta[i, j]
+            gb[j] += s
+        if small[l]:
+            for j in range(dout):
+                for i in range(m):
+                    d = delta[i, j]
+                    for q in range(din):
+                        gW[j, q] += d * src[i, q]
+            if need:
+                for i in range(m):
+                    for q in range(din):
+                        nd[i, q] = zero
+                    for j in range(dout):
+                        d = delta[i, j]
+                        for q in range(din):
+                            nd[i, q] += d * W[j, q]
+        else:
+            g2 = gtmp[: dout * din].reshape(dout, din)
+            np.dot(delta.T, src, g2)
+            for j in range(dout):
+                for q in range(din):
+                    gW[j, q] += g2[j, q]
+            if need:
+                np.dot(delta, W, nd)
+        if l > 0:
+            zo -= m * din
+            _dact_2d(acts[l - 1], zws[zo : zo + m * din].reshape(m, din),
+                     aws[zo : zo + m * din].reshape(m, din), nd, alphas[l - 1])  # fmt: skip
+        cur = 1 - cur
