@@ -1,7 +1,7 @@
 """Experiment specs: read, validate, and expand into trials.
 
-A spec is a TOML file (read with the standard library's ``tomllib``) or the same structure as a
-Python dict::
+A spec is a TOML file (read with the standard library's ``tomllib``; ``tomli`` on Python 3.10) or
+the same structure as a Python dict::
 
     name = "mnist1d-random"
 
@@ -53,10 +53,15 @@ import hashlib
 import itertools
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser from PyPI (a dependency there, see pyproject.toml)
+    import tomli as tomllib
 
 from ..errors import ValidationError
 
