@@ -160,6 +160,17 @@ def torch_load(torch, params, arrays):
             p.copy_(torch.from_numpy(np.ascontiguousarray(a, np.float32)).reshape(p.shape))
 
 
+def torch_optimizer(cls, params, spec, **kwargs):
+    """``cls(params, **kwargs)`` in the implementation ``spec["torch_impl"]``: "default" (on CPU
+    the per-parameter loop), "foreach" (multi-tensor) or "fused" (one fused kernel)."""
+    impl = spec.get("torch_impl", "default")
+    extra = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[impl]
+    try:
+        return cls(params, **kwargs, **extra)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise Unavailable(f"{cls.__name__}({impl}) not supported here: {exc}") from None
+
+
 def torch_predict(torch, model, x, bs=4096):
     """Outputs of ``model`` on ``x`` under ``torch.inference_mode`` (evaluation mode)."""
     model.eval()

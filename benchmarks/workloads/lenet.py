@@ -25,6 +25,7 @@ from ._util import (
     save,
     scaled,
     torch_load,
+    torch_optimizer,
     torch_predict,
 )
 
@@ -241,7 +242,9 @@ def run_torch(spec):
             nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
         )  # fmt: skip
         torch_load(torch, model.parameters(), w0)
-        return model, torch.optim.SGD(model.parameters(), lr=LR, momentum=BETA)
+        return model, torch_optimizer(
+            torch.optim.SGD, model.parameters(), spec, lr=LR, momentum=BETA
+        )
 
     def epoch(model, opt, order):
         for s in range(0, len(order), BS):
@@ -257,4 +260,11 @@ def run_torch(spec):
     epoch(model, opt, P)
     seconds = clock() - t0
     check = check_classes(torch_predict(torch, model, xv), yv, "logits")
-    return result(seconds, len(x), len(x) // BS, check, torch_threads=torch.get_num_threads())
+    return result(
+        seconds,
+        len(x),
+        len(x) // BS,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )

@@ -27,6 +27,7 @@ from ._util import (
     save,
     scaled,
     torch_load,
+    torch_optimizer,
     torch_predict,
 )
 
@@ -280,7 +281,7 @@ def run_torch(spec):
         torch_load(torch, [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0,
                            lstm.bias_hh_l0, m.fc.weight, m.fc.bias],
                    [W[gates], U[gates], b[gates], np.zeros_like(b), Wd, bd])  # fmt: skip
-        return m, torch.optim.Adam(m.parameters(), lr=LR)
+        return m, torch_optimizer(torch.optim.Adam, m.parameters(), spec, lr=LR)
 
     def epoch(model, opt, order):
         for s in range(0, len(order), BS):
@@ -296,4 +297,11 @@ def run_torch(spec):
     epoch(model, opt, P)
     seconds = clock() - t0
     check = check_classes(torch_predict(torch, model, xv), yv, "logits")
-    return result(seconds, len(x), len(x) // BS, check, torch_threads=torch.get_num_threads())
+    return result(
+        seconds,
+        len(x),
+        len(x) // BS,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )

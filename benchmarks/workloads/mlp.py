@@ -29,6 +29,7 @@ from ._util import (
     save,
     scaled,
     torch_load,
+    torch_optimizer,
     torch_predict,
 )
 
@@ -226,7 +227,7 @@ def run_torch(spec):
                 layers.append(torch.nn.ReLU())
         model = torch.nn.Sequential(*layers)
         torch_load(torch, model.parameters(), w0)
-        return model, torch.optim.Adam(model.parameters(), lr=LR)
+        return model, torch_optimizer(torch.optim.Adam, model.parameters(), spec, lr=LR)
 
     def epoch(model, opt, order):
         for s in range(0, len(order), BS):
@@ -242,4 +243,11 @@ def run_torch(spec):
     epoch(model, opt, Pm)
     seconds = clock() - t0
     check = check_classes(torch_predict(torch, model, xv), yv, "logits")
-    return result(seconds, len(x), len(x) // BS, check, torch_threads=torch.get_num_threads())
+    return result(
+        seconds,
+        len(x),
+        len(x) // BS,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )

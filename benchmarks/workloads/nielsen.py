@@ -26,6 +26,7 @@ from ._util import (
     save,
     scaled,
     torch_load,
+    torch_optimizer,
     torch_predict,
 )
 
@@ -155,7 +156,7 @@ def run_torch(spec):
         model = torch.nn.Sequential(torch.nn.Linear(784, 30), torch.nn.Sigmoid(),
                                     torch.nn.Linear(30, 10), torch.nn.Sigmoid())  # fmt: skip
         torch_load(torch, model.parameters(), w0)
-        return model, torch.optim.SGD(model.parameters(), lr=LR)
+        return model, torch_optimizer(torch.optim.SGD, model.parameters(), spec, lr=LR)
 
     def epoch(model, opt, order):
         for s in range(0, len(order), BS):
@@ -171,4 +172,11 @@ def run_torch(spec):
     epoch(model, opt, P)
     seconds = clock() - t0
     check = check_classes(torch_predict(torch, model, xv), yv, "sigmoid_mse")
-    return result(seconds, len(x), len(x) // BS, check, torch_threads=torch.get_num_threads())
+    return result(
+        seconds,
+        len(x),
+        len(x) // BS,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )

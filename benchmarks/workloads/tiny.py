@@ -24,6 +24,7 @@ from ._util import (
     save,
     scaled,
     torch_load,
+    torch_optimizer,
     torch_predict,
 )
 
@@ -143,7 +144,7 @@ def run_torch(spec):
         layers.append(torch.nn.Linear(10, 1))
         model = torch.nn.Sequential(*layers)
         torch_load(torch, model.parameters(), w0)
-        return model, torch.optim.SGD(model.parameters(), lr=LR)
+        return model, torch_optimizer(torch.optim.SGD, model.parameters(), spec, lr=LR)
 
     def train(model, opt, k):
         for _ in range(k):
@@ -158,4 +159,11 @@ def run_torch(spec):
     train(model, opt, steps)
     seconds = clock() - t0
     check = {"final_loss": _mse(torch_predict(torch, model, x), y)}
-    return result(seconds, N * steps, steps, check, torch_threads=torch.get_num_threads())
+    return result(
+        seconds,
+        N * steps,
+        steps,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )
