@@ -722,7 +722,7 @@ def load(path, model=None, optimizer=None, backend="auto"):
             raise CheckpointError(f"{path}: {exc}") from None
     history = None
     if meta.get("history") is not None:
-        from .nn.history import History
+        from .callbacks import History
 
         history = History()
         for k in meta["history"]["keys"]:

@@ -40,7 +40,7 @@ def dense_rows(net):
 def trace_callback():
     """A callback recording the model's flat parameters at the start and after every optimiser
     step (``.points``)."""
-    from ..nn.history import Callback
+    from ..callbacks import Callback
 
     class Trace(Callback):
         wants_batches = True

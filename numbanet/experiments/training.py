@@ -194,7 +194,7 @@ def regularized_mlp(extra_in=(), drop=0.0, seed=0, backend="cpu", width=REG_WIDT
 def _error_recorder(x, y, xt, yt):
     """A callback recording training and test error (evaluation mode, i.e. without dropout
     masks or input noise) after each epoch in ``.train_err`` and ``.test_err``."""
-    from ..nn.history import Callback
+    from ..callbacks import Callback
 
     class ErrorRecorder(Callback):
         def __init__(self):
@@ -413,7 +413,7 @@ def lenet_mnist(n_train=20000, n_val=5000, epochs=3, seed=0, backend="cpu"):
     from ..config import deterministic
     from ..data import load_mnist
     from ..models import lenet
-    from ..nn.history import Callback
+    from ..callbacks import Callback
     from ..optim import Momentum
 
     d = load_mnist(flatten=False)
