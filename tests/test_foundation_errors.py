@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -181,25 +182,44 @@ def test_validation_pair(net, data):
         net.fit(*data, validation=data[0])
 
 
-def test_cuda_without_gpu_is_one_clear_line():
-    """Outside the simulator, asking for CUDA on this GPU-less machine names the fix."""
-    code = (
-        "import numbanet as nb\n"
-        "try:\n"
-        "    nb.get_backend('cuda')\n"
-        "except nb.BackendUnavailableError as e:\n"
-        "    print('ERR', e)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120).stdout  # fmt: skip
-    from numbanet import _cuda
+_CUDA_CHILD = """
+import json
+import numbanet as nb
+from numbanet import _cuda
+from numbanet.errors import BackendUnavailableError, NumbanetError
 
-    if "ERR" not in out:
+report = {"real_gpu": _cuda.has_real_gpu(), "simulator": _cuda.is_simulator(),
+          "available": _cuda.is_available(), "status": _cuda.status(), "raised": None}
+try:
+    nb.get_backend("cuda")
+except Exception as e:
+    report.update(raised=type(e).__name__, message=str(e),
+                  typed=isinstance(e, BackendUnavailableError),
+                  numbanet=isinstance(e, NumbanetError), runtime=isinstance(e, RuntimeError))
+print(json.dumps(report))
+"""
+
+
+def test_cuda_without_gpu_is_one_clear_line():
+    """Outside the simulator, asking for CUDA on a GPU-less machine raises BackendUnavailableError
+    (a NumbanetError and a RuntimeError) whose one line says why (the CUDA status) and names the
+    fix."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    out = subprocess.run([sys.executable, "-c", _CUDA_CHILD], capture_output=True, text=True,
+                         env=env, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["simulator"] is False  # the child runs as a user would
+    if r["real_gpu"]:
+        assert r["available"] and r["raised"] is None, r
         pytest.skip("this machine has a usable GPU")
-    assert "backend 'cuda' needs an NVIDIA GPU" in out and "use backend='cpu'" in out
-    assert len(out.strip().splitlines()) == 1
-    assert BackendUnavailableError and _cuda
+    assert r["available"] is False and r["status"].startswith("not available"), r
+    assert r["raised"] == BackendUnavailableError.__name__, r
+    assert r["typed"] and r["numbanet"] and r["runtime"], r
+    msg = r["message"]
+    assert "backend 'cuda' needs an NVIDIA GPU" in msg and "use backend='cpu'" in msg, msg
+    assert r["status"] in msg, msg  # the reason, not only the verdict
+    assert len(msg.splitlines()) == 1, msg
 
 
 def test_auto_backend_never_picks_the_simulator():
