@@ -4,8 +4,8 @@ test computes.
 * ``render_figures`` and ``write_index`` on their success path: files written, ``index.json`` and
   ``README.md`` listing them, earlier records kept (a few cheap figures, default lane);
 * the whole catalogue rendered on the test-only ``tiny`` budget into a temporary folder, every id
-  in ``index.json`` with a file that exists (slow lane: about a minute on two cores, most of it
-  drawing 41 figures and compiling kernels);
+  in ``index.json`` with a file that exists (slow lane: drawing 41 figures and compiling their
+  kernels takes longer than a default-lane test should);
 * one property of the computed data of each of the ten figures otherwise computed by no test
   (noise-ball, minibatch-noise, momentum-bias-correction, optimizers, lr-decay,
   convex-vs-nonconvex, rnn-lstm, rbm, autoencoder, layerwise-pretraining).

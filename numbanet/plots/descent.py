@@ -272,7 +272,7 @@ def compute_optimizers(seed=0, backend="cpu", budget="reduced"):
     paths, lr_path, w_star = quadratic_paths()
     g1, g2 = np.meshgrid(np.linspace(-5, 3, 80), np.linspace(-1, 3, 60))
     Z = 0.5 * ((g1 - 1) ** 2 + 20 * (g2 - 1) ** 2)  # the loss written out, for contours only
-    epochs, n_train = by_budget(budget, tiny=(2, 500), reduced=(20, None), full=(60, None))
+    epochs, n_train = by_budget(budget, tiny=(2, 256), reduced=(20, None), full=(60, None))
     task = optimizer_curves(epochs=epochs, seed=seed, backend=backend, n_train=n_train)
     return {"paths": paths, "grid": (g1, g2, Z), "w_star": w_star, "curves": task["curves"],
             "lr_path": lr_path, "lr_curve": task["lr_curve"], "epochs": epochs,
