@@ -602,7 +602,8 @@ def test_mnist1d_parameters_are_validated_and_used():
 
 
 def test_mnist1d_smoothing_matches_scipy_gaussian_filter():
-    ndimage = pytest.importorskip("scipy.ndimage")
+    from scipy import ndimage
+
     from numbanet.data.mnist1d import _gaussian_smooth, _resample
 
     x = np.random.default_rng(0).standard_normal((5, 72))

@@ -374,7 +374,6 @@ def test_bidirectional_tagger_sees_the_future():
 
 def test_figure_draws(tmp_path):
     """draw_rnn_lstm on small hand-made data (the computed data are asserted above)."""
-    pytest.importorskip("matplotlib")
     from numbanet.plots import recurrent as F
     from numbanet.plots._style import style
 
