@@ -229,6 +229,15 @@ CASES = {
     "avgpool": (lambda: [AvgPool2D(2)], (2, 5, 5)),
     "global": (lambda: [GlobalMaxPool2D()], (2, 5, 5)),
     "conv1d-pool1d": (lambda: [Conv1D(2, 3, 3, padding=1), MaxPool1D(2)], (2, 7)),
+    # stride-1 paths: the 3x3 kernels (padded copy in, cropped gradient out) and the general
+    # "wide" kernels for other sizes, odd and rectangular planes
+    "s1-3x3-pad2": (lambda: [Conv2D(3, 5, 3, padding=2), ReLU(), Conv2D(5, 2, 3)], (3, 7, 9)),
+    "s1-5x5-same": (lambda: [Conv2D(2, 3, 5, padding="same")], (2, 9, 6)),
+    "s1-rect-full": (lambda: [Conv2D(2, 4, (2, 3), padding="full")], (2, 5, 4)),
+    "s1-1x1": (lambda: [Conv2D(3, 2, 1)], (3, 4, 5)),
+    "lenet-block": (lambda: [Conv2D(1, 6, 3), ReLU(), AvgPool2D(2), Conv2D(6, 16, 3), ReLU(),
+                             AvgPool2D(2)], (1, 28, 28)),  # fmt: skip
+    "odd-pool": (lambda: [Conv2D(2, 3, 3), AvgPool2D(2), MaxPool2D(2)], (2, 11, 13)),
 }
 
 
@@ -236,6 +245,13 @@ CASES = {
 def test_cpu_matches_reference(case):
     fn, shape = CASES[case]
     _compare(fn, shape, "cpu", n=3)
+
+
+@pytest.mark.parametrize("case", ["s1-3x3-pad2", "s1-5x5-same", "s1-rect-full", "lenet-block",
+                                  "odd-pool", "conv-same-s2"])  # fmt: skip
+def test_cpu_matches_reference_float32_cases(case):
+    fn, shape = CASES[case]
+    _compare(fn, shape, "cpu", n=5, dtype=np.float32, tol=2e-4)
 
 
 @pytest.mark.parametrize("threaded", [False, True])
@@ -254,6 +270,98 @@ def test_cpu_matches_reference_float32(threaded, monkeypatch):
 def test_cuda_simulator_matches_reference(case):
     fn, shape = CASES[case]
     _compare(fn, shape, "cuda", n=2)
+
+
+# ---------------------------------------------------------------- reused work arrays (CPU)
+def test_workspace_never_hands_out_an_array_in_use():
+    from numbanet.backends._workspace import Workspace
+
+    ws = Workspace()
+    a = ws.empty((3, 4), np.float32)
+    b = ws.empty((3, 4), np.float32)
+    assert a is not b  # a is held here, so the second request gets another array
+    a[...] = 1.0
+    view = a[1:]  # a view keeps its base in use
+    del a
+    c = ws.empty((3, 4), np.float32)
+    assert c is not b and not np.shares_memory(c, view) and np.all(view == 1.0)
+    del view
+    d = ws.empty((3, 4), np.float32)
+    assert d.shape == (3, 4) and d.dtype == np.float32 and d.flags.c_contiguous
+    kept = ws.kept_bytes
+    del b, c, d
+    again = [ws.empty((3, 4), np.float32) for _ in range(3)]  # idle arrays come back: no growth
+    assert ws.kept_bytes == kept and len({id(x) for x in again}) == 3
+    assert ws.empty((3, 4), np.float64).dtype == np.float64  # dtype is part of the key
+    assert ws.zeros((2, 2), np.float32).sum() == 0
+
+
+def test_workspace_bounds():
+    from numbanet.backends._workspace import Workspace
+
+    ws = Workspace(max_bytes=1000, max_array_bytes=400)
+    big = ws.empty((200,), np.float32)  # 800 bytes: larger than max_array_bytes, not kept
+    assert ws.kept_bytes == 0 and big.shape == (200,)
+    for k in range(1, 6):  # idle arrays are dropped, least recently used first, to stay in bounds
+        ws.empty((50 + k,), np.float32)
+        assert ws.kept_bytes <= 1000
+    held = [ws.empty((90,), np.float32) for _ in range(4)]  # arrays in use are never dropped
+    assert all(h.shape == (90,) for h in held) and ws.kept_bytes <= 1000
+    ws.clear()
+    assert ws.kept_bytes == 0 and held[0].shape == (90,)
+
+
+@pytest.mark.parametrize("last", ["conv", "pool", "conv-same"])
+def test_reused_arrays_do_not_overwrite_returned_outputs(last):
+    """Outputs and input gradients handed to the user stay as they were when later steps run
+    (the CPU backend reuses its arrays only when nobody holds them)."""
+    layers = {
+        "conv": lambda: [Conv2D(1, 4, 3), ReLU(), Conv2D(4, 2, 3)],
+        "pool": lambda: [Conv2D(1, 3, 3), AvgPool2D(2)],
+        "conv-same": lambda: [Conv2D(1, 2, 3, padding="same"), MaxPool2D(2), Conv2D(2, 2, 3)],
+    }[last]
+    net = Sequential(layers(), backend="cpu", dtype=np.float32, seed=0, input_shape=(1, 10, 10))
+    rng = np.random.default_rng(0)
+    outs, dxs, copies = [], [], []
+    for _ in range(4):
+        x = rng.standard_normal((3, 1, 10, 10)).astype(np.float32)
+        y = net.forward(x, training=True)
+        net.zero_grad()
+        dx = net.backward(np.ones_like(y))
+        outs.append(y)
+        dxs.append(dx)
+        copies.append((y.copy(), dx.copy()))
+    for y, dx, (y0, dx0) in zip(outs, dxs, copies):
+        np.testing.assert_array_equal(y, y0)
+        np.testing.assert_array_equal(dx, dx0)
+    assert len({id(y) for y in outs}) == 4  # all held, so four distinct arrays
+
+
+def test_training_steps_reuse_arrays_and_match_fresh_ones():
+    """Repeated steps on the CPU backend reuse the conv/pool arrays of the step before last (no
+    growth of the workspace after the first steps) and give the same weights as the reference."""
+    from numbanet.backends import get_backend
+    from numbanet.optim import Momentum
+
+    def make(backend):
+        return Sequential([Conv2D(1, 3, 3), ReLU(), AvgPool2D(2), Conv2D(3, 4, 3, padding=1),
+                           ReLU(), MaxPool2D(2), Flatten(), Dense(4 * 2 * 2, 3)], backend=backend,
+                          dtype=np.float64, seed=0, input_shape=(1, 10, 10))  # fmt: skip
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((24, 1, 10, 10))
+    y = rng.integers(0, 3, size=24)
+    ws = get_backend("cpu").workspace
+    nets = []
+    for be in ("reference", "cpu"):
+        net = make(be)
+        opt = Momentum(net.parameters(), lr=0.05, beta1=0.9, form="classical")
+        net.fit(x, y, optimizer=opt, epochs=1, batch_size=4, seed=0, progress=False)
+        kept = ws.kept_bytes
+        net.fit(x, y, optimizer=opt, epochs=2, batch_size=4, seed=1, progress=False)
+        nets.append(net)
+    assert ws.kept_bytes == kept  # the second fit reused the first one's arrays
+    np.testing.assert_allclose(nets[1].get_flat(), nets[0].get_flat(), rtol=1e-9, atol=1e-11)
 
 
 # ---------------------------------------------------------------- LeNet

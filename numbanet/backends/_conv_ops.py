@@ -22,8 +22,6 @@ window's (first) maximum in the input plane, which the backward pass routes the 
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .. import config
@@ -124,29 +122,15 @@ def _out_shape(x, W, stride, padding):
     )
 
 
-_SCRATCH = threading.local()
-
-
-def _scratch(shape, dtype):
-    """A work array private to the calling thread and reused between calls of the same shape
-    and dtype (never returned to the caller): the padded output gradient of the 3x3 backward is
-    rebuilt at every step, and a fresh multi-megabyte ``np.empty`` costs a page fault per 4 KiB
-    page each time (LeNet conv1 backward: 0.32 -> 0.1 ms for the padding). One buffer per
-    (shape, dtype), at most eight kept."""
-    cache = getattr(_SCRATCH, "arrays", None)
-    if cache is None:
-        cache = _SCRATCH.arrays = {}
-    key = (tuple(shape), np.dtype(dtype).str)
-    a = cache.get(key)
-    if a is None:
-        if len(cache) >= 8:
-            cache.pop(next(iter(cache)))
-        a = cache[key] = np.empty(shape, dtype=dtype)
-    return a
-
-
 class CPUConvOps:
-    """Numba kernels of ``kernels/cpu/conv.py`` (direct loops, threaded over planes)."""
+    """Numba kernels of ``kernels/cpu/conv.py`` (direct loops, threaded over planes).
+
+    Every array these ops create (outputs, input gradients, padded copies, the widened output
+    gradient) comes from the backend's :class:`~numbanet.backends._workspace.Workspace`: the
+    arrays of the previous training step are reused once nothing holds them any more, so a step
+    allocates no fresh memory (and takes no page faults) while arrays that a caller keeps are
+    never overwritten.
+    """
 
     @staticmethod
     def _KC():
@@ -154,82 +138,101 @@ class CPUConvOps:
 
         return K
 
-    @staticmethod
-    def _padded_flat(x, padding):
-        """x padded with zeros (a copy only when padding > 0), planes flattened: (N, C, Hp*Wp)."""
+    @property
+    def workspace(self):
+        """The backend's reusable arrays (created on first use)."""
+        ws = self.__dict__.get("_workspace")
+        if ws is None:
+            from ._workspace import Workspace
+
+            ws = self.__dict__["_workspace"] = Workspace()
+        return ws
+
+    def _padded_flat(self, K, x, padding, work):
+        """x zero-padded (a workspace copy only when padding > 0), planes flattened:
+        (x3 of shape (N, C, Hp*Wp), Hp, Wp)."""
         ph, pw = padding
+        n, c, h, w = x.shape
         if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+            hp, wp = h + 2 * ph, w + 2 * pw
+            xp = self.workspace.empty((n, c, hp * wp), x.dtype)
+            K.pick_by_work(K.pad_planes, work)(np.ascontiguousarray(x), ph, pw, xp)
+            return xp, hp, wp
         x = np.ascontiguousarray(x)
-        return x.reshape(x.shape[0], x.shape[1], -1), x.shape[2], x.shape[3]
+        return x.reshape(n, c, h * w), h, w
 
     def conv2d_forward(self, x, W, b, stride, padding):
         K = self._KC()
         (sh, sw), (ph, pw) = stride, padding
-        y = np.empty(_out_shape(x, W, stride, padding), dtype=x.dtype)
+        shape = _out_shape(x, W, stride, padding)
+        y = self.workspace.empty(shape, x.dtype)
         work = y.size * W.shape[1] * W.shape[2] * W.shape[3]
         if (sh, sw) == (1, 1):  # the "wide" kernels: one long vector loop per plane
-            x3, _, wp = self._padded_flat(x, padding)
-            fwd = K.conv3x3_forward_s1 if W.shape[2:] == (3, 3) else K.conv2d_forward_s1
-            K.pick_by_work(fwd, work)(x3, W, b, wp, y.shape[2], y.shape[3], y)
+            x3, _, wp = self._padded_flat(K, x, padding, work)
+            y3 = y.reshape(shape[0], shape[1], shape[2] * shape[3])
+            if W.shape[2:] == (3, 3):
+                W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
+                K.pick_by_work(K.conv3x3_forward_s1, work)(x3, W9, b, wp, shape[2], shape[3], y3)
+            else:
+                K.pick_by_work(K.conv2d_forward_s1, work)(x3, W, b, wp, shape[2], shape[3], y3)
         else:
             K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
         return y
 
-    def _conv3x3_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
-        n, o, oh, ow = dy.shape
-        x3, hp, wp = self._padded_flat(x, padding)
-        off = 2 * wp + 2
-        dyp = _scratch((n, o, off + oh * wp + off), dy.dtype)
-        K.pick_by_work(K.widen_padded, dy.size * 4)(dy, wp, off, dyp)
-        L = (oh - 1) * wp + ow
-        if dW is not None:
-            dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
-            K.pick_by_work(K.conv3x3_backward_dw_s1, work)(
-                x3, dyp, wp, L, off, dW, dbk, db is not None
-            )
-        elif db is not None:
-            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
-        if not need_dx:
-            return None
-        dxp = np.empty(x3.shape, dtype=x.dtype)
-        K.pick_by_work(K.conv3x3_backward_dx_s1, work)(dyp, W, off, wp, dxp)
-        return self._unpad(dxp, x.shape, hp, wp, padding)
-
-    @staticmethod
-    def _unpad(dxp, x_shape, hp, wp, padding):
+    def _dx_planes(self, K, dxp, x_shape, hp, wp, padding, work):
+        """The input gradient from the padded flat planes ``dxp``: a view when there is no
+        padding, else the inside copied into a workspace array."""
         ph, pw = padding
-        dxp = dxp.reshape(x_shape[0], x_shape[1], hp, wp)
         if ph or pw:
-            return np.ascontiguousarray(dxp[:, :, ph : hp - ph, pw : wp - pw])
-        return dxp
+            dx = self.workspace.empty(x_shape, dxp.dtype)
+            K.pick_by_work(K.crop_planes, work)(dxp, hp, wp, ph, pw, dx)
+            return dx
+        return dxp.reshape(x_shape)
 
     def _conv2d_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
-        if W.shape[2:] == (3, 3):
-            return self._conv3x3_backward_s1(K, x, W, dy, dW, db, padding, need_dx, work)
         n, o, oh, ow = dy.shape
-        x3, hp, wp = self._padded_flat(x, padding)
-        dyw = np.empty((n, o, oh, wp), dtype=dy.dtype)
-        K.pick_by_work(K.widen, dy.size * 4)(dy, wp, dyw)
-        dyw3 = dyw.reshape(n, o, oh * wp)
+        ws = self.workspace
+        x3, hp, wp = self._padded_flat(K, x, padding, work)
+        dy3 = dy.reshape(n, o, oh * ow)
         L = (oh - 1) * wp + ow
-        if dW is not None:
-            dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
-            K.pick_by_work(K.conv2d_backward_dw_s1, work)(x3, dyw3, wp, L, dW, dbk, db is not None)
-        elif db is not None:
-            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
-        if not need_dx:
-            return None
-        dxp = np.empty(x3.shape, dtype=x.dtype)
-        K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw3, W, wp, L, dxp)
-        return self._unpad(dxp, x.shape, hp, wp, padding)
+        dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
+        if W.shape[2:] == (3, 3):
+            off = 2 * wp + 2
+            dyp = ws.empty((n, o, off + oh * wp + off), dy.dtype)
+            K.pick_by_work(K.widen_padded, dy.size * 4)(dy3, oh, ow, wp, off, dyp)
+            if dW is not None:
+                dW9 = dW.reshape(W.shape[0], W.shape[1], 9)  # a view: dW is contiguous
+                K.pick_by_work(K.conv3x3_backward_dw_s1, work)(
+                    x3, dyp, wp, L, off, dW9, dbk, db is not None
+                )
+            elif db is not None:
+                db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+            if not need_dx:
+                return None
+            dxp = ws.empty(x3.shape, x.dtype)
+            W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
+            K.pick_by_work(K.conv3x3_backward_dx_s1, work)(dyp, W9, off, wp, dxp)
+        else:
+            dyw = ws.empty((n, o, oh * wp), dy.dtype)
+            K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)
+            if dW is not None:
+                K.pick_by_work(K.conv2d_backward_dw_s1, work)(
+                    x3, dyw, wp, L, dW, dbk, db is not None
+                )
+            elif db is not None:
+                db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+            if not need_dx:
+                return None
+            dxp = ws.empty(x3.shape, x.dtype)
+            K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw, W, wp, L, dxp)
+        return self._dx_planes(K, dxp, x.shape, hp, wp, padding, work)
 
     def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
         K = self._KC()
         (sh, sw), (ph, pw) = stride, padding
         work = dy.size * W.shape[1] * W.shape[2] * W.shape[3]
         dy = np.ascontiguousarray(dy)
-        if (sh, sw) == (1, 1):
+        if (sh, sw) == (1, 1) and (dW is None or dW.flags.c_contiguous):
             return self._conv2d_backward_s1(K, x, W, dy, dW, db, padding, need_dx, work)
         if dW is not None or db is not None:
             dWk = dW if dW is not None else np.zeros(W.shape, dtype=W.dtype)
@@ -242,7 +245,7 @@ class CPUConvOps:
                 dbk += dy.sum(axis=(0, 2, 3)).astype(dbk.dtype)
         if not need_dx:
             return None
-        dx = np.empty(x.shape, dtype=x.dtype)
+        dx = self.workspace.empty(x.shape, x.dtype)
         K.pick_by_work(K.conv2d_backward_dx, work)(dy, W, sh, sw, ph, pw, dx)
         return dx
 
@@ -251,8 +254,11 @@ class CPUConvOps:
         (kh, kw), (sh, sw) = size, stride
         n, c, h, w = x.shape
         oh, ow = conv_out_size(h, kh, sh, 0), conv_out_size(w, kw, sw, 0)
-        y = np.empty((n, c, oh, ow), dtype=x.dtype)
-        arg = np.empty((n, c, oh, ow) if kind == POOL_MAX else (1, 1, 1, 1), dtype=np.int32)
+        y = self.workspace.empty((n, c, oh, ow), x.dtype)
+        if kind == POOL_MAX:
+            arg = self.workspace.empty((n, c, oh, ow), np.int32)
+        else:
+            arg = np.zeros((1, 1, 1, 1), dtype=np.int32)
         x = np.ascontiguousarray(x)
         if (kh, kw, sh, sw) == (2, 2, 2, 2):
             K.pick_by_work(K.pool2x2_forward, y.size * 4)(kind, x, y, arg)
@@ -263,7 +269,7 @@ class CPUConvOps:
     def pool2d_backward(self, kind, x_shape, dy, arg, size, stride):
         K = self._KC()
         (kh, kw), (sh, sw) = size, stride
-        dx = np.empty(tuple(x_shape), dtype=dy.dtype)
+        dx = self.workspace.empty(tuple(x_shape), dy.dtype)
         if arg is None:
             arg = np.zeros((1, 1, 1, 1), dtype=np.int32)
         dy = np.ascontiguousarray(dy)
