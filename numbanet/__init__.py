@@ -68,6 +68,10 @@ _EXPORTS = {
     "TimeDistributed": "numbanet.nn",
     "Dropout": "numbanet.nn",
     "GaussianNoise": "numbanet.nn",
+    "BatchNorm1D": "numbanet.nn",
+    "BatchNorm2D": "numbanet.nn",
+    "LayerNorm": "numbanet.nn",
+    "Residual": "numbanet.nn",
 }
 
 _SUBMODULES = {

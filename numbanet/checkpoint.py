@@ -11,6 +11,8 @@ entry                  content
                        keys and flags, the state of the fit random generator, and a SHA-256 of
                        every array below
 ``param/<name>``       each parameter (``0.W``, ``0.b``, ...)
+``buffer/<name>``      each layer buffer: state that is saved but not trained (batch norm's
+                       ``1.running_mean``, ``1.running_var``)
 ``optim/<key>``        the optimiser's ``state_dict()`` (``t``, ``lr``, ``m.0``, ``v.0``, ...)
 ``history/<key>``      each history series as float64 (None -> NaN)
 =====================  ==========================================================================
@@ -110,20 +112,31 @@ def layer_config(layer):
     return cfg
 
 
+def _buffers(layer):
+    """{name: backend array} of a layer's buffers (running statistics); {} for most layers."""
+    return layer.buffers() if hasattr(layer, "buffers") else {}
+
+
+def _buffer_shapes(layer):
+    return {name: list(a.shape) for name, a in _buffers(layer).items()}
+
+
 def architecture(model):
     """A JSON-able description of ``model``: layers (class, module, config, frozen, parameter
-    shapes), dtype and input shape."""
+    shapes and, for layers that have them, buffer shapes), dtype and input shape."""
     layers = []
     for layer in model.layers:
-        layers.append(
-            {
-                "class": type(layer).__name__,
-                "module": type(layer).__module__,
-                "config": layer_config(layer),
-                "frozen": bool(layer.frozen),
-                "params": {name: list(shape) for name, shape, *_ in layer._specs},
-            }
-        )
+        entry = {
+            "class": type(layer).__name__,
+            "module": type(layer).__module__,
+            "config": layer_config(layer),
+            "frozen": bool(layer.frozen),
+            "params": {name: list(shape) for name, shape, *_ in layer._specs},
+        }
+        buffers = _buffer_shapes(layer)
+        if buffers:
+            entry["buffers"] = buffers
+        layers.append(entry)
     return {
         "layers": layers,
         "dtype": np.dtype(model.dtype).name,
@@ -204,6 +217,11 @@ def _check_architecture(model, arch, path):
                 f"{path}: layer {i} ({entry['class']}) has parameters {entry['params']} in the "
                 f"checkpoint but {mine} in the model"
             )
+        if _buffer_shapes(layer) != entry.get("buffers", {}):
+            raise CheckpointError(
+                f"{path}: layer {i} ({entry['class']}) has buffers {entry.get('buffers', {})} in "
+                f"the checkpoint but {_buffer_shapes(layer)} in the model"
+            )
 
 
 # ---------------------------------------------------------------------------- save
@@ -244,6 +262,9 @@ def save(path, model, optimizer=None, history=None, rng=None):
     if not isinstance(model, Sequential):
         raise ValidationError(f"model must be a Sequential; got {type(model).__name__}")
     arrays = {f"param/{p.name}": np.array(p.value, copy=True) for p in model.parameters()}
+    for li, layer in enumerate(model.layers):
+        for name, a in _buffers(layer).items():
+            arrays[f"buffer/{li}.{name}"] = np.array(model.backend.to_numpy(a), copy=True)
     meta = {"format": FORMAT, "version": VERSION, "architecture": architecture(model)}
     if optimizer is not None:
         state = optimizer.state_dict()
@@ -379,6 +400,14 @@ def _expected_members(meta, optimizer, path):
         f"param/{name}": _Member(f"parameter {name}", shape, (dtype,))
         for name, shape in shapes.items()
     }
+    for li, entry in enumerate(arch["layers"]):
+        buffers = entry.get("buffers", {})
+        if not isinstance(buffers, dict):
+            raise _bad_meta(path, f"layer {li} has a malformed buffer table")
+        for name, shape in buffers.items():
+            if not _is_shape(shape):
+                raise _bad_meta(path, f"layer {li} buffer {name!r} has shape {shape!r}")
+            out[f"buffer/{li}.{name}"] = _Member(f"buffer {li}.{name}", tuple(shape), (dtype,))
     info = meta.get("optimizer")
     if info is not None and not isinstance(info, dict):
         raise _bad_meta(path, "the optimiser entry is not a table")
@@ -706,6 +735,17 @@ def load(path, model=None, optimizer=None, backend="auto"):
                 f"the model needs a finite float array of shape {p.shape}"
             )
         params[p.name] = a
+    buffers = {}
+    for li, layer in enumerate(model.layers):
+        for name, target in _buffers(layer).items():
+            key = f"buffer/{li}.{name}"
+            a = arrays.get(key)
+            if a is None or a.shape != tuple(target.shape) or not np.isfinite(a).all():
+                raise CheckpointError(
+                    f"{path}: buffer {li}.{name} is missing or not a finite array of shape "
+                    f"{tuple(target.shape)}"
+                )
+            buffers[key] = (layer.backend, target, a)
     opt_state = {k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")}
     info = meta.get("optimizer")
     if optimizer is not None:  # _read checked that it matches the saved optimiser
@@ -735,6 +775,8 @@ def load(path, model=None, optimizer=None, backend="auto"):
     # ---- assign
     for p in model.parameters():
         p.value = params[p.name].astype(p.dtype, copy=False)
+    for backend, target, a in buffers.values():
+        backend.copy_into(target, a.astype(target.dtype, copy=False))
     if target_opt is not None:
         target_opt.load_state_dict(opt_state)
     return Checkpoint(model=model, optimizer=target_opt, history=history, rng=rng, meta=meta)

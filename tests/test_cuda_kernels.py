@@ -107,6 +107,52 @@ def case_dense(ref, dev, dtype, rng):
 
 
 @Case
+def case_norm(ref, dev, dtype, rng):
+    """Batch norm (training with batch statistics, evaluation with running ones; backward with
+    and without parameter gradients and dx) and layer norm: (N, C, S) = (3, 5, 2) and (5, 3, 1)
+    and rows of 7, with blocks of 8 threads so the tree reductions span levels."""
+    for shape in ((3, 5, 2), (5, 3, 1)):
+        C = shape[1]
+        x = (2 + 3 * rng.standard_normal(shape)).astype(dtype)
+        dy = rng.standard_normal(shape).astype(dtype)
+        g, b = (1 + rng.standard_normal(C)).astype(dtype), rng.standard_normal(C).astype(dtype)
+        rm, rv = rng.standard_normal(C).astype(dtype), rng.uniform(0.5, 2, C).astype(dtype)
+        xd, dyd, gd, bd, rmd, rvd = _both(dev, x, dy, g, b, rm, rv, dtype=dtype)
+        for training in (True, False):
+            st = [np.empty(C, dtype) for _ in range(2)]
+            std = [dev.empty((C,), dtype) for _ in range(2)]
+            y = ref.batchnorm_forward(x, g, b, rm, rv, *st, 0.3, 1e-5, training)
+            yd = dev.batchnorm_forward(xd, gd, bd, rmd, rvd, *std, 0.3, 1e-5, training)
+            _close(_h(dev, yd), y, dtype, f"bn y training={training}")
+            _close(_h(dev, rmd), rm, dtype, "running mean")
+            _close(_h(dev, rvd), rv, dtype, "running var")
+            for acc in (True, False):
+                dgam, dbet = g * 0 + 0.5, b * 0 - 0.25
+                dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
+                dx = ref.batchnorm_backward(x, dy, g, *st, dgam if acc else None,
+                                            dbet if acc else None, training)  # fmt: skip
+                dxd = dev.batchnorm_backward(xd, dyd, gd, *std, dgd if acc else None,
+                                             dbd if acc else None, training)  # fmt: skip
+                _close(_h(dev, dxd), dx, dtype, f"bn dx training={training}")
+                _close(_h(dev, dgd), dgam, dtype, "dgamma")
+                _close(_h(dev, dbd), dbet, dtype, "dbeta")
+            assert dev.batchnorm_backward(xd, dyd, gd, *std, None, None, training, False) is None
+    x = (1 + 2 * rng.standard_normal((5, 7))).astype(dtype)
+    dy = rng.standard_normal((5, 7)).astype(dtype)
+    g, b = (1 + rng.standard_normal(7)).astype(dtype), rng.standard_normal(7).astype(dtype)
+    xd, dyd, gd, bd = _both(dev, x, dy, g, b, dtype=dtype)
+    st, std = [np.empty(5, dtype) for _ in range(2)], [dev.empty((5,), dtype) for _ in range(2)]
+    _close(_h(dev, dev.layernorm_forward(xd, gd, bd, *std, 1e-5)),
+           ref.layernorm_forward(x, g, b, *st, 1e-5), dtype, "ln y")  # fmt: skip
+    dgam, dbet = np.full(7, 0.5, dtype), np.zeros(7, dtype)
+    dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
+    dx = ref.layernorm_backward(x, dy, g, *st, dgam, dbet)
+    _close(_h(dev, dev.layernorm_backward(xd, dyd, gd, *std, dgd, dbd)), dx, dtype, "ln dx")
+    _close(_h(dev, dgd), dgam, dtype, "ln dgamma")
+    _close(_h(dev, dbd), dbet, dtype, "ln dbeta")
+
+
+@Case
 def case_array_ops(ref, dev, dtype, rng):
     a = dev.zeros((3, 5), dtype)
     assert np.array_equal(_h(dev, a), np.zeros((3, 5)))

@@ -13,6 +13,7 @@ from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
 from ._conv_ops import CPUConvOps
 from ._fused_ops import CPUFusedOps
+from ._norm_ops import CPUNormOps
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
 from ._rnn_ops import CPURNNOps
@@ -42,7 +43,8 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, ReferenceBackend):
+class CPUBackend(CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, CPUNormOps,
+                 ReferenceBackend):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"

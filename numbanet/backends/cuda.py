@@ -12,6 +12,7 @@ import numpy as np
 from .. import config
 from .._cuda import cuda as _cuda_mod
 from ._conv_ops import CUDAConvOps
+from ._norm_ops import CUDANormOps
 from ._optim_ops import CUDAOptimOps
 from ._rbm_ops import CUDARBMOps
 from ._rnn_ops import CUDARNNOps
@@ -28,7 +29,8 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
-class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, ReferenceBackend):
+class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps,
+                  ReferenceBackend):
     """numba.cuda kernels on device arrays."""
 
     name = "cuda"

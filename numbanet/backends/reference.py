@@ -21,6 +21,7 @@ from scipy import special as _special
 from ..codes import Act, UnitLoss
 from ._conv_ops import ReferenceConvOps
 from ._fused_ops import ReferenceFusedOps
+from ._norm_ops import ReferenceNormOps
 from ._optim_ops import ReferenceOptimOps
 from ._rbm_ops import ReferenceRBMOps
 from ._rnn_ops import ReferenceRNNOps
@@ -77,7 +78,8 @@ def _np_act_deriv(code, z, a, alpha):
 
 
 class ReferenceBackend(
-    ReferenceFusedOps, ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps
+    ReferenceFusedOps, ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps,
+    ReferenceNormOps,
 ):
     """Plain NumPy. Readable, float64-exact, slow."""
 

@@ -21,6 +21,7 @@ from .activations import (
 from .conv import Conv1D, Conv2D
 from .dropout import Dropout, GaussianNoise
 from .layers import Dense, Flatten, Layer
+from .norm import BatchNorm1D, BatchNorm2D, LayerNorm
 from .parameter import Parameter
 from .pooling import (
     AvgPool1D,
@@ -33,6 +34,7 @@ from .pooling import (
     MaxPool2D,
 )
 from .recurrent import LSTM, RNN, Bidirectional, TimeDistributed
+from .residual import Residual
 from .sequential import Sequential
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "Activation",
     "AvgPool1D",
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "Bidirectional",
     "Conv1D",
     "Conv2D",
@@ -56,6 +60,7 @@ __all__ = [
     "Identity",
     "LSTM",
     "Layer",
+    "LayerNorm",
     "LeakyReLU",
     "MaxPool1D",
     "MaxPool2D",
@@ -63,6 +68,7 @@ __all__ = [
     "Parameter",
     "RNN",
     "ReLU",
+    "Residual",
     "Sequential",
     "SiLU",
     "Sigmoid",
