@@ -24,7 +24,7 @@ import pytest
 
 import numbanet.data as D
 from numbanet.data import _fetch, mnist, semeion
-from numbanet.errors import DataError, ValidationError
+from numbanet.errors import DataError, DTypeError, ValidationError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data
 SHARED_MNIST = SHARED / "mnist"
@@ -601,20 +601,90 @@ def test_mnist1d_parameters_are_validated_and_used():
         D.load_mnist1d(train_split=1.5)
 
 
-def test_mnist1d_smoothing_matches_scipy_gaussian_filter():
+def test_mnist1d_interpolation_is_np_interp_bit_for_bit():
     from scipy import ndimage
 
-    from numbanet.data.mnist1d import _gaussian_smooth, _resample
+    from numbanet.data.mnist1d import _gaussian_smooth, _interp_rows
 
-    x = np.random.default_rng(0).standard_normal((5, 72))
-    np.testing.assert_allclose(
-        _gaussian_smooth(x, 2.0), ndimage.gaussian_filter1d(x, 2.0, axis=1), atol=1e-12
-    )
-    lengths = np.array([72, 48, 12, 2, 30])
-    out = _resample(x, lengths, 40)
-    for r, n in enumerate(lengths):
-        ref = np.interp(np.linspace(0, 1, 40), np.linspace(0, 1, n), x[r, :n])
-        np.testing.assert_allclose(out[r], ref, atol=1e-12)
+    x = np.random.default_rng(0).standard_normal((7, 72))
+    assert np.array_equal(_gaussian_smooth(x, 2.0), ndimage.gaussian_filter1d(x, 2.0, axis=1))
+    assert np.array_equal(_gaussian_smooth(x, 0.0), x)
+    lengths = np.array([72, 48, 12, 2, 30, 48, 71])
+    for n_out in (40, 72, 2, 97):
+        out = _interp_rows(x, lengths, n_out)
+        for r, n in enumerate(lengths):
+            ref = np.interp(np.linspace(0, 1, n_out), np.linspace(0, 1, n), x[r, :n])
+            assert np.array_equal(out[r], ref), (n_out, n)
+
+
+def _reference_mnist1d():
+    """The ``mnist1d`` package (a dev extra), or a skip; in CI (CI=true) its absence fails."""
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the mnist1d package (numbanet[dev]) is not installed in CI")
+        pytest.skip("the reference package mnist1d is not installed (pip install numbanet[dev])")
+
+    def make(**overrides):
+        args = get_dataset_args()
+        args.__dict__.update(overrides)
+        # make_dataset seeds the global `random` and `np.random` states: put them back.
+        import random
+
+        np_state, py_state = np.random.get_state(), random.getstate()
+        try:
+            return make_dataset(args)
+        finally:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        ({}, {}),  # the published data set: 5,000 examples, seed 42
+        ({"n_samples": 300, "seed": 7, "shuffle_seq": True},
+         {"num_samples": 300, "seed": 7, "shuffle_seq": True}),
+        ({"n_samples": 120, "seed": 3, "padding": (10, 20), "final_seq_length": 50,
+          "max_translation": 5, "scale_coeff": 0.1, "shear_scale": 2.0, "train_split": 0.5},
+         {"num_samples": 120, "seed": 3, "padding": [10, 20], "final_seq_length": 50,
+          "max_translation": 5, "scale_coeff": 0.1, "shear_scale": 2.0, "train_split": 0.5}),
+    ],
+)  # fmt: skip
+def test_mnist1d_is_the_reference_data_set_sample_for_sample(ours, theirs):
+    ref = _reference_mnist1d()(**theirs)
+    m64 = D.load_mnist1d(dtype="float64", **ours)
+    # float64: every value bit-identical to the reference's make_dataset
+    for got, key in ((m64.x_train, "x"), (m64.x_test, "x_test"), (m64.y_train, "y"),
+                     (m64.y_test, "y_test"), (m64.t, "t")):  # fmt: skip
+        assert got.shape == ref[key].shape and np.array_equal(got, ref[key]), key
+    assert m64.x_train.dtype == np.float64 and m64.y_train.dtype == np.int64
+    assert np.array_equal(m64.templates, ref["templates"]["x"])
+    # float32 (the default): the reference's values rounded to float32
+    m32 = D.load_mnist1d(**ours)
+    assert m32.x_train.dtype == np.float32
+    assert np.array_equal(m32.x_train, ref["x"].astype(np.float32))
+    assert np.array_equal(m32.x_test, ref["x_test"].astype(np.float32))
+
+
+def test_mnist1d_leaves_the_global_random_state_alone():
+    import random
+
+    np_before, py_before = np.random.get_state(), random.getstate()
+    D.load_mnist1d(n_samples=50)
+    np_after = np.random.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(np_before[1:], np_after[1:]))
+    assert random.getstate() == py_before
+
+
+def test_mnist1d_dtype_is_validated():
+    with pytest.raises(DTypeError, match="float32 or float64"):
+        D.load_mnist1d(n_samples=10, dtype="int32")
+    with pytest.raises(DTypeError, match="float32 or float64"):
+        D.load_mnist1d(n_samples=10, dtype="no-such-type")
 
 
 # --------------------------------------------------------------------------- toy sets

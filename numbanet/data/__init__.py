@@ -8,7 +8,7 @@ finally a download from public mirrors that is verified before it is cached::
     from numbanet.data import load_mnist, mnist_split, load_semeion, load_mnist1d
     d = mnist_split()          # x_train (50000, 784) in [0, 1], y_train (50000,) int64, ...
     x, y = load_semeion()      # (1593, 256), (1593,)
-    m = load_mnist1d()         # x_train (4000, 40), generated in milliseconds
+    m = load_mnist1d()         # x_train (4000, 40): the reference MNIST-1D, generated
 
 Toy sets (truth tables, moons, circles, blobs, spirals, 1-D targets) live in
 :mod:`numbanet.data.toy` and are re-exported here. Nothing here ever unpickles a file.
