@@ -132,10 +132,16 @@ class CPUConvOps:
     never overwritten.
     """
 
-    @staticmethod
-    def _KC():
-        from ..kernels.cpu import conv as K
+    _kernels = None
 
+    @classmethod
+    def _KC(cls):
+        """The kernel module, imported on first use (the reference backend never loads Numba)."""
+        K = cls._kernels
+        if K is None:
+            from ..kernels.cpu import conv as K
+
+            cls._kernels = K
         return K
 
     @property

@@ -69,25 +69,24 @@ class Workspace:
     def empty(self, shape, dtype):
         """An uninitialised C-contiguous array of ``shape`` and ``dtype`` that nobody else holds."""
         dtype = np.dtype(dtype)
-        shape = tuple(int(s) for s in shape)
-        nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-        if _IDLE is None or nbytes > self.max_array_bytes or nbytes == 0:
-            return np.empty(shape, dtype)
-        key = (shape, dtype.str)
+        if type(shape) is not tuple:
+            shape = tuple(shape)
+        key = (shape, dtype)
         with self._lock:
             arrays = self._arrays.get(key)
-            if arrays is None:
-                arrays = self._arrays[key] = []
-            else:
+            if arrays is not None:
                 self._arrays.move_to_end(key)
                 for i in range(len(arrays)):
                     if _refs(arrays, i) == _IDLE:
                         return arrays[i]
             a = np.empty(shape, dtype)
+            nbytes = a.nbytes
+            if _IDLE is None or nbytes > self.max_array_bytes or nbytes == 0:
+                return a
             if self.kept_bytes + nbytes > self.max_bytes:
                 self._evict(self.kept_bytes + nbytes - self.max_bytes)
             if self.kept_bytes + nbytes <= self.max_bytes:
-                arrays.append(a)
+                self._arrays.setdefault(key, []).append(a)
                 self.kept_bytes += nbytes
             return a
 
