@@ -13,6 +13,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import logging
 import os
 import shutil
 import socket
@@ -426,18 +427,67 @@ def test_bad_first_mirror_is_rejected_and_not_cached(bad, mirror_dirs, isolated_
 
 @pytest.mark.network
 @needs_mnist
-def test_all_mirrors_bad_raises_helpful_error(mirror_dirs, isolated_env):
-    with serve(mirror_dirs["corrupt"]) as (u1, _), serve(mirror_dirs["empty"]) as (u2, _):
+def test_all_mirrors_bad_raises_helpful_error(mirror_dirs, isolated_env, tmp_path):
+    oversized = _copy_mnist(tmp_path / "oversized", lambda data: data + b"extra bytes")
+    with (
+        serve(mirror_dirs["corrupt"]) as (u1, _),
+        serve(mirror_dirs["truncated"]) as (u2, _),
+        serve(mirror_dirs["good"], _LyingHandler) as (u3, _),
+        serve(oversized) as (u4, _),
+        serve(mirror_dirs["empty"]) as (u5, _),
+    ):
         with pytest.raises(DataError) as exc:
-            D.load_mnist(mirrors=[u1, u2])
+            D.load_mnist(mirrors=[u1, u2, u3, u4, u5])
     msg = str(exc.value)
-    assert "train-images-idx3-ubyte.gz" in msg.splitlines()[0]
-    assert u1 + "train-images-idx3-ubyte.gz: rejected, SHA-256 mismatch" in msg
-    assert u2 + "train-images-idx3-ubyte.gz: HTTP 404" in msg
+    name = "train-images-idx3-ubyte.gz"
+    assert name in msg.splitlines()[0]
+    assert f"{u1}{name}: rejected, SHA-256 mismatch: expected {_fetch.SHA256[name]}, got " in msg
+    assert f"{u2}{name}: rejected, truncated: received 4,956,211 of 9,912,422 bytes" in msg
+    assert f"{u3}{name}: rejected, truncated: the connection broke after " in msg
+    assert f"{u4}{name}: rejected, the server sent more than the expected 9,912,422" in msg
+    assert f"{u5}{name}: HTTP 404" in msg
     assert "NUMBANET_DATA" in msg and str(isolated_env / "mnist") in msg
     assert "nothing was cached" in msg
-    assert not (isolated_env / "mnist" / "train-images-idx3-ubyte.gz").exists()
-    assert [f for f in _cached_files(isolated_env) if not f.endswith(".npy")] == []
+    assert not (isolated_env / "mnist" / name).exists()
+    # not even pooch's temporary files are left behind
+    assert _cached_files(isolated_env) == []
+
+
+@pytest.mark.network
+@needs_mnist
+def test_downloads_go_through_pooch_with_the_sha256_registry(
+    monkeypatch, mirror_dirs, isolated_env, fresh, capsys
+):
+    import pooch
+
+    reg = _fetch.registry("mnist")
+    assert reg == {name: "sha256:" + _fetch.SHA256[name] for name in MNIST_FILES}
+    assert _fetch.registry("semeion") == {"semeion.data": "sha256:" + _fetch.SHA256["semeion.data"]}
+    fetched = []
+    real_fetch = pooch.Pooch.fetch
+
+    def spy(store, fname, *args, **kwargs):
+        fetched.append((fname, dict(store.registry), Path(store.abspath)))
+        return real_fetch(store, fname, *args, **kwargs)
+
+    monkeypatch.setattr(pooch.Pooch, "fetch", spy)
+    log = pooch.get_logger()
+    level = log.level
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    log.addHandler(handler)
+    try:
+        with serve(mirror_dirs["good"]) as (url, _):
+            _check_mnist_facts(D.load_mnist(mirrors=[url]))
+    finally:
+        log.removeHandler(handler)
+    assert sorted(f for f, _, _ in fetched) == sorted(MNIST_FILES)
+    assert all(r == reg and p == isolated_env / "mnist" for _, r, p in fetched)
+    err = capsys.readouterr().err
+    assert err.count("numbanet: downloading") == 4
+    assert records == []  # pooch's own log lines are kept quiet...
+    assert log.level == level  # ...and its logger is put back as it was
 
 
 @pytest.mark.network

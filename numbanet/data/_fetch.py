@@ -10,9 +10,13 @@ parsed. The rules, in the order they are tried for one file:
    set (``mnist/``, ``semeion/``), e.g. ``../shared/data``.
 3. The user cache: ``$NUMBANET_CACHE``, else ``$XDG_CACHE_HOME/numbanet``, else
    ``~/.cache/numbanet``; files live under ``<cache>/<data set>/``.
-4. A download (when allowed) from each URL in turn, with a timeout, into a temporary file beside
-   the destination. Only a file whose size and SHA-256 match is renamed into the cache; anything
-   else is deleted and the next URL is tried.
+4. A download (when allowed) through `pooch <https://www.fatiando.org/pooch>`_, the fetcher of
+   the scientific Python stack: one ``pooch.create`` store per data set whose *registry* is
+   :data:`FILES`' SHA-256 sums and whose folder is ``<cache>/<data set>/``, fetched from each
+   mirror URL in turn with a timeout. pooch streams into a temporary file beside the destination
+   and renames it into the cache only when its SHA-256 matches (numbanet adds a size limit while
+   streaming and an fsync before the rename); anything else is deleted and the next URL is tried.
+   numbanet's own messages name each URL and what went wrong with it.
 
 Verifying a local file costs one SHA-256 pass (about 20 ms for MNIST's largest file). The result is
 remembered in-process, keyed by (path, size, modification time), so a second load is free and an
@@ -21,18 +25,17 @@ edited file is checked again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import http.client
+import logging
 import os
 import sys
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._io import atomic_writer, sha256_file
+from .._io import sha256_file
 from ..errors import DataError, ValidationError
 
 
@@ -211,7 +214,101 @@ def verify(path: Path, spec: FileSpec, source: str) -> Path:
 
 # --------------------------------------------------------------------------- download
 class _Rejected(Exception):
-    """A downloaded body that is not the expected file (wrong size or checksum)."""
+    """A downloaded body that is not the expected file (wrong size); not a ValueError, so pooch
+    neither retries nor mistakes it for its own checksum failure."""
+
+
+def registry(subdir: str) -> dict[str, str]:
+    """pooch's registry for one data set folder: ``{file name: "sha256:<hex digest>"}``."""
+    return {s.name: f"sha256:{s.sha256}" for s in FILES.values() if s.subdir == subdir}
+
+
+class _BoundedFile:
+    """A write-only file object for pooch's downloader: counts and hashes what it receives and
+    refuses to grow past the expected size (a wrong or endless body stops early)."""
+
+    def __init__(self, fh, spec: FileSpec):
+        self._fh = fh
+        self._spec = spec
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, block: bytes) -> int:
+        self.size += len(block)
+        if self.size > self._spec.size:
+            raise _Rejected(f"the server sent more than the expected {self._spec.size:,} bytes")
+        self._hash.update(block)
+        return self._fh.write(block)
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+class _Downloader:
+    """A pooch downloader: pooch's ``HTTPDownloader`` (requests, streaming, a timeout) writing
+    through :class:`_BoundedFile`, then a size check and an fsync of the temporary file.
+
+    After a call, ``sha256`` and ``size`` describe what was received, so a checksum failure
+    reported by pooch can name the digest actually received.
+    """
+
+    def __init__(self, spec: FileSpec, timeout: float):
+        import pooch
+
+        from .. import __version__
+
+        self.spec = spec
+        self.sha256 = ""
+        self.size = 0
+        self._http = pooch.HTTPDownloader(
+            chunk_size=_CHUNK,
+            timeout=timeout,
+            headers={"User-Agent": f"numbanet/{__version__} (pooch/{pooch.__version__})"},
+        )
+
+    def __call__(self, url, output_file, store, check_only=False):
+        if check_only:
+            return self._http(url, output_file, store, check_only=True)
+        with open(output_file, "wb") as fh:
+            sink = _BoundedFile(fh, self.spec)
+            try:
+                self._http(url, sink, store)
+            finally:
+                self.sha256, self.size = sink.sha256, sink.size
+            if sink.size != self.spec.size:
+                raise _Rejected(f"truncated: received {sink.size:,} of {self.spec.size:,} bytes")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return None
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """pooch logs each download at INFO level; numbanet prints its own line, so pooch's logger is
+    raised to WARNING for the duration of numbanet's call and then put back as it was."""
+    import pooch
+
+    log = pooch.get_logger()
+    before = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(before)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (best effort: not every system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def check_urls(urls, name: str) -> list[str]:
@@ -232,47 +329,38 @@ def check_urls(urls, name: str) -> list[str]:
     return urls
 
 
-def _fetch_one(url: str, dest: Path, spec: FileSpec, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``dest``; rename it only if it verifies."""
-    req = urllib.request.Request(url, headers={"User-Agent": "numbanet"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        announced = resp.headers.get("Content-Length")
-        if announced is not None and announced.isdigit() and int(announced) != spec.size:
-            raise _Rejected(
-                f"the server announces {int(announced):,} bytes, expected {spec.size:,}"
-            )
-        h = hashlib.sha256()
-        n = 0
-        # atomic_writer deletes the temporary file on any exception, so nothing unverified is
-        # ever left at ``dest``.
-        with atomic_writer(dest) as fh:
-            while True:
-                block = resp.read(_CHUNK)
-                if not block:
-                    break
-                n += len(block)
-                if n > spec.size:
-                    raise _Rejected(f"the server sent more than the expected {spec.size:,} bytes")
-                h.update(block)
-                fh.write(block)
-            if n != spec.size:
-                raise _Rejected(f"truncated: received {n:,} of {spec.size:,} bytes")
-            if h.hexdigest() != spec.sha256:
-                raise _Rejected(f"SHA-256 mismatch: expected {spec.sha256}, got {h.hexdigest()}")
-    st = dest.stat()
-    with _lock:
-        _verified[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = spec.sha256
+def _why(exc: BaseException, url: str, spec: FileSpec, got: _Downloader) -> str:
+    """One line saying why ``url`` did not give the verified ``spec``."""
+    import requests
+
+    if isinstance(exc, _Rejected):
+        return f"{url}: rejected, {exc}"
+    if isinstance(exc, ValueError) and got.size == spec.size:  # pooch's SHA-256 check
+        return f"{url}: rejected, SHA-256 mismatch: expected {spec.sha256}, got {got.sha256}"
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"{url}: HTTP {exc.response.status_code} {exc.response.reason}"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # body cut short
+        return (
+            f"{url}: rejected, truncated: the connection broke after {got.size:,} of "
+            f"{spec.size:,} bytes"
+        )
+    if isinstance(exc, requests.Timeout):
+        return f"{url}: timed out (no answer within {DOWNLOAD_TIMEOUT:g} s)"
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return f"{url}: connection failed ({reason or exc})"
+    return f"{url}: {type(exc).__name__}: {exc}"
 
 
 def download(spec: FileSpec, urls: list[str], *, fix: str) -> Path:
-    """Download ``spec`` into the cache from the first URL that yields the verified file.
+    """Download ``spec`` into the cache with pooch, from the first URL that yields the verified file.
 
     Parameters
     ----------
     spec : FileSpec
         The file wanted.
     urls : list of str
-        Full URLs of the file, tried in order.
+        Full URLs of the file (its mirrors), tried in order.
     fix : str
         How the user can provide the file by hand; appended to the error message.
 
@@ -281,6 +369,9 @@ def download(spec: FileSpec, urls: list[str], *, fix: str) -> Path:
     DataError
         When every URL failed; the message names each URL and why it failed.
     """
+    import pooch
+    import requests
+
     dest = cache_dir() / spec.subdir / spec.name
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -292,17 +383,25 @@ def download(spec: FileSpec, urls: list[str], *, fix: str) -> Path:
     failures = []
     for url in urls:
         print(f"numbanet: downloading {spec.name} from {url}", file=sys.stderr)
+        store = pooch.create(
+            path=dest.parent,
+            base_url=url.rsplit("/", 1)[0] + "/",
+            registry=registry(spec.subdir),
+            urls={spec.name: url},  # the mirror's full URL, whatever its file name
+            retry_if_failed=0,  # numbanet moves on to the next mirror instead
+        )
+        got = _Downloader(spec, DOWNLOAD_TIMEOUT)
         try:
-            _fetch_one(url, dest, spec, DOWNLOAD_TIMEOUT)
-            return dest
-        except _Rejected as exc:
-            failures.append(f"{url}: rejected, {exc}")
-        except urllib.error.HTTPError as exc:
-            failures.append(f"{url}: HTTP {exc.code} {exc.reason}")
-        except urllib.error.URLError as exc:
-            failures.append(f"{url}: {exc.reason}")
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            failures.append(f"{url}: {type(exc).__name__}: {exc}")
+            with _quiet_pooch():
+                store.fetch(spec.name, downloader=got)
+        except (_Rejected, ValueError, requests.RequestException, OSError) as exc:
+            failures.append(_why(exc, url, spec, got))
+            continue
+        _fsync_dir(dest.parent)
+        st = dest.stat()
+        with _lock:
+            _verified[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = spec.sha256
+        return dest
     tried = "\n".join(f"  - {f}" for f in failures)
     raise DataError(
         f"could not download {spec.name}; every source failed and nothing was cached:\n{tried}\n"
