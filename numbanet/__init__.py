@@ -52,6 +52,8 @@ _EXPORTS = {
     "SiLU": "numbanet.nn",
     "Swish": "numbanet.nn",
     "Softmax": "numbanet.nn",
+    "LogSoftmax": "numbanet.nn",
+    "Model": "numbanet.nn",
     "Conv1D": "numbanet.nn",
     "Conv2D": "numbanet.nn",
     "MaxPool2D": "numbanet.nn",

@@ -220,6 +220,18 @@ def case_softmax(ref, dev, dtype, rng):
 
 
 @Case
+def case_log_softmax(ref, dev, dtype, rng):
+    z = (4 * rng.standard_normal((3, 5))).astype(dtype)
+    z[1] = [80.0, -80.0, 0.0, 79.0, -3.0]  # a confident row: no overflow, no log 0
+    dy = rng.standard_normal((3, 5)).astype(dtype)
+    zd, dyd = _both(dev, z, dy, dtype=dtype)
+    y = ref.log_softmax_forward(z)
+    yd = dev.log_softmax_forward(zd)
+    _close(_h(dev, yd), y, dtype, "log p")
+    _close(_h(dev, dev.log_softmax_backward(yd, dyd)), ref.log_softmax_backward(y, dy), dtype, "dz")
+
+
+@Case
 def case_cross_entropy(ref, dev, dtype, rng):
     z = (3 * rng.standard_normal((4, 5))).astype(dtype)
     z[0, 1] = 80.0  # a confident row: exp must not overflow

@@ -116,6 +116,16 @@ class CPUBackend(CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, CPU
         pick(K.softmax_backward, p.size)(p, dp, out)
         return out
 
+    def log_softmax_forward(self, z):
+        out = np.empty_like(z)
+        pick(K.log_softmax_forward, z.size)(z, out)
+        return out
+
+    def log_softmax_backward(self, y, dy):
+        out = np.empty_like(y)
+        pick(K.log_softmax_backward, y.size)(y, dy, out)
+        return out
+
     def xent_labels(self, z, labels, scale):
         grad = np.empty_like(z)
         rows = np.empty(z.shape[0], dtype=np.float64)

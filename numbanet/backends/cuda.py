@@ -150,6 +150,16 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps
         self.K.softmax_backward[_grid1(p.shape[0])](p, dp, out)
         return out
 
+    def log_softmax_forward(self, z):
+        out = self.cuda.device_array(z.shape, dtype=z.dtype)
+        self.K.log_softmax_forward[_grid1(z.shape[0])](z, out)
+        return out
+
+    def log_softmax_backward(self, y, dy):
+        out = self.cuda.device_array(y.shape, dtype=y.dtype)
+        self.K.log_softmax_backward[_grid1(y.shape[0])](y, dy, out)
+        return out
+
     # ------------------------------------------------------------------ losses
     def _rows(self, n, dtype):
         """Per-row losses, in the kernel's float type (summed on the host in float64)."""

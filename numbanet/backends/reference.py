@@ -163,6 +163,15 @@ class ReferenceBackend(
         """dZ = P * (dP - <dP, P>) row-wise."""
         return (p * (dp - (dp * p).sum(axis=1, keepdims=True))).astype(p.dtype, copy=False)
 
+    def log_softmax_forward(self, z):
+        """Row-wise log-softmax (z - max) - log(sum exp(z - max)): finite for any finite z."""
+        s = z - z.max(axis=1, keepdims=True)
+        return (s - np.log(np.exp(s).sum(axis=1, keepdims=True))).astype(z.dtype, copy=False)
+
+    def log_softmax_backward(self, y, dy):
+        """dZ = dY - softmax(Z) * rowsum(dY), with softmax(Z) = exp(Y) from the forward output."""
+        return (dy - np.exp(y) * dy.sum(axis=1, keepdims=True)).astype(y.dtype, copy=False)
+
     # ------------------------------------------------------------------ losses
     def xent_labels(self, z, labels, scale):
         """Softmax cross-entropy from logits and integer labels: (sum of row losses, grad)."""

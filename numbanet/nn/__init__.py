@@ -7,6 +7,7 @@ from .activations import (
     Activation,
     Identity,
     LeakyReLU,
+    LogSoftmax,
     PReLU,
     ReLU,
     Sigmoid,
@@ -21,6 +22,7 @@ from .activations import (
 from .conv import Conv1D, Conv2D
 from .dropout import Dropout, GaussianNoise
 from .layers import Dense, Flatten, Layer
+from .model import Model
 from .norm import BatchNorm1D, BatchNorm2D, LayerNorm
 from .parameter import Parameter
 from .pooling import (
@@ -62,8 +64,10 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "LeakyReLU",
+    "LogSoftmax",
     "MaxPool1D",
     "MaxPool2D",
+    "Model",
     "PReLU",
     "Parameter",
     "RNN",

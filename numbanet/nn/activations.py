@@ -1,4 +1,4 @@
-"""Activation layers: elementwise functions and softmax.
+"""Activation layers: elementwise functions, softmax and log-softmax.
 
 Every activation keeps its input ``z`` and output ``a`` for the backward pass, which multiplies
 the incoming gradient elementwise by ``f'(z)`` (the slides' Hadamard product
@@ -19,6 +19,7 @@ Softplus       log(1 + e^z)                                 sigmoid(z)
 GELU           z Phi(z) (exact, with erf)                   Phi(z) + z phi(z)
 SiLU / Swish   z sigmoid(z)                                 s (1 + z (1 - s))
 Softmax        e^{z_j} / sum_k e^{z_k} (per row)            Jacobian-vector product
+LogSoftmax     z_j - log sum_k e^{z_k} (per row)            g - softmax(z) sum(g)
 =============  ===========================================  =====================================
 """
 
@@ -26,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NumbanetError, ValidationError
 from ..codes import Act
+from ..errors import NumbanetError, ValidationError
 from .layers import Layer
 
 
@@ -204,6 +205,33 @@ class Softmax(Layer):
         return self.backend.softmax_backward(self._p, dy) if need_dx else None
 
 
+class LogSoftmax(Layer):
+    r"""Row-wise log-softmax over the last axis: log-probabilities, PyTorch's ``F.log_softmax``.
+
+    .. math::
+
+        y_j = z_j - \log \sum_k e^{z_k} = (z_j - m) - \log \sum_k e^{z_k - m},
+        \qquad m = \max_k z_k,
+
+    computed in the shifted form, so it is finite for any finite ``z`` (a softmax followed by a
+    log would give ``log 0 = -inf`` for a confident row). Backward, with :math:`g` the incoming
+    gradient and :math:`p = e^{y}` the softmax:
+
+    .. math:: \frac{\partial C}{\partial z_j} = g_j - p_j \sum_k g_k.
+
+    Trained with ``loss="cross_entropy"`` the log-probabilities act as logits (a row shift does
+    not change a softmax), which is PyTorch's ``nll_loss(log_softmax(z))``.
+    """
+
+    def forward(self, x, training=False):
+        y = self.backend.log_softmax_forward(x)
+        self._y = y
+        return y
+
+    def backward(self, dy, need_dx=True):
+        return self.backend.log_softmax_backward(self._y, dy) if need_dx else None
+
+
 ACTIVATIONS = {
     "identity": Identity,
     "linear": Identity,
@@ -219,6 +247,7 @@ ACTIVATIONS = {
     "silu": SiLU,
     "swish": SiLU,
     "softmax": Softmax,
+    "log_softmax": LogSoftmax,
 }
 
 

@@ -177,6 +177,36 @@ def _softmax_backward(p, dp, out):
             out[i, j] = p[i, j] * (dp[i, j] - s)
 
 
+def _log_softmax_forward(z, out):
+    """Row-wise log-softmax: out = (z - max) - log(sum exp(z - max)).
+
+    Shifting by the row maximum keeps every exponent <= 0 (no overflow) and the sum >= 1 (its
+    log is finite), so out is finite for any finite z, however confident the row.
+    """
+    n, m = z.shape
+    for i in prange(n):
+        mx = z[i, 0]
+        for j in range(1, m):
+            mx = max(mx, z[i, j])
+        s = 0.0
+        for j in range(m):
+            s += math.exp(z[i, j] - mx)
+        log_s = math.log(s)
+        for j in range(m):
+            out[i, j] = (z[i, j] - mx) - log_s
+
+
+def _log_softmax_backward(y, dy, out):
+    """dz = dy - softmax(z) * sum(dy) row-wise, with softmax(z) = exp(y) from the forward output."""
+    n, m = y.shape
+    for i in prange(n):
+        s = 0.0
+        for j in range(m):
+            s += dy[i, j]
+        for j in range(m):
+            out[i, j] = dy[i, j] - math.exp(y[i, j]) * s
+
+
 def _xent_labels(z, labels, scale, grad, row_loss):
     """Softmax cross-entropy from logits with integer labels.
 
@@ -255,6 +285,8 @@ prelu_forward = twin(_prelu_forward)
 prelu_backward = twin(_prelu_backward)
 softmax_forward = twin(_softmax_forward)
 softmax_backward = twin(_softmax_backward)
+log_softmax_forward = twin(_log_softmax_forward)
+log_softmax_backward = twin(_log_softmax_backward)
 xent_labels = twin(_xent_labels)
 xent_onehot = twin(_xent_onehot)
 elementwise_loss = twin(_elementwise_loss)
@@ -269,6 +301,8 @@ __all__ = [
     "prelu_backward",
     "softmax_forward",
     "softmax_backward",
+    "log_softmax_forward",
+    "log_softmax_backward",
     "xent_labels",
     "xent_onehot",
     "elementwise_loss",

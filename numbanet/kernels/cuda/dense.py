@@ -6,7 +6,7 @@ Thread mappings (no races: each thread owns what it writes):
   and each thread an 8 x 8 register tile of it (see ``gemm_kernel``). Slices of A and B are
   staged in shared memory, with ``syncthreads`` before and after each use.
 * elementwise kernels: one thread per element of the flattened array (``cuda.grid(1)``).
-* row kernels (softmax, cross-entropy, row losses): one thread per example (row).
+* row kernels (softmax, log-softmax, cross-entropy, row losses): one thread per example (row).
 * ``col_sum``: one thread per column, summing down the rows (a gather, no atomics).
 
 Activation math comes from ``kernels.scalar``, the same functions the CPU kernels call. Every
@@ -262,6 +262,36 @@ def softmax_backward(p, dp, out):
 
 
 @kernel
+def log_softmax_forward(z, out):
+    """Row-wise log-softmax (z - max) - log(sum exp(z - max)); one thread per row."""
+    i = cuda.grid(1)
+    if i < z.shape[0]:
+        m = z.shape[1]
+        mx = z[i, 0]
+        for j in range(1, m):
+            mx = fmax(mx, z[i, j])
+        s = z.dtype.type(0)
+        for j in range(m):
+            s += math.exp(z[i, j] - mx)
+        log_s = math.log(s)
+        for j in range(m):
+            out[i, j] = (z[i, j] - mx) - log_s
+
+
+@kernel
+def log_softmax_backward(y, dy, out):
+    """dz = dy - exp(y) * sum(dy) (exp(y) is the softmax); one thread per row."""
+    i = cuda.grid(1)
+    if i < y.shape[0]:
+        m = y.shape[1]
+        s = y.dtype.type(0)
+        for j in range(m):
+            s += dy[i, j]
+        for j in range(m):
+            out[i, j] = dy[i, j] - math.exp(y[i, j]) * s
+
+
+@kernel
 def xent_labels(z, labels, scale, grad, row_loss):
     """Softmax cross-entropy from logits and integer labels; one thread per row."""
     i = cuda.grid(1)
@@ -383,6 +413,8 @@ def _sigs():
         out.setdefault("prelu_backward", []).append((A3, A3, A1, A3, A2))
         out.setdefault("softmax_forward", []).append((A2, A2))
         out.setdefault("softmax_backward", []).append((A2, A2, A2))
+        out.setdefault("log_softmax_forward", []).append((A2, A2))
+        out.setdefault("log_softmax_backward", []).append((A2, A2, A2))
         out.setdefault("xent_labels", []).append((A2, arrays(int64)[0], F, A2, A1))
         out.setdefault("xent_onehot", []).append((A2, A2, F, A2, A1))
         out.setdefault("elementwise_loss", []).append((I, A2, A2, F, F, A2, A1))
