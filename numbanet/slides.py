@@ -23,10 +23,6 @@ NET2 = {"hidden": ((-0.6, -1.0), (0.2, 1.0), (-0.5, 1.0)), "output": (0.5, -1.0,
 #: and of the compositions (3 x 4 = 12; net1 after net1: 3 x 3 = 9; three stages: 9 x 4 = 36).
 COMPOSITION_PIECES = {"net1": 3, "net2": 4, "net2(net1)": 12, "net1(net1)": 9,
                       "net2(net1(net1))": 36}  # fmt: skip
-#: UDL, "Comparación con una red de 6 unidades ocultas": a shallow net of 6 ReLU units has at most
-#: 6 + 1 = 7 linear pieces.
-SHALLOW_6_MAX_PIECES = 7
-
 #: UDL, "Componer dos redes (shallow) en una" (UDL fig. 4.3; the picture is lost, the values are
 #: SLIDES.md's): the 1-3-3-1 ReLU net on x in [0, 1) whose second layer clips the first's.
 #: Layer 1 rows (bias, slope); layer 2 rows (bias, w1, w2, w3); output (phi'_0, ..., phi'_3).
@@ -55,6 +51,11 @@ RANDOM_LABEL_PARAMETERS = (15208, 15210, 15235, 15139)
 #: UDL fig. 20.2's set-up: 4,000 MNIST-1D examples with random labels, full-batch gradient
 #: descent, He initialisation, learning rate 0.0025; 200,000 epochs (500,000 for one layer).
 RANDOM_LABEL_SETUP = {"n": 4000, "lr": 0.0025, "epochs": 200_000, "epochs_1_layer": 500_000}
+
+# ============================================================================ MLP (deck 001)
+#: MLP, "Algoritmo de aprendizaje: perceptrón" and the gates' slides: the rule converges on the
+#: linearly separable gates and never on XOR.
+PERCEPTRON_CONVERGES = {"AND": True, "NOR": True, "NOT": True, "XOR": False}
 
 # ============================================================================ DL (deck 004)
 #: DL, "Planteamiento": MNIST validation accuracy (%) of 1, 2, 3, 4 hidden layers of 30 sigmoid

@@ -12,7 +12,7 @@ from .verdict import verdict
 
 # ============================================================================ UDL (deck 000)
 @claim(1, "Shallow net, 1 input/1 output, D hidden units: at most D + 1 linear regions and "
-          "3D + 1 parameters", "D + 1 regions; 3D + 1 parameters", figure="compose-vs-shallow")  # fmt: skip
+          "3D + 1 parameters", dict(slides.SHALLOW_1D), figure="compose-vs-shallow")  # fmt: skip
 def _c1():
     from ..nn import Dense, ReLU, Sequential
     from ..theory import regions as R

@@ -119,7 +119,7 @@ def _c13():
 
 # ============================================================================ MLP (deck 001)
 @claim(14, "The perceptron converges on AND, NOR, NOT and never on XOR",
-       {"AND": True, "NOR": True, "NOT": True, "XOR": False}, figure="perceptron-training")  # fmt: skip
+       dict(slides.PERCEPTRON_CONVERGES), figure="perceptron-training")  # fmt: skip
 def _c14():
     from ..data.toy import logic_gate
     from ..unsupervised import Perceptron
