@@ -2,7 +2,8 @@
 draws their results) and ``numbanet.claims`` (which compares them with the slides' numbers).
 
 An experiment builds networks with numbanet's engine, loads the data it needs, trains and
-measures, and returns plain data (dicts of NumPy arrays and numbers). The library itself
+measures, and returns plain data (dicts of NumPy arrays and numbers; with the trained model where a
+figure evaluates it further, e.g. over a grid of inputs). The library itself
 (``numbanet.nn``, ``numbanet.unsupervised``, ``numbanet.theory``) never loads data: its models and
 functions take arrays; the experiments are where data meet them.
 
