@@ -202,14 +202,21 @@ class CPUConvOps:
         dy3 = dy.reshape(n, o, oh * ow)
         L = (oh - 1) * wp + ow
         dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
-        if W.shape[2:] == (3, 3):
-            off = 2 * wp + 2
-            dyp = ws.empty((n, o, off + oh * wp + off), dy.dtype)
-            K.pick_by_work(K.widen_padded, dy.size * 4)(dy3, oh, ow, wp, off, dyp)
+        if W.shape[2:] == (3, 3):  # the "tall" layouts of the 3x3 kernels
+            q = hp * wp
+            lead = 2 * wp + 2
+            gt = ws.empty((o, lead + n * q), dy.dtype)
+            K.pick_by_work(K.widen_tall, dy.size * 4)(dy3, oh, ow, wp, q, lead, gt)
             if dW is not None:
+                c = x3.shape[1]
+                if c == 1:
+                    xt = x3.reshape(1, n * q)
+                else:
+                    xt = ws.empty((c, n * q), x.dtype)
+                    K.pick_by_work(K.tall_planes, x3.size * 4)(x3, xt)
                 dW9 = dW.reshape(W.shape[0], W.shape[1], 9)  # a view: dW is contiguous
                 K.pick_by_work(K.conv3x3_backward_dw_s1, work)(
-                    x3, dyp, wp, L, off, dW9, dbk, db is not None
+                    xt, gt, wp, n * q - lead, lead, dW9, dbk, db is not None
                 )
             elif db is not None:
                 db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
@@ -217,7 +224,7 @@ class CPUConvOps:
                 return None
             dxp = ws.empty(x3.shape, x.dtype)
             W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
-            K.pick_by_work(K.conv3x3_backward_dx_s1, work)(dyp, W9, off, wp, dxp)
+            K.pick_by_work(K.conv3x3_backward_dx_s1, work)(gt, W9, lead, wp, dxp)
         else:
             dyw = ws.empty((n, o, oh * wp), dy.dtype)
             K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)

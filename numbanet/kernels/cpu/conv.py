@@ -402,35 +402,73 @@ crop_planes = twin(_crop_planes)
 
 
 # --------------------------------------------------------------------------------------------
-# 3x3 stride-1 kernels (LeNet's, and the slides' example). The general "wide" kernels above make
-# one pass over the plane per filter tap, loading and storing the accumulator nine times per
-# input channel; with the nine taps written out, one pass does nine multiply-adds per load and
-# store (and the weight gradient reads each output-gradient value once for all nine taps).
-# Weights come as (O, C, 9) and planes flat, all indexed with unsigned flat indices so that
-# every inner loop vectorises (AVX2: eight float32 lanes).
+# 3x3 stride-1 kernels (LeNet's, and the slides' example). Weights come as (O, C, 9), planes
+# flat, every index unsigned and flat so that each inner loop vectorises (AVX2: eight float32
+# lanes). The inner loops are bound by loads, not by multiply-adds (nine unaligned loads of the
+# input per nine FMAs, a third of them split across cache lines), so the kernels share loads:
 #
-# The output gradient goes in "wide and padded": dyp[n, o, OFF + p] = dy at wide position p
-# (zeros in the garbage columns), with OFF = 2 Wp + 2 zeros before and after, so dx can be
-# written as a gather, dx[q] = sum_taps W * dyp[OFF + q - s], without any bounds test.
+# * forward and dx: blocks of three output (forward) or input (dx) channels, one filter row per
+#   pass: three input loads feed nine FMAs into three accumulator rows (nine weights, three
+#   inputs and three accumulators fit the sixteen vector registers; all nine taps of four
+#   channels did not, and ran slower than one channel at a time);
+# * dW: the same 3 x 3 blocking with nine register accumulators, over the whole batch in one
+#   loop: the output gradient is laid out "tall", gt[o, LEAD + n*Q + p] with the planes of all
+#   examples back to back (Q = Hp*Wp, the padded input plane; zeros in the columns j >= OW and
+#   the rows i >= OH), and the input likewise (xt[c, n*Q + q]), so a weight-gradient sum is one
+#   long loop instead of one short loop per example, each ending in nine horizontal vector sums.
+#   The zero rows and columns between examples make the products that straddle two examples
+#   vanish.
+#
+# Measured on LeNet's layers at batch 64 (one core, thread time): forward 0.37 -> 0.29 ms
+# (6 -> 16 channels), dW 0.39 -> 0.24 ms, dx 0.36 -> 0.29 ms.
 
 
 def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
     """y (N, O, OH*OW) = b + valid 3x3 stride-1 correlation of x (N, C, Hp*Wp) with W (O, C, 9).
 
-    Thread mapping: one ``prange`` iteration per example n (it owns y[n] and its scratch row).
-    Blocking four output channels per pass over the input (sharing the nine loads) was slower
-    here: 36 weights do not fit in the 16 vector registers."""
+    Thread mapping: one ``prange`` iteration per example n (it owns y[n] and its scratch rows)."""
     N, C = x.shape[0], x.shape[1]
     O = W.shape[0]
     L = (OH - 1) * Wp + OW
     s1 = Wp
     s2 = 2 * Wp
     for n in prange(N):
-        acc = np.empty(L, dtype=y.dtype)
-        for o in range(O):
+        acc = np.empty((3, L), dtype=y.dtype)
+        r0 = acc[0]
+        r1 = acc[1]
+        r2 = acc[2]
+        o = 0
+        while o + 3 <= O:
+            b0, b1, b2 = b[o], b[o + 1], b[o + 2]
+            for p in range(L):
+                r0[U(p)] = b0
+                r1[U(p)] = b1
+                r2[U(p)] = b2
+            for c in range(C):
+                xp = x[n, c]
+                wa = W[o, c]
+                wb = W[o + 1, c]
+                wc = W[o + 2, c]
+                for u in range(3):
+                    s = u * Wp
+                    a0, a1, a2 = wa[3 * u], wa[3 * u + 1], wa[3 * u + 2]
+                    e0, e1, e2 = wb[3 * u], wb[3 * u + 1], wb[3 * u + 2]
+                    f0, f1, f2 = wc[3 * u], wc[3 * u + 1], wc[3 * u + 2]
+                    for p in range(L):
+                        xa = xp[U(p + s)]
+                        xb = xp[U(p + s + 1)]
+                        xc = xp[U(p + s + 2)]
+                        r0[U(p)] += a0 * xa + a1 * xb + a2 * xc
+                        r1[U(p)] += e0 * xa + e1 * xb + e2 * xc
+                        r2[U(p)] += f0 * xa + f1 * xb + f2 * xc
+            _unwiden(r0, Wp, OH, OW, y[n, o])
+            _unwiden(r1, Wp, OH, OW, y[n, o + 1])
+            _unwiden(r2, Wp, OH, OW, y[n, o + 2])
+            o += 3
+        while o < O:  # the last one or two channels: all nine taps per pass
             bo = b[o]
             for p in range(L):
-                acc[U(p)] = bo
+                r0[U(p)] = bo
             for c in range(C):
                 xp = x[n, c]
                 w = W[o, c]
@@ -438,115 +476,183 @@ def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
                     w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
                 )  # fmt: skip
                 for p in range(L):
-                    acc[U(p)] += (
+                    r0[U(p)] += (
                         w0 * xp[U(p)] + w1 * xp[U(p + 1)] + w2 * xp[U(p + 2)]
                         + w3 * xp[U(p + s1)] + w4 * xp[U(p + s1 + 1)] + w5 * xp[U(p + s1 + 2)]
                         + w6 * xp[U(p + s2)] + w7 * xp[U(p + s2 + 1)] + w8 * xp[U(p + s2 + 2)]
                     )  # fmt: skip
-            _unwiden(acc, Wp, OH, OW, y[n, o])
+            _unwiden(r0, Wp, OH, OW, y[n, o])
+            o += 1
 
 
-def _conv3x3_backward_dw_s1(x, dyp, Wp, L, off, dW, db, do_db):
-    """dW (O, C, 9): dW[o, c, 3u + v] += sum_n sum_p dyp[n, o, off + p] x[n, c, p + u*Wp + v] for
-    the nine taps at once; db[o] += the sum of dy over (n, p) (iterations with c == 0 own db[o]).
+def _conv3x3_backward_dw_s1(xt, gt, Wp, P, lead, dW, db, do_db):
+    """dW (O, C, 9): dW[o, c, 3u + v] += sum_{p < P} gt[o, lead + p] xt[c, p + u*Wp + v] with the
+    tall layouts above (P = N*Q - 2 Wp - 2 covers every non-zero gt); db[o] += sum of gt[o].
 
-    Thread mapping: one iteration per (o, c) block of dW; the batch sum stays inside it."""
-    N, C = x.shape[0], x.shape[1]
+    Thread mapping: one iteration per (block of three output channels, input channel), which
+    owns those nine-weight rows of dW; iterations with c == 0 own the block's db."""
+    C = xt.shape[0]
     O = dW.shape[0]
-    s1 = Wp
-    s2 = 2 * Wp
+    nblk = (O + 2) // 3
     z = dW.dtype.type(0)
-    for t in prange(O * C):
-        o = t // C
-        c = t - o * C
-        a0, a1, a2, a3, a4, a5, a6, a7, a8 = z, z, z, z, z, z, z, z, z
-        for n in range(N):
-            gp = dyp[n, o]
-            xp = x[n, c]
-            for p in range(L):
-                g = gp[U(p + off)]
-                a0 += g * xp[U(p)]
-                a1 += g * xp[U(p + 1)]
-                a2 += g * xp[U(p + 2)]
-                a3 += g * xp[U(p + s1)]
-                a4 += g * xp[U(p + s1 + 1)]
-                a5 += g * xp[U(p + s1 + 2)]
-                a6 += g * xp[U(p + s2)]
-                a7 += g * xp[U(p + s2 + 1)]
-                a8 += g * xp[U(p + s2 + 2)]
-        w = dW[o, c]
-        w[0] += a0
-        w[1] += a1
-        w[2] += a2
-        w[3] += a3
-        w[4] += a4
-        w[5] += a5
-        w[6] += a6
-        w[7] += a7
-        w[8] += a8
+    for t in prange(nblk * C):
+        blk = t // C
+        c = t - blk * C
+        o = 3 * blk
+        m = min(3, O - o)
+        xp = xt[c]
+        for u in range(3):
+            s = u * Wp
+            if m == 3:
+                ga = gt[o]
+                gb = gt[o + 1]
+                gc = gt[o + 2]
+                a0, a1, a2, e0, e1, e2, f0, f1, f2 = z, z, z, z, z, z, z, z, z
+                for p in range(P):
+                    xa = xp[U(p + s)]
+                    xb = xp[U(p + s + 1)]
+                    xc = xp[U(p + s + 2)]
+                    g = ga[U(p + lead)]
+                    a0 += g * xa
+                    a1 += g * xb
+                    a2 += g * xc
+                    g = gb[U(p + lead)]
+                    e0 += g * xa
+                    e1 += g * xb
+                    e2 += g * xc
+                    g = gc[U(p + lead)]
+                    f0 += g * xa
+                    f1 += g * xb
+                    f2 += g * xc
+                dW[o, c, 3 * u] += a0
+                dW[o, c, 3 * u + 1] += a1
+                dW[o, c, 3 * u + 2] += a2
+                dW[o + 1, c, 3 * u] += e0
+                dW[o + 1, c, 3 * u + 1] += e1
+                dW[o + 1, c, 3 * u + 2] += e2
+                dW[o + 2, c, 3 * u] += f0
+                dW[o + 2, c, 3 * u + 1] += f1
+                dW[o + 2, c, 3 * u + 2] += f2
+            else:
+                for k in range(m):
+                    ga = gt[o + k]
+                    a0, a1, a2 = z, z, z
+                    for p in range(P):
+                        g = ga[U(p + lead)]
+                        a0 += g * xp[U(p + s)]
+                        a1 += g * xp[U(p + s + 1)]
+                        a2 += g * xp[U(p + s + 2)]
+                    dW[o + k, c, 3 * u] += a0
+                    dW[o + k, c, 3 * u + 1] += a1
+                    dW[o + k, c, 3 * u + 2] += a2
         if do_db and c == 0:
-            acc = z
-            for n in range(N):
-                gp = dyp[n, o]
-                for p in range(L):
-                    acc += gp[U(p + off)]
-            db[o] += acc
+            for k in range(m):
+                g = gt[o + k]
+                acc = z
+                for p in range(P):
+                    acc += g[U(p + lead)]
+                db[o + k] += acc
 
 
-def _conv3x3_backward_dx_s1(dyp, W, off, Wp, dx):
-    """dx (N, C, Hp*Wp): dx[n, c, q] = sum_{o,u,v} W[o, c, 3u + v] dyp[n, o, off + q - u*Wp - v].
+def _conv3x3_backward_dx_s1(gt, W, lead, Wp, dx):
+    """dx (N, C, Q) (padded input planes): dx[n, c, q] = sum_{o,u,v} W[o, c, 3u + v]
+    gt[o, lead + n*Q + q - u*Wp - v] (the full correlation, as a gather: the zeros between the
+    examples' planes and the ``lead`` zeros stand in for every out-of-range output).
 
-    Thread mapping: one iteration per (n, c) plane of dx, which it owns."""
-    N, C = dx.shape[0], dx.shape[1]
+    Thread mapping: one iteration per (example, block of three input channels) of dx."""
+    N, C, Q = dx.shape
     O = W.shape[0]
-    Q = dx.shape[2]
+    nblk = (C + 2) // 3
     s1 = Wp
     s2 = 2 * Wp
-    for t in prange(N * C):
-        n = t // C
-        c = t - n * C
-        xp = dx[n, c]
-        for q in range(Q):
-            xp[U(q)] = 0.0
-        for o in range(O):
-            g = dyp[n, o]
-            w = W[o, c]
-            w0, w1, w2, w3, w4, w5, w6, w7, w8 = (
-                w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-            )  # fmt: skip
+    for t in prange(N * nblk):
+        n = t // nblk
+        c = 3 * (t - n * nblk)
+        m = min(3, C - c)
+        base = lead + n * Q
+        if m == 3:
+            r0 = dx[n, c]
+            r1 = dx[n, c + 1]
+            r2 = dx[n, c + 2]
             for q in range(Q):
-                k = q + off
-                xp[U(q)] += (
-                    w0 * g[U(k)] + w1 * g[U(k - 1)] + w2 * g[U(k - 2)]
-                    + w3 * g[U(k - s1)] + w4 * g[U(k - s1 - 1)] + w5 * g[U(k - s1 - 2)]
-                    + w6 * g[U(k - s2)] + w7 * g[U(k - s2 - 1)] + w8 * g[U(k - s2 - 2)]
-                )  # fmt: skip
+                r0[U(q)] = 0.0
+                r1[U(q)] = 0.0
+                r2[U(q)] = 0.0
+            for o in range(O):
+                g = gt[o]
+                wa = W[o, c]
+                wb = W[o, c + 1]
+                wc = W[o, c + 2]
+                for u in range(3):
+                    s = base - u * Wp
+                    a0, a1, a2 = wa[3 * u], wa[3 * u + 1], wa[3 * u + 2]
+                    e0, e1, e2 = wb[3 * u], wb[3 * u + 1], wb[3 * u + 2]
+                    f0, f1, f2 = wc[3 * u], wc[3 * u + 1], wc[3 * u + 2]
+                    for q in range(Q):
+                        k = q + s
+                        ga = g[U(k)]
+                        gb = g[U(k - 1)]
+                        gc = g[U(k - 2)]
+                        r0[U(q)] += a0 * ga + a1 * gb + a2 * gc
+                        r1[U(q)] += e0 * ga + e1 * gb + e2 * gc
+                        r2[U(q)] += f0 * ga + f1 * gb + f2 * gc
+        else:
+            for j in range(m):
+                xp = dx[n, c + j]
+                for q in range(Q):
+                    xp[U(q)] = 0.0
+                for o in range(O):
+                    g = gt[o]
+                    w = W[o, c + j]
+                    w0, w1, w2, w3, w4, w5, w6, w7, w8 = (
+                        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+                    )  # fmt: skip
+                    for q in range(Q):
+                        k = q + base
+                        xp[U(q)] += (
+                            w0 * g[U(k)] + w1 * g[U(k - 1)] + w2 * g[U(k - 2)]
+                            + w3 * g[U(k - s1)] + w4 * g[U(k - s1 - 1)] + w5 * g[U(k - s1 - 2)]
+                            + w6 * g[U(k - s2)] + w7 * g[U(k - s2 - 1)] + w8 * g[U(k - s2 - 2)]
+                        )  # fmt: skip
 
 
-def _widen_padded(dy, OH, OW, Wp, off, dyp):
-    """dyp (N, O, off + OH*Wp + off): zeros, then dy (N, O, OH*OW) row by row at the input's
-    width Wp (zeros in the columns j >= OW), then zeros. Thread mapping: one iteration per
-    (n, o) plane."""
+def _widen_tall(dy, OH, OW, Wp, Q, lead, gt):
+    """gt (O, lead + N*Q): zeros, with dy[n, o] (OH*OW) at lead + n*Q row by row at the input's
+    width Wp. Thread mapping: one iteration per output channel o."""
     N, O = dy.shape[0], dy.shape[1]
-    T = dyp.shape[2]
-    for t in prange(N * O):
-        n = t // O
-        o = t - n * O
-        g = dyp[n, o]
-        d = dy[n, o]
+    T = gt.shape[1]
+    for o in prange(O):
+        g = gt[o]
         for k in range(T):
             g[U(k)] = 0.0
-        for i in range(OH):
-            dst = off + i * Wp
-            src = i * OW
-            for j in range(OW):
-                g[U(dst + j)] = d[U(src + j)]
+        for n in range(N):
+            d = dy[n, o]
+            base = lead + n * Q
+            for i in range(OH):
+                dst = base + i * Wp
+                src = i * OW
+                for j in range(OW):
+                    g[U(dst + j)] = d[U(src + j)]
+
+
+def _tall_planes(x, xt):
+    """xt (C, N*Q) = the planes of x (N, C, Q) regrouped channel by channel.
+    Thread mapping: one iteration per channel."""
+    N, C, Q = x.shape
+    for c in prange(C):
+        d = xt[c]
+        for n in range(N):
+            src = x[n, c]
+            b = n * Q
+            for q in range(Q):
+                d[U(b + q)] = src[U(q)]
 
 
 conv3x3_forward_s1 = twin(_conv3x3_forward_s1)
 conv3x3_backward_dw_s1 = twin(_conv3x3_backward_dw_s1)
 conv3x3_backward_dx_s1 = twin(_conv3x3_backward_dx_s1)
-widen_padded = twin(_widen_padded)
+widen_tall = twin(_widen_tall)
+tall_planes = twin(_tall_planes)
 
 
 # --------------------------------------------------------------------------------------------
