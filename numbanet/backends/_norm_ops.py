@@ -123,7 +123,8 @@ class ReferenceNormOps:
 
 
 class CPUNormOps:
-    """Numba kernels of ``kernels/cpu/norm.py`` (float64 sums, serial or threaded by size)."""
+    """Numba kernels of ``kernels/cpu/norm.py``: one compiled call per pass (float64 sums,
+    serial or threaded by size)."""
 
     @staticmethod
     def _KN():
@@ -132,61 +133,52 @@ class CPUNormOps:
         return K
 
     @staticmethod
-    def _pick(pair, n):
+    def _pick_norm(pair, n):
+        """The serial or threaded kernel for n elements (a name of its own: the mixins share the
+        backend's namespace)."""
         from ..kernels.cpu._util import pick
 
         return pick(pair, n)
 
     def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, mean, invstd,
                           momentum, eps, training):  # fmt: skip
-        K = self._KN()
         x = np.ascontiguousarray(x)
         m = x.shape[0] * x.shape[2]
         unbias = m / (m - 1) if m > 1 else 1.0
-        self._pick(K.bn_stats, x.size)(
-            x, float(momentum), float(eps), unbias, bool(training), running_mean, running_var,
-            mean, invstd,
-        )  # fmt: skip
         y = np.empty_like(x)
-        self._pick(K.bn_apply, x.size)(x, gamma, beta, mean, invstd, y)
+        self._pick_norm(self._KN().bn_forward, x.size)(
+            x, gamma, beta, float(momentum), float(eps), unbias, bool(training), running_mean,
+            running_var, mean, invstd, y,
+        )  # fmt: skip
         return y
 
     def batchnorm_backward(self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats,
                            need_dx=True):  # fmt: skip
-        K = self._KN()
         dy = np.ascontiguousarray(dy)
-        C = x.shape[1]
-        sdy = np.empty(C, dtype=np.float64)
-        sdyx = np.empty(C, dtype=np.float64)
-        self._pick(K.bn_backward_sums, x.size)(x, dy, mean, invstd, sdy, sdyx)
-        if dgamma is not None:
-            dgamma += sdyx.astype(dgamma.dtype)
-            dbeta += sdy.astype(dbeta.dtype)
-        if not need_dx:
-            return None
-        dx = np.empty_like(x)
-        self._pick(K.bn_backward_dx, x.size)(
-            x, dy, gamma, mean, invstd, sdy, sdyx, bool(batch_stats), dx
-        )
-        return dx
+        acc = dgamma is not None
+        dx = np.empty_like(x) if need_dx else dy  # dy stands in for dx: never written
+        self._pick_norm(self._KN().bn_backward, x.size)(
+            x, dy, gamma, mean, invstd, bool(batch_stats), acc, bool(need_dx),
+            dgamma if acc else mean, dbeta if acc else invstd, dx,
+        )  # fmt: skip
+        return dx if need_dx else None
 
     def layernorm_forward(self, x, gamma, beta, mean, invstd, eps):
-        K = self._KN()
         x = np.ascontiguousarray(x)
         y = np.empty_like(x)
-        self._pick(K.ln_forward, x.size)(x, gamma, beta, float(eps), mean, invstd, y)
+        kern = self._pick_norm(self._KN().ln_forward, x.size)
+        kern(x, gamma, beta, float(eps), mean, invstd, y)
         return y
 
     def layernorm_backward(self, x, dy, gamma, mean, invstd, dgamma, dbeta, need_dx=True):
-        K = self._KN()
         dy = np.ascontiguousarray(dy)
-        if dgamma is not None:
-            self._pick(K.ln_backward_params, x.size)(x, dy, mean, invstd, dgamma, dbeta)
-        if not need_dx:
-            return None
-        dx = np.empty_like(x)
-        self._pick(K.ln_backward_dx, x.size)(x, dy, gamma, mean, invstd, dx)
-        return dx
+        acc = dgamma is not None
+        dx = np.empty_like(x) if need_dx else dy
+        self._pick_norm(self._KN().ln_backward, x.size)(
+            x, dy, gamma, mean, invstd, acc, bool(need_dx), dgamma if acc else gamma,
+            dbeta if acc else gamma, dx,
+        )  # fmt: skip
+        return dx if need_dx else None
 
 
 class CUDANormOps:

@@ -24,6 +24,7 @@ checkpoints save and load, and which ``Sequential.clone`` copies.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -184,7 +185,7 @@ class _BatchNorm(_Normalization):
         shape = tuple(x.shape)
         self.output_shape(shape[1:])
         n = shape[0]
-        S = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+        S = math.prod(shape[2:])
         if training and n * S < 2:
             raise ValidationError(
                 f"{type(self).__name__} in training mode needs at least 2 values per channel to "
@@ -313,8 +314,8 @@ class LayerNorm(_Normalization):
     def forward(self, x, training=False):
         shape = tuple(x.shape)
         self.output_shape(shape[1:])
-        D = int(np.prod(self.normalized_shape))
-        M = int(np.prod(shape)) // D if D else 0
+        D = math.prod(self.normalized_shape)
+        M = math.prod(shape) // D
         x2 = x.reshape(M, D)
         mean, invstd = self._stats_workspace(M)
         y = self.backend.layernorm_forward(

@@ -14,14 +14,18 @@ the two-pass form is exact up to rounding of the deviations themselves. Outputs 
 
 Thread mapping. Each kernel exists twice (``twin``): a serial body and a threaded one.
 
-* ``bn_*`` serial bodies walk x in memory order (examples, then channels, then positions) and
-  accumulate into per-channel float64 arrays: for ``BatchNorm1D`` the channel loop is the
-  contiguous one and vectorises. Threaded bodies give one ``prange`` iteration per channel, which
-  owns that channel's sums and outputs (no races; each channel is summed by one thread in a fixed
-  order, so the result does not depend on the thread count).
-* ``ln_forward`` / ``ln_backward_dx``: one ``prange`` iteration per row.
-* ``ln_backward_params``: the column sums of dgamma and dbeta; serially row by row into float64
-  arrays, threaded one iteration per column.
+* ``bn_forward`` / ``bn_backward``: the serial bodies walk x in memory order (examples, then
+  channels, then positions) and accumulate into per-channel float64 arrays: for ``BatchNorm1D``
+  the channel loop is the contiguous one and vectorises. The threaded bodies give one ``prange``
+  iteration per channel, which owns that channel's sums and outputs (no races; each channel is
+  summed by one thread in a fixed order, so the result does not depend on the thread count).
+* ``ln_forward``: one ``prange`` iteration per row.
+* ``ln_backward``: the column sums of dgamma and dbeta (serially row by row into float64 arrays,
+  threaded one iteration per column), then dx, one iteration per row.
+
+Each op is one compiled call per pass (statistics and output together, sums and input gradient
+together): for the small layers of the course's nets the cost of a call is mostly Numba's
+dispatch, not the arithmetic.
 """
 
 from __future__ import annotations
@@ -29,147 +33,222 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
+from ...config import FASTMATH
 from ._util import twin
 
 
 # ============================================================================ batch norm
-def _bn_stats_rows(x, momentum, eps, unbias, training, rmean, rvar, mean, invstd):
-    """mean[c], invstd[c] = 1 / sqrt(var[c] + eps) of each channel of x (N, C, S).
+# Every batch-norm loop nest has a branch for S == 1 (BatchNorm1D on (N, C)): there the channel
+# loop is innermost and contiguous. Writing it as the general nest with an inner loop over
+# range(S) of length 1 costs 30-60x more (LLVM vectorises the one-trip loop and pays its set-up
+# for every (n, c): 200 against 3 microseconds for 640 x 32 float32 values).
+def _bn_forward_rows(x, gamma, beta, momentum, eps, unbias, training, rmean, rvar, mean, invstd,
+                     y):  # fmt: skip
+    """Statistics of each channel of x (N, C, S) into mean[c], invstd[c] = 1 / sqrt(var + eps),
+    then y = (x - mean) * (gamma invstd) + beta.
 
-    training: the batch's mean and biased variance, and the running estimates move towards the
+    training: the batch's mean and biased variance; the running estimates move towards the
     batch's mean and *unbiased* variance (var * unbias, unbias = m / (m - 1)):
-    r <- (1 - momentum) r + momentum * batch. Otherwise the running estimates are used.
-    Serial: memory order, per-channel float64 accumulators.
+    r <- (1 - momentum) r + momentum * batch. Otherwise the running estimates are the statistics.
+    Serial, in memory order, with per-channel float64 accumulators.
     """
     N, C, S = x.shape
-    if not training:
+    if training:
+        m = N * S
+        mu = np.zeros(C, dtype=np.float64)
+        var = np.zeros(C, dtype=np.float64)
+        if S == 1:
+            for n in range(N):
+                for c in range(C):
+                    mu[c] += x[n, c, 0]
+            mu /= m
+            for n in range(N):
+                for c in range(C):
+                    d = x[n, c, 0] - mu[c]
+                    var[c] += d * d
+        else:
+            for n in range(N):
+                for c in range(C):
+                    a = 0.0
+                    for s in range(S):
+                        a += x[n, c, s]
+                    mu[c] += a
+            mu /= m
+            for n in range(N):
+                for c in range(C):
+                    mc = mu[c]
+                    a = 0.0
+                    for s in range(S):
+                        d = x[n, c, s] - mc
+                        a += d * d
+                    var[c] += a
+        var /= m
+        for c in range(C):
+            mean[c] = mu[c]
+            invstd[c] = 1.0 / math.sqrt(var[c] + eps)
+            rmean[c] = (1.0 - momentum) * rmean[c] + momentum * mu[c]
+            rvar[c] = (1.0 - momentum) * rvar[c] + momentum * (var[c] * unbias)
+    else:
         for c in range(C):
             mean[c] = rmean[c]
             invstd[c] = 1.0 / math.sqrt(np.float64(rvar[c]) + eps)
-        return
-    m = N * S
-    acc = np.zeros(C, dtype=np.float64)
-    for n in range(N):
-        for c in range(C):
-            s_ = 0.0
-            for s in range(S):
-                s_ += x[n, c, s]
-            acc[c] += s_
-    mu = acc / m
-    acc[:] = 0.0
-    for n in range(N):
-        for c in range(C):
-            s_ = 0.0
-            for s in range(S):
-                d = x[n, c, s] - mu[c]
-                s_ += d * d
-            acc[c] += s_
-    for c in range(C):
-        var = acc[c] / m
-        mean[c] = mu[c]
-        invstd[c] = 1.0 / math.sqrt(var + eps)
-        rmean[c] = (1.0 - momentum) * rmean[c] + momentum * mu[c]
-        rvar[c] = (1.0 - momentum) * rvar[c] + momentum * (var * unbias)
+    if S == 1:
+        for n in range(N):
+            for c in range(C):
+                y[n, c, 0] = (x[n, c, 0] - mean[c]) * (gamma[c] * invstd[c]) + beta[c]
+    else:
+        for n in range(N):
+            for c in range(C):
+                mc = mean[c]
+                sc = gamma[c] * invstd[c]
+                b = beta[c]
+                for s in range(S):
+                    y[n, c, s] = (x[n, c, s] - mc) * sc + b
 
 
-def _bn_stats_channels(x, momentum, eps, unbias, training, rmean, rvar, mean, invstd):
-    """As ``_bn_stats_rows``; one prange iteration per channel."""
+def _bn_forward_channels(x, gamma, beta, momentum, eps, unbias, training, rmean, rvar, mean,
+                         invstd, y):  # fmt: skip
+    """As ``_bn_forward_rows``; one prange iteration per channel (it owns the channel's
+    statistics and outputs)."""
     N, C, S = x.shape
     m = N * S
     for c in prange(C):
-        if not training:
-            mean[c] = rmean[c]
-            invstd[c] = 1.0 / math.sqrt(np.float64(rvar[c]) + eps)
-            continue
-        acc = 0.0
-        for n in range(N):
-            for s in range(S):
-                acc += x[n, c, s]
-        mu = acc / m
-        acc2 = 0.0
-        for n in range(N):
-            for s in range(S):
-                d = x[n, c, s] - mu
-                acc2 += d * d
-        var = acc2 / m
-        mean[c] = mu
-        invstd[c] = 1.0 / math.sqrt(var + eps)
-        rmean[c] = (1.0 - momentum) * rmean[c] + momentum * mu
-        rvar[c] = (1.0 - momentum) * rvar[c] + momentum * (var * unbias)
-
-
-def _bn_apply(x, gamma, beta, mean, invstd, y):
-    """y[n, c, s] = (x[n, c, s] - mean[c]) * (gamma[c] invstd[c]) + beta[c]."""
-    N, C, S = x.shape
-    for n in prange(N):
-        for c in range(C):
-            mu = mean[c]
-            sc = gamma[c] * invstd[c]
-            b = beta[c]
-            for s in range(S):
-                y[n, c, s] = (x[n, c, s] - mu) * sc + b
-
-
-def _bn_backward_sums_rows(x, dy, mean, invstd, sdy, sdyx):
-    """sdy[c] = sum dy, sdyx[c] = sum dy * xhat over the channel (float64); memory order."""
-    N, C, S = x.shape
-    sdy[:] = 0.0
-    sdyx[:] = 0.0
-    for n in range(N):
-        for c in range(C):
-            mu = mean[c]
+        if training:
             a = 0.0
-            b = 0.0
-            for s in range(S):
-                g = dy[n, c, s]
-                a += g
-                b += g * (x[n, c, s] - mu)
-            sdy[c] += a
-            sdyx[c] += b
-    for c in range(C):
-        sdyx[c] *= invstd[c]
+            for n in range(N):
+                if S == 1:
+                    a += x[n, c, 0]
+                else:
+                    for s in range(S):
+                        a += x[n, c, s]
+            mu = a / m
+            a2 = 0.0
+            for n in range(N):
+                if S == 1:
+                    d = x[n, c, 0] - mu
+                    a2 += d * d
+                else:
+                    for s in range(S):
+                        d = x[n, c, s] - mu
+                        a2 += d * d
+            var = a2 / m
+            mean[c] = mu
+            invstd[c] = 1.0 / math.sqrt(var + eps)
+            rmean[c] = (1.0 - momentum) * rmean[c] + momentum * mu
+            rvar[c] = (1.0 - momentum) * rvar[c] + momentum * (var * unbias)
+        else:
+            mean[c] = rmean[c]
+            invstd[c] = 1.0 / math.sqrt(np.float64(rvar[c]) + eps)
+        mc = mean[c]
+        sc = gamma[c] * invstd[c]
+        b = beta[c]
+        for n in range(N):
+            if S == 1:
+                y[n, c, 0] = (x[n, c, 0] - mc) * sc + b
+            else:
+                for s in range(S):
+                    y[n, c, s] = (x[n, c, s] - mc) * sc + b
 
 
-def _bn_backward_sums_channels(x, dy, mean, invstd, sdy, sdyx):
-    """As ``_bn_backward_sums_rows``; one prange iteration per channel."""
+def _bn_backward_rows(x, dy, gamma, mean, invstd, batch_stats, acc, need_dx, dgamma, dbeta,
+                      dx):  # fmt: skip
+    """Per channel c (m = N S values): sdy = sum dy, sdyx = sum dy xhat (float64);
+    dgamma[c] += sdyx, dbeta[c] += sdy (if ``acc``); then, if ``need_dx``, the three-term formula
+
+    dx = gamma invstd / m * (m dy - sdy - xhat sdyx)   (batch statistics)
+    dx = gamma invstd dy                                (running statistics).
+
+    Serial, in memory order."""
     N, C, S = x.shape
+    m = N * S
+    sdy = np.zeros(C, dtype=np.float64)
+    sdyx = np.zeros(C, dtype=np.float64)
+    if S == 1:
+        for n in range(N):
+            for c in range(C):
+                g = dy[n, c, 0]
+                sdy[c] += g
+                sdyx[c] += g * (x[n, c, 0] - mean[c])
+    else:
+        for n in range(N):
+            for c in range(C):
+                mc = mean[c]
+                a = 0.0
+                b = 0.0
+                for s in range(S):
+                    g = dy[n, c, s]
+                    a += g
+                    b += g * (x[n, c, s] - mc)
+                sdy[c] += a
+                sdyx[c] += b
+    k = np.empty(C, dtype=np.float64)  # gamma invstd
+    ma = np.empty(C, dtype=np.float64)  # sdy / m
+    mb = np.empty(C, dtype=np.float64)  # sdyx / m
+    for c in range(C):
+        istd = np.float64(invstd[c])
+        sdyx[c] *= istd
+        if acc:
+            dgamma[c] += sdyx[c]
+            dbeta[c] += sdy[c]
+        k[c] = gamma[c] * istd
+        ma[c] = sdy[c] / m if batch_stats else 0.0
+        mb[c] = sdyx[c] / m if batch_stats else 0.0
+    if not need_dx:
+        return
+    if S == 1:
+        for n in range(N):
+            for c in range(C):
+                xh = (x[n, c, 0] - mean[c]) * np.float64(invstd[c])
+                dx[n, c, 0] = k[c] * (dy[n, c, 0] - ma[c] - xh * mb[c])
+    else:
+        for n in range(N):
+            for c in range(C):
+                mc = mean[c]
+                istd = np.float64(invstd[c])
+                kc, mac, mbc = k[c], ma[c], mb[c]
+                for s in range(S):
+                    xh = (x[n, c, s] - mc) * istd
+                    dx[n, c, s] = kc * (dy[n, c, s] - mac - xh * mbc)
+
+
+def _bn_backward_channels(x, dy, gamma, mean, invstd, batch_stats, acc, need_dx, dgamma, dbeta,
+                          dx):  # fmt: skip
+    """As ``_bn_backward_rows``; one prange iteration per channel."""
+    N, C, S = x.shape
+    m = N * S
     for c in prange(C):
-        mu = mean[c]
+        mc = mean[c]
+        istd = np.float64(invstd[c])
         a = 0.0
         b = 0.0
         for n in range(N):
-            for s in range(S):
-                g = dy[n, c, s]
+            if S == 1:
+                g = dy[n, c, 0]
                 a += g
-                b += g * (x[n, c, s] - mu)
-        sdy[c] = a
-        sdyx[c] = b * invstd[c]
-
-
-def _bn_backward_dx(x, dy, gamma, mean, invstd, sdy, sdyx, batch_stats, dx):
-    """The three-term formula, per channel c with m = N S values:
-
-    dx = gamma invstd / m * (m dy - sum(dy) - xhat sum(dy xhat))   (batch statistics)
-    dx = gamma invstd dy                                            (running statistics)
-    """
-    N, C, S = x.shape
-    m = N * S
-    for n in prange(N):
-        for c in range(C):
-            mu = mean[c]
-            istd = np.float64(invstd[c])
-            k = gamma[c] * istd
-            if batch_stats:
-                a = sdy[c] / m
-                b = sdyx[c] / m
-                for s in range(S):
-                    xh = (x[n, c, s] - mu) * istd
-                    dx[n, c, s] = k * (dy[n, c, s] - a - xh * b)
+                b += g * (x[n, c, 0] - mc)
             else:
                 for s in range(S):
-                    dx[n, c, s] = k * dy[n, c, s]
+                    g = dy[n, c, s]
+                    a += g
+                    b += g * (x[n, c, s] - mc)
+        b *= istd
+        if acc:
+            dgamma[c] += b
+            dbeta[c] += a
+        if need_dx:
+            k = gamma[c] * istd
+            ma = a / m if batch_stats else 0.0
+            mb = b / m if batch_stats else 0.0
+            for n in range(N):
+                if S == 1:
+                    xh = (x[n, c, 0] - mc) * istd
+                    dx[n, c, 0] = k * (dy[n, c, 0] - ma - xh * mb)
+                else:
+                    for s in range(S):
+                        xh = (x[n, c, s] - mc) * istd
+                        dx[n, c, s] = k * (dy[n, c, s] - ma - xh * mb)
 
 
 # ============================================================================ layer norm
@@ -178,69 +257,79 @@ def _ln_forward(x, gamma, beta, eps, mean, invstd, y):
     y[r, j] = (x[r, j] - mean[r]) invstd[r] gamma[j] + beta[j]."""
     M, D = x.shape
     for r in prange(M):
-        acc = 0.0
+        a = 0.0
         for j in range(D):
-            acc += x[r, j]
-        mu = acc / D
-        acc2 = 0.0
+            a += x[r, j]
+        mu = a / D
+        a2 = 0.0
         for j in range(D):
             d = x[r, j] - mu
-            acc2 += d * d
-        istd = 1.0 / math.sqrt(acc2 / D + eps)
+            a2 += d * d
+        istd = 1.0 / math.sqrt(a2 / D + eps)
         mean[r] = mu
         invstd[r] = istd
         for j in range(D):
             y[r, j] = (x[r, j] - mu) * istd * gamma[j] + beta[j]
 
 
-def _ln_backward_dx(x, dy, gamma, mean, invstd, dx):
-    """Per row, with g = dy * gamma: dx = invstd / D * (D g - sum(g) - xhat sum(g xhat))."""
-    M, D = x.shape
-    for r in prange(M):
-        mu = mean[r]
-        istd = np.float64(invstd[r])
-        a = 0.0
-        b = 0.0
-        for j in range(D):
-            g = dy[r, j] * gamma[j]
-            a += g
-            b += g * (x[r, j] - mu)
-        a /= D
-        b *= istd / D
-        for j in range(D):
-            xh = (x[r, j] - mu) * istd
-            dx[r, j] = istd * (dy[r, j] * gamma[j] - a - xh * b)
-
-
-def _ln_backward_params_rows(x, dy, mean, invstd, dgamma, dbeta):
-    """dgamma[j] += sum_r dy[r, j] xhat[r, j];  dbeta[j] += sum_r dy[r, j]; row by row."""
-    M, D = x.shape
-    ag = np.zeros(D, dtype=np.float64)
-    ab = np.zeros(D, dtype=np.float64)
-    for r in range(M):
-        mu = mean[r]
-        istd = np.float64(invstd[r])
-        for j in range(D):
-            g = dy[r, j]
-            ab[j] += g
-            ag[j] += g * ((x[r, j] - mu) * istd)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _ln_dx_row(x, dy, gamma, mean, invstd, dx, r):
+    """Row r, with g = dy * gamma: dx = invstd / D * (D g - sum(g) - xhat sum(g xhat))."""
+    D = x.shape[1]
+    mu = mean[r]
+    istd = np.float64(invstd[r])
+    a = 0.0
+    b = 0.0
     for j in range(D):
-        dgamma[j] += ag[j]
-        dbeta[j] += ab[j]
+        g = dy[r, j] * gamma[j]
+        a += g
+        b += g * (x[r, j] - mu)
+    a /= D
+    b *= istd / D
+    for j in range(D):
+        xh = (x[r, j] - mu) * istd
+        dx[r, j] = istd * (dy[r, j] * gamma[j] - a - xh * b)
 
 
-def _ln_backward_params_cols(x, dy, mean, invstd, dgamma, dbeta):
-    """As ``_ln_backward_params_rows``; one prange iteration per column."""
+def _ln_backward_rows(x, dy, gamma, mean, invstd, acc, need_dx, dgamma, dbeta, dx):
+    """dgamma[j] += sum_r dy[r, j] xhat[r, j], dbeta[j] += sum_r dy[r, j] (if ``acc``; float64
+    column accumulators filled row by row); dx row by row (if ``need_dx``). Serial."""
     M, D = x.shape
-    for j in prange(D):
-        ag = 0.0
-        ab = 0.0
+    if acc:
+        ag = np.zeros(D, dtype=np.float64)
+        ab = np.zeros(D, dtype=np.float64)
         for r in range(M):
-            g = dy[r, j]
-            ab += g
-            ag += g * ((x[r, j] - mean[r]) * np.float64(invstd[r]))
-        dgamma[j] += ag
-        dbeta[j] += ab
+            mu = mean[r]
+            istd = np.float64(invstd[r])
+            for j in range(D):
+                g = dy[r, j]
+                ab[j] += g
+                ag[j] += g * ((x[r, j] - mu) * istd)
+        for j in range(D):
+            dgamma[j] += ag[j]
+            dbeta[j] += ab[j]
+    if need_dx:
+        for r in range(M):
+            _ln_dx_row(x, dy, gamma, mean, invstd, dx, r)
+
+
+def _ln_backward_threaded(x, dy, gamma, mean, invstd, acc, need_dx, dgamma, dbeta, dx):
+    """As ``_ln_backward_rows``: one prange iteration per column for dgamma and dbeta, then one
+    per row for dx."""
+    M, D = x.shape
+    if acc:
+        for j in prange(D):
+            ag = 0.0
+            ab = 0.0
+            for r in range(M):
+                g = dy[r, j]
+                ab += g
+                ag += g * ((x[r, j] - mean[r]) * np.float64(invstd[r]))
+            dgamma[j] += ag
+            dbeta[j] += ab
+    if need_dx:
+        for r in prange(M):
+            _ln_dx_row(x, dy, gamma, mean, invstd, dx, r)
 
 
 def _pair(serial_fn, threaded_fn):
@@ -249,13 +338,9 @@ def _pair(serial_fn, threaded_fn):
     return twin(serial_fn)[0], twin(threaded_fn)[1]
 
 
-bn_stats = _pair(_bn_stats_rows, _bn_stats_channels)
-bn_apply = twin(_bn_apply)
-bn_backward_sums = _pair(_bn_backward_sums_rows, _bn_backward_sums_channels)
-bn_backward_dx = twin(_bn_backward_dx)
+bn_forward = _pair(_bn_forward_rows, _bn_forward_channels)
+bn_backward = _pair(_bn_backward_rows, _bn_backward_channels)
 ln_forward = twin(_ln_forward)
-ln_backward_dx = twin(_ln_backward_dx)
-ln_backward_params = _pair(_ln_backward_params_rows, _ln_backward_params_cols)
+ln_backward = _pair(_ln_backward_rows, _ln_backward_threaded)
 
-__all__ = ["bn_stats", "bn_apply", "bn_backward_sums", "bn_backward_dx", "ln_forward",
-           "ln_backward_dx", "ln_backward_params"]  # fmt: skip
+__all__ = ["bn_forward", "bn_backward", "ln_forward", "ln_backward"]
