@@ -132,3 +132,15 @@ def dtype_of(dtype):
     if dt not in (np.float32, np.float64):
         raise DTypeError(f"dtype must be float32 or float64; got {dt}")
     return dt
+
+
+def seed_value(seed, name="seed"):
+    """``seed`` if it is None or an integer NumPy's generators accept (>= 0); a
+    ``ValidationError`` naming ``name`` otherwise (NumPy's own message is a bare ValueError)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValidationError(f"{name} must be a non-negative integer or None; got {seed!r}")
+    if seed < 0:
+        raise ValidationError(f"{name} must be a non-negative integer; got {seed}")
+    return int(seed)

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from ._validate import positive_int
+from ._validate import positive_int, seed_value
 from .callbacks import Callback, History
 from .errors import DivergenceError, ValidationError
 
@@ -57,7 +57,9 @@ def fit(
     x = model._check_input(x)
     n = x.shape[0]
     epochs = positive_int(epochs, "epochs")
-    bs = positive_int(batch_size, "batch_size")
+    # a minibatch larger than the data is the whole data: workspaces are sized by min(bs, n)
+    bs = min(positive_int(batch_size, "batch_size"), max(n, 1))
+    seed = seed_value(seed)
     if train_metrics not in (True, False, "exact"):
         raise ValidationError(f"train_metrics must be True, False or 'exact'; got {train_metrics!r}")
     loss_obj = L.get(loss)

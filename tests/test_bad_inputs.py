@@ -549,3 +549,26 @@ def test_cli_bad_input_exits_with_one_line(args, message, shared_data):
     assert "Traceback" not in err
     assert err.startswith("error:") and len(err.splitlines()) == 1, err
     assert message in err
+
+
+def test_negative_or_non_integer_seeds_get_numbanet_errors():
+    with pytest.raises(nb.ValidationError, match="seed must be a non-negative integer"):
+        nb.Sequential([nb.Dense(2, 1)], backend="cpu", seed=-1)
+    with pytest.raises(nb.ValidationError, match="seed must be a non-negative integer or None"):
+        nb.Sequential([nb.Dense(2, 1)], backend="cpu", seed=1.5)
+    net = nb.Sequential([nb.Dense(2, 1)], backend="cpu", seed=0)
+    with pytest.raises(nb.ValidationError, match="seed must be a non-negative integer"):
+        net.fit(np.zeros((4, 2)), np.zeros((4, 1)), loss="mse", seed=-3, progress=False)
+
+
+def test_a_batch_larger_than_the_data_is_the_whole_data():
+    """fit sizes its workspaces by min(batch_size, n): a huge batch_size allocates nothing large
+    and trains exactly as one full batch."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
+    flats = []
+    for bs in (10**8, 20):
+        net = nb.Sequential([nb.Dense(3, 4), nb.Sigmoid(), nb.Dense(4, 2)], backend="cpu", seed=0)
+        net.fit(x, y, loss="cross_entropy", lr=0.1, epochs=2, batch_size=bs, progress=False)
+        flats.append(net.get_flat())
+    np.testing.assert_array_equal(flats[0], flats[1])

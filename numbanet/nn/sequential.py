@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import config
-from .._validate import as_float_array, dtype_of, positive_int
+from .._validate import as_float_array, dtype_of, positive_int, seed_value
 from ..backends import get_backend
 from ..codes import Act
 from ..errors import ValidationError
@@ -75,7 +75,7 @@ class Sequential:
         self.layers = layers
         self.backend = get_backend(backend)
         self.dtype = dtype_of(config.DEFAULT_DTYPE if dtype is None else dtype)
-        self.seed = seed
+        self.seed = seed_value(seed)
         if input_shape is None and isinstance(layers[0], Dense):
             input_shape = (layers[0].in_features,)
         self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ValidationError
+from .._validate import seed_value
 
 
 def check_seed(seed, name="seed"):
-    """``seed`` unchanged if it is an integer or None; a ``ValidationError`` naming ``name`` else."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValidationError(f"{name} must be an integer or None; got {seed!r}")
-    return seed
+    """``seed`` if it is a non-negative integer or None; a ``ValidationError`` naming ``name``
+    else."""
+    return seed_value(seed, name)
 
 
 def forward_np(net, layers, X, batch=4096):
