@@ -355,6 +355,63 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
         raise typer.Exit(1)
 
 
+# --------------------------------------------------------------------------- backprop
+@app.command()
+def backprop(
+    architecture: Annotated[str, typer.Argument(help="Widths d_in-...-d_out, e.g. 2-3-2.")],
+    x: Annotated[
+        str | None, typer.Option(help="Input, comma-separated (default: a seeded draw).")
+    ] = None,
+    y: Annotated[
+        str | None, typer.Option(help="Target, comma-separated (default: the first class).")
+    ] = None,
+    activation: Annotated[str, typer.Option(help="Hidden activation.")] = "sigmoid",
+    output: Annotated[str, typer.Option(help="Output activation (identity = linear).")] = (
+        "identity"
+    ),
+    loss: Annotated[str, typer.Option(help="mse, bce or cross_entropy.")] = "mse",
+    seed: Annotated[int, typer.Option(help="Seed of the weights and of a drawn input.")] = 0,
+):
+    """Deck 001's worked backpropagation example on a small dense net: z, a, delta and the
+    gradients layer by layer, with BP1-BP4 checked against the engine and finite differences."""
+    _guard(_backprop, architecture, x, y, activation, output, loss, seed)
+
+
+def _backprop(architecture, x, y, activation, output, loss, seed):
+    import numpy as np
+
+    from .errors import ValidationError
+    from .theory import backprop as B
+
+    def floats(text, name):
+        try:
+            return [float(v) for v in text.split(",")]
+        except ValueError:
+            raise ValidationError(f"{name} must be comma-separated numbers; got {text!r}") from None
+
+    try:
+        widths = [int(s) for s in architecture.split("-")]
+    except ValueError:
+        raise ValidationError(f"architecture must look like 2-3-2; got {architecture!r}") from None
+    if seed < 0:
+        raise ValidationError(f"--seed must be >= 0; got {seed}")
+    net = B.dense_net(widths, activation=activation, output=output, seed=seed)
+    if x is None:
+        xv = np.random.default_rng(seed).uniform(-1, 1, size=widths[0])
+    else:
+        xv = np.array(floats(x, "--x"))
+    if y is None:
+        yv = np.zeros(widths[-1])
+        yv[0] = 1.0
+    else:
+        yv = np.array(floats(y, "--y"))
+    result = B.trace(net, xv, yv, loss=loss)
+    typer.echo(f"net {architecture}, {activation} hidden, {output} output, seed {seed}")
+    typer.echo(result.report())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 # --------------------------------------------------------------------------- claims
 @app.command()
 def claims(

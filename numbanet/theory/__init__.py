@@ -15,13 +15,16 @@ Submodules (imported on first use, so ``import numbanet.theory`` stays cheap):
     recursion (Gauss-Hermite for smooth activations) and measured on sampled networks.
 ``gradient_speed``
     Nielsen's per-layer speed of learning through the engine's backward pass.
+``backprop``
+    Deck 001's worked backpropagation example for any dense net: z, a, delta and gradients layer
+    by layer, BP1-BP4 checked against the engine and finite differences.
 """
 
 from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("regions", "noise_ball", "init_variance", "gradient_speed")
+_SUBMODULES = ("regions", "noise_ball", "init_variance", "gradient_speed", "backprop")
 
 __all__ = list(_SUBMODULES)
 
