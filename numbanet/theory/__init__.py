@@ -18,13 +18,16 @@ Submodules (imported on first use, so ``import numbanet.theory`` stays cheap):
 ``backprop``
     Deck 001's worked backpropagation example for any dense net: z, a, delta and gradients layer
     by layer, BP1-BP4 checked against the engine and finite differences.
+``compose``
+    A composition of two nets merged into one (psi = theta phi, rank 1), and a deep ReLU net equal
+    to a shallow one (extra layers computing the identity).
 """
 
 from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("regions", "noise_ball", "init_variance", "gradient_speed", "backprop")
+_SUBMODULES = ("regions", "noise_ball", "init_variance", "gradient_speed", "backprop", "compose")
 
 __all__ = list(_SUBMODULES)
 
