@@ -74,6 +74,9 @@ _EXPORTS = {
     "BatchNorm2D": "numbanet.nn",
     "LayerNorm": "numbanet.nn",
     "Residual": "numbanet.nn",
+    # diagnosis (deck 003: avoidable bias and generalization gap)
+    "diagnose": "numbanet.diagnose",
+    "Diagnosis": "numbanet.diagnose",
 }
 
 _SUBMODULES = {
