@@ -16,7 +16,7 @@ import functools
 import numpy as np
 
 from .. import init as _init
-from .._validate import positive_int
+from .._validate import positive_float, positive_int, seed_value
 from ..errors import DTypeError, NumbanetError, ValidationError
 
 
@@ -197,6 +197,15 @@ class Dense(Layer):
         Default: N(0, 1) for the ``nielsen`` schemes, else zeros.
     bias : bool
         Whether the layer has a bias.
+    weight_noise : float >= 0
+        Noise injection in the parameters (deck 003, "Inyección de ruido ... En los parámetros";
+        added ONLY in training): each training forward uses ``W + weight_noise * eps`` with a fresh
+        ``eps ~ N(0, I)``; evaluation uses ``W``. Backward differentiates at the perturbed weights
+        (``dC/dx = delta (W + s eps)``; ``dC/dW = delta^T X``, the same for W and for W + s eps).
+        A layer with weight noise runs on the layer-by-layer path, not the fused dense kernels.
+    noise_seed : int, optional
+        The noise's own generator; default: the generator of ``fit`` (its ``seed=``), so a seeded
+        ``fit`` is reproducible; outside ``fit`` without a seed, an unseeded generator.
 
     Notes
     -----
@@ -210,8 +219,21 @@ class Dense(Layer):
               \\frac{\\partial C}{\\partial X} = \\delta W.
     """
 
-    def __init__(self, in_features, out_features, init="he_normal", bias_init=None, bias=True):
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        init="he_normal",
+        bias_init=None,
+        bias=True,
+        weight_noise=0.0,
+        noise_seed=None,
+    ):
         super().__init__()
+        self.weight_noise = positive_float(weight_noise, "weight_noise", allow_zero=True)
+        self.noise_seed = seed_value(noise_seed, "noise_seed")
+        self._noise_rng = None if noise_seed is None else np.random.default_rng(noise_seed)
+        self._w_used = None
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.use_bias = bool(bias)
@@ -244,24 +266,42 @@ class Dense(Layer):
             self._zero_db = self.backend.zeros((self.out_features,), self.dtype)
         return self._zero_b
 
+    def set_fit_rng(self, rng):
+        """Called by ``fit``: weight noise draws from its generator unless ``noise_seed`` is set."""
+        if self.noise_seed is None:
+            self._noise_rng = rng
+
+    def _weights_for(self, training):
+        W = self._params["W"].data
+        if not training or self.weight_noise == 0.0:
+            return W
+        if self._noise_rng is None:
+            self._noise_rng = np.random.default_rng()
+        eps = self._noise_rng.standard_normal(tuple(W.shape), dtype=np.dtype(self.dtype).type)
+        return self.backend.add_noise(W, eps, self.weight_noise)
+
     def forward(self, x, training=False):
         self._x = x
-        return self.backend.dense_forward(x, self._params["W"].data, self._bias())
+        W = self._weights_for(training)
+        self._w_used = W if W is not self._params["W"].data else None
+        return self.backend.dense_forward(x, W, self._bias())
 
     def backward(self, dy, need_dx=True):
         W = self._params["W"]
+        w_fwd = W.data if self._w_used is None else self._w_used  # the perturbed W of training
         if self.frozen:
             # gradients flow through but parameters are not trained: skip dW, db
             if not need_dx:
                 return None
             scratch_w = self.backend.zeros(W.shape, self.dtype)
             scratch_b = self.backend.zeros((self.out_features,), self.dtype)
-            return self.backend.dense_backward(self._x, W.data, dy, scratch_w, scratch_b, True)
+            return self.backend.dense_backward(self._x, w_fwd, dy, scratch_w, scratch_b, True)
         db = self._params["b"].grad_data if self.use_bias else self._zero_db
-        return self.backend.dense_backward(self._x, W.data, dy, W.grad_data, db, need_dx)
+        return self.backend.dense_backward(self._x, w_fwd, dy, W.grad_data, db, need_dx)
 
     def extra_repr(self):
-        return f"{self.in_features}, {self.out_features}"
+        noise = f", weight_noise={self.weight_noise}" if self.weight_noise else ""
+        return f"{self.in_features}, {self.out_features}{noise}"
 
 
 class Flatten(Layer):

@@ -405,7 +405,7 @@ class Sequential:
         i = 0
         while i < len(layers):
             d = layers[i]
-            if type(d) is not Dense or d.frozen or not d.use_bias:
+            if type(d) is not Dense or d.frozen or not d.use_bias or d.weight_noise:
                 return None
             if sizes and sizes[-1] != d.in_features:
                 return None
