@@ -57,6 +57,10 @@ RANDOM_LABEL_SETUP = {"n": 4000, "lr": 0.0025, "epochs": 200_000, "epochs_1_laye
 #: linearly separable gates and never on XOR.
 PERCEPTRON_CONVERGES = {"AND": True, "NOR": True, "NOT": True, "XOR": False}
 
+#: UDL, "Redes no profundas vs profundas - 5) Entrenamiento y generalización": "Entrenar con redes
+#: profundas parece ser más fácil hasta 20 capas"; beyond, "se necesitan varios trucos".
+EASY_TRAINING_DEPTH = 20
+
 # ============================================================================ DL (deck 004)
 #: DL, "Planteamiento": MNIST validation accuracy (%) of 1, 2, 3, 4 hidden layers of 30 sigmoid
 #: units (Nielsen, NNDL ch. 5: 30 epochs, minibatch 10, eta 0.1, lambda 5.0; one run each).

@@ -20,6 +20,9 @@ module             deck   what it runs
                           recurrent networks
 ``vanishing``      004    Nielsen's speeds of learning and depth sweep, sigmoid vs ReLU
                           gradients, greedy pre-training, RBMs and autoencoders
+``trainability``   000    "easier up to 20 layers": plain, residual, batch- and layer-
+                   (004)  normalised ReLU MLPs of depth 2-50 on MNIST-1D, with the speeds of
+                          learning at initialisation
 =================  =====  ====================================================================
 
 Modules are imported on use (``from numbanet.experiments import udl``); importing this package

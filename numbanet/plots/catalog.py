@@ -9,7 +9,8 @@ Each figure is a pair of functions in a module of this package,
 where ``<name>`` is the id with dashes turned into underscores. ``budget="full"`` runs the
 original budget of slow reproductions, ``budget="tiny"`` (tests only) a few seconds' worth. The
 modules are named by topic and hold the figures of one section of SLIDES.md each:
-``composition``, ``regions``, ``capacity`` (depth and linear regions); ``perceptron``, ``hidden``,
+``composition``, ``regions``, ``capacity``, ``trainability`` (depth, linear regions and training
+deep nets); ``perceptron``, ``hidden``,
 ``shallow``, ``activations`` (neurons and backprop); ``descent`` (gradient descent); ``depth``,
 ``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``. The catalog below is the single list of ids, so
 ``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
@@ -62,6 +63,9 @@ CATALOG = [
     _f("mnist1d-random-labels", "capacity", "UDL fig. 20.2",
        "Fitting random labels on MNIST-1D: training error against epoch for 1-4 hidden layers.",
        slow=True),
+    _f("depth-trainability", "trainability", "UDL: training deep nets (DL: speeds)",
+       "Plain, residual, batch- and layer-normalised ReLU MLPs of depth 2-50 on MNIST-1D: final "
+       "loss, epochs to fit, speeds at initialisation; the residual stream's variance."),
     # neurons, perceptron and backprop (MLP, FF, DL)
     _f("logic-gates", "perceptron", "MLP: the perceptron",
        "The perceptron rule learns AND, OR, NOR and NOT (decision lines); XOR never reaches zero errors."),

@@ -22,23 +22,34 @@ from .._validate import positive_int
 from ..errors import ValidationError
 
 
-def _dense_layers(net):
+def _walk(layers):
+    """The layers in order, those inside a residual block's branch included (its skip-path
+    projection is not a layer of the net's depth)."""
+    for layer in layers:
+        yield layer
+        yield from _walk(getattr(layer, "block", ()))
+
+
+def _dense_layers(net, need_bias=True):
     from ..nn.layers import Dense
 
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    dense = [layer for layer in _walk(net.layers) if isinstance(layer, Dense)]
     if len(dense) < 2:
         raise ValidationError("gradient speeds need a network with at least one hidden Dense layer")
     for d in dense:
-        if not d.use_bias:
+        if need_bias and not d.use_bias:
             raise ValidationError(
                 "gradient speeds are measured on the biases; a Dense has bias=False"
             )
     return dense
 
 
-def full_batch_gradients(net, x, y, loss):
+def full_batch_gradients(net, x, y, loss, training=False):
     """Run one full-batch forward and backward pass; parameters' ``.grad`` then hold
-    (1/n) sum_x dC_x/dtheta (the loss is a mean over examples). Returns the loss value."""
+    (1/n) sum_x dC_x/dtheta (the loss is a mean over examples). Returns the loss value.
+
+    ``training=True`` runs the forward pass as a training step does (batch normalisation with
+    the batch's statistics, which also moves its running estimates)."""
     from .. import losses as L
 
     loss = L.get(loss)
@@ -47,7 +58,7 @@ def full_batch_gradients(net, x, y, loss):
     target = eff.prepare_target(y, net._n_out(), net.dtype, n_rows=x.shape[0])
     be = net.backend
     xb = be.asarray(x, net.dtype)
-    out = net._forward(xb, training=False, layers=layers)
+    out = net._forward(xb, training=bool(training), layers=layers)
     value, grad = eff.compute(be, out, be.asarray(target, target.dtype))
     net.zero_grad()
     net._want_input_grad = False
@@ -58,7 +69,7 @@ def full_batch_gradients(net, x, y, loss):
     return value
 
 
-def layer_speeds(net, x, y, loss="sigmoid_cross_entropy", which="bias"):
+def layer_speeds(net, x, y, loss="sigmoid_cross_entropy", which="bias", training=False):
     """Speed of learning of each hidden layer.
 
     Parameters
@@ -70,7 +81,10 @@ def layer_speeds(net, x, y, loss="sigmoid_cross_entropy", which="bias"):
     loss : str or Loss
         Default: Nielsen's per-unit sigmoid cross-entropy (network2).
     which : {"bias", "weight"}
-        ``"bias"``: ||mean dC/db^l|| (Nielsen's definition); ``"weight"``: ||mean dC/dW^l||_F.
+        ``"bias"``: ||mean dC/db^l|| (Nielsen's definition); ``"weight"``: ||mean dC/dW^l||_F
+        (the one to use before a batch normalisation, which makes dC/db^l exactly zero).
+    training : bool
+        Forward pass in training mode (see ``full_batch_gradients``).
 
     Returns
     -------
@@ -79,8 +93,8 @@ def layer_speeds(net, x, y, loss="sigmoid_cross_entropy", which="bias"):
     """
     if which not in ("bias", "weight"):
         raise ValidationError(f"which must be 'bias' or 'weight'; got {which!r}")
-    dense = _dense_layers(net)
-    full_batch_gradients(net, x, y, loss)
+    dense = _dense_layers(net, need_bias=which == "bias")
+    full_batch_gradients(net, x, y, loss, training)
     name = "b" if which == "bias" else "W"
     return np.array([float(np.linalg.norm(d._params[name].grad)) for d in dense[:-1]])
 
