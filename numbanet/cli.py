@@ -420,15 +420,33 @@ def claims(
         bool, typer.Option("--fast", help="Skip the expensive claims (MNIST training).")
     ] = False,
     ids: Annotated[list[int] | None, typer.Argument(help="Claim numbers (default: all).")] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(help="Report progress on stderr (a bar on a terminal, log lines otherwise; "
+                          "default: on, off with --json)."),
+    ] = None,
 ):
     """Recompute every quantitative claim of the slides and say whether it holds."""
-    _guard(_claims, as_json, fast, ids)
+    _guard(_claims, as_json, fast, ids, progress)
 
 
-def _claims(as_json, fast, ids):
+def _claims(as_json, fast, ids, progress=None):
     from . import claims as C
+    from ._progress import Progress
 
-    results = C.check_all(ids=ids, fast=fast)
+    known = [c["id"] for c in C.list_claims()]
+    todo = list(ids) if ids else known
+    for cid in todo:
+        if cid not in known:
+            C.check(cid)  # its error names the claims there are, before any progress is shown
+    results = []
+    show = not as_json if progress is None else progress
+    with Progress("claims", len(todo), enabled=show) as bar:
+        for cid in todo:  # as C.check_all, one claim at a time for the progress report
+            bar.item(f"claim {cid}")
+            r = C.check(cid, fast=fast)
+            results.append(r)
+            bar.advance(r.verdict + (" FAILED" if r.failed else ""))
     if as_json:
         typer.echo(
             json.dumps([r.to_dict() for r in results], indent=2)

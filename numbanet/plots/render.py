@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .._io import atomic_write_bytes, atomic_write_text
+from .._progress import Progress
 from ..errors import ValidationError
 from .catalog import BY_ID, CATALOG
 
@@ -105,11 +106,10 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     results = []
-    bar = _bar(len(infos), progress)
+    bar = Progress("figures", len(infos), enabled=progress)
     try:
         for info in infos:
-            if bar:
-                bar[0].update(bar[1], description=info.id)
+            bar.item(info.id)
             t0 = time.perf_counter()
             rec = {"id": info.id, "path": None, "seconds": 0.0}
             need = missing_data(info)
@@ -130,25 +130,12 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
                     rec.update(status="error", message=f"{type(exc).__name__}: {exc}")
             rec["seconds"] = round(time.perf_counter() - t0, 2)
             results.append(rec)
-            if bar:
-                bar[0].advance(bar[1])
+            bar.advance(rec["status"])
     finally:
-        if bar:
-            bar[0].stop()
+        bar.close()
     if index:
         write_index(outdir, results, fmt, budget=budget)
     return results
-
-
-def _bar(n, enabled):
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    p = Progress(TextColumn("[bold]{task.description:<26}"), BarColumn(), MofNCompleteColumn(),
-                 TimeElapsedColumn())  # fmt: skip
-    p.start()
-    return p, p.add_task("figures", total=n)
 
 
 def write_index(outdir, results, fmt="png", full=False, budget=None):

@@ -93,32 +93,19 @@ def _client(scheduler, workers):
 
 
 class _Bar:
-    def __init__(self, total, enabled, name):
-        self._p = None
-        if enabled and total:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+    """One step per trial: a rich bar with ETA on a terminal, a log line at most every 10 s
+    otherwise (numbanet._progress)."""
 
-            self._p = Progress(
-                TextColumn(f"[bold]{name}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            )  # fmt: skip
-            self._p.start()
-            self._t = self._p.add_task("sweep", total=total, info="")
+    def __init__(self, total, enabled, name):
+        from .._progress import Progress
+
+        self._p = Progress(f"sweep {name}", total, enabled=enabled, log_every=10.0)
 
     def advance(self, info):
-        if self._p is not None:
-            self._p.update(self._t, advance=1, info=info)
+        self._p.advance(info)
 
     def close(self):
-        if self._p is not None:
-            self._p.stop()
+        self._p.close()
 
 
 def run(
