@@ -3,12 +3,12 @@
 Real data is read from files whose SHA-256 sums are built into the code, found in this order:
 an explicit ``path=``, the folder ``$NUMBANET_DATA`` (e.g. ``../shared/data``), the user cache
 (``$NUMBANET_CACHE``, else ``$XDG_CACHE_HOME/numbanet``, else ``~/.cache/numbanet``), and
-finally a download from public mirrors that is verified before it is cached::
+finally a download from public mirrors (through pooch) that is verified before it is cached::
 
     from numbanet.data import load_mnist, mnist_split, load_semeion, load_mnist1d
     d = mnist_split()          # x_train (50000, 784) in [0, 1], y_train (50000,) int64, ...
     x, y = load_semeion()      # (1593, 256), (1593,)
-    m = load_mnist1d()         # x_train (4000, 40): the reference MNIST-1D, generated
+    m = load_mnist1d()         # x_train (4000, 40): the reference MNIST-1D, sample for sample
 
 Toy sets (truth tables, moons, circles, blobs, spirals, 1-D targets) live in
 :mod:`numbanet.data.toy` and are re-exported here. Nothing here ever unpickles a file.
