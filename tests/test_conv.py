@@ -247,6 +247,14 @@ def test_cpu_matches_reference(case):
     _compare(fn, shape, "cpu", n=3)
 
 
+@pytest.mark.parametrize("n", [1, 23])
+def test_cpu_3x3_backward_chunks_match_reference(n):
+    """The 3x3 backward goes through the batch in chunks of a few examples (23 = several chunks
+    and a shorter last one, in both LeNet layers); one example is one short chunk."""
+    fn, shape = CASES["lenet-block"]
+    _compare(fn, shape, "cpu", n=n)
+
+
 @pytest.mark.parametrize("case", ["s1-3x3-pad2", "s1-5x5-same", "s1-rect-full", "lenet-block",
                                   "odd-pool", "conv-same-s2"])  # fmt: skip
 def test_cpu_matches_reference_float32_cases(case):

@@ -28,6 +28,11 @@ from .. import config
 
 POOL_MAX, POOL_AVG = 0, 1
 
+#: The 3x3 backward works through the batch in chunks whose tall output gradient and input
+#: (``(O + C) * Q`` floats per example) hold about this many floats, so that each chunk is
+#: built and used while it sits in the core's L2 cache.
+CHUNK_FLOATS = 1 << 15
+
 
 def conv_out_size(n, k, s, p):
     """floor((n + 2p - k) / s) + 1, the slides' output size."""
@@ -202,29 +207,26 @@ class CPUConvOps:
         dy3 = dy.reshape(n, o, oh * ow)
         L = (oh - 1) * wp + ow
         dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
-        if W.shape[2:] == (3, 3):  # the "tall" layouts of the 3x3 kernels
-            q = hp * wp
+        if W.shape[2:] == (3, 3):  # one kernel, chunk by chunk of examples (see its docstring)
+            c, q = x3.shape[1], hp * wp
             lead = 2 * wp + 2
-            gt = ws.empty((o, lead + n * q), dy.dtype)
-            K.pick_by_work(K.widen_tall, dy.size * 4)(dy3, oh, ow, wp, q, lead, gt)
-            if dW is not None:
-                c = x3.shape[1]
-                if c == 1:
-                    xt = x3.reshape(1, n * q)
-                else:
-                    xt = ws.empty((c, n * q), x.dtype)
-                    K.pick_by_work(K.tall_planes, x3.size * 4)(x3, xt)
-                dW9 = dW.reshape(W.shape[0], W.shape[1], 9)  # a view: dW is contiguous
-                K.pick_by_work(K.conv3x3_backward_dw_s1, work)(
-                    xt, gt, wp, n * q - lead, lead, dW9, dbk, db is not None
-                )
-            elif db is not None:
-                db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+            B = max(1, min(n, CHUNK_FLOATS // ((o + c) * q)))
+            nch = (n + B - 1) // B
+            kern = K.pick_by_work(K.conv3x3_backward_s1, work)
+            S = nch if kern is K.conv3x3_backward_s1[1] else 1
+            dt = x.dtype
+            gt = ws.empty((S, o, lead + B * q), dt)
+            do_dw = dW is not None
+            xt = ws.empty((S, c, B * q) if do_dw else (1, 1, 1), dt)
+            pw = ws.empty((S, o, c, 9) if do_dw else (1, 1, 1, 1), dt)
+            pb = ws.empty((S, o), dt)
+            dxp = ws.empty(x3.shape if need_dx else (1, 1, 1), dt)
+            dW9 = dW.reshape(o, c, 9) if do_dw else pw[0]  # a view: dW is contiguous
+            W9 = np.ascontiguousarray(W).reshape(o, c, 9)
+            kern(x3, dy3, W9, wp, oh, ow, lead, B, do_dw, db is not None, need_dx, gt, xt, pw, pb,
+                 dW9, dbk, dxp)  # fmt: skip
             if not need_dx:
                 return None
-            dxp = ws.empty(x3.shape, x.dtype)
-            W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
-            K.pick_by_work(K.conv3x3_backward_dx_s1, work)(gt, W9, lead, wp, dxp)
         else:
             dyw = ws.empty((n, o, oh * wp), dy.dtype)
             K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)
