@@ -442,23 +442,43 @@ class Sequential:
         return checkpoint.load(path, backend=backend).model
 
     # ------------------------------------------------------------------ display
-    def summary(self, input_shape=None, print_fn=print):
-        """Print (and return) a Keras-style table: layer, output shape, parameters, total."""
+    def summary(self, input_shape=None, print_fn=print, connections=False):
+        """Print (and return) a Keras-style table: layer, output shape, parameters, total.
+
+        ``connections=True`` adds LeCun et al.'s count of connections per layer: for every
+        output unit, the inputs it reads plus its bias (the multiply-adds of a forward pass,
+        biases included; a pooling unit reads its window), and the total against the number of
+        distinct weights (shared weights make a convolution's connections many times its
+        parameters). Layers without a defined count (recurrent, normalisation) show "?"."""
         shape = input_shape or self.input_shape
         if shape is None:
             raise ValidationError("summary needs the input shape: summary(input_shape=(1, 28, 28))")
         shapes = self._infer_shapes(tuple(shape))
-        rows = [("Layer (type)", "Output shape", "Param #")]
+        head = ("Layer (type)", "Output shape", "Param #") + (("Connections",) if connections else ())
+        rows = [head]
+        n_conn, unknown = 0, False
         for i, (layer, s) in enumerate(zip(self.layers, shapes)):
-            rows.append((f"{i}: {layer!r}", str((None,) + tuple(s)), f"{layer.n_params():,}"))
-        w = [max(len(r[c]) for r in rows) + 2 for c in range(3)]
+            row = (f"{i}: {layer!r}", str((None,) + tuple(s)), f"{layer.n_params():,}")
+            if connections:
+                c = _connections(layer, tuple(shape) if i == 0 else shapes[i - 1], s)
+                unknown |= c is None
+                n_conn += c or 0
+                row += ("?" if c is None else f"{c:,}",)
+            rows.append(row)
+        nc = len(head)
+        w = [max(len(r[c]) for r in rows) + 2 for c in range(nc)]
         line = "-" * sum(w)
         out = [line, "".join(r.ljust(w[c]) for c, r in enumerate(rows[0])), "=" * sum(w)]
         out += ["".join(r.ljust(w[c]) for c, r in enumerate(row)) for row in rows[1:]]
         total = self.n_params()
         trainable = sum(p.size for p in self.parameters() if p.trainable)
         out += ["=" * sum(w), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                f"Non-trainable params: {total - trainable:,}", line]  # fmt: skip
+                f"Non-trainable params: {total - trainable:,}"]  # fmt: skip
+        if connections:
+            more = " (+ layers without a count)" if unknown else ""
+            per = f", {n_conn / total:.1f} per distinct weight" if total else ""
+            out.append(f"Connections: {n_conn:,}{more}{per}")
+        out.append(line)
         text = "\n".join(out)
         if print_fn is not None:
             print_fn(text)
@@ -475,3 +495,29 @@ class Sequential:
         )
 
 
+def _connections(layer, in_shape, out_shape):
+    """Connections of ``layer`` for one example (LeCun et al. 1998's count: each output unit's
+    inputs plus its bias), or None when no count is defined for the layer."""
+    from .activations import Activation
+    from .conv import Conv2D
+    from .dropout import _NoiseLayer
+    from .layers import Flatten
+    from .pooling import _GlobalPool, _Pool2D
+
+    if hasattr(layer, "connections"):
+        return int(layer.connections(in_shape))
+    n_out = int(np.prod(out_shape))
+    if isinstance(layer, Dense):
+        return (layer.in_features + int(layer.use_bias)) * layer.out_features
+    if isinstance(layer, Conv2D):
+        kh, kw = layer.kernel_size
+        return n_out * (layer.in_channels * kh * kw + int(layer.use_bias))
+    if isinstance(layer, _Pool2D):
+        return n_out * int(layer.size[0] * layer.size[1])
+    if isinstance(layer, _GlobalPool):
+        return int(np.prod(in_shape))
+    if isinstance(layer, (Activation, Flatten, _NoiseLayer)) or type(layer).__name__ in (
+        "Softmax", "LogSoftmax", "Identity"
+    ):
+        return 0
+    return None
