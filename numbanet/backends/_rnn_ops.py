@@ -227,31 +227,32 @@ class ReferenceRNNOps:
         return a + b
 
 
-def _time_major(x):
-    """(n, T, d) -> contiguous (T, n, d)."""
-    return np.ascontiguousarray(x.transpose(1, 0, 2))
-
-
-def _dout_time_major(dout):
-    """The output gradient as the kernels read it: (T, n, H), or (1, n, H) for the last step."""
-    if dout.ndim == 3:
-        return _time_major(dout), True
-    return np.ascontiguousarray(dout).reshape((1,) + dout.shape), False
-
-
-#: BLAS threads during the recurrent CPU ops (None: leave BLAS's own setting). One by default:
-#: the per-step products are small (n x 4H x H), and on a busy two-core machine a two-thread
-#: OpenBLAS pool, which spin-waits between the 100 products of a 50-step batch, made LSTM
-#: training 10x slower (67-94 samples/s against 960-1,090 on one thread, load average 5-8);
-#: on an idle machine two threads gain about 40 %.
+#: BLAS threads inside the recurrent CPU ops. One: the kernels run one block of the batch per
+#: Numba thread, each calling BLAS for its own small products (rows of the block x 4H x H); a
+#: threaded BLAS inside them would only add hand-overs. Restored on exit (threadpoolctl).
 BLAS_THREADS = 1
+
+#: Rows per block of the evaluation-mode forward (``*_forward_eval`` with a large batch): each
+#: block runs the whole sequence with one-step buffers that stay in cache.
+INFER_ROWS = 64
+
+#: An evaluation-mode forward keeps what BPTT needs (as ``*_forward`` does) while that takes at
+#: most this many bytes; beyond it (``predict`` on thousands of sequences) it keeps only the
+#: current step, and a ``backward`` that follows recomputes the forward pass first.
+EVAL_KEEP_BYTES = 64 << 20
+
+#: Smallest block of rows given its own thread (a thread per 2 rows costs more than it saves).
+MIN_BLOCK_ROWS = 8
+
+#: Bytes of reusable buffers kept between calls (see ``_Pool``).
+POOL_BYTES = 256 << 20
 
 _controller = []
 
 
 @contextlib.contextmanager
 def _blas_threads():
-    """Limit BLAS to ``BLAS_THREADS`` inside the block (about 15 us per use)."""
+    """Limit BLAS to ``BLAS_THREADS`` inside the block (about 20 us per use)."""
     if BLAS_THREADS is None:
         yield
         return
@@ -264,10 +265,168 @@ def _blas_threads():
         yield
 
 
+#: Call NumPy's own BLAS (the ``cblas_sgemm``/``cblas_dgemm`` of the OpenBLAS that NumPy's wheels
+#: bundle) for the recurrent products when it can be found, else Numba's ``np.dot`` (SciPy's
+#: BLAS). At the products of an LSTM step (32 x 136 x 512 per thread) NumPy's OpenBLAS 0.3.31 took
+#: 63 us against 93 us for SciPy's 0.3.30 on the 2-core test machine (111 against 139 us at 64
+#: rows). Both run single-threaded inside the ops (``BLAS_THREADS``), so no BLAS thread pool wakes.
+USE_NUMPY_BLAS = True
+
+_gemm_found = {}
+
+
+def _numpy_gemm(dtype):
+    """(address, ilp64) of NumPy's ``cblas_?gemm`` for ``dtype``, or (0, False) (use np.dot)."""
+    dt = np.dtype(dtype)
+    if not USE_NUMPY_BLAS or dt not in (np.float32, np.float64):
+        return 0, False
+    if dt.char not in _gemm_found:
+        try:
+            _gemm_found[dt.char] = _find_numpy_gemm(dt)
+        except Exception:  # any failure: the portable path
+            _gemm_found[dt.char] = (0, False)
+    return _gemm_found[dt.char]
+
+
+def _find_numpy_gemm(dt):
+    import ctypes
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    ilp_config = "USE64BITINT" in str(blas.get("openblas configuration", ""))
+    npdir = os.path.dirname(os.path.realpath(np.__file__))
+    letter = "s" if dt == np.float32 else "d"
+    for info in threadpool_info():
+        path = os.path.realpath(info.get("filepath", ""))
+        if info.get("internal_api") != "openblas" or not path.startswith(npdir):
+            continue  # only the library inside NumPy's own directory (numpy.libs)
+        lib = ctypes.CDLL(path)
+        # OpenBLAS names its 64-bit-integer interface with the suffix 64_
+        for name, ilp in ((f"scipy_cblas_{letter}gemm64_", True), (f"cblas_{letter}gemm64_", True),
+                          (f"scipy_cblas_{letter}gemm", ilp_config),
+                          (f"cblas_{letter}gemm", ilp_config)):  # fmt: skip
+            fn = getattr(lib, name, None)
+            if fn is None:
+                continue
+            addr = ctypes.cast(fn, ctypes.c_void_p).value or 0
+            if addr and _gemm_works(addr, ilp, dt):
+                return addr, ilp
+    return 0, False
+
+
+def _gemm_works(addr, ilp, dt):
+    """The three product shapes the kernels use, through ``addr``, against NumPy's own."""
+    from ..kernels.cpu import recurrent as K
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 7)).astype(dt), rng.standard_normal((3, 7)).astype(dt)
+    cases = ((0, a, b, a @ b.T), (1, a, b.T.copy(), a @ b.T), (2, a.T.copy(), b.T.copy(), a @ b.T))
+    for kind, x, y, want in cases:
+        got = np.full(want.shape, np.nan, dtype=dt)
+        K.matmul(addr, ilp, kind, x, y, got)
+        if not np.allclose(got, want, rtol=1e-4, atol=1e-5):
+            return False
+    return True
+
+
+class _Pool:
+    """Buffers of the recurrent ops, reused from call to call instead of allocated afresh.
+
+    A training step needs a few MB per layer (every step's gates, cells and states); a fresh
+    allocation of that size is a fresh ``mmap`` whose pages fault in on first touch, every step.
+    ``take`` hands out a free set of the requested shapes (or makes one), ``give`` returns it;
+    at most ``POOL_BYTES`` are kept."""
+
+    def __init__(self):
+        self._free = {}
+        self._bytes = 0
+
+    def take(self, key, shapes, dtype):
+        lst = self._free.get(key)
+        if lst:
+            bufs = lst.pop()
+            self._bytes -= sum(a.nbytes for a in bufs)
+            return bufs
+        return tuple(np.empty(s, dtype=dtype) for s in shapes)
+
+    def give(self, key, bufs):
+        size = sum(a.nbytes for a in bufs)
+        if self._bytes + size > POOL_BYTES:
+            return
+        self._free.setdefault(key, []).append(bufs)
+        self._bytes += size
+
+
+class _Lease:
+    """Holds a forward pass's buffers; gives them back to the pool when the cache that holds
+    this lease is dropped (the layer's next forward replaces it)."""
+
+    __slots__ = ("pool", "key", "bufs")
+
+    def __init__(self, pool, key, bufs):
+        self.pool, self.key, self.bufs = pool, key, bufs
+
+    def __del__(self):
+        try:
+            self.pool.give(self.key, self.bufs)
+        except Exception:  # interpreter shutdown  # pragma: no cover
+            pass
+
+
+class _Runner:
+    """numbanet's own worker threads for the recurrent kernels' blocks.
+
+    ``run(fn, P)`` calls ``fn(p)`` for p = 0 .. P-1, p = 0 on the calling thread and the others
+    on P - 1 worker threads, and returns when all are done (re-raising a worker's exception).
+    The kernels release the GIL, so the blocks run in parallel. Waiting threads sleep (a
+    condition variable) instead of spinning: with more runnable threads than cores (other
+    programs, a test run beside training) a spinning pool steals the time slice its partner
+    needs, and on this 2-core machine LSTM training through an OpenMP parallel region per call
+    took 1.9x longer than with a sleeping hand-over at load average 12. The threads are created
+    on first use and live as long as the process (after a fork the child makes its own)."""
+
+    def __init__(self):
+        self._pool = None
+        self._size = 0
+        self._pid = None
+
+    def run(self, fn, P):
+        if P <= 1:
+            fn(0)
+            return
+        import os
+
+        if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
+            from concurrent.futures import ThreadPoolExecutor
+
+            if self._pool is not None and self._pid == os.getpid():
+                self._pool.shutdown(wait=True)
+            self._pool = ThreadPoolExecutor(max_workers=P - 1, thread_name_prefix="numbanet-rnn")
+            self._size, self._pid = P - 1, os.getpid()
+        futures = [self._pool.submit(fn, p) for p in range(1, P)]
+        try:
+            fn(0)
+        finally:
+            for f in futures:
+                f.result()
+
+
+_runner = _Runner()
+
+
 class CPURNNOps:
-    """Numba kernels (``kernels/cpu/recurrent.py``): time-major buffers, one BLAS product per
-    step for the recurrence, vectorised gate loops, weight gradients as three products over all
-    steps. BLAS runs on ``BLAS_THREADS`` threads inside these ops."""
+    """Numba kernels (``kernels/cpu/recurrent.py``): the batch cut into one block of rows per
+    Numba thread, each block running the whole sequence on its own (one BLAS product per step
+    for every gate at once, fused gate loops), the weight gradients as one product per block.
+    BLAS runs on ``BLAS_THREADS`` threads inside these ops; buffers are reused between calls.
+
+    Besides the ops of every backend, ``rnn_forward_eval``/``lstm_forward_eval`` serve the
+    layers' evaluation-mode forward: the same result, without keeping every step's gates when
+    the batch is large (``EVAL_KEEP_BYTES``)."""
+
+    _rnn_pool = None
 
     @staticmethod
     def _KRN():
@@ -275,56 +434,141 @@ class CPURNNOps:
 
         return K
 
-    def _seq_out(self, h, reverse, return_sequences):
-        if return_sequences:
-            return _time_major(h)
-        return h[0].copy() if reverse else h[h.shape[0] - 1].copy()
+    def _pool(self):
+        if self._rnn_pool is None:
+            self._rnn_pool = _Pool()
+        return self._rnn_pool
+
+    @staticmethod
+    def _threads():
+        import numba
+
+        return max(1, int(numba.get_num_threads()))
+
+    def _split(self, n):
+        """(P, nb): P blocks of nb rows (P * nb >= n), one per thread."""
+        P = max(1, min(self._threads(), n // MIN_BLOCK_ROWS))
+        return P, -(-n // P)
+
+    @staticmethod
+    def _prep(x, W, U, b):
+        dt = W.dtype
+        x = np.ascontiguousarray(x, dtype=dt)
+        WU = np.concatenate([W, U], axis=1)  # [W | U], (G, d + H)
+        return x, WU, np.ascontiguousarray(b, dtype=dt)
+
+    @staticmethod
+    def _out(x, H, seq):
+        n, T, _ = x.shape
+        return np.empty((n, T if seq else 1, H), dtype=x.dtype)
+
+    def _train_shapes(self, lstm, n, T, d, H, G):
+        P, nb = self._split(n)
+        cshape = (P, T, nb, H) if lstm else (P, 1, 1, 1)
+        return P, nb, ((P, T + 1, nb, d + H), (P, T, nb, G), cshape, cshape)
+
+    def _fwd_train(self, lstm, x, W, U, b, reverse, seq):
+        x, WU, b = self._prep(x, W, U, b)
+        n, T, d = x.shape
+        G, H = U.shape
+        P, nb, shapes = self._train_shapes(lstm, n, T, d, H, G)
+        key = ("fwd", shapes, x.dtype.str)
+        pool = self._pool()
+        XH, A, C, TC = pool.take(key, shapes, x.dtype)
+        out = self._out(x, H, seq)
+        K, rev = self._KRN(), bool(reverse)
+        fp, ilp = _numpy_gemm(x.dtype)
+        with _blas_threads():
+            _runner.run(
+                lambda p: K.forward_train(
+                    p, p + 1, fp, ilp, lstm, x, WU, b, rev, XH, A, C, TC, out, seq
+                ),
+                P,
+            )
+        cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
+        return (out if seq else out[:, 0]), cache
+
+    def _fwd_eval(self, lstm, x, W, U, b, reverse, seq):
+        n, T, d = x.shape
+        G, H = U.shape
+        _, _, shapes = self._train_shapes(lstm, n, T, d, H, G)
+        keep = sum(int(np.prod(s)) for s in shapes) * np.dtype(W.dtype).itemsize
+        if keep <= EVAL_KEEP_BYTES:
+            return self._fwd_train(lstm, x, W, U, b, reverse, seq)
+        xc, WU, bc = self._prep(x, W, U, b)
+        nb = min(INFER_ROWS, n)
+        P = max(1, min(self._threads(), -(-n // nb)))
+        shapes = ((P, nb, d + H), (P, nb, G), (P, nb, H))
+        key = ("eval", shapes, xc.dtype.str)
+        pool = self._pool()
+        xh, a, c = pool.take(key, shapes, xc.dtype)
+        out = self._out(xc, H, seq)
+        K, rev = self._KRN(), bool(reverse)
+        fp, ilp = _numpy_gemm(xc.dtype)
+        with _blas_threads():
+            _runner.run(
+                lambda p: K.forward_infer(
+                    p, P, fp, ilp, lstm, xc, WU, bc, rev, nb, xh[p], a[p], c[p], out, seq
+                ),
+                P,
+            )
+        pool.give(key, (xh, a, c))
+        # what a backward would need to redo the forward pass (copies: the caller may change x
+        # or the weights in between)
+        lazy = ("lazy", lstm, xc.copy() if xc is x else xc, W.copy(), U.copy(), bc.copy(),
+                bool(reverse), seq)  # fmt: skip
+        return (out if seq else out[:, 0]), lazy
+
+    def _bwd(self, cache, dout, dW, dU, db, need_dx):
+        if cache[0] == "lazy":
+            _, lstm, x, W, U, b, reverse, seq = cache
+            _, cache = self._fwd_train(lstm, x, W, U, b, reverse, seq)
+        lstm, n, XH, A, C, TC, W, U, reverse, _lease = cache
+        P, T1, nb, m = XH.shape
+        T = T1 - 1
+        G, H = U.shape
+        d = m - H
+        dt = W.dtype
+        seq = dout.ndim == 3
+        d3 = np.ascontiguousarray(dout, dtype=dt)
+        if not seq:
+            d3 = d3.reshape(n, 1, H)
+        shapes = ((P, T, nb, G), (P, nb, H), (P, nb, H), (P, G, m), (P, G),
+                  (P, T * nb if need_dx else 1, d))  # fmt: skip
+        key = ("bwd", shapes, np.dtype(dt).str)
+        pool = self._pool()
+        DZ, GH, DC, dWU, dbp, DX = pool.take(key, shapes, dt)
+        dx = np.empty((n, T, d) if need_dx else (1, 1, 1), dtype=dt)
+        K = self._KRN()
+        U, W, nd = np.ascontiguousarray(U), np.ascontiguousarray(W), bool(need_dx)
+        fp, ilp = _numpy_gemm(dt)
+        with _blas_threads():
+            _runner.run(
+                lambda p: K.backward(p, p + 1, fp, ilp, lstm, d3, seq, reverse, XH, A, C, TC, U,
+                                     W, nd, DZ, GH, DC, dWU, dbp, DX, dx),  # fmt: skip
+                P,
+            )
+        K.reduce_grads(dWU, dbp, dW, dU, db)
+        pool.give(key, (DZ, GH, DC, dWU, dbp, DX))
+        return dx if need_dx else None
 
     def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
-        n, T, _ = x.shape
-        xt = _time_major(np.asarray(x, dtype=W.dtype))
-        h = np.empty((T, n, W.shape[0]), dtype=W.dtype)
-        with _blas_threads():
-            self._KRN().rnn_forward(xt, W, U, b, bool(reverse), W.dtype == np.float64, h)
-        return self._seq_out(h, reverse, return_sequences), (xt, W, U, h, bool(reverse))
+        return self._fwd_train(False, x, W, U, b, reverse, bool(return_sequences))
+
+    def rnn_forward_eval(self, x, W, U, b, reverse=False, return_sequences=True):
+        return self._fwd_eval(False, x, W, U, b, reverse, bool(return_sequences))
 
     def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
-        xt, W, U, h, reverse = cache
-        T, n, d = xt.shape
-        d3, seq = _dout_time_major(np.asarray(dout, dtype=W.dtype))
-        dz = np.empty(h.shape, dtype=W.dtype)
-        dx = np.empty((T, n, d) if need_dx else (1, 1, 1), dtype=W.dtype)
-        with _blas_threads():
-            self._KRN().rnn_backward(
-                xt, W, U, h, d3, seq, reverse, bool(need_dx), dz, dW, dU, db, dx
-            )
-        return _time_major(dx) if need_dx else None
+        return self._bwd(cache, dout, dW, dU, db, need_dx)
 
     def lstm_forward(self, x, W, U, b, reverse=False, return_sequences=True):
-        n, T, _ = x.shape
-        H = U.shape[1]
-        dt = W.dtype
-        xt = _time_major(np.asarray(x, dtype=dt))
-        a = np.empty((T, n, 4, H), dtype=dt)
-        c, tc, h = (np.empty((T, n, H), dtype=dt) for _ in range(3))
-        with _blas_threads():
-            self._KRN().lstm_forward(
-                xt, W, U, b.reshape(4, H), bool(reverse), dt == np.float64, a, c, tc, h
-            )
-        cache = (xt, W, U, a, c, tc, h, bool(reverse))
-        return self._seq_out(h, reverse, return_sequences), cache
+        return self._fwd_train(True, x, W, U, b, reverse, bool(return_sequences))
+
+    def lstm_forward_eval(self, x, W, U, b, reverse=False, return_sequences=True):
+        return self._fwd_eval(True, x, W, U, b, reverse, bool(return_sequences))
 
     def lstm_backward(self, cache, dout, dW, dU, db, need_dx=True):
-        xt, W, U, a, c, tc, h, reverse = cache
-        T, n, d = xt.shape
-        d3, seq = _dout_time_major(np.asarray(dout, dtype=W.dtype))
-        dz = np.empty(a.shape, dtype=W.dtype)
-        dx = np.empty((T, n, d) if need_dx else (1, 1, 1), dtype=W.dtype)
-        with _blas_threads():
-            self._KRN().lstm_backward(
-                xt, W, U, a, c, tc, h, d3, seq, reverse, bool(need_dx), dz, dW, dU, db, dx
-            )
-        return _time_major(dx) if need_dx else None
+        return self._bwd(cache, dout, dW, dU, db, need_dx)
 
 
 def _grid1(n):

@@ -126,7 +126,14 @@ class _Recurrent(Layer):
                 f"got shape {tuple(x.shape)}"
             )
         p = self._params
-        out, self._cache = getattr(self.backend, self._op + "_forward")(
+        be = self.backend
+        # the CPU backend has an evaluation-mode variant that keeps nothing per step when the
+        # batch is large (predict, evaluate); its cache still serves a backward pass
+        op = (not training and getattr(be, self._op + "_forward_eval", None)) or getattr(
+            be, self._op + "_forward"
+        )
+        self._cache = None  # drop the last pass's buffers first, so the backend can reuse them
+        out, self._cache = op(
             x, p["W"].data, p["U"].data, p["b"].data, self.reverse, self.return_sequences
         )
         return out

@@ -1,23 +1,46 @@
 r"""Numba CPU kernels of the recurrent layers (simple RNN and LSTM), forward and BPTT.
 
-Layout. The kernels work time-major, ``(T, n, ...)``, so that the state of one step is a
-contiguous ``(n, H)`` matrix: the recurrent product of each step, :math:`h_{t-1} U^\top`, is then
-one BLAS ``gemm`` (``np.dot`` inside the kernel, which calls SciPy's BLAS, the same library as
-every other numbanet kernel). The backend transposes the batch-major sequences on the way in
-and out.
+The equations (``backends/_rnn_ops.py`` has them written out step by step in NumPy):
 
-Where the time goes. Per step the products cost n * 4H * H multiply-adds and run at BLAS speed;
-the gate nonlinearities cost about 5 n H transcendental functions. Numba compiles ``math.exp``
-to a scalar libm call (no vector math library here), which made the gates cost more than the
-products; so in float32 the gates use ``_exp``, a vectorisable exponential (below), computed in
-float64 and accurate to 2e-7 relative, below float32's own rounding of the stored result.
-float64 keeps ``math.exp``/``math.tanh`` (exact to the last bit, as the gradient tests need).
-Every gate loop runs over a unit index starting at 0 with fixed outer indices and writes one
-array, so that LLVM vectorises it (a loop writing several arrays, or indexing ``lo + j``, was
-left scalar: 220 us instead of 40 us per LSTM step at n = 64, H = 128).
+.. math::
+    \text{RNN:}\quad h_t &= \tanh(W x_t + U h_{t-1} + b) \\
+    \text{LSTM:}\quad f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f),\quad
+    i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i),\quad
+    \tilde c_t = \tanh(W_c x_t + U_c h_{t-1} + b_c) \\
+    c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t,\quad
+    o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o),\quad h_t = o_t \odot \tanh(c_t)
 
-Thread mapping. The loops are serial; the BLAS calls use BLAS's threads. Time is serial by
-nature: step t needs h_{t-1}.
+How the work is laid out
+------------------------
+*Time is serial, the batch is not.* Step t needs h_{t-1}, but the examples of a batch never talk
+to each other. So the batch is cut into ``P`` blocks of rows (``P`` = Numba's thread count) and
+each thread runs the *whole* sequence, forward or backward, for its own block: no
+synchronisation between the 50 steps of a sequence, one parallel region per call. (A parallel
+region per step, or a two-thread BLAS product per step, pays a hand-over per step; on a busy
+two-core machine a thread that is not running when its partner waits stalls both.)
+
+*One product per step, every gate at once.* A block keeps, for every step k (in processing
+order, so that ``reverse`` only changes which x_t is read), the row vector
+:math:`[x_t,\ h_{k-1}]` of d + H numbers in ``XH[k]``. The pre-activations of all 4H gate units
+(H for the RNN) are then one BLAS product ``XH[k] @ [W | U]^T`` (rows of the block x (d + H) x
+4H) straight into the gate array, and the gate kernel turns them into gate values in place and
+writes h_k into ``XH[k + 1]``, where the next step's product reads it.
+
+*Weight gradients as one product per block.* The backward pass stores every step's gate deltas
+``DZ[k]`` (rows x 4H); after the last step a single product ``DZ^T @ XH`` over all T steps of the
+block gives :math:`\partial [W | U] = \sum_k \delta_k [x_t, h_{k-1}]` (the blocks' partial sums
+are added at the end, in a fixed order: results do not depend on timing).
+
+*Nothing allocated per step.* The buffers come from the backend (reused from call to call) and
+the kernels only index into them.
+
+Gates in float32. Numba compiles ``math.exp`` to a scalar libm call. The float32 gates use
+``_exp32``, a vectorisable exponential (Cody-Waite range reduction, a degree-7 polynomial and the
+exponent built with integer arithmetic; about 1 ulp, tested), computed entirely in float32, so
+that LLVM runs eight lanes per AVX2 instruction. float64 keeps ``math.exp``/``math.tanh``, exact
+to the last bit as the gradient checks need. Each gate loop runs over one unit index, reads a few
+rows and writes one, which LLVM vectorises (a loop writing several arrays may be left scalar).
+These kernels compile without ``reassoc`` so that the range reduction is kept as written.
 """
 
 from __future__ import annotations
@@ -25,295 +48,590 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
 
 from ...config import FASTMATH
 
-_OPTS = dict(cache=True, fastmath=FASTMATH, error_model="numpy")
+#: fastmath flags of these kernels: the project's, minus reassociation (which would fold the
+#: two-constant range reduction of ``_exp32`` into one constant and lose 3 bits).
+_FM = set(FASTMATH) - {"reassoc", "fast"}
+_OPTS_NC = dict(fastmath=_FM, error_model="numpy")
+_OPTS = dict(cache=True, **_OPTS_NC)
+_INL = dict(inline="always", **_OPTS)
+
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI = np.float32(0.693145751953125)  # ln 2 split so that k * _LN2_HI is exact
+_LN2_LO = np.float32(1.4286068203094173e-06)
+_EXP_LO = np.float32(-87.0)
+_EXP_HI = np.float32(87.0)
+_C2 = np.float32(1.0 / 2.0)
+_C3 = np.float32(1.0 / 6.0)
+_C4 = np.float32(1.0 / 24.0)
+_C5 = np.float32(1.0 / 120.0)
+_C6 = np.float32(1.0 / 720.0)
+_C7 = np.float32(1.0 / 5040.0)
 
 
-@njit(inline="always", **_OPTS)
-def _exp(v):
-    """exp(v) for v clamped to [-20, 20], as (e^{v/32})^{32}: a degree-9 Taylor polynomial on
-    |v/32| <= 0.625 and five squarings. Only multiplications and additions, so it vectorises;
-    relative error below 2e-7 (tested). Clamping changes sigmoid by < 2.1e-9 and tanh by < 5e-9."""
-    v = v if v > -20.0 else -20.0
-    v = v if v < 20.0 else 20.0
-    y = v * 0.03125
-    p = 1.0 + y * (
-        1.0
-        + y
-        * (
-            0.5
-            + y
-            * (
-                1.0 / 6.0
-                + y
-                * (
-                    1.0 / 24.0
-                    + y
-                    * (
-                        1.0 / 120.0
-                        + y
-                        * (
-                            1.0 / 720.0
-                            + y * (1.0 / 5040.0 + y * (1.0 / 40320.0 + y * (1.0 / 362880.0)))
-                        )
-                    )
-                )
-            )
-        )
-    )
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p * p
+@intrinsic
+def _bits_to_f32(typingctx, v):
+    """The float32 whose IEEE bit pattern is the int32 ``v``."""
+    if v != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
 
 
-@njit(inline="always", **_OPTS)
-def _sig(v, exact):
-    """sigma(v) = 1 / (1 + e^{-v}) (``v`` a float64)."""
-    if exact:
-        if v >= 0:
-            return 1.0 / (1.0 + math.exp(-v))
-        e = math.exp(v)
-        return e / (1.0 + e)
-    return 1.0 / (1.0 + _exp(-v))
+@njit(**_INL)
+def _exp32(v):
+    """e^v in float32 for v in [-87, 87] (clamped outside; NaN stays NaN).
+
+    e^v = 2^k e^r with k = round(v / ln 2) and r = v - k ln 2 in [-ln2/2, ln2/2]; e^r by its Taylor
+    polynomial to r^7 (truncation < 5.2e-9 relative) and 2^k by writing k + 127 into the exponent
+    bits. Only multiply-adds, a rounding and integer operations, so the loop vectorises."""
+    v = _EXP_LO if v < _EXP_LO else v
+    v = _EXP_HI if v > _EXP_HI else v
+    k = np.floor(v * _LOG2E + np.float32(0.5))
+    r = (v - k * _LN2_HI) - k * _LN2_LO
+    p = _C7
+    p = p * r + _C6
+    p = p * r + _C5
+    p = p * r + _C4
+    p = p * r + _C3
+    p = p * r + _C2
+    p = p * r + _F1
+    p = p * r + _F1
+    return p * _bits_to_f32(np.int32((np.int32(k) + np.int32(127)) << np.int32(23)))
 
 
-@njit(inline="always", **_OPTS)
-def _tanh(v, exact):
-    """tanh(v) = 1 - 2 / (e^{2v} + 1) (``v`` a float64)."""
-    if exact:
+def _tanh(v):
+    """tanh(v) in v's precision (float32: 1 - 2 / (e^{2v} + 1) with ``_exp32``; float64: libm)."""
+    return math.tanh(v)
+
+
+@overload(_tanh, jit_options=_OPTS_NC)
+def _ov_tanh(v):
+    if v == types.float32:
+
+        def tanh32(v):
+            return _F1 - _F2 / (_exp32(v + v) + _F1)
+
+        return tanh32
+
+    def tanh64(v):
         return math.tanh(v)
-    return 1.0 - 2.0 / (_exp(2.0 * v) + 1.0)
+
+    return tanh64
+
+
+def _gate(v, s):
+    """The LSTM gate nonlinearity of a unit with scale ``s``: sigma(v) for s = 1 (f, i, o),
+    tanh(v) for s = 2 (c~)."""
+    return 1.0 / (1.0 + math.exp(-v)) if s == 1 else math.tanh(v)
+
+
+@overload(_gate, jit_options=_OPTS_NC)
+def _ov_gate(v, s):
+    if v == types.float32:
+
+        def gate32(v, s):
+            # s sigma(s v) - (s - 1): sigma(v) for s = 1 and 2 sigma(2v) - 1 = tanh(v) for s = 2,
+            # so that one loop (one exp and one division per unit) covers all four gates
+            return s / (_F1 + _exp32(-(s * v))) - (s - _F1)
+
+        return gate32
+
+    def gate64(v, s):
+        if s == 1:
+            if v >= 0:
+                return 1.0 / (1.0 + math.exp(-v))
+            e = math.exp(v)
+            return e / (1.0 + e)
+        return math.tanh(v)
+
+    return gate64
+
+
+@njit(**_OPTS)
+def _gate_scales(H, dtype):
+    """The per-unit scales of ``_gate`` for the stacked gates f, i, c~, o: 1, 1, 2, 1."""
+    s = np.ones(4 * H, dtype=dtype)
+    for j in range(2 * H, 3 * H):
+        s[j] = 2
+    return s
 
 
 @njit(**_OPTS)
 def exp_approx(v, out):
-    """out = ``_exp(v)`` elementwise (for the accuracy test of the fast exponential)."""
+    """out = ``_exp32(v)`` elementwise, float32 (for the accuracy test of the fast exponential)."""
     for i in range(v.shape[0]):
-        out[i] = _exp(v[i])
+        out[i] = _exp32(v[i])
 
 
-# ---------------------------------------------------------------------------- simple RNN
+# ------------------------------------------------------------------------------- products
+def _gemm_intrinsic(int_bits):
+    """An intrinsic calling ``cblas_?gemm`` (row-major) at a run-time address, with ``int_bits``-
+    bit integer arguments (64 for an ILP64 BLAS). Array arguments pass their data pointers."""
+
+    @intrinsic
+    def call(typingctx, fptr, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        if not all(isinstance(v, types.Array) for v in (a, b, c)):
+            return None
+        sig = types.void(fptr, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+        def codegen(context, builder, signature, args):
+            sa = signature.args
+            fty = context.get_value_type(a.dtype)
+            ity = ir.IntType(int_bits)
+            i32 = ir.IntType(32)
+            vp = ir.IntType(8).as_pointer()
+            fnty = ir.FunctionType(
+                ir.VoidType(), [i32, i32, i32, ity, ity, ity, fty, vp, ity, vp, ity, fty, vp, ity]
+            )
+            fn = builder.inttoptr(args[0], fnty.as_pointer())
+
+            def integer(i, width):
+                v = context.cast(builder, args[i], sa[i], types.int64)
+                return builder.trunc(v, ir.IntType(width)) if width < 64 else v
+
+            def real(i):
+                return context.cast(builder, args[i], sa[i], a.dtype)
+
+            def ptr(i):
+                arr = context.make_array(sa[i])(context, builder, args[i])
+                return builder.bitcast(arr.data, vp)
+
+            builder.call(
+                fn,
+                [ir.Constant(i32, 101), integer(1, 32), integer(2, 32), integer(3, int_bits),
+                 integer(4, int_bits), integer(5, int_bits), real(6), ptr(7), integer(8, int_bits),
+                 ptr(9), integer(10, int_bits), real(11), ptr(12), integer(13, int_bits)],
+            )  # fmt: skip
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return call
+
+
+_gemm_lp64 = _gemm_intrinsic(32)
+_gemm_ilp64 = _gemm_intrinsic(64)
+
+_NO_TRANS = 111
+_TRANS = 112
+
+
+@njit(**_INL)
+def _gemm(fp, ilp, ta, tb, m, n, k, a, lda, b, ldb, c, ldc):
+    if ilp:
+        _gemm_ilp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
+    else:
+        _gemm_lp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
+
+
+# Matrix products of C-contiguous 2-D arrays, written into ``c``. ``fp`` is the address of the
+# BLAS ``cblas_?gemm`` to call (``ilp``: 64-bit integers), or 0 for Numba's ``np.dot``.
+@njit(**_INL)
+def _mm_nt(fp, ilp, a, b, c):
+    """c = a @ b.T"""
+    if fp == 0:
+        np.dot(a, b.T, c)
+    else:
+        m, k = a.shape
+        n = b.shape[0]
+        _gemm(fp, ilp, _NO_TRANS, _TRANS, m, n, k, a, k, b, k, c, n)
+
+
+@njit(**_INL)
+def _mm_nn(fp, ilp, a, b, c):
+    """c = a @ b"""
+    if fp == 0:
+        np.dot(a, b, c)
+    else:
+        m, k = a.shape
+        n = b.shape[1]
+        _gemm(fp, ilp, _NO_TRANS, _NO_TRANS, m, n, k, a, k, b, n, c, n)
+
+
+@njit(**_INL)
+def _mm_tn(fp, ilp, a, b, c):
+    """c = a.T @ b"""
+    if fp == 0:
+        np.dot(a.T, b, c)
+    else:
+        k, m = a.shape
+        n = b.shape[1]
+        _gemm(fp, ilp, _TRANS, _NO_TRANS, m, n, k, a, m, b, n, c, n)
+
+
 @njit(**_OPTS)
-def rnn_forward(xt, W, U, b, reverse, exact, h):
-    r"""h_t = tanh(W x_t + U h_{t-1} + b) for every step, time-major.
+def matmul(fp, ilp, kind, a, b, c):
+    """``_mm_nt`` (kind 0), ``_mm_nn`` (1) or ``_mm_tn`` (2) (for the tests of the BLAS call)."""
+    if kind == 0:
+        _mm_nt(fp, ilp, a, b, c)
+    elif kind == 1:
+        _mm_nn(fp, ilp, a, b, c)
+    else:
+        _mm_tn(fp, ilp, a, b, c)
 
-    Parameters
-    ----------
-    xt : ndarray of shape (T, n, d)
-    W : ndarray of shape (H, d)
-    U : ndarray of shape (H, H)
-    b : ndarray of shape (H,)
-    reverse : bool
-        Process t = T-1, ..., 0 (the previous state of step t is that of step t+1).
-    exact : bool
-        libm transcendental functions (float64) instead of the vectorised ones.
-    h : ndarray of shape (T, n, H)
-        Output: every hidden state (also holds the input projections on the way).
-    """
-    T, n, d = xt.shape
-    H = W.shape[0]
-    # input projections of all steps at once: one (T n, d) x (d, H) product
-    np.dot(xt.reshape(T * n, d), W.T, h.reshape(T * n, H))
-    r = np.zeros((n, H), dtype=h.dtype)
-    for k in range(T):
-        t = T - 1 - k if reverse else k
-        if k > 0:
-            tp = t + 1 if reverse else t - 1
-            np.dot(h[tp], U.T, r)
-        for i in range(n):
+
+# ------------------------------------------------------------------------------- gate kernels
+# One step of one block of rows; every inner loop runs over the units of one row, reads a few
+# rows and writes one (so that LLVM vectorises it).
+@njit(**_OPTS)
+def _lstm_step(a, b, s, cprev, first, c, tc, hx, d):
+    r"""The LSTM step for a block of rows, in place on the gates ``a`` (nb, 4H), which hold
+    :math:`W x_t + U h_{t-1}` on entry and f, i, c~, o on exit (the biases ``b`` added here):
+
+    .. math:: c_t = f \odot c_{t-1} + i \odot \tilde c,\qquad h_t = o \odot \tanh(c_t)
+
+    ``c`` and ``tc`` (tanh c_t, kept for the backward pass) are (nb, H); h_t goes to columns
+    d .. d+H of ``hx`` (the next step's [x, h] rows). ``cprev`` is not read when ``first``.
+    ``s``: the gate scales (``_gate_scales``)."""
+    nb, H = c.shape
+    for i in range(nb):
+        ar = a[i]
+        for j in range(4 * H):
+            ar[j] = _gate(ar[j] + b[j], s[j])
+    for i in range(nb):
+        ar = a[i]
+        cr = c[i]
+        if first:
             for j in range(H):
-                h[t, i, j] = _tanh(np.float64(h[t, i, j]) + b[j] + r[i, j], exact)
-
-
-@njit(**_OPTS)
-def rnn_backward(xt, W, U, h, dout, seq, reverse, need_dx, dz, dW, dU, db, dx):
-    r"""BPTT for ``rnn_forward``: delta_t = (dL/dh_t + U^T delta_{t+1}) * (1 - h_t^2), then the
-    weight gradients as three products over all steps at once (accumulated).
-
-    Parameters
-    ----------
-    xt : ndarray of shape (T, n, d)
-    h : ndarray of shape (T, n, H)
-        The forward pass's states.
-    dout : ndarray of shape (T, n, H) when ``seq``, else (1, n, H): the gradient of the last
-        step processed only.
-    dz : ndarray of shape (T, n, H)
-        Output: the deltas.
-    dW, dU, db : accumulated.
-    dx : ndarray of shape (T, n, d)
-        Output when ``need_dx``.
-    """
-    T, n, d = xt.shape
-    H = W.shape[0]
-    g = np.zeros((n, H), dtype=h.dtype)
-    for k in range(T - 1, -1, -1):
-        t = T - 1 - k if reverse else k
-        if k < T - 1:
-            tn = t - 1 if reverse else t + 1
-            np.dot(dz[tn], U, g)
+                cr[j] = ar[H + j] * ar[2 * H + j]
         else:
-            g[:] = 0
-        if seq:
-            for i in range(n):
-                for j in range(H):
-                    g[i, j] += dout[t, i, j]
-        elif k == T - 1:
-            for i in range(n):
-                for j in range(H):
-                    g[i, j] += dout[0, i, j]
-        for i in range(n):
+            cp = cprev[i]
             for j in range(H):
-                hv = h[t, i, j]
-                dz[t, i, j] = g[i, j] * (1 - hv * hv)
-    _weight_grads(xt, W, h, dz, reverse, need_dx, dW, dU, db, dx)
+                cr[j] = ar[j] * cp[j] + ar[H + j] * ar[2 * H + j]
+    for i in range(nb):
+        cr = c[i]
+        tr = tc[i]
+        for j in range(H):
+            tr[j] = _tanh(cr[j])
+    for i in range(nb):
+        ar = a[i]
+        tr = tc[i]
+        hr = hx[i]
+        for j in range(H):
+            hr[d + j] = ar[3 * H + j] * tr[j]
 
 
 @njit(**_OPTS)
-def _weight_grads(xt, W, h, dz, reverse, need_dx, dW, dU, db, dx):
-    """dW += sum_t dz_t^T x_t;  dU += sum_t dz_t^T h_prev(t);  db += sum_t dz_t;  dx = dz W.
-
-    ``dz`` is (T, n, G) (G = H or 4H); each sum over steps is one product with the steps folded
-    into the rows."""
-    T, n, d = xt.shape
-    G = dz.shape[2]
-    H = h.shape[2]
-    dz2 = dz.reshape(T * n, G)
-    dW += np.dot(dz2.T, xt.reshape(T * n, d))
-    if T > 1:
-        m = (T - 1) * n
-        if reverse:  # the previous state of step t is h_{t+1}
-            dU += np.dot(dz2[:m].T, h.reshape(T * n, H)[n:])
+def _lstm_step_infer(a, b, s, c, first, hx, d):
+    """``_lstm_step`` keeping nothing for a backward pass: ``c`` is updated in place (c_{t-1} on
+    entry, c_t on exit) and tanh(c_t) is not stored."""
+    nb, H = c.shape
+    for i in range(nb):
+        ar = a[i]
+        for j in range(4 * H):
+            ar[j] = _gate(ar[j] + b[j], s[j])
+    for i in range(nb):
+        ar = a[i]
+        cr = c[i]
+        if first:
+            for j in range(H):
+                cr[j] = ar[H + j] * ar[2 * H + j]
         else:
-            dU += np.dot(dz2[n:].T, h.reshape(T * n, H)[:m])
-    for r in range(T * n):
-        for j in range(G):
-            db[j] += dz2[r, j]
-    if need_dx:
-        np.dot(dz2, W, dx.reshape(T * n, d))
-
-
-# ---------------------------------------------------------------------------- LSTM
-@njit(**_OPTS)
-def lstm_forward(xt, W, U, b, reverse, exact, a, c, tc, h):
-    r"""The LSTM's six equations for every step, time-major.
-
-    Parameters
-    ----------
-    xt : ndarray of shape (T, n, d)
-    W : ndarray of shape (4H, d)
-        Gates stacked f, i, c~, o.
-    U : ndarray of shape (4H, H)
-    b : ndarray of shape (4, H)
-    a : ndarray of shape (T, n, 4, H)
-        Output: the gate values f, i, c~, o after their nonlinearity.
-    c, tc, h : ndarrays of shape (T, n, H)
-        Output: cells c_t, tanh(c_t) (kept for the backward pass), states h_t.
-    """
-    T, n, d = xt.shape
-    H = U.shape[1]
-    G = 4 * H
-    np.dot(xt.reshape(T * n, d), W.T, a.reshape(T * n, G))
-    r = np.zeros((n, 4, H), dtype=a.dtype)
-    r2 = r.reshape(n, G)
-    for k in range(T):
-        t = T - 1 - k if reverse else k
-        tp = t
-        if k > 0:
-            tp = t + 1 if reverse else t - 1
-            np.dot(h[tp], U.T, r2)
-        for i in range(n):
-            for q in range(3):
-                if q == 2:
-                    continue
-                for j in range(H):
-                    a[t, i, q, j] = _sig(np.float64(a[t, i, q, j]) + b[q, j] + r[i, q, j], exact)
             for j in range(H):
-                a[t, i, 2, j] = _tanh(np.float64(a[t, i, 2, j]) + b[2, j] + r[i, 2, j], exact)
-            for j in range(H):
-                a[t, i, 3, j] = _sig(np.float64(a[t, i, 3, j]) + b[3, j] + r[i, 3, j], exact)
-            if k > 0:
-                for j in range(H):
-                    c[t, i, j] = a[t, i, 0, j] * c[tp, i, j] + a[t, i, 1, j] * a[t, i, 2, j]
-            else:
-                for j in range(H):
-                    c[t, i, j] = a[t, i, 1, j] * a[t, i, 2, j]
-            for j in range(H):
-                tc[t, i, j] = _tanh(np.float64(c[t, i, j]), exact)
-            for j in range(H):
-                h[t, i, j] = a[t, i, 3, j] * tc[t, i, j]
+                cr[j] = ar[j] * cr[j] + ar[H + j] * ar[2 * H + j]
+    for i in range(nb):
+        ar = a[i]
+        cr = c[i]
+        hr = hx[i]
+        for j in range(H):
+            hr[d + j] = ar[3 * H + j] * _tanh(cr[j])
 
 
 @njit(**_OPTS)
-def lstm_backward(xt, W, U, a, c, tc, h, dout, seq, reverse, need_dx, dz, dW, dU, db, dx):
-    r"""BPTT for ``lstm_forward``.
+def _rnn_step(a, b, hx, d):
+    """h_t = tanh(a + b) for a block of rows: ``a`` (nb, H) holds W x_t + U h_{t-1} on entry and
+    h_t on exit; columns d .. d+H of ``hx`` get a copy (the next step's input)."""
+    nb, H = a.shape
+    for i in range(nb):
+        ar = a[i]
+        for j in range(H):
+            ar[j] = _tanh(ar[j] + b[j])
+    for i in range(nb):
+        ar = a[i]
+        hr = hx[i]
+        for j in range(H):
+            hr[d + j] = ar[j]
 
-    Per step, going backwards: dh = dL/dh_t + U^T delta_{t+1} (one gemm), then
+
+@njit(**_OPTS)
+def _lstm_deltas(gh, a, cprev, first, tc, dc, dz):
+    r"""Gate deltas of a block of rows at one step (BPTT), ``gh`` = dL/dh_t (all paths):
 
     .. math::
-        \partial c_t = \partial h_t\, o_t (1 - \tanh^2 c_t) + f_{t+1} \partial c_{t+1},\quad
-        \delta^f = \partial c_t\, c_{t-1} f (1-f),\quad \delta^i = \partial c_t\, \tilde c\, i (1-i),
-        \quad \delta^c = \partial c_t\, i (1-\tilde c^2),\quad
-        \delta^o = \partial h_t \tanh(c_t)\, o (1-o)
+        \partial c_t &= \partial h_t\, o (1 - \tanh^2 c_t) + f_{t+1}\, \partial c_{t+1} \\
+        \delta^f &= \partial c_t\, c_{t-1} f (1 - f),\quad
+        \delta^i = \partial c_t\, \tilde c\, i (1 - i),\quad
+        \delta^c = \partial c_t\, i (1 - \tilde c^2),\quad
+        \delta^o = \partial h_t \tanh(c_t)\, o (1 - o)
 
-    and the weight gradients as three products over all steps (``_weight_grads``).
+    ``dc`` (nb, H) holds :math:`f_{t+1} \partial c_{t+1}` on entry and :math:`f_t \partial c_t`
+    (the carry for step t-1) on exit; ``dz`` (nb, 4H) receives the four deltas."""
+    nb, H = gh.shape
+    for i in range(nb):
+        g, ar, tr, dcr = gh[i], a[i], tc[i], dc[i]
+        for j in range(H):
+            o = ar[3 * H + j]
+            t = tr[j]
+            dcr[j] = g[j] * o * (_F1 - t * t) + dcr[j]
+    for i in range(nb):
+        g, ar, tr, dzr = gh[i], a[i], tc[i], dz[i]
+        for j in range(H):
+            o = ar[3 * H + j]
+            dzr[3 * H + j] = g[j] * tr[j] * o * (_F1 - o)
+    for i in range(nb):
+        ar, dcr, dzr = a[i], dc[i], dz[i]
+        if first:
+            for j in range(H):
+                dzr[j] = 0
+        else:
+            cp = cprev[i]
+            for j in range(H):
+                f = ar[j]
+                dzr[j] = dcr[j] * cp[j] * f * (_F1 - f)
+        for j in range(H):
+            iv = ar[H + j]
+            dzr[H + j] = dcr[j] * ar[2 * H + j] * iv * (_F1 - iv)
+        for j in range(H):
+            gv = ar[2 * H + j]
+            dzr[2 * H + j] = dcr[j] * ar[H + j] * (_F1 - gv * gv)
+    for i in range(nb):
+        ar, dcr = a[i], dc[i]
+        for j in range(H):
+            dcr[j] = dcr[j] * ar[j]
+
+
+@njit(**_OPTS)
+def _rnn_deltas(gh, h, dz):
+    """delta_t = dL/dh_t (_F1 - h_t^2) for a block of rows."""
+    nb, H = gh.shape
+    for i in range(nb):
+        g, hr, dzr = gh[i], h[i], dz[i]
+        for j in range(H):
+            v = hr[j]
+            dzr[j] = g[j] * (_F1 - v * v)
+
+
+# ------------------------------------------------------------------------------- block drivers
+@njit(**_OPTS)
+def _time_of(k, T, reverse):
+    return T - 1 - k if reverse else k
+
+
+@njit(**_OPTS)
+def _block_forward(fp, ilp, lstm, x, WU, b, reverse, lo, XH, A, C, TC):
+    """Forward pass of rows ``lo .. lo + nb`` of the batch over every step, keeping what BPTT
+    needs: ``XH`` (T+1, nb, d+H), ``A`` (T, nb, G), ``C`` and ``TC`` (T, nb, H) (LSTM only).
+    Rows past the batch (padding) read x = 0."""
+    n, T, d = x.shape
+    nb = XH.shape[1]
+    H = WU.shape[1] - d
+    s = _gate_scales(H if lstm else 0, A.dtype)
+    for k in range(T):
+        t = _time_of(k, T, reverse)
+        for i in range(nb):
+            row = XH[k, i]
+            if lo + i < n:
+                src = x[lo + i, t]
+                for j in range(d):
+                    row[j] = src[j]
+            else:
+                for j in range(d):
+                    row[j] = 0
+    for i in range(nb):
+        row = XH[0, i]
+        for j in range(d, d + H):
+            row[j] = 0
+    for k in range(T):
+        _mm_nt(fp, ilp, XH[k], WU, A[k])  # [x_t, h_{k-1}] [W | U]^T: every gate of the block
+        if lstm:
+            kp = k - 1 if k > 0 else 0
+            _lstm_step(A[k], b, s, C[kp], k == 0, C[k], TC[k], XH[k + 1], d)
+        else:
+            _rnn_step(A[k], b, XH[k + 1], d)
+
+
+@njit(**_OPTS)
+def _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, hi, xh, a, c, out, seq):
+    """Forward pass of rows ``lo .. hi`` keeping only the current step (``xh`` (nb, d+H), ``a``
+    (nb, G), ``c`` (nb, H)); writes the outputs into ``out``."""
+    n, T, d = x.shape
+    m = hi - lo
+    H = WU.shape[1] - d
+    s = _gate_scales(H if lstm else 0, a.dtype)
+    xs = xh[:m]
+    aa = a[:m]
+    cc = c[:m]
+    for i in range(m):
+        row = xs[i]
+        for j in range(d, d + H):
+            row[j] = 0
+    for k in range(T):
+        t = _time_of(k, T, reverse)
+        for i in range(m):
+            row = xs[i]
+            src = x[lo + i, t]
+            for j in range(d):
+                row[j] = src[j]
+        _mm_nt(fp, ilp, xs, WU, aa)
+        if lstm:
+            _lstm_step_infer(aa, b, s, cc, k == 0, xs, d)
+        else:
+            _rnn_step(aa, b, xs, d)
+        if seq:
+            for i in range(m):
+                o = out[lo + i, t]
+                hrow = xs[i]
+                for j in range(H):
+                    o[j] = hrow[d + j]
+    if not seq:
+        for i in range(m):
+            o = out[lo + i, 0]
+            hrow = xs[i]
+            for j in range(H):
+                o[j] = hrow[d + j]
+
+
+@njit(**_OPTS)
+def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, need_dx,
+                    DZ, gh, dc, dWU, db, DX, dx):  # fmt: skip
+    """BPTT for the rows ``lo .. lo + nb``: deltas of every step into ``DZ`` (T, nb, G), then
+    ``dWU = DZ^T XH`` and ``db`` = column sums (this block's partial sums, overwritten) and, when
+    ``need_dx``, dL/dx of the real rows into ``dx`` (n, T, d)."""
+    n = dout.shape[0]
+    T, nb, G = DZ.shape
+    H = U.shape[1]
+    d = XH.shape[2] - H
+    real = min(nb, n - lo)
+    for i in range(nb):
+        dcr = dc[i]
+        for j in range(H):
+            dcr[j] = 0
+    for k in range(T - 1, -1, -1):
+        t = _time_of(k, T, reverse)
+        if k < T - 1:
+            _mm_nn(fp, ilp, DZ[k + 1], U, gh)  # U^T delta_{k+1}, as rows
+        else:
+            for i in range(nb):
+                g = gh[i]
+                for j in range(H):
+                    g[j] = 0
+        if seq or k == T - 1:
+            tt = t if seq else 0
+            for i in range(real):
+                g = gh[i]
+                dr = dout[lo + i, tt]
+                for j in range(H):
+                    g[j] += dr[j]
+        if lstm:
+            kp = k - 1 if k > 0 else 0
+            _lstm_deltas(gh, A[k], C[kp], k == 0, TC[k], dc, DZ[k])
+        else:
+            _rnn_deltas(gh, A[k], DZ[k])
+    DZ2 = DZ.reshape(T * nb, G)
+    _mm_tn(fp, ilp, DZ2, XH[:T].reshape(T * nb, XH.shape[2]), dWU)
+    for j in range(G):
+        db[j] = 0
+    for r in range(T * nb):
+        zr = DZ2[r]
+        for j in range(G):
+            db[j] += zr[j]
+    if need_dx:
+        _mm_nn(fp, ilp, DZ2, W, DX)
+        for k in range(T):
+            t = _time_of(k, T, reverse)
+            for i in range(real):
+                src = DX[k * nb + i]
+                dst = dx[lo + i, t]
+                for j in range(d):
+                    dst[j] = src[j]
+
+
+# ------------------------------------------------------------------------------- entry points
+# Serial and GIL-free: the backend runs blocks p0 .. p1 of one call on each of its threads.
+@njit(nogil=True, **_OPTS)
+def forward_train(p0, p1, fp, ilp, lstm, x, WU, b, reverse, XH, A, C, TC, out, seq):
+    """Forward pass of blocks p0 .. p1 (block p = rows p*nb ..), keeping what BPTT needs.
 
     Parameters
     ----------
-    a, c, tc, h : the forward pass's gates, cells, tanh(cells) and states.
-    dout : ndarray of shape (T, n, H) when ``seq``, else (1, n, H) (last step processed only).
-    dz : ndarray of shape (T, n, 4, H)
-        Output: the gate deltas.
+    lstm : bool
+        LSTM (G = 4H gate units) or simple RNN (G = H).
+    x : ndarray (n, T, d), batch-major
+    WU : ndarray (G, d + H)
+        ``[W | U]`` (LSTM gates stacked f, i, c~, o).
+    b : ndarray (G,)
+    XH : ndarray (P, T + 1, nb, d + H); A : (P, T, nb, G); C, TC : (P, T, nb, H) (LSTM) or
+        any (P, 1, 1, 1) (RNN). Outputs, with P * nb >= n.
+    out : ndarray (n, T, H) when ``seq``, else (n, 1, H)
+        The hidden states, indexed by t (or the last state processed).
     """
-    T, n, d = xt.shape
-    H = U.shape[1]
-    G = 4 * H
-    g = np.zeros((n, H), dtype=a.dtype)  # dL/dh_t
-    dcf = np.zeros((n, H), dtype=a.dtype)  # f_{t+1} * dL/dc_{t+1}
-    dc = np.zeros((n, H), dtype=a.dtype)
-    for k in range(T - 1, -1, -1):
-        t = T - 1 - k if reverse else k
-        tp = t
-        if k > 0:
-            tp = t + 1 if reverse else t - 1
-        if k < T - 1:
-            tn = t - 1 if reverse else t + 1
-            np.dot(dz[tn].reshape(n, G), U, g)
-        else:
-            g[:] = 0
-        if seq:
-            for i in range(n):
-                for j in range(H):
-                    g[i, j] += dout[t, i, j]
-        elif k == T - 1:
-            for i in range(n):
-                for j in range(H):
-                    g[i, j] += dout[0, i, j]
-        for i in range(n):
-            for j in range(H):
-                o = a[t, i, 3, j]
-                tv = tc[t, i, j]
-                dc[i, j] = g[i, j] * o * (1 - tv * tv) + dcf[i, j]
-            for j in range(H):
-                o = a[t, i, 3, j]
-                dz[t, i, 3, j] = g[i, j] * tc[t, i, j] * o * (1 - o)
-            if k > 0:
-                for j in range(H):
-                    f = a[t, i, 0, j]
-                    dz[t, i, 0, j] = dc[i, j] * c[tp, i, j] * f * (1 - f)
+    n, T, d = x.shape
+    nb = XH.shape[2]
+    H = WU.shape[1] - d
+    for p in range(p0, p1):
+        lo = p * nb
+        _block_forward(fp, ilp, lstm, x, WU, b, reverse, lo, XH[p], A[p], C[p], TC[p])
+        for i in range(min(nb, n - lo)):
+            if seq:
+                for k in range(T):
+                    o = out[lo + i, _time_of(k, T, reverse)]
+                    for j in range(H):
+                        o[j] = XH[p, k + 1, i, d + j]
             else:
+                o = out[lo + i, 0]
                 for j in range(H):
-                    dz[t, i, 0, j] = 0
-            for j in range(H):
-                iv = a[t, i, 1, j]
-                dz[t, i, 1, j] = dc[i, j] * a[t, i, 2, j] * iv * (1 - iv)
-            for j in range(H):
-                gv = a[t, i, 2, j]
-                dz[t, i, 2, j] = dc[i, j] * a[t, i, 1, j] * (1 - gv * gv)
-            for j in range(H):
-                dcf[i, j] = dc[i, j] * a[t, i, 0, j]
-    _weight_grads(xt, W, h, dz.reshape(T, n, G), reverse, need_dx, dW, dU, db, dx)
+                    o[j] = XH[p, T, i, d + j]
+
+
+@njit(nogil=True, **_OPTS)
+def forward_infer(p, P, fp, ilp, lstm, x, WU, b, reverse, nb, xh, a, c, out, seq):
+    """Forward pass keeping nothing for BPTT (evaluation): the batch in blocks of ``nb`` rows;
+    this call runs blocks p, p + P, p + 2P, ... with its one-step buffers ``xh`` (nb, d + H),
+    ``a`` (nb, G), ``c`` (nb, H). ``out`` as in ``forward_train``."""
+    n = x.shape[0]
+    nblocks = (n + nb - 1) // nb
+    for q in range(p, nblocks, P):
+        lo = q * nb
+        _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, min(n, lo + nb), xh, a, c, out,
+                             seq)  # fmt: skip
+
+
+@njit(nogil=True, **_OPTS)
+def backward(p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC,
+             dWU, db, DX, dx):  # fmt: skip
+    """BPTT of ``forward_train`` for blocks p0 .. p1. Writes the blocks' partial gradients
+    ``dWU`` (P, G, d + H) and ``db`` (P, G) and, when ``need_dx``, their rows of ``dx``
+    (n, T, d).
+
+    ``dout`` is (n, T, H) when ``seq``, else (n, 1, H) (the last step processed only).
+    Scratch: ``DZ`` (P, T, nb, G), ``GH`` and ``DC`` (P, nb, H), ``DX`` (P, T * nb, d)."""
+    nb = XH.shape[2]
+    for p in range(p0, p1):
+        _block_backward(fp, ilp, lstm, dout, seq, reverse, p * nb, XH[p], A[p], C[p], TC[p], U, W,
+                        need_dx, DZ[p], GH[p], DC[p], dWU[p], db[p], DX[p], dx)  # fmt: skip
+
+
+@njit(**_OPTS)
+def reduce_grads(dWU, dbp, dW, dU, db):
+    """dW += sum_p dWU[p][:, :d];  dU += sum_p dWU[p][:, d:];  db += sum_p dbp[p] (fixed order)."""
+    P, G, m = dWU.shape
+    d = dW.shape[1]
+    for p in range(P):
+        for r in range(G):
+            src = dWU[p, r]
+            for j in range(d):
+                dW[r, j] += src[j]
+            for j in range(m - d):
+                dU[r, j] += src[d + j]
+            db[r] += dbp[p, r]
