@@ -114,3 +114,29 @@ MOMENTUM_M2_WEIGHTS = {"g_2": 0.1, "g_1": 0.09}
 #: variance factor d v / 2 per layer: He (v = 2/d) keeps E[z^2] (factor 1), LeCun (v = 1/d)
 #: halves it.
 INIT_VARIANCE_FACTORS = {"he": 1.0, "lecun": 0.5}
+
+# ---------------------------------------------------------------- the slides' inconsistencies
+#: Perceptron deck, "Neurona con ... ECM": ECM = 1/2 sum_i (y_hat - y)^2 (a sum, no 1/N) beside
+#: dECM/dw_j = 1/N sum_i (y_hat - y) x_j; the same 1/N beside ECB = -sum_i [...] and ECC.
+#: The ratio "slide's gradient / derivative of the slide's cost" the slides imply:
+GRADIENT_TO_COST_RATIO = 1.0
+#: Perceptron deck, "Ejemplo: retropropagación (3)": the brace under dz^{3}/da^{2} . da^{2}/dW^{1}
+#: is labelled W^{1}; the next line writes delta^{3} . W^{2}.
+BACKPROP_BRACE_LABEL = "W^{1}"
+#: Perceptron deck, "Ejemplo: propagación hacia adelante": "1 neurona de salida con activación
+#: lineal" beside a^{3} = phi(z^{3}), y_hat = a^{3}.
+BACKPROP_OUTPUT = "linear"
+#: Training deck 003, "¿Como chequear si entendí CNN? Ej. Lenet", the first model.summary()
+#: (channels last): output shapes and parameters as printed.
+LENET_QUIZ = {"conv2d_17 output": [10, 10, 6], "conv2d_17 params": 186,
+              "average_pooling2d_14 output": [5, 5, 6], "conv2d_18 output": [10, 10, 16],
+              "conv2d_18 params": 464, "flatten_7 output": [400], "dense_21 params": 48000,
+              "dense_22 params": 10320, "dense_23 params": 850}  # fmt: skip
+#: Training deck 003, "ADAM": "Combinar RMSProp con momentum (ambos con bias correction)" and
+#: theta_t = theta_{t-1} - alpha m_t / sqrt(v_hat_t + eps): m_t, not m_hat_t.
+ADAM_NUMERATOR = "m_t"
+#: Vanishing-gradient deck 004: "LeNet5, con 187000 conexiones pero sólo 14000 pesos diferentes".
+LENET5_SLIDE = {"connections": 187000, "distinct weights": 14000}
+#: LeCun, Bottou, Bengio and Haffner 1998, section II.B: "340,908 connections, but only 60,000
+#: trainable free parameters".
+LENET5_PAPER = {"connections": 340908, "distinct weights": 60000}

@@ -26,7 +26,7 @@ def run(cid, fast=False):
 
 def test_every_claim_is_registered_with_a_statement_and_slide_value():
     ids = [c["id"] for c in claims.list_claims()]
-    assert ids == list(range(1, 22))
+    assert ids == list(range(1, 30))
     for cid in ids:
         c = claims._REGISTRY[cid]
         assert c["statement"] and c["slide_value"] is not None
