@@ -1,6 +1,6 @@
 """numbanet on CPU against the best NumPy and PyTorch, as a user runs them (issue 16).
 
-Five workloads (``benchmarks/workloads/``), each with four kinds of contender:
+Six workloads (``benchmarks/workloads/``), each with four kinds of contender:
 
 * ``numbanet fit``: ``net.fit(...)`` with its defaults, only the workload's epochs, batch size,
   loss, optimizer and learning rate given;
@@ -23,7 +23,7 @@ that is too good to be true shows. Results go to ``benchmarks/results/<workload>
 
 Usage::
 
-    python benchmarks/bench_cpu.py                         # all five, 3 rounds (~10 min)
+    python benchmarks/bench_cpu.py                         # all six, 3 rounds (~12 min)
     python benchmarks/bench_cpu.py --only lstm --rounds 5
     python benchmarks/bench_cpu.py --quick                 # 1 round, no 1-thread variants
     python benchmarks/bench_cpu.py --only tiny --no-torch --no-save
@@ -42,7 +42,7 @@ import time  # noqa: E402
 
 import _common as C  # noqa: E402  (before any third-party import: the launch snapshot)
 
-WORKLOADS = ("nielsen", "tiny", "lenet", "lstm", "mlp")
+WORKLOADS = ("nielsen", "tiny", "lenet", "lstm", "mlp", "resmlp")
 
 
 def log(*args):

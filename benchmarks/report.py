@@ -30,7 +30,7 @@ from _common import fmt_ratio, fmt_time, write_text_atomic  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-ORDER = ("nielsen", "tiny", "lenet", "lstm", "mlp")
+ORDER = ("nielsen", "tiny", "lenet", "lstm", "mlp", "resmlp")
 FAMILY_NAME = {"numpy": "NumPy", "torch": "PyTorch"}
 
 
