@@ -320,12 +320,15 @@ def figures(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     full: Annotated[bool, typer.Option("--full", help="Original (slow) budgets.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    dpi: Annotated[
+        int, typer.Option(help="Raster resolution in dots per inch (300 for print).")
+    ] = 150,
 ):
     """Regenerate the lecture figures from numbanet's own computations."""
-    _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress)
+    _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress, dpi)
 
 
-def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
+def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=150):
     from .errors import ValidationError
 
     if fmt not in ("png", "pdf", "svg"):
@@ -334,6 +337,8 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
         raise ValidationError(f"--lang must be en or es; got {lang!r}")
     if seed < 0:
         raise ValidationError(f"--seed must be >= 0; got {seed}")
+    if not 10 <= dpi <= 1200:
+        raise ValidationError(f"--dpi must be between 10 and 1200; got {dpi}")
     from . import plots
 
     if list_:
@@ -342,7 +347,8 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress):
             typer.echo(f"{f['id']:<26} {f['description']}{slow}")
         return
     results = plots.render_figures(ids=ids or None, outdir=outdir, fmt=fmt, lang=lang,
-                                   backend=backend, seed=seed, full=full, progress=progress)  # fmt: skip
+                                   backend=backend, seed=seed, full=full, progress=progress,
+                                   dpi=dpi)  # fmt: skip
     bad = 0
     for r in results:
         if r["status"] != "ok":

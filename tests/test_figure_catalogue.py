@@ -55,6 +55,10 @@ def test_the_whole_catalogue_renders_on_the_tiny_budget(tmp_path, shared_data):
     for r in index:
         assert r["status"] == "ok" and (tmp_path / r["path"]).is_file(), r
         assert (tmp_path / r["path"]).stat().st_size > 500
+        # slide-ready titles: one line, no budget, command or code names (those are in the index)
+        assert r["title"] and "\n" not in r["title"], r
+        assert not any(b in r["title"].lower() for b in ("--full", "reduced budget", "count_2d")), r
+        assert r["command"].startswith(f"numbanet figures {r['id']}"), r
 
 
 def test_budget_names_are_checked():

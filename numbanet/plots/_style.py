@@ -74,15 +74,18 @@ def by_budget(budget, *, tiny, reduced, full):
     return {"tiny": tiny, "reduced": reduced, "full": full}[budget]
 
 
-def budget_note(reduced, lang="en"):
-    """A footnote line for figures drawn on a reduced budget ("" otherwise)."""
-    if not reduced:
-        return ""
-    return "\n" + tr(
-        lang,
-        "(reduced budget; `numbanet figures --full` runs the original)",
-        "(presupuesto reducido; `numbanet figures --full` ejecuta el original)",
-    )
+def set_title(fig, text, fontsize=None, details=()):
+    """Give ``fig`` a one-line title: the first line of ``text``. Its further lines and
+    ``details`` (settings, budget) are kept as ``fig.numbanet_details``, which ``render_figures``
+    writes into the index and the file's metadata instead of onto the figure."""
+    lines = [ln.strip() for ln in str(text).split("\n")]
+    title = lines[0]
+    rest = [ln.strip("() ") for ln in lines[1:] if ln.strip("() ")]
+    kw = {} if fontsize is None else {"fontsize": fontsize}
+    fig.suptitle(title, **kw)
+    fig.numbanet_details = list(getattr(fig, "numbanet_details", [])) + rest + [
+        d for d in details if d]
+    return fig
 
 
 def grid(xlim, ylim, n):
@@ -100,3 +103,75 @@ def line_points(w, b, xlim):
         return np.array([x0, x0]), np.array([-1e3, 1e3])
     xs = np.array(xlim, dtype=np.float64)
     return xs, -(w[0] * xs + b) / w[1]
+
+
+_DECIMAL = __import__("re").compile(r"(?<=\d)\.(?=\d)")
+_THOUSANDS = __import__("re").compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3})+(?![\d.,])")
+
+
+def decimal_comma(text):
+    """``text`` with the Spanish decimal comma: 0.25 -> 0,25 (``{,}`` inside mathtext, where a
+    bare comma would add a space); numbers already written with thousands dots (10.000) are
+    kept."""
+    parts = str(text).split("$")
+    out = []
+    for k, part in enumerate(parts):
+        comma = "{,}" if k % 2 else ","
+        keep = [(m.start(), m.end()) for m in _THOUSANDS.finditer(part)]
+
+        def swap(m, comma=comma, keep=keep):
+            return m.group(0) if any(a <= m.start() < b for a, b in keep) else comma
+
+        out.append(_DECIMAL.sub(swap, part))
+    return "$".join(out)
+
+
+def _comma_formatter(inner):
+    from matplotlib.ticker import Formatter
+
+    class _Comma(Formatter):
+        """A tick formatter writing ``inner``'s numbers with the decimal comma."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def set_axis(self, axis):
+            self.axis = axis
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs):
+            self.inner.set_locs(locs)
+
+        def __call__(self, x, pos=None):
+            return decimal_comma(self.inner(x, pos))
+
+        def format_ticks(self, values):
+            return [decimal_comma(s) for s in self.inner.format_ticks(values)]
+
+        def get_offset(self):
+            return decimal_comma(self.inner.get_offset())
+
+        def format_data_short(self, value):
+            return decimal_comma(self.inner.format_data_short(value))
+
+    return inner if type(inner).__name__ == "_Comma" else _Comma(inner)
+
+
+def localise(fig, lang):
+    """Spanish figures write numbers with the decimal comma, as the slides do: every tick label
+    and every text on ``fig`` (titles, labels, legends, notes). English figures are untouched."""
+    if lang != "es":
+        return fig
+    from matplotlib.text import Text
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(_comma_formatter(axis.get_major_formatter()))
+            axis.set_minor_formatter(_comma_formatter(axis.get_minor_formatter()))
+    for t in fig.findobj(Text):
+        s = t.get_text()
+        if s:
+            new = decimal_comma(s)
+            if new != s:
+                t.set_text(new)
+    return fig

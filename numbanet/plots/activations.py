@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLOURS, by_budget, tr
+from ._style import COLOURS, by_budget, set_title, tr
 
 
 # ============================================================================ activations
@@ -87,7 +87,7 @@ def draw_activations(data, lang="en"):
         ax.set_xlabel("z")
     for ax in axes[:, 0]:
         ax.set_ylabel(tr(lang, "f(z) and f′(z)", "f(z) y f′(z)"))
-    fig.suptitle(tr(lang, "Activation functions (solid) and their derivatives (dashed), from numbanet's layers' forward and backward passes",
+    set_title(fig, tr(lang, "Activation functions (solid) and their derivatives (dashed), from numbanet's layers' forward and backward passes",
                     "Funciones de activación (continua) y sus derivadas (discontinua), de los pasos hacia delante y hacia atrás de las capas de numbanet"))  # fmt: skip
     return fig
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import slides
-from ._style import budget_note, by_budget, hidden_layers, tr
+from ._style import by_budget, hidden_layers, set_title, tr
 
 
 # -------------------------------------------------------------------------------- wide-vs-deep
@@ -86,8 +86,7 @@ def draw_wide_vs_deep(data, lang="en"):
                     f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
                     "seeds: mean, band min-max)",
                     f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
-                    f"{data['seeds']} semillas: media, banda mín-máx)")
-                 + budget_note(data["reduced"], lang))  # fmt: skip
+                    f"{data['seeds']} semillas: media, banda mín-máx)"))  # fmt: skip
     return fig
 
 
@@ -155,20 +154,18 @@ def draw_mnist1d_random_labels(data, lang="en"):
     ax.set_xlim(0, None)
     ax.legend(loc="upper right", fontsize=8.5)
     n = f"{data['n']:,}".replace(",", tr(lang, ",", " "))
-    title = tr(lang,
-               f"Fitting random labels: {n} MNIST-1D examples, He init, plain GD, lr {data['lr']:g}",
-               f"Ajustar etiquetas aleatorias: {n} ejemplos de MNIST-1D, init. He, GD, lr {data['lr']:g}")  # fmt: skip
+    num = lambda v: f"{v:g}".replace(".", ",")  # noqa: E731
     if random_labels_ordered(data):
-        title += tr(lang, "\ndeeper nets memorise the labels in fewer epochs",
-                    "\nlas redes más profundas memorizan las etiquetas en menos épocas")  # fmt: skip
+        title = tr(lang, "Fitting random labels: deeper nets memorise them in fewer epochs",
+                   "Ajustar etiquetas aleatorias: las redes más profundas las memorizan en menos "
+                   "épocas")  # fmt: skip
     else:
-        title += tr(lang, "\nhere depth does NOT order the epochs to fit every label",
-                    "\naquí la profundidad NO ordena las épocas hasta ajustar todas las etiquetas")  # fmt: skip
+        title = tr(lang, "Fitting random labels: here depth does not order the epochs to fit them",
+                   "Ajustar etiquetas aleatorias: aquí la profundidad no ordena las épocas")  # fmt: skip
+    details = [tr(lang, f"{n} MNIST-1D examples, He init, plain GD, lr {data['lr']:g}",
+                  f"{n} ejemplos de MNIST-1D, init. He, GD, lr {num(data['lr'])}")]  # fmt: skip
     if data["reduced"]:
-        title += tr(lang,
-                    "\n(reduced budget: the slide uses 4,000 examples, lr 0.0025, up to 500,000 "
-                    "epochs;\n`numbanet figures --full` runs the original)",
-                    "\n(presupuesto reducido: la diapositiva usa 4000 ejemplos, lr 0.0025, hasta "
-                    "500 000 épocas;\n`numbanet figures --full` ejecuta el original)")  # fmt: skip
-    ax.set_title(title, fontsize=10.5)
+        details.append(tr(lang, "the slide uses 4,000 examples, lr 0.0025, up to 500,000 epochs",
+                          "la diapositiva usa 4000 ejemplos, lr 0,0025, hasta 500 000 épocas"))
+    set_title(fig, title, details=details)
     return fig

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 # ------------------------------------------------------------------------------ shared helpers
 
@@ -99,7 +99,7 @@ def draw_compose_1d(data, lang="en"):
         ax.set_ylabel(yl)
         ax.set_xlim(-1, 1)
     prod = f"{data['net1']['pieces']} x {data['net2']['pieces']} = {data['net2(net1)']['pieces']}"
-    fig.suptitle(tr(lang,
+    set_title(fig, tr(lang,
                     f"Composing two 1-3-1 ReLU networks: the pieces multiply ({prod}), counted "
                     "exactly (open dots: breakpoints)",
                     f"Componer dos redes ReLU 1-3-1: los tramos se multiplican ({prod}), "
@@ -159,13 +159,13 @@ def draw_folding(data, lang="en"):
         ax.set_xticks(np.linspace(-1, 1, 9 if ax is axes[2] else 5))
     p1, p11, p2 = data["net1"]["pieces"], data["net1(net1)"]["pieces"], data["net2_pieces"]
     prod = f"{p1} x {p1} = {p11}, {p11} x {p2} = {data['net2(net1(net1))']['pieces']}"
-    fig.suptitle(tr(lang,
-                    "Folding: every fold of net1 maps its interval over the whole range, so the next "
-                    f"stage is repeated in each fold\n({prod}; shading: the folds of "
-                    "net1; open dots: breakpoints, counted exactly)",
-                    "Plegado: cada pliegue de net1 recorre todo el rango, así la siguiente etapa se "
-                    f"repite en cada pliegue\n({prod}; sombreado: los pliegues de net1; "
-                    "puntos: cambios de tramo, contados exactamente)"))  # fmt: skip
+    set_title(fig, tr(lang, f"Folding: each fold of net1 repeats the next stage, so the pieces "
+                          f"multiply ({prod})",
+                    f"Plegado: cada pliegue de net1 repite la etapa siguiente y los tramos se "
+                    f"multiplican ({prod})"),
+              details=[tr(lang, "shading: the folds of net1; open dots: breakpoints, counted exactly",
+                          "sombreado: los pliegues de net1; puntos: cambios de tramo, contados "
+                          "exactamente")])  # fmt: skip
     return fig
 
 
@@ -260,9 +260,9 @@ def draw_compose_vs_shallow(data, lang="en"):
         f"contados exactamente (puntos: cambios de tramo), comprobados en una malla de "
         f"{GRID_N:,} puntos".replace(",", " "),
     )
-    fig.suptitle(tr(lang, "Same number of hidden units, deep vs shallow\n",
+    set_title(fig, tr(lang, "Same number of hidden units, deep vs shallow\n",
                     "Mismo número de unidades ocultas, profunda frente a superficial\n")
-                 + note + budget_note(data["reduced"], lang))  # fmt: skip
+                 + note)  # fmt: skip
     return fig
 
 
@@ -364,11 +364,11 @@ def draw_compose_2d(data, lang="en"):
     im = _draw_partition(axes[2], c, cmap="magma")
     fig.colorbar(im, ax=axes[2], shrink=0.8)
     axes[2].set_title("net2(y(x₁, x₂))\n" + _regions_pieces(lang, c))
-    fig.suptitle(tr(lang,
+    set_title(fig, tr(lang,
                     "Composition in 2-D: every level set of y where net2 bends becomes a new "
-                    "boundary (boundaries exact, from count_2d)",
+                    "boundary (boundaries computed exactly)",
                     "Composición en 2-D: cada curva de nivel de y donde net2 se dobla es una nueva "
-                    "frontera (fronteras exactas de count_2d)"))  # fmt: skip
+                    "frontera (fronteras calculadas exactamente)"))  # fmt: skip
     merged = c["regions"] - c["pieces"]
     note = tr(lang,
               "Region: the inputs sharing one activation pattern (a convex polygon). Linear piece: "
@@ -450,7 +450,7 @@ def draw_deep_as_clipping(data, lang="en"):
                     r"salida $y = \phi'_0 + \Sigma_j$ (ponderadas)" + f"\n{data['pieces']} tramos lineales en [0, 1)"))  # fmt: skip
     ax.set_xlabel("x")
     ax.set_xlim(0, 1)
-    fig.suptitle(tr(lang,
+    set_title(fig, tr(lang,
                     "A 1-3-3-1 ReLU network as clipping: each second-layer unit clips a piecewise-"
                     "linear function of x, the output adds the clipped pieces",
                     "Una red ReLU 1-3-3-1 como recorte: cada unidad de la segunda capa recorta una "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import slides
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 #: The slide's 6x6 input and 3x3 vertical-edge filter (rows 1, 0, -1), as float64 arrays.
 SLIDE_INPUT = np.array(slides.CONV_INPUT, dtype=np.float64)
@@ -137,7 +137,7 @@ def draw_conv_example(data, lang="en"):
         if name in out:
             _grid(fig.add_subplot(slot), out[name], titles[name], vmax=vmax,
                   pad=inner.get(name, 0), box=8)  # fmt: skip
-    fig.suptitle(tr(lang, "Cross-correlation by numbanet's Conv2D: the slide's example "
+    set_title(fig, tr(lang, "Cross-correlation by numbanet's Conv2D: the slide's example "
                           "(out = floor((n + 2p - f) / s) + 1)",
                     "Correlación cruzada con Conv2D de numbanet: el ejemplo de la diapositiva "
                     "(salida = floor((n + 2p - f) / s) + 1)")
@@ -231,7 +231,7 @@ def draw_pooling(data, lang="en"):
                                    "retropropagación de la media 2x2 (dy = 1):\n1/4 a cada "
                                    "entrada"), vmax=1, fmt="{:.2f}", box=6)  # fmt: skip
     _windows_outline(ax, 6, 2, 2)
-    fig.suptitle(tr(lang, "Pooling by numbanet's MaxPool2D, AvgPool2D and global pooling layers "
+    set_title(fig, tr(lang, "Pooling by numbanet's MaxPool2D, AvgPool2D and global pooling layers "
                           "(no parameters; out = floor((n - k) / s) + 1)",
                     "Pooling con las capas MaxPool2D, AvgPool2D y globales de numbanet "
                     "(sin parámetros; salida = floor((n - k) / s) + 1)"))  # fmt: skip
@@ -399,10 +399,9 @@ def draw_lenet(data, lang="en"):
               f"posiciones con ReLU > 0 en {n_act:,} dígitos de test; la preactivación de un "
               f"filtro casi muerto es negativa casi en todas partes: su mapa queda negro.")  # fmt: skip
     fig.supxlabel(note, fontsize=10)
-    fig.suptitle(tr(lang, "The slides' LeNet trained by numbanet: summary, training, learned "
+    set_title(fig, tr(lang, "The slides' LeNet trained by numbanet: summary, training, learned "
                           "first-layer filters and the feature maps of one test digit",
                     "La LeNet de las diapositivas entrenada con numbanet: resumen, entrenamiento, "
                     "filtros aprendidos de la primera capa y mapas de características de un "
-                    "dígito de test")
-                 + budget_note(data["budget"] != "full", lang), fontsize=13)  # fmt: skip
+                    "dígito de test"), fontsize=13)  # fmt: skip
     return fig

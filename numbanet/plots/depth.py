@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import slides
 from ..experiments.vanishing import NIELSEN_ARCHS as ARCHS
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
@@ -95,7 +95,7 @@ def draw_gradient_speed_bars(data, lang="en"):
                           "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ "
                           "(escala log)"))  # fmt: skip
     axes[0].legend(loc="upper left", fontsize=8)
-    fig.suptitle(tr(lang, "Speed of learning of each hidden layer at initialisation "
+    set_title(fig, tr(lang, "Speed of learning of each hidden layer at initialisation "
                           "(sigmoid nets, first 1,000 MNIST images)",
                     "Velocidad de aprendizaje de cada capa oculta al inicio "
                     "(redes sigmoides, primeras 1.000 imágenes de MNIST)"), fontsize=12.5)  # fmt: skip
@@ -152,11 +152,10 @@ def draw_speed_of_learning(data, lang="en"):
     ep, slide_ep, k = data["epochs"], data.get("slide_epochs", 500), len(data["seeds"])
     run = tr(lang, f"{ep} epochs" + (f" (the slide: {slide_ep})" if ep != slide_ep else ""),
              f"{ep} épocas" + (f" (la diapositiva: {slide_ep})" if ep != slide_ep else ""))  # fmt: skip
-    fig.suptitle(tr(lang, f"Speed of learning during training: {run}, $\\eta$ = 0.1, "
+    set_title(fig, tr(lang, f"Speed of learning during training: {run}, $\\eta$ = 0.1, "
                           f"$\\lambda$ = 5.0\n(line: geometric mean, band: min-max over {k} seeds)",
                     f"Velocidad de aprendizaje durante el entrenamiento: {run}, $\\eta$ = 0,1, "
-                    f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)")
-                 + budget_note(data.get("budget") != "full", lang), fontsize=12)  # fmt: skip
+                    f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)"), fontsize=12)  # fmt: skip
     return fig
 
 
@@ -275,11 +274,11 @@ def draw_depth_accuracy(data, lang="en"):
     title += "\n" + tr(lang, "(points, not bars: the axis does not start at 0)",
                        "(puntos, no barras: el eje no empieza en 0)")  # fmt: skip
     a2.set_title(title, fontsize=10.5, color="#8a1c1c" if epochs < slide_ep else "k")
-    fig.suptitle(tr(lang, "MNIST validation accuracy against depth (train 50,000, validate "
+    set_title(fig, tr(lang, "MNIST validation accuracy against depth (train 50,000, validate "
                           "10,000; minibatch 10, $\\eta$ = 0.1, $\\lambda$ = 5.0)",
                     "Exactitud de validación en MNIST según la profundidad (50.000 de "
                     "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
-                    "$\\lambda$ = 5,0)") + budget_note(epochs < slide_ep, lang), fontsize=12)  # fmt: skip
+                    "$\\lambda$ = 5,0)"), fontsize=12)  # fmt: skip
     return fig
 
 
@@ -372,7 +371,7 @@ def draw_init_variance(data, lang="en"):
                label=tr(lang, "measured, uniform weights", "medido, pesos uniformes")),
     ]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5)
-    fig.suptitle(tr(lang, f"Signal variance through {data['depth']} layers of {data['width']} "
+    set_title(fig, tr(lang, f"Signal variance through {data['depth']} layers of {data['width']} "
                           "units (equal widths: Glorot = LeCun, dashed over it)\nmeasured on "
                           f"{data['n_nets']} sampled nets x {data['n_samples']} inputs",
                     f"Varianza de la señal a través de {data['depth']} capas de {data['width']} "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 
 def _loss_grid(x, y, wr, br, n=60):
@@ -83,7 +83,7 @@ def draw_lr_sensitivity(data, lang="en"):
     a2.set_title(tr(lang, "The weights along the steepest direction $u_{\\max}$",
                     "Los pesos en la dirección más empinada $u_{\\max}$"))
     lam_txt = f"${lmax} = {data['lam_max']:.2f}$, $\\lambda_{{\\min}} = {data['lam_min']:.2f}$"
-    fig.suptitle(tr(lang, f"Learning-rate sensitivity: full-batch GD on a convex quadratic ({lam_txt})",
+    set_title(fig, tr(lang, f"Learning-rate sensitivity: full-batch GD on a convex quadratic ({lam_txt})",
                     f"Sensibilidad a la tasa de aprendizaje: GD con todo el lote en una cuadrática convexa ({lam_txt})"))  # fmt: skip
     h, labels = a1.get_legend_handles_labels()
     fig.legend(h, labels, loc="outside lower center", ncol=2, fontsize=9)
@@ -187,8 +187,7 @@ def draw_noise_ball(data, lang="en"):
     ax.set_xlabel(tr(lang, "step t", "paso t"))
     ax.set_ylabel("E ||W_t − w*||²")
     ax.set_title(tr(lang, f"SGD noise ball (B = 1, {data['n_runs']} runs)",
-                    f"Bola de ruido de SGD (B = 1, {data['n_runs']} ejecuciones)")
-                 + budget_note(data["reduced"], lang))  # fmt: skip
+                    f"Bola de ruido de SGD (B = 1, {data['n_runs']} ejecuciones)"))  # fmt: skip
     ax.legend(fontsize=8, ncol=1)
     return fig
 
@@ -226,8 +225,7 @@ def draw_minibatch_noise(data, lang="en"):
     ax.set_xlabel(tr(lang, "batch size B", "tamaño del lote B"))
     ax.set_ylabel("E ||W − w*||² " + tr(lang, "(stationary)", "(estacionario)"))
     ax.set_title(tr(lang, f"The noise ball shrinks like 1/B (α = {data['alpha']})",
-                    f"La bola de ruido decrece como 1/B (α = {data['alpha']})")
-                 + budget_note(data["reduced"], lang))  # fmt: skip
+                    f"La bola de ruido decrece como 1/B (α = {data['alpha']})"))  # fmt: skip
     ax.legend()
     return fig
 
@@ -375,8 +373,8 @@ def draw_optimizers(data, lang="en"):
     a_acc.legend(fontsize=8, loc="lower right", framealpha=0.95)
     for ax in (a_loss, a_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if data["reduced"]:
-        fig.suptitle(budget_note(True, lang).strip(), fontsize=9)
+    set_title(fig, tr(lang, "Optimisers on an elongated quadratic and on MNIST-1D",
+                    "Optimizadores en una cuadrática alargada y en MNIST-1D"))  # fmt: skip
     return fig
 
 
@@ -402,9 +400,14 @@ def draw_lr_decay(data, lang="en"):
     es = {"piecewise constant": "constante a trozos", "step decay (×0.5 every 10)": "decaimiento escalonado (×0.5 cada 10)"}
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, r in data["rates"].items():
-        ax.plot(data["e"], r, marker=".", ms=3, label=es.get(name, name) if lang == "es" else name)
+        r = np.asarray(r)
+        # a schedule that holds its rate for several epochs is drawn as steps (the rate jumps at
+        # the epoch boundary), not as slanted segments between epochs
+        steps = len(np.unique(r)) < len(r) / 2
+        ax.plot(data["e"], r, marker=".", ms=3, drawstyle="steps-post" if steps else "default",
+                label=es.get(name, name) if lang == "es" else name)  # fmt: skip
     ax.set_xlabel(tr(lang, "epoch e", "época e"))
-    ax.set_ylabel(tr(lang, "learning rate α (α₀ = 0.1)", "tasa de aprendizaje α (α₀ = 0.1)"))
+    ax.set_ylabel(tr(lang, "learning rate α (α₀ = 0.1)", "tasa de aprendizaje α (α₀ = 0,1)"))
     ax.set_title(tr(lang, "Learning-rate schedules", "Programas de tasa de aprendizaje"))
     ax.legend()
     return fig

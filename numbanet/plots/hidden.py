@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLOURS, budget_note, by_budget, grid, line_points, tr
+from ._style import COLOURS, by_budget, grid, line_points, set_title, tr
 
 
 def _hidden_space_data(net, X, y, xlim, ylim, n_grid=150, n_lines=11):
@@ -146,7 +146,7 @@ def draw_xor_mlp(data, lang="en"):
     a2.set_title(tr(lang, f"Hidden space (u₁, u₂): XOR is linearly separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
                     f"Espacio oculto (u₁, u₂): XOR es linealmente separable\nu₁ ≈ {g1},  u₂ ≈ {g2}"))  # fmt: skip
     a2.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
-    fig.suptitle(tr(lang, f"A 2-2-1 sigmoid net solves XOR: accuracy {100 * data['accuracy']:.0f} %, "
+    set_title(fig, tr(lang, f"A 2-2-1 sigmoid net solves XOR: accuracy {100 * data['accuracy']:.0f} %, "
                           f"trained {len(data['loss'])} epochs, until every output was within 0.2 of its target",
                     f"Una red sigmoide 2-2-1 resuelve XOR: exactitud {100 * data['accuracy']:.0f} %, "
                     f"{len(data['loss'])} épocas, hasta que cada salida quedó a menos de 0.2 de su objetivo"))  # fmt: skip
@@ -188,7 +188,7 @@ def draw_hidden_space(data, lang="en"):
     a2.set_title(tr(lang, f"Hidden space (u₁, u₂): one line gives {100 * data['accuracy']:.1f} %",
                     f"Espacio oculto (u₁, u₂): una recta da {100 * data['accuracy']:.1f} %"))  # fmt: skip
     a2.legend(loc="upper center", fontsize=7.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
-    fig.suptitle(tr(lang, "Two sigmoid hidden units transform the space so a line (almost) separates the classes",
+    set_title(fig, tr(lang, "Two sigmoid hidden units transform the space so a line (almost) separates the classes",
                     "Dos neuronas ocultas sigmoides transforman el espacio para que una recta (casi) separe las clases"))  # fmt: skip
     return fig
 
@@ -272,7 +272,6 @@ def draw_semeion_2d(data, lang="en"):
     a2.set_title(tr(lang, f"256-2-10 net, Adam: training accuracy {100 * data['accuracy']:.1f} %",
                     f"Red 256-2-10, Adam: exactitud de entrenamiento {100 * data['accuracy']:.1f} %"),
                  fontsize=10.5)  # fmt: skip
-    fig.suptitle(tr(lang, f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
-                    f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)")
-                 + budget_note(data["reduced"], lang), fontsize=11)  # fmt: skip
+    set_title(fig, tr(lang, f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
+                    f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)"), fontsize=11)  # fmt: skip
     return fig

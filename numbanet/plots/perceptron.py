@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLOURS, by_budget, grid, line_points, tr
+from ._style import COLOURS, by_budget, grid, line_points, set_title, tr
 
 # ============================================================================ logic-gates
 GATES_2D = ("AND", "OR", "NAND", "NOR", "XOR")
@@ -88,7 +88,7 @@ def draw_logic_gates(data, lang="en"):
                         f"{g['errors'][-1]} errores en la época {n_ep}: nunca 0")  # fmt: skip
         ax.set_title(f"{name}: {status}\n{eq}", fontsize=10.5,
                      color="k" if g["converged"] else COLOURS[3])  # fmt: skip
-    fig.suptitle(tr(lang, "The perceptron rule (η = 1, zero start) on the logic gates: learned decision lines\n"
+    set_title(fig, tr(lang, "The perceptron rule (η = 1, zero start) on the logic gates: learned decision lines\n"
                           "(step φ(z) = 1 if z = w·x + b ≥ 0, so a point on the line is classified 1)",
                     "La regla del perceptrón (η = 1, inicio en cero) en las puertas lógicas: rectas de decisión aprendidas\n"
                     "(escalón φ(z) = 1 si z = w·x + b ≥ 0: un punto sobre la recta se clasifica como 1)"))  # fmt: skip
@@ -112,23 +112,29 @@ def compute_perceptron_training(seed=0, backend="cpu", budget="reduced"):
 
 def draw_perceptron_training(data, lang="en"):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 4.3), gridspec_kw={"width_ratios": [1.4, 1]})
     markers = ("o", "s", "^", "v", "D", "X")
     E = data["epochs"]
+    n = len(data["names"])
     for i, name in enumerate(data["names"]):
         e = data["errors"][name]
-        off = (i - 2.5) * 0.05  # a small vertical offset so overlapping curves stay visible
-        a1.plot(np.arange(1, len(e) + 1), e + off, marker=markers[i], ms=5, color=COLOURS[i],
-                lw=2.4 if name == "XOR" else 1.4, label=name)  # fmt: skip
+        # true values (no offset): curves that coincide show as nested hollow markers, the
+        # earlier gates' larger, so each stays visible
+        a1.plot(np.arange(1, len(e) + 1), e, marker=markers[i], ms=4 + 2.2 * (n - i),
+                mfc="none", mew=1.4, color=COLOURS[i], lw=2.4 if name == "XOR" else 1.4,
+                label=name, zorder=2 + i)  # fmt: skip
     a1.set_xlim(0.5, E + 0.5)
     a1.set_xticks(np.arange(1, E + 1, 2))
+    a1.yaxis.set_major_locator(MaxNLocator(integer=True))
     a1.set_xlabel(tr(lang, "epoch", "época"))
     a1.set_ylabel(tr(lang, "misclassified examples (updates) in the epoch",
                      "ejemplos mal clasificados (actualizaciones) en la época"))  # fmt: skip
     a1.set_title(tr(lang, "Zero start, table order: every gate but XOR reaches 0 errors",
                     "Inicio en cero, orden de la tabla: todas menos XOR llegan a 0 errores"))  # fmt: skip
-    a1.legend(ncol=3, title=tr(lang, "curves offset by ±0.12 to stay visible", "curvas desplazadas ±0.12 para verse"),
+    a1.legend(ncol=3, title=tr(lang, "coinciding curves: nested markers",
+                               "curvas que coinciden: marcadores anidados"),
               title_fontsize=8)  # fmt: skip
     names = data["names"]
     for i, name in enumerate(names):

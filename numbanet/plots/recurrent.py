@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 
 def compute_rnn_lstm(seed=0, backend="cpu", budget="reduced"):
@@ -127,6 +127,5 @@ def draw_rnn_lstm(data, lang="en"):
     h2, l2 = axp.get_legend_handles_labels()
     axp.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=2, framealpha=0.9,
                columnspacing=1.0, handlelength=1.5)
-    fig.suptitle(tr(lang, "Recurrent networks", "Redes recurrentes")
-                 + budget_note(data.get("reduced"), lang), fontsize=12)  # fmt: skip
+    set_title(fig, tr(lang, "Recurrent networks", "Redes recurrentes"), fontsize=12)  # fmt: skip
     return fig

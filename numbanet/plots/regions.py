@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import slides
-from ._style import budget_note, by_budget, hidden_layers, tr
+from ._style import by_budget, hidden_layers, set_title, tr
 
 
 # ----------------------------------------------------------------------- regions-per-parameter
@@ -86,7 +86,7 @@ def draw_regions_per_parameter(data, lang="en"):
         ax.set_title(tr(lang, f"$D_i$ = {d_in} input" + ("s" if d_in > 1 else ""),
                         f"$D_i$ = {d_in} entrada" + ("s" if d_in > 1 else "")))  # fmt: skip
         ax.legend(title=tr(lang, "hidden layers", "capas ocultas"), loc="upper left")
-    fig.suptitle(tr(lang,
+    set_title(fig, tr(lang,
                     "Maximum regions against parameters, widths swept (deep: D = 1..60 and 10..200):\n"
                     "at equal parameters depth wins by orders of magnitude (star: the slides' examples)",
                     "Máximo de regiones frente a parámetros, anchuras D = 1..60 y 10..200 (profundas):\n"
@@ -151,17 +151,16 @@ def draw_regions_depth_width(data, lang="en"):
     # one legend for the four panels, below them, where it covers no data
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=9)
-    fig.suptitle(tr(lang,
-                    f"Exact region counts in $[-1, 1]^d$ ({data['seeds']} seeds, band: min-max; random: He "
-                    f"weights, N(0, {BIAS_STD}²) biases; trained: Adam, {data['epochs']} epochs on a "
-                    "wiggly target).\nThe bounds grow exponentially "
-                    "with depth, polynomially with width; real nets stay far below them",
-                    f"Regiones contadas exactamente en $[-1, 1]^d$ ({data['seeds']} semillas, banda: "
-                    f"mín-máx; aleatorias: pesos He, sesgos N(0, {BIAS_STD}²); entrenadas: Adam, "
-                    f"{data['epochs']} épocas).\nLas cotas crecen "
-                    "exponencialmente con la profundidad y polinómicamente con la anchura; las redes "
-                    "reales quedan muy por debajo")
-                 + budget_note(data["reduced"], lang))  # fmt: skip
+    set_title(fig, tr(lang, "Exact region counts: the bounds grow exponentially with depth, real "
+                          "nets stay far below them",
+                    "Regiones contadas exactamente: las cotas crecen exponencialmente con la "
+                    "profundidad, las redes reales quedan muy por debajo"),
+              details=[tr(lang, f"regions in [-1, 1]^d, {data['seeds']} seeds, band: min-max; random: "
+                                f"He weights, N(0, {BIAS_STD}^2) biases; trained: Adam, "
+                                f"{data['epochs']} epochs on a wiggly target",
+                          f"regiones en [-1, 1]^d, {data['seeds']} semillas, banda: mín-máx; "
+                          f"aleatorias: pesos He, sesgos N(0, {BIAS_STD}^2); entrenadas: Adam, "
+                          f"{data['epochs']} épocas")])  # fmt: skip
     return fig
 
 
@@ -212,11 +211,11 @@ def draw_space_folding_2d(data, lang="en"):
         ax.set_title(t + f" ({hidden_layers(lang, p['depth'])})\n{p['regions']} "
                      + tr(lang, "regions", "regiones"))  # fmt: skip
     axes[0].set_ylabel("x₂")
-    fig.suptitle(tr(lang,
+    set_title(fig, tr(lang,
                     "Space folding: each layer maps u to 2|u| - 1 per coordinate, so the last layer's "
                     "3 lines are mirrored into every fold\n(colour: the last layer's activation "
-                    "pattern; regions counted exactly by count_2d)",
+                    "pattern; regions counted exactly)",
                     "Plegado del espacio: cada capa aplica u -> 2|u| - 1 a cada coordenada, y las 3 "
                     "rectas de la última capa se reflejan en cada pliegue\n(color: patrón de la "
-                    "última capa; regiones contadas exactamente con count_2d)"))  # fmt: skip
+                    "última capa; regiones contadas exactamente)"))  # fmt: skip
     return fig

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 
 # =========================================================================== regularization
@@ -51,6 +51,13 @@ def _verdict(lang, none, reg):
     )
 
 
+def _err_top(*errors, room=1.15):
+    """Top of an error axis (in %): the data's largest error with some room for labels, rounded
+    up to 5 %, at most 100 % (a 0-45 % error is not drawn on a 0-100 % axis)."""
+    m = max(float(np.max(np.asarray(e, dtype=np.float64))) for e in errors)
+    return float(min(100.0, 5.0 * np.ceil(max(m * room + 2.0, 5.0) / 5.0)))
+
+
 def draw_regularization(data, lang="en"):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -78,8 +85,7 @@ def draw_regularization(data, lang="en"):
     a.set_xlabel("$\\lambda$ " + tr(lang, "(cost + $\\frac{\\lambda}{2n}\\sum w^2$)",
                                     "(coste + $\\frac{\\lambda}{2n}\\sum w^2$)"))  # fmt: skip
     a.set_ylabel(tr(lang, "error (%)", "error (%)"))
-    top = max(100.0, 1.05 * float(np.max(data["l2_train_err"])))
-    a.set_ylim(-2, top)
+    a.set_ylim(-2, _err_top(data["l2_train_err"], data["l2_val_err"], data["l2_test_err"]))
     a2 = a.twinx()
     wn = data["l2_weight_norm"]
     a2.plot(xs, wn, "--s", color=cols["norm"], ms=5,
@@ -113,7 +119,8 @@ def draw_regularization(data, lang="en"):
     b.set_xlabel(tr(lang, "epoch", "época"))
     b.set_ylabel(tr(lang, "error (%)", "error (%)"))
     b.set_xlim(0, ep[-1] + 1)
-    b.set_ylim(-2, 100)
+    b.set_ylim(-2, _err_top(*(data[f"drop_{k}"] for k in ("plain_train", "plain_test",
+                                                           "dropout_train", "dropout_test"))))
     b.legend(fontsize=8, loc="upper right")
     b.grid(alpha=0.3)
     b.set_title(tr(lang, "Inverted dropout (errors in evaluation mode)",
@@ -160,7 +167,7 @@ def draw_regularization(data, lang="en"):
     d.set_xlabel(tr(lang, "std of the Gaussian noise added to the inputs (pixels in [0, 1])",
                     "desv. del ruido gaussiano sumado a las entradas (píxeles en [0, 1])"))  # fmt: skip
     d.set_ylabel(tr(lang, "error after training (%)", "error tras el entrenamiento (%)"))
-    d.set_ylim(0, 100)
+    d.set_ylim(0, _err_top(data["noise_train_err"], data["noise_test_err"], room=1.25))
     d.legend(fontsize=8, loc="upper left")
     d.grid(axis="y", alpha=0.3)
     d.set_title(tr(lang, "Noise injection (data augmentation)",
@@ -171,17 +178,19 @@ def draw_regularization(data, lang="en"):
     seeds = (tr(lang, f", mean of {data['n_seeds']} seeds", f", media de {data['n_seeds']} semillas")
              if data["n_seeds"] > 1 else "")  # fmt: skip
     th = lambda v: f"{v:,}".replace(",", ".")  # noqa: E731
-    fig.suptitle(tr(lang, f"Regularisation on an overfitting problem: {data['n_train']:,} MNIST "
-                          f"training images with {pct} % wrong labels, 784-{w}-{w}-10 ReLU net, "
-                          f"SGD, {data['epochs']} epochs{seeds}\n"
-                          f"settings chosen on {data['n_val']:,} clean validation images; test "
-                          f"error on {data['n_test']:,} test images",
-                    f"Regularización en un problema con sobreajuste: {th(data['n_train'])} imágenes "
-                    f"de MNIST con {pct} % de etiquetas erróneas, red ReLU 784-{w}-{w}-10, SGD, "
-                    f"{data['epochs']} épocas{seeds}\najustes elegidos con {th(data['n_val'])} "
-                    f"imágenes limpias de validación; error de prueba en {th(data['n_test'])} "
-                    "imágenes de prueba")
-                 + budget_note(data["budget"] != "full", lang), fontsize=12)  # fmt: skip
+    set_title(fig, tr(lang, f"Regularisation on MNIST with {pct} % wrong labels: test error of "
+                          "each method",
+                    f"Regularización en MNIST con {pct} % de etiquetas erróneas: error de prueba "
+                    "de cada método"), fontsize=12,
+              details=[tr(lang, f"{data['n_train']:,} MNIST training images with {pct} % wrong "
+                                f"labels, 784-{w}-{w}-10 ReLU net, SGD, {data['epochs']} "
+                                f"epochs{seeds}; settings chosen on {data['n_val']:,} clean "
+                                f"validation images; test error on {data['n_test']:,} test images",
+                          f"{th(data['n_train'])} imágenes de MNIST con {pct} % de etiquetas "
+                          f"erróneas, red ReLU 784-{w}-{w}-10, SGD, {data['epochs']} "
+                          f"épocas{seeds}; ajustes elegidos con {th(data['n_val'])} imágenes "
+                          f"limpias de validación; error de prueba en {th(data['n_test'])} "
+                          "imágenes de prueba")])  # fmt: skip
     return fig
 
 
@@ -269,13 +278,15 @@ def draw_bias_variance(data, lang="en"):
            transform=a.transAxes, fontsize=8.5, color="0.35", ha="right")  # fmt: skip
     noise = int(round(100 * data["noise"]))
     k = data["n_seeds"]
-    fig.suptitle(tr(lang, f"Bias-variance and double descent: $n$ = {num(n)} MNIST training "
-                          f"images with {noise} % label noise ({k} seeds: line mean, band "
-                          "min-max)\n784-$h$-10 ReLU net with a random first layer; the readout "
-                          "is fitted to zero training error (minimum-norm least squares)",
-                    f"Sesgo-varianza y doble descenso: $n$ = {num(n)} imágenes de MNIST con "
-                    f"{noise} % de etiquetas ruidosas ({k} semillas: línea media, banda "
-                    "mín-máx)\nred ReLU 784-$h$-10 con la primera capa aleatoria; la salida se "
-                    "ajusta a error de entrenamiento cero (mínimos cuadrados de norma mínima)")
-                 + budget_note(data["budget"] != "full", lang), fontsize=12.5)  # fmt: skip
+    set_title(fig, tr(lang, "Bias-variance and double descent: test error against hidden width",
+                    "Sesgo-varianza y doble descenso: error de prueba según la anchura oculta"),
+              fontsize=12.5,
+              details=[tr(lang, f"n = {num(n)} MNIST training images with {noise} % label noise "
+                                f"({k} seeds: line mean, band min-max); 784-h-10 ReLU net with a "
+                                "random first layer; the readout is fitted to zero training error "
+                                "(minimum-norm least squares)",
+                          f"n = {num(n)} imágenes de MNIST con {noise} % de etiquetas ruidosas "
+                          f"({k} semillas: línea media, banda mín-máx); red ReLU 784-h-10 con la "
+                          "primera capa aleatoria; la salida se ajusta a error de entrenamiento "
+                          "cero (mínimos cuadrados de norma mínima)")])  # fmt: skip
     return fig

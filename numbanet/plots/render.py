@@ -77,30 +77,93 @@ def compute(fig_id, seed=0, backend="cpu", full=False, budget=None):
 def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None, budget=None):
     """Compute (unless ``data`` is given) and draw figure ``fig_id``; returns the Figure with the
     computed data attached as ``fig.numbanet_data``."""
-    from ._style import style
+    from ._style import localise, style
 
     info = _info(fig_id)
     comp, draw = _functions(info)
     if data is None:
         data = comp(seed=seed, backend=backend, budget=_budget(full, budget))
     with style():
-        fig = draw(data, lang=lang)
+        fig = localise(draw(data, lang=lang), lang)
     fig.numbanet_data = data
     return fig
 
 
+#: raster resolution of ``numbanet figures`` (``--dpi 300`` for print)
+DEFAULT_DPI = 150
+
+
+def command_line(fig_id, lang="en", seed=0, budget="reduced", backend="cpu"):
+    """The ``numbanet figures`` command that regenerates one figure as it was rendered."""
+    parts = ["numbanet figures", fig_id]
+    if budget == "full":
+        parts.append("--full")
+    if lang != "en":
+        parts.append(f"--lang {lang}")
+    if seed:
+        parts.append(f"--seed {seed}")
+    if backend != "cpu":
+        parts.append(f"--backend {backend}")
+    return " ".join(parts)
+
+
+def figure_metadata(fmt, title, description, details, command, budget):
+    """savefig metadata for ``fmt``: the title, what the figure shows, its settings and budget
+    and the command that regenerates it, under the keys each format knows."""
+    about = " ".join([description, *[d.rstrip(".") + "." for d in details],
+                      f"Budget: {budget}.", f"Command: {command}"])  # fmt: skip
+    if fmt == "png":
+        return {"Title": title, "Description": about, "Software": "numbanet", "Source": command}
+    if fmt == "pdf":
+        return {"Title": title, "Subject": about, "Creator": "numbanet", "Keywords": command}
+    return {"Title": title, "Description": about, "Creator": "numbanet"}
+
+
+def figure_title(fig):
+    """The figure's title: its suptitle, else the title of its only titled axes ("" if none)."""
+    if fig._suptitle is not None and fig._suptitle.get_text().strip():
+        return fig._suptitle.get_text().strip()
+    titles = [ax.get_title().strip() for ax in fig.axes if ax.get_title().strip()]
+    return titles[0] if len(titles) == 1 else ""
+
+
+def save_figure(fig, fig_id, outdir, fmt="png", lang="en", seed=0, budget="reduced",
+                backend="cpu", dpi=DEFAULT_DPI):  # fmt: skip
+    """Write a drawn figure to ``outdir/<id>.<fmt>`` atomically (with its title, settings, budget
+    and command in the file's metadata), close it, and return its index record's fields."""
+    import matplotlib.pyplot as plt
+
+    info = _info(fig_id)
+    title = figure_title(fig) or info.description
+    details = list(getattr(fig, "numbanet_details", []))
+    command = command_line(info.id, lang, seed, budget, backend)
+    about = info.description if lang == "en" else title  # the catalogue is English
+    meta = figure_metadata(fmt, title, about, details, command, budget)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    finally:
+        plt.close(fig)
+    path = Path(outdir) / f"{info.id}.{fmt}"
+    atomic_write_bytes(path, buf.getvalue())
+    return dict(status="ok", path=str(path), message="", title=title, details=details,
+                command=command, dpi=dpi, lang=lang)  # fmt: skip
+
+
 def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cpu", seed=0,
-                   full=False, progress=True, dpi=110, index=True, budget=None):  # fmt: skip
+                   full=False, progress=True, dpi=DEFAULT_DPI, index=True, budget=None):  # fmt: skip
     """Render figures into ``outdir``; returns one record per figure
-    ``{id, path, seconds, status ("ok" | "skipped" | "error"), message}``. ``budget`` ("tiny",
-    "reduced", "full") overrides ``full``; "tiny" is for tests (seconds per figure)."""
+    ``{id, path, seconds, status ("ok" | "skipped" | "error"), message, title, details, command,
+    dpi}``. ``budget`` ("tiny", "reduced", "full") overrides ``full``; "tiny" is for tests
+    (seconds per figure). ``dpi`` applies to PNG (and images inside PDF/SVG)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
 
     if fmt not in ("png", "pdf", "svg"):
         raise ValidationError(f"fmt must be png, pdf or svg; got {fmt!r}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200:
+        raise ValidationError(f"dpi must be a number between 10 and 1200; got {dpi!r}")
     budget = _budget(full, budget)
     infos = [_info(i) for i in ids] if ids else list(CATALOG)
     outdir = Path(outdir)
@@ -120,12 +183,8 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
             else:
                 try:
                     fig = plot(info.id, seed=seed, backend=backend, lang=lang, budget=budget)
-                    buf = io.BytesIO()
-                    fig.savefig(buf, format=fmt, dpi=dpi)
-                    plt.close(fig)
-                    path = outdir / f"{info.id}.{fmt}"
-                    atomic_write_bytes(path, buf.getvalue())
-                    rec.update(status="ok", path=str(path), message="")
+                    rec.update(save_figure(fig, info.id, outdir, fmt, lang, seed, budget, backend,
+                                           dpi))  # fmt: skip
                 except Exception as exc:  # one broken figure must not stop the others
                     rec.update(status="error", message=f"{type(exc).__name__}: {exc}")
             rec["seconds"] = round(time.perf_counter() - t0, 2)
@@ -134,15 +193,51 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
     finally:
         bar.close()
     if index:
-        write_index(outdir, results, fmt, budget=budget)
+        write_index(outdir, results, fmt, budget=budget, lang=lang)
     return results
 
 
-def write_index(outdir, results, fmt="png", full=False, budget=None):
+_INDEX_TEXT = {
+    "en": dict(
+        head="# The lecture figures, regenerated by numbanet",
+        intro="Every figure below is computed by numbanet's own engine and theory code (seeded) "
+        "and then drawn; the constants of the slides are inputs, never outputs. Regenerate them "
+        "all with `numbanet figures` (reduced budgets) or `numbanet figures --full` (the original "
+        "budgets of the slow reproductions); one figure with `numbanet figures ID`; `--dpi 300` "
+        "for print, `--format pdf` or `svg` for vector files. Each figure's settings, budget and "
+        "command are listed below and stored in the file's metadata.",
+        total="Total compute-and-draw time of the figures listed: {t} s on a 2-core machine "
+        "(times per figure below, from a cold JIT cache where a figure was the first to compile "
+        "its kernels).",
+        cols="| id | slide | what it shows | seconds | status |",
+        budget="{b} budget", settings="Settings", command="Command", missing="Not rendered",
+    ),
+    "es": dict(
+        head="# Las figuras de las clases, regeneradas por numbanet",
+        intro="Cada figura se calcula con el motor y el código teórico de numbanet (con semilla) "
+        "y después se dibuja; las constantes de las diapositivas son entradas, nunca salidas. Se "
+        "regeneran todas con `numbanet figures --lang es` (presupuestos reducidos) o `numbanet "
+        "figures --full --lang es` (los presupuestos originales de las reproducciones lentas); una "
+        "figura con `numbanet figures ID --lang es`; `--dpi 300` para imprimir, `--format pdf` o "
+        "`svg` para ficheros vectoriales. Los ajustes, el presupuesto y la orden de cada figura "
+        "están abajo y en los metadatos del fichero.",
+        total="Tiempo total de cálculo y dibujo de las figuras listadas: {t} s en una máquina de "
+        "2 núcleos (tiempos por figura abajo, con la caché JIT fría donde una figura fue la "
+        "primera en compilar sus núcleos).",
+        cols="| id | diapositiva | qué muestra | segundos | estado |",
+        budget="presupuesto {b}", settings="Ajustes", command="Orden", missing="No generada",
+    ),
+}
+_BUDGET_ES = {"reduced": "reducido", "full": "completo", "tiny": "mínimo"}
+
+
+def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
     """Rewrite ``outdir/README.md`` (and ``index.json``), keeping earlier records of figures that
     were not rendered this time. Each record names its ``budget`` (``budget`` if given, else
-    "full" or "reduced" by ``full``)."""
+    "full" or "reduced" by ``full``), its title, settings and command; the README is written in
+    ``lang`` ("en" or "es"), each figure described by its title in that language."""
     budget = _budget(full, budget)
+    text = _INDEX_TEXT["es" if lang == "es" else "en"]
     outdir = Path(outdir)
     store = outdir / "index.json"
     records = {}
@@ -156,34 +251,34 @@ def write_index(outdir, results, fmt="png", full=False, budget=None):
             records[r["id"]] = {**r, "path": Path(r["path"]).name if r["path"] else None,
                                 "budget": budget}  # fmt: skip
     ordered = [records[f.id] for f in CATALOG if f.id in records]
-    atomic_write_text(store, json.dumps(ordered, indent=1) + "\n")
+    atomic_write_text(store, json.dumps(ordered, indent=1, ensure_ascii=False) + "\n")
     total = sum(r["seconds"] for r in ordered if r["status"] == "ok")
-    lines = [
-        "# The lecture figures, regenerated by numbanet",
-        "",
-        "Every figure below is computed by numbanet's own engine and theory code (seeded) and then "
-        "drawn; the constants of the slides are inputs, never outputs. Regenerate them all with "
-        "`numbanet figures` (reduced budgets, as here) or `numbanet figures --full` (the original "
-        "budgets of the slow reproductions); one figure with `numbanet figures ID`.",
-        "",
-        f"Total compute-and-draw time of the figures listed: {total:.0f} s on a 2-core machine "
-        "(times per figure below, from a cold JIT cache where a figure was the first to compile "
-        "its kernels).",
-        "",
-        "| id | slide | what it shows | seconds | status |",
-        "|---|---|---|---:|---|",
-    ]
+    lines = [text["head"], "", text["intro"], "", text["total"].format(t=f"{total:.0f}"), "",
+             text["cols"], "|---|---|---|---:|---|"]  # fmt: skip
+
+    def shows(r):
+        return r.get("title") or BY_ID[r["id"]].description
+
+    def secs(v):
+        return f"{v:.1f}".replace(".", ",") if lang == "es" else f"{v:.1f}"
+
     for r in ordered:
         info = BY_ID[r["id"]]
-        lines.append(f"| [`{info.id}`](#{info.id}) | {info.slide} | {info.description} | "
-                     f"{r['seconds']:.1f} | {r['status']} |")  # fmt: skip
+        lines.append(f"| [`{info.id}`](#{info.id}) | {info.slide} | {shows(r)} | "
+                     f"{secs(r['seconds'])} | {r['status']} |")  # fmt: skip
     lines.append("")
     for r in ordered:
         info = BY_ID[r["id"]]
-        lines += [f"## {info.id}", "", f"*{info.slide}* ({r.get('budget', 'reduced')} budget, "
-                  f"{r['seconds']:.1f} s). {info.description}", ""]  # fmt: skip
+        b = r.get("budget", "reduced")
+        b = _BUDGET_ES.get(b, b) if lang == "es" else b
+        lines += [f"## {info.id}", "", f"*{info.slide}* ({text['budget'].format(b=b)}, "
+                  f"{secs(r['seconds'])} s). {shows(r)}", ""]  # fmt: skip
+        if r.get("details"):
+            lines += [f"{text['settings']}: " + "; ".join(r["details"]) + ".", ""]
+        if r.get("command"):
+            lines += [f"{text['command']}: `{r['command']}`", ""]
         if r["status"] == "ok" and r.get("path"):
             lines += [f"![{info.id}]({r['path']})", ""]
         else:
-            lines += [f"Not rendered: {r.get('message', '')}", ""]
+            lines += [f"{text['missing']}: {r.get('message', '')}", ""]
     atomic_write_text(outdir / "README.md", "\n".join(lines))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLOURS, budget_note, by_budget, grid, tr
+from ._style import COLOURS, by_budget, grid, set_title, tr
 
 
 # ============================================================================ linear-hidden-collapse
@@ -138,7 +138,7 @@ def draw_softmax(data, lang="en"):
         ax.set_ylabel("x₂")
         ax.set_aspect("equal")
         ax.grid(False)
-    fig.suptitle(tr(lang, "Softmax regression on three classes: p_k = exp(z_k) / Σ_j exp(z_j), z = Wx + b; the probabilities sum to 1",
+    set_title(fig, tr(lang, "Softmax regression on three classes: p_k = exp(z_k) / Σ_j exp(z_j), z = Wx + b; the probabilities sum to 1",
                     "Regresión softmax con tres clases: p_k = exp(z_k) / Σ_j exp(z_j), z = Wx + b; las probabilidades suman 1"))  # fmt: skip
     return fig
 
@@ -189,8 +189,7 @@ def draw_universal_approximation(data, lang="en"):
     ax.set_xlabel(tr(lang, "hidden units H", "neuronas ocultas H"))
     ax.set_ylabel(tr(lang, "RMS error on [−1, 1] (log)", "error RMS en [−1, 1] (log)"))
     ax.set_title(tr(lang, f"Error against H (best of {data['n_starts']} starts, {data['epochs']} epochs each)",
-                    f"Error frente a H (mejor de {data['n_starts']} inicios, {data['epochs']} épocas cada uno)")
-                 + budget_note(data["reduced"], lang))  # fmt: skip
+                    f"Error frente a H (mejor de {data['n_starts']} inicios, {data['epochs']} épocas cada uno)"))  # fmt: skip
     ax = axes[1, 0]
     cols = COLOURS[:3]
     ax.contourf(

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .. import slides
-from ._style import budget_note, by_budget, tr
+from ._style import by_budget, set_title, tr
 
 FAMILY_STYLE = {
     "plain": ("#7f7f7f", "o", "-"),
@@ -221,13 +221,13 @@ def draw_depth_trainability(data, lang="en"):
                  fontsize=10.5)  # fmt: skip
     a4.legend(handles=handles, fontsize=8.5, loc="upper left")
 
-    reduced = data.get("budget", "reduced") != "full"
     n_txt = f"{st['n_train']:,}".replace(",", "." if lang == "es" else ",")
-    fig.suptitle(tr(lang, f"Training ReLU MLPs of growing depth on MNIST-1D ({n_txt} signals, "
-                          f"width {st['width']}, SGD $\\eta$ = {num(st['lr'])}, minibatch "
-                          f"{st['batch_size']}, He initialisation)",
-                    f"Entrenar MLP ReLU cada vez más profundos en MNIST-1D ({n_txt} señales, "
-                    f"ancho {st['width']}, SGD $\\eta$ = {num(st['lr'])}, minilote "
-                    f"{st['batch_size']}, inicialización He)") + budget_note(reduced, lang),
-                 fontsize=12)  # fmt: skip
+    set_title(fig, tr(lang, "Training ReLU MLPs of growing depth on MNIST-1D: plain, residual "
+                          "and normalised",
+                    "Entrenar MLP ReLU cada vez más profundos en MNIST-1D: simples, residuales y "
+                    "normalizados"), fontsize=12,
+              details=[tr(lang, f"{n_txt} signals, width {st['width']}, SGD eta = {num(st['lr'])}, "
+                                f"minibatch {st['batch_size']}, He initialisation",
+                          f"{n_txt} señales, ancho {st['width']}, SGD eta = {num(st['lr'])}, "
+                          f"minilote {st['batch_size']}, inicialización He")])  # fmt: skip
     return fig

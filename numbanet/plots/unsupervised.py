@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLOURS, budget_note, by_budget, tr
+from ._style import COLOURS, by_budget, set_title, tr
 
 _METHOD_LABELS = {
     "random": ("random init", "inicialización aleatoria"),
@@ -94,8 +94,7 @@ def draw_rbm(data, lang="en"):
     ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
                vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
     ax3.set_title(tr(lang, r"test digits $x$ (top) and $\hat{x} = P(x \mid P(h \mid x))$ (bottom)",
-                     r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)")
-                  + budget_note(s["reduced"], lang), fontsize=9.5)  # fmt: skip
+                     r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)"), fontsize=9.5)  # fmt: skip
     ax3.axis("off")
     return fig
 
@@ -197,8 +196,8 @@ def draw_layerwise_pretraining(data, lang="en"):
     )
     title = tr(lang, "Greedy layer-wise pre-training against random initialisation",
                "Preentrenamiento capa a capa frente a inicialización aleatoria")  # fmt: skip
-    fig.suptitle(title, fontsize=14)
-    fig.supxlabel(note + budget_note(s.get("reduced", False), lang).replace("\n", "  "), fontsize=9.5)
+    set_title(fig, title, fontsize=14)
+    fig.supxlabel(note, fontsize=9.5)
     return fig
 
 
@@ -308,8 +307,7 @@ def draw_autoencoder(data, lang="en"):
                     f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
                     f"{us['clf_epochs']} classifier epochs",
                     f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
-                    f"{us['clf_epochs']} épocas del clasificador")
-                 + budget_note(data["settings"]["reduced"], lang))  # fmt: skip
+                    f"{us['clf_epochs']} épocas del clasificador"))  # fmt: skip
     ax = fig.add_subplot(right[1])
     ax.plot(
         np.arange(1, len(uses["ae_loss"]) + 1),
