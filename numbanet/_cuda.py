@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import threading
 
 import numpy as np
 
@@ -74,6 +75,71 @@ def status() -> str:
     return f"not available: no CUDA GPU or driver found{hint}"
 
 
+# ---------------------------------------------------------------------------- counters
+# What numbanet itself asks of the device: kernel launches (per kernel), device allocations and
+# host<->device copies with their bytes. Counted at numbanet's own boundaries (the launch wrapper
+# below and the helpers ``device_array``/``to_device``/``copy_to_host``/``copy_to_device``), so
+# the counts are the same in the simulator and on hardware. Read with
+# ``numbanet.backends.cuda.stats()``.
+_lock = threading.Lock()
+_launches: dict = {}
+_counts = {"allocations": 0, "allocated_bytes": 0, "h2d": 0, "h2d_bytes": 0, "d2h": 0,
+           "d2h_bytes": 0}
+
+
+def stats() -> dict:
+    """A snapshot of the counters: ``launches`` (total), ``launches_by_kernel`` (name -> count),
+    ``allocations``/``allocated_bytes`` (fresh device arrays), ``h2d``/``h2d_bytes`` and
+    ``d2h``/``d2h_bytes`` (copies host to device and device to host)."""
+    with _lock:
+        out = dict(_counts)
+        out["launches_by_kernel"] = dict(_launches)
+        out["launches"] = sum(_launches.values())
+    return out
+
+
+def reset_stats() -> None:
+    """Set every counter to zero."""
+    with _lock:
+        _launches.clear()
+        for k in _counts:
+            _counts[k] = 0
+
+
+def _count(kind, nbytes):
+    with _lock:
+        _counts[kind] += 1
+        _counts[kind + "_bytes" if kind != "allocations" else "allocated_bytes"] += int(nbytes)
+
+
+def device_array(shape, dtype):
+    """A fresh (uninitialised) device array, counted as one allocation."""
+    a = _cuda_module().device_array(shape, dtype=dtype)
+    _count("allocations", a.nbytes)
+    return a
+
+
+def to_device(host):
+    """A new device array holding a copy of ``host``: one allocation and one copy."""
+    a = _cuda_module().to_device(host)
+    _count("allocations", a.nbytes)
+    _count("h2d", a.nbytes)
+    return a
+
+
+def copy_to_device(dst, host):
+    """Copy ``host`` into the existing device array ``dst`` (one copy, no allocation)."""
+    dst.copy_to_device(host)
+    _count("h2d", dst.nbytes)
+
+
+def copy_to_host(dev, out=None):
+    """The contents of device array ``dev`` on the host (one copy)."""
+    h = dev.copy_to_host() if out is None else dev.copy_to_host(out)
+    _count("d2h", dev.nbytes)
+    return h
+
+
 class Kernel:
     """A ``cuda.jit`` kernel whose launches accept device arrays only.
 
@@ -122,7 +188,10 @@ class _Launch:
         self.configured = configured
 
     def __call__(self, *args):
-        self.kernel.check_args(args)
+        k = self.kernel
+        k.check_args(args)
+        with _lock:
+            _launches[k.__name__] = _launches.get(k.__name__, 0) + 1
         return self.configured(*args)
 
 

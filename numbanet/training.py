@@ -190,6 +190,7 @@ def _epoch_layers(model, layers, loss, opt, X, T, acc_labels, perm, bs, bar, cal
     """One epoch layer by layer. Returns (summed loss, right answers before each update)."""
     be = model.backend
     total, hits = 0.0, 0
+    dev_total = dev_hits = None
     n = perm.shape[0]
     whole = bs >= n
     for bi, s in enumerate(range(0, n, bs)):
@@ -203,20 +204,33 @@ def _epoch_layers(model, layers, loss, opt, X, T, acc_labels, perm, bs, bar, cal
         out = model._forward(xb, training=True, layers=layers)
         out2 = out if out.ndim == 2 else out.reshape(out.shape[0], -1)
         val, grad = loss.compute(be, out2, tb)
-        if acc_labels is not None:
+        if acc_labels is not None and hasattr(be, "count_hits"):
+            # a device backend (cuda) counts right answers there, read once after the epoch
+            dev_hits = be.count_hits(out2, acc_labels, idx, loss.threshold, dev_hits)
+        elif acc_labels is not None:
             pred = loss.labels_from(be.to_numpy(out2))
             hits += int(np.count_nonzero(pred == acc_labels[idx]))
-        val += opt.penalty()  # the optimiser's L2 penalty (0.0 without one)
+        pen = opt.penalty()  # the optimiser's L2 penalty (0.0 without one)
+        if pen:
+            val = val + pen
         model._want_input_grad = False
         try:
             model._backward(grad.reshape(out.shape) if out.ndim != 2 else grad, layers)
         finally:
             model._want_input_grad = True
         opt.step()
-        total += val * len(idx)
+        if hasattr(val, "add_to"):
+            # a device backend's loss (cuda): summed on the device, read once after the epoch
+            dev_total = val.add_to(dev_total, len(idx))
+        else:
+            total += val * len(idx)
         for cb in callbacks:
             cb.on_batch_end(model, opt, bi, val)
         bar.advance(len(idx))
+    if dev_total is not None:
+        total += be.read_accumulator(dev_total)
+    if dev_hits is not None:
+        hits += be.read_count(dev_hits)
     return total, hits
 
 

@@ -251,6 +251,47 @@ def case_cross_entropy(ref, dev, dtype, rng):
 
 
 @Case
+def case_loss_accumulate(ref, dev, dtype, rng):
+    """A minibatch loss summed into fit's epoch accumulator on the device (block tree over the
+    rows, compensated add): equal to the float64 host sum of the weighted row sums, also over
+    many adds in float32 (a plain float32 running sum would drift)."""
+    z = rng.standard_normal((11, 5)).astype(dtype)
+    labels = rng.integers(0, 5, 11)
+    dloss, _ = dev.xent_labels(dev.asarray(z, dtype), labels, 0.5)
+    want_one, _ = ref.xent_labels(z, labels, 0.5)
+    acc = None
+    for w in (3.0, 1.0, 11.0):
+        acc = (dloss * 2.0 / 4.0).add_to(acc, w)  # the loss's c * total / m, then fit's weight
+    assert dev.read_accumulator(acc) == pytest.approx(15.0 * 0.5 * want_one, rel=_tol(dtype)["rtol"])
+    rows = dev.asarray(np.full(37, 0.1), dtype)
+    acc = None
+    for _ in range(100):
+        acc = type(dloss)(dev, rows).add_to(acc, 1.0)
+    want = 100 * float(np.full(37, 0.1, dtype).astype(np.float64).sum())
+    assert dev.read_accumulator(acc) == pytest.approx(want, rel=4 * float(np.finfo(dtype).eps))
+
+
+@Case
+def case_count_hits(ref, dev, dtype, rng):
+    """fit's running accuracy counted on the device: argmax (first of equal maxima) or a
+    threshold for one output, against labels[idx], summed over calls."""
+    labels = rng.integers(0, 4, 20)
+    idx = rng.permutation(20)
+    out = rng.standard_normal((7, 4)).astype(dtype)
+    out[0, 1] = out[0, 2] = 9.0  # a tie: the first wins, as numpy's argmax
+    labels[idx[0]] = 1
+    acc = dev.count_hits(dev.asarray(out, dtype), labels, idx[:7], 0.5)
+    want = int((out.argmax(axis=1) == labels[idx[:7]]).sum())
+    out1 = rng.standard_normal((9, 1)).astype(dtype)
+    lab01 = labels % 2
+    acc1 = dev.count_hits(dev.asarray(out1, dtype), lab01, idx[7:16], 0.0)
+    acc1 = dev.count_hits(dev.asarray(out1[:4], dtype), lab01, idx[16:], 0.0, acc1)
+    want1 = int(((out1[:, 0] > 0) == lab01[idx[7:16]]).sum())
+    want1 += int(((out1[:4, 0] > 0) == lab01[idx[16:]]).sum())
+    assert (dev.read_count(acc), dev.read_count(acc1)) == (want, want1)
+
+
+@Case
 def case_elementwise_losses(ref, dev, dtype, rng):
     y = (rng.uniform(size=(3, 4)) < 0.5).astype(dtype)
     for kind in (0, 1, 2):

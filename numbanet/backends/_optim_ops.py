@@ -261,7 +261,7 @@ class CUDAOptimOps:
         parts = self.cuda.to_device(np.zeros(n_chunks, flat.dtype))
         if flat.size:
             K.sq_norm_chunks[_grid1(n_chunks)](flat, parts)
-        return float(parts.copy_to_host().sum(dtype=np.float64))
+        return float(self.to_numpy(parts).sum(dtype=np.float64))
 
     def dropout_forward(self, x, u, keep):
         K = self._KD()

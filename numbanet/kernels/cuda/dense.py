@@ -399,6 +399,74 @@ def nonfinite_count(a, out):
             cuda.atomic.add(out, 0, 1)
 
 
+#: Threads (and shared-array length) of the one-block loss accumulation.
+LOSS_SUM_MAX = 256
+
+
+@kernel
+def loss_accumulate(rows, weight, acc):
+    """One block: acc[0] += weight * sum(rows), a deterministic shared-memory tree over the
+    rows, then a compensated (Kahan) add whose running error lives in acc[1]: an epoch's loss
+    summed on the device in the rows' type without the drift of a plain float32 sum."""
+    t = cuda.threadIdx.x
+    T = cuda.blockDim.x
+    F = rows.dtype.type
+    sh = cuda.shared.array(LOSS_SUM_MAX, rows.dtype)
+    s = F(0)
+    for i in range(t, rows.shape[0], T):
+        s += rows[i]
+    sh[t] = s
+    cuda.syncthreads()
+    half = T // 2
+    while half > 0:
+        if t < half:
+            sh[t] += sh[t + half]
+        cuda.syncthreads()
+        half //= 2
+    if t == 0:
+        y = weight * sh[0] - acc[1]
+        total = acc[0] + y
+        acc[1] = (total - acc[0]) - y
+        acc[0] = total
+
+
+@kernel
+def count_hits(out, labels, idx, threshold, first, hits):
+    """One block: hits[0] (= when ``first``, else +=) the number of rows i whose class (the first largest output, or
+    out[i, 0] > threshold for a single output) equals labels[idx[i]]; a shared-memory tree
+    over the rows (integer counts, exact)."""
+    t = cuda.threadIdx.x
+    T = cuda.blockDim.x
+    sh = cuda.shared.array(LOSS_SUM_MAX, int64)
+    k = out.shape[1]
+    c = 0
+    for i in range(t, out.shape[0], T):
+        if k == 1:
+            pred = 1 if out[i, 0] > threshold else 0
+        else:
+            pred = 0
+            best = out[i, 0]
+            for j in range(1, k):
+                if out[i, j] > best:
+                    best = out[i, j]
+                    pred = j
+        if pred == labels[idx[i]]:
+            c += 1
+    sh[t] = c
+    cuda.syncthreads()
+    half = T // 2
+    while half > 0:
+        if t < half:
+            sh[t] += sh[t + half]
+        cuda.syncthreads()
+        half //= 2
+    if t == 0:
+        if first:
+            hits[0] = sh[0]
+        else:
+            hits[0] += sh[0]
+
+
 def _sigs():
     """The signatures the backends launch, for float32 and float64 (see the package docstring)."""
     out = {}
@@ -422,6 +490,9 @@ def _sigs():
         out.setdefault("fill", []).append((A1, F))
         out.setdefault("gather_rows", []).append((A2, arrays(int64)[0], A2))
         out.setdefault("nonfinite_count", []).append((A1, arrays(int32)[0]))
+        out.setdefault("loss_accumulate", []).append((A1, F, A1))
+        I1 = arrays(int64)[0]
+        out.setdefault("count_hits", []).append((A2, I1, I1, F, int64, I1))
     I1, I2, _, _ = arrays(int64)
     out["gather_rows"].append((I2, I1, I2))  # minibatch labels gathered on the device
     return out
