@@ -135,10 +135,14 @@ def dtype_of(dtype):
 
 
 def seed_value(seed, name="seed"):
-    """``seed`` if it is None or an integer NumPy's generators accept (>= 0); a
-    ``ValidationError`` naming ``name`` otherwise (NumPy's own message is a bare ValueError)."""
-    if seed is None:
-        return None
+    """``seed`` if it is None, an integer NumPy's generators accept (>= 0) or a NumPy
+    ``Generator``/``BitGenerator``/``SeedSequence`` (passed through, e.g. a resumed run's
+    generator); a ``ValidationError`` naming ``name`` otherwise (NumPy's own message is a bare
+    ValueError)."""
+    if seed is None or isinstance(
+        seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)
+    ):
+        return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValidationError(f"{name} must be a non-negative integer or None; got {seed!r}")
     if seed < 0:
