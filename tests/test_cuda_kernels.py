@@ -349,6 +349,28 @@ def case_noise(ref, dev, dtype, rng):
 
 
 @Case
+def case_dropout_device_rng(ref, dev, dtype, rng):
+    """Masks drawn on the device (xoroshiro128+ per thread): out is the reference's dropout
+    with the same mask, the mask is {0, 1/keep} with the keep rate, the same from the same
+    seed, new at the next call (the states advance), different for another seed."""
+    x = rng.standard_normal((13, 11)).astype(dtype)
+    xd = dev.asarray(x, dtype)
+    gen = dev.device_rng(12345, x.size)
+    out, mask = dev.dropout_forward_rng(xd, 0.7, gen)
+    m = _h(dev, mask)
+    kept = (m != 0).astype(dtype)
+    want, _ = ref.dropout_forward(x, np.where(kept > 0, 0.0, 1.0).astype(dtype), 0.7)
+    _close(_h(dev, out), want, dtype, "device-rng dropout out")
+    np.testing.assert_allclose(np.unique(m), np.array([0.0, 1 / 0.7], dtype), rtol=1e-6)
+    assert abs(kept.mean() - 0.7) < 5 * np.sqrt(0.21 / x.size)
+    _, mask2 = dev.dropout_forward_rng(xd, 0.7, gen)
+    _, again = dev.dropout_forward_rng(xd, 0.7, dev.device_rng(12345, x.size))
+    _, other = dev.dropout_forward_rng(xd, 0.7, dev.device_rng(54321, x.size))
+    np.testing.assert_array_equal(_h(dev, again), m)
+    assert (_h(dev, mask2) != m).any() and (_h(dev, other) != m).any()
+
+
+@Case
 def case_conv(ref, dev, dtype, rng):
     x = rng.standard_normal((2, 2, 5, 4)).astype(dtype)
     W = rng.standard_normal((3, 2, 3, 2)).astype(dtype)

@@ -102,14 +102,36 @@ def test_manual_loop_steady_state_counts(opt_name):
     assert C.stats()["d2h"] == 1
 
 
-@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
-def test_fit_steady_state_counts(opt_name):
+def _net_and_data(kind, n):
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 3
+    if kind == "dense":
+        return _dense_net(), rng.standard_normal((n, 8)), y
+    if kind == "dropout":
+        layers = [nb.Dense(8, 12), nb.ReLU(), nb.Dropout(0.3), nb.Dense(12, 3)]
+        x = rng.standard_normal((n, 8))
+    elif kind == "conv":
+        layers = [nb.Conv2D(1, 2, 3, padding="same"), nb.ReLU(), nb.MaxPool2D(2), nb.Flatten(),
+                  nb.Dense(18, 3)]  # fmt: skip
+        x = rng.standard_normal((n, 1, 6, 6))
+    else:
+        layers = [nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 3)]
+        x = rng.standard_normal((n, 3, 2))
+    return nb.Sequential(layers, backend="cuda", dtype=np.float32, seed=0), x, y
+
+
+@pytest.mark.parametrize(
+    "kind,opt_name",
+    [("dense", "sgd"), ("dense", "adam"), ("dropout", "sgd"), ("conv", "sgd"), ("lstm", "adam")],
+)
+def test_fit_steady_state_counts(kind, opt_name):
     """``fit`` on the cuda backend: a step costs no allocation and no copy (the training set is
-    on the device for the whole fit, the epoch's permutation uploaded once, the loss and the
-    right answers summed on the device and read once per epoch). Measured as the difference
-    between fits of 8 and 4 steps per epoch, so per-fit and per-epoch costs cancel."""
-    (x16, y16), (x32, y32) = _data(16), _data(32)
-    net = _dense_net()
+    on the device for the whole fit, the epoch's permutation uploaded once, dropout masks drawn
+    on the device, the loss and the right answers summed on the device and read once per
+    epoch). Measured as the difference between fits of 8 and 4 steps per epoch, so per-fit and
+    per-epoch costs cancel."""
+    net, x32, y32 = _net_and_data(kind, 32)
+    x16, y16 = x32[:16], y32[:16]
 
     def run(x, y):
         opt = nb.optim.get(opt_name, net.parameters(), 0.01)
@@ -126,11 +148,14 @@ def test_fit_steady_state_counts(opt_name):
         assert b[k] == a[k], (k, a, b)  # 4 more steps, not one more allocation or copy
     per_step = {k: (b["launches_by_kernel"][k] - a["launches_by_kernel"].get(k, 0)) / 4
                 for k in b["launches_by_kernel"]}  # fmt: skip
-    assert per_step[f"{opt_name}_update"] == 1 and per_step["fill"] == 1, per_step
+    fills = 2 if kind == "lstm" else 1  # zero_grad's one fill (+ the LSTM backward's zero dc)
+    assert per_step[f"{opt_name}_update"] == 1 and per_step["fill"] == fills, per_step
     assert per_step["loss_accumulate"] == 1 and per_step["count_hits"] == 1, per_step
     assert per_step["gather_rows"] == 2, per_step  # the minibatch's rows and targets
+    if kind == "dropout":
+        assert per_step["dropout_forward_rng"] == 1 and "dropout_forward" not in per_step
     # per epoch: the permutation in, the loss and the count out (plus fit's finite check)
-    assert a["d2h"] <= 4 and a["h2d"] <= 4, a
+    assert a["d2h"] <= 4 and a["h2d"] <= 5, a
 
 
 def test_fit_loss_and_accuracy_match_the_reference_backend():

@@ -274,6 +274,39 @@ class CUDAOptimOps:
             )
         return out, mask
 
+    #: Most blocks a device generator launches with (its threads = its xoroshiro states).
+    RNG_MAX_BLOCKS = 256
+
+    def device_rng(self, seed, n):
+        """A device generator for dropout masks of up to ``n`` elements per launch (more are
+        walked by the same threads): one xoroshiro128+ state per thread, seeded on the host by
+        splitmix64 from ``seed`` and uploaded once. Draws depend only on the seed and ``n``."""
+        tpb = int(config.THREADS_PER_BLOCK)
+        blocks = max(1, min(-(-int(n) // tpb), self.RNG_MAX_BLOCKS))
+        k = np.arange(2 * blocks * tpb, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            z = np.uint64(int(seed) % (1 << 64)) + (k + np.uint64(1)) * np.uint64(
+                0x9E3779B97F4A7C15
+            )
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z = z ^ (z >> np.uint64(31))
+        z[z == 0] = np.uint64(1)  # a state of two zero words would stay zero
+        states = self.asarray(z.reshape(blocks * tpb, 2), np.uint64)
+        return {"states": states, "grid": (blocks, tpb)}
+
+    def dropout_forward_rng(self, x, keep, gen):
+        """Inverted dropout whose keep draws come from the device generator ``gen``
+        (:meth:`device_rng`): no host draw, no copy. Returns (out, mask)."""
+        K = self._KD()
+        out = self.cuda.device_array(x.shape, dtype=x.dtype)
+        mask = self.cuda.device_array(x.shape, dtype=x.dtype)
+        if x.size:
+            K.dropout_forward_rng[gen["grid"]](
+                _dflat(x), gen["states"], x.dtype.type(keep), _dflat(out), _dflat(mask)
+            )
+        return out, mask
+
     def dropout_backward(self, dy, mask):
         K = self._KD()
         out = self.cuda.device_array(mask.shape, dtype=mask.dtype)

@@ -36,6 +36,7 @@ class _NoiseLayer(Layer):
         """Called by ``fit``: use its generator unless this layer has its own seed."""
         if self.seed is None:
             self._rng = rng
+        self._device_rng = None  # a device generator is re-seeded from the fit's
 
     @property
     def rng(self):
@@ -87,6 +88,15 @@ class Dropout(_NoiseLayer):
                     f"{tuple(x.shape)}"
                 )
             u = np.where(self._fixed > 0, 0.0, 1.0).astype(x.dtype)  # u < keep <=> kept
+        elif hasattr(self.backend, "dropout_forward_rng"):
+            # a device backend (cuda) draws the mask on the device from a generator seeded once
+            # from this layer's generator (re-seeded when fit hands it a new one)
+            gen = getattr(self, "_device_rng", None)
+            if gen is None:
+                seed = int(self.rng.integers(0, 2**63))
+                self._device_rng = gen = self.backend.device_rng(seed, x.size)
+            out, self._mask = self.backend.dropout_forward_rng(x, self.keep, gen)
+            return out
         else:
             u = self.rng.random(tuple(x.shape), dtype=np.dtype(x.dtype).type)
         out, self._mask = self.backend.dropout_forward(x, u, self.keep)
