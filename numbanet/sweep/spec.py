@@ -1,6 +1,6 @@
 """Experiment specs: read, validate, and expand into trials.
 
-A spec is a TOML file (read with the standard library's ``tomllib``; ``tomli`` on Python 3.10) or
+A spec is a TOML file (read with the standard library's ``tomllib``) or
 the same structure as a Python dict::
 
     name = "mnist1d-random"
@@ -53,15 +53,10 @@ import hashlib
 import itertools
 import json
 import math
-import sys
+import tomllib  # standard library from Python 3.11, numbanet's minimum
 from pathlib import Path
 
 import numpy as np
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser from PyPI (a dependency there, see pyproject.toml)
-    import tomli as tomllib
 
 from ..errors import ValidationError
 
