@@ -111,15 +111,17 @@ def draw_gd_vs_sgd(data, lang="en"):
     ax.clabel(cs, fontsize=8, fmt="%.2g", colors="0.15", inline=True)
     for (name, pts), m in zip(data["runs"].items(), ("o", ".", "s")):
         ax.plot(pts[:, 0], pts[:, 1], marker=m, ms=3, lw=1.2, zorder=3,
-                label=f"{name}: {len(pts) - 1} " + tr(lang, "steps", "pasos"))  # fmt: skip
+                label=f"{tr(lang, name, name.replace('minibatch', 'minilote'))}: {len(pts) - 1} "
+                + tr(lang, "steps", "pasos"))  # fmt: skip
     start = next(iter(data["runs"].values()))[0]
     ax.plot(*start, "kD", ms=7, mfc="white", mew=1.5, zorder=4, label=tr(lang, "common start", "inicio común"))
     ax.plot(*data["optimum"], "k*", ms=14, zorder=4, label=tr(lang, "minimum w*", "mínimo w*"))
     ax.set_xlabel(tr(lang, "weight w", "peso w"))
     ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
-    ax.set_title(tr(lang, "Full-batch GD, SGD and minibatch SGD on a convex loss\n(contours: training MSE)",
-                    "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa\n"
-                    "(curvas de nivel: MSE de entrenamiento)"))  # fmt: skip
+    ax.plot([], [], color="0.55", lw=0.8, label=tr(lang, "contours: training MSE",
+                                                   "curvas de nivel: MSE de entrenamiento"))
+    ax.set_title(tr(lang, "Full-batch GD, SGD and minibatch SGD on a convex loss",
+                    "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa"))  # fmt: skip
     ax.legend(loc="lower left", fontsize=8.5, framealpha=0.95)
     return fig
 
