@@ -224,8 +224,8 @@ def _epoch_layers(model, layers, loss, opt, X, T, acc_labels, perm, bs, bar, cal
             dev_total = val.add_to(dev_total, len(idx))
         else:
             total += val * len(idx)
-        for cb in callbacks:
-            cb.on_batch_end(model, opt, bi, val)
+        for cb in callbacks:  # a per-batch callback gets a float (on cuda: read when asked)
+            cb.on_batch_end(model, opt, bi, float(val))
         bar.advance(len(idx))
     if dev_total is not None:
         total += be.read_accumulator(dev_total)
