@@ -280,6 +280,103 @@ def test_cuda_simulator_matches_reference(case):
     _compare(fn, shape, "cuda", n=2)
 
 
+# ---------------------------------------------------------------- activation inside the layer
+ACTS = ["relu", "tanh", "sigmoid", ("leaky_relu", 0.2), ("leaky_relu", -0.3), "elu", "softplus",
+        "gelu", "silu"]  # fmt: skip
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", ("leaky_relu", -0.3), "softplus", "gelu"])
+@pytest.mark.parametrize("padding,stride", [("valid", 1), ("same", 1), (1, 2)])
+def test_gradcheck_conv2d_with_activation(act, padding, stride):
+    conv = Conv2D(2, 3, 3, stride=stride, padding=padding, activation=act)
+    _xent_check([conv, Flatten(), _dense_for((2, 7, 6), conv, 4)], (2, 7, 6))
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("act", ACTS)
+def test_cpu_conv_activation_matches_reference(act, dtype, tol):
+    """The fused 3x3 stride-1 kernels (with and without padding, C = 1 and C > 1) and the
+    composed paths (5x5, stride 2) against the reference, forward, input gradient and dW/db."""
+    fn = lambda: [Conv2D(1, 4, 3, padding=1, activation=act), Conv2D(4, 5, 3, activation=act),  # noqa: E731
+                  Conv2D(5, 3, 5, padding="same", activation=act),
+                  Conv2D(3, 2, 3, stride=2, activation=act)]  # fmt: skip
+    _compare(fn, (1, 11, 10), "cpu", n=9, dtype=dtype, tol=tol)
+
+
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_conv_activation_equals_conv_then_activation_layer(backend):
+    from numbanet.nn import LeakyReLU
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 2, 9, 9))
+    for act, layer in [("relu", ReLU), ("tanh", Tanh), (LeakyReLU(0.3), lambda: LeakyReLU(0.3))]:
+        fused = Sequential([Conv2D(2, 3, 3, activation=act), Conv2D(3, 2, 3, padding=1)],
+                           backend=backend, dtype=np.float64, seed=0, input_shape=(2, 9, 9))  # fmt: skip
+        plain = Sequential([Conv2D(2, 3, 3), layer(), Conv2D(3, 2, 3, padding=1)],
+                           backend=backend, dtype=np.float64, seed=0, input_shape=(2, 9, 9))  # fmt: skip
+        plain.set_flat(fused.get_flat())
+        res = []
+        for net in (fused, plain):
+            y = net.forward(x, training=True)
+            net.zero_grad()
+            dx = net.backward(np.sin(np.arange(y.size)).reshape(y.shape))
+            res.append((y, dx, np.concatenate([p.grad.ravel() for p in net.parameters()])))
+        for a, b in zip(*res):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_conv1d_activation_and_config():
+    from numbanet.nn import LeakyReLU
+
+    c = Conv2D(1, 2, 3, activation=LeakyReLU(0.2))
+    assert c.activation == "leaky_relu" and c.get_config()["activation"] == ["leaky_relu", 0.2]
+    assert "activation=['leaky_relu', 0.2]" in repr(c)
+    assert Conv2D(1, 2, 3, activation="ReLU").get_config()["activation"] == "relu"
+    assert Conv2D(1, 2, 3, activation="linear").activation is None
+    assert "activation" not in Conv2D(1, 2, 3).get_config()
+    seq = Sequential([Conv1D(1, 3, 3, padding="same", activation="tanh"), MaxPool1D(2), Flatten(),
+                      Dense(3 * 5, 2)], backend="cpu", dtype=np.float64, seed=0,
+                     input_shape=(11,))  # fmt: skip
+    xs = np.random.default_rng(1).standard_normal((4, 11))
+    ref = seq.clone(backend="reference")
+    np.testing.assert_allclose(seq.forward(xs), ref.forward(xs), rtol=1e-12)
+    _xent_check([Conv1D(2, 3, 3, padding=1, activation="silu"), Flatten(), Dense(3 * 7, 2)], (2, 7))
+
+
+def test_conv_activation_checkpoint_round_trip(tmp_path):
+    from numbanet import checkpoint
+
+    net = Sequential([Conv2D(1, 2, 3, activation=("leaky_relu", 0.2)), AvgPool2D(2),
+                      Conv2D(2, 2, 3, padding=1, activation="gelu"), Flatten(), Dense(2 * 3 * 3, 2)],
+                     backend="cpu", dtype=np.float64, seed=0, input_shape=(1, 8, 8))  # fmt: skip
+    x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
+    checkpoint.save(tmp_path / "m.npz", net)
+    back = checkpoint.load(tmp_path / "m.npz", backend="reference").model
+    assert [getattr(layer, "activation", None) for layer in back.layers][:3] == [
+        "leaky_relu", None, "gelu"]  # fmt: skip
+    np.testing.assert_allclose(back.forward(x), net.forward(x), rtol=1e-12)
+
+
+def test_conv_activation_validation():
+    from numbanet.nn import PReLU, Step
+
+    for bad in ["sometimes", 3, ("relu",), ("leaky_relu", float("nan")), ("elu", -1.0)]:
+        with pytest.raises(ValidationError, match="activation|alpha"):
+            Conv2D(1, 1, 3, activation=bad)
+    with pytest.raises(ValidationError, match="Step"):
+        Conv2D(1, 1, 3, activation="step")
+    with pytest.raises(ValidationError, match="Step"):
+        Conv2D(1, 1, 3, activation=Step())
+    with pytest.raises(ValidationError, match="PReLU"):
+        Conv2D(1, 1, 3, activation=PReLU())
+
+
+def test_cuda_simulator_conv_activation_matches_reference():
+    fn = lambda: [Conv2D(2, 3, 3, padding=1, activation="relu"),  # noqa: E731
+                  Conv2D(3, 2, 3, stride=2, activation="tanh")]  # fmt: skip
+    _compare(fn, (2, 5, 5), "cuda", n=2)
+
+
 # ---------------------------------------------------------------- reused work arrays (CPU)
 def test_workspace_never_hands_out_an_array_in_use():
     from numbanet.backends._workspace import Workspace

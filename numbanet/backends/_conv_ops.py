@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config
+from ..codes import Act
 
 POOL_MAX, POOL_AVG = 0, 1
 
@@ -37,6 +38,16 @@ CHUNK_FLOATS = 1 << 15
 def conv_out_size(n, k, s, p):
     """floor((n + 2p - k) / s) + 1, the slides' output size."""
     return (n + 2 * p - k) // s + 1
+
+
+def act_needs_z(code, alpha=0.0):
+    """True when act'(z) cannot be read from a = act(z) alone: softplus, GELU, SiLU, and a leaky
+    ReLU with a negative slope. (ReLU: a > 0 exactly when z > 0; sigmoid, tanh: a function of a;
+    ELU and leaky ReLU with alpha >= 0: a has the sign of z.)"""
+    code = int(code)
+    if code in (int(Act.SOFTPLUS), int(Act.GELU), int(Act.SILU)):
+        return True
+    return code == int(Act.LEAKY_RELU) and alpha < 0
 
 
 def _windows(xp, kh, kw, sh, sw, oh, ow):
@@ -82,6 +93,26 @@ class ReferenceConvOps:
                     np.einsum("noij,oc->ncij", dy, W[:, :, u, v])
                 )  # fmt: skip
         return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w])
+
+    def conv2d_act_forward(self, x, W, b, stride, padding, code, alpha=0.0):
+        """(z, a): the convolution z = x (cross-correlated with) W + b and its activation
+        a = act(z) (``code`` from ``numbanet.codes.Act``). Here the two ops one after the other;
+        a backend may fuse them and return z = None when act'(z) can be read from a (see
+        :func:`act_needs_z`)."""
+        z = self.conv2d_forward(x, W, b, stride, padding)
+        a = self.act_forward(code, z.reshape(z.shape[0], -1), alpha)
+        return z, a.reshape(z.shape)
+
+    def conv2d_act_backward(self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0,
+                            need_dx=True):  # fmt: skip
+        """dx of a = act(conv(x)): dz = da * act'(z), then ``conv2d_backward`` (which accumulates
+        dW, db). ``z`` may be None when ``conv2d_act_forward`` returned None (then a stands in
+        for it, which gives the same derivative for those activations)."""
+        n = da.shape[0]
+        zz = a if z is None else z
+        dz = self.act_backward(code, zz.reshape(n, -1), a.reshape(n, -1), da.reshape(n, -1),
+                               alpha)  # fmt: skip
+        return self.conv2d_backward(x, W, dz.reshape(da.shape), dW, db, stride, padding, need_dx)
 
     def pool2d_forward(self, kind, x, size, stride):
         """(y, arg): max (kind 0) or mean (kind 1) of every window; ``arg`` None for the mean."""
@@ -183,12 +214,51 @@ class CPUConvOps:
             y3 = y.reshape(shape[0], shape[1], shape[2] * shape[3])
             if W.shape[2:] == (3, 3):
                 W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
-                K.pick_by_work(K.conv3x3_forward_s1, work)(x3, W9, b, wp, shape[2], shape[3], y3)
+                K.pick_by_work(K.conv3x3_forward_s1, work)(
+                    x3, W9, b, wp, shape[2], shape[3], 0, x.dtype.type(0), y3, y3, False
+                )
             else:
                 K.pick_by_work(K.conv2d_forward_s1, work)(x3, W, b, wp, shape[2], shape[3], y3)
         else:
             K.pick_by_work(K.conv2d_forward, work)(x, W, b, sh, sw, ph, pw, y)
         return y
+
+    @staticmethod
+    def _fusable(W, stride, dW=None):
+        """True for the convolutions whose kernels apply an activation on the way: 3x3, stride 1
+        (with a contiguous weight gradient, so that its (O, C, 9) view is not a copy)."""
+        return (tuple(stride) == (1, 1) and W.shape[2:] == (3, 3)
+                and (dW is None or dW.flags.c_contiguous))  # fmt: skip
+
+    def conv2d_act_forward(self, x, W, b, stride, padding, code, alpha=0.0):
+        if not self._fusable(W, stride) or int(code) == int(Act.STEP):
+            return super().conv2d_act_forward(x, W, b, stride, padding, code, alpha)
+        K = self._KC()
+        shape = _out_shape(x, W, stride, padding)
+        ws = self.workspace
+        a = ws.empty(shape, x.dtype)
+        keep_z = act_needs_z(code, alpha)
+        z = ws.empty(shape, x.dtype) if keep_z else None
+        work = a.size * W.shape[1] * 9
+        x3, _, wp = self._padded_flat(K, x, padding, work)
+        a3 = a.reshape(shape[0], shape[1], shape[2] * shape[3])
+        z3 = z.reshape(a3.shape) if keep_z else a3
+        W9 = np.ascontiguousarray(W).reshape(W.shape[0], W.shape[1], 9)
+        K.pick_by_work(K.conv3x3_forward_s1, work)(
+            x3, W9, b, wp, shape[2], shape[3], int(code), x.dtype.type(alpha), a3, z3, keep_z
+        )
+        return z, a
+
+    def conv2d_act_backward(self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0,
+                            need_dx=True):  # fmt: skip
+        if not self._fusable(W, stride, dW):
+            return super().conv2d_act_backward(x, W, z, a, da, dW, db, stride, padding, code,
+                                               alpha, need_dx)  # fmt: skip
+        K = self._KC()
+        work = da.size * W.shape[1] * 9
+        da = np.ascontiguousarray(da)
+        return self._conv3x3_backward(K, x, W, da, dW, db, padding, need_dx, work, int(code),
+                                      alpha, a if z is None else z, a)  # fmt: skip
 
     def _dx_planes(self, K, dxp, x_shape, hp, wp, padding, work):
         """The input gradient from the padded flat planes ``dxp``: a view when there is no
@@ -200,46 +270,63 @@ class CPUConvOps:
             return dx
         return dxp.reshape(x_shape)
 
+    def _conv3x3_backward(self, K, x, W, dy, dW, db, padding, need_dx, work, code=0, alpha=0.0,
+                          za=None, a=None):  # fmt: skip
+        """The 3x3 stride-1 backward: one kernel, chunk by chunk of examples (see its
+        docstring); with an activation ``code``, dy is the gradient of its output a and ``za``
+        holds z (or a, when the derivative can be read from it)."""
+        n, o, oh, ow = dy.shape
+        ws = self.workspace
+        x3, hp, wp = self._padded_flat(K, x, padding, work)
+        dy3 = dy.reshape(n, o, oh * ow)
+        if za is None:
+            za3 = a3 = dy3
+        else:
+            za3 = np.ascontiguousarray(za).reshape(dy3.shape)
+            a3 = np.ascontiguousarray(a).reshape(dy3.shape)
+        c, q = x3.shape[1], hp * wp
+        lead = 2 * wp + 2
+        B = max(1, min(n, CHUNK_FLOATS // ((o + c) * q)))
+        nch = (n + B - 1) // B
+        kern = K.pick_by_work(K.conv3x3_backward_s1, work)
+        S = nch if kern is K.conv3x3_backward_s1[1] else 1
+        dt = x.dtype
+        do_dw = dW is not None
+        gt = ws.empty((S, o, lead + B * q), dt)
+        xt = ws.empty((S, c, B * q) if do_dw else (1, 1, 1), dt)
+        pw = ws.empty((S, o, c, 9) if do_dw else (1, 1, 1, 1), dt)
+        pb = ws.empty((S, o), dt)
+        dxp = ws.empty(x3.shape if need_dx else (1, 1, 1), dt)
+        dW9 = dW.reshape(o, c, 9) if do_dw else pw[0]  # a view: dW is contiguous
+        dbk = db if db is not None else pb[0]
+        W9 = np.ascontiguousarray(W).reshape(o, c, 9)
+        kern(x3, dy3, W9, wp, oh, ow, lead, B, code, dt.type(alpha), za3, a3, do_dw,
+             db is not None, need_dx, gt, xt, pw, pb, dW9, dbk, dxp)  # fmt: skip
+        if not need_dx:
+            return None
+        return self._dx_planes(K, dxp, x.shape, hp, wp, padding, work)
+
     def _conv2d_backward_s1(self, K, x, W, dy, dW, db, padding, need_dx, work):
+        if W.shape[2:] == (3, 3):
+            return self._conv3x3_backward(K, x, W, dy, dW, db, padding, need_dx, work)
         n, o, oh, ow = dy.shape
         ws = self.workspace
         x3, hp, wp = self._padded_flat(K, x, padding, work)
         dy3 = dy.reshape(n, o, oh * ow)
         L = (oh - 1) * wp + ow
         dbk = db if db is not None else np.zeros(W.shape[0], dtype=W.dtype)
-        if W.shape[2:] == (3, 3):  # one kernel, chunk by chunk of examples (see its docstring)
-            c, q = x3.shape[1], hp * wp
-            lead = 2 * wp + 2
-            B = max(1, min(n, CHUNK_FLOATS // ((o + c) * q)))
-            nch = (n + B - 1) // B
-            kern = K.pick_by_work(K.conv3x3_backward_s1, work)
-            S = nch if kern is K.conv3x3_backward_s1[1] else 1
-            dt = x.dtype
-            gt = ws.empty((S, o, lead + B * q), dt)
-            do_dw = dW is not None
-            xt = ws.empty((S, c, B * q) if do_dw else (1, 1, 1), dt)
-            pw = ws.empty((S, o, c, 9) if do_dw else (1, 1, 1, 1), dt)
-            pb = ws.empty((S, o), dt)
-            dxp = ws.empty(x3.shape if need_dx else (1, 1, 1), dt)
-            dW9 = dW.reshape(o, c, 9) if do_dw else pw[0]  # a view: dW is contiguous
-            W9 = np.ascontiguousarray(W).reshape(o, c, 9)
-            kern(x3, dy3, W9, wp, oh, ow, lead, B, do_dw, db is not None, need_dx, gt, xt, pw, pb,
-                 dW9, dbk, dxp)  # fmt: skip
-            if not need_dx:
-                return None
-        else:
-            dyw = ws.empty((n, o, oh * wp), dy.dtype)
-            K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)
-            if dW is not None:
-                K.pick_by_work(K.conv2d_backward_dw_s1, work)(
-                    x3, dyw, wp, L, dW, dbk, db is not None
-                )
-            elif db is not None:
-                db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
-            if not need_dx:
-                return None
-            dxp = ws.empty(x3.shape, x.dtype)
-            K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw, W, wp, L, dxp)
+        dyw = ws.empty((n, o, oh * wp), dy.dtype)
+        K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)
+        if dW is not None:
+            K.pick_by_work(K.conv2d_backward_dw_s1, work)(
+                x3, dyw, wp, L, dW, dbk, db is not None
+            )
+        elif db is not None:
+            db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
+        if not need_dx:
+            return None
+        dxp = ws.empty(x3.shape, x.dtype)
+        K.pick_by_work(K.conv2d_backward_dx_s1, work)(dyw, W, wp, L, dxp)
         return self._dx_planes(K, dxp, x.shape, hp, wp, padding, work)
 
     def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):

@@ -14,6 +14,13 @@ for rows and columns). Weights are ``(out_channels, in_channels, kh, kw)`` as in
 bank of ``O`` filters over ``C`` channels has ``O (C kh kw + 1)`` parameters (LeNet's first layer:
 6 (1 * 3 * 3 + 1) = 60).
 
+An optional ``activation`` (as in Keras' ``Conv2D(..., activation="relu")``) is applied to the
+output inside the layer: ``Conv2D(1, 6, 3, activation="relu")`` computes what
+``Conv2D(1, 6, 3), ReLU()`` does, and the CPU backend fuses it into the convolution's kernels
+(the activation is applied as each output plane leaves the kernel, and its derivative as the
+output gradient enters the backward kernel), which saves the activation layer's two passes over
+the feature maps.
+
 Left out: dilation and groups (the slides do not use them).
 """
 
@@ -37,6 +44,60 @@ def _pair(v, name, minimum=1):
         )
     v = positive_int(v, name, minimum=minimum)
     return (v, v)
+
+
+_ACT_NAMES = {"identity": "IDENTITY", "linear": "IDENTITY", "sigmoid": "SIGMOID", "tanh": "TANH",
+              "relu": "RELU", "leaky_relu": "LEAKY_RELU", "leakyrelu": "LEAKY_RELU", "elu": "ELU",
+              "softplus": "SOFTPLUS", "gelu": "GELU", "silu": "SILU", "swish": "SILU"}  # fmt: skip
+_ACT_DEFAULT_ALPHA = {"LEAKY_RELU": 0.01, "ELU": 1.0}
+
+
+def resolve_activation(spec):
+    """An activation given to a convolution -> (code, alpha), or None for no activation.
+
+    ``spec``: None, a name (``"relu"``, ``"tanh"``, ``"leaky_relu"`` ...; leaky ReLU's slope
+    0.01 and ELU's alpha 1 as in their layers), a name and its alpha (``("leaky_relu", 0.2)``) or
+    an activation layer (``nn.LeakyReLU(0.2)``). Step (no useful derivative) and PReLU (a trained
+    slope) are refused: put them after the convolution as layers of their own."""
+    from ..codes import Act
+    from .activations import Activation
+
+    if spec is None:
+        return None
+    if isinstance(spec, Activation):
+        code, alpha = Act(spec.code), float(spec.alpha)
+    else:
+        alpha = None
+        name = spec
+        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+            name, alpha = spec
+        key = _ACT_NAMES.get(name.lower().strip()) if isinstance(name, str) else None
+        if key is None:
+            if isinstance(name, str) and name.lower().strip() == "step":
+                raise ValidationError("activation='step' has no useful derivative; put a Step "
+                                      "layer after the convolution instead")  # fmt: skip
+            if type(spec).__name__ == "PReLU":
+                raise ValidationError("PReLU has a trained slope; put it after the convolution "
+                                      "as a layer of its own")  # fmt: skip
+            raise ValidationError(
+                f"activation must be None, one of {sorted(_ACT_NAMES)}, a (name, alpha) pair or "
+                f"an activation layer; got {spec!r}"
+            )
+        code = Act[key]
+        if alpha is None:
+            alpha = _ACT_DEFAULT_ALPHA.get(key, 0.0)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha != alpha \
+                or abs(alpha) == float("inf"):  # fmt: skip
+            raise ValidationError(f"activation alpha must be a finite number; got {alpha!r}")
+        alpha = float(alpha)
+        if code == Act.ELU and alpha < 0:
+            raise ValidationError(f"ELU alpha must be >= 0; got {alpha}")
+    if code == Act.STEP:
+        raise ValidationError("a Step activation has no useful derivative; put a Step layer after "
+                              "the convolution instead")  # fmt: skip
+    if code == Act.IDENTITY:
+        return None
+    return int(code), alpha
 
 
 def resolve_padding(padding, kernel):
@@ -77,6 +138,8 @@ class Conv2D(Layer):
     bias_init : str, float or callable
         Default zeros.
     bias : bool
+    activation : None, str, (str, float) or activation layer
+        Applied to the output (see :func:`resolve_activation`); default none.
 
     Notes
     -----
@@ -92,8 +155,9 @@ class Conv2D(Layer):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid",
-                 init="he_normal", bias_init="zeros", bias=True):  # fmt: skip
+                 init="he_normal", bias_init="zeros", bias=True, activation=None):  # fmt: skip
         super().__init__()
+        self._act = resolve_activation(activation)
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size")
@@ -110,13 +174,34 @@ class Conv2D(Layer):
             self.add_param("b", (self.out_channels,), "bias", _init.get(bias_init, "bias"),
                            fan_in, fan_out)  # fmt: skip
         self._x = None
+        self._z = self._a = None
+
+    @property
+    def activation(self):
+        """The activation's name (``"relu"``, ...) or None."""
+        if self._act is None:
+            return None
+        from ..codes import Act
+
+        return Act(self._act[0]).label
+
+    def _activation_config(self):
+        if self._act is None:
+            return None
+        key = self.activation.upper()
+        if self._act[1] == _ACT_DEFAULT_ALPHA.get(key, 0.0):
+            return self.activation
+        return [self.activation, self._act[1]]
 
     def get_config(self):
         """Constructor arguments (for checkpoints)."""
-        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-                "padding": self.padding_name or list(self.padding), "init": self.init_name,
-                "bias": self.use_bias}  # fmt: skip
+        cfg = {"in_channels": self.in_channels, "out_channels": self.out_channels,
+               "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+               "padding": self.padding_name or list(self.padding), "init": self.init_name,
+               "bias": self.use_bias}  # fmt: skip
+        if self._act is not None:
+            cfg["activation"] = self._activation_config()
+        return cfg
 
     # ------------------------------------------------------------------ shapes
     def _w_shape(self):
@@ -163,18 +248,29 @@ class Conv2D(Layer):
         self._check_x(x)
         Conv2D.output_shape(self, x.shape[1:])
         self._x = x
-        return self.backend.conv2d_forward(
-            x, self._weights(), self._bias(), self.stride, self.padding
+        if self._act is None:
+            return self.backend.conv2d_forward(
+                x, self._weights(), self._bias(), self.stride, self.padding
+            )
+        self._z, self._a = self.backend.conv2d_act_forward(
+            x, self._weights(), self._bias(), self.stride, self.padding, *self._act
         )
+        return self._a
 
     def backward(self, dy, need_dx=True):
         if self.frozen and not need_dx:
             return None
         dW = None if self.frozen else self._grad_w()
         db = self._params["b"].grad_data if (self.use_bias and not self.frozen) else None
-        return self.backend.conv2d_backward(
-            self._x, self._weights(), dy, dW, db, self.stride, self.padding, need_dx
-        )
+        if self._act is None:
+            return self.backend.conv2d_backward(
+                self._x, self._weights(), dy, dW, db, self.stride, self.padding, need_dx
+            )
+        code, alpha = self._act
+        return self.backend.conv2d_act_backward(
+            self._x, self._weights(), self._z, self._a, dy, dW, db, self.stride, self.padding,
+            code, alpha, need_dx,
+        )  # fmt: skip
 
     def _grad_w(self):
         return self._params["W"].grad_data
@@ -184,7 +280,10 @@ class Conv2D(Layer):
         ks = self.kernel_size
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={ks[0] if ks[0] == ks[1] else ks}, "
                 f"stride={self.stride[0] if self.stride[0] == self.stride[1] else self.stride}, "
-                f"padding={pad}")  # fmt: skip
+                f"padding={pad}{self._act_repr()}")  # fmt: skip
+
+    def _act_repr(self):
+        return "" if self._act is None else f", activation={self._activation_config()!r}"
 
 
 class Conv1D(Conv2D):
@@ -199,12 +298,13 @@ class Conv1D(Conv2D):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid",
-                 init="he_normal", bias_init="zeros", bias=True):  # fmt: skip
+                 init="he_normal", bias_init="zeros", bias=True, activation=None):  # fmt: skip
         k = positive_int(kernel_size, "kernel_size")
         s = positive_int(stride, "stride")
         pad = resolve_padding(padding, (k, k))[0]
         super().__init__(in_channels, out_channels, (1, k), stride=(1, s), padding=(0, pad),
-                         init=init, bias_init=bias_init, bias=bias)  # fmt: skip
+                         init=init, bias_init=bias_init, bias=bias,
+                         activation=activation)  # fmt: skip
         self.padding_name = padding if isinstance(padding, str) else None
         self._in_shape = None
 
@@ -253,7 +353,7 @@ class Conv1D(Conv2D):
     def extra_repr(self):
         pad = repr(self.padding_name) if self.padding_name else self.padding[1]
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
-                f"stride={self.stride[1]}, padding={pad}")  # fmt: skip
+                f"stride={self.stride[1]}, padding={pad}{self._act_repr()}")  # fmt: skip
 
 
-__all__ = ["Conv1D", "Conv2D", "resolve_padding"]
+__all__ = ["Conv1D", "Conv2D", "resolve_activation", "resolve_padding"]

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 from numba import uint64 as U
 
+from ..scalar import ACT_IDENTITY, ACT_RELU, act_df, act_f
 from ._util import twin
 
 POOL_MAX, POOL_AVG = 0, 1
@@ -353,6 +354,28 @@ def _unwiden(acc, Wp, OH, OW, yp):
             yp[U(dst + j)] = acc[U(src + j)]
 
 
+@njit(cache=True, inline="always")
+def _unwiden_act(acc, Wp, OH, OW, code, alpha, yp):
+    """yp (OH*OW,) = act(the first OW columns of each row of acc): ``_unwiden`` with the
+    activation applied on the way (identity and ReLU written out so that they vectorise)."""
+    zero = acc.dtype.type(0)
+    if code == ACT_IDENTITY:
+        _unwiden(acc, Wp, OH, OW, yp)
+    elif code == ACT_RELU:
+        for i in range(OH):
+            src = i * Wp
+            dst = i * OW
+            for j in range(OW):
+                v = acc[U(src + j)]
+                yp[U(dst + j)] = v if v > zero else zero * v
+    else:
+        for i in range(OH):
+            src = i * Wp
+            dst = i * OW
+            for j in range(OW):
+                yp[U(dst + j)] = act_f(code, acc[U(src + j)], alpha)
+
+
 def _pad_planes(x, ph, pw, xp):
     """xp (N, C, (H + 2 ph) * (W + 2 pw)) = x (N, C, H, W) with ph zero rows above and below and
     pw zero columns left and right, planes flattened. Thread mapping: one iteration per plane."""
@@ -427,8 +450,11 @@ crop_planes = twin(_crop_planes)
 # 0.24 -> 0.17 ms.
 
 
-def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
-    """y (N, O, OH*OW) = b + valid 3x3 stride-1 correlation of x (N, C, Hp*Wp) with W (O, C, 9).
+def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, code, alpha, y, z, keep_z):
+    """y (N, O, OH*OW) = act(z), z = b + valid 3x3 stride-1 correlation of x (N, C, Hp*Wp) with
+    W (O, C, 9); ``code``/``alpha`` the activation (``ACT_IDENTITY`` for a plain convolution),
+    applied as each plane is copied out of the scratch rows; z (N, O, OH*OW) is written too when
+    ``keep_z`` (activations whose derivative needs it).
 
     Thread mapping: one ``prange`` iteration per example n (it owns y[n] and its scratch rows)."""
     N, C = x.shape[0], x.shape[1]
@@ -465,9 +491,10 @@ def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
                         r0[U(p)] += a0 * xa + a1 * xb + a2 * xc
                         r1[U(p)] += e0 * xa + e1 * xb + e2 * xc
                         r2[U(p)] += f0 * xa + f1 * xb + f2 * xc
-            _unwiden(r0, Wp, OH, OW, y[n, o])
-            _unwiden(r1, Wp, OH, OW, y[n, o + 1])
-            _unwiden(r2, Wp, OH, OW, y[n, o + 2])
+            for k in range(3):
+                if keep_z:
+                    _unwiden(acc[k], Wp, OH, OW, z[n, o + k])
+                _unwiden_act(acc[k], Wp, OH, OW, code, alpha, y[n, o + k])
             o += 3
         while o < O:  # the last one or two channels: all nine taps per pass
             bo = b[o]
@@ -485,17 +512,25 @@ def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, y):
                         + w3 * xp[U(p + s1)] + w4 * xp[U(p + s1 + 1)] + w5 * xp[U(p + s1 + 2)]
                         + w6 * xp[U(p + s2)] + w7 * xp[U(p + s2 + 1)] + w8 * xp[U(p + s2 + 2)]
                     )  # fmt: skip
-            _unwiden(r0, Wp, OH, OW, y[n, o])
+            if keep_z:
+                _unwiden(r0, Wp, OH, OW, z[n, o])
+            _unwiden_act(r0, Wp, OH, OW, code, alpha, y[n, o])
             o += 1
 
 
 @njit(cache=True, inline="always")
-def _widen_chunk(dy, n0, nb, OH, OW, Wp, Q, lead, gt):
+def _widen_chunk(dy, n0, nb, OH, OW, Wp, Q, lead, code, alpha, za, a, gt):
     """gt (O, >= lead + nb*Q) = the tall output gradient of examples n0 .. n0+nb-1: ``lead`` zeros,
-    then each example's plane at the input's width Wp (dy in the first OW columns of the first OH
-    rows, zeros elsewhere). Every element is written once."""
+    then each example's plane at the input's width Wp (the gradient in the first OW columns of the
+    first OH rows, zeros elsewhere). Every element is written once.
+
+    With an activation (``code`` not identity) ``dy`` is the gradient of its output and the
+    gradient of the convolution's output is dy * act'(z) (``za`` the pre-activations z, or the
+    outputs ``a`` when the derivative can be read from them)."""
     O = dy.shape[1]
     Hp = Q // Wp
+    zero = gt.dtype.type(0)
+    one = gt.dtype.type(1)
     for o in range(O):
         g = gt[o]
         for k in range(lead):
@@ -503,11 +538,21 @@ def _widen_chunk(dy, n0, nb, OH, OW, Wp, Q, lead, gt):
         for j in range(nb):
             d = dy[n0 + j, o]
             base = lead + j * Q
+            zr = za[n0 + j, o]
+            ar = a[n0 + j, o]
             for i in range(OH):
                 dst = base + i * Wp
                 src = i * OW
-                for q in range(OW):
-                    g[U(dst + q)] = d[U(src + q)]
+                if code == ACT_IDENTITY:
+                    for q in range(OW):
+                        g[U(dst + q)] = d[U(src + q)]
+                elif code == ACT_RELU:
+                    for q in range(OW):
+                        g[U(dst + q)] = d[U(src + q)] * (one if zr[U(src + q)] > zero else zero)
+                else:
+                    for q in range(OW):
+                        k = src + q
+                        g[U(dst + q)] = d[U(k)] * act_df(code, zr[U(k)], ar[U(k)], alpha)
                 for q in range(OW, Wp):
                     g[U(dst + q)] = 0.0
             for k in range(base + OH * Wp, base + Hp * Wp):
@@ -658,12 +703,14 @@ def _dx_chunk(gt, W, lead, Wp, n0, nb, dx):
                             )  # fmt: skip
 
 
-def _conv3x3_backward_s1(x, dy, W, Wp, OH, OW, lead, B, do_dw, do_db, do_dx, gt, xt, pw, pb,
-                         dW, db, dx):  # fmt: skip
+def _conv3x3_backward_s1(x, dy, W, Wp, OH, OW, lead, B, code, alpha, za, a, do_dw, do_db, do_dx,
+                         gt, xt, pw, pb, dW, db, dx):  # fmt: skip
     """The whole backward pass of a 3x3 stride-1 convolution, chunk by chunk of ``B`` examples.
 
     x (N, C, Q) padded input planes, dy (N, O, OH*OW), W (O, C, 9); accumulates dW (O, C, 9) and
-    db (O,) when asked and writes dx (N, C, Q) (padded planes). Per chunk: the tall output
+    db (O,) when asked and writes dx (N, C, Q) (padded planes). With an activation ``code``
+    (see ``_widen_chunk``; ``za``/``a`` of dy's shape, e.g. dy itself for the identity) dy is the
+    gradient of the activation's output. Per chunk: the tall output
     gradient ``gt[s]`` (O, lead + B*Q) and input ``xt[s]`` (C, B*Q) are built and used at once,
     while they sit in the core's cache, for the weight-gradient partial ``pw[s]``/``pb[s]`` and
     the chunk's dx. ``S`` slots (the first axis of the scratch arrays): one for the serial twin
@@ -680,7 +727,7 @@ def _conv3x3_backward_s1(x, dy, W, Wp, OH, OW, lead, B, do_dw, do_db, do_dx, gt,
         s = k % S
         n0 = k * B
         nb = min(B, N - n0)
-        _widen_chunk(dy, n0, nb, OH, OW, Wp, Q, lead, gt[s])
+        _widen_chunk(dy, n0, nb, OH, OW, Wp, Q, lead, code, alpha, za, a, gt[s])
         P = nb * Q - lead
         if do_dw:
             _tall_chunk(x, n0, nb, xt[s])
