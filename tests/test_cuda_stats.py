@@ -168,3 +168,21 @@ def test_fit_loss_and_accuracy_match_the_reference_backend():
         hs[be] = net.fit(x, y, optimizer="adam", epochs=2, batch_size=4, seed=0, lr=0.05)
     np.testing.assert_allclose(hs["cuda"]["loss"], hs["reference"]["loss"], rtol=1e-10)
     assert hs["cuda"]["accuracy"] == hs["reference"]["accuracy"]
+
+
+def test_device_loss_behaves_as_its_float():
+    """The loss the cuda ops return reads as a float wherever one is used (arithmetic,
+    comparisons, formatting, NumPy arrays) and costs one copy when first read."""
+    be, ref = get_backend("cuda"), get_backend("reference")
+    z = np.random.default_rng(1).standard_normal((5, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    want, _ = ref.xent_labels(z, labels, 0.2)
+    dl, _ = be.xent_labels(be.asarray(z, np.float64), labels, 0.2)
+    scaled = dl * 3.0 / 2.0
+    C.reset_stats()
+    assert float(scaled) == pytest.approx(1.5 * want, rel=1e-12)
+    assert C.stats()["d2h"] == 1
+    arr = np.array([1.0, scaled, dl])
+    assert arr.dtype == np.float64 and arr[2] == pytest.approx(want, rel=1e-12)
+    assert f"{dl:.6f}" == f"{want:.6f}" and dl + 1.0 == pytest.approx(want + 1.0)
+    assert (dl < want + 1) and np.isfinite(dl) and -dl == pytest.approx(-want)

@@ -238,6 +238,10 @@ class DeviceLoss:
     def __format__(self, spec):
         return format(float(self), spec)
 
+    def __array__(self, dtype=None, copy=None):
+        """NumPy sees the value (``np.array([loss, ...])`` is a float array, not objects)."""
+        return np.asarray(float(self), dtype=np.float64 if dtype is None else dtype)
+
     def __repr__(self):
         return repr(float(self))
 
