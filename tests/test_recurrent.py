@@ -241,6 +241,156 @@ def test_cpu_single_step_and_bidirectional_model(rng):
         np.testing.assert_allclose(q.grad, p.grad, rtol=2e-4, atol=2e-5, err_msg=p.name)
 
 
+@pytest.mark.parametrize("op", ["rnn", "lstm"])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 3e-6)])
+def test_cpu_blocks_padding_and_eval_path_match_reference(op, dtype, tol, rng, monkeypatch):
+    """The CPU ops cut the batch into one block per thread (padding the last) and, in evaluation
+    mode on a large batch, keep nothing per step (a backward then recomputes the forward pass):
+    every variant gives the reference's numbers, in both directions and output modes."""
+    from numbanet.backends import _rnn_ops as R
+    from numbanet.backends import get_backend
+
+    ref, cpu = get_backend("reference"), get_backend("cpu")
+    monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", None)  # threads even on a busy machine
+    monkeypatch.setattr(R, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(R, "INFER_ROWS", 2)  # 7 rows: blocks of 2, 2, 2, 1 over the threads
+    for threads, keep in ((3, True), (2, False), (1, False)):
+        monkeypatch.setattr(type(cpu), "_threads", staticmethod(lambda k=threads: k))
+        monkeypatch.setattr(R, "EVAL_KEEP_BYTES", (1 << 40) if keep else 0)
+        for reverse in (False, True):
+            for seq in (False, True):
+                case = _op_case(rng, op, dtype, n=7, t=4)
+                want = _run_op(ref, op, *case, reverse, seq, np.random.default_rng(3))
+                got = _run_op_eval(cpu, op, *case, reverse, seq, np.random.default_rng(3))
+                for w, g, what in zip(want, got, ["out", "dx", "dW", "dU", "db"]):
+                    assert g.dtype == dtype
+                    np.testing.assert_allclose(
+                        g, w, rtol=tol, atol=tol, err_msg=f"{what} {threads} {keep} {reverse} {seq}"
+                    )
+
+
+def _run_op_eval(be, op, x, W, U, b, reverse, seq, dout_rng):
+    """``_run_op`` through the evaluation-mode forward (what ``predict`` uses)."""
+    out, cache = getattr(be, op + "_forward_eval")(x, W, U, b, reverse, seq)
+    dout = dout_rng.standard_normal(tuple(out.shape)).astype(x.dtype)
+    grads = [np.full(a.shape, 0.5, a.dtype) for a in (W, U, b)]
+    dx = getattr(be, op + "_backward")(cache, dout, *grads, True)
+    return [out, dx] + grads
+
+
+def test_cpu_blas_paths_agree(rng, monkeypatch):
+    """NumPy's own cblas_?gemm (when found) and Numba's np.dot give the same products and the
+    same LSTM gradients; the kernel's three product shapes are checked against NumPy."""
+    from numbanet.backends import _rnn_ops as R
+    from numbanet.backends import get_backend
+    from numbanet.kernels.cpu import recurrent as K
+
+    for dt in (np.float32, np.float64):
+        fp, ilp = R._numpy_gemm(dt)
+        a = rng.standard_normal((6, 9)).astype(dt)
+        b = rng.standard_normal((4, 9)).astype(dt)
+        for addr in {0, fp}:
+            for kind, x, y, want in ((0, a, b, a @ b.T), (1, a, b.T.copy(), a @ b.T),
+                                     (2, a.T.copy(), b.T.copy(), a @ b.T)):  # fmt: skip
+                got = np.zeros(want.shape, dt)
+                K.matmul(addr, ilp, kind, x, y, got)
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    cpu = get_backend("cpu")
+    case = _op_case(rng, "lstm", np.float32, n=5, t=6)
+    results = []
+    for use in (True, False):
+        monkeypatch.setattr(R, "USE_NUMPY_BLAS", use)
+        monkeypatch.setattr(R, "_gemm_found", {})
+        results.append(_run_op(cpu, "lstm", *case, False, True, np.random.default_rng(4)))
+        assert (R._numpy_gemm(np.float32)[0] != 0) <= use
+    for p, q in zip(*results):
+        np.testing.assert_allclose(p, q, rtol=2e-6, atol=2e-6)
+
+
+def test_cpu_outputs_survive_buffer_reuse(rng):
+    """The ops reuse their buffers from call to call; what they return must not change when the
+    next call runs, and a backward uses the forward pass it belongs to."""
+    from numbanet.backends import get_backend
+
+    cpu, ref = get_backend("cpu"), get_backend("reference")
+    x1, W, U, b = _op_case(rng, "lstm", np.float32, n=4, t=5)
+    x2 = rng.standard_normal(x1.shape).astype(np.float32)
+    for seq in (False, True):
+        out1, cache1 = cpu.lstm_forward(x1, W, U, b, False, seq)
+        keep = out1.copy()
+        out2, cache2 = cpu.lstm_forward(x2, W, U, b, False, seq)
+        np.testing.assert_array_equal(out1, keep)
+        assert not np.shares_memory(out1, out2)
+        dout = np.ones(out1.shape, np.float32)
+        got = [np.zeros_like(a) for a in (W, U, b)]
+        dx1 = cpu.lstm_backward(cache1, dout, *got, True)
+        want = [np.zeros_like(a, dtype=np.float64) for a in (W, U, b)]
+        _, rc = ref.lstm_forward(*(a.astype(np.float64) for a in (x1, W, U, b)), False, seq)
+        dxr = ref.lstm_backward(rc, dout.astype(np.float64), *want, True)
+        np.testing.assert_allclose(dx1, dxr, rtol=1e-5, atol=1e-5)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+        # without the input gradient (a model's first layer): the same weight gradients
+        again = [np.zeros_like(a) for a in (W, U, b)]
+        assert cpu.lstm_backward(cache1, dout, *again, False) is None
+        for g, w in zip(again, got):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
+        del cache2
+
+
+def test_cpu_worker_error_reaches_the_caller(monkeypatch):
+    """An exception in one of the recurrent ops' worker threads is raised in the caller."""
+    from numbanet.backends import _rnn_ops as R
+
+    monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", None)
+    runner = R._Runner()
+    seen = []
+
+    def work(p):
+        seen.append(p)
+        if p == 2:
+            raise ValueError("block 2 failed")
+
+    with pytest.raises(ValueError, match="block 2"):
+        runner.run(work, 3)
+    assert sorted(seen) == [0, 1, 2]
+    runner.run(seen.append, 2)  # the pool still works afterwards
+    assert sorted(seen[3:]) == [0, 1]
+
+
+def test_cpu_blocks_give_the_same_bits_on_threads_or_one_after_another(rng, monkeypatch):
+    """The blocks are fixed by the batch and the configured thread count; running them on the
+    worker threads or one after another (a busy machine) gives bit-identical results."""
+    from numbanet.backends import _rnn_ops as R
+    from numbanet.backends import get_backend
+
+    cpu = get_backend("cpu")
+    monkeypatch.setattr(type(cpu), "_threads", staticmethod(lambda: 2))
+    case = _op_case(rng, "lstm", np.float32, n=20, t=7)
+    runs = []
+    for margin in (None, -1e9):  # never oversubscribed / always
+        monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", margin)
+        monkeypatch.setattr(R, "_load_seen", [-1e9, False])
+        assert R._oversubscribed() is (margin is not None)
+        runs.append(_run_op(cpu, "lstm", *case, True, True, np.random.default_rng(5)))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_on_a_large_batch_matches_training_forward(rng, monkeypatch):
+    """``predict`` (evaluation mode, batches of 4,096) takes the keep-nothing path on a large
+    batch and agrees with the training-mode forward of the same model."""
+    from numbanet.backends import _rnn_ops as R
+
+    monkeypatch.setattr(R, "EVAL_KEEP_BYTES", 0)
+    net = nb.Sequential([LSTM(3, 5), nb.Dense(5, 2)], backend="cpu", seed=0, input_shape=(6, 3))
+    _perturb(net, rng)
+    x = rng.standard_normal((300, 6, 3)).astype(np.float32)
+    got = net.predict(x, batch_size=128)
+    want = net.forward(x, training=True)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_fast_exponential_accuracy():
     """The vectorised float32 gates' exp: within 1.5e-7 relative (about 1 ulp) on [-87, 87],
     clamped outside (finite, no overflow to inf), NaN kept NaN."""
