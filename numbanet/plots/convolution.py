@@ -333,8 +333,9 @@ def draw_lenet(data, lang="en"):
     axa.tick_params(labelbottom=False)
     axa.set_title(tr(lang, f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64\n"
                            f"test accuracy on {data['n_val']:,} test images after each epoch",
-                     f"MNIST: {data['n_train']:,} imágenes, SGD + momento, lote 64\n"
-                     f"exactitud en {data['n_val']:,} imágenes de test tras cada época"),
+                     f"MNIST: {data['n_train']:_} imágenes, SGD + momento, lote 64\n"
+                     f"exactitud en {data['n_val']:_} imágenes de test tras cada "
+                     "época".replace("_", " ")),
                   fontsize=11)  # fmt: skip
     loss = data["batch_loss"]
     k = max(1, len(loss) // 60)
@@ -396,12 +397,10 @@ def draw_lenet(data, lang="en"):
                     f"filter's pre-activation is negative almost everywhere, so its map stays black.",
               f"Mapas tras la ReLU del dígito de arriba (conv 1: 26x26, conv 2: 11x11), cada uno "
               f"escalado a su máximo (máx.: su valor en este dígito).\n% activo: fracción de "
-              f"posiciones con ReLU > 0 en {n_act:,} dígitos de test; la preactivación de un "
-              f"filtro casi muerto es negativa casi en todas partes: su mapa queda negro.")  # fmt: skip
+              f"posiciones con ReLU > 0 en {n_act:_} dígitos de test".replace("_", " ") + "; la preactivación de un "
+              "filtro casi muerto es negativa casi en todas partes: su mapa queda negro.")  # fmt: skip
     fig.supxlabel(note, fontsize=10)
-    set_title(fig, tr(lang, "The slides' LeNet trained by numbanet: summary, training, learned "
-                          "first-layer filters and the feature maps of one test digit",
-                    "La LeNet de las diapositivas entrenada con numbanet: resumen, entrenamiento, "
-                    "filtros aprendidos de la primera capa y mapas de características de un "
-                    "dígito de test"), fontsize=13)  # fmt: skip
+    set_title(fig, tr(lang, "The slides' LeNet trained by numbanet: learned filters and feature maps",
+                    "La LeNet de las diapositivas entrenada con numbanet: filtros y mapas de "
+                    "características"), fontsize=13)  # fmt: skip
     return fig
