@@ -452,13 +452,15 @@ _runner = _Runner()
 
 class CPURNNOps:
     """Numba kernels (``kernels/cpu/recurrent.py``): the batch cut into one block of rows per
-    Numba thread, each block running the whole sequence on its own (one BLAS product per step
-    for every gate at once, fused gate loops), the weight gradients as one product per block.
-    BLAS runs on ``BLAS_THREADS`` threads inside these ops; buffers are reused between calls.
+    Numba thread, each block running the whole sequence on its own (one BLAS product per step for
+    every gate and bias at once, one vectorised loop for the gates), the weight gradients as one
+    product per block. The blocks run on numbanet's worker threads (``_Runner``; one after
+    another on an oversubscribed machine), BLAS on ``BLAS_THREADS`` threads inside the ops, and
+    the buffers are reused between calls (``_Pool``).
 
     Besides the ops of every backend, ``rnn_forward_eval``/``lstm_forward_eval`` serve the
-    layers' evaluation-mode forward: the same result, without keeping every step's gates when
-    the batch is large (``EVAL_KEEP_BYTES``)."""
+    layers' evaluation-mode forward: the same numbers, without keeping every step's gates when
+    the batch is large (``EVAL_KEEP_BYTES``); their cache still serves a backward pass."""
 
     _rnn_pool = None
 
@@ -488,8 +490,8 @@ class CPURNNOps:
     def _prep(x, W, U, b):
         dt = W.dtype
         x = np.ascontiguousarray(x, dtype=dt)
-        WU = np.concatenate([W, U], axis=1)  # [W | U], (G, d + H)
-        return x, WU, np.ascontiguousarray(b, dtype=dt)
+        WUb = np.concatenate([W, U, b.reshape(-1, 1).astype(dt, copy=False)], axis=1)
+        return x, WUb  # [W | U | b], (G, d + H + 1): the bias rides in the product
 
     @staticmethod
     def _out(x, H, seq):
@@ -499,10 +501,10 @@ class CPURNNOps:
     def _train_shapes(self, lstm, n, T, d, H, G):
         P, nb = self._split(n)
         cshape = (P, T, nb, H) if lstm else (P, 1, 1, 1)
-        return P, nb, ((P, T + 1, nb, d + H), (P, T, nb, G), cshape, cshape)
+        return P, nb, ((P, T + 1, nb, d + H + 1), (P, T, nb, G), cshape, cshape)
 
     def _fwd_train(self, lstm, x, W, U, b, reverse, seq):
-        x, WU, b = self._prep(x, W, U, b)
+        x, WUb = self._prep(x, W, U, b)
         n, T, d = x.shape
         G, H = U.shape
         P, nb, shapes = self._train_shapes(lstm, n, T, d, H, G)
@@ -515,7 +517,7 @@ class CPURNNOps:
         with _blas_threads():
             _runner.run(
                 lambda p: K.forward_train(
-                    p, p + 1, fp, ilp, lstm, x, WU, b, rev, XH, A, C, TC, out, seq
+                    p, p + 1, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq
                 ),
                 P,
             )
@@ -529,10 +531,10 @@ class CPURNNOps:
         keep = sum(int(np.prod(s)) for s in shapes) * np.dtype(W.dtype).itemsize
         if keep <= EVAL_KEEP_BYTES:
             return self._fwd_train(lstm, x, W, U, b, reverse, seq)
-        xc, WU, bc = self._prep(x, W, U, b)
+        xc, WUb = self._prep(x, W, U, b)
         nb = min(INFER_ROWS, n)
         P = max(1, min(self._threads(), -(-n // nb)))
-        shapes = ((P, nb, d + H), (P, nb, G), (P, nb, H))
+        shapes = ((P, nb, d + H + 1), (P, nb, G), (P, nb, H))
         key = ("eval", shapes, xc.dtype.str)
         pool = self._pool()
         xh, a, c = pool.take(key, shapes, xc.dtype)
@@ -542,14 +544,14 @@ class CPURNNOps:
         with _blas_threads():
             _runner.run(
                 lambda p: K.forward_infer(
-                    p, P, fp, ilp, lstm, xc, WU, bc, rev, nb, xh[p], a[p], c[p], out, seq
+                    p, P, fp, ilp, lstm, xc, WUb, rev, nb, xh[p], a[p], c[p], out, seq
                 ),
                 P,
             )
         pool.give(key, (xh, a, c))
         # what a backward would need to redo the forward pass (copies: the caller may change x
         # or the weights in between)
-        lazy = ("lazy", lstm, xc.copy() if xc is x else xc, W.copy(), U.copy(), bc.copy(),
+        lazy = ("lazy", lstm, xc.copy() if xc is x else xc, W.copy(), U.copy(), b.copy(),
                 bool(reverse), seq)  # fmt: skip
         return (out if seq else out[:, 0]), lazy
 
@@ -561,17 +563,16 @@ class CPURNNOps:
         P, T1, nb, m = XH.shape
         T = T1 - 1
         G, H = U.shape
-        d = m - H
+        d = m - H - 1
         dt = W.dtype
         seq = dout.ndim == 3
         d3 = np.ascontiguousarray(dout, dtype=dt)
         if not seq:
             d3 = d3.reshape(n, 1, H)
-        shapes = ((P, T, nb, G), (P, nb, H), (P, nb, H), (P, G, m), (P, G),
-                  (P, T * nb if need_dx else 1, d))  # fmt: skip
+        shapes = ((P, T, nb, G), (P, nb, H), (P, nb, H), (P, G, m), (P, T * nb if need_dx else 1, d))
         key = ("bwd", shapes, np.dtype(dt).str)
         pool = self._pool()
-        DZ, GH, DC, dWU, dbp, DX = pool.take(key, shapes, dt)
+        DZ, GH, DC, dWUb, DX = pool.take(key, shapes, dt)
         dx = np.empty((n, T, d) if need_dx else (1, 1, 1), dtype=dt)
         K = self._KRN()
         U, W, nd = np.ascontiguousarray(U), np.ascontiguousarray(W), bool(need_dx)
@@ -579,11 +580,11 @@ class CPURNNOps:
         with _blas_threads():
             _runner.run(
                 lambda p: K.backward(p, p + 1, fp, ilp, lstm, d3, seq, reverse, XH, A, C, TC, U,
-                                     W, nd, DZ, GH, DC, dWU, dbp, DX, dx),  # fmt: skip
+                                     W, nd, DZ, GH, DC, dWUb, DX, dx),  # fmt: skip
                 P,
             )
-        K.reduce_grads(dWU, dbp, dW, dU, db)
-        pool.give(key, (DZ, GH, DC, dWU, dbp, DX))
+        K.reduce_grads(dWUb, dW, dU, db)
+        pool.give(key, (DZ, GH, DC, dWUb, DX))
         return dx if need_dx else None
 
     def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):

@@ -13,34 +13,40 @@ The equations (``backends/_rnn_ops.py`` has them written out step by step in Num
 How the work is laid out
 ------------------------
 *Time is serial, the batch is not.* Step t needs h_{t-1}, but the examples of a batch never talk
-to each other. So the batch is cut into ``P`` blocks of rows (``P`` = Numba's thread count) and
-each thread runs the *whole* sequence, forward or backward, for its own block: no
-synchronisation between the 50 steps of a sequence, one parallel region per call. (A parallel
-region per step, or a two-thread BLAS product per step, pays a hand-over per step; on a busy
-two-core machine a thread that is not running when its partner waits stalls both.)
+to each other. So the batch is cut into ``P`` blocks of rows (``P`` = Numba's thread count, at
+least 8 rows a block) and each block runs the *whole* sequence, forward or backward, on its own:
+no synchronisation between the steps of a sequence, one hand-over per call. The backend runs the
+blocks on its worker threads (``backends/_rnn_ops.py``); the kernels below are serial and release
+the GIL. (A parallel region per step, or a two-thread BLAS product per step, pays a hand-over per
+step; on a busy machine a thread that waits for a partner that is not running stalls both.)
 
 *One product per step, every gate at once.* A block keeps, for every step k (in processing
 order, so that ``reverse`` only changes which x_t is read), the row vector
-:math:`[x_t,\ h_{k-1}]` of d + H numbers in ``XH[k]``. The pre-activations of all 4H gate units
-(H for the RNN) are then one BLAS product ``XH[k] @ [W | U]^T`` (rows of the block x (d + H) x
-4H) straight into the gate array, and the gate kernel turns them into gate values in place and
-writes h_k into ``XH[k + 1]``, where the next step's product reads it.
+:math:`[x_t,\ h_{k-1},\ 1]` of d + H + 1 numbers in ``XH[k]``. The pre-activations of all 4H gate
+units (H for the RNN), biases included, are then one BLAS product ``XH[k] @ [W | U | b]^T``
+(rows of the block x (d + H + 1) x 4H) straight into the gate array; the gate kernel turns them
+into gate values in place and writes h_k into ``XH[k + 1]``, where the next step's product reads
+it.
 
 *Weight gradients as one product per block.* The backward pass stores every step's gate deltas
 ``DZ[k]`` (rows x 4H); after the last step a single product ``DZ^T @ XH`` over all T steps of the
-block gives :math:`\partial [W | U] = \sum_k \delta_k [x_t, h_{k-1}]` (the blocks' partial sums
-are added at the end, in a fixed order: results do not depend on timing).
+block gives :math:`[\partial W \mid \partial U \mid \partial b] = \sum_k \delta_k
+[x_t, h_{k-1}, 1]` (the blocks' partial sums are added at the end, in a fixed order: results do
+not depend on which thread ran which block, or on whether the blocks ran at the same time).
 
 *Nothing allocated per step.* The buffers come from the backend (reused from call to call) and
-the kernels only index into them.
+the kernels only index into them. The products call ``cblas_?gemm`` at an address the backend
+passes in (NumPy's own OpenBLAS when found, see ``backends/_rnn_ops.py``), or Numba's ``np.dot``.
 
 Gates in float32. Numba compiles ``math.exp`` to a scalar libm call. The float32 gates use
 ``_exp32``, a vectorisable exponential (Cody-Waite range reduction, a degree-7 polynomial and the
 exponent built with integer arithmetic; about 1 ulp, tested), computed entirely in float32, so
-that LLVM runs eight lanes per AVX2 instruction. float64 keeps ``math.exp``/``math.tanh``, exact
-to the last bit as the gradient checks need. Each gate loop runs over one unit index, reads a few
-rows and writes one, which LLVM vectorises (a loop writing several arrays may be left scalar).
-These kernels compile without ``reassoc`` so that the range reduction is kept as written.
+that LLVM runs eight lanes per AVX2 instruction; the four gates are one loop over 4H units, with
+tanh(v) = 2 sigma(2v) - 1 for the candidate (one exponential and one division per unit; three
+separate loops took twice as long). float64 keeps ``math.exp``/``math.tanh``, exact to the last
+bit as the gradient checks need. Each gate loop runs over one unit index, reads a few rows and
+writes one, which LLVM vectorises (a loop writing several arrays may be left scalar). These
+kernels compile without ``reassoc`` so that the range reduction is kept as written.
 """
 
 from __future__ import annotations
@@ -285,20 +291,20 @@ def matmul(fp, ilp, kind, a, b, c):
 # One step of one block of rows; every inner loop runs over the units of one row, reads a few
 # rows and writes one (so that LLVM vectorises it).
 @njit(**_OPTS)
-def _lstm_step(a, b, s, cprev, first, c, tc, hx, d):
+def _lstm_step(a, s, cprev, first, c, tc, hx, d):
     r"""The LSTM step for a block of rows, in place on the gates ``a`` (nb, 4H), which hold
-    :math:`W x_t + U h_{t-1}` on entry and f, i, c~, o on exit (the biases ``b`` added here):
+    :math:`W x_t + U h_{t-1} + b` on entry and f, i, c~, o on exit:
 
     .. math:: c_t = f \odot c_{t-1} + i \odot \tilde c,\qquad h_t = o \odot \tanh(c_t)
 
     ``c`` and ``tc`` (tanh c_t, kept for the backward pass) are (nb, H); h_t goes to columns
-    d .. d+H of ``hx`` (the next step's [x, h] rows). ``cprev`` is not read when ``first``.
+    d .. d+H of ``hx`` (the next step's [x, h, 1] rows). ``cprev`` is not read when ``first``.
     ``s``: the gate scales (``_gate_scales``)."""
     nb, H = c.shape
     for i in range(nb):
         ar = a[i]
         for j in range(4 * H):
-            ar[j] = _gate(ar[j] + b[j], s[j])
+            ar[j] = _gate(ar[j], s[j])
     for i in range(nb):
         ar = a[i]
         cr = c[i]
@@ -323,14 +329,14 @@ def _lstm_step(a, b, s, cprev, first, c, tc, hx, d):
 
 
 @njit(**_OPTS)
-def _lstm_step_infer(a, b, s, c, first, hx, d):
+def _lstm_step_infer(a, s, c, first, hx, d):
     """``_lstm_step`` keeping nothing for a backward pass: ``c`` is updated in place (c_{t-1} on
     entry, c_t on exit) and tanh(c_t) is not stored."""
     nb, H = c.shape
     for i in range(nb):
         ar = a[i]
         for j in range(4 * H):
-            ar[j] = _gate(ar[j] + b[j], s[j])
+            ar[j] = _gate(ar[j], s[j])
     for i in range(nb):
         ar = a[i]
         cr = c[i]
@@ -349,14 +355,14 @@ def _lstm_step_infer(a, b, s, c, first, hx, d):
 
 
 @njit(**_OPTS)
-def _rnn_step(a, b, hx, d):
-    """h_t = tanh(a + b) for a block of rows: ``a`` (nb, H) holds W x_t + U h_{t-1} on entry and
+def _rnn_step(a, hx, d):
+    """h_t = tanh(a) for a block of rows: ``a`` (nb, H) holds W x_t + U h_{t-1} + b on entry and
     h_t on exit; columns d .. d+H of ``hx`` get a copy (the next step's input)."""
     nb, H = a.shape
     for i in range(nb):
         ar = a[i]
         for j in range(H):
-            ar[j] = _tanh(ar[j] + b[j])
+            ar[j] = _tanh(ar[j])
     for i in range(nb):
         ar = a[i]
         hr = hx[i]
@@ -413,7 +419,7 @@ def _lstm_deltas(gh, a, cprev, first, tc, dc, dz):
 
 @njit(**_OPTS)
 def _rnn_deltas(gh, h, dz):
-    """delta_t = dL/dh_t (_F1 - h_t^2) for a block of rows."""
+    """delta_t = dL/dh_t (1 - h_t^2) for a block of rows."""
     nb, H = gh.shape
     for i in range(nb):
         g, hr, dzr = gh[i], h[i], dz[i]
@@ -429,45 +435,54 @@ def _time_of(k, T, reverse):
 
 
 @njit(**_OPTS)
-def _block_forward(fp, ilp, lstm, x, WU, b, reverse, lo, XH, A, C, TC):
-    """Forward pass of rows ``lo .. lo + nb`` of the batch over every step, keeping what BPTT
-    needs: ``XH`` (T+1, nb, d+H), ``A`` (T, nb, G), ``C`` and ``TC`` (T, nb, H) (LSTM only).
-    Rows past the batch (padding) read x = 0."""
-    n, T, d = x.shape
-    nb = XH.shape[1]
-    H = WU.shape[1] - d
-    s = _gate_scales(H if lstm else 0, A.dtype)
-    for k in range(T):
-        t = _time_of(k, T, reverse)
-        for i in range(nb):
-            row = XH[k, i]
-            if lo + i < n:
-                src = x[lo + i, t]
-                for j in range(d):
-                    row[j] = src[j]
-            else:
-                for j in range(d):
-                    row[j] = 0
-    for i in range(nb):
-        row = XH[0, i]
-        for j in range(d, d + H):
-            row[j] = 0
-    for k in range(T):
-        _mm_nt(fp, ilp, XH[k], WU, A[k])  # [x_t, h_{k-1}] [W | U]^T: every gate of the block
-        if lstm:
-            kp = k - 1 if k > 0 else 0
-            _lstm_step(A[k], b, s, C[kp], k == 0, C[k], TC[k], XH[k + 1], d)
+def _load_x(x, lo, t, rows, d):
+    """Columns 0 .. d of ``rows`` (nb, d+H+1) <- x[lo + i, t] (0 past the batch); the last
+    column <- 1 (the bias's input)."""
+    n = x.shape[0]
+    m = rows.shape[1]
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        if lo + i < n:
+            src = x[lo + i, t]
+            for j in range(d):
+                row[j] = src[j]
         else:
-            _rnn_step(A[k], b, XH[k + 1], d)
+            for j in range(d):
+                row[j] = 0
+        row[m - 1] = 1
 
 
 @njit(**_OPTS)
-def _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, hi, xh, a, c, out, seq):
-    """Forward pass of rows ``lo .. hi`` keeping only the current step (``xh`` (nb, d+H), ``a``
+def _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH, A, C, TC):
+    """Forward pass of rows ``lo .. lo + nb`` of the batch over every step, keeping what BPTT
+    needs: ``XH`` (T+1, nb, d+H+1), ``A`` (T, nb, G), ``C`` and ``TC`` (T, nb, H) (LSTM only).
+    Rows past the batch (padding) read x = 0."""
+    n, T, d = x.shape
+    nb = XH.shape[1]
+    H = WUb.shape[1] - d - 1
+    s = _gate_scales(H if lstm else 0, A.dtype)
+    for k in range(T):
+        _load_x(x, lo, _time_of(k, T, reverse), XH[k], d)
+    for i in range(nb):
+        row = XH[0, i]
+        for j in range(d, d + H):
+            row[j] = 0  # h_{-1} = 0
+    for k in range(T):
+        _mm_nt(fp, ilp, XH[k], WUb, A[k])  # [x_t, h_{t-1}, 1] [W | U | b]^T: every gate unit
+        if lstm:
+            kp = k - 1 if k > 0 else 0
+            _lstm_step(A[k], s, C[kp], k == 0, C[k], TC[k], XH[k + 1], d)
+        else:
+            _rnn_step(A[k], XH[k + 1], d)
+
+
+@njit(**_OPTS)
+def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, seq):
+    """Forward pass of rows ``lo .. hi`` keeping only the current step (``xh`` (nb, d+H+1), ``a``
     (nb, G), ``c`` (nb, H)); writes the outputs into ``out``."""
     n, T, d = x.shape
     m = hi - lo
-    H = WU.shape[1] - d
+    H = WUb.shape[1] - d - 1
     s = _gate_scales(H if lstm else 0, a.dtype)
     xs = xh[:m]
     aa = a[:m]
@@ -478,16 +493,12 @@ def _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, hi, xh, a, c, out
             row[j] = 0
     for k in range(T):
         t = _time_of(k, T, reverse)
-        for i in range(m):
-            row = xs[i]
-            src = x[lo + i, t]
-            for j in range(d):
-                row[j] = src[j]
-        _mm_nt(fp, ilp, xs, WU, aa)
+        _load_x(x, lo, t, xs, d)
+        _mm_nt(fp, ilp, xs, WUb, aa)
         if lstm:
-            _lstm_step_infer(aa, b, s, cc, k == 0, xs, d)
+            _lstm_step_infer(aa, s, cc, k == 0, xs, d)
         else:
-            _rnn_step(aa, b, xs, d)
+            _rnn_step(aa, xs, d)
         if seq:
             for i in range(m):
                 o = out[lo + i, t]
@@ -504,14 +515,14 @@ def _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, hi, xh, a, c, out
 
 @njit(**_OPTS)
 def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, need_dx,
-                    DZ, gh, dc, dWU, db, DX, dx):  # fmt: skip
+                    DZ, gh, dc, dWUb, DX, dx):  # fmt: skip
     """BPTT for the rows ``lo .. lo + nb``: deltas of every step into ``DZ`` (T, nb, G), then
-    ``dWU = DZ^T XH`` and ``db`` = column sums (this block's partial sums, overwritten) and, when
-    ``need_dx``, dL/dx of the real rows into ``dx`` (n, T, d)."""
+    this block's ``dWUb = DZ^T XH`` = [dW | dU | db] (overwritten) and, when ``need_dx``,
+    dL/dx of the real rows into ``dx`` (n, T, d)."""
     n = dout.shape[0]
     T, nb, G = DZ.shape
     H = U.shape[1]
-    d = XH.shape[2] - H
+    d = W.shape[1]
     real = min(nb, n - lo)
     for i in range(nb):
         dcr = dc[i]
@@ -520,7 +531,7 @@ def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, n
     for k in range(T - 1, -1, -1):
         t = _time_of(k, T, reverse)
         if k < T - 1:
-            _mm_nn(fp, ilp, DZ[k + 1], U, gh)  # U^T delta_{k+1}, as rows
+            _mm_nn(fp, ilp, DZ[k + 1], U, gh)  # U^T delta_{t+1}, as rows
         else:
             for i in range(nb):
                 g = gh[i]
@@ -539,15 +550,10 @@ def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, n
         else:
             _rnn_deltas(gh, A[k], DZ[k])
     DZ2 = DZ.reshape(T * nb, G)
-    _mm_tn(fp, ilp, DZ2, XH[:T].reshape(T * nb, XH.shape[2]), dWU)
-    for j in range(G):
-        db[j] = 0
-    for r in range(T * nb):
-        zr = DZ2[r]
-        for j in range(G):
-            db[j] += zr[j]
+    # sum_t delta_t [x_t, h_{t-1}, 1]: the gradients of W, U and b in one product
+    _mm_tn(fp, ilp, DZ2, XH[:T].reshape(T * nb, XH.shape[2]), dWUb)
     if need_dx:
-        _mm_nn(fp, ilp, DZ2, W, DX)
+        _mm_nn(fp, ilp, DZ2, W, DX)  # delta_t W, every step at once
         for k in range(T):
             t = _time_of(k, T, reverse)
             for i in range(real):
@@ -560,78 +566,83 @@ def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, n
 # ------------------------------------------------------------------------------- entry points
 # Serial and GIL-free: the backend runs blocks p0 .. p1 of one call on each of its threads.
 @njit(nogil=True, **_OPTS)
-def forward_train(p0, p1, fp, ilp, lstm, x, WU, b, reverse, XH, A, C, TC, out, seq):
+def forward_train(p0, p1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq):
     """Forward pass of blocks p0 .. p1 (block p = rows p*nb ..), keeping what BPTT needs.
 
     Parameters
     ----------
+    p0, p1 : int
+        The blocks this call runs.
+    fp, ilp : int, bool
+        Address of ``cblas_?gemm`` (0: Numba's ``np.dot``) and whether its integers are 64-bit.
     lstm : bool
         LSTM (G = 4H gate units) or simple RNN (G = H).
     x : ndarray (n, T, d), batch-major
-    WU : ndarray (G, d + H)
-        ``[W | U]`` (LSTM gates stacked f, i, c~, o).
-    b : ndarray (G,)
-    XH : ndarray (P, T + 1, nb, d + H); A : (P, T, nb, G); C, TC : (P, T, nb, H) (LSTM) or
+    WUb : ndarray (G, d + H + 1)
+        ``[W | U | b]`` (LSTM gates stacked f, i, c~, o).
+    XH : ndarray (P, T + 1, nb, d + H + 1); A : (P, T, nb, G); C, TC : (P, T, nb, H) (LSTM) or
         any (P, 1, 1, 1) (RNN). Outputs, with P * nb >= n.
     out : ndarray (n, T, H) when ``seq``, else (n, 1, H)
         The hidden states, indexed by t (or the last state processed).
     """
     n, T, d = x.shape
     nb = XH.shape[2]
-    H = WU.shape[1] - d
+    H = WUb.shape[1] - d - 1
     for p in range(p0, p1):
         lo = p * nb
-        _block_forward(fp, ilp, lstm, x, WU, b, reverse, lo, XH[p], A[p], C[p], TC[p])
+        _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH[p], A[p], C[p], TC[p])
         for i in range(min(nb, n - lo)):
             if seq:
                 for k in range(T):
                     o = out[lo + i, _time_of(k, T, reverse)]
+                    hrow = XH[p, k + 1, i]
                     for j in range(H):
-                        o[j] = XH[p, k + 1, i, d + j]
+                        o[j] = hrow[d + j]
             else:
                 o = out[lo + i, 0]
+                hrow = XH[p, T, i]
                 for j in range(H):
-                    o[j] = XH[p, T, i, d + j]
+                    o[j] = hrow[d + j]
 
 
 @njit(nogil=True, **_OPTS)
-def forward_infer(p, P, fp, ilp, lstm, x, WU, b, reverse, nb, xh, a, c, out, seq):
+def forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq):
     """Forward pass keeping nothing for BPTT (evaluation): the batch in blocks of ``nb`` rows;
-    this call runs blocks p, p + P, p + 2P, ... with its one-step buffers ``xh`` (nb, d + H),
-    ``a`` (nb, G), ``c`` (nb, H). ``out`` as in ``forward_train``."""
+    this call runs blocks p, p + P, p + 2P, ... with its one-step buffers ``xh``
+    (nb, d + H + 1), ``a`` (nb, G), ``c`` (nb, H). ``out`` as in ``forward_train``."""
     n = x.shape[0]
     nblocks = (n + nb - 1) // nb
     for q in range(p, nblocks, P):
         lo = q * nb
-        _block_forward_infer(fp, ilp, lstm, x, WU, b, reverse, lo, min(n, lo + nb), xh, a, c, out,
+        _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, min(n, lo + nb), xh, a, c, out,
                              seq)  # fmt: skip
 
 
 @njit(nogil=True, **_OPTS)
 def backward(p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC,
-             dWU, db, DX, dx):  # fmt: skip
+             dWUb, DX, dx):  # fmt: skip
     """BPTT of ``forward_train`` for blocks p0 .. p1. Writes the blocks' partial gradients
-    ``dWU`` (P, G, d + H) and ``db`` (P, G) and, when ``need_dx``, their rows of ``dx``
-    (n, T, d).
+    ``dWUb`` (P, G, d + H + 1) and, when ``need_dx``, their rows of ``dx`` (n, T, d).
 
     ``dout`` is (n, T, H) when ``seq``, else (n, 1, H) (the last step processed only).
     Scratch: ``DZ`` (P, T, nb, G), ``GH`` and ``DC`` (P, nb, H), ``DX`` (P, T * nb, d)."""
     nb = XH.shape[2]
     for p in range(p0, p1):
         _block_backward(fp, ilp, lstm, dout, seq, reverse, p * nb, XH[p], A[p], C[p], TC[p], U, W,
-                        need_dx, DZ[p], GH[p], DC[p], dWU[p], db[p], DX[p], dx)  # fmt: skip
+                        need_dx, DZ[p], GH[p], DC[p], dWUb[p], DX[p], dx)  # fmt: skip
 
 
 @njit(**_OPTS)
-def reduce_grads(dWU, dbp, dW, dU, db):
-    """dW += sum_p dWU[p][:, :d];  dU += sum_p dWU[p][:, d:];  db += sum_p dbp[p] (fixed order)."""
-    P, G, m = dWU.shape
+def reduce_grads(dWUb, dW, dU, db):
+    """[dW | dU | db] += sum_p dWUb[p] (in a fixed order, whatever ran where)."""
+    P, G, m = dWUb.shape
     d = dW.shape[1]
+    H = dU.shape[1]
     for p in range(P):
         for r in range(G):
-            src = dWU[p, r]
+            src = dWUb[p, r]
             for j in range(d):
                 dW[r, j] += src[j]
-            for j in range(m - d):
+            for j in range(H):
                 dU[r, j] += src[d + j]
-            db[r] += dbp[p, r]
+            db[r] += src[d + H]
