@@ -101,3 +101,8 @@ def test_spanish_numbers_use_the_decimal_comma():
 
             assert not re.search(r"\d\.\d{1,2}(?!\d)", texts), texts  # 0.25-style decimals
         plt.close(fig)
+
+
+def test_spanish_thousands_are_spaces_not_commas():
+    assert _style.decimal_comma("con 20,000 dígitos") == "con 20 000 dígitos"
+    assert _style.decimal_comma("1,234.5 y (1,0)") == "1 234,5 y (1,0)"

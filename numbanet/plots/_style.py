@@ -107,13 +107,15 @@ def line_points(w, b, xlim):
 
 _DECIMAL = __import__("re").compile(r"(?<=\d)\.(?=\d)")
 _THOUSANDS = __import__("re").compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3})+(?![\d.,])")
+_EN_THOUSANDS = __import__("re").compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
 
 
 def decimal_comma(text):
     """``text`` with the Spanish decimal comma: 0.25 -> 0,25 (``{,}`` inside mathtext, where a
     bare comma would add a space); numbers already written with thousands dots (10.000) are
-    kept."""
-    parts = str(text).split("$")
+    kept; English thousands commas (20,000) become spaces (20 000), which Spanish reads right."""
+    text = _EN_THOUSANDS.sub(lambda m: m.group(0).replace(",", " "), str(text))
+    parts = text.split("$")
     out = []
     for k, part in enumerate(parts):
         comma = "{,}" if k % 2 else ","
