@@ -377,6 +377,28 @@ def test_cpu_blocks_give_the_same_bits_on_threads_or_one_after_another(rng, monk
         np.testing.assert_array_equal(a, b)
 
 
+def test_cpu_ops_restore_the_blas_thread_count(rng):
+    """Inside the recurrent ops BLAS runs on one thread; the caller's setting is back after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from numbanet.backends import _rnn_ops as R
+    from numbanet.backends import get_backend
+
+    def counts():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    cpu = get_backend("cpu")
+    x, W, U, b = _op_case(rng, "lstm", np.float32)
+    with threadpool_limits(limits=2, user_api="blas"):
+        with R._blas_threads():
+            inside = counts()
+        out, cache = cpu.lstm_forward(x, W, U, b, False, False)
+        cpu.lstm_backward(cache, np.ones_like(out), *(np.zeros_like(a) for a in (W, U, b)), True)
+        after = counts()
+    assert inside == {1}
+    assert after == {2}
+
+
 def test_predict_on_a_large_batch_matches_training_forward(rng, monkeypatch):
     """``predict`` (evaluation mode, batches of 4,096) takes the keep-nothing path on a large
     batch and agrees with the training-mode forward of the same model."""
