@@ -760,20 +760,31 @@ def _pool2x2_forward(kind, x, y, arg):
     2x2 window. Thread mapping: one iteration per (n, c) plane."""
     N, C, H, Wd = x.shape
     OH, OW = y.shape[2], y.shape[3]
+    quarter = y.dtype.type(0.25)  # a bare 0.25 would turn float32 sums into float64 ones
+    xf = x.reshape(N * C, H * Wd)
+    yf = y.reshape(N * C, OH * OW)
     for t in prange(N * C):
-        n = t // C
-        c = t - n * C
-        xp = x[n, c]
-        yp = y[n, c]
-        for i in range(OH):
-            r0 = xp[2 * i]
-            r1 = xp[2 * i + 1]
-            yr = yp[i]
-            if kind == 1:
+        if kind == 1:  # flat planes, unsigned indices: vectorises
+            xq = xf[t]
+            yq = yf[t]
+            for i in range(OH):
+                b0 = 2 * i * Wd
+                b1 = b0 + Wd
+                o = i * OW
                 for j in range(OW):
                     q = 2 * j
-                    yr[U(j)] = 0.25 * (r0[U(q)] + r0[U(q + 1)] + r1[U(q)] + r1[U(q + 1)])
-            else:
+                    yq[U(o + j)] = quarter * (
+                        xq[U(b0 + q)] + xq[U(b0 + q + 1)] + xq[U(b1 + q)] + xq[U(b1 + q + 1)]
+                    )
+        else:
+            n = t // C
+            c = t - n * C
+            xp = x[n, c]
+            yp = y[n, c]
+            for i in range(OH):
+                r0 = xp[2 * i]
+                r1 = xp[2 * i + 1]
+                yr = yp[i]
                 ar = arg[n, c, i]
                 for j in range(OW):
                     q = 2 * j
@@ -798,23 +809,28 @@ def _pool2x2_backward(kind, dy, arg, dx):
     Thread mapping: one iteration per (n, c) plane."""
     N, C, H, Wd = dx.shape
     OH, OW = dy.shape[2], dy.shape[3]
+    quarter = dx.dtype.type(0.25)
+    xf = dx.reshape(N * C, H * Wd)
+    gf = dy.reshape(N * C, OH * OW)
     for t in prange(N * C):
         n = t // C
         c = t - n * C
         xp = dx[n, c]
         gp = dy[n, c]
-        if kind == 1:
+        if kind == 1:  # flat planes, unsigned indices
+            xq = xf[t]
+            gq = gf[t]
             for i in range(OH):
-                r0 = xp[2 * i]
-                r1 = xp[2 * i + 1]
-                g = gp[i]
+                b0 = 2 * i * Wd
+                b1 = b0 + Wd
+                o = i * OW
                 for j in range(OW):
-                    v = 0.25 * g[U(j)]
+                    v = quarter * gq[U(o + j)]
                     q = 2 * j
-                    r0[U(q)] = v
-                    r0[U(q + 1)] = v
-                    r1[U(q)] = v
-                    r1[U(q + 1)] = v
+                    xq[U(b0 + q)] = v
+                    xq[U(b0 + q + 1)] = v
+                    xq[U(b1 + q)] = v
+                    xq[U(b1 + q + 1)] = v
         else:
             for i in range(2 * OH):
                 for q in range(2 * OW):
