@@ -42,7 +42,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -103,8 +103,12 @@ def run_child(target, spec, threads, timeout=3600, snapshot=None, extra_env=None
     try:
         out = subprocess.run(
             [sys.executable, str(CHILD), target, spec_path],
-            env=env, capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     finally:
         os.unlink(spec_path)
     wall = time.perf_counter() - t0
@@ -201,8 +205,11 @@ def _git_revision():
     try:
         out = subprocess.run(
             ["git", "-C", str(HERE), "describe", "--always", "--dirty"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -213,7 +220,7 @@ def machine_info():
     the package metadata: nothing is imported), numbanet's git revision, the load average."""
     cpu = _cpuinfo()
     return {
-        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu["model"] or platform.processor() or None,
         "cores": os.cpu_count(),
         "cpu_mhz": cpu["mhz"],
@@ -241,8 +248,7 @@ def fma_peak(cores, machine):
     else:
         return None, "clock unknown"
     peak = cores * FLOP_PER_CYCLE_FP32 * mhz * 1e6
-    how = (f"{cores} cores x {FLOP_PER_CYCLE_FP32} FP32 FLOP/cycle x {mhz:.0f} MHz "
-           f"({source})")  # fmt: skip
+    how = f"{cores} cores x {FLOP_PER_CYCLE_FP32} FP32 FLOP/cycle x {mhz:.0f} MHz ({source})"
     return peak, how
 
 

@@ -66,8 +66,9 @@ def contenders(args):
     if not args.no_torch:
         for impl in args.torch_impls:
             for k in variants:
-                key = ("torch" if k == t else f"torch_{k}t") + ("" if impl == "default" else
-                                                                 f"_{impl}")  # fmt: skip
+                key = ("torch" if k == t else f"torch_{k}t") + (
+                    "" if impl == "default" else f"_{impl}"
+                )
                 label = f"PyTorch ({k} thread{'s' * (k > 1)}" + (
                     ")" if impl == "default" else f", {impl} optimizer)"
                 )
@@ -102,8 +103,17 @@ def bench_workload(name, args, machine):
         res["child_probe"] = C.run_child("_child:probe", {}, args.threads)
         res["load_start"] = C.loadavg()
         entries = contenders(args)
-        cont = {key: {"family": fam, "label": label, "threads": k, "options": opts, "runs": [],
-                      "times": []} for key, fam, label, _f, k, opts in entries}  # fmt: skip
+        cont = {
+            key: {
+                "family": fam,
+                "label": label,
+                "threads": k,
+                "options": opts,
+                "runs": [],
+                "times": [],
+            }
+            for key, fam, label, _f, k, opts in entries
+        }
         for r in range(args.rounds):
             for key, _fam, _label, func, k, opts in entries:
                 c = cont[key]
@@ -111,8 +121,9 @@ def bench_workload(name, args, machine):
                     c["times"].append(None)
                     continue
                 try:
-                    run = C.run_child(f"workloads.{name}:{func}", dict(spec, **opts), k,
-                                      timeout=args.timeout)  # fmt: skip
+                    run = C.run_child(
+                        f"workloads.{name}:{func}", dict(spec, **opts), k, timeout=args.timeout
+                    )
                 except C.ChildError as exc:
                     if key.startswith("numbanet"):
                         raise
@@ -127,8 +138,10 @@ def bench_workload(name, args, machine):
                     continue
                 c["runs"].append(run)
                 c["times"].append(run["seconds"])
-                log(f"  round {r + 1}/{args.rounds} {key:14s} {C.fmt_time(run['seconds']):>9s}"
-                    f"  {_check_text(run['check'])}  load {run['load_before'][0]}")  # fmt: skip
+                log(
+                    f"  round {r + 1}/{args.rounds} {key:14s} {C.fmt_time(run['seconds']):>9s}"
+                    f"  {_check_text(run['check'])}  load {run['load_before'][0]}"
+                )
         res["load_end"] = C.loadavg()
         res["wall_s"] = time.perf_counter() - t0
     finally:
@@ -155,12 +168,13 @@ def bench_workload(name, args, machine):
                 res["ratios"][ours][fam] = None
                 continue
             per = C.round_ratios(cont[best]["times"], cont[ours]["times"])
-            res["ratios"][ours][fam] = {"against": best, "per_round": per,
-                                        "median": C.median(per)}  # fmt: skip
+            res["ratios"][ours][fam] = {"against": best, "per_round": per, "median": C.median(per)}
     res["target_met"] = {}
     for fam, target in res["targets"].items():
-        meds = [(res["ratios"][ours].get(fam) or {}).get("median")
-                for ours in ("numbanet_fit", "numbanet_loop")]  # fmt: skip
+        meds = [
+            (res["ratios"][ours].get(fam) or {}).get("median")
+            for ours in ("numbanet_fit", "numbanet_loop")
+        ]
         res["target_met"][fam] = None if None in meds else all(m >= target for m in meds)
     if res["work"].get("flops_per_sample"):
         _gflops(res)
@@ -183,14 +197,19 @@ def _gflops(res):
         res["fma_peak"][str(cores)] = {"gflops": c["fma_peak_gflops"], "how": how}
     res.setdefault("notes", []).append(
         f"FLOPs per sample {fps:,} ({res['work'].get('flops_formula', '')}); peaks: "
-        + "; ".join(f"{v['gflops']:.1f} GFLOP/s = {v['how']}" for v in res["fma_peak"].values()
-                    if v["gflops"])
-    )  # fmt: skip
+        + "; ".join(
+            f"{v['gflops']:.1f} GFLOP/s = {v['how']}"
+            for v in res["fma_peak"].values()
+            if v["gflops"]
+        )
+    )
     for c in res["contenders"].values():
         if c.get("gflops") is not None:
             frac = c["fraction_of_peak"]
-            res["notes"].append(f"  {c['label']}: {c['gflops']:.1f} GFLOP/s"
-                                + ("" if frac is None else f" ({100 * frac:.0f} % of peak)"))  # fmt: skip
+            res["notes"].append(
+                f"  {c['label']}: {c['gflops']:.1f} GFLOP/s"
+                + ("" if frac is None else f" ({100 * frac:.0f} % of peak)")
+            )
 
 
 def _check_text(check):
@@ -204,21 +223,30 @@ def _check_text(check):
 def _print(res):
     rows = []
     for c in res["contenders"].values():
-        rows.append((c["label"], C.fmt_time(c["median_s"]),
-                     "-" if c["median_s"] is None else f"{c['samples_per_s']:,.0f}",
-                     " ".join(C.fmt_time(t) for t in c["times"]),
-                     c.get("unavailable") and "unavailable" or _check_text(c.get("check", {}))))  # fmt: skip
-    print(f"\n{res['title']} ({res['threads']} threads, median of {res['rounds']} rounds, load "
-          f"{res['load_start'][0]} -> {res['load_end'][0]})")  # fmt: skip
+        rows.append(
+            (
+                c["label"],
+                C.fmt_time(c["median_s"]),
+                "-" if c["median_s"] is None else f"{c['samples_per_s']:,.0f}",
+                " ".join(C.fmt_time(t) for t in c["times"]),
+                c.get("unavailable") and "unavailable" or _check_text(c.get("check", {})),
+            )
+        )
+    print(
+        f"\n{res['title']} ({res['threads']} threads, median of {res['rounds']} rounds, load "
+        f"{res['load_start'][0]} -> {res['load_end'][0]})"
+    )
     print(C.table(rows, ("contender", "median", "samples/s", "rounds", "check")))
     for ours, fams in res["ratios"].items():
         for fam, r in fams.items():
             if r is None:
                 continue
             target = res["targets"].get(fam)
-            print(f"{ours} vs {r['against']}: {C.fmt_ratio(r['median'])} "
-                  f"(per round {', '.join(f'{v:.2f}' for v in r['per_round'])})"
-                  + (f"  target {target}x" if target else ""))  # fmt: skip
+            print(
+                f"{ours} vs {r['against']}: {C.fmt_ratio(r['median'])} "
+                f"(per round {', '.join(f'{v:.2f}' for v in r['per_round'])})"
+                + (f"  target {target}x" if target else "")
+            )
     for line in res.get("notes", []):
         print(line)
 
@@ -228,18 +256,31 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     ap.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 3)")
     ap.add_argument("--threads", type=int, default=2, help="threads of every contender (2)")
-    ap.add_argument("--quick", action="store_true",
-                    help="1 round and no 1-thread variants: proves the scripts run")  # fmt: skip
-    ap.add_argument("--scale", type=float, default=1.0,
-                    help="fraction of each workload's samples or steps (smoke runs; default 1)")  # fmt: skip
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 round and no 1-thread variants: proves the scripts run",
+    )
+    ap.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of each workload's samples or steps (smoke runs; default 1)",
+    )
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch contenders")
     ap.add_argument("--no-numpy", action="store_true", help="skip the NumPy contenders")
-    ap.add_argument("--no-one-thread", action="store_true",
-                    help="do not also run NumPy and PyTorch on one thread")  # fmt: skip
-    ap.add_argument("--torch-impls", nargs="+", default=None,
-                    choices=("default", "foreach", "fused"),
-                    help="PyTorch optimizer implementations to try (default: default fused; "
-                         "--quick: default)")  # fmt: skip
+    ap.add_argument(
+        "--no-one-thread",
+        action="store_true",
+        help="do not also run NumPy and PyTorch on one thread",
+    )
+    ap.add_argument(
+        "--torch-impls",
+        nargs="+",
+        default=None,
+        choices=("default", "foreach", "fused"),
+        help="PyTorch optimizer implementations to try (default: default fused; --quick: default)",
+    )
     ap.add_argument("--data", default=None, help="folder holding mnist/*.gz")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per child process")
     ap.add_argument("--out", default=str(C.RESULTS), help="folder of the JSON results")
@@ -256,8 +297,10 @@ def main(argv=None):
     if not 0 < args.scale <= 1:
         ap.error("--scale must be in (0, 1]")
     machine = C.machine_info()
-    log(f"{machine['cpu']}, {machine['cores']} cores, load {machine['load_average']}, "
-        f"{args.threads} threads, {args.rounds} rounds")  # fmt: skip
+    log(
+        f"{machine['cpu']}, {machine['cores']} cores, load {machine['load_average']}, "
+        f"{args.threads} threads, {args.rounds} rounds"
+    )
     failed = []
     for name in args.only:
         try:

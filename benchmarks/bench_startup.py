@@ -63,8 +63,9 @@ print(json.dumps({"import_s": time.perf_counter() - t0}))
 def fresh(argv, env, timeout=900):
     """(wall seconds, stdout) of one fresh process."""
     t0 = time.perf_counter()
-    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
-                         check=False)  # fmt: skip
+    out = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise C.ChildError(f"{argv[:3]} failed ({out.returncode}):\n{out.stderr[-2000:]}")
@@ -90,12 +91,23 @@ def main(argv=None):
     args = ap.parse_args(argv)
     py = sys.executable
     env = C.child_env(args.threads)
-    res = {"workload": "startup", "machine": C.machine_info(), "repeat": args.repeat,
-           "threads": args.threads, "targets": TARGETS, "env_given": C.thread_env(env),
-           "load_start": C.loadavg()}  # fmt: skip
+    res = {
+        "workload": "startup",
+        "machine": C.machine_info(),
+        "repeat": args.repeat,
+        "threads": args.threads,
+        "targets": TARGETS,
+        "env_given": C.thread_env(env),
+        "load_start": C.loadavg(),
+    }
     exe = shutil.which("numbanet", path=os.path.dirname(py)) or shutil.which("numbanet")
-    runs = {"help_s": [], "python_s": [], "import_s": [], "warm_first_step_s": [],
-            "warm_process_s": []}  # fmt: skip
+    runs = {
+        "help_s": [],
+        "python_s": [],
+        "import_s": [],
+        "warm_first_step_s": [],
+        "warm_process_s": [],
+    }
     cache = tempfile.mkdtemp(prefix="numbanet-bench-jit-")
     try:
         cenv = dict(env, NUMBA_CACHE_DIR=cache)
@@ -130,8 +142,10 @@ def main(argv=None):
         ("first fit step, warm JIT cache", C.fmt_time(res["warm_first_step_s"]), "< 2 s"),
         ("whole process, warm (import + step)", C.fmt_time(res["warm_process_s"]), ""),
     ]
-    print(f"Start-up (median of {args.repeat} fresh processes; cold start once; load "
-          f"{res['load_start'][0]} -> {res['load_end'][0]})")  # fmt: skip
+    print(
+        f"Start-up (median of {args.repeat} fresh processes; cold start once; load "
+        f"{res['load_start'][0]} -> {res['load_end'][0]})"
+    )
     print(C.table(rows, ("what", "time", "target")))
     if not args.no_save:
         path = Path(args.out) / "startup.json"

@@ -55,12 +55,21 @@ def timed(spec, n_workers, folder):
 
     from numbanet.sweep import run
 
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.run(_warm)
         t0 = time.perf_counter()
-        res = run(spec, scheduler=client, results=os.path.join(folder, f"w{n_workers}.jsonl"),
-                  progress=False, plot=False)  # fmt: skip
+        res = run(
+            spec,
+            scheduler=client,
+            results=os.path.join(folder, f"w{n_workers}.jsonl"),
+            progress=False,
+            plot=False,
+        )
         wall = time.perf_counter() - t0
     assert len(res.ok) == len(res.rows), res.failures_text()
     return wall, res
@@ -117,8 +126,10 @@ def main(argv=None):
             f"2 workers: {t2:7.1f} s   speed-up {t1 / t2:.2f}x (ideal 2.00x on {os.cpu_count()} cores)"
         )
         print(f"identical results on 1 and 2 workers: {same}")
-        print(f"CPU seconds per wall second of a trial: {share1:.2f} (1 worker), {share2:.2f} "
-              "(2 workers); below 1.0 the cores were shared with other processes")  # fmt: skip
+        print(
+            f"CPU seconds per wall second of a trial: {share1:.2f} (1 worker), {share2:.2f} "
+            "(2 workers); below 1.0 the cores were shared with other processes"
+        )
         print(f"load average before/after: {load0:.1f} / {load1:.1f}")
 
 

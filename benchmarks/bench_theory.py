@@ -116,9 +116,11 @@ def main(argv=None):
         "--only", nargs="+", choices=("count2d", "patterns"), default=("count2d", "patterns")
     )
     ap.add_argument(
-        "--blas-threads", type=int, default=None,
+        "--blas-threads",
+        type=int,
+        default=None,
         help="limit BLAS threads (NumPy reference) with threadpoolctl; default: BLAS's own",
-    )  # fmt: skip
+    )
     ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/theory.json")
     args = ap.parse_args(argv)
@@ -126,9 +128,14 @@ def main(argv=None):
     out = sys.stderr if args.json else sys.stdout
     net = make_net(args.depth, args.width, args.seed)
     box = (-args.box, args.box, -args.box, args.box)
-    result = {"workload": "theory", "machine": machine_info(), "load_start": C.loadavg(),
-              "repeat": args.repeat, "points": args.points,
-              "net": f"2-{'-'.join([str(args.width)] * args.depth)}-1"}  # fmt: skip
+    result = {
+        "workload": "theory",
+        "machine": machine_info(),
+        "load_start": C.loadavg(),
+        "repeat": args.repeat,
+        "points": args.points,
+        "net": f"2-{'-'.join([str(args.width)] * args.depth)}-1",
+    }
 
     limiter = None
     if args.blas_threads is not None:
@@ -140,20 +147,32 @@ def main(argv=None):
             r = bench_count2d(net, box, args.repeat)
             result["count2d"] = r
             print(f"count_2d on {result['net']} over [-{args.box}, {args.box}]^2", file=out)
-            row = (r["regions"], r["pieces"], fmt_time(r["seconds_min"]),
-                   fmt_time(r["seconds_median"]))  # fmt: skip
+            row = (
+                r["regions"],
+                r["pieces"],
+                fmt_time(r["seconds_min"]),
+                fmt_time(r["seconds_median"]),
+            )
             print(table([row], ("regions", "pieces", "time (min)", "time (median)")), file=out)
         if "patterns" in args.only:
             r = bench_patterns(net, box, args.points, args.repeat, args.seed)
             result["patterns"] = r
             print(f"\nactivation-pattern hashes of {r['points']:,} points", file=out)
             rows = [
-                (f"numba (fused, {r['numba_threads']} threads)", r["numba_seconds_min"],
-                 r["numba_seconds_median"], fmt_ratio(r["ratio_numpy_over_numba"])),
-                ("numba (fused, 1 thread)", r["numba_1thread_seconds_min"],
-                 r["numba_1thread_seconds_median"], fmt_ratio(r["ratio_numpy_over_numba_1thread"])),
+                (
+                    f"numba (fused, {r['numba_threads']} threads)",
+                    r["numba_seconds_min"],
+                    r["numba_seconds_median"],
+                    fmt_ratio(r["ratio_numpy_over_numba"]),
+                ),
+                (
+                    "numba (fused, 1 thread)",
+                    r["numba_1thread_seconds_min"],
+                    r["numba_1thread_seconds_median"],
+                    fmt_ratio(r["ratio_numpy_over_numba_1thread"]),
+                ),
                 ("numpy reference", r["numpy_seconds_min"], r["numpy_seconds_median"], "1.0x"),
-            ]  # fmt: skip
+            ]
             rows = [(a, fmt_time(b), fmt_time(c), d) for a, b, c, d in rows]
             header = ("contender", "time (min)", "time (median)", "numpy / this")
             print(table(rows, header), file=out)

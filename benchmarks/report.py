@@ -125,9 +125,19 @@ def md_table(header, rows):
 
 
 # ------------------------------------------------------------------------------ tables
-SUMMARY_HEADER = ("workload", "numbanet fit", "numbanet loop", "NumPy best", "PyTorch best",
-                  "fit vs NumPy", "fit vs PyTorch", "loop vs NumPy", "loop vs PyTorch",
-                  "target (fit and loop)", "measured")  # fmt: skip
+SUMMARY_HEADER = (
+    "workload",
+    "numbanet fit",
+    "numbanet loop",
+    "NumPy best",
+    "PyTorch best",
+    "fit vs NumPy",
+    "fit vs PyTorch",
+    "loop vs NumPy",
+    "loop vs PyTorch",
+    "target (fit and loop)",
+    "measured",
+)
 
 
 def summary_row(res):
@@ -160,8 +170,16 @@ def summary(results):
     )
 
 
-DETAIL_HEADER = ("contender", "threads", "median", "samples/s", "rounds", "check",
-                 "thread env unchanged", "numbanet loaded")  # fmt: skip
+DETAIL_HEADER = (
+    "contender",
+    "threads",
+    "median",
+    "samples/s",
+    "rounds",
+    "check",
+    "thread env unchanged",
+    "numbanet loaded",
+)
 
 
 def _env_unchanged(c):
@@ -182,14 +200,18 @@ def detail(res):
         runs = c.get("runs") or []
         loaded = runs[-1].get("loaded", {}).get("numbanet") if runs else None
         sps = c.get("samples_per_s")
-        rows.append((
-            c["label"], c["threads"], fmt_time(c["median_s"]),
-            "-" if sps is None else f"{sps:,.0f}",
-            " / ".join(fmt_time(t) for t in c["times"]),
-            fmt_check(c.get("check")),
-            _env_unchanged(c),
-            {True: "yes", False: "no", None: "-"}[loaded],
-        ))  # fmt: skip
+        rows.append(
+            (
+                c["label"],
+                c["threads"],
+                fmt_time(c["median_s"]),
+                "-" if sps is None else f"{sps:,.0f}",
+                " / ".join(fmt_time(t) for t in c["times"]),
+                fmt_check(c.get("check")),
+                _env_unchanged(c),
+                {True: "yes", False: "no", None: "-"}[loaded],
+            )
+        )
     out.append(md_table(DETAIL_HEADER, rows))
     out.append("")
     for ours in ("numbanet_fit", "numbanet_loop"):
@@ -201,16 +223,19 @@ def detail(res):
             other = res["contenders"][r["against"]]["label"]
             target = res.get("targets", {}).get(fam)
             goal = "" if target is None else f"; target {target:g}x"
-            out.append(f"* {name} against {other}: **{fmt_ratio(r['median'])}** "
-                       f"(rounds: {per}{goal})")  # fmt: skip
+            out.append(
+                f"* {name} against {other}: **{fmt_ratio(r['median'])}** (rounds: {per}{goal})"
+            )
     if any(c.get("gflops") is not None for c in res["contenders"].values()):
         out.append("")
         out.append(_gflops_text(res))
     env = (res.get("child_probe") or {}).get("env_start") or {}
     out.append("")
-    out.append(f"Thread variables of the launch environment: "
-               f"{fmt_env(res.get('launch_env_threads', {}))}; "
-               f"of a contender's process ({res.get('threads')} threads): {fmt_env(env)}.")  # fmt: skip
+    out.append(
+        f"Thread variables of the launch environment: "
+        f"{fmt_env(res.get('launch_env_threads', {}))}; "
+        f"of a contender's process ({res.get('threads')} threads): {fmt_env(env)}."
+    )
     return "\n".join(out)
 
 
@@ -220,66 +245,95 @@ def _gflops_text(res):
         if c.get("gflops") is None:
             continue
         frac = c.get("fraction_of_peak")
-        parts.append(f"{c['label']} {c['gflops']:.1f} GFLOP/s"
-                     + ("" if frac is None else f" ({100 * frac:.1f} % of peak)"))  # fmt: skip
-    peaks = "; ".join(f"{v['gflops']:.1f} GFLOP/s on {k} core{'s' * (k != '1')} ({v['how']})"
-                      for k, v in (res.get("fma_peak") or {}).items() if v.get("gflops"))  # fmt: skip
+        parts.append(
+            f"{c['label']} {c['gflops']:.1f} GFLOP/s"
+            + ("" if frac is None else f" ({100 * frac:.1f} % of peak)")
+        )
+    peaks = "; ".join(
+        f"{v['gflops']:.1f} GFLOP/s on {k} core{'s' * (k != '1')} ({v['how']})"
+        for k, v in (res.get("fma_peak") or {}).items()
+        if v.get("gflops")
+    )
     work = res.get("work", {})
-    return (f"Training FLOP rate ({work.get('flops_per_sample', 0):,} FLOP per sample: "
-            f"{work.get('flops_formula', '')}): " + "; ".join(parts)
-            + f". FP32 FMA peak: {peaks}.")  # fmt: skip
+    return (
+        f"Training FLOP rate ({work.get('flops_per_sample', 0):,} FLOP per sample: "
+        f"{work.get('flops_formula', '')}): " + "; ".join(parts) + f". FP32 FMA peak: {peaks}."
+    )
 
 
 def startup_text(res):
     rows = []
-    names = (("help_s", "`numbanet --help` (process wall)"), ("python_s", "`python -c pass`"),
-             ("import_s", "`import numbanet` in a fresh process"),
-             ("cold_first_step_s", "first `fit` step, cold JIT cache (once)"),
-             ("warm_first_step_s", "first `fit` step, warm JIT cache"),
-             ("warm_process_s", "whole warm process (import + step)"))  # fmt: skip
+    names = (
+        ("help_s", "`numbanet --help` (process wall)"),
+        ("python_s", "`python -c pass`"),
+        ("import_s", "`import numbanet` in a fresh process"),
+        ("cold_first_step_s", "first `fit` step, cold JIT cache (once)"),
+        ("warm_first_step_s", "first `fit` step, warm JIT cache"),
+        ("warm_process_s", "whole warm process (import + step)"),
+    )
     for key, label in names:
         target = res.get("targets", {}).get(key)
         met = res.get("target_met", {}).get(key)
-        rows.append((label, fmt_time(res.get(key)),
-                     "" if target is None else f"< {target:g} s",
-                     {True: "met", False: "not met", None: ""}[met]))  # fmt: skip
-    return "\n".join([
-        "### Start-up (`bench_startup.py`)", "",
-        f"Medians of {res.get('repeat')} fresh processes. Measured: {measured(res, False)}.", "",
-        md_table(("what", "time", "target", ""), rows),
-    ])  # fmt: skip
+        rows.append(
+            (
+                label,
+                fmt_time(res.get(key)),
+                "" if target is None else f"< {target:g} s",
+                {True: "met", False: "not met", None: ""}[met],
+            )
+        )
+    return "\n".join(
+        [
+            "### Start-up (`bench_startup.py`)",
+            "",
+            f"Medians of {res.get('repeat')} fresh processes. Measured: {measured(res, False)}.",
+            "",
+            md_table(("what", "time", "target", ""), rows),
+        ]
+    )
 
 
 def theory_text(res):
-    out = ["### Region counting and activation patterns (`bench_theory.py`)", "",
-           f"Net {res.get('net')}. Measured: {measured(res, False)}.", ""]  # fmt: skip
+    out = [
+        "### Region counting and activation patterns (`bench_theory.py`)",
+        "",
+        f"Net {res.get('net')}. Measured: {measured(res, False)}.",
+        "",
+    ]
     c = res.get("count2d")
     if c:
-        out.append(f"* exact 2-D region count over {c['box']}: {c['regions']:,} regions, "
-                   f"{c['pieces']:,} linear pieces in {fmt_time(c['seconds_min'])} "
-                   f"(minimum of {res.get('repeat')})")  # fmt: skip
+        out.append(
+            f"* exact 2-D region count over {c['box']}: {c['regions']:,} regions, "
+            f"{c['pieces']:,} linear pieces in {fmt_time(c['seconds_min'])} "
+            f"(minimum of {res.get('repeat')})"
+        )
     p = res.get("patterns")
     if p:
-        out.append(f"* activation-pattern hashes of {p['points']:,} points: Numba "
-                   f"{fmt_time(p['numba_seconds_min'])} on {p['numba_threads']} threads, "
-                   f"{fmt_time(p['numba_1thread_seconds_min'])} on 1; NumPy reference "
-                   f"{fmt_time(p['numpy_seconds_min'])}: {fmt_ratio(p['ratio_numpy_over_numba'])} "
-                   f"({fmt_ratio(p['ratio_numpy_over_numba_1thread'])} on one thread); identical "
-                   f"hashes: {'yes' if p['identical_hashes'] else 'NO'}")  # fmt: skip
+        out.append(
+            f"* activation-pattern hashes of {p['points']:,} points: Numba "
+            f"{fmt_time(p['numba_seconds_min'])} on {p['numba_threads']} threads, "
+            f"{fmt_time(p['numba_1thread_seconds_min'])} on 1; NumPy reference "
+            f"{fmt_time(p['numpy_seconds_min'])}: {fmt_ratio(p['ratio_numpy_over_numba'])} "
+            f"({fmt_ratio(p['ratio_numpy_over_numba_1thread'])} on one thread); identical "
+            f"hashes: {'yes' if p['identical_hashes'] else 'NO'}"
+        )
     return "\n".join(out)
 
 
 def sweep_text(res):
     before_after = res.get("load_average_before_after") or [None, None]
     m = dict(res, load_start=[before_after[0]], load_end=[before_after[1]])
-    return "\n".join([
-        "### Dask sweep workers (`bench_sweep.py`)", "",
-        f"{res['trials']} CPU-bound MNIST-1D trials ({res['epochs']} epochs, width "
-        f"{res['width']}), one thread per worker: 1 worker {fmt_time(res['wall_1_worker'])}, "
-        f"2 workers {fmt_time(res['wall_2_workers'])}, speed-up "
-        f"{fmt_ratio(res['speedup_2_vs_1'])} (ideal 2x on 2 cores); identical results: "
-        f"{'yes' if res['same_results'] else 'NO'}. Measured: {measured(m, False)}.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "### Dask sweep workers (`bench_sweep.py`)",
+            "",
+            f"{res['trials']} CPU-bound MNIST-1D trials ({res['epochs']} epochs, width "
+            f"{res['width']}), one thread per worker: 1 worker {fmt_time(res['wall_1_worker'])}, "
+            f"2 workers {fmt_time(res['wall_2_workers'])}, speed-up "
+            f"{fmt_ratio(res['speedup_2_vs_1'])} (ideal 2x on 2 cores); identical results: "
+            f"{'yes' if res['same_results'] else 'NO'}. Measured: {measured(m, False)}.",
+        ]
+    )
 
 
 def bench_readme_section(results):
@@ -293,11 +347,14 @@ def bench_readme_section(results):
 
 
 def readme_section(results):
-    return "\n".join([
-        summary(results), "",
-        "Details (every contender and round, checks, environments, GFLOP/s): "
-        "[benchmarks/README.md](benchmarks/README.md).",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            summary(results),
+            "",
+            "Details (every contender and round, checks, environments, GFLOP/s): "
+            "[benchmarks/README.md](benchmarks/README.md).",
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------ files
@@ -328,8 +385,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     results = load_results(args.results)
     stale = []
-    for path, body in ((args.bench_readme, bench_readme_section(results)),
-                       (args.readme, readme_section(results))):  # fmt: skip
+    for path, body in (
+        (args.bench_readme, bench_readme_section(results)),
+        (args.readme, readme_section(results)),
+    ):
         if update(path, body, args.check):
             stale.append(path)
     verb = "out of date" if args.check else "updated"

@@ -83,8 +83,14 @@ def status() -> str:
 # ``numbanet.backends.cuda.stats()``.
 _lock = threading.Lock()
 _launches: dict = {}
-_counts = {"allocations": 0, "allocated_bytes": 0, "h2d": 0, "h2d_bytes": 0, "d2h": 0,
-           "d2h_bytes": 0}
+_counts = {
+    "allocations": 0,
+    "allocated_bytes": 0,
+    "h2d": 0,
+    "h2d_bytes": 0,
+    "d2h": 0,
+    "d2h_bytes": 0,
+}
 
 
 def stats() -> dict:

@@ -113,8 +113,10 @@ class Progress:
                 note = f" {info}" if info else " done"
                 took = f" ({now - self._t_item:.1f} s)" if self._name else ""
                 eta = f", about {_clock(left)} left" if not last else ""
-                self._write(f"numbanet {self.label} [{self.done}/{self.total}]{what}{note}{took}; "
-                            f"{_clock(elapsed)} elapsed{eta}")  # fmt: skip
+                self._write(
+                    f"numbanet {self.label} [{self.done}/{self.total}]{what}{note}{took}; "
+                    f"{_clock(elapsed)} elapsed{eta}"
+                )
 
     def close(self):
         if self._bar is not None:

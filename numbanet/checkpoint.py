@@ -642,7 +642,9 @@ def _read(path, optimizer=None):
                 if exp.required and key not in by_key:
                     raise CheckpointError(f"{path}: {exp.what} ({key}.npy) is missing")
             arrays = {
-                key: _read_member(zf, zinfo, expected[key], archive_size, f"{path}: member {key}.npy")
+                key: _read_member(
+                    zf, zinfo, expected[key], archive_size, f"{path}: member {key}.npy"
+                )
                 for key, zinfo in by_key.items()
             }
     except CheckpointError:

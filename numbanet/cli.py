@@ -187,13 +187,44 @@ def train(
     """Train a network and print its metrics, e.g. Nielsen's
     `numbanet train --data mnist --layers 784-30-10 --activation sigmoid --loss mse --lr 3.0`."""
     _guard(
-        _train, data, model, layers, activation, output, loss, optimizer, lr, l2, epochs,
-        batch_size, init, backend, seed, save, progress,
-    )  # fmt: skip
+        _train,
+        data,
+        model,
+        layers,
+        activation,
+        output,
+        loss,
+        optimizer,
+        lr,
+        l2,
+        epochs,
+        batch_size,
+        init,
+        backend,
+        seed,
+        save,
+        progress,
+    )
 
 
-def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epochs, batch_size,
-           init, backend, seed, save, progress):  # fmt: skip
+def _train(
+    data,
+    model,
+    layers,
+    activation,
+    output,
+    loss,
+    optimizer,
+    lr,
+    l2,
+    epochs,
+    batch_size,
+    init,
+    backend,
+    seed,
+    save,
+    progress,
+):
     import time
 
     import numpy as np
@@ -234,8 +265,17 @@ def _train(data, model, layers, activation, output, loss, optimizer, lr, l2, epo
         else optim.get(optimizer, net.parameters(), lr)
     )
     t0 = time.perf_counter()
-    hist = net.fit(xtr, ytr, loss=loss_obj, optimizer=opt, epochs=epochs, batch_size=batch_size,
-                   validation=(xv, yv), seed=seed, progress=progress and sys.stderr.isatty())  # fmt: skip
+    hist = net.fit(
+        xtr,
+        ytr,
+        loss=loss_obj,
+        optimizer=opt,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation=(xv, yv),
+        seed=seed,
+        progress=progress and sys.stderr.isatty(),
+    )
     dt = time.perf_counter() - t0
     for e in range(hist.epochs):
         typer.echo(
@@ -346,9 +386,17 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=1
             slow = " (slow)" if f.get("slow") else ""
             typer.echo(f"{f['id']:<26} {f['description']}{slow}")
         return
-    results = plots.render_figures(ids=ids or None, outdir=outdir, fmt=fmt, lang=lang,
-                                   backend=backend, seed=seed, full=full, progress=progress,
-                                   dpi=dpi)  # fmt: skip
+    results = plots.render_figures(
+        ids=ids or None,
+        outdir=outdir,
+        fmt=fmt,
+        lang=lang,
+        backend=backend,
+        seed=seed,
+        full=full,
+        progress=progress,
+        dpi=dpi,
+    )
     bad = 0
     for r in results:
         if r["status"] != "ok":
@@ -428,8 +476,10 @@ def claims(
     ids: Annotated[list[int] | None, typer.Argument(help="Claim numbers (default: all).")] = None,
     progress: Annotated[
         bool | None,
-        typer.Option(help="Report progress on stderr (a bar on a terminal, log lines otherwise; "
-                          "default: on, off with --json)."),
+        typer.Option(
+            help="Report progress on stderr (a bar on a terminal, log lines otherwise; "
+            "default: on, off with --json)."
+        ),
     ] = None,
 ):
     """Recompute every quantitative claim of the slides and say whether it holds."""
@@ -454,9 +504,7 @@ def _claims(as_json, fast, ids, progress=None):
             results.append(r)
             bar.advance(r.verdict + (" FAILED" if r.failed else ""))
     if as_json:
-        typer.echo(
-            json.dumps([r.to_dict() for r in results], indent=2)
-        )
+        typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
     else:
         C.print_table(results)
     failed = [r for r in results if r.failed]

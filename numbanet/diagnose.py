@@ -129,7 +129,11 @@ def diagnose(history, bayes_error=0.0, metric="auto", epoch="last", tol=0.01):
     acc, vacc = _series(history, "accuracy"), _series(history, "val_accuracy")
     loss, vloss = _series(history, "loss"), _series(history, "val_loss")
     if metric == "auto":
-        metric = "error" if vacc is not None and acc is not None and not np.all(np.isnan(acc)) else "loss"
+        metric = (
+            "error"
+            if vacc is not None and acc is not None and not np.all(np.isnan(acc))
+            else "loss"
+        )
     if metric == "error":
         if vacc is None or acc is None:
             raise ValidationError(
@@ -139,9 +143,7 @@ def diagnose(history, bayes_error=0.0, metric="auto", epoch="last", tol=0.01):
         train, val = 1.0 - acc, 1.0 - vacc
     else:
         if vloss is None or loss is None:
-            raise ValidationError(
-                "history has no val_loss: fit with validation=(x_val, y_val)"
-            )
+            raise ValidationError("history has no val_loss: fit with validation=(x_val, y_val)")
         train, val = loss, vloss
     if len(train) != len(val):
         raise ValidationError(
@@ -172,7 +174,9 @@ def diagnose(history, bayes_error=0.0, metric="auto", epoch="last", tol=0.01):
     elif isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool) and -n <= epoch < n:
         i = int(epoch) % n
     else:
-        raise ValidationError(f"epoch must be 'last', 'best' or an index in [-{n}, {n}); got {epoch!r}")
+        raise ValidationError(
+            f"epoch must be 'last', 'best' or an index in [-{n}, {n}); got {epoch!r}"
+        )
     tr, va = float(train[i]), float(val[i])
     if not (np.isfinite(tr) and np.isfinite(va)):
         raise ValidationError(

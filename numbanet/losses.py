@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codes import Act, FusedLoss, UnitLoss
 from ._validate import as_float_array, as_labels, choice, positive_float
+from .codes import Act, FusedLoss, UnitLoss
 from .errors import ValidationError
 
 SQUARED, BCE_PROB, BCE_LOGITS = UnitLoss.SQUARED, UnitLoss.BCE_PROB, UnitLoss.BCE_LOGITS

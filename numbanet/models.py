@@ -42,8 +42,7 @@ def _activation_factory(spec, name):
             return None
         if key not in ACTIVATIONS:
             raise ValidationError(
-                f"unknown {name} {spec!r}; choose one of "
-                f"{', '.join(sorted(ACTIVATIONS))}"
+                f"unknown {name} {spec!r}; choose one of {', '.join(sorted(ACTIVATIONS))}"
             )
         return ACTIVATIONS[key]
     if isinstance(spec, type) and spec in ACTIVATIONS.values():
@@ -183,15 +182,19 @@ def lenet(backend="auto", seed=None, dtype=None):
     dtype : float32 (default) or float64
     """
     layers = [
-        Conv2D(1, 6, 3), ReLU(),
+        Conv2D(1, 6, 3),
+        ReLU(),
         AvgPool2D(2),
-        Conv2D(6, 16, 3), ReLU(),
+        Conv2D(6, 16, 3),
+        ReLU(),
         AvgPool2D(2),
         Flatten(),
-        Dense(400, 120), ReLU(),
-        Dense(120, 84), ReLU(),
+        Dense(400, 120),
+        ReLU(),
+        Dense(120, 84),
+        ReLU(),
         Dense(84, 10),
-    ]  # fmt: skip
+    ]
     return Sequential(layers, backend=backend, seed=seed, dtype=dtype, input_shape=(1, 28, 28))
 
 
@@ -214,12 +217,15 @@ def conv1d_mnist1d(backend="auto", seed=None, dtype=None, channels=32, length=40
     l2 = (l1 + 2 - 3) // 2 + 1
     l3 = (l2 + 2 - 3) // 2 + 1
     layers = [
-        Conv1D(1, channels, 5, padding="same"), ReLU(),
-        Conv1D(channels, channels, 3, stride=2, padding=1), ReLU(),
-        Conv1D(channels, channels, 3, stride=2, padding=1), ReLU(),
+        Conv1D(1, channels, 5, padding="same"),
+        ReLU(),
+        Conv1D(channels, channels, 3, stride=2, padding=1),
+        ReLU(),
+        Conv1D(channels, channels, 3, stride=2, padding=1),
+        ReLU(),
         Flatten(),
         Dense(channels * l3, 10),
-    ]  # fmt: skip
+    ]
     return Sequential(layers, backend=backend, seed=seed, dtype=dtype, input_shape=(length,))
 
 
@@ -243,10 +249,26 @@ class TableConv2D(Conv2D):
     small); the convolution itself is the backend's.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, index, stride=1, padding="valid",
-                 init="lecun_normal", bias=True):  # fmt: skip
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-                         init=init, bias=bias)  # fmt: skip
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        index,
+        stride=1,
+        padding="valid",
+        init="lecun_normal",
+        bias=True,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            init=init,
+            bias=bias,
+        )
         idx = np.asarray(index)
         if idx.dtype.kind not in "iu" or idx.shape != self._w_shape():
             raise ValidationError(
@@ -287,8 +309,9 @@ class TableConv2D(Conv2D):
         dx = super().backward(dy, need_dx)
         if not self.frozen:
             g = np.asarray(self.backend.to_numpy(self._scratch), dtype=np.float64)
-            folded = np.bincount(self.index[self._used], weights=g[self._used],
-                                 minlength=self.n_free)  # fmt: skip
+            folded = np.bincount(
+                self.index[self._used], weights=g[self._used], minlength=self.n_free
+            )
             p = self._params["theta"]
             p.grad = (p.grad.astype(np.float64) + folded).astype(self.dtype)
         return dx
@@ -374,13 +397,19 @@ def lenet5(backend="auto", seed=None, dtype=None, partial_c3=True):
         else Conv2D(6, 16, 5, init="lecun_normal")
     )
     layers = [
-        Conv2D(1, 6, 5, init="lecun_normal"), Tanh(),                    # C1
-        TableConv2D(6, 6, 2, _subsampling_index(6, 2), stride=2), Tanh(),  # S2
-        c3, Tanh(),                                                      # C3
-        TableConv2D(16, 16, 2, _subsampling_index(16, 2), stride=2), Tanh(),  # S4
-        Conv2D(16, 120, 5, init="lecun_normal"), Tanh(),                 # C5
+        Conv2D(1, 6, 5, init="lecun_normal"),
+        Tanh(),  # C1
+        TableConv2D(6, 6, 2, _subsampling_index(6, 2), stride=2),
+        Tanh(),  # S2
+        c3,
+        Tanh(),  # C3
+        TableConv2D(16, 16, 2, _subsampling_index(16, 2), stride=2),
+        Tanh(),  # S4
+        Conv2D(16, 120, 5, init="lecun_normal"),
+        Tanh(),  # C5
         Flatten(),
-        Dense(120, 84, init="lecun_normal"), Tanh(),                     # F6
-        Dense(84, 10, init="lecun_normal", bias=False),                  # output
-    ]  # fmt: skip
+        Dense(120, 84, init="lecun_normal"),
+        Tanh(),  # F6
+        Dense(84, 10, init="lecun_normal", bias=False),  # output
+    ]
     return Sequential(layers, backend=backend, seed=seed, dtype=dtype, input_shape=(1, 32, 32))

@@ -256,8 +256,14 @@ class Optimizer:
             if ok:
                 from .nn.parameter import Parameter
 
-                seg = Parameter("flat", flat[start:off], grad[start:off], self.params[0].backend,
-                                kind="weight", home=(flat, grad, start))  # fmt: skip
+                seg = Parameter(
+                    "flat",
+                    flat[start:off],
+                    grad[start:off],
+                    self.params[0].backend,
+                    kind="weight",
+                    home=(flat, grad, start),
+                )
         self._seg = seg
         return seg
 
@@ -442,9 +448,18 @@ class SGD(Optimizer):
         else:  # momentum with beta = 0 is SGD; its kernel folds in clipping and the penalty
             scratch = self._scratch(i, p)
             p.backend.momentum_update(
-                p.data, p.grad_data, scratch, self.lr, 0.0, 1.0, 1.0, False,
-                self.decay_factor(p), gscale, l2,
-            )  # fmt: skip
+                p.data,
+                p.grad_data,
+                scratch,
+                self.lr,
+                0.0,
+                1.0,
+                1.0,
+                False,
+                self.decay_factor(p),
+                gscale,
+                l2,
+            )
 
     def _scratch(self, i, p):
         if not hasattr(self, "_scratch_bufs"):
@@ -498,9 +513,18 @@ class Momentum(Optimizer):
 
     def _update(self, i, p, gscale=1.0, l2=0.0):
         p.backend.momentum_update(
-            p.data, p.grad_data, self._buf(i, "m"), self.lr, self.beta1, self._damp,
-            self._corr(), self.nesterov, self.decay_factor(p), gscale, l2,
-        )  # fmt: skip
+            p.data,
+            p.grad_data,
+            self._buf(i, "m"),
+            self.lr,
+            self.beta1,
+            self._damp,
+            self._corr(),
+            self.nesterov,
+            self.decay_factor(p),
+            gscale,
+            l2,
+        )
 
     def effective_lr(self, i=0):
         if self.nesterov:
@@ -508,8 +532,12 @@ class Momentum(Optimizer):
         return self.lr * self._damp * self._corr()
 
     def hyperparameters(self):
-        return {**super().hyperparameters(), "beta1": self.beta1, "form": self.form,
-                "bias_correction": self.bias_correction}  # fmt: skip
+        return {
+            **super().hyperparameters(),
+            "beta1": self.beta1,
+            "form": self.form,
+            "bias_correction": self.bias_correction,
+        }
 
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, form={self.form!r})"
@@ -558,9 +586,16 @@ class Adagrad(Optimizer):
 
     def _update(self, i, p, gscale=1.0, l2=0.0):
         p.backend.adagrad_update(
-            p.data, p.grad_data, self._buf(i, "s"), self.lr, self.eps, self.eps_inside,
-            self.decay_factor(p), gscale, l2,
-        )  # fmt: skip
+            p.data,
+            p.grad_data,
+            self._buf(i, "s"),
+            self.lr,
+            self.eps,
+            self.eps_inside,
+            self.decay_factor(p),
+            gscale,
+            l2,
+        )
 
     def effective_lr(self, i=0):
         s = self._state[i].get("s")
@@ -598,9 +633,18 @@ class RMSProp(Optimizer):
 
     def _update(self, i, p, gscale=1.0, l2=0.0):
         p.backend.rmsprop_update(
-            p.data, p.grad_data, self._buf(i, "v"), self.lr, self.beta2, self._corr2(), self.eps,
-            self.eps_inside, self.decay_factor(p), gscale, l2,
-        )  # fmt: skip
+            p.data,
+            p.grad_data,
+            self._buf(i, "v"),
+            self.lr,
+            self.beta2,
+            self._corr2(),
+            self.eps,
+            self.eps_inside,
+            self.decay_factor(p),
+            gscale,
+            l2,
+        )
 
     def effective_lr(self, i=0):
         v = self._state[i].get("v")
@@ -612,8 +656,13 @@ class RMSProp(Optimizer):
         return self.lr / den
 
     def hyperparameters(self):
-        return {**super().hyperparameters(), "beta2": self.beta2, "eps": self.eps,
-                "bias_correction": self.bias_correction, "eps_inside": self.eps_inside}  # fmt: skip
+        return {
+            **super().hyperparameters(),
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "bias_correction": self.bias_correction,
+            "eps_inside": self.eps_inside,
+        }
 
 
 class Adam(Optimizer):
@@ -646,9 +695,21 @@ class Adam(Optimizer):
     def _update(self, i, p, gscale=1.0, l2=0.0):
         c1, c2 = self._corrs()
         p.backend.adam_update(
-            p.data, p.grad_data, self._buf(i, "m"), self._buf(i, "v"), self.lr, self.beta1,
-            self.beta2, c1, c2, self.eps, self.eps_inside, self.decay_factor(p), gscale, l2,
-        )  # fmt: skip
+            p.data,
+            p.grad_data,
+            self._buf(i, "m"),
+            self._buf(i, "v"),
+            self.lr,
+            self.beta1,
+            self.beta2,
+            c1,
+            c2,
+            self.eps,
+            self.eps_inside,
+            self.decay_factor(p),
+            gscale,
+            l2,
+        )
 
     def effective_lr(self, i=0):
         v = self._state[i].get("v")
@@ -660,8 +721,13 @@ class Adam(Optimizer):
         return self.lr / den
 
     def hyperparameters(self):
-        return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2,
-                "eps": self.eps, "eps_inside": self.eps_inside}  # fmt: skip
+        return {
+            **super().hyperparameters(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "eps_inside": self.eps_inside,
+        }
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

@@ -21,8 +21,13 @@ NET1 = {"hidden": ((0.0, -1.0), (0.0, 1.0), (-0.67, 1.0)), "output": (1.0, -2.0,
 NET2 = {"hidden": ((-0.6, -1.0), (0.2, 1.0), (-0.5, 1.0)), "output": (0.5, -1.0, -1.5, 2.0)}
 #: UDL, "Componer dos redes" and "Analogía del plegado": linear pieces on [-1, 1] of each net
 #: and of the compositions (3 x 4 = 12; net1 after net1: 3 x 3 = 9; three stages: 9 x 4 = 36).
-COMPOSITION_PIECES = {"net1": 3, "net2": 4, "net2(net1)": 12, "net1(net1)": 9,
-                      "net2(net1(net1))": 36}  # fmt: skip
+COMPOSITION_PIECES = {
+    "net1": 3,
+    "net2": 4,
+    "net2(net1)": 12,
+    "net1(net1)": 9,
+    "net2(net1(net1))": 36,
+}
 #: UDL, "Componer dos redes (shallow) en una" (UDL fig. 4.3; the picture is lost, the values are
 #: SLIDES.md's): the 1-3-3-1 ReLU net on x in [0, 1) whose second layer clips the first's.
 #: Layer 1 rows (bias, slope); layer 2 rows (bias, w1, w2, w3); output (phi'_0, ..., phi'_3).
@@ -128,10 +133,17 @@ BACKPROP_BRACE_LABEL = "W^{1}"
 BACKPROP_OUTPUT = "linear"
 #: Training deck 003, "¿Como chequear si entendí CNN? Ej. Lenet", the first model.summary()
 #: (channels last): output shapes and parameters as printed.
-LENET_QUIZ = {"conv2d_17 output": [10, 10, 6], "conv2d_17 params": 186,
-              "average_pooling2d_14 output": [5, 5, 6], "conv2d_18 output": [10, 10, 16],
-              "conv2d_18 params": 464, "flatten_7 output": [400], "dense_21 params": 48000,
-              "dense_22 params": 10320, "dense_23 params": 850}  # fmt: skip
+LENET_QUIZ = {
+    "conv2d_17 output": [10, 10, 6],
+    "conv2d_17 params": 186,
+    "average_pooling2d_14 output": [5, 5, 6],
+    "conv2d_18 output": [10, 10, 16],
+    "conv2d_18 params": 464,
+    "flatten_7 output": [400],
+    "dense_21 params": 48000,
+    "dense_22 params": 10320,
+    "dense_23 params": 850,
+}
 #: Training deck 003, "ADAM": "Combinar RMSProp con momentum (ambos con bias correction)" and
 #: theta_t = theta_{t-1} - alpha m_t / sqrt(v_hat_t + eps): m_t, not m_hat_t.
 ADAM_NUMERATOR = "m_t"

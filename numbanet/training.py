@@ -61,7 +61,9 @@ def fit(
     bs = min(positive_int(batch_size, "batch_size"), max(n, 1))
     seed = seed_value(seed)
     if train_metrics not in (True, False, "exact"):
-        raise ValidationError(f"train_metrics must be True, False or 'exact'; got {train_metrics!r}")
+        raise ValidationError(
+            f"train_metrics must be True, False or 'exact'; got {train_metrics!r}"
+        )
     loss_obj = L.get(loss)
     if isinstance(optimizer, O.Optimizer):
         if lr is not None:
@@ -235,8 +237,11 @@ def _epoch_layers(model, layers, loss, opt, X, T, acc_labels, perm, bs, bar, cal
 
 
 def _is_identity(idx):
-    return idx.shape[0] > 0 and idx[0] == 0 and idx[-1] == idx.shape[0] - 1 and bool(
-        np.all(np.diff(idx) == 1)
+    return (
+        idx.shape[0] > 0
+        and idx[0] == 0
+        and idx[-1] == idx.shape[0] - 1
+        and bool(np.all(np.diff(idx) == 1))
     )
 
 

@@ -488,9 +488,11 @@ CASES = [
         id="layer_backward_before_forward",
     ),
     pytest.param(
-        lambda: nb.Sequential([nb.Conv2D(1, 2, 3)], backend="reference", input_shape=(1, 5, 5))
-        .layers[0]
-        .forward(np.zeros((2, 1, 2, 2), np.float32)),
+        lambda: (
+            nb.Sequential([nb.Conv2D(1, 2, 3)], backend="reference", input_shape=(1, 5, 5))
+            .layers[0]
+            .forward(np.zeros((2, 1, 2, 2), np.float32))
+        ),
         ValidationError,
         r"a 2x2 input is smaller than the \(3, 3\) kernel",
         id="conv_layer_input_smaller_than_kernel",
@@ -542,8 +544,13 @@ def test_cli_bad_input_exits_with_one_line(args, message, shared_data):
     # a real process without the CUDA simulator the test session enables: the user's path
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["NUMBANET_DATA"] = shared_data
-    out = subprocess.run([sys.executable, "-m", "numbanet", *args], capture_output=True,
-                         text=True, env=env, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "numbanet", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode != 0
     err = out.stderr.strip()
     assert "Traceback" not in err

@@ -17,13 +17,26 @@ import report  # noqa: E402
 
 def _contender(label, family, threads, times, median, check):
     return {
-        "family": family, "label": label, "threads": threads, "times": times,
-        "median_s": median, "samples": 1000, "steps": 100, "samples_per_s": 1000 / median,
+        "family": family,
+        "label": label,
+        "threads": threads,
+        "times": times,
+        "median_s": median,
+        "samples": 1000,
+        "steps": 100,
+        "samples_per_s": 1000 / median,
         "check": check,
-        "runs": [{"seconds": t, "check": check, "loaded": {"numbanet": family == "numbanet"},
-                  "env_start": {"OMP_NUM_THREADS": str(threads)},
-                  "env_end": {"OMP_NUM_THREADS": str(threads)}} for t in times],
-    }  # fmt: skip
+        "runs": [
+            {
+                "seconds": t,
+                "check": check,
+                "loaded": {"numbanet": family == "numbanet"},
+                "env_start": {"OMP_NUM_THREADS": str(threads)},
+                "env_end": {"OMP_NUM_THREADS": str(threads)},
+            }
+            for t in times
+        ],
+    }
 
 
 def _ratio(against, per_round, median):
@@ -57,7 +70,7 @@ def synthetic():
             "numpy_1t": _contender("NumPy (1 BLAS thread)", "numpy", 1, [0.75] * 3, 0.75, check),
             "torch": _contender("PyTorch (2 threads)", "torch", 2, [2.5] * 3, 2.5, check),
             "torch_1t": _contender("PyTorch (1 thread)", "torch", 1, [1.5] * 3, 1.5, check),
-        },  # fmt: skip
+        },
         "best": {"numpy": "numpy", "torch": "torch_1t"},
         "ratios": {
             "numbanet_fit": {
@@ -68,7 +81,7 @@ def synthetic():
                 "numpy": _ratio("numpy", [2.0, 2.0, 2.0], 2.0),
                 "torch": _ratio("torch_1t", [6.0, 6.0, 6.0], 6.0),
             },
-        },  # fmt: skip
+        },
     }
 
 
@@ -90,8 +103,10 @@ def files(tmp_path):
     bench_readme.write_text(
         "# prose before\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nafter\n"
     )
-    readme.write_text("## Benchmarks\n\n<!-- bench:begin -->\nBENCH_TABLE_PLACEHOLDER\n"
-                      "<!-- bench:end -->\n\n## Next section\n")  # fmt: skip
+    readme.write_text(
+        "## Benchmarks\n\n<!-- bench:begin -->\nBENCH_TABLE_PLACEHOLDER\n"
+        "<!-- bench:end -->\n\n## Next section\n"
+    )
     argv = ["--results", str(results), "--bench-readme", str(bench_readme), "--readme", str(readme)]
     return argv, bench_readme, readme
 
@@ -100,11 +115,18 @@ def test_report_tables_hold_exactly_the_json_values(files, capsys):
     argv, bench_readme, readme = files
     assert report.main(argv) == 0
     expected = [
-        "Synthetic Nielsen workload", "125 ms", "250 ms", "500 ms (2 thr)", "1.50 s (1 thr)",
-        "4.00x", "12.00x", "2.00x", "6.00x",
+        "Synthetic Nielsen workload",
+        "125 ms",
+        "250 ms",
+        "500 ms (2 thr)",
+        "1.50 s (1 thr)",
+        "4.00x",
+        "12.00x",
+        "2.00x",
+        "6.00x",
         "PyTorch >= 15x: not met; NumPy >= 2x: met",
         "2026-01-02 03:04 UTC; Test CPU, 2 cores; 2 threads; 3 rounds; load 0.50-0.75",
-    ]  # fmt: skip
+    ]
     for path in (bench_readme, readme):
         text = path.read_text()
         assert _rows(text, "Synthetic Nielsen workload") == [expected]
@@ -115,12 +137,23 @@ def test_report_tables_hold_exactly_the_json_values(files, capsys):
     assert readme.read_text().endswith("<!-- bench:end -->\n\n## Next section\n")
     # the detailed table: every contender with its own values
     detail = bench_readme.read_text()
-    assert _rows(detail, "PyTorch (1 thread)") == [[
-        "PyTorch (1 thread)", "1", "1.50 s", "667", "1.50 s / 1.50 s / 1.50 s",
-        "val acc 0.9447, val loss 0.04667", "yes", "no",
-    ]]  # fmt: skip
-    assert _rows(detail, "numbanet fit (defaults)")[0][2:5] == ["125 ms", "8,000",
-                                                             "125 ms / 120 ms / 130 ms"]  # fmt: skip
+    assert _rows(detail, "PyTorch (1 thread)") == [
+        [
+            "PyTorch (1 thread)",
+            "1",
+            "1.50 s",
+            "667",
+            "1.50 s / 1.50 s / 1.50 s",
+            "val acc 0.9447, val loss 0.04667",
+            "yes",
+            "no",
+        ]
+    ]
+    assert _rows(detail, "numbanet fit (defaults)")[0][2:5] == [
+        "125 ms",
+        "8,000",
+        "125 ms / 120 ms / 130 ms",
+    ]
     assert "**12.00x** (rounds: 12.00, 11.00, 13.00; target 15x)" in detail
     assert "OPENBLAS_CORETYPE=Haswell" in detail
     # a second run changes nothing; --check agrees
@@ -172,8 +205,14 @@ def test_contenders_start_from_the_launch_snapshot(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOMP_", "OMP_", "KMP_"))}
     env["OPENBLAS_CORETYPE"] = "Haswell"  # a user's setting: kept as is
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     child = json.loads(out.stdout.strip().splitlines()[-1])
     seen = child["env_start"]
     assert "GOMP_SPINCOUNT" not in seen
@@ -191,9 +230,14 @@ def test_child_env_is_built_from_the_snapshot_not_the_current_environment(monkey
     monkeypatch.setenv("GOMP_SPINCOUNT", "0")
     monkeypatch.setattr(C, "LAUNCH_ENV", {"PATH": "/bin", "OPENBLAS_L2_SIZE": "512"})
     env = C.child_env(2)
-    assert env == {"PATH": "/bin", "OPENBLAS_L2_SIZE": "512", "OMP_NUM_THREADS": "2",
-                   "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2",
-                   "NUMBA_NUM_THREADS": "2"}  # fmt: skip
+    assert env == {
+        "PATH": "/bin",
+        "OPENBLAS_L2_SIZE": "512",
+        "OMP_NUM_THREADS": "2",
+        "OPENBLAS_NUM_THREADS": "2",
+        "MKL_NUM_THREADS": "2",
+        "NUMBA_NUM_THREADS": "2",
+    }
     assert C.thread_env(env) == {k: v for k, v in env.items() if k != "PATH"}
 
 
@@ -203,6 +247,7 @@ def test_the_driver_imports_neither_numbanet_nor_numpy():
         "import bench_cpu, report\n"
         "print(sorted(m for m in ('numbanet', 'numpy', 'numba', 'torch') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "[]"

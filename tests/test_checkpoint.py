@@ -33,8 +33,16 @@ def _data(n=64):
 
 def _fit(net, opt, epochs, seed):
     x, y = _data()
-    return net.fit(x, y, loss=nb.losses.CrossEntropy(), optimizer=opt, epochs=epochs,
-                   batch_size=16, seed=seed, progress=False)  # fmt: skip
+    return net.fit(
+        x,
+        y,
+        loss=nb.losses.CrossEntropy(),
+        optimizer=opt,
+        epochs=epochs,
+        batch_size=16,
+        seed=seed,
+        progress=False,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -83,8 +91,9 @@ def _saved(tmp_path):
 
 def test_mismatched_architecture_is_refused_and_the_model_untouched(tmp_path):
     _, _, path = _saved(tmp_path)
-    other = nb.Sequential([nb.Dense(6, 8), nb.ReLU(), nb.Dense(8, 3)], backend="cpu", seed=1,
-                          dtype=np.float64)  # fmt: skip
+    other = nb.Sequential(
+        [nb.Dense(6, 8), nb.ReLU(), nb.Dense(8, 3)], backend="cpu", seed=1, dtype=np.float64
+    )
     before = other.get_flat().copy()
     with pytest.raises(CheckpointError):
         C.load(path, model=other)
@@ -216,8 +225,9 @@ def test_sigkill_during_a_save_leaves_a_complete_checkpoint(tmp_path):
         path.unlink(missing_ok=True)
         for leftover in tmp_path.glob(".ck.npz.*.tmp"):
             leftover.unlink()
-        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)],
-                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True
+        )
         first = proc.stdout.readline()  # version 0 is complete on disk
         assert first.strip() == "0", first
         time.sleep(delay)
@@ -329,8 +339,11 @@ def test_metadata_and_header_agreeing_on_a_huge_weight_that_is_not_there(tmp_pat
     meta["architecture"]["layers"][0]["params"]["W"] = list(_HUGE)
     meta["architecture"]["layers"][0]["config"].update(in_features=_HUGE[1], out_features=_HUGE[0])
     w = net.layers[0].W.value.tobytes()
-    bad = _rewrite(path, tmp_path / "huge2.npz",
-                   {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": _npy(_HUGE, data=w)})  # fmt: skip
+    bad = _rewrite(
+        path,
+        tmp_path / "huge2.npz",
+        {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": _npy(_HUGE, data=w)},
+    )
     msg = _refused(bad, r"param/0\.W\.npy is truncated")
     assert f"holds {len(w)} bytes" in msg and str(8 * _HUGE[0] * _HUGE[1]) in msg, msg
 
@@ -380,8 +393,12 @@ def test_a_zip_bomb_member_is_refused_without_inflating_it(tmp_path):
     compared with what the architecture needs before a byte is inflated."""
     net, path, _ = _original(tmp_path)
     b = net.layers[0].b.value.tobytes() + bytes(40 * 2**20)
-    bad = _rewrite(path, tmp_path / "bomb.npz", {"param/0.b.npy": _npy((16,), data=b)},
-                   compress={"param/0.b.npy"})  # fmt: skip
+    bad = _rewrite(
+        path,
+        tmp_path / "bomb.npz",
+        {"param/0.b.npy": _npy((16,), data=b)},
+        compress={"param/0.b.npy"},
+    )
     assert bad.stat().st_size < 2**20
     msg = _refused(bad, r"param/0\.b\.npy declares \d+ bytes uncompressed", limit=2**20)
     assert "refused without inflating it" in msg
@@ -406,9 +423,12 @@ def test_an_entry_inflating_far_beyond_its_declared_size_is_refused(tmp_path):
     40 MB: reading stops at the declared size and the CRC check refuses the member."""
     net, path, _ = _original(tmp_path)
     b = net.layers[0].b.value.tobytes()
-    bad = _rewrite(path, tmp_path / "liar.npz",
-                   {"param/0.b.npy": _npy((16,), data=b + bytes(40 * 2**20))},
-                   compress={"param/0.b.npy"})  # fmt: skip
+    bad = _rewrite(
+        path,
+        tmp_path / "liar.npz",
+        {"param/0.b.npy": _npy((16,), data=b + bytes(40 * 2**20))},
+        compress={"param/0.b.npy"},
+    )
     _patch_declared_size(bad, "param/0.b.npy", len(_npy((16,), data=b)))
     _refused(bad, r"param/0\.b\.npy is corrupted: Bad CRC", limit=2**20)
 
@@ -420,8 +440,9 @@ def test_an_entry_stored_past_the_end_of_the_file_is_refused(tmp_path):
     w = net.layers[0].W.value.tobytes()
     meta["architecture"]["layers"][0]["params"]["W"] = [100, 100]
     raw = _npy((100, 100), data=w)
-    bad = _rewrite(path, tmp_path / "short.npz",
-                   {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": raw})  # fmt: skip
+    bad = _rewrite(
+        path, tmp_path / "short.npz", {"__meta__.npy": _meta_npy(meta), "param/0.W.npy": raw}
+    )
     _patch_declared_size(bad, "param/0.W.npy", len(raw) - len(w) + 8 * 100 * 100)
     msg = _refused(bad, r"param/0\.W\.npy")
     assert "truncated" in msg or "cannot produce" in msg, msg
@@ -446,17 +467,24 @@ def test_an_undeclared_or_duplicated_member_is_refused_unread(tmp_path):
 
 def test_missing_members_are_named(tmp_path):
     _, path, _ = _original(tmp_path)
-    _refused(_rewrite(path, tmp_path / "a.npz", drop={"param/2.b.npy"}),
-             r"parameter 2\.b \(param/2\.b\.npy\) is missing")  # fmt: skip
-    _refused(_rewrite(path, tmp_path / "b.npz", drop={"history/loss.npy"}),
-             r"history series 'loss' \(history/loss\.npy\) is missing")  # fmt: skip
+    _refused(
+        _rewrite(path, tmp_path / "a.npz", drop={"param/2.b.npy"}),
+        r"parameter 2\.b \(param/2\.b\.npy\) is missing",
+    )
+    _refused(
+        _rewrite(path, tmp_path / "b.npz", drop={"history/loss.npy"}),
+        r"history series 'loss' \(history/loss\.npy\) is missing",
+    )
 
 
 def test_a_header_length_field_of_gigabytes_is_not_followed(tmp_path):
     """A version-2 header whose length field says 4 GB: the header reader is capped."""
     _, path, _ = _original(tmp_path)
-    bad = _rewrite(path, tmp_path / "hdr.npz",
-                   {"param/0.W.npy": _npy((16, 6), version=2, header_len=2**32 - 1)})  # fmt: skip
+    bad = _rewrite(
+        path,
+        tmp_path / "hdr.npz",
+        {"param/0.W.npy": _npy((16, 6), version=2, header_len=2**32 - 1)},
+    )
     _refused(bad, r"param/0\.W\.npy: its \.npy header is longer than")
 
 
@@ -471,10 +499,12 @@ def test_an_undeclared_history_length_is_capped(tmp_path, monkeypatch):
     _, path, meta = _original(tmp_path)
     del meta["history"]["shapes"]
     monkeypatch.setattr(C, "_UNDECLARED_HISTORY_MAX_BYTES", 2**20)
-    bad = _rewrite(path, tmp_path / "hist.npz",
-                   {"__meta__.npy": _meta_npy(meta),
-                    "history/loss.npy": _npy((2**18,), data=bytes(2**21))},
-                   compress={"history/loss.npy"})  # fmt: skip
+    bad = _rewrite(
+        path,
+        tmp_path / "hist.npz",
+        {"__meta__.npy": _meta_npy(meta), "history/loss.npy": _npy((2**18,), data=bytes(2**21))},
+        compress={"history/loss.npy"},
+    )
     _refused(bad, r"history/loss\.npy declares \d+ bytes uncompressed, but history series 'loss'")
     # within the cap it loads (the checksum then covers the series as saved)
     ok = _rewrite(path, tmp_path / "hist_ok.npz", {"__meta__.npy": _meta_npy(meta)})

@@ -360,8 +360,17 @@ def test_claims_json_output_is_machine_readable():
     rows = out if isinstance(out, list) else out["results"]
     assert [r["id"] for r in rows] == [2, 4]
     for r in rows:
-        assert set(r) >= {"id", "statement", "slide_value", "computed", "verdict", "explanation",
-                          "method", "figure", "parts"}  # fmt: skip
+        assert set(r) >= {
+            "id",
+            "statement",
+            "slide_value",
+            "computed",
+            "verdict",
+            "explanation",
+            "method",
+            "figure",
+            "parts",
+        }
     assert rows[0]["computed"]["regions"] == 161051
     assert rows[0]["parts"]["regions"] == "differs"
     assert rows[1]["computed"]["net2(net1(net1))"] == 36

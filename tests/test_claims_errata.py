@@ -29,14 +29,19 @@ def test_stray_xj_in_the_categorical_cross_entropy():
     r = run(24)
     vals = r.computed["slide's ECC for j = 1, 2, 3"]
     assert len(set(vals)) == 3
-    assert r.computed["ECC without x_j^(i)"] == pytest.approx(r.computed["N x numbanet's CrossEntropy"])
+    assert r.computed["ECC without x_j^(i)"] == pytest.approx(
+        r.computed["N x numbanet's CrossEntropy"]
+    )
 
 
 def test_brace_is_w2_and_output_is_not_linear():
     r = run(25)
     assert r.computed["dz^{3}/da^{2}"] == "W^{2}" and r.computed["max |dz3/da2 - W^{2}|"] < 1e-8
     r = run(26)
-    d_lin, d_sig = r.computed["delta^{3}, linear output"], r.computed["delta^{3}, a^{3} = sigmoid(z^{3})"]
+    d_lin, d_sig = (
+        r.computed["delta^{3}, linear output"],
+        r.computed["delta^{3}, a^{3} = sigmoid(z^{3})"],
+    )
     assert abs(d_lin - d_sig) > 1e-3 and r.computed["BP1-BP4 checks pass"]
 
 
@@ -53,7 +58,9 @@ def test_lenet_quiz_table_against_the_computed_summary():
 def test_adam_with_m_t_is_ten_times_too_small_at_the_first_step():
     r = run(28)
     eng = np.array(r.computed["first step / alpha, engine"])
-    np.testing.assert_allclose(np.abs(eng), 1.0, rtol=1e-4)  # hat m_1 / sqrt(hat v_1 + eps) ~ sign(g)
+    np.testing.assert_allclose(
+        np.abs(eng), 1.0, rtol=1e-4
+    )  # hat m_1 / sqrt(hat v_1 + eps) ~ sign(g)
 
 
 def test_adam_claim_fails_when_adam_drops_the_bias_correction(monkeypatch):

@@ -60,8 +60,13 @@ def test_errors_are_one_line_without_traceback(args, message, shared_data):
 
 def test_cli_errors_in_a_real_process(shared_data):
     env = dict(os.environ, NUMBANET_DATA=shared_data)
-    out = subprocess.run([sys.executable, "-m", "numbanet", "train", "--layers", "784-30"],
-                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "numbanet", "train", "--layers", "784-30"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr.strip().startswith("error: --layers ends with 30 outputs")
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -69,9 +74,29 @@ def test_cli_errors_in_a_real_process(shared_data):
 
 def test_nielsen_mse_one_epoch_reaches_90_percent(shared_data):
     """Must-show: Nielsen's network.py set-up, one epoch, >= 90 % validation accuracy."""
-    res = runner.invoke(app, ["train", "--data", "mnist", "--layers", "784-30-10", "--activation",
-                              "sigmoid", "--loss", "mse", "--optimizer", "sgd", "--lr", "3.0",
-                              "--batch-size", "10", "--epochs", "1", "--no-progress"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            "mnist",
+            "--layers",
+            "784-30-10",
+            "--activation",
+            "sigmoid",
+            "--loss",
+            "mse",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "3.0",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "1",
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     acc = float(res.output.split("val_accuracy")[1].split("%")[0])
     assert acc >= 90.0, res.output
@@ -79,16 +104,39 @@ def test_nielsen_mse_one_epoch_reaches_90_percent(shared_data):
 
 def test_nielsen_network2_one_epoch_reaches_93_percent(shared_data, tmp_path):
     """Must-show: network2 semantics (per-unit cross-entropy, eta 0.5), one epoch, >= 93 %."""
-    res = runner.invoke(app, ["train", "--data", "mnist", "--layers", "784-30-10", "--loss",
-                              "sigmoid_cross_entropy", "--lr", "0.5", "--batch-size", "10",
-                              "--epochs", "1", "--no-progress"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            "mnist",
+            "--layers",
+            "784-30-10",
+            "--loss",
+            "sigmoid_cross_entropy",
+            "--lr",
+            "0.5",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "1",
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     acc = float(res.output.split("val_accuracy")[1].split("%")[0])
     assert acc >= 93.0, res.output
 
 
-@pytest.mark.parametrize("exc", [ValueError("internal slip"), TypeError("internal slip"),
-                                 ZeroDivisionError("internal slip"), KeyError("internal slip")])  # fmt: skip
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("internal slip"),
+        TypeError("internal slip"),
+        ZeroDivisionError("internal slip"),
+        KeyError("internal slip"),
+    ],
+)
 def test_an_internal_error_shows_its_traceback_and_asks_to_be_reported(monkeypatch, exc):
     """A plain Python error inside a command is a bug: its traceback is shown with a request to
     report it (naming the version), never disguised as a one-line user error."""
@@ -112,8 +160,11 @@ def test_an_internal_error_shows_its_traceback_and_asks_to_be_reported(monkeypat
 
 @pytest.mark.parametrize(
     "exc",
-    [ValidationError("bad width"), CheckpointError("bad file"),
-     PermissionError(13, "Permission denied")],  # fmt: skip
+    [
+        ValidationError("bad width"),
+        CheckpointError("bad file"),
+        PermissionError(13, "Permission denied"),
+    ],
     ids=["ValidationError", "CheckpointError", "PermissionError"],
 )
 def test_numbanet_and_os_errors_stay_one_line(monkeypatch, exc):

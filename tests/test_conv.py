@@ -91,11 +91,13 @@ def test_pool_sizes_and_values():
     np.testing.assert_array_equal(y[0, 0], [[6, 8], [16, 18]])
     net = Sequential([AvgPool2D(2)], backend="reference", dtype=np.float64, input_shape=(1, 5, 5))
     np.testing.assert_array_equal(net.forward(x)[0, 0], [[3, 5], [13, 15]])
-    net = Sequential([GlobalAvgPool2D()], backend="reference", dtype=np.float64,
-                     input_shape=(1, 5, 5))  # fmt: skip
+    net = Sequential(
+        [GlobalAvgPool2D()], backend="reference", dtype=np.float64, input_shape=(1, 5, 5)
+    )
     np.testing.assert_allclose(net.forward(x), [[12.0], [37.0]])
-    net = Sequential([GlobalMaxPool2D()], backend="reference", dtype=np.float64,
-                     input_shape=(1, 5, 5))  # fmt: skip
+    net = Sequential(
+        [GlobalMaxPool2D()], backend="reference", dtype=np.float64, input_shape=(1, 5, 5)
+    )
     np.testing.assert_allclose(net.forward(x), [[24.0], [49.0]])
 
 
@@ -118,8 +120,7 @@ def test_validation_errors():
 # ---------------------------------------------------------------- gradient checks (reference)
 def _xent_check(layers, in_shape, n=3, seed=0):
     rng = np.random.default_rng(seed)
-    net = Sequential(layers, backend="reference", dtype=np.float64, seed=seed,
-                     input_shape=in_shape)  # fmt: skip
+    net = Sequential(layers, backend="reference", dtype=np.float64, seed=seed, input_shape=in_shape)
     for p in net.parameters():  # non-zero biases, so that their gradients matter
         p.value = p.value + 0.1 * rng.standard_normal(p.shape)
     x = rng.standard_normal((n,) + tuple(in_shape))
@@ -153,9 +154,13 @@ def test_gradcheck_conv1d():
 
 @pytest.mark.parametrize(
     "pool",
-    [lambda: MaxPool2D(2), lambda: AvgPool2D(2), lambda: MaxPool2D(3, stride=2),
-     lambda: AvgPool2D((3, 2), stride=(2, 1))],
-)  # fmt: skip
+    [
+        lambda: MaxPool2D(2),
+        lambda: AvgPool2D(2),
+        lambda: MaxPool2D(3, stride=2),
+        lambda: AvgPool2D((3, 2), stride=(2, 1)),
+    ],
+)
 def test_gradcheck_pool2d(pool):
     p = pool()
     out = p.output_shape((2, 7, 7))
@@ -179,16 +184,31 @@ def test_gradcheck_global_pool_1d():
 
 
 def test_gradcheck_small_lenet():
-    layers = [Conv2D(1, 2, 3), ReLU(), AvgPool2D(2), Conv2D(2, 3, 3, padding="same"), ReLU(),
-              MaxPool2D(2), Flatten(), Dense(3 * 2 * 2, 5), ReLU(), Dense(5, 3)]  # fmt: skip
+    layers = [
+        Conv2D(1, 2, 3),
+        ReLU(),
+        AvgPool2D(2),
+        Conv2D(2, 3, 3, padding="same"),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(3 * 2 * 2, 5),
+        ReLU(),
+        Dense(5, 3),
+    ]
     _xent_check(layers, (1, 10, 10))
 
 
 def test_frozen_conv_passes_gradient_but_keeps_weights():
     rng = np.random.default_rng(1)
     conv = Conv2D(1, 2, 3)
-    net = Sequential([conv, Flatten(), Dense(2 * 3 * 3, 2)], backend="cpu", dtype=np.float64,
-                     seed=0, input_shape=(1, 5, 5))  # fmt: skip
+    net = Sequential(
+        [conv, Flatten(), Dense(2 * 3 * 3, 2)],
+        backend="cpu",
+        dtype=np.float64,
+        seed=0,
+        input_shape=(1, 5, 5),
+    )
     conv.freeze()
     out = net.forward(rng.standard_normal((2, 1, 5, 5)))
     net.zero_grad()
@@ -200,8 +220,7 @@ def test_frozen_conv_passes_gradient_but_keeps_weights():
 # ---------------------------------------------------------------- CPU and CUDA vs reference
 def _compare(layers_fn, in_shape, backend, n=2, dtype=np.float64, seed=3, tol=1e-10):
     rng = np.random.default_rng(seed)
-    ref = Sequential(layers_fn(), backend="reference", dtype=dtype, seed=seed,
-                     input_shape=in_shape)  # fmt: skip
+    ref = Sequential(layers_fn(), backend="reference", dtype=dtype, seed=seed, input_shape=in_shape)
     other = ref.clone(backend=backend)
     for p in ref.parameters():
         p.value = p.value + 0.1 * rng.standard_normal(p.shape)
@@ -235,8 +254,10 @@ CASES = {
     "s1-5x5-same": (lambda: [Conv2D(2, 3, 5, padding="same")], (2, 9, 6)),
     "s1-rect-full": (lambda: [Conv2D(2, 4, (2, 3), padding="full")], (2, 5, 4)),
     "s1-1x1": (lambda: [Conv2D(3, 2, 1)], (3, 4, 5)),
-    "lenet-block": (lambda: [Conv2D(1, 6, 3), ReLU(), AvgPool2D(2), Conv2D(6, 16, 3), ReLU(),
-                             AvgPool2D(2)], (1, 28, 28)),  # fmt: skip
+    "lenet-block": (
+        lambda: [Conv2D(1, 6, 3), ReLU(), AvgPool2D(2), Conv2D(6, 16, 3), ReLU(), AvgPool2D(2)],
+        (1, 28, 28),
+    ),
     "odd-pool": (lambda: [Conv2D(2, 3, 3), AvgPool2D(2), MaxPool2D(2)], (2, 11, 13)),
 }
 
@@ -255,8 +276,10 @@ def test_cpu_3x3_backward_chunks_match_reference(n):
     _compare(fn, shape, "cpu", n=n)
 
 
-@pytest.mark.parametrize("case", ["s1-3x3-pad2", "s1-5x5-same", "s1-rect-full", "lenet-block",
-                                  "odd-pool", "conv-same-s2"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    ["s1-3x3-pad2", "s1-5x5-same", "s1-rect-full", "lenet-block", "odd-pool", "conv-same-s2"],
+)
 def test_cpu_matches_reference_float32_cases(case):
     fn, shape = CASES[case]
     _compare(fn, shape, "cpu", n=5, dtype=np.float32, tol=2e-4)
@@ -268,21 +291,41 @@ def test_cpu_matches_reference_float32(threaded, monkeypatch):
     from numbanet.kernels.cpu import conv as K
 
     monkeypatch.setattr(K, "PARALLEL_MIN_MACS", 0 if threaded else 1 << 62)
-    fn = lambda: [Conv2D(3, 8, 3, padding="same"), ReLU(), MaxPool2D(2), Conv2D(8, 4, 3),  # noqa: E731
-                  AvgPool2D(2), Conv2D(4, 3, 2, stride=2, padding=1)]  # fmt: skip
+
+    def fn():
+        return [
+            Conv2D(3, 8, 3, padding="same"),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(8, 4, 3),
+            AvgPool2D(2),
+            Conv2D(4, 3, 2, stride=2, padding=1),
+        ]
+
     _compare(fn, (3, 20, 20), "cpu", n=16, dtype=np.float32, tol=2e-4)
 
 
-@pytest.mark.parametrize("case", ["conv-same-s2", "conv-full-rect", "maxpool-overlap", "avgpool",
-                                  "global", "conv1d-pool1d"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    ["conv-same-s2", "conv-full-rect", "maxpool-overlap", "avgpool", "global", "conv1d-pool1d"],
+)
 def test_cuda_simulator_matches_reference(case):
     fn, shape = CASES[case]
     _compare(fn, shape, "cuda", n=2)
 
 
 # ---------------------------------------------------------------- activation inside the layer
-ACTS = ["relu", "tanh", "sigmoid", ("leaky_relu", 0.2), ("leaky_relu", -0.3), "elu", "softplus",
-        "gelu", "silu"]  # fmt: skip
+ACTS = [
+    "relu",
+    "tanh",
+    "sigmoid",
+    ("leaky_relu", 0.2),
+    ("leaky_relu", -0.3),
+    "elu",
+    "softplus",
+    "gelu",
+    "silu",
+]
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh", ("leaky_relu", -0.3), "softplus", "gelu"])
@@ -297,9 +340,15 @@ def test_gradcheck_conv2d_with_activation(act, padding, stride):
 def test_cpu_conv_activation_matches_reference(act, dtype, tol):
     """The fused 3x3 stride-1 kernels (with and without padding, C = 1 and C > 1) and the
     composed paths (5x5, stride 2) against the reference, forward, input gradient and dW/db."""
-    fn = lambda: [Conv2D(1, 4, 3, padding=1, activation=act), Conv2D(4, 5, 3, activation=act),  # noqa: E731
-                  Conv2D(5, 3, 5, padding="same", activation=act),
-                  Conv2D(3, 2, 3, stride=2, activation=act)]  # fmt: skip
+
+    def fn():
+        return [
+            Conv2D(1, 4, 3, padding=1, activation=act),
+            Conv2D(4, 5, 3, activation=act),
+            Conv2D(5, 3, 5, padding="same", activation=act),
+            Conv2D(3, 2, 3, stride=2, activation=act),
+        ]
+
     _compare(fn, (1, 11, 10), "cpu", n=9, dtype=dtype, tol=tol)
 
 
@@ -310,10 +359,20 @@ def test_conv_activation_equals_conv_then_activation_layer(backend):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((6, 2, 9, 9))
     for act, layer in [("relu", ReLU), ("tanh", Tanh), (LeakyReLU(0.3), lambda: LeakyReLU(0.3))]:
-        fused = Sequential([Conv2D(2, 3, 3, activation=act), Conv2D(3, 2, 3, padding=1)],
-                           backend=backend, dtype=np.float64, seed=0, input_shape=(2, 9, 9))  # fmt: skip
-        plain = Sequential([Conv2D(2, 3, 3), layer(), Conv2D(3, 2, 3, padding=1)],
-                           backend=backend, dtype=np.float64, seed=0, input_shape=(2, 9, 9))  # fmt: skip
+        fused = Sequential(
+            [Conv2D(2, 3, 3, activation=act), Conv2D(3, 2, 3, padding=1)],
+            backend=backend,
+            dtype=np.float64,
+            seed=0,
+            input_shape=(2, 9, 9),
+        )
+        plain = Sequential(
+            [Conv2D(2, 3, 3), layer(), Conv2D(3, 2, 3, padding=1)],
+            backend=backend,
+            dtype=np.float64,
+            seed=0,
+            input_shape=(2, 9, 9),
+        )
         plain.set_flat(fused.get_flat())
         res = []
         for net in (fused, plain):
@@ -334,9 +393,18 @@ def test_conv1d_activation_and_config():
     assert Conv2D(1, 2, 3, activation="ReLU").get_config()["activation"] == "relu"
     assert Conv2D(1, 2, 3, activation="linear").activation is None
     assert "activation" not in Conv2D(1, 2, 3).get_config()
-    seq = Sequential([Conv1D(1, 3, 3, padding="same", activation="tanh"), MaxPool1D(2), Flatten(),
-                      Dense(3 * 5, 2)], backend="cpu", dtype=np.float64, seed=0,
-                     input_shape=(11,))  # fmt: skip
+    seq = Sequential(
+        [
+            Conv1D(1, 3, 3, padding="same", activation="tanh"),
+            MaxPool1D(2),
+            Flatten(),
+            Dense(3 * 5, 2),
+        ],
+        backend="cpu",
+        dtype=np.float64,
+        seed=0,
+        input_shape=(11,),
+    )
     xs = np.random.default_rng(1).standard_normal((4, 11))
     ref = seq.clone(backend="reference")
     np.testing.assert_allclose(seq.forward(xs), ref.forward(xs), rtol=1e-12)
@@ -346,14 +414,27 @@ def test_conv1d_activation_and_config():
 def test_conv_activation_checkpoint_round_trip(tmp_path):
     from numbanet import checkpoint
 
-    net = Sequential([Conv2D(1, 2, 3, activation=("leaky_relu", 0.2)), AvgPool2D(2),
-                      Conv2D(2, 2, 3, padding=1, activation="gelu"), Flatten(), Dense(2 * 3 * 3, 2)],
-                     backend="cpu", dtype=np.float64, seed=0, input_shape=(1, 8, 8))  # fmt: skip
+    net = Sequential(
+        [
+            Conv2D(1, 2, 3, activation=("leaky_relu", 0.2)),
+            AvgPool2D(2),
+            Conv2D(2, 2, 3, padding=1, activation="gelu"),
+            Flatten(),
+            Dense(2 * 3 * 3, 2),
+        ],
+        backend="cpu",
+        dtype=np.float64,
+        seed=0,
+        input_shape=(1, 8, 8),
+    )
     x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
     checkpoint.save(tmp_path / "m.npz", net)
     back = checkpoint.load(tmp_path / "m.npz", backend="reference").model
     assert [getattr(layer, "activation", None) for layer in back.layers][:3] == [
-        "leaky_relu", None, "gelu"]  # fmt: skip
+        "leaky_relu",
+        None,
+        "gelu",
+    ]
     np.testing.assert_allclose(back.forward(x), net.forward(x), rtol=1e-12)
 
 
@@ -372,8 +453,12 @@ def test_conv_activation_validation():
 
 
 def test_cuda_simulator_conv_activation_matches_reference():
-    fn = lambda: [Conv2D(2, 3, 3, padding=1, activation="relu"),  # noqa: E731
-                  Conv2D(3, 2, 3, stride=2, activation="tanh")]  # fmt: skip
+    def fn():
+        return [
+            Conv2D(2, 3, 3, padding=1, activation="relu"),
+            Conv2D(3, 2, 3, stride=2, activation="tanh"),
+        ]
+
     _compare(fn, (2, 5, 5), "cuda", n=2)
 
 
@@ -449,9 +534,22 @@ def test_training_steps_reuse_arrays_and_match_fresh_ones():
     from numbanet.optim import Momentum
 
     def make(backend):
-        return Sequential([Conv2D(1, 3, 3), ReLU(), AvgPool2D(2), Conv2D(3, 4, 3, padding=1),
-                           ReLU(), MaxPool2D(2), Flatten(), Dense(4 * 2 * 2, 3)], backend=backend,
-                          dtype=np.float64, seed=0, input_shape=(1, 10, 10))  # fmt: skip
+        return Sequential(
+            [
+                Conv2D(1, 3, 3),
+                ReLU(),
+                AvgPool2D(2),
+                Conv2D(3, 4, 3, padding=1),
+                ReLU(),
+                MaxPool2D(2),
+                Flatten(),
+                Dense(4 * 2 * 2, 3),
+            ],
+            backend=backend,
+            dtype=np.float64,
+            seed=0,
+            input_shape=(1, 10, 10),
+        )
 
     rng = np.random.default_rng(2)
     x = rng.standard_normal((24, 1, 10, 10))
@@ -477,10 +575,19 @@ def test_lenet_summary_matches_the_slides():
     text = net.summary(print_fn=None)
     shapes = net.layer_output_shapes()
     params = [layer.n_params() for layer in net.layers]
-    rows = [(s, p) for layer, s, p in zip(net.layers, shapes, params)
-            if type(layer).__name__ != "ReLU"]  # fmt: skip
-    assert rows == [((6, 26, 26), 60), ((6, 13, 13), 0), ((16, 11, 11), 880), ((16, 5, 5), 0),
-                    ((400,), 0), ((120,), 48120), ((84,), 10164), ((10,), 850)]  # fmt: skip
+    rows = [
+        (s, p) for layer, s, p in zip(net.layers, shapes, params) if type(layer).__name__ != "ReLU"
+    ]
+    assert rows == [
+        ((6, 26, 26), 60),
+        ((6, 13, 13), 0),
+        ((16, 11, 11), 880),
+        ((16, 5, 5), 0),
+        ((400,), 0),
+        ((120,), 48120),
+        ((84,), 10164),
+        ((10,), 850),
+    ]
     assert net.n_params() == 60074
     assert "Total params: 60,074" in text and "(None, 6, 26, 26)" in text
 
@@ -517,8 +624,16 @@ def test_lenet_mnist_98_percent_in_3_epochs(shared_data):
     d = data.load_mnist(flatten=False)
     net = lenet(backend="cpu", seed=0)
     opt = Momentum(net.parameters(), lr=0.02, beta1=0.9, form="classical")  # PyTorch's momentum
-    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=64,
-            seed=0, train_metrics=False)  # fmt: skip
+    net.fit(
+        d.x_train,
+        d.y_train,
+        loss="cross_entropy",
+        optimizer=opt,
+        epochs=3,
+        batch_size=64,
+        seed=0,
+        train_metrics=False,
+    )
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
     print(f"LeNet MNIST test accuracy after 3 epochs: {acc:.4f}")
     assert acc >= 0.98
@@ -533,8 +648,16 @@ def test_conv1d_mnist1d_85_percent():
     d = data.load_mnist1d()
     net = conv1d_mnist1d(backend="cpu", seed=0)
     opt = Adam(net.parameters(), lr=3e-3)
-    net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=20, batch_size=64,
-            seed=0, train_metrics=False)  # fmt: skip
+    net.fit(
+        d.x_train,
+        d.y_train,
+        loss="cross_entropy",
+        optimizer=opt,
+        epochs=20,
+        batch_size=64,
+        seed=0,
+        train_metrics=False,
+    )
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
     print(f"1-D CNN MNIST-1D test accuracy: {acc:.4f}")
     assert acc >= 0.85
@@ -586,16 +709,26 @@ def test_lenet_figure_reduced(tmp_path, shared_data):
 def test_checkpoint_round_trip(tmp_path):
     from numbanet import checkpoint
 
-    layers = [Conv2D(1, 2, 3, padding="same", bias=False), ReLU(), MaxPool2D(2, stride=1),
-              Conv2D(2, 2, (3, 2), stride=(2, 1), padding=1), AvgPool2D(2), GlobalMaxPool2D(),
-              Dense(2, 3)]  # fmt: skip
+    layers = [
+        Conv2D(1, 2, 3, padding="same", bias=False),
+        ReLU(),
+        MaxPool2D(2, stride=1),
+        Conv2D(2, 2, (3, 2), stride=(2, 1), padding=1),
+        AvgPool2D(2),
+        GlobalMaxPool2D(),
+        Dense(2, 3),
+    ]
     net = Sequential(layers, backend="cpu", dtype=np.float64, seed=0, input_shape=(1, 9, 9))
     x = np.random.default_rng(0).standard_normal((2, 1, 9, 9))
     checkpoint.save(tmp_path / "m.npz", net)
     back = checkpoint.load(tmp_path / "m.npz", backend="reference").model
     np.testing.assert_allclose(back.forward(x), net.forward(x), rtol=1e-12)
-    seq = Sequential([Conv1D(1, 2, 3, stride=2, padding="full"), AvgPool1D(2), Flatten(),
-                      Dense(2 * 3, 2)], backend="cpu", dtype=np.float64, input_shape=(11,))  # fmt: skip
+    seq = Sequential(
+        [Conv1D(1, 2, 3, stride=2, padding="full"), AvgPool1D(2), Flatten(), Dense(2 * 3, 2)],
+        backend="cpu",
+        dtype=np.float64,
+        input_shape=(11,),
+    )
     checkpoint.save(tmp_path / "s.npz", seq)
     back = checkpoint.load(tmp_path / "s.npz", backend="reference").model
     xs = np.random.default_rng(1).standard_normal((2, 11))
@@ -618,9 +751,14 @@ def test_training_step_matches_reference(backend):
     for be in ("reference", backend):
         net = Sequential(make(), backend=be, dtype=np.float64, seed=0, input_shape=(1, 5, 5))
         opt = Momentum(net.parameters(), lr=0.1, beta1=0.9, form="classical")
-        net.fit(x, y, optimizer=opt, epochs=1, batch_size=2, seed=0, progress=False,
-                train_metrics=False)  # fmt: skip
+        net.fit(
+            x, y, optimizer=opt, epochs=1, batch_size=2, seed=0, progress=False, train_metrics=False
+        )
         nets.append(net)
     np.testing.assert_allclose(nets[1].get_flat(), nets[0].get_flat(), rtol=1e-10, atol=1e-12)
-    assert not np.allclose(nets[0].get_flat(), Sequential(make(), backend="reference",
-                           dtype=np.float64, seed=0, input_shape=(1, 5, 5)).get_flat())  # fmt: skip
+    assert not np.allclose(
+        nets[0].get_flat(),
+        Sequential(
+            make(), backend="reference", dtype=np.float64, seed=0, input_shape=(1, 5, 5)
+        ).get_flat(),
+    )

@@ -57,8 +57,9 @@ def _tol(dtype):
 
 
 def _close(got, want, dtype, what):
-    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(want, np.float64),
-                               err_msg=what, **_tol(dtype))  # fmt: skip
+    np.testing.assert_allclose(
+        np.asarray(got, dtype=np.float64), np.asarray(want, np.float64), err_msg=what, **_tol(dtype)
+    )
 
 
 class Case:
@@ -129,10 +130,12 @@ def case_norm(ref, dev, dtype, rng):
             for acc in (True, False):
                 dgam, dbet = g * 0 + 0.5, b * 0 - 0.25
                 dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
-                dx = ref.batchnorm_backward(x, dy, g, *st, dgam if acc else None,
-                                            dbet if acc else None, training)  # fmt: skip
-                dxd = dev.batchnorm_backward(xd, dyd, gd, *std, dgd if acc else None,
-                                             dbd if acc else None, training)  # fmt: skip
+                dx = ref.batchnorm_backward(
+                    x, dy, g, *st, dgam if acc else None, dbet if acc else None, training
+                )
+                dxd = dev.batchnorm_backward(
+                    xd, dyd, gd, *std, dgd if acc else None, dbd if acc else None, training
+                )
                 _close(_h(dev, dxd), dx, dtype, f"bn dx training={training}")
                 _close(_h(dev, dgd), dgam, dtype, "dgamma")
                 _close(_h(dev, dbd), dbet, dtype, "dbeta")
@@ -142,8 +145,12 @@ def case_norm(ref, dev, dtype, rng):
     g, b = (1 + rng.standard_normal(7)).astype(dtype), rng.standard_normal(7).astype(dtype)
     xd, dyd, gd, bd = _both(dev, x, dy, g, b, dtype=dtype)
     st, std = [np.empty(5, dtype) for _ in range(2)], [dev.empty((5,), dtype) for _ in range(2)]
-    _close(_h(dev, dev.layernorm_forward(xd, gd, bd, *std, 1e-5)),
-           ref.layernorm_forward(x, g, b, *st, 1e-5), dtype, "ln y")  # fmt: skip
+    _close(
+        _h(dev, dev.layernorm_forward(xd, gd, bd, *std, 1e-5)),
+        ref.layernorm_forward(x, g, b, *st, 1e-5),
+        dtype,
+        "ln y",
+    )
     dgam, dbet = np.full(7, 0.5, dtype), np.zeros(7, dtype)
     dgd, dbd = _both(dev, dgam, dbet, dtype=dtype)
     dx = ref.layernorm_backward(x, dy, g, *st, dgam, dbet)
@@ -172,9 +179,18 @@ def case_array_ops(ref, dev, dtype, rng):
     np.testing.assert_array_equal(got, ref.take_rows(labels, idx))
 
 
-ACTS = [(S.ACT_IDENTITY, 0.0), (S.ACT_SIGMOID, 0.0), (S.ACT_TANH, 0.0), (S.ACT_RELU, 0.0),
-        (S.ACT_LEAKY_RELU, 0.1), (S.ACT_ELU, 1.3), (S.ACT_SOFTPLUS, 0.0), (S.ACT_GELU, 0.0),
-        (S.ACT_SILU, 0.0), (S.ACT_STEP, 0.0)]  # fmt: skip
+ACTS = [
+    (S.ACT_IDENTITY, 0.0),
+    (S.ACT_SIGMOID, 0.0),
+    (S.ACT_TANH, 0.0),
+    (S.ACT_RELU, 0.0),
+    (S.ACT_LEAKY_RELU, 0.1),
+    (S.ACT_ELU, 1.3),
+    (S.ACT_SOFTPLUS, 0.0),
+    (S.ACT_GELU, 0.0),
+    (S.ACT_SILU, 0.0),
+    (S.ACT_STEP, 0.0),
+]
 
 
 @Case
@@ -262,7 +278,9 @@ def case_loss_accumulate(ref, dev, dtype, rng):
     acc = None
     for w in (3.0, 1.0, 11.0):
         acc = (dloss * 2.0 / 4.0).add_to(acc, w)  # the loss's c * total / m, then fit's weight
-    assert dev.read_accumulator(acc) == pytest.approx(15.0 * 0.5 * want_one, rel=_tol(dtype)["rtol"])
+    assert dev.read_accumulator(acc) == pytest.approx(
+        15.0 * 0.5 * want_one, rel=_tol(dtype)["rtol"]
+    )
     rows = dev.asarray(np.full(37, 0.1), dtype)
     acc = None
     for _ in range(100):
@@ -383,8 +401,9 @@ def case_conv(ref, dev, dtype, rng):
         dW, db = np.ones_like(W), np.ones_like(b)
         dWd, dbd, dyd = _both(dev, dW, db, dy, dtype=dtype)
         dx = ref.conv2d_backward(x, W, dy, dW, db, stride, padding)
-        _close(_h(dev, dev.conv2d_backward(xd, Wd, dyd, dWd, dbd, stride, padding)), dx, dtype,
-               "dx")  # fmt: skip
+        _close(
+            _h(dev, dev.conv2d_backward(xd, Wd, dyd, dWd, dbd, stride, padding)), dx, dtype, "dx"
+        )
         _close(_h(dev, dWd), dW, dtype, "dW")
         _close(_h(dev, dbd), db, dtype, "db")
 
@@ -482,7 +501,12 @@ def case_rbm(ref, dev, dtype, rng):
     p0, _ = ref.rbm_hidden(v, W, c)
     vk = rng.uniform(size=(3, 5)).astype(dtype)
     pk, _ = ref.rbm_hidden(vk, W, c)
-    params = [W.copy(), b.copy(), c.copy(), *(0.01 * rng.standard_normal(a.shape) for a in (W, b, c))]
+    params = [
+        W.copy(),
+        b.copy(),
+        c.copy(),
+        *(0.01 * rng.standard_normal(a.shape) for a in (W, b, c)),
+    ]
     params = [a.astype(dtype) for a in params]
     dparams = _both(dev, *params, dtype=dtype)
     ref.rbm_cd_update(*params, v, p0, vk, pk, 0.1, 0.5, 0.001)
@@ -491,8 +515,12 @@ def case_rbm(ref, dev, dtype, rng):
         _close(_h(dev, d), h, dtype, f"cd update {i}")
     fe = ref.rbm_free_energy(v, W, b, c)
     _close(_h(dev, dev.rbm_free_energy(vd, Wd, bd, cd)), fe, dtype, "free energy")
-    _close(_h(dev, dev.sq_err_rows(vd, dev.asarray(vk, dtype))), ref.sq_err_rows(v, vk), dtype,
-           "sq err")  # fmt: skip
+    _close(
+        _h(dev, dev.sq_err_rows(vd, dev.asarray(vk, dtype))),
+        ref.sq_err_rows(v, vk),
+        dtype,
+        "sq err",
+    )
 
 
 @Case
@@ -569,8 +597,17 @@ def test_a_kernel_launch_refuses_a_host_array():
         K.fill[1, 8](np.zeros(4), np.float64(1.0))
 
 
-@pytest.mark.parametrize("op", ["dense_forward", "act_forward", "sgd_update", "conv2d_forward",
-                                "softmax_forward", "adam_update"])  # fmt: skip
+@pytest.mark.parametrize(
+    "op",
+    [
+        "dense_forward",
+        "act_forward",
+        "sgd_update",
+        "conv2d_forward",
+        "softmax_forward",
+        "adam_update",
+    ],
+)
 def test_cuda_ops_refuse_host_arrays(op, rng):
     """A NumPy array where the op needs a device array is an error naming the kernel, never a
     silent copy to the device and back."""
@@ -587,7 +624,20 @@ def test_cuda_ops_refuse_host_arrays(op, rng):
         ),
         "softmax_forward": lambda: dev.softmax_forward(x),
         "adam_update": lambda: dev.adam_update(
-            d(x, f), d(x, f), x.copy(), d(x, f), 0.1, 0.9, 0.99, 1.0, 1.0, 1e-8, False, 1.0, 1.0, 0.0
+            d(x, f),
+            d(x, f),
+            x.copy(),
+            d(x, f),
+            0.1,
+            0.9,
+            0.99,
+            1.0,
+            1.0,
+            1e-8,
+            False,
+            1.0,
+            1.0,
+            0.0,
         ),
     }
     with pytest.raises(DTypeError, match="host \\(NumPy\\) array"):
@@ -605,13 +655,34 @@ def _nets(nb):
     img = rng.standard_normal((4, 1, 6, 6))
     seq = rng.standard_normal((4, 3, 2))
     yield ([nb.Dense(4, 6), nb.GELU(), nb.Dense(6, 3)], x2, labels, "cross_entropy", "adam")
-    yield ([nb.Dense(4, 6), nb.PReLU(), nb.Dropout(0.3), nb.Dense(6, 3), nb.Sigmoid()], x2,
-           np.eye(3)[labels], "mse", "momentum")  # fmt: skip
+    yield (
+        [nb.Dense(4, 6), nb.PReLU(), nb.Dropout(0.3), nb.Dense(6, 3), nb.Sigmoid()],
+        x2,
+        np.eye(3)[labels],
+        "mse",
+        "momentum",
+    )
     yield ([nb.Dense(4, 3), nb.Softmax()], x2, np.eye(3)[labels], "cross_entropy", "rmsprop")
-    yield ([nb.Conv2D(1, 2, 3, padding="same"), nb.ReLU(), nb.MaxPool2D(2), nb.Flatten(),
-            nb.Dense(18, 3)], img, labels[:4], "cross_entropy", "sgd")  # fmt: skip
-    yield ([nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 2)], seq, labels[:4] % 2,
-           "cross_entropy", "adagrad")  # fmt: skip
+    yield (
+        [
+            nb.Conv2D(1, 2, 3, padding="same"),
+            nb.ReLU(),
+            nb.MaxPool2D(2),
+            nb.Flatten(),
+            nb.Dense(18, 3),
+        ],
+        img,
+        labels[:4],
+        "cross_entropy",
+        "sgd",
+    )
+    yield (
+        [nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 2)],
+        seq,
+        labels[:4] % 2,
+        "cross_entropy",
+        "adagrad",
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])

@@ -44,8 +44,16 @@ def test_stats_count_launches_allocations_and_copies():
     assert (s["d2h"], s["d2h_bytes"]) == (1, 48)
     np.testing.assert_array_equal(back, np.full((2, 3), 2.0))
     C.reset_stats()
-    assert C.stats() == {"allocations": 0, "allocated_bytes": 0, "h2d": 0, "h2d_bytes": 0,
-                         "d2h": 0, "d2h_bytes": 0, "launches_by_kernel": {}, "launches": 0}
+    assert C.stats() == {
+        "allocations": 0,
+        "allocated_bytes": 0,
+        "h2d": 0,
+        "h2d_bytes": 0,
+        "d2h": 0,
+        "d2h_bytes": 0,
+        "launches_by_kernel": {},
+        "launches": 0,
+    }
 
 
 def test_arena_never_hands_out_an_array_someone_holds():
@@ -111,8 +119,13 @@ def _net_and_data(kind, n):
         layers = [nb.Dense(8, 12), nb.ReLU(), nb.Dropout(0.3), nb.Dense(12, 3)]
         x = rng.standard_normal((n, 8))
     elif kind == "conv":
-        layers = [nb.Conv2D(1, 2, 3, padding="same"), nb.ReLU(), nb.MaxPool2D(2), nb.Flatten(),
-                  nb.Dense(18, 3)]  # fmt: skip
+        layers = [
+            nb.Conv2D(1, 2, 3, padding="same"),
+            nb.ReLU(),
+            nb.MaxPool2D(2),
+            nb.Flatten(),
+            nb.Dense(18, 3),
+        ]
         x = rng.standard_normal((n, 1, 6, 6))
     else:
         layers = [nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 3)]
@@ -146,8 +159,10 @@ def test_fit_steady_state_counts(kind, opt_name):
     a, b = run(x16, y16), run(x32, y32)
     for k in ("allocations", "h2d", "d2h"):
         assert b[k] == a[k], (k, a, b)  # 4 more steps, not one more allocation or copy
-    per_step = {k: (b["launches_by_kernel"][k] - a["launches_by_kernel"].get(k, 0)) / 4
-                for k in b["launches_by_kernel"]}  # fmt: skip
+    per_step = {
+        k: (b["launches_by_kernel"][k] - a["launches_by_kernel"].get(k, 0)) / 4
+        for k in b["launches_by_kernel"]
+    }
     fills = 2 if kind == "lstm" else 1  # zero_grad's one fill (+ the LSTM backward's zero dc)
     assert per_step[f"{opt_name}_update"] == 1 and per_step["fill"] == fills, per_step
     assert per_step["loss_accumulate"] == 1 and per_step["count_hits"] == 1, per_step

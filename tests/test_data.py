@@ -696,20 +696,45 @@ def _reference_mnist1d():
     "ours, theirs",
     [
         ({}, {}),  # the published data set: 5,000 examples, seed 42
-        ({"n_samples": 300, "seed": 7, "shuffle_seq": True},
-         {"num_samples": 300, "seed": 7, "shuffle_seq": True}),
-        ({"n_samples": 120, "seed": 3, "padding": (10, 20), "final_seq_length": 50,
-          "max_translation": 5, "scale_coeff": 0.1, "shear_scale": 2.0, "train_split": 0.5},
-         {"num_samples": 120, "seed": 3, "padding": [10, 20], "final_seq_length": 50,
-          "max_translation": 5, "scale_coeff": 0.1, "shear_scale": 2.0, "train_split": 0.5}),
+        (
+            {"n_samples": 300, "seed": 7, "shuffle_seq": True},
+            {"num_samples": 300, "seed": 7, "shuffle_seq": True},
+        ),
+        (
+            {
+                "n_samples": 120,
+                "seed": 3,
+                "padding": (10, 20),
+                "final_seq_length": 50,
+                "max_translation": 5,
+                "scale_coeff": 0.1,
+                "shear_scale": 2.0,
+                "train_split": 0.5,
+            },
+            {
+                "num_samples": 120,
+                "seed": 3,
+                "padding": [10, 20],
+                "final_seq_length": 50,
+                "max_translation": 5,
+                "scale_coeff": 0.1,
+                "shear_scale": 2.0,
+                "train_split": 0.5,
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_mnist1d_is_the_reference_data_set_sample_for_sample(ours, theirs):
     ref = _reference_mnist1d()(**theirs)
     m64 = D.load_mnist1d(dtype="float64", **ours)
     # float64: every value bit-identical to the reference's make_dataset
-    for got, key in ((m64.x_train, "x"), (m64.x_test, "x_test"), (m64.y_train, "y"),
-                     (m64.y_test, "y_test"), (m64.t, "t")):  # fmt: skip
+    for got, key in (
+        (m64.x_train, "x"),
+        (m64.x_test, "x_test"),
+        (m64.y_train, "y"),
+        (m64.y_test, "y_test"),
+        (m64.t, "t"),
+    ):
         assert got.shape == ref[key].shape and np.array_equal(got, ref[key]), key
     assert m64.x_train.dtype == np.float64 and m64.y_train.dtype == np.int64
     assert np.array_equal(m64.templates, ref["templates"]["x"])
@@ -740,9 +765,15 @@ def test_mnist1d_dtype_is_validated():
 # --------------------------------------------------------------------------- toy sets
 @pytest.mark.parametrize(
     "gate, expected",
-    [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0]), ("nor", [1, 0, 0, 0]),
-     ("xor", [0, 1, 1, 0]), ("XNOR", [1, 0, 0, 1])],
-)  # fmt: skip
+    [
+        ("and", [0, 0, 0, 1]),
+        ("or", [0, 1, 1, 1]),
+        ("nand", [1, 1, 1, 0]),
+        ("nor", [1, 0, 0, 0]),
+        ("xor", [0, 1, 1, 0]),
+        ("XNOR", [1, 0, 0, 1]),
+    ],
+)
 def test_logic_gates(gate, expected):
     X, y = D.logic_gate(gate)
     assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]] and X.dtype == np.float64
@@ -758,10 +789,14 @@ def test_not_gate_and_unknown_gate():
 
 @pytest.mark.parametrize(
     "make, k",
-    [(lambda **kw: D.moons(101, 0.1, **kw), 2), (lambda **kw: D.circles(101, 0.05, 0.4, **kw), 2),
-     (lambda **kw: D.blobs(101, 4, 0.5, **kw), 4), (lambda **kw: D.spiral(101, 3, 0.1, **kw), 3)],
+    [
+        (lambda **kw: D.moons(101, 0.1, **kw), 2),
+        (lambda **kw: D.circles(101, 0.05, 0.4, **kw), 2),
+        (lambda **kw: D.blobs(101, 4, 0.5, **kw), 4),
+        (lambda **kw: D.spiral(101, 3, 0.1, **kw), 3),
+    ],
     ids=["moons", "circles", "blobs", "spiral"],
-)  # fmt: skip
+)
 def test_two_d_sets(make, k):
     X, y = make(seed=3)
     assert X.shape == (101, 2) and X.dtype == np.float64 and np.isfinite(X).all()
@@ -807,8 +842,12 @@ def test_regression_1d(name):
     x, y = D.regression_1d(name, 64, seed=0)
     assert x.shape == (64, 1) and y.shape == (64, 1)
     assert np.all(np.diff(x[:, 0]) >= 0) and x.min() >= -1 and x.max() <= 1
-    f = {"sin": lambda t: np.sin(2 * np.pi * t), "abs": np.abs, "step": lambda t: (t >= 0) * 1.0,
-         "poly": lambda t: 4 * t**3 - 3 * t}[name]  # fmt: skip
+    f = {
+        "sin": lambda t: np.sin(2 * np.pi * t),
+        "abs": np.abs,
+        "step": lambda t: (t >= 0) * 1.0,
+        "poly": lambda t: 4 * t**3 - 3 * t,
+    }[name]
     np.testing.assert_allclose(y, f(x))
     _, noisy = D.regression_1d(name, 64, seed=0, noise=0.1)
     assert 0.05 < np.std(noisy - y) < 0.2

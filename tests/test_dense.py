@@ -73,8 +73,12 @@ def test_activation_gradients_match_finite_differences(act, kw, rng):
 @pytest.mark.parametrize("loss,kind", LOSSES, ids=[f"{type(lo).__name__}-{k}" for lo, k in LOSSES])
 def test_loss_gradients_match_finite_differences(loss, kind, rng):
     last = nb.Sigmoid() if isinstance(loss, L.BCE) else nb.Identity()
-    net = nb.Sequential([nb.Dense(5, 6), nb.Tanh(), nb.Dense(6, 3), last], backend="reference",
-                        dtype=np.float64, seed=1)  # fmt: skip
+    net = nb.Sequential(
+        [nb.Dense(5, 6), nb.Tanh(), nb.Dense(6, 3), last],
+        backend="reference",
+        dtype=np.float64,
+        seed=1,
+    )
     y = _targets(kind, rng, 4, 3)
     check_model_grads(net, _x(rng), y, loss, rtol=1e-6, atol=1e-8)
 
@@ -127,8 +131,14 @@ def test_cpu_matches_reference(act, kw, dtype, tol, rng):
         np.testing.assert_allclose(gb, ga, rtol=tol, atol=tol)
 
 
-CUDA_ACTS = [("sigmoid", {}), ("relu", {}), ("prelu", {"num_parameters": 1}), ("gelu", {}),
-             ("elu", {"alpha": 0.5}), ("softmax", {})]  # fmt: skip
+CUDA_ACTS = [
+    ("sigmoid", {}),
+    ("relu", {}),
+    ("prelu", {"num_parameters": 1}),
+    ("gelu", {}),
+    ("elu", {"alpha": 0.5}),
+    ("softmax", {}),
+]
 
 
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-10)], ids=["f32", "f64"])
@@ -179,8 +189,12 @@ def test_cuda_training_matches_reference(rng):
     """Two epochs of minibatch SGD on the simulated GPU give the reference's weights."""
     x = rng.standard_normal((5, 4))
     y = rng.integers(0, 3, 5)
-    ref = nb.Sequential([nb.Dense(4, 6), nb.Tanh(), nb.Dense(6, 3), nb.Softmax()],
-                        backend="reference", dtype=np.float64, seed=2)  # fmt: skip
+    ref = nb.Sequential(
+        [nb.Dense(4, 6), nb.Tanh(), nb.Dense(6, 3), nb.Softmax()],
+        backend="reference",
+        dtype=np.float64,
+        seed=2,
+    )
     cu = ref.clone(backend="cuda")
     h1 = ref.fit(x, y, loss="cross_entropy", lr=0.3, epochs=2, batch_size=3, seed=0)
     h2 = cu.fit(x, y, loss="cross_entropy", lr=0.3, epochs=2, batch_size=3, seed=0)
@@ -244,7 +258,6 @@ def test_xor_is_learned():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cpu_dense_large_products_take_the_blas_path_and_accumulate(dtype):
     """Above BLAS_MIN_MACS the CPU backend calls BLAS from Python; dW and db still accumulate."""
-    from numbanet.backends import cpu as cpu_mod
     from numbanet.backends import get_backend
 
     rng = np.random.default_rng(3)
@@ -272,8 +285,9 @@ def test_cpu_dense_large_products_take_the_blas_path_and_accumulate(dtype):
 def test_manual_training_loop_of_the_readme(backend, dtype, rng):
     """forward -> loss.forward -> net.backward(loss.backward()) -> step on a model of either dtype:
     the loss hands the gradient back in the prediction's dtype, and one step lowers the loss."""
-    net = nb.Sequential([nb.Dense(5, 8), nb.Tanh(), nb.Dense(8, 3)], backend=backend, seed=0,
-                        dtype=dtype)  # fmt: skip
+    net = nb.Sequential(
+        [nb.Dense(5, 8), nb.Tanh(), nb.Dense(8, 3)], backend=backend, seed=0, dtype=dtype
+    )
     x = rng.standard_normal((16, 5)).astype(dtype)
     y = rng.integers(0, 3, 16)
     loss = L.CrossEntropy()

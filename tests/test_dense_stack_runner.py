@@ -17,8 +17,13 @@ TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol
 
 
 def _net(act, dtype, backend="cpu", out_act=None):
-    layers = [nb.Dense(5, 8), nb.nn.activation(act), nb.Dense(8, 6), nb.nn.activation(act),
-              nb.Dense(6, 3)]  # fmt: skip
+    layers = [
+        nb.Dense(5, 8),
+        nb.nn.activation(act),
+        nb.Dense(8, 6),
+        nb.nn.activation(act),
+        nb.Dense(6, 3),
+    ]
     if out_act:
         layers.append(nb.nn.activation(out_act))
     return nb.Sequential(layers, backend=backend, dtype=dtype, seed=3)
@@ -38,8 +43,11 @@ def runner_calls(monkeypatch):
     calls = []
     for name in ("forward", "backward"):
         orig = getattr(_fused_ops.DenseStackRunner, name)
-        monkeypatch.setattr(_fused_ops.DenseStackRunner, name,
-                            lambda self, *a, _o=orig, _n=name: (calls.append(_n), _o(self, *a))[1])  # fmt: skip
+        monkeypatch.setattr(
+            _fused_ops.DenseStackRunner,
+            name,
+            lambda self, *a, _o=orig, _n=name: (calls.append(_n), _o(self, *a))[1],
+        )
     return calls
 
 
@@ -61,8 +69,7 @@ def test_runner_equals_layers_and_reference(dtype, blas, monkeypatch, runner_cal
             lay = _pass(layer_net, x, g)
             for u, v, w, what in zip(a, lay, ref, ("output", "dx", "parameter gradients")):
                 np.testing.assert_allclose(u, v, err_msg=f"{act} {what} vs layers", **TOL[dtype])
-                np.testing.assert_allclose(u, w, err_msg=f"{act} {what} vs reference",
-                                           **TOL[dtype])  # fmt: skip
+                np.testing.assert_allclose(u, w, err_msg=f"{act} {what} vs reference", **TOL[dtype])
 
 
 def test_returned_outputs_stay_valid(runner_calls):
@@ -99,8 +106,17 @@ def test_fit_with_adam_uses_the_runner_and_matches_reference(runner_calls):
     flats = []
     for backend in ("cpu", "reference"):
         net = _net("tanh", np.float64, backend)
-        net.fit(x, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=2, batch_size=16,
-                progress=False, seed=0)  # fmt: skip
+        net.fit(
+            x,
+            y,
+            loss="cross_entropy",
+            optimizer="adam",
+            lr=0.01,
+            epochs=2,
+            batch_size=16,
+            progress=False,
+            seed=0,
+        )
         flats.append(net.get_flat())
     assert "backward" in runner_calls
     np.testing.assert_allclose(flats[0], flats[1], rtol=1e-10, atol=1e-12)

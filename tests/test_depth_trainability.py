@@ -104,8 +104,16 @@ def test_speeds_reach_into_residual_branches_and_see_batch_statistics():
 def test_the_experiment_records_every_run():
     rng = np.random.default_rng(0)
     data = (rng.standard_normal((96, 40)).astype(np.float32), rng.integers(0, 10, 96))
-    r = T.depth_trainability(depths=(2, 3), epochs=3, seeds=(0, 1), n_train=96, width=8,
-                             speed_examples=32, data=data, fit_loss=2.2)  # fmt: skip
+    r = T.depth_trainability(
+        depths=(2, 3),
+        epochs=3,
+        seeds=(0, 1),
+        n_train=96,
+        width=8,
+        speed_examples=32,
+        data=data,
+        fit_loss=2.2,
+    )
     assert r["settings"]["n_train"] == 96 and r["settings"]["trains_below"] == T.TRAINS_BELOW
     for f in T.FAMILIES:
         assert np.asarray(r["final_loss"][f]).shape == (2, 2)
@@ -120,9 +128,16 @@ def test_the_experiment_records_every_run():
 def test_epochs_to_and_deepest_trained():
     assert T._epochs_to([2.4, 1.9, 1.4, 1.2], 1.5) == 3
     assert T._epochs_to([2.4, 2.3], 1.5) is None
-    fake = {"depths": [2, 5, 10, 20, 30], "settings": {"trains_below": 2.0},
-            "final_loss": {"a": [[1.2, 1.3, 1.5, 1.9, 2.2]], "b": [[1.2, 2.1, 1.5, 1.0, 1.0]],
-                           "c": [[2.2, 1.0, 1.0, 1.0, 1.0]], "d": [[1.0] * 5, [1.0, 1.0, 2.05, 1, 1]]}}  # fmt: skip
+    fake = {
+        "depths": [2, 5, 10, 20, 30],
+        "settings": {"trains_below": 2.0},
+        "final_loss": {
+            "a": [[1.2, 1.3, 1.5, 1.9, 2.2]],
+            "b": [[1.2, 2.1, 1.5, 1.0, 1.0]],
+            "c": [[2.2, 1.0, 1.0, 1.0, 1.0]],
+            "d": [[1.0] * 5, [1.0, 1.0, 2.05, 1, 1]],
+        },
+    }
     assert T.deepest_trained(fake, "a") == (20, 30)
     assert T.deepest_trained(fake, "b") == (2, 5)  # trains again deeper: still stopped at 5
     assert T.deepest_trained(fake, "c") == (0, 2)
@@ -149,29 +164,51 @@ def test_the_figure_computes_and_draws_in_both_languages(tmp_path):
         assert ("Speeds of learning" if lang == "en" else "Velocidades de aprendizaje") in titles
         fig.savefig(tmp_path / f"{lang}.png", dpi=30)
         assert (tmp_path / f"{lang}.png").stat().st_size > 1000
-    res = plots.render_figures(["depth-trainability"], outdir=tmp_path, budget="tiny",
-                               progress=False, dpi=20)  # fmt: skip
+    res = plots.render_figures(
+        ["depth-trainability"], outdir=tmp_path, budget="tiny", progress=False, dpi=20
+    )
     assert res[0]["status"] == "ok", res
 
 
 # ---------------------------------------------------------------------------- the claim
 def _fake_result(plain, residual, norm=(1.0,) * 6):
     depths = [2, 5, 10, 20, 30, 50]
-    return {"depths": depths, "families": list(T.FAMILIES), "seeds": [0],
-            "settings": {"trains_below": 2.0, "width": 32, "n_train": 1000, "lr": 0.1,
-                         "epochs": 20, "chance": math.log(10)},
-            "final_loss": {"plain": [list(plain)], "residual": [list(residual)],
-                           "batchnorm": [list(norm)], "layernorm": [list(norm)]}}  # fmt: skip
+    return {
+        "depths": depths,
+        "families": list(T.FAMILIES),
+        "seeds": [0],
+        "settings": {
+            "trains_below": 2.0,
+            "width": 32,
+            "n_train": 1000,
+            "lr": 0.1,
+            "epochs": 20,
+            "chance": math.log(10),
+        },
+        "final_loss": {
+            "plain": [list(plain)],
+            "residual": [list(residual)],
+            "batchnorm": [list(norm)],
+            "layernorm": [list(norm)],
+        },
+    }
 
 
-@pytest.mark.parametrize("plain, residual, deepest, ok", [
-    ((1.2, 1.1, 1.3, 1.6, 2.2, 2.3), (1.2,) * 6, 20, True),   # plain stops after 20: the slide
-    ((1.2, 1.1, 1.3, 1.6, 1.8, 2.3), (1.2,) * 6, 30, True),   # after 30: the sweep's resolution
-    ((1.2, 1.1, 2.2, 2.3, 2.3, 2.3), (1.2,) * 6, 5, False),   # after 5: not the slide's 20
-    ((1.2, 1.1, 1.3, 1.6, 2.2, 2.3), (1.2, 1.2, 1.2, 1.2, 2.3, 2.3), 20, False),  # residual fails
-])  # fmt: skip
-def test_the_claim_fails_when_the_measurement_disagrees(monkeypatch, plain, residual, deepest,
-                                                         ok):  # fmt: skip
+@pytest.mark.parametrize(
+    "plain, residual, deepest, ok",
+    [
+        ((1.2, 1.1, 1.3, 1.6, 2.2, 2.3), (1.2,) * 6, 20, True),  # plain stops after 20: the slide
+        ((1.2, 1.1, 1.3, 1.6, 1.8, 2.3), (1.2,) * 6, 30, True),  # after 30: the sweep's resolution
+        ((1.2, 1.1, 2.2, 2.3, 2.3, 2.3), (1.2,) * 6, 5, False),  # after 5: not the slide's 20
+        (
+            (1.2, 1.1, 1.3, 1.6, 2.2, 2.3),
+            (1.2, 1.2, 1.2, 1.2, 2.3, 2.3),
+            20,
+            False,
+        ),  # residual fails
+    ],
+)
+def test_the_claim_fails_when_the_measurement_disagrees(monkeypatch, plain, residual, deepest, ok):
     monkeypatch.setattr(T, "depth_trainability", lambda **kw: _fake_result(plain, residual))
     r = claims.check(21)
     assert r.verdict != "error", r.explanation

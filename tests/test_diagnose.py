@@ -71,8 +71,18 @@ def test_on_a_real_run_matches_evaluate():
     y = (x[:, 0] + 0.3 * rng.normal(size=120) > 0).astype(int)
     xv, yv = x[80:], y[80:]
     net = nb.Sequential([nb.Dense(4, 16), nb.ReLU(), nb.Dense(16, 2)], backend="cpu", seed=0)
-    hist = net.fit(x[:80], y[:80], loss="cross_entropy", epochs=5, batch_size=16, lr=0.1,
-                   validation=(xv, yv), train_metrics="exact", progress=False, seed=0)  # fmt: skip
+    hist = net.fit(
+        x[:80],
+        y[:80],
+        loss="cross_entropy",
+        epochs=5,
+        batch_size=16,
+        lr=0.1,
+        validation=(xv, yv),
+        train_metrics="exact",
+        progress=False,
+        seed=0,
+    )
     d = nb.diagnose(hist, bayes_error=0.05)
     assert d.train_error == pytest.approx(1 - net.evaluate(x[:80], y[:80])["accuracy"])
     assert d.val_error == pytest.approx(1 - net.evaluate(xv, yv)["accuracy"])

@@ -38,9 +38,14 @@ def test_compare_pretraining_small(shared_data):
     d = mnist_split()
     data = (d.x_train[:1500], d.y_train[:1500], d.x_val[:500], d.y_val[:500])
     res = vanishing.compare_pretraining(
-        seeds=(0, 1), sizes=(784, 64, 64, 64, 10), pretrain_epochs=2, finetune_epochs=1,
-        speed_examples=300, backend="cpu", data=data,
-    )  # fmt: skip
+        seeds=(0, 1),
+        sizes=(784, 64, 64, 64, 10),
+        pretrain_epochs=2,
+        finetune_epochs=1,
+        speed_examples=300,
+        backend="cpu",
+        data=data,
+    )
     s = res["summary"]
     assert set(s) == {"random", "autoencoder", "rbm"}
     for m in s:
@@ -94,9 +99,14 @@ def _modules():
 
 
 def test_nothing_but_the_cli_imports_the_claims():
-    users = [name for name, path, pkg in _modules() if not name.startswith("numbanet.claims")
-             and any(m == "numbanet.claims" or m.startswith("numbanet.claims.")
-                     for m in _imports(path, pkg))]  # fmt: skip
+    users = [
+        name
+        for name, path, pkg in _modules()
+        if not name.startswith("numbanet.claims")
+        and any(
+            m == "numbanet.claims" or m.startswith("numbanet.claims.") for m in _imports(path, pkg)
+        )
+    ]
     assert users == ["numbanet.cli"]
 
 
@@ -106,9 +116,17 @@ LOADERS = {"load_mnist", "mnist_split", "load_mnist1d", "load_semeion", "find_mn
 def test_no_model_module_loads_data():
     """The library's models and math take arrays: only the experiments (and the data package,
     the CLI's sweep runner and the figures' availability check) touch the data loaders."""
-    model_pkgs = ("numbanet.nn", "numbanet.unsupervised", "numbanet.theory", "numbanet.backends",
-                  "numbanet.kernels", "numbanet.losses", "numbanet.optim", "numbanet.models",
-                  "numbanet.plots")  # fmt: skip
+    model_pkgs = (
+        "numbanet.nn",
+        "numbanet.unsupervised",
+        "numbanet.theory",
+        "numbanet.backends",
+        "numbanet.kernels",
+        "numbanet.losses",
+        "numbanet.optim",
+        "numbanet.models",
+        "numbanet.plots",
+    )
     offenders = []
     for name, path, pkg in _modules():
         if not name.startswith(model_pkgs) or name == "numbanet.plots.render":

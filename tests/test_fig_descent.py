@@ -29,7 +29,10 @@ def test_lr_sensitivity_each_curve_does_what_its_label_says(lr_sens):
     X1 = np.hstack([x, np.ones_like(x)])
     assert np.isclose(lam, np.linalg.eigvalsh(X1.T @ X1 / len(x)).max())
     # too small: monotone creep, same sign along u_max, still far from the minimum after 60 steps
-    assert np.all(np.diff(along[small]) * np.sign(along[small][0]) < 0) and _sign_flips(along[small]) == 0
+    assert (
+        np.all(np.diff(along[small]) * np.sign(along[small][0]) < 0)
+        and _sign_flips(along[small]) == 0
+    )
     assert excess[small][-1] > 0.05 * excess[small][0]
     # good: the steep direction is solved in one step, the loss falls fastest
     assert np.all(np.abs(along[good][1:]) < 1e-9 * abs(along[good][0]))
@@ -73,8 +76,9 @@ def test_optimizer_paths_on_the_ill_conditioned_quadratic():
     # momentum's build-up beats plain SGD at the same alpha in 60 steps; Nesterov damps it further
     assert dist["Nesterov"][-1] < dist["Momentum"][-1] < dist["SGD"][-1]
     # without bias correction RMSProp's first steps are larger (v_0 = 0 divides by a small sqrt)
-    assert (np.linalg.norm(paths["RMSProp"][1] - paths["RMSProp"][0])
-            > 2 * np.linalg.norm(paths["RMSProp (bias-corrected)"][1] - paths["RMSProp (bias-corrected)"][0]))  # fmt: skip
+    assert np.linalg.norm(paths["RMSProp"][1] - paths["RMSProp"][0]) > 2 * np.linalg.norm(
+        paths["RMSProp (bias-corrected)"][1] - paths["RMSProp (bias-corrected)"][0]
+    )
 
 
 def test_coinciding_curves_note_is_derived_from_the_curves():

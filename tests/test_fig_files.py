@@ -68,14 +68,18 @@ def _png_size(path):
 
 def test_figures_and_index_get_the_umask_mode_and_the_dpi(tmp_path):
     with umask(0o022):
-        plots.render_figures(["lr-decay"], outdir=tmp_path / "a", budget="tiny", progress=False,
-                             dpi=40)
-        plots.render_figures(["lr-decay"], outdir=tmp_path / "b", budget="tiny", progress=False,
-                             dpi=80)
+        plots.render_figures(
+            ["lr-decay"], outdir=tmp_path / "a", budget="tiny", progress=False, dpi=40
+        )
+        plots.render_figures(
+            ["lr-decay"], outdir=tmp_path / "b", budget="tiny", progress=False, dpi=80
+        )
     for name in ("lr-decay.png", "index.json", "README.md"):
         assert _mode(tmp_path / "a" / name) == 0o644, name
-    (wa, ha), (wb, hb) = _png_size(tmp_path / "a" / "lr-decay.png"), _png_size(
-        tmp_path / "b" / "lr-decay.png")
+    (wa, ha), (wb, hb) = (
+        _png_size(tmp_path / "a" / "lr-decay.png"),
+        _png_size(tmp_path / "b" / "lr-decay.png"),
+    )
     assert abs(wb / wa - 2) < 0.1 and abs(hb / ha - 2) < 0.1, (wa, ha, wb, hb)
     assert json.loads((tmp_path / "b" / "index.json").read_text())[0]["dpi"] == 80
 
@@ -89,8 +93,9 @@ def test_cli_dpi_option(tmp_path):
     sizes = []
     for dpi in (40, 80):
         out = tmp_path / str(dpi)
-        res = runner.invoke(app, ["figures", "lr-decay", "--outdir", str(out), "--no-progress",
-                                  "--dpi", str(dpi)])  # fmt: skip
+        res = runner.invoke(
+            app, ["figures", "lr-decay", "--outdir", str(out), "--no-progress", "--dpi", str(dpi)]
+        )
         assert res.exit_code == 0, res.output
         sizes.append(_png_size(out / "lr-decay.png"))
     assert abs(sizes[1][0] / sizes[0][0] - 2) < 0.1
@@ -114,8 +119,15 @@ def test_default_dpi_is_150():
 
 @pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
 def test_settings_and_command_go_into_the_metadata_and_the_index(tmp_path, fmt):
-    res = plots.render_figures(["momentum-bias-correction"], outdir=tmp_path, fmt=fmt,
-                               budget="tiny", progress=False, dpi=30, lang="es")  # fmt: skip
+    res = plots.render_figures(
+        ["momentum-bias-correction"],
+        outdir=tmp_path,
+        fmt=fmt,
+        budget="tiny",
+        progress=False,
+        dpi=30,
+        lang="es",
+    )
     assert res[0]["status"] == "ok", res
     cmd = "numbanet figures momentum-bias-correction --lang es"
     assert res[0]["command"] == cmd

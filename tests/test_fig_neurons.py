@@ -5,10 +5,18 @@ import pytest
 
 from numbanet.plots import activations, hidden, perceptron, shallow
 
-MODULES = {"logic_gates": perceptron, "perceptron_training": perceptron, "xor_mlp": hidden,
-           "hidden_space": hidden, "semeion_2d": hidden, "linear_hidden_collapse": shallow,
-           "softmax": shallow, "universal_approximation": shallow, "activations": activations,
-           "sigmoid_vs_relu": activations}  # fmt: skip
+MODULES = {
+    "logic_gates": perceptron,
+    "perceptron_training": perceptron,
+    "xor_mlp": hidden,
+    "hidden_space": hidden,
+    "semeion_2d": hidden,
+    "linear_hidden_collapse": shallow,
+    "softmax": shallow,
+    "universal_approximation": shallow,
+    "activations": activations,
+    "sigmoid_vs_relu": activations,
+}
 
 
 def test_logic_gates_perceptron_converges_except_on_xor():
@@ -27,8 +35,14 @@ def test_logic_gates_perceptron_converges_except_on_xor():
 
 def test_perceptron_training_curves():
     d = perceptron.compute_perceptron_training()
-    assert d["converged"] == {"AND": True, "OR": True, "NAND": True, "NOR": True, "NOT": True,
-                              "XOR": False}  # fmt: skip
+    assert d["converged"] == {
+        "AND": True,
+        "OR": True,
+        "NAND": True,
+        "NOR": True,
+        "NOT": True,
+        "XOR": False,
+    }
     assert len(d["errors"]["XOR"]) == d["epochs"] and d["errors"]["XOR"].min() > 0
     assert all(d["errors"][g][-1] == 0 for g in ("AND", "OR", "NAND", "NOR", "NOT"))
 
@@ -99,8 +113,11 @@ def test_every_neuron_figure_draws(lang, shared_data):
     from numbanet.plots._style import style
     from numbanet.plots.catalog import CATALOG
 
-    names = [f.func_name for f in CATALOG if f.module in ("perceptron", "hidden", "shallow",
-                                                          "activations")]  # fmt: skip
+    names = [
+        f.func_name
+        for f in CATALOG
+        if f.module in ("perceptron", "hidden", "shallow", "activations")
+    ]
     assert sorted(names) == sorted(MODULES)
     cheap = {n for n in names if n not in ("universal_approximation", "semeion_2d")}
     with style():

@@ -101,7 +101,9 @@ def test_compose_2d_splits_boundaries_into_piece_and_region_edges():
     for seg in c["edges"]["region"]:
         mid = seg.mean(0)
         for off in ((1e-4, 0), (-1e-4, 0), (0, 1e-4), (0, -1e-4)):
-            z = R.forward(layers, np.array([mid + off, mid + off + (1e-6, 0), mid + off + (0, 1e-6)]))
+            z = R.forward(
+                layers, np.array([mid + off, mid + off + (1e-6, 0), mid + off + (0, 1e-6)])
+            )
             assert np.allclose(z[1:] - z[0], 0, atol=1e-12)
     import matplotlib
 
@@ -224,7 +226,9 @@ def test_space_folding_multiplies_by_four_per_fold():
 
 
 def test_hidden_layer_counts_are_pluralised():
-    assert hidden_layers("en", 1) == "1 hidden layer" and hidden_layers("en", 3) == "3 hidden layers"
+    assert (
+        hidden_layers("en", 1) == "1 hidden layer" and hidden_layers("en", 3) == "3 hidden layers"
+    )
     assert hidden_layers("es", 1) == "1 capa oculta" and hidden_layers("es", 2) == "2 capas ocultas"
     import matplotlib
 
@@ -282,10 +286,14 @@ def test_wide_vs_deep_trains_every_net_above_chance():
 
 
 def _fake_wide_vs_deep(deep_acc):
-    shallow = [{"hidden": [w], "params": p, "test_accuracy": [0.5]}
-               for w, p in ((8, 100), (16, 1000), (32, 10000))]
-    deep = [{"hidden": [w] * 3, "params": p, "test_accuracy": [a]}
-            for w, p, a in zip((8, 16, 32), (200, 2000, 9000), deep_acc)]
+    shallow = [
+        {"hidden": [w], "params": p, "test_accuracy": [0.5]}
+        for w, p in ((8, 100), (16, 1000), (32, 10000))
+    ]
+    deep = [
+        {"hidden": [w] * 3, "params": p, "test_accuracy": [a]}
+        for w, p, a in zip((8, 16, 32), (200, 2000, 9000), deep_acc)
+    ]
     return {"families": {"shallow": shallow, "deep": deep}}
 
 
@@ -293,7 +301,8 @@ def test_wide_vs_deep_note_says_whether_the_claim_holds():
     assert "\nholds here." in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.6, 0.6]), "en")
     assert "NOT hold" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "en")
     assert "only from 2,000 parameters up" in CAP._wide_vs_deep_note(
-        _fake_wide_vs_deep([0.4, 0.6, 0.6]), "en")
+        _fake_wide_vs_deep([0.4, 0.6, 0.6]), "en"
+    )
     assert "some sizes" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.6, 0.4, 0.6]), "en")
     assert "NO se cumple" in CAP._wide_vs_deep_note(_fake_wide_vs_deep([0.4, 0.4, 0.4]), "es")
 

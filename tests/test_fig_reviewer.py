@@ -62,9 +62,11 @@ def test_regularization_axes_are_not_0_to_100_for_small_errors(shared_data):
     fig = plots.plot("regularization", budget="tiny")
     d = fig.numbanet_data
     a, b, _, dd = fig.axes[:4]
-    for ax, keys in ((a, ("l2_train_err", "l2_val_err", "l2_test_err")),
-                     (b, ("drop_plain_train", "drop_plain_test", "drop_dropout_test")),
-                     (dd, ("noise_train_err", "noise_test_err"))):
+    for ax, keys in (
+        (a, ("l2_train_err", "l2_val_err", "l2_test_err")),
+        (b, ("drop_plain_train", "drop_plain_test", "drop_dropout_test")),
+        (dd, ("noise_train_err", "noise_test_err")),
+    ):
         m = max(float(np.max(d[k])) for k in keys)
         lo, hi = ax.get_ylim()
         assert m < hi and (hi < 100.0 or m * 1.25 + 2 > 95.0), (keys, m, hi)

@@ -11,8 +11,16 @@ from numbanet.plots import _style
 
 PLOTS = pathlib.Path(plots.__file__).parent
 #: phrases that must never be drawn (case-insensitive)
-BANNED = ("numbanet figures", "--full", "reduced budget", "presupuesto reducido", "count_2d",
-          "count_1d", "runs the original", "ejecuta el original")  # fmt: skip
+BANNED = (
+    "numbanet figures",
+    "--full",
+    "reduced budget",
+    "presupuesto reducido",
+    "count_2d",
+    "count_1d",
+    "runs the original",
+    "ejecuta el original",
+)
 
 
 def _drawn_strings(tree):
@@ -28,17 +36,20 @@ def _drawn_strings(tree):
             yield node.lineno, node.value
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in PLOTS.glob("*.py")
-                                          if p.name not in ("render.py", "catalog.py")))  # fmt: skip
+@pytest.mark.parametrize(
+    "module",
+    sorted(p.name for p in PLOTS.glob("*.py") if p.name not in ("render.py", "catalog.py")),
+)
 def test_no_draw_function_writes_budget_command_or_code_names(module):
     tree = ast.parse((PLOTS / module).read_text(encoding="utf-8"))
-    bad = [(line, s) for line, s in _drawn_strings(tree)
-           if any(b in s.lower() for b in BANNED)]  # fmt: skip
+    bad = [(line, s) for line, s in _drawn_strings(tree) if any(b in s.lower() for b in BANNED)]
     assert not bad, bad
 
 
 def test_the_checker_sees_a_banned_phrase():
-    tree = ast.parse('def f():\n    """doc: numbanet figures --full"""\n    return "x (reduced budget)"\n')
+    tree = ast.parse(
+        'def f():\n    """doc: numbanet figures --full"""\n    return "x (reduced budget)"\n'
+    )
     found = [s for _, s in _drawn_strings(tree) if any(b in s.lower() for b in BANNED)]
     assert found == ["x (reduced budget)"]
 
@@ -67,8 +78,18 @@ def matplotlib_text():
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-@pytest.mark.parametrize("fig_id", ["folding", "compose-1d", "lr-decay", "optimizers",
-                                    "space-folding-2d", "regions-per-parameter", "logic-gates"])
+@pytest.mark.parametrize(
+    "fig_id",
+    [
+        "folding",
+        "compose-1d",
+        "lr-decay",
+        "optimizers",
+        "space-folding-2d",
+        "regions-per-parameter",
+        "logic-gates",
+    ],
+)
 def test_rendered_figures_have_one_line_titles_without_banned_phrases(fig_id, lang):
     import matplotlib.pyplot as plt
 
@@ -87,7 +108,9 @@ def test_spanish_numbers_use_the_decimal_comma():
     import matplotlib.pyplot as plt
 
     assert _style.decimal_comma("MSE = 0.0138") == "MSE = 0,0138"
-    assert _style.decimal_comma("$\\eta = 0.1$, 10.000 imágenes") == "$\\eta = 0{,}1$, 10.000 imágenes"
+    assert (
+        _style.decimal_comma("$\\eta = 0.1$, 10.000 imágenes") == "$\\eta = 0{,}1$, 10.000 imágenes"
+    )
     assert _style.decimal_comma("net1(net1(x))") == "net1(net1(x))"
     for lang, sep in (("es", ","), ("en", ".")):
         fig = plots.plot("compose-vs-shallow", budget="tiny", lang=lang)

@@ -18,9 +18,18 @@ def _fake_pretraining_data():
         }
         for m in methods
     }
-    settings = dict(methods=methods, seeds=[0, 1], sizes=[784, 8, 8, 8, 10], lr=0.1,
-                    finetune_epochs=3, n_train=100, n_val=50, pretrain_epochs=1, top_epochs=1,
-                    reduced=True)  # fmt: skip
+    settings = dict(
+        methods=methods,
+        seeds=[0, 1],
+        sizes=[784, 8, 8, 8, 10],
+        lr=0.1,
+        finetune_epochs=3,
+        n_train=100,
+        n_val=50,
+        pretrain_epochs=1,
+        top_epochs=1,
+        reduced=True,
+    )
     return {"results": res, "settings": settings}
 
 
@@ -32,22 +41,34 @@ def test_unsupervised_figures_draw(lang):
 
     g = np.random.default_rng(0)
     rbm = {
-        "errors": [3.0, 2.0, 1.5], "test_error": 1.2, "filters": g.random((100, 784)).tolist(),
-        "originals": g.random((4, 784)).tolist(), "reconstructions": g.random((4, 784)).tolist(),
+        "errors": [3.0, 2.0, 1.5],
+        "test_error": 1.2,
+        "filters": g.random((100, 784)).tolist(),
+        "originals": g.random((4, 784)).tolist(),
+        "reconstructions": g.random((4, 784)).tolist(),
         "settings": {"n_train": 10, "k": 1, "reduced": True},
-    }  # fmt: skip
+    }
     ae = {
-        "codes": g.normal(size=(30, 2)).tolist(), "labels": (np.arange(30) % 10).tolist(),
-        "manifold": g.random((81, 784)).tolist(), "code_losses": [1.0],
+        "codes": g.normal(size=(30, 2)).tolist(),
+        "labels": (np.arange(30) % 10).tolist(),
+        "manifold": g.random((81, 784)).tolist(),
+        "code_losses": [1.0],
         "settings": {"reduced": False},
         "uses": {
             "accuracy": {"raw": 0.9, "features": 0.8, "reconstructions": 0.85, "joint": 0.91},
-            "ae_loss": [0.3, 0.2], "joint_history": [{"loss": 1.0, "clas": 1.0, "ae": 0.3}],
+            "ae_loss": [0.3, 0.2],
+            "joint_history": [{"loss": 1.0, "clas": 1.0, "ae": 0.3}],
             "examples": {k: g.random((3, 784)).tolist() for k in ("x", "noisy", "denoised")},
-            "settings": {"n_code": 8, "noise": 0.2, "beta": 0.5, "n_train": 10, "n_test": 5,
-                         "clf_epochs": 1},
+            "settings": {
+                "n_code": 8,
+                "noise": 0.2,
+                "beta": 0.5,
+                "n_train": 10,
+                "n_test": 5,
+                "clf_epochs": 1,
+            },
         },
-    }  # fmt: skip
+    }
     for fig in (
         F.draw_rbm(rbm, lang),
         F.draw_autoencoder(ae, lang),
@@ -68,7 +89,10 @@ def test_denoise_tiles_keep_each_triplet_together():
     from numbanet.plots import unsupervised as F
 
     n = 5
-    ex = {k: [np.full(784, 10 * i + j) for i in range(n)] for j, k in enumerate(("x", "noisy", "denoised"))}
+    ex = {
+        k: [np.full(784, 10 * i + j) for i in range(n)]
+        for j, k in enumerate(("x", "noisy", "denoised"))
+    }
     tiles, rows = F._denoise_tiles(ex)
     assert rows == 3 and len(tiles) == rows * 6
     for r in range(rows):

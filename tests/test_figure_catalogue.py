@@ -102,8 +102,15 @@ def test_momentum_bias_correction_for_a_constant_gradient():
 
 def test_optimizers_paths_and_curves(shared_data):
     d = plots.compute("optimizers", budget="tiny")
-    labels = {"SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "RMSProp (bias-corrected)",
-              "Adam"}  # fmt: skip
+    labels = {
+        "SGD",
+        "Momentum",
+        "Nesterov",
+        "Adagrad",
+        "RMSProp",
+        "RMSProp (bias-corrected)",
+        "Adam",
+    }
     assert set(d["paths"]) == set(d["curves"]) == labels
     for name, p in d["paths"].items():
         dist = np.linalg.norm(p - d["w_star"], axis=1)

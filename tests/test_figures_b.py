@@ -98,8 +98,11 @@ def test_init_variance(tmp_path):
     # dashed over LeCun so both stay visible)
     for act in ("relu", "tanh"):
         for direction in ("forward", "backward"):
-            np.testing.assert_allclose(d[f"{act}/glorot_normal/recursion/{direction}"],
-                                       d[f"{act}/lecun_normal/recursion/{direction}"], rtol=1e-12)  # fmt: skip
+            np.testing.assert_allclose(
+                d[f"{act}/glorot_normal/recursion/{direction}"],
+                d[f"{act}/lecun_normal/recursion/{direction}"],
+                rtol=1e-12,
+            )
     _save(depth.draw_init_variance(d, "en"), tmp_path, "iv")
     _save(depth.draw_init_variance(d, "es"), tmp_path, "iv-es")
 

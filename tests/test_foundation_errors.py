@@ -205,8 +205,9 @@ def test_cuda_without_gpu_is_one_clear_line():
     (a NumbanetError and a RuntimeError) whose one line says why (the CUDA status) and names the
     fix."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    out = subprocess.run([sys.executable, "-c", _CUDA_CHILD], capture_output=True, text=True,
-                         env=env, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", _CUDA_CHILD], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     assert r["simulator"] is False  # the child runs as a user would

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import numbanet as nb
+from numbanet import config, optim
 from numbanet import losses as L
-from numbanet import optim
-from numbanet import config
 from numbanet.backends import _fused_ops
 from numbanet.training import fused_plan
 
@@ -77,8 +76,18 @@ def _model(act, kw, last, dtype, backend="cpu", seed=5):
 
 
 def _train(net, x, y, loss, fused, batch_size, **kw):
-    net.fit(x, y, loss=loss, lr=0.05, epochs=2, batch_size=batch_size, seed=3,
-            progress=False, fused=fused, **kw)  # fmt: skip
+    net.fit(
+        x,
+        y,
+        loss=loss,
+        lr=0.05,
+        epochs=2,
+        batch_size=batch_size,
+        seed=3,
+        progress=False,
+        fused=fused,
+        **kw,
+    )
     return net.get_flat()
 
 
@@ -160,8 +169,17 @@ def test_nielsen_weight_decay_and_mixed_paths(monkeypatch):
 
 
 def _train_opt(net, x, y, opt, fused, bs):
-    net.fit(x, y, loss=L.SigmoidCrossEntropy(), optimizer=opt, epochs=2, batch_size=bs,
-            seed=0, progress=False, fused=fused)  # fmt: skip
+    net.fit(
+        x,
+        y,
+        loss=L.SigmoidCrossEntropy(),
+        optimizer=opt,
+        epochs=2,
+        batch_size=bs,
+        seed=0,
+        progress=False,
+        fused=fused,
+    )
     return net.get_flat()
 
 
@@ -184,8 +202,17 @@ def test_momentum_fused_equals_layers(mode, dtype, monkeypatch):
             opt = optim.Momentum(net.parameters(), lr=0.1, beta1=0.8, form=form, l2=0.5)
             if fused:
                 assert _plan(net, "cross_entropy", opt) is not None
-            net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=3, batch_size=bs,
-                    seed=2, progress=False, fused=fused)  # fmt: skip
+            net.fit(
+                x,
+                y,
+                loss="cross_entropy",
+                optimizer=opt,
+                epochs=3,
+                batch_size=bs,
+                seed=2,
+                progress=False,
+                fused=fused,
+            )
             out.append((net.get_flat(), opt.state_arrays()["m"], opt.t))
         (a, ma, ta), (b, mb, tb) = out
         assert ta == tb == 3 * 4
@@ -200,11 +227,18 @@ def test_fused_loss_history_matches():
     y = rng.integers(0, 4, 30)
     h = [
         _model("tanh", {}, "softmax", np.float64).fit(
-            x, y, loss="cross_entropy", lr=0.2, epochs=3, batch_size=7, seed=1,
-            progress=False, fused=f,
+            x,
+            y,
+            loss="cross_entropy",
+            lr=0.2,
+            epochs=3,
+            batch_size=7,
+            seed=1,
+            progress=False,
+            fused=f,
         )["loss"]
         for f in (True, False)
-    ]  # fmt: skip
+    ]
     np.testing.assert_allclose(h[0], h[1], rtol=1e-12)
 
 
@@ -212,8 +246,15 @@ def test_fused_counts_steps():
     net = _model("relu", {}, None, np.float32)
     opt = optim.SGD(net.parameters(), lr=0.01)
     rng = np.random.default_rng(0)
-    net.fit(rng.standard_normal((23, 6)), rng.standard_normal((23, 4)), loss="mse",
-            optimizer=opt, epochs=2, batch_size=5, progress=False)  # fmt: skip
+    net.fit(
+        rng.standard_normal((23, 6)),
+        rng.standard_normal((23, 4)),
+        loss="mse",
+        optimizer=opt,
+        epochs=2,
+        batch_size=5,
+        progress=False,
+    )
     assert opt.t == 2 * 5
 
 
@@ -233,8 +274,13 @@ def test_plan_declines_frozen_layer(count_runs):
     net.layers[2].freeze()
     assert _plan(net) is None
     rng = np.random.default_rng(0)
-    net.fit(rng.standard_normal((10, 6)), rng.standard_normal((10, 4)), loss="mse",
-            batch_size=5, progress=False)  # fmt: skip
+    net.fit(
+        rng.standard_normal((10, 6)),
+        rng.standard_normal((10, 4)),
+        loss="mse",
+        batch_size=5,
+        progress=False,
+    )
     assert not count_runs
 
 

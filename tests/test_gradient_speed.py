@@ -64,8 +64,14 @@ def test_speed_curves_and_callback(first_1000):
 
     net = G.nielsen_network2((784, 30, 30, 10), seed=0)
     h = net.fit(
-        x[:200], y[:200], loss="sigmoid_cross_entropy", lr=0.1, epochs=2, batch_size=200,
-        callbacks=[GradientSpeed(x[:200], y[:200])], progress=False,
+        x[:200],
+        y[:200],
+        loss="sigmoid_cross_entropy",
+        lr=0.1,
+        epochs=2,
+        batch_size=200,
+        callbacks=[GradientSpeed(x[:200], y[:200])],
+        progress=False,
     )
     assert len(h["speed"]) == 2 and h["speed"][0].shape == (2,)
     # the last epoch's record is the trained net's speeds; training changed them

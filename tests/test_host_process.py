@@ -103,8 +103,11 @@ def test_environment_untouched(reports):
     ours, control = reports
     assert ours["env_changed_since_start"] == {}
     assert ours["env"] == control["env"]
-    assert not any(k.startswith(("GOMP_", "OMP_", "KMP_", "MALLOC_")) for k in ours["env"]
-                   if k not in control["env"])  # fmt: skip
+    assert not any(
+        k.startswith(("GOMP_", "OMP_", "KMP_", "MALLOC_"))
+        for k in ours["env"]
+        if k not in control["env"]
+    )
 
 
 def test_signals_threads_and_interpreter_settings_untouched(reports):

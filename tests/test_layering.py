@@ -76,9 +76,10 @@ def test_layers_losses_optimisers_never_import_kernels():
 def test_only_the_cli_imports_claims():
     claims = [PKG / "claims.py", PKG / "claims"]
     files = [
-        f for f in _files(".")
+        f
+        for f in _files(".")
         if f.name != "cli.py" and not any(f == c or c in f.parents for c in claims)
-    ]  # fmt: skip
+    ]
     assert _offenders(files, ["numbanet.claims"]) == []
 
 
@@ -109,7 +110,13 @@ g = net.parameters()[0].grad
 assert g.shape == (4, 3) and np.isfinite(g).all() and np.abs(g).sum() > 0
 print("ok", value)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=str(ROOT), timeout=120, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")

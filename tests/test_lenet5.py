@@ -39,8 +39,10 @@ def _layer_counts(net):
     from numbanet.nn.sequential import _connections
 
     shapes = [net.input_shape] + net.layer_output_shapes()
-    return [(layer.n_params(), _connections(layer, shapes[i], shapes[i + 1]))
-            for i, layer in enumerate(net.layers)]  # fmt: skip
+    return [
+        (layer.n_params(), _connections(layer, shapes[i], shapes[i + 1]))
+        for i, layer in enumerate(net.layers)
+    ]
 
 
 def test_c3_table_is_table_i():
@@ -88,8 +90,13 @@ def _table_layer(backend, dtype):
             idx[o, c] = np.arange(k, k + 4).reshape(2, 2)
             k += 4
     idx[3, 2] = idx[3, 0]  # a weight shared between two kernel slices
-    return nb.Sequential([TableConv2D(3, 4, 2, idx), nb.Tanh(), nb.Flatten(), nb.Dense(4 * 4 * 4, 2)],
-                         backend=backend, seed=0, dtype=dtype, input_shape=(3, 5, 5))  # fmt: skip
+    return nb.Sequential(
+        [TableConv2D(3, 4, 2, idx), nb.Tanh(), nb.Flatten(), nb.Dense(4 * 4 * 4, 2)],
+        backend=backend,
+        seed=0,
+        dtype=dtype,
+        input_shape=(3, 5, 5),
+    )
 
 
 def test_table_conv_gradient_by_finite_differences():

@@ -76,8 +76,9 @@ def test_log_softmax_layer_in_a_sequential(backend):
     y = rng.integers(0, 3, 6)
 
     def net(b, last):
-        return nb.Sequential([nb.Dense(4, 5), nb.Tanh(), nb.Dense(5, 3), last()], backend=b,
-                             seed=3, dtype=np.float64)  # fmt: skip
+        return nb.Sequential(
+            [nb.Dense(4, 5), nb.Tanh(), nb.Dense(5, 3), last()], backend=b, seed=3, dtype=np.float64
+        )
 
     got, ref = net(backend, nb.LogSoftmax), net("reference", nb.LogSoftmax)
     np.testing.assert_allclose(got(x), ref(x), rtol=1e-10, atol=1e-12)
@@ -87,8 +88,9 @@ def test_log_softmax_layer_in_a_sequential(backend):
     np.testing.assert_allclose(hg["loss"], hr["loss"], rtol=1e-10)
     np.testing.assert_allclose(got.get_flat(), ref.get_flat(), rtol=1e-9, atol=1e-12)
     # and the same training as logits without the layer (a softmax ignores the row shift)
-    plain = nb.Sequential([nb.Dense(4, 5), nb.Tanh(), nb.Dense(5, 3)], backend="reference",
-                          seed=3, dtype=np.float64)  # fmt: skip
+    plain = nb.Sequential(
+        [nb.Dense(4, 5), nb.Tanh(), nb.Dense(5, 3)], backend="reference", seed=3, dtype=np.float64
+    )
     hp = plain.fit(x, y, loss="cross_entropy", lr=0.5, epochs=3, batch_size=4, seed=0)
     np.testing.assert_allclose(hp["loss"], hr["loss"], rtol=1e-10)
     assert nb.nn.activation("log_softmax").__class__ is nb.LogSoftmax
@@ -115,8 +117,12 @@ class MLP(nb.Model):
 
 
 def _seq(backend="reference", dtype=None, seed=0):
-    return nb.Sequential([nb.Dense(4, 6), nb.ReLU(), nb.Dense(6, 5), nb.ReLU(), nb.Dense(5, 3)],
-                         backend=backend, seed=seed, dtype=dtype)  # fmt: skip
+    return nb.Sequential(
+        [nb.Dense(4, 6), nb.ReLU(), nb.Dense(6, 5), nb.ReLU(), nb.Dense(5, 3)],
+        backend=backend,
+        seed=seed,
+        dtype=dtype,
+    )
 
 
 def _grads(net):
@@ -136,8 +142,13 @@ def test_model_equals_its_sequential(backend, data):
     m = MLP(4, 3, backend=backend, seed=0, dtype=np.float64)
     s = _seq(backend, np.float64)
     assert [name for name, _ in m.named_parameters()] == [
-        "linear_1.W", "linear_1.b", "linear_2.W", "linear_2.b", "linear_out.W", "linear_out.b"
-    ]  # fmt: skip
+        "linear_1.W",
+        "linear_1.b",
+        "linear_2.W",
+        "linear_2.b",
+        "linear_out.W",
+        "linear_out.b",
+    ]
     np.testing.assert_array_equal(m.get_flat(), s.get_flat())  # same seed, same order
     logits, probas = m(x)
     np.testing.assert_allclose(logits, s(x), rtol=1e-12)
@@ -154,7 +165,9 @@ def test_model_equals_its_sequential(backend, data):
     np.testing.assert_allclose(hm["loss"], hs["loss"], rtol=1e-10)
     np.testing.assert_allclose(hm["accuracy"], hs["accuracy"])
     np.testing.assert_allclose(m.get_flat(), s.get_flat(), rtol=1e-9, atol=1e-12)
-    assert m.evaluate(x, y, loss="cross_entropy") == pytest.approx(s.evaluate(x, y, loss="cross_entropy"))
+    assert m.evaluate(x, y, loss="cross_entropy") == pytest.approx(
+        s.evaluate(x, y, loss="cross_entropy")
+    )
     np.testing.assert_array_equal(m.predict_classes(x), s.predict_classes(x))
 
 
@@ -174,8 +187,9 @@ def test_model_backward_adds_the_gradients_of_both_outputs(data):
     m.zero_grad()
     dx = m.backward(a, b)
     for p in m.parameters():
-        np.testing.assert_allclose(p.grad, numeric_grad(cost, p.value), rtol=1e-6, atol=1e-8,
-                                   err_msg=p.name)  # fmt: skip
+        np.testing.assert_allclose(
+            p.grad, numeric_grad(cost, p.value), rtol=1e-6, atol=1e-8, err_msg=p.name
+        )
     np.testing.assert_allclose(dx, numeric_grad(cost, x), rtol=1e-6, atol=1e-8)
     # None skips an output; one gradient means the first output
     m(x)
@@ -210,8 +224,12 @@ class Shared(nb.Model):
 def test_reused_layers_share_weights_and_add_gradients():
     m = Shared(seed=2, dtype=np.float64)
     assert len(m.parameters()) == 6 and [n for n, _ in m.named_layers()] == [
-        "inp", "mid", "act", "out.0", "out.1"
-    ]  # fmt: skip
+        "inp",
+        "mid",
+        "act",
+        "out.0",
+        "out.1",
+    ]
     x = np.random.default_rng(7).standard_normal((5, 3))
     w = np.random.default_rng(8).standard_normal((5, 2))
     m(x)
@@ -219,8 +237,9 @@ def test_reused_layers_share_weights_and_add_gradients():
     m.backward(w)
     cost = lambda: float((w * m(x)).sum())  # noqa: E731
     for p in m.parameters():
-        np.testing.assert_allclose(p.grad, numeric_grad(cost, p.value), rtol=1e-6, atol=1e-8,
-                                   err_msg=p.name)  # fmt: skip
+        np.testing.assert_allclose(
+            p.grad, numeric_grad(cost, p.value), rtol=1e-6, atol=1e-8, err_msg=p.name
+        )
     # same numbers as writing it out with separate layers holding the same weights
     W, b = m.mid.W.value, m.mid.b.value
     h = np.maximum(x @ m.inp.W.value.T + m.inp.b.value, 0)
@@ -258,8 +277,9 @@ def test_sequential_attribute_joins_the_model(data):
 class ProbabilitiesFirst(nb.Model):
     def __init__(self, **kw):
         super().__init__(**kw)
-        self.body = nb.Sequential([nb.Dense(4, 6), nb.ReLU(), nb.Dense(6, 5), nb.ReLU(),
-                                   nb.Dense(5, 3)])  # fmt: skip
+        self.body = nb.Sequential(
+            [nb.Dense(4, 6), nb.ReLU(), nb.Dense(6, 5), nb.ReLU(), nb.Dense(5, 3)]
+        )
         self.softmax = nb.Softmax()
 
     def forward(self, x):
@@ -269,8 +289,12 @@ class ProbabilitiesFirst(nb.Model):
 def test_a_softmax_output_is_absorbed_by_cross_entropy_as_in_sequential(data):
     x, y = data
     m = ProbabilitiesFirst(seed=0, dtype=np.float64)
-    s = nb.Sequential(_seq(dtype=np.float64).layers + [nb.Softmax()], seed=0, dtype=np.float64,
-                      backend="reference")  # fmt: skip
+    s = nb.Sequential(
+        _seq(dtype=np.float64).layers + [nb.Softmax()],
+        seed=0,
+        dtype=np.float64,
+        backend="reference",
+    )
     np.testing.assert_array_equal(m.get_flat(), s.get_flat())
     hm = m.fit(x, y, loss="cross_entropy", lr=0.3, epochs=3, batch_size=3, seed=1)
     hs = s.fit(x, y, loss="cross_entropy", lr=0.3, epochs=3, batch_size=3, seed=1)

@@ -146,8 +146,14 @@ def test_network_sgd_is_the_books(backend, capsys):
     book = Book(net.weights, net.biases)
     epochs = 2 if small else 3
     printed = []
-    book.sgd(train, epochs, 5, 2.0, seed=5,
-             after_epoch=lambda j: printed.append(f"Epoch {j}: {book.correct(test)} / 9"))  # fmt: skip
+    book.sgd(
+        train,
+        epochs,
+        5,
+        2.0,
+        seed=5,
+        after_epoch=lambda j: printed.append(f"Epoch {j}: {book.correct(test)} / 9"),
+    )
     net.SGD(train, epochs, 5, 2.0, test_data=test)
     _assert_same_params(net, book)
     assert capsys.readouterr().out.splitlines() == printed
@@ -227,15 +233,27 @@ def test_network2_sgd_monitors_and_l2_are_the_books(cost, capsys):
         want[1].append(book.correct(evaluation))
 
     book.sgd(train, 3, 4, eta, lmbda, seed=8, after_epoch=monitor)
-    got = net.SGD(train, 3, 4, eta, lmbda=lmbda, evaluation_data=evaluation,
-                  monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
-                  monitor_training_cost=True, monitor_training_accuracy=True)  # fmt: skip
+    got = net.SGD(
+        train,
+        3,
+        4,
+        eta,
+        lmbda=lmbda,
+        evaluation_data=evaluation,
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+        monitor_training_accuracy=True,
+    )
     _assert_same_params(net, book)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
     assert got[1] == want[1] and got[3] == want[3]
     np.testing.assert_allclose(got[2], want[2], rtol=1e-10)
     out = capsys.readouterr().out
-    assert out.count("training complete") == 3 and f"Accuracy on training data: {want[3][0]} / 31" in out
+    assert (
+        out.count("training complete") == 3
+        and f"Accuracy on training data: {want[3][0]} / 31" in out
+    )
     assert re.search(rf"Accuracy on evaluation data: {want[1][-1]} / 11\n\n$", out)
     # only what is monitored is recorded
     assert net.SGD(train, 1, 4, eta, lmbda=lmbda) == ([], [], [], [])
@@ -287,8 +305,15 @@ def test_network2_save_load_and_early_stopping(tmp_path, capsys):
     # early stopping: an evaluation accuracy that cannot improve stops after n epochs
     train = _data(10, SIZES, 3)
     evaluation = _data(5, SIZES, 4, labels=True)
-    r = net.SGD(train, 20, 5, 1e-9, evaluation_data=evaluation,
-                monitor_evaluation_accuracy=True, early_stopping_n=2)  # fmt: skip
+    r = net.SGD(
+        train,
+        20,
+        5,
+        1e-9,
+        evaluation_data=evaluation,
+        monitor_evaluation_accuracy=True,
+        early_stopping_n=2,
+    )
     assert len(r[1]) == 3  # the first epoch sets the best, two more without improvement
     capsys.readouterr()
 

@@ -38,20 +38,33 @@ def _mlp_ln():
 
 
 def _residual_identity():
-    return [nb.Dense(4, 5), nb.Tanh(),
-            nb.Residual([nb.Dense(5, 5), nb.BatchNorm1D(5), nb.Tanh(), nb.Dense(5, 5)]),
-            nb.Dense(5, 3)]  # fmt: skip
+    return [
+        nb.Dense(4, 5),
+        nb.Tanh(),
+        nb.Residual([nb.Dense(5, 5), nb.BatchNorm1D(5), nb.Tanh(), nb.Dense(5, 5)]),
+        nb.Dense(5, 3),
+    ]
 
 
 def _residual_projection():
-    return [nb.Residual([nb.Dense(4, 6), nb.LayerNorm(6), nb.Tanh(), nb.Dense(6, 5)],
-                        projection=nb.Dense(4, 5, bias=False)),
-            nb.Tanh(), nb.Dense(5, 2)]  # fmt: skip
+    return [
+        nb.Residual(
+            [nb.Dense(4, 6), nb.LayerNorm(6), nb.Tanh(), nb.Dense(6, 5)],
+            projection=nb.Dense(4, 5, bias=False),
+        ),
+        nb.Tanh(),
+        nb.Dense(5, 2),
+    ]
 
 
 def _conv_bn():
-    return [nb.Conv2D(2, 3, 3, padding="same"), nb.BatchNorm2D(3), nb.Tanh(), nb.Flatten(),
-            nb.Dense(3 * 4 * 3, 2)]  # fmt: skip
+    return [
+        nb.Conv2D(2, 3, 3, padding="same"),
+        nb.BatchNorm2D(3),
+        nb.Tanh(),
+        nb.Flatten(),
+        nb.Dense(3 * 4 * 3, 2),
+    ]
 
 
 def _seq_ln():
@@ -159,8 +172,11 @@ def _run(net, x, c, training):
     out = net.forward(x, training=training)
     dx = net.backward(_loss_and_grad(out, c)[1])
     grads = {p.name: p.grad for p in net.parameters()}
-    stats = {f"{i}.{k}": v for i, bn in enumerate(_norm_layers(net))
-             for k, v in (("mean", bn.running_mean), ("var", bn.running_var))}  # fmt: skip
+    stats = {
+        f"{i}.{k}": v
+        for i, bn in enumerate(_norm_layers(net))
+        for k, v in (("mean", bn.running_mean), ("var", bn.running_var))
+    }
     return out, dx, grads, stats
 
 
@@ -244,8 +260,9 @@ def test_running_statistics_follow_the_definitions():
     the output is normalised with the biased one (ddof 0)."""
     rng = np.random.default_rng(0)
     x1, x2 = rng.standard_normal((5, 3)) * [1, 2, 3] + [0, 1, -2], rng.standard_normal((5, 3))
-    net = nb.Sequential([nb.BatchNorm1D(3, momentum=0.25)], backend="reference",
-                        dtype=np.float64, seed=0)  # fmt: skip
+    net = nb.Sequential(
+        [nb.BatchNorm1D(3, momentum=0.25)], backend="reference", dtype=np.float64, seed=0
+    )
     bn = net.layers[0]
     np.testing.assert_array_equal(bn.running_mean, 0.0)
     np.testing.assert_array_equal(bn.running_var, 1.0)
@@ -260,8 +277,9 @@ def test_running_statistics_follow_the_definitions():
     # evaluation: the running statistics, not the batch's
     xe = rng.standard_normal((4, 3))
     ye = net.forward(xe, training=False)
-    np.testing.assert_allclose(ye, (xe - bn.running_mean) / np.sqrt(bn.running_var + 1e-5),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        ye, (xe - bn.running_mean) / np.sqrt(bn.running_var + 1e-5), atol=1e-12
+    )
     # momentum 0 freezes the estimates, momentum 1 keeps only the last batch
     for mom, want_m in ((0.0, bn.running_mean), (1.0, x1.mean(0))):
         bn.momentum = mom
@@ -279,7 +297,9 @@ def test_eval_mode_treats_examples_independently():
     alone = np.concatenate([net.forward(x[i : i + 1], training=False) for i in range(6)])
     np.testing.assert_allclose(net.forward(x, training=False), alone, atol=1e-13)
     np.testing.assert_allclose(net.predict(x), alone, atol=1e-13)  # predict is evaluation
-    assert np.abs(net.forward(x[:3], training=True) - net.forward(x, training=True)[:3]).max() > 1e-3
+    assert (
+        np.abs(net.forward(x[:3], training=True) - net.forward(x, training=True)[:3]).max() > 1e-3
+    )
 
 
 def _torch_tensor(a, grad=False):
@@ -296,11 +316,15 @@ def test_batchnorm_matches_pytorch(kind):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
     shape = {"1d": (6, 4), "1d_seq": (5, 4, 3), "2d": (3, 4, 3, 2)}[kind]
-    layer = nb.BatchNorm2D(4, momentum=0.2, eps=1e-3) if kind == "2d" else nb.BatchNorm1D(
-        4, momentum=0.2, eps=1e-3)  # fmt: skip
+    layer = (
+        nb.BatchNorm2D(4, momentum=0.2, eps=1e-3)
+        if kind == "2d"
+        else nb.BatchNorm1D(4, momentum=0.2, eps=1e-3)
+    )
     net = nb.Sequential([layer], backend="cpu", dtype=np.float64, seed=0)
     tl = (torch.nn.BatchNorm2d if kind == "2d" else torch.nn.BatchNorm1d)(
-        4, momentum=0.2, eps=1e-3).double()  # fmt: skip
+        4, momentum=0.2, eps=1e-3
+    ).double()
     gamma, beta = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
     layer.gamma.value, layer.beta.value = gamma, beta
     with torch.no_grad():
@@ -395,7 +419,9 @@ def test_residual_parameters_live_in_the_flat_buffer():
 def test_summary_and_repr_show_the_block():
     net = _net("residual_projection", "cpu", np.float32)
     text = net.summary(print_fn=None)
-    assert "Residual([Dense(4, 6), LayerNorm(6), Tanh(), Dense(6, 5)], projection=Dense(4, 5))" in text
+    assert (
+        "Residual([Dense(4, 6), LayerNorm(6), Tanh(), Dense(6, 5)], projection=Dense(4, 5))" in text
+    )
     assert f"{net.layers[0].n_params():,}" in text
     assert net.layers[0].n_params() == 4 * 6 + 6 + 2 * 6 + 6 * 5 + 5 + 4 * 5
     assert f"Total params: {net.n_params():,}" in text
@@ -410,12 +436,28 @@ def test_fit_trains_residual_and_normalised_nets(backend):
     n = 24 if backend == "cpu" else 8
     x = rng.standard_normal((n, 4))
     y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(int)
-    net = nb.Sequential([nb.Dense(4, 8), nb.BatchNorm1D(8), nb.ReLU(),
-                         nb.Residual([nb.Dense(8, 8), nb.LayerNorm(8), nb.ReLU(), nb.Dense(8, 8)]),
-                         nb.ReLU(), nb.Dense(8, 2)], backend=backend, seed=0)  # fmt: skip
+    net = nb.Sequential(
+        [
+            nb.Dense(4, 8),
+            nb.BatchNorm1D(8),
+            nb.ReLU(),
+            nb.Residual([nb.Dense(8, 8), nb.LayerNorm(8), nb.ReLU(), nb.Dense(8, 8)]),
+            nb.ReLU(),
+            nb.Dense(8, 2),
+        ],
+        backend=backend,
+        seed=0,
+    )
     epochs = 30 if backend == "cpu" else 2
-    h = net.fit(x, y, optimizer="adam", lr=0.02, epochs=epochs, batch_size=8 if backend == "cpu" else 4,
-                seed=0)
+    h = net.fit(
+        x,
+        y,
+        optimizer="adam",
+        lr=0.02,
+        epochs=epochs,
+        batch_size=8 if backend == "cpu" else 4,
+        seed=0,
+    )
     assert h["loss"][-1] < h["loss"][0]
     assert np.abs(net.layers[1].running_mean).max() > 0  # moved by training
     assert net.predict(x).shape == (n, 2)
@@ -452,15 +494,24 @@ def test_checkpoint_round_trip_keeps_running_statistics(tmp_path):
     np.testing.assert_array_equal(bn2.running_var, bn.running_var)
     np.testing.assert_array_equal(ck.model.predict(x), net.predict(x))
     assert ck.meta["architecture"]["layers"][2]["buffers"] == {
-        "1.running_mean": [5], "1.running_var": [5]}  # fmt: skip
+        "1.running_mean": [5],
+        "1.running_var": [5],
+    }
     # loading into an existing model restores the statistics too
     other = _net("residual_identity", "cuda", np.float32, seed=9)
     nb.checkpoint.load(path, model=other)
     np.testing.assert_array_equal(_norm_layers(other)[0].running_var, bn.running_var)
     np.testing.assert_allclose(other.predict(x), net.predict(x), rtol=1e-5, atol=1e-6)
     # the statistics are checked like parameters: a model without them is refused
-    plain = nb.Sequential([nb.Dense(4, 5), nb.Tanh(), nb.Residual([nb.Dense(5, 5), nb.Tanh(),
-                           nb.Dense(5, 5)]), nb.Dense(5, 3)], backend="cpu")  # fmt: skip
+    plain = nb.Sequential(
+        [
+            nb.Dense(4, 5),
+            nb.Tanh(),
+            nb.Residual([nb.Dense(5, 5), nb.Tanh(), nb.Dense(5, 5)]),
+            nb.Dense(5, 3),
+        ],
+        backend="cpu",
+    )
     with pytest.raises(nb.CheckpointError):
         nb.checkpoint.load(path, model=plain)
 
@@ -493,24 +544,27 @@ def test_clone_copies_the_running_statistics():
 
 
 # ---------------------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize("make, match", [
-    (lambda: nb.BatchNorm1D(4, eps=-1e-5), "eps must be > 0"),
-    (lambda: nb.BatchNorm1D(4, eps=0.0), "eps must be > 0"),
-    (lambda: nb.BatchNorm2D(4, eps=float("nan")), "eps must be a finite number"),
-    (lambda: nb.BatchNorm1D(4, momentum=-0.1), r"momentum must be in \[0, 1\]"),
-    (lambda: nb.BatchNorm1D(4, momentum=1.5), r"momentum must be in \[0, 1\]"),
-    (lambda: nb.BatchNorm2D(4, momentum=float("inf")), "momentum must be a number"),
-    (lambda: nb.BatchNorm1D(4, momentum=True), "momentum must be a number"),
-    (lambda: nb.BatchNorm1D(0), "num_features must be >= 1"),
-    (lambda: nb.BatchNorm1D(2.5), "num_features must be an integer"),
-    (lambda: nb.LayerNorm(0), r"normalized_shape\[0\] must be >= 1"),
-    (lambda: nb.LayerNorm("x"), "normalized_shape must be"),
-    (lambda: nb.LayerNorm(4, eps=-1), "eps must be > 0"),
-    (lambda: nb.Residual([]), "at least one layer"),
-    (lambda: nb.Residual([nb.Dense(4, 6), nb.ReLU()]), r"projection=nb.Dense\(4, 6"),
-    (lambda: nb.Residual(["dense"]), "must be a numbanet layer"),
-    (lambda: nb.Residual([nb.ReLU()], projection=3), "must be a numbanet layer"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: nb.BatchNorm1D(4, eps=-1e-5), "eps must be > 0"),
+        (lambda: nb.BatchNorm1D(4, eps=0.0), "eps must be > 0"),
+        (lambda: nb.BatchNorm2D(4, eps=float("nan")), "eps must be a finite number"),
+        (lambda: nb.BatchNorm1D(4, momentum=-0.1), r"momentum must be in \[0, 1\]"),
+        (lambda: nb.BatchNorm1D(4, momentum=1.5), r"momentum must be in \[0, 1\]"),
+        (lambda: nb.BatchNorm2D(4, momentum=float("inf")), "momentum must be a number"),
+        (lambda: nb.BatchNorm1D(4, momentum=True), "momentum must be a number"),
+        (lambda: nb.BatchNorm1D(0), "num_features must be >= 1"),
+        (lambda: nb.BatchNorm1D(2.5), "num_features must be an integer"),
+        (lambda: nb.LayerNorm(0), r"normalized_shape\[0\] must be >= 1"),
+        (lambda: nb.LayerNorm("x"), "normalized_shape must be"),
+        (lambda: nb.LayerNorm(4, eps=-1), "eps must be > 0"),
+        (lambda: nb.Residual([]), "at least one layer"),
+        (lambda: nb.Residual([nb.Dense(4, 6), nb.ReLU()]), r"projection=nb.Dense\(4, 6"),
+        (lambda: nb.Residual(["dense"]), "must be a numbanet layer"),
+        (lambda: nb.Residual([nb.ReLU()], projection=3), "must be a numbanet layer"),
+    ],
+)
 def test_bad_arguments_are_refused(make, match):
     with pytest.raises(ValidationError, match=match):
         make()
@@ -530,12 +584,19 @@ def test_a_batch_of_one_in_training_mode_is_refused(backend):
     assert np.isfinite(bn2.forward(np.arange(8.0).reshape(1, 2, 2, 2), training=True)).all()
 
 
-@pytest.mark.parametrize("layers, shape, match", [
-    ([nb.BatchNorm1D(3)], (5, 4), r"BatchNorm1D\(3\) expects inputs of shape \(n, C\)"),
-    ([nb.BatchNorm2D(3)], (5, 3, 4), r"BatchNorm2D\(3\) expects inputs of shape \(n, C, H, W\)"),
-    ([nb.BatchNorm2D(3)], (5, 2, 4, 4), "got examples of shape"),
-    ([nb.LayerNorm(4)], (5, 3), r"LayerNorm\(4\) expects inputs whose last axes are \(4,\)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layers, shape, match",
+    [
+        ([nb.BatchNorm1D(3)], (5, 4), r"BatchNorm1D\(3\) expects inputs of shape \(n, C\)"),
+        (
+            [nb.BatchNorm2D(3)],
+            (5, 3, 4),
+            r"BatchNorm2D\(3\) expects inputs of shape \(n, C, H, W\)",
+        ),
+        ([nb.BatchNorm2D(3)], (5, 2, 4, 4), "got examples of shape"),
+        ([nb.LayerNorm(4)], (5, 3), r"LayerNorm\(4\) expects inputs whose last axes are \(4,\)"),
+    ],
+)
 def test_wrong_feature_counts_are_refused(layers, shape, match):
     net = nb.Sequential(layers, backend="cpu")
     with pytest.raises(ValidationError, match=match):
@@ -546,9 +607,11 @@ def test_a_residual_shape_mismatch_found_at_shape_inference_is_explained():
     block = [nb.Conv2D(1, 2, 3, padding="same")]  # widths unknown until the input shape is
     with pytest.raises(ValidationError, match="skip path gives"):
         nb.Sequential([nb.Residual(block)], backend="cpu", input_shape=(1, 5, 5))
-    net = nb.Sequential([nb.Residual([nb.Conv2D(1, 2, 3, padding="same")],
-                                     projection=nb.Conv2D(1, 2, 1))], backend="cpu",
-                        input_shape=(1, 5, 5))  # fmt: skip
+    net = nb.Sequential(
+        [nb.Residual([nb.Conv2D(1, 2, 3, padding="same")], projection=nb.Conv2D(1, 2, 1))],
+        backend="cpu",
+        input_shape=(1, 5, 5),
+    )
     assert net.output_shape == (2, 5, 5)
 
 

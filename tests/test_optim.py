@@ -424,9 +424,13 @@ def test_l2_penalty_value_per_layer_and_in_the_fit_loss():
     pen = pa.penalty()
     ha = a.fit(x, y, loss="cross_entropy", optimizer=pa, batch_size=8, progress=False)
     hb = b.fit(
-        x, y, loss="cross_entropy", optimizer=optim.SGD(b.parameters(), lr=1e-12),
-        batch_size=8, progress=False,
-    )  # fmt: skip
+        x,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.SGD(b.parameters(), lr=1e-12),
+        batch_size=8,
+        progress=False,
+    )
     assert ha["loss"][0] - hb["loss"][0] == pytest.approx(pen, rel=1e-6)
 
 
@@ -553,12 +557,19 @@ def test_state_dict_round_trip_and_validation():
 
 # ------------------------------------------------------------------- one update over the flat run
 FLAT_CASES = [
-    ("sgd", {}), ("momentum", {}), ("nesterov", {}), ("adagrad", {}), ("rmsprop", {}),
-    ("adam", {}), ("sgd", {"clip_norm": 0.5}),
-]  # fmt: skip
+    ("sgd", {}),
+    ("momentum", {}),
+    ("nesterov", {}),
+    ("adagrad", {}),
+    ("rmsprop", {}),
+    ("adam", {}),
+    ("sgd", {"clip_norm": 0.5}),
+]
 
 
-@pytest.mark.parametrize("name,kw", FLAT_CASES, ids=[f"{n}{'-clip' if k else ''}" for n, k in FLAT_CASES])
+@pytest.mark.parametrize(
+    "name,kw", FLAT_CASES, ids=[f"{n}{'-clip' if k else ''}" for n, k in FLAT_CASES]
+)
 def test_flat_update_equals_per_parameter_updates(name, kw, monkeypatch):
     """A model's parameters are one run of its flat buffer: the optimiser updates them in one
     backend call per step, with the same result and state as one call per parameter."""
@@ -567,17 +578,25 @@ def test_flat_update_equals_per_parameter_updates(name, kw, monkeypatch):
     y = rng.integers(0, 3, 12)
     results = []
     for flat in (True, False):
-        net = nb.Sequential([nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 3)], backend="cpu", seed=1,
-                            dtype=np.float64)  # fmt: skip
+        net = nb.Sequential(
+            [nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 3)], backend="cpu", seed=1, dtype=np.float64
+        )
         opt = nb.optim.get(name, net.parameters(), 0.05, **kw)
         if not flat:
             monkeypatch.setattr(opt, "_flat_segment", lambda: None)
         calls = []
         be = net.backend
-        for op in ("sgd_update", "momentum_update", "adagrad_update", "rmsprop_update",
-                   "adam_update"):  # fmt: skip
+        for op in (
+            "sgd_update",
+            "momentum_update",
+            "adagrad_update",
+            "rmsprop_update",
+            "adam_update",
+        ):
             orig = getattr(be, op)
-            monkeypatch.setattr(be, op, lambda *a, _o=orig, _c=calls, **k: (_c.append(1), _o(*a, **k))[1])
+            monkeypatch.setattr(
+                be, op, lambda *a, _o=orig, _c=calls, **k: (_c.append(1), _o(*a, **k))[1]
+            )
         loss = nb.losses.CrossEntropy()
         for _ in range(4):
             out = net.forward(x, training=True)
@@ -598,8 +617,9 @@ def test_flat_update_equals_per_parameter_updates(name, kw, monkeypatch):
 def test_flat_update_falls_back_when_weights_and_biases_differ():
     """Weight decay (weights only) or a frozen layer: per-parameter updates, biases untouched
     by the decay, frozen parameters unchanged."""
-    net = nb.Sequential([nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 2)], backend="cpu", seed=0,
-                        dtype=np.float64)  # fmt: skip
+    net = nb.Sequential(
+        [nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 2)], backend="cpu", seed=0, dtype=np.float64
+    )
     opt = nb.optim.SGD(net.parameters(), lr=0.1, weight_decay=0.5)
     b0 = net.parameters()[1].value.copy()
     w0 = net.parameters()[0].value.copy()

@@ -98,8 +98,9 @@ def test_claims_command_reports_on_stderr_and_keeps_json_clean():
 def test_figures_report_each_figure(tmp_path, capsys):
     from numbanet import plots
 
-    plots.render_figures(ids=["softmax", "activations"], outdir=tmp_path, budget="tiny",
-                         progress=True)  # fmt: skip
+    plots.render_figures(
+        ids=["softmax", "activations"], outdir=tmp_path, budget="tiny", progress=True
+    )
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "numbanet figures: 2 to do"
     assert err[1].startswith("numbanet figures [1/2] softmax: ok (")

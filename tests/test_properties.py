@@ -71,8 +71,11 @@ extreme = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, width=32)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(extreme, min_size=2, max_size=12), st.sampled_from([np.float32, np.float64]),
-       st.sampled_from(["reference", "cpu"]))  # fmt: skip
+@given(
+    st.lists(extreme, min_size=2, max_size=12),
+    st.sampled_from([np.float32, np.float64]),
+    st.sampled_from(["reference", "cpu"]),
+)
 def test_losses_finite_at_random_extremes(values, dtype, backend):
     be = nb.get_backend(backend)
     z = np.array(values, dtype=dtype).reshape(1, -1)
@@ -88,8 +91,11 @@ def test_losses_finite_at_random_extremes(values, dtype, backend):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(extreme, min_size=1, max_size=12), st.sampled_from(ACT_NAMES[1:]),
-       st.sampled_from([np.float32, np.float64]))  # fmt: skip
+@given(
+    st.lists(extreme, min_size=1, max_size=12),
+    st.sampled_from(ACT_NAMES[1:]),
+    st.sampled_from([np.float32, np.float64]),
+)
 def test_activations_finite_at_random_extremes(values, act, dtype):
     be = nb.get_backend("cpu")
     layer = nb.nn.activation(act)

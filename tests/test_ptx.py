@@ -34,7 +34,9 @@ FP64_ALLOWED: dict[str, str] = {}
 
 
 def _lane():
-    return os.environ.get("NUMBANET_PTX_LANE") == "1" and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1"
+    return (
+        os.environ.get("NUMBANET_PTX_LANE") == "1" and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1"
+    )
 
 
 def _kernel_modules():
@@ -133,9 +135,10 @@ def test_every_module_declares_its_kernels():
         missing = kernels - set(declared) - set(getattr(mod, "PTX_FACTORY_KERNELS", ()))
         assert not missing, f"{name}: kernels without PTX signatures: {sorted(missing)}"
         for kname, sigs in declared.items():
-            dtypes = {
-                t.dtype for sig in sigs for t in sig if isinstance(t, types.Array)
-            } & {types.float32, types.float64}
+            dtypes = {t.dtype for sig in sigs for t in sig if isinstance(t, types.Array)} & {
+                types.float32,
+                types.float64,
+            }
             assert dtypes == {types.float32, types.float64}, f"{name}.{kname}: {dtypes}"
             for sig in sigs:
                 for t in sig:
@@ -179,8 +182,11 @@ def test_fp64_detector_sees_a_promoted_literal():
 
 
 def _instructions(ptx):
-    return [s for s in (line.strip() for line in ptx.splitlines())
-            if s and s[0] not in ".{}$" and not s.startswith("//")]  # fmt: skip
+    return [
+        s
+        for s in (line.strip() for line in ptx.splitlines())
+        if s and s[0] not in ".{}$" and not s.startswith("//")
+    ]
 
 
 def test_gemm_is_register_blocked():

@@ -73,17 +73,24 @@ def test_gradcheck_through_time(name, rng):
 
 def test_gradcheck_long_sequence_lstm(rng):
     """Nine steps: the cell-state carry (f_{t+1} * dc_{t+1}) is exercised many times."""
-    net = nb.Sequential([LSTM(2, 3), nb.Dense(3, 1)], backend="reference", seed=3,
-                        dtype="float64", input_shape=(9, 2))  # fmt: skip
+    net = nb.Sequential(
+        [LSTM(2, 3), nb.Dense(3, 1)],
+        backend="reference",
+        seed=3,
+        dtype="float64",
+        input_shape=(9, 2),
+    )
     _perturb(net, rng, 0.5)
     x = rng.standard_normal((2, 9, 2))
     check_model_grads(net, x, rng.standard_normal((2, 1)), _Flat(L.MSE()), rtol=1e-5, atol=1e-8)
 
 
 def test_shapes_and_parameter_counts():
-    net = nb.Sequential([Bidirectional(LSTM(8, 16, return_sequences=True)),
-                         TimeDistributed(nb.Dense(32, 5))], backend="reference",
-                        input_shape=(7, 8))  # fmt: skip
+    net = nb.Sequential(
+        [Bidirectional(LSTM(8, 16, return_sequences=True)), TimeDistributed(nb.Dense(32, 5))],
+        backend="reference",
+        input_shape=(7, 8),
+    )
     assert net.layer_output_shapes() == [(7, 32), (7, 5)]
     assert net.layers[0].n_params() == 2 * 4 * 16 * (8 + 16 + 1)
     assert net.predict(np.zeros((3, 7, 8))).shape == (3, 7, 5)
@@ -95,8 +102,13 @@ def test_shapes_and_parameter_counts():
 
 
 def test_orthogonal_recurrent_init_and_forget_bias():
-    net = nb.Sequential([LSTM(3, 6, return_sequences=True), RNN(6, 5)], backend="reference", seed=0,
-                        dtype="float64", input_shape=(4, 3))  # fmt: skip
+    net = nb.Sequential(
+        [LSTM(3, 6, return_sequences=True), RNN(6, 5)],
+        backend="reference",
+        seed=0,
+        dtype="float64",
+        input_shape=(4, 3),
+    )
     U = net.layers[0].U.value
     for q in range(4):
         block = U[6 * q : 6 * (q + 1)]
@@ -112,10 +124,20 @@ def test_orthogonal_recurrent_init_and_forget_bias():
 
 def test_reverse_equals_flipped_input(rng):
     """The anti-causal layer is the causal one run on the time-reversed sequence."""
-    fwd = nb.Sequential([LSTM(D, H, return_sequences=True)], backend="reference", seed=2,
-                        dtype="float64", input_shape=(T, D))  # fmt: skip
-    rev = nb.Sequential([LSTM(D, H, return_sequences=True, reverse=True)], backend="reference",
-                        seed=2, dtype="float64", input_shape=(T, D))  # fmt: skip
+    fwd = nb.Sequential(
+        [LSTM(D, H, return_sequences=True)],
+        backend="reference",
+        seed=2,
+        dtype="float64",
+        input_shape=(T, D),
+    )
+    rev = nb.Sequential(
+        [LSTM(D, H, return_sequences=True, reverse=True)],
+        backend="reference",
+        seed=2,
+        dtype="float64",
+        input_shape=(T, D),
+    )
     x = rng.standard_normal((N, T, D))
     np.testing.assert_allclose(rev.forward(x), fwd.forward(x[:, ::-1])[:, ::-1], atol=1e-12)
 
@@ -125,15 +147,20 @@ def test_bidirectional_last_state_is_both_directions(rng):
     x = rng.standard_normal((N, T, D))
     net.forward(x)
     bi = net.layers[0]
-    seq = nb.Sequential([LSTM(D, H, return_sequences=True)], backend="reference",
-                        dtype="float64", input_shape=(T, D))  # fmt: skip
+    seq = nb.Sequential(
+        [LSTM(D, H, return_sequences=True)],
+        backend="reference",
+        dtype="float64",
+        input_shape=(T, D),
+    )
     seq.load_state_dict({"0.W": bi.fwd_W.value, "0.U": bi.fwd_U.value, "0.b": bi.fwd_b.value})
     hf = seq.forward(x)[:, -1]
     seq.layers[0].reverse = True
     seq.load_state_dict({"0.W": bi.bwd_W.value, "0.U": bi.bwd_U.value, "0.b": bi.bwd_b.value})
     hb = seq.forward(x)[:, 0]
-    inner = nb.Sequential([Bidirectional(LSTM(D, H))], backend="reference", dtype="float64",
-                          input_shape=(T, D))  # fmt: skip
+    inner = nb.Sequential(
+        [Bidirectional(LSTM(D, H))], backend="reference", dtype="float64", input_shape=(T, D)
+    )
     inner.set_flat(net.get_flat()[: inner.n_params()])
     np.testing.assert_allclose(inner.forward(x), np.concatenate([hf, hb], axis=1), atol=1e-12)
 
@@ -153,9 +180,12 @@ def test_validation_errors():
 
 
 def test_clone_and_checkpoint_round_trip(tmp_path, rng):
-    net = nb.Sequential([Bidirectional(LSTM(D, H, return_sequences=True)),
-                         TimeDistributed(nb.Dense(2 * H, 2))], backend="reference", seed=0,
-                        input_shape=(T, D))  # fmt: skip
+    net = nb.Sequential(
+        [Bidirectional(LSTM(D, H, return_sequences=True)), TimeDistributed(nb.Dense(2 * H, 2))],
+        backend="reference",
+        seed=0,
+        input_shape=(T, D),
+    )
     x = rng.standard_normal((N, T, D)).astype(np.float32)
     ref = net.predict(x)
     twin = net.clone(dtype="float64")
@@ -290,8 +320,11 @@ def test_cpu_blas_paths_agree(rng, monkeypatch):
         a = rng.standard_normal((6, 9)).astype(dt)
         b = rng.standard_normal((4, 9)).astype(dt)
         for addr in {0, fp}:
-            for kind, x, y, want in ((0, a, b, a @ b.T), (1, a, b.T.copy(), a @ b.T),
-                                     (2, a.T.copy(), b.T.copy(), a @ b.T)):  # fmt: skip
+            for kind, x, y, want in (
+                (0, a, b, a @ b.T),
+                (1, a, b.T.copy(), a @ b.T),
+                (2, a.T.copy(), b.T.copy(), a @ b.T),
+            ):
                 got = np.zeros(want.shape, dt)
                 K.matmul(addr, ilp, kind, x, y, got)
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
@@ -465,9 +498,13 @@ def test_cuda_bidirectional_glue(rng):
 
 def test_cuda_bidirectional_model_matches_reference(rng):
     """A whole Bidirectional(LSTM) + TimeDistributed(Dense) model, one backward, on the device."""
-    net = nb.Sequential([Bidirectional(LSTM(3, 4, return_sequences=True)),
-                         TimeDistributed(nb.Dense(8, 2))], backend="reference", seed=4,
-                        dtype="float64", input_shape=(3, 3))  # fmt: skip
+    net = nb.Sequential(
+        [Bidirectional(LSTM(3, 4, return_sequences=True)), TimeDistributed(nb.Dense(8, 2))],
+        backend="reference",
+        seed=4,
+        dtype="float64",
+        input_shape=(3, 3),
+    )
     _perturb(net, rng)
     dev = net.clone(backend="cuda")
     x = rng.standard_normal((2, 3, 3))
@@ -543,8 +580,18 @@ def test_bidirectional_tagger_sees_the_future():
     acc = {}
     for bi in (False, True):
         net = F.tagger(bi, "cpu", 0, 60)
-        net.fit(x, y, loss=Ls.MultiLabelBCE(), optimizer="adam", lr=1e-2, epochs=6, batch_size=32,
-                seed=0, progress=False, train_metrics=False)  # fmt: skip
+        net.fit(
+            x,
+            y,
+            loss=Ls.MultiLabelBCE(),
+            optimizer="adam",
+            lr=1e-2,
+            epochs=6,
+            batch_size=32,
+            seed=0,
+            progress=False,
+            train_metrics=False,
+        )
         acc[bi] = F.tagging_accuracy(net, xv, yv, onset)
     assert acc[True] >= 0.9, acc
     assert acc[False] <= 0.7, acc
@@ -557,13 +604,24 @@ def test_figure_draws(tmp_path):
 
     ex = {"x": np.zeros(60), "y": np.zeros(60), "onset": np.zeros(60, bool)}
     tag = {"all": 0.8, "onset": 0.5, "prob": np.full(60, 0.5)}
-    data = {"reduced": True, "T": 50, "k": 4, "noise": 1.0, "hidden": 32, "n_train": 10,
-            "curves": {"rnn": np.array([0.25, 0.26]), "lstm": np.array([0.5, 1.0])},
-            "grads": {"lstm": np.ones(50), "rnn (orthogonal)": np.geomspace(1e-9, 1, 50),
-                      "rnn (random)": np.geomspace(1e-10, 1, 50)},
-            "init_curves": {"orthogonal": np.array([1.0]), "random": np.array([0.25])},
-            "T_init": 150, "tagging": {"causal": tag, "bidirectional": tag},
-            "example": ex}  # fmt: skip
+    data = {
+        "reduced": True,
+        "T": 50,
+        "k": 4,
+        "noise": 1.0,
+        "hidden": 32,
+        "n_train": 10,
+        "curves": {"rnn": np.array([0.25, 0.26]), "lstm": np.array([0.5, 1.0])},
+        "grads": {
+            "lstm": np.ones(50),
+            "rnn (orthogonal)": np.geomspace(1e-9, 1, 50),
+            "rnn (random)": np.geomspace(1e-10, 1, 50),
+        },
+        "init_curves": {"orthogonal": np.array([1.0]), "random": np.array([0.25])},
+        "T_init": 150,
+        "tagging": {"causal": tag, "bidirectional": tag},
+        "example": ex,
+    }
     with style():
         for lang in ("en", "es"):
             fig = F.draw_rnn_lstm(data, lang=lang)

@@ -21,8 +21,10 @@ from .gradcheck import numeric_grad
 def _drop_net(backend, p=0.4, seed=3, dtype=np.float64):
     return nb.Sequential(
         [nb.Dense(5, 7), Dropout(p, seed=seed), nb.Tanh(), nb.Dense(7, 3)],
-        backend=backend, seed=0, dtype=dtype,
-    )  # fmt: skip
+        backend=backend,
+        seed=0,
+        dtype=dtype,
+    )
 
 
 # ---------------------------------------------------------------- dropout
@@ -214,9 +216,16 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     es = C.EarlyStopping(monitor="val_loss", patience=3)
     rec = _Recorder()
     h = net.fit(
-        x, y, validation=(xv, yv), epochs=200, batch_size=10, optimizer="adam", lr=0.02,
-        callbacks=[es, rec], progress=False,
-    )  # fmt: skip
+        x,
+        y,
+        validation=(xv, yv),
+        epochs=200,
+        batch_size=10,
+        optimizer="adam",
+        lr=0.02,
+        callbacks=[es, rec],
+        progress=False,
+    )
     assert h.stopped_early and h.epochs < 200
     vl = h["val_loss"]
     best = int(np.argmin(vl)) + 1
@@ -236,9 +245,16 @@ def test_early_stopping_on_accuracy_and_without_restore():
     es = C.EarlyStopping(monitor="val_accuracy", patience=2, restore_best_weights=False)
     rec = _Recorder()
     h = net.fit(
-        x, y, validation=(xv, yv), epochs=100, batch_size=10, optimizer="adam", lr=0.05,
-        callbacks=[es, rec], progress=False,
-    )  # fmt: skip
+        x,
+        y,
+        validation=(xv, yv),
+        epochs=100,
+        batch_size=10,
+        optimizer="adam",
+        lr=0.05,
+        callbacks=[es, rec],
+        progress=False,
+    )
     assert es.mode == "max"
     assert h.stopped_early
     np.testing.assert_array_equal(net.get_flat(), rec.flats[h.epochs])  # last, not best
@@ -284,9 +300,14 @@ def test_l2_shrinks_weights_and_recorders_fill_history():
         )
         opt = optim.SGD(net.parameters(), lr=0.1, **kw)
         h = net.fit(
-            x, y, epochs=3, batch_size=10, optimizer=opt, progress=False,
+            x,
+            y,
+            epochs=3,
+            batch_size=10,
+            optimizer=opt,
+            progress=False,
             callbacks=[C.WeightNorms(), C.GradientNorms()],
-        )  # fmt: skip
+        )
         return net, h
 
     net0, h0 = run()

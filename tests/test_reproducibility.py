@@ -44,8 +44,14 @@ out["after"] = blas_threads()
 print(json.dumps(out))
 """
 
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                "NUMBANET_TEST_BLAS_THREADS", "NUMBA_ENABLE_CUDASIM")  # fmt: skip
+_THREAD_VARS = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMBANET_TEST_BLAS_THREADS",
+    "NUMBA_ENABLE_CUDASIM",
+)
 
 
 def _run(fused, modes=("free",), threads=1):
@@ -56,8 +62,13 @@ def _run(fused, modes=("free",), threads=1):
     and after deterministic()."""
     env = {k: v for k, v in os.environ.items() if k not in _THREAD_VARS}
     env["OPENBLAS_NUM_THREADS"] = env["NUMBA_NUM_THREADS"] = str(threads)
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(int(fused)), ",".join(modes)],
-                         capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(int(fused)), ",".join(modes)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -90,15 +90,25 @@ def test_lr_scheduler_sets_the_rate_each_epoch_and_history_records_it():
     net = nb.Sequential([nb.Dense(3, 2)], backend="reference", seed=0, dtype=np.float64)
     sched = S.exponential(0.2, 0.5)
     h = net.fit(
-        x, y, epochs=4, batch_size=6, optimizer="sgd", lr=99.0,
-        callbacks=[C.LRScheduler(sched)], progress=False,
-    )  # fmt: skip
+        x,
+        y,
+        epochs=4,
+        batch_size=6,
+        optimizer="sgd",
+        lr=99.0,
+        callbacks=[C.LRScheduler(sched)],
+        progress=False,
+    )
     assert h["lr"] == pytest.approx([0.2, 0.1, 0.05, 0.025])
     # resumed training: initial_epoch shifts the count
     h2 = net.fit(
-        x, y, epochs=2, batch_size=6, callbacks=[C.LRScheduler(sched, initial_epoch=4)],
+        x,
+        y,
+        epochs=2,
+        batch_size=6,
+        callbacks=[C.LRScheduler(sched, initial_epoch=4)],
         progress=False,
-    )  # fmt: skip
+    )
     assert h2["lr"] == pytest.approx([0.2 * 0.5**4, 0.2 * 0.5**5])
 
 

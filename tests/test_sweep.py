@@ -171,8 +171,14 @@ def test_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
     # a rerun keeps the recorded failure unless asked to retry it
     again = run(s, scheduler="serial", results=tmp_path / "r.jsonl", progress=False, plot=False)
     assert again.computed == []
-    retry = run(s, scheduler="serial", results=tmp_path / "r.jsonl", progress=False, plot=False,
-                retry_failed=True)  # fmt: skip
+    retry = run(
+        s,
+        scheduler="serial",
+        results=tmp_path / "r.jsonl",
+        progress=False,
+        plot=False,
+        retry_failed=True,
+    )
     assert retry.computed == [bad["trial_id"]]
     assert len(retry.rows) == 2 and len(read_rows(tmp_path / "r.jsonl")) == 2  # last row wins
 
@@ -266,8 +272,14 @@ def test_dask_missing_gives_the_install_hint(monkeypatch, tmp_path):
     assert 'pip install "numbanet[sweep]"' in str(e.value) and "\n" not in str(e.value)
     assert str(e.value) == INSTALL_HINT
     # the in-process mode needs no Dask
-    res = run(toy_spec(), scheduler="serial", results=tmp_path / "r.jsonl", progress=False,
-              max_trials=1, plot=False)  # fmt: skip
+    res = run(
+        toy_spec(),
+        scheduler="serial",
+        results=tmp_path / "r.jsonl",
+        progress=False,
+        max_trials=1,
+        plot=False,
+    )
     assert len(res.computed) == 1
 
 
@@ -296,15 +308,25 @@ def test_bad_arguments_and_unreachable_scheduler(tmp_path, monkeypatch):
         run(toy_spec(), scheduler="localhost", results=tmp_path / "r.jsonl", progress=False)
     port = _free_port()  # nothing listens there
     with pytest.raises(BackendUnavailableError, match="cannot reach the Dask scheduler"):
-        run(toy_spec(), scheduler=f"tcp://127.0.0.1:{port}", results=tmp_path / "r.jsonl",
-            progress=False)  # fmt: skip
+        run(
+            toy_spec(),
+            scheduler=f"tcp://127.0.0.1:{port}",
+            results=tmp_path / "r.jsonl",
+            progress=False,
+        )
 
 
 def test_nb_sweep_module_is_callable(tmp_path):
     import numbanet.sweep as sweep_module
 
-    res = sweep_module(toy_spec(), scheduler="serial", results=tmp_path / "r.jsonl",
-                       progress=False, max_trials=1, plot=False)  # fmt: skip
+    res = sweep_module(
+        toy_spec(),
+        scheduler="serial",
+        results=tmp_path / "r.jsonl",
+        progress=False,
+        max_trials=1,
+        plot=False,
+    )
     assert len(res.computed) == 1
 
 
@@ -342,16 +364,37 @@ def test_real_cluster_survives_a_killed_worker(tmp_path):
     procs = []
     client = None
     try:
-        procs.append(subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(sport), "--no-dashboard"],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        ))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(sport), "--no-dashboard"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        )
         for i, p in enumerate(wports):
-            procs.append(subprocess.Popen(
-                [*dask, "worker", addr, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                 "--host", "127.0.0.1", "--worker-port", str(p), "--name", f"w{i}"],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
-            ))  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    [
+                        *dask,
+                        "worker",
+                        addr,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--worker-port",
+                        str(p),
+                        "--name",
+                        f"w{i}",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            )
         deadline = time.time() + 60
         while client is None:
             try:
@@ -380,8 +423,14 @@ def test_real_cluster_survives_a_killed_worker(tmp_path):
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait(10)
 
-        res = run(s, scheduler=client, results=tmp_path / "r.jsonl", progress=False,
-                  on_result=on_result, plot=False)  # fmt: skip
+        res = run(
+            s,
+            scheduler=client,
+            results=tmp_path / "r.jsonl",
+            progress=False,
+            on_result=on_result,
+            plot=False,
+        )
         t_sweep = time.perf_counter()
         assert victim.returncode == -signal.SIGKILL
         assert state["in_flight"], "the killed worker had no trial in flight"

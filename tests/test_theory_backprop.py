@@ -51,12 +51,26 @@ def test_deck_example_by_hand():
 @pytest.mark.parametrize(
     "layers, loss, y",
     [
-        ([nb.Dense(3, 4), nb.Tanh(), nb.Dense(4, 3), nb.Softmax()], "cross_entropy", [0, 2, 1, 2, 0]),
-        ([nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 1), nb.Sigmoid()], "bce", [[0.0], [1], [1], [0], [1]]),
-        ([nb.Dense(3, 4), nb.ELU(), nb.Dense(4, 4), nb.Softplus(), nb.Dense(4, 2), nb.Softmax()],
-         "mse", [[1.0, 0], [0, 1], [0, 1], [1, 0], [0, 1]]),
-        ([nb.Dense(3, 2, bias=False), nb.LeakyReLU(0.1), nb.Dense(2, 2), nb.SiLU()], "mse",
-         [[1.0, 0], [0, 1], [0, 1], [1, 0], [0, 1]]),
+        (
+            [nb.Dense(3, 4), nb.Tanh(), nb.Dense(4, 3), nb.Softmax()],
+            "cross_entropy",
+            [0, 2, 1, 2, 0],
+        ),
+        (
+            [nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 1), nb.Sigmoid()],
+            "bce",
+            [[0.0], [1], [1], [0], [1]],
+        ),
+        (
+            [nb.Dense(3, 4), nb.ELU(), nb.Dense(4, 4), nb.Softplus(), nb.Dense(4, 2), nb.Softmax()],
+            "mse",
+            [[1.0, 0], [0, 1], [0, 1], [1, 0], [0, 1]],
+        ),
+        (
+            [nb.Dense(3, 2, bias=False), nb.LeakyReLU(0.1), nb.Dense(2, 2), nb.SiLU()],
+            "mse",
+            [[1.0, 0], [0, 1], [0, 1], [1, 0], [0, 1]],
+        ),
     ],
 )
 @pytest.mark.parametrize("backend", ["reference", "cpu"])
@@ -73,7 +87,9 @@ def test_every_equation_holds(layers, loss, y, backend):
 
 def test_softmax_output_with_mse_uses_the_jacobian():
     """MSE after a Softmax is not absorbed: BP1 needs the softmax Jacobian, not phi'(z)."""
-    net = nb.Sequential([nb.Dense(2, 3), nb.Softmax()], backend="reference", seed=0, dtype="float64")
+    net = nb.Sequential(
+        [nb.Dense(2, 3), nb.Softmax()], backend="reference", seed=0, dtype="float64"
+    )
     t = B.trace(net, [[0.2, -1.0]], [[0.0, 1.0, 0.0]], loss="mse")
     a = t.layers[0].a[0]
     g = a - np.array([0.0, 1.0, 0.0])
@@ -129,6 +145,11 @@ def test_cli_backprop():
     assert f"C = {expected:.8g}" in res.output
     res = runner.invoke(app, ["backprop", "2-3-3", "--output", "softmax", "--loss", "xent"])
     assert res.exit_code == 0, res.output
-    for bad in (["2-x-2"], ["2-3-2", "--x", "a,b"], ["2-3-2", "--x", "1"], ["2-3-2", "--seed", "-1"]):
+    for bad in (
+        ["2-x-2"],
+        ["2-3-2", "--x", "a,b"],
+        ["2-3-2", "--x", "1"],
+        ["2-3-2", "--seed", "-1"],
+    ):
         res = runner.invoke(app, ["backprop", *bad])
         assert res.exit_code == 2 and res.output.startswith("error: "), res.output

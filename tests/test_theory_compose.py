@@ -24,13 +24,21 @@ def nets():
 def test_merge_of_the_decks_nets_is_a_1_3_3_1_net_with_psi_theta_phi(nets):
     n1, n2 = nets["net1"], nets["net2"]
     m = C.merge(n1, n2)
-    assert [type(layer).__name__ for layer in m.layers] == ["Dense", "ReLU", "Dense", "ReLU", "Dense"]
+    assert [type(layer).__name__ for layer in m.layers] == [
+        "Dense",
+        "ReLU",
+        "Dense",
+        "ReLU",
+        "Dense",
+    ]
     assert [layer.W.shape for layer in m.layers[::2]] == [(3, 1), (3, 3), (1, 3)]
     # the deck's renaming: psi_ij = theta'_i1 phi_j, psi_i0 = theta'_i0 + theta'_i1 phi_0
     theta2 = np.array(slides.NET2["hidden"], dtype=float)  # rows (theta'_i0, theta'_i1)
     phi = np.array(slides.NET1["output"], dtype=float)  # (phi_0, phi_1, phi_2, phi_3)
     np.testing.assert_allclose(m.layers[2].W.value, np.outer(theta2[:, 1], phi[1:]), atol=1e-15)
-    np.testing.assert_allclose(m.layers[2].b.value, theta2[:, 0] + theta2[:, 1] * phi[0], atol=1e-15)
+    np.testing.assert_allclose(
+        m.layers[2].b.value, theta2[:, 0] + theta2[:, 1] * phi[0], atol=1e-15
+    )
     # net1's hidden layer and net2's output layer are kept
     np.testing.assert_array_equal(m.layers[0].W.value, n1.layers[0].W.value)
     np.testing.assert_array_equal(m.layers[4].W.value, n2.layers[2].W.value)
@@ -46,12 +54,18 @@ def test_merged_psi_has_rank_one_against_the_general_nets_full_rank(nets):
     m = C.merge(nets["net1"], nets["net2"])
     assert C.hidden_matrix_rank(m) == 1
     W2 = udl.clipping_layers()[1][0]  # the deck's general 1-3-3-1 net ("deep-as-clipping")
-    clip = nb.Sequential([nb.Dense(1, 3), nb.ReLU(), nb.Dense(3, 3), nb.ReLU(), nb.Dense(3, 1)],
-                         backend="reference", seed=0, dtype=np.float64)  # fmt: skip
+    clip = nb.Sequential(
+        [nb.Dense(1, 3), nb.ReLU(), nb.Dense(3, 3), nb.ReLU(), nb.Dense(3, 1)],
+        backend="reference",
+        seed=0,
+        dtype=np.float64,
+    )
     clip.layers[2].W.value = W2
     assert C.hidden_matrix_rank(clip) == 3
     # a random 1-3-3-1 net is full rank too; a composition through a 2-wide bottleneck has rank 2
-    rnd = nb.Sequential([nb.Dense(1, 3), nb.ReLU(), nb.Dense(3, 3), nb.ReLU(), nb.Dense(3, 1)], seed=4)
+    rnd = nb.Sequential(
+        [nb.Dense(1, 3), nb.ReLU(), nb.Dense(3, 3), nb.ReLU(), nb.Dense(3, 1)], seed=4
+    )
     assert C.hidden_matrix_rank(rnd) == 3
     a = nb.Sequential([nb.Dense(2, 5), nb.Tanh(), nb.Dense(5, 2)], seed=1, dtype=np.float64)
     b = nb.Sequential([nb.Dense(2, 4), nb.Sigmoid(), nb.Dense(4, 3)], seed=2, dtype=np.float64)
@@ -92,8 +106,9 @@ def test_deepen_equals_the_shallow_net_exactly(nets, extra):
 
 
 def test_deepen_a_wider_net_on_cpu():
-    shallow = nb.Sequential([nb.Dense(2, 6), nb.ReLU(), nb.Dense(6, 3)], backend="cpu", seed=5,
-                            dtype=np.float64)  # fmt: skip
+    shallow = nb.Sequential(
+        [nb.Dense(2, 6), nb.ReLU(), nb.Dense(6, 3)], backend="cpu", seed=5, dtype=np.float64
+    )
     deep = C.deepen(shallow, 3)
     assert deep.backend.name == "cpu" and deep.layers[-1].W.shape == (3, 6)
     x = np.random.default_rng(1).uniform(-2, 2, size=(300, 2))

@@ -65,8 +65,14 @@ def test_weight_variances_match_the_engine_initialisers():
     from numbanet import init as I
 
     rng = np.random.default_rng(0)
-    for name in ("he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "glorot_normal",
-                 "glorot_uniform"):  # fmt: skip
+    for name in (
+        "he_normal",
+        "he_uniform",
+        "lecun_normal",
+        "lecun_uniform",
+        "glorot_normal",
+        "glorot_uniform",
+    ):
         W = getattr(I, name)(rng, (400, 300), 300, 400, dtype=np.float64)
         v = IV.weight_variance(name, 300, 400)
         assert W.var() == pytest.approx(v, rel=0.02), name
@@ -143,8 +149,9 @@ def test_measure_is_seeded():
 
 
 def test_sweep_for_the_figure():
-    out = IV.sweep(("relu", "tanh"), ("he_normal", "glorot_uniform"), depth=8, width=16,
-                   n_samples=16, n_nets=2)  # fmt: skip
+    out = IV.sweep(
+        ("relu", "tanh"), ("he_normal", "glorot_uniform"), depth=8, width=16, n_samples=16, n_nets=2
+    )
     assert set(out) == {(a, i) for a in ("relu", "tanh") for i in ("he_normal", "glorot_uniform")}
     assert out[("relu", "he_normal")]["recursion"].forward.shape == (8,)
     assert out[("tanh", "glorot_uniform")]["measured"].backward.shape == (8,)

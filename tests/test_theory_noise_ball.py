@@ -103,8 +103,18 @@ def test_divergent_alpha_is_reported():
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 def test_monte_carlo_agrees_with_exact_on_a_quadratic(optimizer):
     st = NB.stationary(QUAD, 0.05, 4, optimizer=optimizer)
-    sim = NB.simulate(QUAD, 0.05, 4, 2000, n_runs=2000, optimizer=optimizer, w0=QUAD.w_star,
-                      record_every=10, burn_in=600, seed=1)  # fmt: skip
+    sim = NB.simulate(
+        QUAD,
+        0.05,
+        4,
+        2000,
+        n_runs=2000,
+        optimizer=optimizer,
+        w0=QUAD.w_star,
+        record_every=10,
+        burn_in=600,
+        seed=1,
+    )
     m, se = sim.stationary()
     assert abs(m - st.value) < 4 * se
     if optimizer == "sgd":
@@ -115,8 +125,9 @@ def test_monte_carlo_agrees_with_exact_on_a_quadratic(optimizer):
 def test_monte_carlo_agrees_with_exact_on_least_squares(optimizer):
     ls = least_squares()
     st = NB.stationary(ls, 0.05, 2, optimizer=optimizer)
-    sim = NB.simulate(ls, 0.05, 2, 2000, n_runs=1500, optimizer=optimizer, record_every=10,
-                      burn_in=800, seed=2)  # fmt: skip
+    sim = NB.simulate(
+        ls, 0.05, 2, 2000, n_runs=1500, optimizer=optimizer, record_every=10, burn_in=800, seed=2
+    )
     m, se = sim.stationary()
     assert abs(m - st.value) < 4 * se
 
@@ -137,8 +148,9 @@ def test_monte_carlo_curve_follows_the_exact_curve_under_a_schedule():
 
 def test_ball_scales_like_alpha_and_one_over_b():
     def mc(a, B):
-        sim = NB.simulate(QUAD, a, B, 3000, n_runs=1500, w0=QUAD.w_star, record_every=10,
-                          burn_in=1000, seed=4)  # fmt: skip
+        sim = NB.simulate(
+            QUAD, a, B, 3000, n_runs=1500, w0=QUAD.w_star, record_every=10, burn_in=1000, seed=4
+        )
         return sim.stationary()
 
     (m1, s1), (m2, s2) = mc(0.01, 1), mc(0.02, 1)
@@ -170,8 +182,15 @@ def test_engine_optimizers_plug_in():
     eng = NB.simulate(QUAD, 0.05, 2, 200, n_runs=200, optimizer=NB.EngineOptimizer("sgd"), seed=5)
     assert np.allclose(base.mean, eng.mean, rtol=1e-12)
     mom = NB.simulate(QUAD, 0.05, 2, 200, n_runs=200, optimizer="momentum", beta=0.8, seed=5)
-    eng_m = NB.simulate(QUAD, 0.05, 2, 200, n_runs=200, seed=5,
-                        optimizer=NB.EngineOptimizer(optim.Momentum, beta1=0.8))  # fmt: skip
+    eng_m = NB.simulate(
+        QUAD,
+        0.05,
+        2,
+        200,
+        n_runs=200,
+        seed=5,
+        optimizer=NB.EngineOptimizer(optim.Momentum, beta1=0.8),
+    )
     assert np.allclose(mom.mean, eng_m.mean, rtol=1e-12)
     adam = NB.simulate(QUAD, 0.01, 2, 400, n_runs=200, optimizer="adam", seed=5)
     assert adam.mean[-1] < adam.mean[0]

@@ -367,10 +367,20 @@ def test_sequential_layer_kinds():
     from numbanet.nn import Dense, Identity, LeakyReLU, PReLU, ReLU, Sequential
 
     net = Sequential(
-        [Dense(2, 6), LeakyReLU(0.2), Dense(6, 6, bias=False), ReLU(), ReLU(), Identity(),
-         Dense(6, 3), PReLU(3)],
-        backend="reference", dtype=np.float64, seed=4,
-    )  # fmt: skip
+        [
+            Dense(2, 6),
+            LeakyReLU(0.2),
+            Dense(6, 6, bias=False),
+            ReLU(),
+            ReLU(),
+            Identity(),
+            Dense(6, 3),
+            PReLU(3),
+        ],
+        backend="reference",
+        dtype=np.float64,
+        seed=4,
+    )
     x = np.random.default_rng(1).standard_normal((500, 2)) * 3
     assert np.abs(net.forward(x) - R.forward(net, x)).max() < 1e-12
     r = R.count_1d(net, [-3.0, -2.0], [3.0, 2.5])
@@ -528,8 +538,12 @@ def test_count_2d_five_layers_of_twenty():
 def test_count_2d_engine_sequential():
     from numbanet.nn import Dense, ReLU, Sequential
 
-    net = Sequential([Dense(2, 3, bias_init=0.3), ReLU(), Dense(3, 1)], backend="reference",
-                     dtype=np.float64, seed=0)  # fmt: skip
+    net = Sequential(
+        [Dense(2, 3, bias_init=0.3), ReLU(), Dense(3, 1)],
+        backend="reference",
+        dtype=np.float64,
+        seed=0,
+    )
     p = R.count_2d(net, (-20.0, 20.0, -20.0, 20.0))
     assert p.regions <= 7 and p.regions == R.count_patterns(net, grid_points(p.box, 512))
 

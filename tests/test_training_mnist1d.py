@@ -21,8 +21,17 @@ def test_mlp_with_adam_reaches_60_percent_on_mnist1d():
         seed=0,
     )
     opt = nb.optim.Adam(net.parameters(), lr=2e-3)
-    h = net.fit(d.x_train, d.y_train, loss="cross_entropy", optimizer=opt, epochs=60,
-                batch_size=100, seed=0, validation=(d.x_test, d.y_test), progress=False)  # fmt: skip
+    h = net.fit(
+        d.x_train,
+        d.y_train,
+        loss="cross_entropy",
+        optimizer=opt,
+        epochs=60,
+        batch_size=100,
+        seed=0,
+        validation=(d.x_test, d.y_test),
+        progress=False,
+    )
     acc = net.evaluate(d.x_test, d.y_test)["accuracy"]
     assert acc >= 0.60, acc
     assert acc == h["val_accuracy"][-1]

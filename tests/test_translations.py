@@ -40,8 +40,11 @@ def _translations(hidden=None):
 
 def test_the_page_has_every_block():
     assert set(_blocks("test")) == {
-        "numbanet-mlp", "numbanet-sequential", "numbanet-training", "numbanet-lenet"
-    }  # fmt: skip
+        "numbanet-mlp",
+        "numbanet-sequential",
+        "numbanet-training",
+        "numbanet-lenet",
+    }
     assert set(_blocks("listing")) == {"pytorch-mlp", "pytorch-sequential", "keras-lenet"}
     assert set(_blocks("summary")) == {"numbanet-lenet"}
 
@@ -78,14 +81,23 @@ def test_both_translations_agree_and_match_the_reference(backend):
         opt.step()
     np.testing.assert_allclose(a.get_flat(), b.get_flat(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(a.get_flat(), ref.get_flat(), rtol=1e-4, atol=1e-5)
-    assert not np.allclose(a.get_flat(), _translations(hidden)["MultilayerPerceptron"](
-        num_features=n_in, num_classes=10, seed=1, backend=backend).get_flat())  # fmt: skip
+    assert not np.allclose(
+        a.get_flat(),
+        _translations(hidden)["MultilayerPerceptron"](
+            num_features=n_in, num_classes=10, seed=1, backend=backend
+        ).get_flat(),
+    )
 
 
 def _run_training(ns, cls, backend, x, y):
     run = dict(ns)
-    run.update(MultilayerPerceptron=functools.partial(cls, backend=backend), x_train=x,
-               y_train=y, num_epochs=2, batch_size=16)  # fmt: skip
+    run.update(
+        MultilayerPerceptron=functools.partial(cls, backend=backend),
+        x_train=x,
+        y_train=y,
+        num_epochs=2,
+        batch_size=16,
+    )
     exec(_blocks("test")["numbanet-training"], run)  # noqa: S102
     return run["model"]
 
@@ -117,8 +129,10 @@ def test_the_pytorch_listings_themselves_with_the_same_weights():
     ns = _translations()
     x = np.random.default_rng(2).uniform(0, 1, (8, 784))
     y = np.arange(8) % 10
-    for ours, theirs, log in ((ns["MultilayerPerceptron"], t1["MultilayerPerceptron"], True),
-                              (ns["MultilayerPerceptron2"], t2["MultilayerPerceptron"], False)):  # fmt: skip
+    for ours, theirs, log in (
+        (ns["MultilayerPerceptron"], t1["MultilayerPerceptron"], True),
+        (ns["MultilayerPerceptron2"], t2["MultilayerPerceptron"], False),
+    ):
         m = ours(num_features=784, num_classes=10, seed=3, backend="cpu")
         t = theirs(num_features=784, num_classes=10).double()
         dense = [layer for _, layer in m.named_layers() if isinstance(layer, nb.Dense)]
@@ -145,8 +159,7 @@ def test_the_pytorch_listings_themselves_with_the_same_weights():
         torch.nn.functional.cross_entropy(tl, torch.from_numpy(y)).backward()
         topt.step()
         for d, lin in zip(dense, linear):
-            np.testing.assert_allclose(d.W.value, lin.weight.detach().numpy(), rtol=1e-4,
-                                       atol=1e-6)  # fmt: skip
+            np.testing.assert_allclose(d.W.value, lin.weight.detach().numpy(), rtol=1e-4, atol=1e-6)
             np.testing.assert_allclose(d.b.value, lin.bias.detach().numpy(), rtol=1e-4, atol=1e-6)
 
 
@@ -158,8 +171,14 @@ def test_the_keras_lenet_translation(capsys):
     assert [line.rstrip() for line in printed.strip().splitlines()] == want.strip().splitlines()
     model = ns["model"]
     assert model.n_params() == 60_074
-    assert model.layer_output_shapes()[:6] == [(6, 26, 26), (6, 26, 26), (6, 13, 13),
-                                               (16, 11, 11), (16, 11, 11), (16, 5, 5)]  # fmt: skip
+    assert model.layer_output_shapes()[:6] == [
+        (6, 26, 26),
+        (6, 26, 26),
+        (6, 13, 13),
+        (16, 11, 11),
+        (16, 11, 11),
+        (16, 5, 5),
+    ]
     # models.lenet is the same network ending in logits: same weights, softmax of its outputs
     lenet = nb.models.lenet(backend=model.backend, seed=0)
     lenet.set_flat(model.get_flat())
@@ -172,9 +191,11 @@ def test_the_keras_lenet_translation(capsys):
     ref = model.clone(backend="reference")
     np.testing.assert_allclose(p, ref(x), rtol=1e-4, atol=1e-6)
     y = np.arange(5) % 10
-    h = model.fit(x, y, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=2, batch_size=2,
-                  seed=0)  # fmt: skip
-    hr = ref.fit(x, y, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=2, batch_size=2,
-                 seed=0)  # fmt: skip
+    h = model.fit(
+        x, y, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=2, batch_size=2, seed=0
+    )
+    hr = ref.fit(
+        x, y, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=2, batch_size=2, seed=0
+    )
     np.testing.assert_allclose(h["loss"], hr["loss"], rtol=1e-4)
     np.testing.assert_allclose(model.get_flat(), ref.get_flat(), rtol=1e-3, atol=1e-5)

@@ -15,8 +15,10 @@ S = 0.3
 def _net(backend, dtype="float64", noise=S, noise_seed=7, seed=0):
     return nb.Sequential(
         [nb.Dense(5, 7, weight_noise=noise, noise_seed=noise_seed), nb.Tanh(), nb.Dense(7, 2)],
-        backend=backend, seed=seed, dtype=dtype,
-    )  # fmt: skip
+        backend=backend,
+        seed=seed,
+        dtype=dtype,
+    )
 
 
 def _x(n=3):
@@ -49,8 +51,12 @@ def test_gradients_are_those_of_the_perturbed_net():
     loss = nb.losses.MSE()
 
     def cost(xx, W1):
-        clean = nb.Sequential([nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 2)], backend="reference",
-                              seed=0, dtype="float64")  # fmt: skip
+        clean = nb.Sequential(
+            [nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 2)],
+            backend="reference",
+            seed=0,
+            dtype="float64",
+        )
         clean.set_flat(net.get_flat())
         clean.layers[0].W.value = W1
         return loss.forward(clean.forward(xx), y)
@@ -84,8 +90,9 @@ def test_gradients_are_those_of_the_perturbed_net():
 
 
 def _clean_grad(net, x, y):
-    clean = nb.Sequential([nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 2)], backend="reference",
-                          seed=0, dtype="float64")  # fmt: skip
+    clean = nb.Sequential(
+        [nb.Dense(5, 7), nb.Tanh(), nb.Dense(7, 2)], backend="reference", seed=0, dtype="float64"
+    )
     clean.set_flat(net.get_flat())
     loss = nb.losses.MSE()
     loss.forward(clean.forward(x), y)
@@ -107,8 +114,11 @@ def test_backends_match_the_reference(backend, dtype, tol):
         loss.forward(net.backend.to_numpy(out) if hasattr(net.backend, "to_numpy") else out, y)
         net.zero_grad()
         net.backward(net.backend.asarray(loss.backward(), net.dtype))
-        outs[be] = (np.asarray(net.backend.to_numpy(out)), net.layers[0].W.grad.copy(),
-                    net.layers[2].W.grad.copy())  # fmt: skip
+        outs[be] = (
+            np.asarray(net.backend.to_numpy(out)),
+            net.layers[0].W.grad.copy(),
+            net.layers[2].W.grad.copy(),
+        )
     for a, b in zip(outs["reference"], outs[backend]):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
 
@@ -123,8 +133,16 @@ def test_fit_is_reproducible_with_its_seed(backend):
     def run(fit_seed, noise=S):
         net = _net(backend, noise=noise, noise_seed=None)
         assert net.dense_stack() is None or noise == 0.0  # noisy layers leave the fused path
-        net.fit(x, y, loss="cross_entropy", epochs=2, batch_size=8, lr=0.1, progress=False,
-                seed=fit_seed)  # fmt: skip
+        net.fit(
+            x,
+            y,
+            loss="cross_entropy",
+            epochs=2,
+            batch_size=8,
+            lr=0.1,
+            progress=False,
+            seed=fit_seed,
+        )
         return net.get_flat()
 
     a, b, c = run(3), run(3), run(4)

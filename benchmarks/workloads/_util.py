@@ -135,8 +135,13 @@ def nb_save_init(folder, net):
 
 
 def nb_result(seconds, samples, steps, check, net, **extra):
-    return {"seconds": seconds, "samples": samples, "steps": steps, "check": check,
-            "config": {"backend": type(net.backend).__name__, **extra}}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "samples": samples,
+        "steps": steps,
+        "check": check,
+        "config": {"backend": type(net.backend).__name__, **extra},
+    }
 
 
 # ------------------------------------------------------------------------------ PyTorch
@@ -183,8 +188,13 @@ def torch_predict(torch, model, x, bs=4096):
 
 
 def result(seconds, samples, steps, check, **config):
-    return {"seconds": seconds, "samples": samples, "steps": steps, "check": check,
-            "config": config}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "samples": samples,
+        "steps": steps,
+        "check": check,
+        "config": config,
+    }
 
 
 def blas_threads():

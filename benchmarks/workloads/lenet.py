@@ -39,13 +39,22 @@ def prepare(spec):
 
     x, y, xv, yv, src = mnist(spec.get("data"))
     n = scaled(N, spec, BS)
-    save(spec["folder"], "data", x=x[:n].reshape(n, 1, 28, 28), y=y[:n],
-         xv=xv.reshape(-1, 1, 28, 28), yv=yv,
-         perm=np.random.default_rng(SEED).permutation(n))  # fmt: skip
+    save(
+        spec["folder"],
+        "data",
+        x=x[:n].reshape(n, 1, 28, 28),
+        y=y[:n],
+        xv=xv.reshape(-1, 1, 28, 28),
+        yv=yv,
+        perm=np.random.default_rng(SEED).permutation(n),
+    )
     nb_save_init(spec["folder"], lenet(backend="cpu", seed=SEED))
-    return {"title": TITLE, "targets": TARGETS, "data_source": src,
-            "work": {"samples": n, "batch_size": BS, "lr": LR, "momentum": BETA,
-                     "validation": len(xv)}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "data_source": src,
+        "work": {"samples": n, "batch_size": BS, "lr": LR, "momentum": BETA, "validation": len(xv)},
+    }
 
 
 def _data(spec):
@@ -117,13 +126,18 @@ class NumpyLeNet:
     def __init__(self, w0):
         c1, c1b, c2, c2b, d1, d1b, d2, d2b, d3, d3b = [np.asarray(a, np.float32) for a in w0]
         self.p = {
-            "c1": c1.reshape(6, -1).T.copy(), "c1b": c1b.copy(),
-            "c2": c2.reshape(16, -1).T.copy(), "c2b": c2b.copy(),
+            "c1": c1.reshape(6, -1).T.copy(),
+            "c1b": c1b.copy(),
+            "c2": c2.reshape(16, -1).T.copy(),
+            "c2b": c2b.copy(),
             # numbanet flattens (16, 5, 5) as c, h, w; NHWC flattens h, w, c
             "d1": d1.reshape(120, 16, 5, 5).transpose(2, 3, 1, 0).reshape(400, 120).copy(),
             "d1b": d1b.copy(),
-            "d2": d2.T.copy(), "d2b": d2b.copy(), "d3": d3.T.copy(), "d3b": d3b.copy(),
-        }  # fmt: skip
+            "d2": d2.T.copy(),
+            "d2b": d2b.copy(),
+            "d3": d3.T.copy(),
+            "d3b": d3b.copy(),
+        }
         self.v = {k: np.zeros_like(v) for k, v in self.p.items()}
 
     @staticmethod
@@ -156,7 +170,7 @@ class NumpyLeNet:
         g = (0.25 * d)[:, :, None, :, None, :]
         out[:, : 2 * h2, : 2 * w2] = np.broadcast_to(g, (n, h2, 2, w2, 2, c)).reshape(
             n, 2 * h2, 2 * w2, c
-        )  # fmt: skip
+        )
         return out
 
     def _forward(self, xb):
@@ -237,10 +251,19 @@ def run_torch(spec):
 
     def build():
         model = nn.Sequential(
-            nn.Conv2d(1, 6, 3), nn.ReLU(), nn.AvgPool2d(2),
-            nn.Conv2d(6, 16, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(),
-            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
-        )  # fmt: skip
+            nn.Conv2d(1, 6, 3),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 3),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(400, 120),
+            nn.ReLU(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
+            nn.Linear(84, 10),
+        )
         torch_load(torch, model.parameters(), w0)
         return model, torch_optimizer(
             torch.optim.SGD, model.parameters(), spec, lr=LR, momentum=BETA

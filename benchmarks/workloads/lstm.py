@@ -45,12 +45,30 @@ def prepare(spec):
     x = rng.standard_normal((n + N_VAL, T, D)).astype(np.float32)
     proj = rng.standard_normal((D, K))
     y = (x.mean(axis=1) @ proj).argmax(axis=1).astype(np.int64)
-    save(spec["folder"], "data", x=x[:n], y=y[:n], xv=x[n:], yv=y[n:],
-         perm=np.random.default_rng(SEED).permutation(n))  # fmt: skip
+    save(
+        spec["folder"],
+        "data",
+        x=x[:n],
+        y=y[:n],
+        xv=x[n:],
+        yv=y[n:],
+        perm=np.random.default_rng(SEED).permutation(n),
+    )
     nb_save_init(spec["folder"], _numbanet_model(nb))
-    return {"title": TITLE, "targets": TARGETS,
-            "work": {"samples": n, "batch_size": BS, "lr": LR, "seq": T, "input": D,
-                     "hidden": H, "classes": K, "validation": N_VAL}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "work": {
+            "samples": n,
+            "batch_size": BS,
+            "lr": LR,
+            "seq": T,
+            "input": D,
+            "hidden": H,
+            "classes": K,
+            "validation": N_VAL,
+        },
+    }
 
 
 def _data(spec):
@@ -59,8 +77,9 @@ def _data(spec):
 
 
 def _numbanet_model(nb):
-    return nb.Sequential([nb.LSTM(D, H), nb.Dense(H, K)], backend="cpu", seed=SEED,
-                         input_shape=(T, D))  # fmt: skip
+    return nb.Sequential(
+        [nb.LSTM(D, H), nb.Dense(H, K)], backend="cpu", seed=SEED, input_shape=(T, D)
+    )
 
 
 @contender
@@ -278,9 +297,18 @@ def run_torch(spec):
     def build():
         m = Net()
         lstm = m.lstm
-        torch_load(torch, [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0,
-                           lstm.bias_hh_l0, m.fc.weight, m.fc.bias],
-                   [W[gates], U[gates], b[gates], np.zeros_like(b), Wd, bd])  # fmt: skip
+        torch_load(
+            torch,
+            [
+                lstm.weight_ih_l0,
+                lstm.weight_hh_l0,
+                lstm.bias_ih_l0,
+                lstm.bias_hh_l0,
+                m.fc.weight,
+                m.fc.bias,
+            ],
+            [W[gates], U[gates], b[gates], np.zeros_like(b), Wd, bd],
+        )
         return m, torch_optimizer(torch.optim.Adam, m.parameters(), spec, lr=LR)
 
     def epoch(model, opt, order):

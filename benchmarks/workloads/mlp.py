@@ -46,14 +46,30 @@ def prepare(spec):
 
     x, y, xv, yv, src = mnist(spec.get("data"))
     n = scaled(N, spec, BS)
-    save(spec["folder"], "data", x=x[:n], y=y[:n], xv=xv, yv=yv,
-         perm=np.random.default_rng(SEED).permutation(n))  # fmt: skip
+    save(
+        spec["folder"],
+        "data",
+        x=x[:n],
+        y=y[:n],
+        xv=xv,
+        yv=yv,
+        perm=np.random.default_rng(SEED).permutation(n),
+    )
     nb_save_init(spec["folder"], _numbanet_model(nb))
-    return {"title": TITLE, "targets": TARGETS, "data_source": src,
-            "work": {"samples": n, "batch_size": BS, "lr": LR, "validation": len(xv),
-                     "flops_per_sample": FLOPS_PER_SAMPLE,
-                     "flops_formula": "2P forward + 2P weight gradients + 2(P - 784*1024) input "
-                                      "gradients, P = weights"}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "data_source": src,
+        "work": {
+            "samples": n,
+            "batch_size": BS,
+            "lr": LR,
+            "validation": len(xv),
+            "flops_per_sample": FLOPS_PER_SAMPLE,
+            "flops_formula": "2P forward + 2P weight gradients + 2(P - 784*1024) input "
+            "gradients, P = weights",
+        },
+    }
 
 
 def _data(spec):

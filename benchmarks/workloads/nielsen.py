@@ -45,11 +45,22 @@ def prepare(spec):
 
     x, y, xv, yv, src = mnist(spec.get("data"))
     n = scaled(N, spec, BS)
-    save(spec["folder"], "data", x=x[:n], y=y[:n], xv=xv, yv=yv,
-         perm=np.random.default_rng(SEED).permutation(n))  # fmt: skip
+    save(
+        spec["folder"],
+        "data",
+        x=x[:n],
+        y=y[:n],
+        xv=xv,
+        yv=yv,
+        perm=np.random.default_rng(SEED).permutation(n),
+    )
     nb_save_init(spec["folder"], _numbanet_model(nb))
-    return {"title": TITLE, "targets": TARGETS, "data_source": src,
-            "work": {"samples": n, "batch_size": BS, "lr": LR, "validation": len(xv)}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "data_source": src,
+        "work": {"samples": n, "batch_size": BS, "lr": LR, "validation": len(xv)},
+    }
 
 
 def _data(spec):
@@ -65,10 +76,15 @@ def _onehot(y, k=10):
 
 def _numbanet_model(nb):
     return nb.Sequential(
-        [nb.Dense(784, 30, init="nielsen"), nb.Sigmoid(),
-         nb.Dense(30, 10, init="nielsen"), nb.Sigmoid()],
-        backend="cpu", seed=SEED,
-    )  # fmt: skip
+        [
+            nb.Dense(784, 30, init="nielsen"),
+            nb.Sigmoid(),
+            nb.Dense(30, 10, init="nielsen"),
+            nb.Sigmoid(),
+        ],
+        backend="cpu",
+        seed=SEED,
+    )
 
 
 @contender
@@ -153,8 +169,12 @@ def run_torch(spec):
     mse = torch.nn.MSELoss(reduction="sum")
 
     def build():
-        model = torch.nn.Sequential(torch.nn.Linear(784, 30), torch.nn.Sigmoid(),
-                                    torch.nn.Linear(30, 10), torch.nn.Sigmoid())  # fmt: skip
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, 30),
+            torch.nn.Sigmoid(),
+            torch.nn.Linear(30, 10),
+            torch.nn.Sigmoid(),
+        )
         torch_load(torch, model.parameters(), w0)
         return model, torch_optimizer(torch.optim.SGD, model.parameters(), spec, lr=LR)
 

@@ -49,14 +49,30 @@ def prepare(spec):
 
     x, y, xv, yv, src = mnist(spec.get("data"))
     n = scaled(N, spec, BS)
-    save(spec["folder"], "data", x=x[:n], y=y[:n], xv=xv, yv=yv,
-         perm=np.random.default_rng(SEED).permutation(n))  # fmt: skip
+    save(
+        spec["folder"],
+        "data",
+        x=x[:n],
+        y=y[:n],
+        xv=xv,
+        yv=yv,
+        perm=np.random.default_rng(SEED).permutation(n),
+    )
     nb_save_init(spec["folder"], _numbanet_model(nb))
-    return {"title": TITLE, "targets": TARGETS, "data_source": src,
-            "work": {"samples": n, "batch_size": BS, "lr": LR, "validation": len(xv),
-                     "flops_per_sample": FLOPS_PER_SAMPLE,
-                     "flops_formula": "2P forward + 2P weight gradients + 2(P - 784*256) input "
-                                      "gradients, P = weights of the Dense layers"}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "data_source": src,
+        "work": {
+            "samples": n,
+            "batch_size": BS,
+            "lr": LR,
+            "validation": len(xv),
+            "flops_per_sample": FLOPS_PER_SAMPLE,
+            "flops_formula": "2P forward + 2P weight gradients + 2(P - 784*256) input "
+            "gradients, P = weights of the Dense layers",
+        },
+    }
 
 
 def _data(spec):
@@ -67,8 +83,13 @@ def _data(spec):
 def _numbanet_model(nb):
     layers = [nb.Dense(D_IN, WIDTH), nb.BatchNorm1D(WIDTH), nb.ReLU()]
     for _ in range(BLOCKS):
-        branch = [nb.Dense(WIDTH, WIDTH), nb.BatchNorm1D(WIDTH), nb.ReLU(),
-                  nb.Dense(WIDTH, WIDTH), nb.BatchNorm1D(WIDTH)]  # fmt: skip
+        branch = [
+            nb.Dense(WIDTH, WIDTH),
+            nb.BatchNorm1D(WIDTH),
+            nb.ReLU(),
+            nb.Dense(WIDTH, WIDTH),
+            nb.BatchNorm1D(WIDTH),
+        ]
         layers += [nb.Residual(branch), nb.ReLU()]
     layers.append(nb.Dense(WIDTH, D_OUT))
     return nb.Sequential(layers, backend="cpu", seed=SEED)
@@ -287,18 +308,24 @@ def run_torch(spec):
         def __init__(self):
             super().__init__()
             self.branch = nn.Sequential(
-                nn.Linear(WIDTH, WIDTH), nn.BatchNorm1d(WIDTH, momentum=MOMENTUM, eps=EPS),
-                nn.ReLU(), nn.Linear(WIDTH, WIDTH),
+                nn.Linear(WIDTH, WIDTH),
                 nn.BatchNorm1d(WIDTH, momentum=MOMENTUM, eps=EPS),
-            )  # fmt: skip
+                nn.ReLU(),
+                nn.Linear(WIDTH, WIDTH),
+                nn.BatchNorm1d(WIDTH, momentum=MOMENTUM, eps=EPS),
+            )
 
         def forward(self, h):
             return torch.relu(h + self.branch(h))
 
     def build():
-        model = nn.Sequential(nn.Linear(D_IN, WIDTH),
-                              nn.BatchNorm1d(WIDTH, momentum=MOMENTUM, eps=EPS), nn.ReLU(),
-                              *[Block() for _ in range(BLOCKS)], nn.Linear(WIDTH, D_OUT))  # fmt: skip
+        model = nn.Sequential(
+            nn.Linear(D_IN, WIDTH),
+            nn.BatchNorm1d(WIDTH, momentum=MOMENTUM, eps=EPS),
+            nn.ReLU(),
+            *[Block() for _ in range(BLOCKS)],
+            nn.Linear(WIDTH, D_OUT),
+        )
         torch_load(torch, model.parameters(), w0)
         return model, torch_optimizer(torch.optim.Adam, model.parameters(), spec, lr=LR)
 
@@ -316,5 +343,11 @@ def run_torch(spec):
     epoch(model, opt, Pm)
     seconds = clock() - t0
     check = check_classes(torch_predict(torch, model, xv), yv, "logits")
-    return result(seconds, len(x), len(x) // BS, check, torch_threads=torch.get_num_threads(),
-                  optimizer_impl=spec.get("torch_impl", "default"))  # fmt: skip
+    return result(
+        seconds,
+        len(x),
+        len(x) // BS,
+        check,
+        torch_threads=torch.get_num_threads(),
+        optimizer_impl=spec.get("torch_impl", "default"),
+    )

@@ -41,8 +41,11 @@ def prepare(spec):
     steps = scaled(STEPS, spec)
     save(spec["folder"], "data", x=x, y=y, steps=np.array(steps))
     nb_save_init(spec["folder"], _numbanet_model(nb))
-    return {"title": TITLE, "targets": TARGETS,
-            "work": {"samples": N * steps, "steps": steps, "batch_size": N, "lr": LR}}  # fmt: skip
+    return {
+        "title": TITLE,
+        "targets": TARGETS,
+        "work": {"samples": N * steps, "steps": steps, "batch_size": N, "lr": LR},
+    }
 
 
 def _data(spec):
@@ -107,8 +110,9 @@ def run_numbanet_loop(spec):
     t0 = clock()
     train(steps)
     seconds = clock() - t0
-    return nb_result(seconds, N * steps, steps, {"final_loss": _mse(net.predict(x), y)}, net,
-                     call="manual loop")  # fmt: skip
+    return nb_result(
+        seconds, N * steps, steps, {"final_loss": _mse(net.predict(x), y)}, net, call="manual loop"
+    )
 
 
 @contender

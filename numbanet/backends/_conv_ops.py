@@ -91,7 +91,7 @@ class ReferenceConvOps:
             for v in range(kw):
                 dxp[:, :, u : u + (oh - 1) * sh + 1 : sh, v : v + (ow - 1) * sw + 1 : sw] += (
                     np.einsum("noij,oc->ncij", dy, W[:, :, u, v])
-                )  # fmt: skip
+                )
         return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w])
 
     def conv2d_act_forward(self, x, W, b, stride, padding, code, alpha=0.0):
@@ -103,15 +103,15 @@ class ReferenceConvOps:
         a = self.act_forward(code, z.reshape(z.shape[0], -1), alpha)
         return z, a.reshape(z.shape)
 
-    def conv2d_act_backward(self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0,
-                            need_dx=True):  # fmt: skip
+    def conv2d_act_backward(
+        self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0, need_dx=True
+    ):
         """dx of a = act(conv(x)): dz = da * act'(z), then ``conv2d_backward`` (which accumulates
         dW, db). ``z`` may be None when ``conv2d_act_forward`` returned None (then a stands in
         for it, which gives the same derivative for those activations)."""
         n = da.shape[0]
         zz = a if z is None else z
-        dz = self.act_backward(code, zz.reshape(n, -1), a.reshape(n, -1), da.reshape(n, -1),
-                               alpha)  # fmt: skip
+        dz = self.act_backward(code, zz.reshape(n, -1), a.reshape(n, -1), da.reshape(n, -1), alpha)
         return self.conv2d_backward(x, W, dz.reshape(da.shape), dW, db, stride, padding, need_dx)
 
     def pool2d_forward(self, kind, x, size, stride):
@@ -137,8 +137,9 @@ class ReferenceConvOps:
         if kind == POOL_MAX:
             dx = np.zeros((n, c, h * w), dtype=dy.dtype)
             ni, ci = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
-            np.add.at(dx, (ni[..., None], ci[..., None], arg.reshape(n, c, -1)),
-                      dy.reshape(n, c, -1))  # fmt: skip
+            np.add.at(
+                dx, (ni[..., None], ci[..., None], arg.reshape(n, c, -1)), dy.reshape(n, c, -1)
+            )
             return dx.reshape(n, c, h, w)
         dx = np.zeros((n, c, h, w), dtype=dy.dtype)
         g = dy / (kh * kw)
@@ -227,8 +228,11 @@ class CPUConvOps:
     def _fusable(W, stride, dW=None):
         """True for the convolutions whose kernels apply an activation on the way: 3x3, stride 1
         (with a contiguous weight gradient, so that its (O, C, 9) view is not a copy)."""
-        return (tuple(stride) == (1, 1) and W.shape[2:] == (3, 3)
-                and (dW is None or dW.flags.c_contiguous))  # fmt: skip
+        return (
+            tuple(stride) == (1, 1)
+            and W.shape[2:] == (3, 3)
+            and (dW is None or dW.flags.c_contiguous)
+        )
 
     def conv2d_act_forward(self, x, W, b, stride, padding, code, alpha=0.0):
         if not self._fusable(W, stride) or int(code) == int(Act.STEP):
@@ -249,16 +253,19 @@ class CPUConvOps:
         )
         return z, a
 
-    def conv2d_act_backward(self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0,
-                            need_dx=True):  # fmt: skip
+    def conv2d_act_backward(
+        self, x, W, z, a, da, dW, db, stride, padding, code, alpha=0.0, need_dx=True
+    ):
         if not self._fusable(W, stride, dW):
-            return super().conv2d_act_backward(x, W, z, a, da, dW, db, stride, padding, code,
-                                               alpha, need_dx)  # fmt: skip
+            return super().conv2d_act_backward(
+                x, W, z, a, da, dW, db, stride, padding, code, alpha, need_dx
+            )
         K = self._KC()
         work = da.size * W.shape[1] * 9
         da = np.ascontiguousarray(da)
-        return self._conv3x3_backward(K, x, W, da, dW, db, padding, need_dx, work, int(code),
-                                      alpha, a if z is None else z, a)  # fmt: skip
+        return self._conv3x3_backward(
+            K, x, W, da, dW, db, padding, need_dx, work, int(code), alpha, a if z is None else z, a
+        )
 
     def _dx_planes(self, K, dxp, x_shape, hp, wp, padding, work):
         """The input gradient from the padded flat planes ``dxp``: a view when there is no
@@ -270,8 +277,9 @@ class CPUConvOps:
             return dx
         return dxp.reshape(x_shape)
 
-    def _conv3x3_backward(self, K, x, W, dy, dW, db, padding, need_dx, work, code=0, alpha=0.0,
-                          za=None, a=None):  # fmt: skip
+    def _conv3x3_backward(
+        self, K, x, W, dy, dW, db, padding, need_dx, work, code=0, alpha=0.0, za=None, a=None
+    ):
         """The 3x3 stride-1 backward: one kernel, chunk by chunk of examples (see its
         docstring); with an activation ``code``, dy is the gradient of its output a and ``za``
         holds z (or a, when the derivative can be read from it)."""
@@ -300,8 +308,30 @@ class CPUConvOps:
         dW9 = dW.reshape(o, c, 9) if do_dw else pw[0]  # a view: dW is contiguous
         dbk = db if db is not None else pb[0]
         W9 = np.ascontiguousarray(W).reshape(o, c, 9)
-        kern(x3, dy3, W9, wp, oh, ow, lead, B, code, dt.type(alpha), za3, a3, do_dw,
-             db is not None, need_dx, gt, xt, pw, pb, dW9, dbk, dxp)  # fmt: skip
+        kern(
+            x3,
+            dy3,
+            W9,
+            wp,
+            oh,
+            ow,
+            lead,
+            B,
+            code,
+            dt.type(alpha),
+            za3,
+            a3,
+            do_dw,
+            db is not None,
+            need_dx,
+            gt,
+            xt,
+            pw,
+            pb,
+            dW9,
+            dbk,
+            dxp,
+        )
         if not need_dx:
             return None
         return self._dx_planes(K, dxp, x.shape, hp, wp, padding, work)
@@ -318,9 +348,7 @@ class CPUConvOps:
         dyw = ws.empty((n, o, oh * wp), dy.dtype)
         K.pick_by_work(K.widen, dy.size * 4)(dy3, oh, ow, wp, dyw)
         if dW is not None:
-            K.pick_by_work(K.conv2d_backward_dw_s1, work)(
-                x3, dyw, wp, L, dW, dbk, db is not None
-            )
+            K.pick_by_work(K.conv2d_backward_dw_s1, work)(x3, dyw, wp, L, dW, dbk, db is not None)
         elif db is not None:
             db += dy.sum(axis=(0, 2, 3)).astype(db.dtype)
         if not need_dx:

@@ -45,7 +45,9 @@ class CPUFusedOps:
         if stack is None or loss is None or optimizer.fused_rule() is None:
             return None
         mp = stack.parameters
-        if len(optimizer.params) != len(mp) or any(a is not b for a, b in zip(optimizer.params, mp)):
+        if len(optimizer.params) != len(mp) or any(
+            a is not b for a, b in zip(optimizer.params, mp)
+        ):
             return None
         if stack.flat.dtype != mp[0].dtype:
             return None
@@ -115,8 +117,20 @@ class DenseStackRunner:
         m = x.shape[0]
         small, zws, aws, _, ident, xg, _ = self._workspace(m)
         st = self
-        self._mlp.mlp_forward(x, st.stack.flat, st.w_off, st.b_off, st.sizes, st.acts,
-                              st.alphas, small, zws, aws, ident, xg)  # fmt: skip
+        self._mlp.mlp_forward(
+            x,
+            st.stack.flat,
+            st.w_off,
+            st.b_off,
+            st.sizes,
+            st.acts,
+            st.alphas,
+            small,
+            zws,
+            aws,
+            ident,
+            xg,
+        )
         self._x = x
         k = int(self.sizes[-1])
         return aws[aws.shape[0] - m * k :].reshape(m, k).copy()
@@ -129,9 +143,24 @@ class DenseStackRunner:
         small, zws, aws, dws, _, _, gtmp = self._workspace(m)
         dx = np.empty((m, int(self.sizes[0])) if need_dx else (1, 1), self.dtype)
         st = self
-        self._mlp.mlp_backward(x, g, st.stack.flat, st.grad, st.w_off, st.b_off, st.sizes,
-                               st.acts, st.alphas, small, zws, aws, dws, gtmp, dx,
-                               bool(need_dx))  # fmt: skip
+        self._mlp.mlp_backward(
+            x,
+            g,
+            st.stack.flat,
+            st.grad,
+            st.w_off,
+            st.b_off,
+            st.sizes,
+            st.acts,
+            st.alphas,
+            small,
+            zws,
+            aws,
+            dws,
+            gtmp,
+            dx,
+            bool(need_dx),
+        )
         return dx if need_dx else None
 
 
@@ -255,17 +284,67 @@ class FusedDensePlan:
         lr, decay = dt(rule.lr), dt(opt.decay_factor(self.stack.parameters[0]))  # a weight
         if narrow:
             total, hits = mlp.mlp_sgd_chunk_narrow(
-                X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
-                self.sizes, self.acts, self.alphas, int(code), self.cost_c, inv_m,
-                lr, decay, zws, aws, dws, mflat, beta, damp, rule.momentum, acc,
-            )  # fmt: skip
+                X,
+                Tm,
+                labels,
+                perm,
+                start,
+                stop,
+                bs,
+                flat,
+                self.w_off,
+                self.b_off,
+                self.sizes,
+                self.acts,
+                self.alphas,
+                int(code),
+                self.cost_c,
+                inv_m,
+                lr,
+                decay,
+                zws,
+                aws,
+                dws,
+                mflat,
+                beta,
+                damp,
+                rule.momentum,
+                acc,
+            )
         else:
             total, hits = mlp.mlp_sgd_chunk(
-                X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off,
-                self.sizes, self.acts, self.alphas, small, int(code), self.cost_c, inv_m,
-                lr, decay, zws, aws, dws, grow, xg, gW, ident, mflat, beta, damp,
-                rule.momentum, acc,
-            )  # fmt: skip
+                X,
+                Tm,
+                labels,
+                perm,
+                start,
+                stop,
+                bs,
+                flat,
+                self.w_off,
+                self.b_off,
+                self.sizes,
+                self.acts,
+                self.alphas,
+                small,
+                int(code),
+                self.cost_c,
+                inv_m,
+                lr,
+                decay,
+                zws,
+                aws,
+                dws,
+                grow,
+                xg,
+                gW,
+                ident,
+                mflat,
+                beta,
+                damp,
+                rule.momentum,
+                acc,
+            )
         if rule.momentum:
             self._scatter_velocity(mflat)
         opt.t += -(-(stop - start) // bs)  # the steps taken, as the layer path counts them

@@ -52,8 +52,9 @@ from .. import config
 class ReferenceNormOps:
     """The equations in NumPy, computed in float64 and returned in the array's type."""
 
-    def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, mean, invstd,
-                          momentum, eps, training):  # fmt: skip
+    def batchnorm_forward(
+        self, x, gamma, beta, running_mean, running_var, mean, invstd, momentum, eps, training
+    ):
         """y for x (N, C, S); writes mean, invstd (C,); in training also moves the running
         mean and variance (in place)."""
         x64 = x.astype(np.float64)
@@ -73,8 +74,9 @@ class ReferenceNormOps:
         y = gamma.astype(np.float64)[None, :, None] * xhat + beta[None, :, None]
         return y.astype(x.dtype)
 
-    def batchnorm_backward(self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats,
-                           need_dx=True):  # fmt: skip
+    def batchnorm_backward(
+        self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats, need_dx=True
+    ):
         """dgamma += sum dy xhat, dbeta += sum dy (per channel; skipped when None); returns dx
         (three-term formula with batch statistics, else gamma invstd dy) or None."""
         x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
@@ -117,8 +119,11 @@ class ReferenceNormOps:
             return None
         g = dy64 * gamma.astype(np.float64)
         D = x.shape[1]
-        dx = istd / D * (D * g - g.sum(axis=1, keepdims=True)
-                         - xhat * (g * xhat).sum(axis=1, keepdims=True))  # fmt: skip
+        dx = (
+            istd
+            / D
+            * (D * g - g.sum(axis=1, keepdims=True) - xhat * (g * xhat).sum(axis=1, keepdims=True))
+        )
         return dx.astype(x.dtype)
 
 
@@ -140,27 +145,48 @@ class CPUNormOps:
 
         return pick(pair, n)
 
-    def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, mean, invstd,
-                          momentum, eps, training):  # fmt: skip
+    def batchnorm_forward(
+        self, x, gamma, beta, running_mean, running_var, mean, invstd, momentum, eps, training
+    ):
         x = np.ascontiguousarray(x)
         m = x.shape[0] * x.shape[2]
         unbias = m / (m - 1) if m > 1 else 1.0
         y = np.empty_like(x)
         self._pick_norm(self._KN().bn_forward, x.size)(
-            x, gamma, beta, float(momentum), float(eps), unbias, bool(training), running_mean,
-            running_var, mean, invstd, y,
-        )  # fmt: skip
+            x,
+            gamma,
+            beta,
+            float(momentum),
+            float(eps),
+            unbias,
+            bool(training),
+            running_mean,
+            running_var,
+            mean,
+            invstd,
+            y,
+        )
         return y
 
-    def batchnorm_backward(self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats,
-                           need_dx=True):  # fmt: skip
+    def batchnorm_backward(
+        self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats, need_dx=True
+    ):
         dy = np.ascontiguousarray(dy)
         acc = dgamma is not None
         dx = np.empty_like(x) if need_dx else dy  # dy stands in for dx: never written
         self._pick_norm(self._KN().bn_backward, x.size)(
-            x, dy, gamma, mean, invstd, bool(batch_stats), acc, bool(need_dx),
-            dgamma if acc else mean, dbeta if acc else invstd, dx,
-        )  # fmt: skip
+            x,
+            dy,
+            gamma,
+            mean,
+            invstd,
+            bool(batch_stats),
+            acc,
+            bool(need_dx),
+            dgamma if acc else mean,
+            dbeta if acc else invstd,
+            dx,
+        )
         return dx if need_dx else None
 
     def layernorm_forward(self, x, gamma, beta, mean, invstd, eps):
@@ -175,9 +201,17 @@ class CPUNormOps:
         acc = dgamma is not None
         dx = np.empty_like(x) if need_dx else dy
         self._pick_norm(self._KN().ln_backward, x.size)(
-            x, dy, gamma, mean, invstd, acc, bool(need_dx), dgamma if acc else gamma,
-            dbeta if acc else gamma, dx,
-        )  # fmt: skip
+            x,
+            dy,
+            gamma,
+            mean,
+            invstd,
+            acc,
+            bool(need_dx),
+            dgamma if acc else gamma,
+            dbeta if acc else gamma,
+            dx,
+        )
         return dx if need_dx else None
 
 
@@ -195,8 +229,9 @@ class CUDANormOps:
         K = self._KGN()
         return (max(1, int(n_blocks)), K.reduce_threads(config.THREADS_PER_BLOCK))
 
-    def batchnorm_forward(self, x, gamma, beta, running_mean, running_var, mean, invstd,
-                          momentum, eps, training):  # fmt: skip
+    def batchnorm_forward(
+        self, x, gamma, beta, running_mean, running_var, mean, invstd, momentum, eps, training
+    ):
         K = self._KGN()
         F = x.dtype.type
         y = self.cuda.device_array(x.shape, dtype=x.dtype)
@@ -204,9 +239,18 @@ class CUDANormOps:
             m = x.shape[0] * x.shape[2]
             unbias = m / (m - 1) if m > 1 else 1.0
             K.batchnorm_forward_train[self._reduce_launch(x.shape[1])](
-                x, gamma, beta, F(momentum), F(eps), F(unbias), running_mean, running_var,
-                mean, invstd, y,
-            )  # fmt: skip
+                x,
+                gamma,
+                beta,
+                F(momentum),
+                F(eps),
+                F(unbias),
+                running_mean,
+                running_var,
+                mean,
+                invstd,
+                y,
+            )
         else:
             tpb = int(config.THREADS_PER_BLOCK)
             n = max(x.size, x.shape[1])
@@ -215,15 +259,25 @@ class CUDANormOps:
             )
         return y
 
-    def batchnorm_backward(self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats,
-                           need_dx=True):  # fmt: skip
+    def batchnorm_backward(
+        self, x, dy, gamma, mean, invstd, dgamma, dbeta, batch_stats, need_dx=True
+    ):
         K = self._KGN()
         acc = dgamma is not None
         dx = self.cuda.device_array(x.shape, dtype=x.dtype) if need_dx else dy
         K.batchnorm_backward[self._reduce_launch(x.shape[1])](
-            x, dy, gamma, mean, invstd, int(bool(batch_stats)), int(acc), int(bool(need_dx)),
-            dgamma if acc else mean, dbeta if acc else invstd, dx,
-        )  # fmt: skip
+            x,
+            dy,
+            gamma,
+            mean,
+            invstd,
+            int(bool(batch_stats)),
+            int(acc),
+            int(bool(need_dx)),
+            dgamma if acc else mean,
+            dbeta if acc else invstd,
+            dx,
+        )
         return dx if need_dx else None
 
     def layernorm_forward(self, x, gamma, beta, mean, invstd, eps):

@@ -110,9 +110,18 @@ class CPUOptimOps:
 
         t = p.dtype.type
         pick(K.momentum_update, p.size, OPTIM_PARALLEL_MIN)(
-            _flat(p), _flat(g), _flat(m), t(lr), t(beta), t(damp), t(corr), bool(nesterov),
-            t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            _flat(p),
+            _flat(g),
+            _flat(m),
+            t(lr),
+            t(beta),
+            t(damp),
+            t(corr),
+            bool(nesterov),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def adagrad_update(self, p, g, s, lr, eps, eps_in, decay, gscale, l2):
         from ..kernels.cpu import optim as K
@@ -129,9 +138,18 @@ class CPUOptimOps:
 
         t = p.dtype.type
         pick(K.rmsprop_update, p.size, OPTIM_PARALLEL_MIN)(
-            _flat(p), _flat(g), _flat(v), t(lr), t(beta2), t(corr2), t(eps), bool(eps_in),
-            t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            _flat(p),
+            _flat(g),
+            _flat(v),
+            t(lr),
+            t(beta2),
+            t(corr2),
+            t(eps),
+            bool(eps_in),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def adam_update(
         self, p, g, m, v, lr, beta1, beta2, corr1, corr2, eps, eps_in, decay, gscale, l2
@@ -141,9 +159,21 @@ class CPUOptimOps:
 
         t = p.dtype.type
         pick(K.adam_update, p.size, OPTIM_PARALLEL_MIN)(
-            _flat(p), _flat(g), _flat(m), _flat(v), t(lr), t(beta1), t(beta2), t(corr1),
-            t(corr2), t(eps), bool(eps_in), t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            _flat(p),
+            _flat(g),
+            _flat(m),
+            _flat(v),
+            t(lr),
+            t(beta1),
+            t(beta2),
+            t(corr1),
+            t(corr2),
+            t(eps),
+            bool(eps_in),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def sq_norm(self, a):
         from ..kernels.cpu import optim as K
@@ -217,9 +247,18 @@ class CUDAOptimOps:
             return
         t = pf.dtype.type
         self._KO().momentum_update[_grid1(pf.size)](
-            pf, _dflat(g), _dflat(m), t(lr), t(beta), t(damp), t(corr), int(bool(nesterov)),
-            t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            pf,
+            _dflat(g),
+            _dflat(m),
+            t(lr),
+            t(beta),
+            t(damp),
+            t(corr),
+            int(bool(nesterov)),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def adagrad_update(self, p, g, s, lr, eps, eps_in, decay, gscale, l2):
         pf = _dflat(p)
@@ -236,9 +275,18 @@ class CUDAOptimOps:
             return
         t = pf.dtype.type
         self._KO().rmsprop_update[_grid1(pf.size)](
-            pf, _dflat(g), _dflat(v), t(lr), t(beta2), t(corr2), t(eps), int(bool(eps_in)),
-            t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            pf,
+            _dflat(g),
+            _dflat(v),
+            t(lr),
+            t(beta2),
+            t(corr2),
+            t(eps),
+            int(bool(eps_in)),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def adam_update(
         self, p, g, m, v, lr, beta1, beta2, corr1, corr2, eps, eps_in, decay, gscale, l2
@@ -248,9 +296,21 @@ class CUDAOptimOps:
             return
         t = pf.dtype.type
         self._KO().adam_update[_grid1(pf.size)](
-            pf, _dflat(g), _dflat(m), _dflat(v), t(lr), t(beta1), t(beta2), t(corr1), t(corr2),
-            t(eps), int(bool(eps_in)), t(decay), t(gscale), t(l2),
-        )  # fmt: skip
+            pf,
+            _dflat(g),
+            _dflat(m),
+            _dflat(v),
+            t(lr),
+            t(beta1),
+            t(beta2),
+            t(corr1),
+            t(corr2),
+            t(eps),
+            int(bool(eps_in)),
+            t(decay),
+            t(gscale),
+            t(l2),
+        )
 
     def sq_norm(self, a):
         if not hasattr(a, "copy_to_host"):

@@ -317,9 +317,12 @@ def _find_numpy_gemm(dt):
             continue  # only the library inside NumPy's own directory (numpy.libs)
         lib = ctypes.CDLL(path)
         # OpenBLAS names its 64-bit-integer interface with the suffix 64_
-        for name, ilp in ((f"scipy_cblas_{letter}gemm64_", True), (f"cblas_{letter}gemm64_", True),
-                          (f"scipy_cblas_{letter}gemm", ilp_config),
-                          (f"cblas_{letter}gemm", ilp_config)):  # fmt: skip
+        for name, ilp in (
+            (f"scipy_cblas_{letter}gemm64_", True),
+            (f"cblas_{letter}gemm64_", True),
+            (f"scipy_cblas_{letter}gemm", ilp_config),
+            (f"cblas_{letter}gemm", ilp_config),
+        ):
             fn = getattr(lib, name, None)
             if fn is None:
                 continue
@@ -564,8 +567,16 @@ class CPURNNOps:
         pool.give(key, (xh, a, c))
         # what a backward would need to redo the forward pass (copies: the caller may change x
         # or the weights in between)
-        lazy = ("lazy", lstm, xc.copy() if xc is x else xc, W.copy(), U.copy(), b.copy(),
-                bool(reverse), seq)  # fmt: skip
+        lazy = (
+            "lazy",
+            lstm,
+            xc.copy() if xc is x else xc,
+            W.copy(),
+            U.copy(),
+            b.copy(),
+            bool(reverse),
+            seq,
+        )
         return (out if seq else out[:, 0]), lazy
 
     def _bwd(self, cache, dout, dW, dU, db, need_dx):
@@ -582,7 +593,13 @@ class CPURNNOps:
         d3 = np.ascontiguousarray(dout, dtype=dt)
         if not seq:
             d3 = d3.reshape(n, 1, H)
-        shapes = ((P, T, nb, G), (P, nb, H), (P, nb, H), (P, G, m), (P, T * nb if need_dx else 1, d))
+        shapes = (
+            (P, T, nb, G),
+            (P, nb, H),
+            (P, nb, H),
+            (P, G, m),
+            (P, T * nb if need_dx else 1, d),
+        )
         key = ("bwd", shapes, np.dtype(dt).str)
         pool = self._pool()
         DZ, GH, DC, dWUb, DX = pool.take(key, shapes, dt)
@@ -592,8 +609,29 @@ class CPURNNOps:
         fp, ilp = _numpy_gemm(dt)
         with _blas_threads():
             _runner.run(
-                lambda p: K.backward(p, p + 1, fp, ilp, lstm, d3, seq, reverse, XH, A, C, TC, U,
-                                     W, nd, DZ, GH, DC, dWUb, DX, dx),  # fmt: skip
+                lambda p: K.backward(
+                    p,
+                    p + 1,
+                    fp,
+                    ilp,
+                    lstm,
+                    d3,
+                    seq,
+                    reverse,
+                    XH,
+                    A,
+                    C,
+                    TC,
+                    U,
+                    W,
+                    nd,
+                    DZ,
+                    GH,
+                    DC,
+                    dWUb,
+                    DX,
+                    dx,
+                ),
                 P,
             )
         K.reduce_grads(dWUb, dW, dU, db)

@@ -20,7 +20,6 @@ from ._rnn_ops import CPURNNOps
 from .reference import ReferenceBackend
 
 
-
 def _gemm(dtype):
     """SciPy's ``sgemm``/``dgemm`` for ``dtype`` (None for other dtypes).
 
@@ -43,8 +42,9 @@ def _flat(a):
     return a.reshape(-1)
 
 
-class CPUBackend(CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, CPUNormOps,
-                 ReferenceBackend):
+class CPUBackend(
+    CPUFusedOps, CPUConvOps, CPURNNOps, CPURBMOps, CPUOptimOps, CPUNormOps, ReferenceBackend
+):
     """Numba-compiled CPU kernels; arrays are NumPy arrays."""
 
     name = "cpu"

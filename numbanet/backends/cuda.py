@@ -255,9 +255,7 @@ class DeviceLoss:
             acc = be.zeros((2,), rows.dtype)
         from ..kernels.cuda import dense as K  # noqa: PLC0415
 
-        K.loss_accumulate[1, be._reduce_threads()](
-            rows, rows.dtype.type(self._scale * weight), acc
-        )
+        K.loss_accumulate[1, be._reduce_threads()](rows, rows.dtype.type(self._scale * weight), acc)
         return acc
 
 
@@ -271,8 +269,7 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
-class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps,
-                  ReferenceBackend):
+class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps, ReferenceBackend):
     """numba.cuda kernels on device arrays."""
 
     name = "cuda"
@@ -358,14 +355,22 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps
         minibatch's gathers copy nothing; the values are checked against the host copy kept."""
         idx = np.asarray(idx)
         base = idx.base if isinstance(idx.base, np.ndarray) else idx
-        if (idx.ndim == 1 and base.ndim == 1 and idx.dtype == np.int64
-                and base.dtype == np.int64 and idx.strides == (8,)
-                and base.flags.c_contiguous and idx.size):  # fmt: skip
+        if (
+            idx.ndim == 1
+            and base.ndim == 1
+            and idx.dtype == np.int64
+            and base.dtype == np.int64
+            and idx.strides == (8,)
+            and base.flags.c_contiguous
+            and idx.size
+        ):
             off = (idx.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // 8
             cache = getattr(self, "_idx_cache", None)
             n = idx.shape[0]
-            if cache is None or cache[0].shape != base.shape or not np.array_equal(
-                cache[0][off : off + n], idx
+            if (
+                cache is None
+                or cache[0].shape != base.shape
+                or not np.array_equal(cache[0][off : off + n], idx)
             ):
                 host = base.copy()
                 if cache is not None and cache[0].shape == base.shape:

@@ -78,7 +78,11 @@ def _np_act_deriv(code, z, a, alpha):
 
 
 class ReferenceBackend(
-    ReferenceFusedOps, ReferenceConvOps, ReferenceRNNOps, ReferenceRBMOps, ReferenceOptimOps,
+    ReferenceFusedOps,
+    ReferenceConvOps,
+    ReferenceRNNOps,
+    ReferenceRBMOps,
+    ReferenceOptimOps,
     ReferenceNormOps,
 ):
     """Plain NumPy. Readable, float64-exact, slow."""

@@ -36,5 +36,14 @@ from ._core import (  # noqa: F401  (_REGISTRY: the claims by id, for tests and 
 )
 from .verdict import Comparison, verdict
 
-__all__ = ["VERDICTS", "ClaimResult", "Comparison", "check", "check_all", "claim", "list_claims",
-           "print_table", "verdict"]  # fmt: skip
+__all__ = [
+    "VERDICTS",
+    "ClaimResult",
+    "Comparison",
+    "check",
+    "check_all",
+    "claim",
+    "list_claims",
+    "print_table",
+    "verdict",
+]

@@ -62,16 +62,25 @@ def claim(cid, statement, slide_value, figure=None, expensive=False, expect=None
     approx), e.g. ``{"regions": ("differs",)}`` for a typo on the slide."""
 
     def deco(fn):
-        _REGISTRY[cid] = dict(fn=fn, statement=statement, slide_value=slide_value, figure=figure,
-                              expensive=expensive, expect=dict(expect or {}), needs=tuple(needs))  # fmt: skip
+        _REGISTRY[cid] = dict(
+            fn=fn,
+            statement=statement,
+            slide_value=slide_value,
+            figure=figure,
+            expensive=expensive,
+            expect=dict(expect or {}),
+            needs=tuple(needs),
+        )
         return fn
 
     return deco
 
 
 def list_claims():
-    return [dict(id=k, statement=v["statement"], figure=v["figure"], expensive=v["expensive"])
-            for k, v in sorted(_REGISTRY.items())]  # fmt: skip
+    return [
+        dict(id=k, statement=v["statement"], figure=v["figure"], expensive=v["expensive"])
+        for k, v in sorted(_REGISTRY.items())
+    ]
 
 
 def _data_available(name):
@@ -104,25 +113,45 @@ def check(cid, fast=False):
     c = _REGISTRY[cid]
     base = dict(id=cid, statement=c["statement"], slide_value=c["slide_value"], figure=c["figure"])
     if fast and c["expensive"]:
-        return ClaimResult(**base, computed=None, verdict="skipped",
-                           explanation="expensive (trains networks on MNIST); skipped by --fast",
-                           method="not run")  # fmt: skip
+        return ClaimResult(
+            **base,
+            computed=None,
+            verdict="skipped",
+            explanation="expensive (trains networks on MNIST); skipped by --fast",
+            method="not run",
+        )
     for need in c["needs"]:
         if not _data_available(need):
-            return ClaimResult(**base, computed=None, verdict="skipped",
-                               explanation=f"{need} not found (set NUMBANET_DATA or allow the download)",
-                               method="not run")  # fmt: skip
+            return ClaimResult(
+                **base,
+                computed=None,
+                verdict="skipped",
+                explanation=f"{need} not found (set NUMBANET_DATA or allow the download)",
+                method="not run",
+            )
     t0 = time.perf_counter()
     try:
         computed, comparison, method = c["fn"]()
     except Exception as e:  # one broken claim must not hide the others: report it as an error
-        return ClaimResult(**base, computed=None, verdict="error", method="raised",
-                           explanation=f"{type(e).__name__}: {e}", failed=True,
-                           seconds=time.perf_counter() - t0)  # fmt: skip
-    return ClaimResult(**base, computed=computed, verdict=comparison.verdict,
-                       explanation=comparison.explanation, method=method,
-                       seconds=time.perf_counter() - t0, parts=dict(comparison.parts),
-                       failed=_failed(comparison.parts, c["expect"]))  # fmt: skip
+        return ClaimResult(
+            **base,
+            computed=None,
+            verdict="error",
+            method="raised",
+            explanation=f"{type(e).__name__}: {e}",
+            failed=True,
+            seconds=time.perf_counter() - t0,
+        )
+    return ClaimResult(
+        **base,
+        computed=computed,
+        verdict=comparison.verdict,
+        explanation=comparison.explanation,
+        method=method,
+        seconds=time.perf_counter() - t0,
+        parts=dict(comparison.parts),
+        failed=_failed(comparison.parts, c["expect"]),
+    )
 
 
 def check_all(ids=None, fast=False):
@@ -137,14 +166,26 @@ def print_table(results, console=None):
     from rich.table import Table
 
     console = console or Console()
-    colour = {"holds": "green", "approx": "cyan", "differs": "yellow", "skipped": "dim", "error": "red"}
+    colour = {
+        "holds": "green",
+        "approx": "cyan",
+        "differs": "yellow",
+        "skipped": "dim",
+        "error": "red",
+    }
     t = Table(title="The slides' claims, recomputed by numbanet", show_lines=True)
     for col in ("#", "statement", "slide", "numbanet", "verdict", "why / method"):
         t.add_column(col, overflow="fold")
     for r in results:
         v = f"[{colour[r.verdict]}]{r.verdict}[/]" + (" [red]FAILED[/]" if r.failed else "")
-        t.add_row(str(r.id), r.statement, _fmt(r.slide_value), _fmt(r.computed), v,
-                  f"{r.explanation}\n[dim]{r.method}[/]")  # fmt: skip
+        t.add_row(
+            str(r.id),
+            r.statement,
+            _fmt(r.slide_value),
+            _fmt(r.computed),
+            v,
+            f"{r.explanation}\n[dim]{r.method}[/]",
+        )
     console.print(t)
     n = {k: sum(r.verdict == k for r in results) for k in VERDICTS}
     failed = sum(r.failed for r in results)

@@ -8,12 +8,18 @@ from ._core import claim
 from .verdict import verdict
 
 
-@claim(21, "Training deep networks seems easier up to 20 layers; beyond, tricks are needed: plain "
-           "ReLU MLPs train on MNIST-1D up to about 20 hidden layers and no deeper, a residual "
-           "MLP still trains at 50", {"plain: deepest depth that trains": slides.EASY_TRAINING_DEPTH,
-                                      "residual: deepest depth that trains":
-                                          f"> {slides.EASY_TRAINING_DEPTH}"},
-       figure="depth-trainability", expensive=True)  # fmt: skip
+@claim(
+    21,
+    "Training deep networks seems easier up to 20 layers; beyond, tricks are needed: plain "
+    "ReLU MLPs train on MNIST-1D up to about 20 hidden layers and no deeper, a residual "
+    "MLP still trains at 50",
+    {
+        "plain: deepest depth that trains": slides.EASY_TRAINING_DEPTH,
+        "residual: deepest depth that trains": f"> {slides.EASY_TRAINING_DEPTH}",
+    },
+    figure="depth-trainability",
+    expensive=True,
+)
 def _c21(depths=(2, 5, 10, 20, 30, 50), n_train=1000, epochs=20, seeds=(0,)):
     from ..experiments import trainability as T
 
@@ -23,11 +29,14 @@ def _c21(depths=(2, 5, 10, 20, 30, 50), n_train=1000, epochs=20, seeds=(0,)):
     plain_ok, plain_fail = deepest["plain"]
     res_ok, _ = deepest["residual"]
     # one step of the sweep either side of 20 is the resolution of the measurement: a factor 1.5
-    cmp = (verdict(plain_ok, easy, factor=1.5, name="plain: deepest depth that trains")
-           & verdict(res_ok, easy, relation=">", name="residual: deepest depth that trains"))  # fmt: skip
-    computed = {"plain: deepest depth that trains": plain_ok,
-                "plain: first depth that does not": plain_fail,
-                "residual: deepest depth that trains": res_ok}  # fmt: skip
+    cmp = verdict(plain_ok, easy, factor=1.5, name="plain: deepest depth that trains") & verdict(
+        res_ok, easy, relation=">", name="residual: deepest depth that trains"
+    )
+    computed = {
+        "plain: deepest depth that trains": plain_ok,
+        "plain: first depth that does not": plain_fail,
+        "residual: deepest depth that trains": res_ok,
+    }
     for f in ("batchnorm", "layernorm"):
         ok, fail = deepest[f]
         computed[f"{f} (no skip): deepest depth that trains"] = ok
@@ -35,9 +44,11 @@ def _c21(depths=(2, 5, 10, 20, 30, 50), n_train=1000, epochs=20, seeds=(0,)):
     final = {f: [round(v, 3) for v in res["final_loss"][f][0]] for f in res["families"]}
     computed["final training loss by depth " + str(list(res["depths"]))] = final
     st = res["settings"]
-    method = (f"experiments.trainability.depth_trainability: depths {list(res['depths'])}, "
-              f"width {st['width']}, {st['n_train']} MNIST-1D signals, SGD lr {st['lr']}, "
-              f"{st['epochs']} epochs, seeds {list(res['seeds'])}; a depth trains when every "
-              f"seed's final training loss is below {st['trains_below']} (chance: ln 10 = "
-              f"{st['chance']:.3f}) and so does every shallower depth")  # fmt: skip
+    method = (
+        f"experiments.trainability.depth_trainability: depths {list(res['depths'])}, "
+        f"width {st['width']}, {st['n_train']} MNIST-1D signals, SGD lr {st['lr']}, "
+        f"{st['epochs']} epochs, seeds {list(res['seeds'])}; a depth trains when every "
+        f"seed's final training loss is below {st['trains_below']} (chance: ln 10 = "
+        f"{st['chance']:.3f}) and so does every shallower depth"
+    )
     return computed, cmp, method

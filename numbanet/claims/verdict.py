@@ -26,12 +26,26 @@ class Comparison:
         return Comparison(worst, f"{self.explanation}; {other.explanation}", parts)
 
 
-_RELATIONS = {"==": None, "<=": np.less_equal, ">=": np.greater_equal, "<": np.less,
-              ">": np.greater}  # fmt: skip
+_RELATIONS = {
+    "==": None,
+    "<=": np.less_equal,
+    ">=": np.greater_equal,
+    "<": np.less,
+    ">": np.greater,
+}
 
 
-def verdict(computed, slide_value, rtol=0.0, atol=0.0, *, factor=None, relation="==", name=None,
-            ref="on the slide"):  # fmt: skip
+def verdict(
+    computed,
+    slide_value,
+    rtol=0.0,
+    atol=0.0,
+    *,
+    factor=None,
+    relation="==",
+    name=None,
+    ref="on the slide",
+):
     """Compare a computed value with the slide's and say why they agree or not.
 
     Parameters
@@ -68,8 +82,16 @@ def verdict(computed, slide_value, rtol=0.0, atol=0.0, *, factor=None, relation=
         out = None
         for key, sv in slide_value.items():
             if key in computed:
-                c = verdict(computed[key], sv, rtol, atol, factor=factor, relation=relation,
-                            name=str(key), ref=ref)  # fmt: skip
+                c = verdict(
+                    computed[key],
+                    sv,
+                    rtol,
+                    atol,
+                    factor=factor,
+                    relation=relation,
+                    name=str(key),
+                    ref=ref,
+                )
             else:
                 c = _result(str(key), "differs", f"{key}: not computed")
             out = c if out is None else out & c
@@ -99,12 +121,15 @@ def _leaf(name, c, s, rtol, atol, factor, relation, ref):
         if bool(np.all(holds)):
             return _result(name, "holds", f"{name} = {_brief(c)} {relation} {_brief(s)}")
         bad = f" for {int(np.sum(~holds))} of {ca.size} elements" if ca.size > 1 else ""
-        return _result(name, "differs",
-                       f"{name} = {_brief(c)}: not {relation} {_brief(s)}{bad}, as {ref}")  # fmt: skip
+        return _result(
+            name, "differs", f"{name} = {_brief(c)}: not {relation} {_brief(s)}{bad}, as {ref}"
+        )
     if sa.ndim == 0 and ca.ndim > 0:  # one slide value for every element
         sa = np.broadcast_to(sa, ca.shape)
     if ca.shape != sa.shape:
-        return _result(name, "differs", f"{name} has shape {ca.shape}, {_brief(s)} {ref} {sa.shape}")
+        return _result(
+            name, "differs", f"{name} has shape {ca.shape}, {_brief(s)} {ref} {sa.shape}"
+        )
     if np.array_equal(ca, sa):
         return _result(name, "holds", f"{name} = {_brief(c)} as {ref}")
     gap = ca - sa
@@ -112,7 +137,9 @@ def _leaf(name, c, s, rtol, atol, factor, relation, ref):
     if factor is not None:
         ratio = ca / sa
         within = bool(np.all((ratio >= 1 / factor) & (ratio <= factor)))
-        tol_text = f"a factor {factor:g} (ratios {float(ratio.min()):.3g} to {float(ratio.max()):.3g})"
+        tol_text = (
+            f"a factor {factor:g} (ratios {float(ratio.min()):.3g} to {float(ratio.max()):.3g})"
+        )
     elif np.any(np.asarray(rtol) > 0) or np.any(np.asarray(atol) > 0):
         within = bool(np.all(np.abs(gap) <= np.asarray(atol) + np.asarray(rtol) * np.abs(sa)))
         worst = int(np.argmax(np.abs(gap)))
@@ -137,8 +164,11 @@ def _tolerance(rtol, atol):
     for label, t in (("rtol", rtol), ("atol", atol)):
         t = np.asarray(t, dtype=float)
         if np.any(t > 0):
-            parts.append(f"{label} {float(t.max()):.3g}" if np.all(t == t.max())
-                         else f"{label} per element ({float(t.min()):.3g} to {float(t.max()):.3g})")  # fmt: skip
+            parts.append(
+                f"{label} {float(t.max()):.3g}"
+                if np.all(t == t.max())
+                else f"{label} per element ({float(t.min()):.3g} to {float(t.max()):.3g})"
+            )
     return " + ".join(parts)
 
 
@@ -166,11 +196,14 @@ def _digit_swap(c, s):
     if len(a) != len(b) or a == b:
         return None
     diff = [i for i in range(len(a)) if a[i] != b[i]]
-    if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+    if (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    ):
         return a[diff[0]] + a[diff[1]]
     return None
-
-
 
 
 def _fmt(v):

@@ -355,8 +355,11 @@ def load_mnist1d(*, n_samples=5000, train_split=0.8, seed=42, dtype="float32", *
     # 7. interpolate down to the final length
     x = _interp_rows(x, np.full(n, m), fin)
     # The sample positions go through the same two stretches as the signals.
-    t = np.interp(np.linspace(0, 1, fin), np.linspace(0, 1, m),
-                  np.interp(np.linspace(0, 1, m), np.linspace(0, 1, n_points), t12))  # fmt: skip
+    t = np.interp(
+        np.linspace(0, 1, fin),
+        np.linspace(0, 1, m),
+        np.interp(np.linspace(0, 1, m), np.linspace(0, 1, n_points), t12),
+    )
 
     x, y = x[order], y[order]
     if time_order is not None:

@@ -33,8 +33,11 @@ def dense_rows(net):
     """(W, b) of every Dense layer of a trained net, as float64 NumPy arrays."""
     from ..nn import Dense
 
-    return [(layer.W.value.astype(np.float64), layer.b.value.astype(np.float64))
-            for layer in net.layers if isinstance(layer, Dense)]  # fmt: skip
+    return [
+        (layer.W.value.astype(np.float64), layer.b.value.astype(np.float64))
+        for layer in net.layers
+        if isinstance(layer, Dense)
+    ]
 
 
 def trace_callback():

@@ -17,8 +17,9 @@ from ._common import dense_rows, seq, through, trace_callback
 
 
 # ============================================================================== perceptron
-def perceptron_gates(names=("AND", "OR", "NAND", "NOR", "XOR", "NOT"), epochs=20, n_starts=0,
-                     seed=0):  # fmt: skip
+def perceptron_gates(
+    names=("AND", "OR", "NAND", "NOR", "XOR", "NOT"), epochs=20, n_starts=0, seed=0
+):
     """The perceptron rule (eta = 1, zero start, examples in table order) on each gate's truth
     table, and the epochs it needs from ``n_starts`` random starts with shuffled orders.
 
@@ -36,15 +37,31 @@ def perceptron_gates(names=("AND", "OR", "NAND", "NOR", "XOR", "NOT"), epochs=20
             q = Perceptron(X.shape[1], seed=seed * 1000 + k)
             q.fit(X, y, epochs=epochs)
             ep.append(q.n_epochs_ if q.converged else -1)
-        out[name] = {"perceptron": p, "X": np.asarray(X, float), "y": np.asarray(y),
-                     "errors": errors, "converged": bool(p.converged),
-                     "epochs_random": np.array(ep, dtype=int)}  # fmt: skip
+        out[name] = {
+            "perceptron": p,
+            "X": np.asarray(X, float),
+            "y": np.asarray(y),
+            "errors": errors,
+            "converged": bool(p.converged),
+            "epochs_random": np.array(ep, dtype=int),
+        }
     return out
 
 
 # ========================================================================== 2-2-1 networks
-def two_layer_classifier(X, y, hidden, seed, backend, epochs, lr, max_tries=10, stop_margin=None,
-                         stop_accuracy=None, chunk=25):  # fmt: skip
+def two_layer_classifier(
+    X,
+    y,
+    hidden,
+    seed,
+    backend,
+    epochs,
+    lr,
+    max_tries=10,
+    stop_margin=None,
+    stop_accuracy=None,
+    chunk=25,
+):
     """Train a 2-``hidden``-1 sigmoid net with the binary cross-entropy and Adam; restart from the
     next seed when a run ends in a poor local minimum (the XOR net is known to get stuck).
 
@@ -60,15 +77,31 @@ def two_layer_classifier(X, y, hidden, seed, backend, epochs, lr, max_tries=10, 
     best = None
     for k in range(max_tries):
         s = seed + k
-        net = seq([nb.Dense(2, hidden, init="glorot_normal"), nb.Sigmoid(),
-                   nb.Dense(hidden, 1, init="glorot_normal"), nb.Sigmoid()], backend, s)  # fmt: skip
+        net = seq(
+            [
+                nb.Dense(2, hidden, init="glorot_normal"),
+                nb.Sigmoid(),
+                nb.Dense(hidden, 1, init="glorot_normal"),
+                nb.Sigmoid(),
+            ],
+            backend,
+            s,
+        )
         opt = nb.optim.get("adam", net.parameters(), lr)
         early = stop_margin is not None or stop_accuracy is not None
         step = chunk if early else epochs
         losses = []
         for _ in range(0, epochs, step):
-            h = net.fit(X, T, loss="bce", optimizer=opt, epochs=step, batch_size=min(32, len(X)),
-                        seed=s + len(losses), progress=False)  # fmt: skip
+            h = net.fit(
+                X,
+                T,
+                loss="bce",
+                optimizer=opt,
+                epochs=step,
+                batch_size=min(32, len(X)),
+                seed=s + len(losses),
+                progress=False,
+            )
             losses += list(h["loss"])
             out = net.predict(X)[:, 0]
             if stop_margin is not None and np.max(np.abs(out - y)) < stop_margin:
@@ -90,8 +123,9 @@ def xor_mlp(seed=0, backend="cpu", epochs=2000):
 
     X, y = toy.logic_gate("xor")
     X = np.asarray(X, dtype=np.float64)
-    net, loss, used, runs = two_layer_classifier(X, y, 2, seed, backend, epochs=epochs, lr=0.05,
-                                                 stop_margin=0.2)  # fmt: skip
+    net, loss, used, runs = two_layer_classifier(
+        X, y, 2, seed, backend, epochs=epochs, lr=0.05, stop_margin=0.2
+    )
     return {"net": net, "X": X, "y": y, "loss": loss, "seed_used": used, "runs": runs}
 
 
@@ -117,15 +151,33 @@ def hidden_space(seed=0, backend="cpu", epochs=300, linear_epochs=200, n=400):
     import numbanet as nb
 
     X, y = wedge_data(seed, n)
-    net, loss, used, runs = two_layer_classifier(X, y, 2, seed, backend, epochs=epochs, lr=0.05,
-                                                 stop_accuracy=0.975, chunk=2)  # fmt: skip
+    net, loss, used, runs = two_layer_classifier(
+        X, y, 2, seed, backend, epochs=epochs, lr=0.05, stop_accuracy=0.975, chunk=2
+    )
     lin = seq([nb.Dense(2, 1), nb.Sigmoid()], backend, seed)
-    lin.fit(X, y.reshape(-1, 1).astype(np.float64), loss="bce", optimizer="adam", lr=0.05,
-            epochs=linear_epochs, batch_size=32, seed=seed, progress=False)  # fmt: skip
+    lin.fit(
+        X,
+        y.reshape(-1, 1).astype(np.float64),
+        loss="bce",
+        optimizer="adam",
+        lr=0.05,
+        epochs=linear_epochs,
+        batch_size=32,
+        seed=seed,
+        progress=False,
+    )
     ((wl, bl),) = dense_rows(lin)
-    return {"net": net, "X": X, "y": y, "loss": loss, "seed_used": used, "runs": runs,
-            "linear_accuracy": float(np.mean(lin.predict_classes(X) == y)), "w_linear": wl[0],
-            "b_linear": float(bl[0])}  # fmt: skip
+    return {
+        "net": net,
+        "X": X,
+        "y": y,
+        "loss": loss,
+        "seed_used": used,
+        "runs": runs,
+        "linear_accuracy": float(np.mean(lin.predict_classes(X) == y)),
+        "w_linear": wl[0],
+        "b_linear": float(bl[0]),
+    }
 
 
 def semeion_2d(epochs=120, seed=0, backend="cpu"):
@@ -140,15 +192,37 @@ def semeion_2d(epochs=120, seed=0, backend="cpu"):
 
     d = load_semeion()
     X, y = d.x, d.y
-    net = nb.Sequential([nb.Dense(256, 2, init="glorot_normal"), nb.Sigmoid(),
-                         nb.Dense(2, 10, init="glorot_normal"), nb.Softmax()],
-                        backend=backend, seed=seed)  # fmt: skip
-    h = net.fit(X, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=epochs, batch_size=32,
-                seed=seed, progress=False)  # fmt: skip
+    net = nb.Sequential(
+        [
+            nb.Dense(256, 2, init="glorot_normal"),
+            nb.Sigmoid(),
+            nb.Dense(2, 10, init="glorot_normal"),
+            nb.Softmax(),
+        ],
+        backend=backend,
+        seed=seed,
+    )
+    h = net.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.01,
+        epochs=epochs,
+        batch_size=32,
+        seed=seed,
+        progress=False,
+    )
     U = through(net, X, 2)
-    return {"U": U, "y": y, "loss": np.array(h["loss"]), "acc_curve": np.array(h["accuracy"]),
-            "accuracy": float(np.mean(net.predict_classes(X) == y)), "epochs": epochs,
-            "n": int(len(y))}  # fmt: skip
+    return {
+        "U": U,
+        "y": y,
+        "loss": np.array(h["loss"]),
+        "acc_curve": np.array(h["accuracy"]),
+        "accuracy": float(np.mean(net.predict_classes(X) == y)),
+        "epochs": epochs,
+        "n": int(len(y)),
+    }
 
 
 # ======================================================================== gradient descent
@@ -196,12 +270,33 @@ def lr_sensitivity(factors=LR_FACTORS, steps=60, seed=0, backend="cpu"):
     for f in factors:
         net = neuron(backend)
         tr_ = trace_callback()
-        h = net.fit(x, y, loss="mse", optimizer="sgd", lr=f / lam, epochs=steps, batch_size=len(x),
-                    shuffle=False, callbacks=[tr_], progress=False)  # fmt: skip
-        curves[f] = np.array(h["loss"])  # the loss at theta_0 .. theta_{steps-1} (one step per epoch)
-        along[f] = (np.array(tr_.points) - w_star) @ u_max  # (theta_t - theta*) . u_max, t = 0..steps
-    return {"factors": tuple(factors), "lam_max": lam, "lam_min": float(lams[0]), "curves": curves,
-            "along": along, "loss_min": float(loss_min), "steps": steps}  # fmt: skip
+        h = net.fit(
+            x,
+            y,
+            loss="mse",
+            optimizer="sgd",
+            lr=f / lam,
+            epochs=steps,
+            batch_size=len(x),
+            shuffle=False,
+            callbacks=[tr_],
+            progress=False,
+        )
+        curves[f] = np.array(
+            h["loss"]
+        )  # the loss at theta_0 .. theta_{steps-1} (one step per epoch)
+        along[f] = (
+            np.array(tr_.points) - w_star
+        ) @ u_max  # (theta_t - theta*) . u_max, t = 0..steps
+    return {
+        "factors": tuple(factors),
+        "lam_max": lam,
+        "lam_min": float(lams[0]),
+        "curves": curves,
+        "along": along,
+        "loss_min": float(loss_min),
+        "steps": steps,
+    }
 
 
 #: the runs of ``gd_vs_sgd``: (name, batch size (None: full batch), learning rate, epochs)
@@ -217,8 +312,18 @@ def gd_vs_sgd(seed=0, backend="cpu", start=(-1.5, 2.5), runs=GD_RUNS):
     for name, bs, lr, epochs in runs:
         net = neuron(backend, *start)
         tr_ = trace_callback()
-        net.fit(x, y, loss="mse", optimizer="sgd", lr=lr, epochs=epochs, batch_size=bs or len(x),
-                seed=seed, callbacks=[tr_], progress=False)  # fmt: skip
+        net.fit(
+            x,
+            y,
+            loss="mse",
+            optimizer="sgd",
+            lr=lr,
+            epochs=epochs,
+            batch_size=bs or len(x),
+            seed=seed,
+            callbacks=[tr_],
+            progress=False,
+        )
         out[name] = np.array(tr_.points)
     X1 = np.hstack([x, np.ones_like(x)])
     opt = np.linalg.lstsq(X1, y, rcond=None)[0].ravel()

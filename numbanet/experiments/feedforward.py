@@ -47,15 +47,42 @@ def linear_hidden_collapse(seed=0, backend="cpu", epochs=1500):
         for _ in range(depth - 1):
             layers += [nb.Dense(16, 16, init="glorot_normal"), nb.Identity()]
         net = seq(layers + [nb.Dense(16, 1, init="glorot_normal")], backend, seed + depth)
-        net.fit(x, t, loss="mse", optimizer="adam", lr=0.01, epochs=epochs, batch_size=len(x),
-                seed=seed, progress=False)  # fmt: skip
+        net.fit(
+            x,
+            t,
+            loss="mse",
+            optimizer="adam",
+            lr=0.01,
+            epochs=epochs,
+            batch_size=len(x),
+            seed=seed,
+            progress=False,
+        )
         A, c = effective_affine(net)
         fits[depth] = net.predict(xg)[:, 0]
         maps[depth] = (float(A[0, 0]), float(c[0]))
-    tnet = seq([nb.Dense(1, 16, init="glorot_normal"), nb.Tanh(), nb.Dense(16, 16, init="glorot_normal"),
-                nb.Tanh(), nb.Dense(16, 1, init="glorot_normal")], backend, seed)  # fmt: skip
-    tnet.fit(x, t, loss="mse", optimizer="adam", lr=0.01, epochs=epochs, batch_size=len(x), seed=seed,
-             progress=False)  # fmt: skip
+    tnet = seq(
+        [
+            nb.Dense(1, 16, init="glorot_normal"),
+            nb.Tanh(),
+            nb.Dense(16, 16, init="glorot_normal"),
+            nb.Tanh(),
+            nb.Dense(16, 1, init="glorot_normal"),
+        ],
+        backend,
+        seed,
+    )
+    tnet.fit(
+        x,
+        t,
+        loss="mse",
+        optimizer="adam",
+        lr=0.01,
+        epochs=epochs,
+        batch_size=len(x),
+        seed=seed,
+        progress=False,
+    )
     # a bottlenecked 4-8-2-8-4 linear net: one 4x4 matrix of rank <= 2
     rng = np.random.default_rng(seed)
     shapes = {"4-8-8-8-4": (4, 8, 8, 8, 4), "4-8-2-8-4": (4, 8, 2, 8, 4)}
@@ -69,9 +96,18 @@ def linear_hidden_collapse(seed=0, backend="cpu", epochs=1500):
         Z = rng.standard_normal((200, 4))
         devs[name] = float(np.max(np.abs(net.predict(Z) - (Z @ A.T + c))))
         svals[name] = np.linalg.svd(A, compute_uv=False)
-    return {"x": x[:, 0], "t": t[:, 0], "xg": xg[:, 0], "lsq": lsq, "fits": fits, "maps": maps,
-            "tanh_fit": tnet.predict(xg)[:, 0], "svals": svals, "devs": devs,
-            "rank": {k: int(np.sum(v > 1e-6 * v.max())) for k, v in svals.items()}}  # fmt: skip
+    return {
+        "x": x[:, 0],
+        "t": t[:, 0],
+        "xg": xg[:, 0],
+        "lsq": lsq,
+        "fits": fits,
+        "maps": maps,
+        "tanh_fit": tnet.predict(xg)[:, 0],
+        "svals": svals,
+        "devs": devs,
+        "rank": {k: int(np.sum(v > 1e-6 * v.max())) for k, v in svals.items()},
+    }
 
 
 # ======================================================================= softmax regression
@@ -89,11 +125,27 @@ def softmax_regression(seed=0, backend="cpu", epochs=150):
 
     X, y = toy.blobs(300, centers=SOFTMAX_CENTRES, std=1.1, seed=seed)
     net = seq([nb.Dense(2, 3, init="glorot_normal"), nb.Softmax()], backend, seed)
-    h = net.fit(X, y, loss="cross_entropy", optimizer="adam", lr=0.05, epochs=epochs, batch_size=32,
-                seed=seed, progress=False)  # fmt: skip
+    h = net.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.05,
+        epochs=epochs,
+        batch_size=32,
+        seed=seed,
+        progress=False,
+    )
     ((W, b),) = dense_rows(net)
-    return {"net": net, "X": X, "y": y, "W": W, "b": b,
-            "accuracy": float(np.mean(net.predict_classes(X) == y)), "loss": np.array(h["loss"])}  # fmt: skip
+    return {
+        "net": net,
+        "X": X,
+        "y": y,
+        "W": W,
+        "b": b,
+        "accuracy": float(np.mean(net.predict_classes(X) == y)),
+        "loss": np.array(h["loss"]),
+    }
 
 
 # ================================================================= universal approximation
@@ -101,8 +153,15 @@ def softmax_regression(seed=0, backend="cpu", epochs=150):
 UA_UNITS = (1, 2, 4, 8, 16, 32)
 
 
-def universal_approximation(seed=0, backend="cpu", epochs=2500, spiral_epochs=600,
-                            ae_epochs=1500, units=UA_UNITS, n_starts=3):  # fmt: skip
+def universal_approximation(
+    seed=0,
+    backend="cpu",
+    epochs=2500,
+    spiral_epochs=600,
+    ae_epochs=1500,
+    units=UA_UNITS,
+    n_starts=3,
+):
     """Three pictures of what one hidden layer can do.
 
     1. 1-H-1 sigmoid nets fitted (MSE, Adam, full batch, ``epochs``) to sin(2 pi x) on [-1, 1]
@@ -124,50 +183,124 @@ def universal_approximation(seed=0, backend="cpu", epochs=2500, spiral_epochs=60
     for H in units:
         best = None
         for r in range(n_starts):  # the theorem is about existence: keep the best of a few starts
-            net = seq([nb.Dense(1, H, init="glorot_normal"), nb.Sigmoid(),
-                       nb.Dense(H, 1, init="glorot_normal")], backend, seed * 1000 + 10 * H + r)  # fmt: skip
+            net = seq(
+                [
+                    nb.Dense(1, H, init="glorot_normal"),
+                    nb.Sigmoid(),
+                    nb.Dense(H, 1, init="glorot_normal"),
+                ],
+                backend,
+                seed * 1000 + 10 * H + r,
+            )
             # inputs scaled by 3 so the sigmoids' slopes start at a useful size; Adam at 0.02, then
             # the last third at 0.002 so the fit settles instead of jittering around the minimum
             opt = nb.optim.get("adam", net.parameters(), 0.02)
             for ep, lr in ((epochs - epochs // 3, 0.02), (epochs // 3, 0.002)):
                 opt.lr = lr
-                h = net.fit(3 * x, t, loss="mse", optimizer=opt, epochs=ep, batch_size=len(x),
-                            seed=seed, progress=False)  # fmt: skip
+                h = net.fit(
+                    3 * x,
+                    t,
+                    loss="mse",
+                    optimizer=opt,
+                    epochs=ep,
+                    batch_size=len(x),
+                    seed=seed,
+                    progress=False,
+                )
             if best is None or h["loss"][-1] < best[0]:
                 best = (h["loss"][-1], net.predict(3 * xg)[:, 0])
         fits[H] = best[1]
         rms.append(float(np.sqrt(np.mean((fits[H] - tg[:, 0]) ** 2))))
     # a 2-D classification with one hidden layer
     Xs, ys = toy.spiral(450, classes=3, noise=0.15, seed=seed)
-    cnet = seq([nb.Dense(2, 64, init="glorot_normal"), nb.Sigmoid(), nb.Dense(64, 3, init="glorot_normal")],
-               backend, seed)  # fmt: skip
-    cnet.fit(4 * Xs, ys, loss="cross_entropy", optimizer="adam", lr=0.02, epochs=spiral_epochs,
-             batch_size=64, seed=seed, progress=False)  # fmt: skip
+    cnet = seq(
+        [
+            nb.Dense(2, 64, init="glorot_normal"),
+            nb.Sigmoid(),
+            nb.Dense(64, 3, init="glorot_normal"),
+        ],
+        backend,
+        seed,
+    )
+    cnet.fit(
+        4 * Xs,
+        ys,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.02,
+        epochs=spiral_epochs,
+        batch_size=64,
+        seed=seed,
+        progress=False,
+    )
     # a small autoencoder: points near a curve, squeezed through one unit
     rng = np.random.default_rng(seed)
     s = rng.uniform(-1, 1, 300)
     P = np.column_stack([s, 0.8 * np.sin(2.5 * s)]) + 0.04 * rng.standard_normal((300, 2))
-    ae = seq([nb.Dense(2, 16, init="glorot_normal"), nb.Tanh(), nb.Dense(16, 1, init="glorot_normal"),
-              nb.Dense(1, 16, init="glorot_normal"), nb.Tanh(), nb.Dense(16, 2, init="glorot_normal")],
-             backend, seed)  # fmt: skip
-    ae.fit(P, P, loss="mse", optimizer="adam", lr=0.01, epochs=ae_epochs, batch_size=50, seed=seed,
-           progress=False)  # fmt: skip
+    ae = seq(
+        [
+            nb.Dense(2, 16, init="glorot_normal"),
+            nb.Tanh(),
+            nb.Dense(16, 1, init="glorot_normal"),
+            nb.Dense(1, 16, init="glorot_normal"),
+            nb.Tanh(),
+            nb.Dense(16, 2, init="glorot_normal"),
+        ],
+        backend,
+        seed,
+    )
+    ae.fit(
+        P,
+        P,
+        loss="mse",
+        optimizer="adam",
+        lr=0.01,
+        epochs=ae_epochs,
+        batch_size=50,
+        seed=seed,
+        progress=False,
+    )
     lin = seq(
         [nb.Dense(2, 1, init="glorot_normal"), nb.Dense(1, 2, init="glorot_normal")], backend, seed
     )
-    lin.fit(P, P, loss="mse", optimizer="adam", lr=0.01, epochs=max(1, ae_epochs // 3),
-            batch_size=50, seed=seed, progress=False)  # fmt: skip
+    lin.fit(
+        P,
+        P,
+        loss="mse",
+        optimizer="adam",
+        lr=0.01,
+        epochs=max(1, ae_epochs // 3),
+        batch_size=50,
+        seed=seed,
+        progress=False,
+    )
     codes = through(ae, P, 3)
     curve = after(ae, np.linspace(codes.min(), codes.max(), 200)[:, None], 3)
     lcodes = through(lin, P, 1)
     lcurve = after(lin, np.linspace(lcodes.min(), lcodes.max(), 50)[:, None], 1)
     R, Rl = ae.predict(P), lin.predict(P)
-    return {"x": x[:, 0], "t": t[:, 0], "xg": xg[:, 0], "tg": tg[:, 0], "units": np.array(units),
-            "fits": fits, "rms": np.array(rms), "epochs": epochs, "n_starts": n_starts,
-            "Xs": Xs, "ys": ys, "spiral_net": cnet, "spiral_scale": 4.0,
-            "spiral_accuracy": float(np.mean(cnet.predict_classes(4 * Xs) == ys)),
-            "P": P, "R": R, "curve": curve, "lin_curve": lcurve,
-            "ae_mse": float(np.mean((R - P) ** 2)), "lin_mse": float(np.mean((Rl - P) ** 2))}  # fmt: skip
+    return {
+        "x": x[:, 0],
+        "t": t[:, 0],
+        "xg": xg[:, 0],
+        "tg": tg[:, 0],
+        "units": np.array(units),
+        "fits": fits,
+        "rms": np.array(rms),
+        "epochs": epochs,
+        "n_starts": n_starts,
+        "Xs": Xs,
+        "ys": ys,
+        "spiral_net": cnet,
+        "spiral_scale": 4.0,
+        "spiral_accuracy": float(np.mean(cnet.predict_classes(4 * Xs) == ys)),
+        "P": P,
+        "R": R,
+        "curve": curve,
+        "lin_curve": lcurve,
+        "ae_mse": float(np.mean((R - P) ** 2)),
+        "lin_mse": float(np.mean((Rl - P) ** 2)),
+    }
 
 
 # ============================================================================ space folding

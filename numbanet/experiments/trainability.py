@@ -53,8 +53,9 @@ def _branch_init(scale):
     return init
 
 
-def trainability_net(family, depth, width=32, d_in=40, d_out=10, seed=0, backend="cpu",
-                     dtype=np.float32):  # fmt: skip
+def trainability_net(
+    family, depth, width=32, d_in=40, d_out=10, seed=0, backend="cpu", dtype=np.float32
+):
     """The ``family`` net with ``depth`` hidden layers of ``width`` ReLU units (see the module
     docstring); logits out (train with cross-entropy)."""
     from .. import nn
@@ -66,8 +67,9 @@ def trainability_net(family, depth, width=32, d_in=40, d_out=10, seed=0, backend
     if family == "residual":
         s = 1.0 / math.sqrt(max(depth - 1, 1))
         layers = [nn.Dense(d_in, w)]
-        layers += [nn.Residual([nn.ReLU(), nn.Dense(w, w, init=_branch_init(s))])
-                   for _ in range(depth - 1)]  # fmt: skip
+        layers += [
+            nn.Residual([nn.ReLU(), nn.Dense(w, w, init=_branch_init(s))]) for _ in range(depth - 1)
+        ]
         layers += [nn.ReLU()]
     else:
         norm = {"plain": None, "batchnorm": nn.BatchNorm1D, "layernorm": nn.LayerNorm}[family]
@@ -87,9 +89,21 @@ def _epochs_to(curve, level):
     return int(hit[0]) + 1 if hit.size else None
 
 
-def depth_trainability(depths=(2, 5, 10, 20, 30, 50), families=FAMILIES, *, width=32,
-                       n_train=1000, epochs=20, batch_size=64, lr=0.1, fit_loss=1.5,
-                       seeds=(0,), speed_examples=500, backend="cpu", data=None):  # fmt: skip
+def depth_trainability(
+    depths=(2, 5, 10, 20, 30, 50),
+    families=FAMILIES,
+    *,
+    width=32,
+    n_train=1000,
+    epochs=20,
+    batch_size=64,
+    lr=0.1,
+    fit_loss=1.5,
+    seeds=(0,),
+    speed_examples=500,
+    backend="cpu",
+    data=None,
+):
     """Train every family at every depth on MNIST-1D; measure the speeds at initialisation.
 
     Parameters
@@ -142,11 +156,23 @@ def depth_trainability(depths=(2, 5, 10, 20, 30, 50), families=FAMILIES, *, widt
     x = np.ascontiguousarray(data[0][: positive_int(n_train, "n_train")], dtype=np.float32)
     y = np.asarray(data[1][: x.shape[0]])
     xs, ys = x[:speed_examples], y[:speed_examples]
-    out = {"depths": depths, "families": families, "seeds": seeds,
-           "settings": dict(width=width, n_train=int(x.shape[0]), epochs=epochs,
-                            batch_size=batch_size, lr=lr, fit_loss=fit_loss,
-                            speed_examples=int(xs.shape[0]), optimizer="sgd",
-                            trains_below=TRAINS_BELOW, chance=CHANCE_LOSS)}  # fmt: skip
+    out = {
+        "depths": depths,
+        "families": families,
+        "seeds": seeds,
+        "settings": dict(
+            width=width,
+            n_train=int(x.shape[0]),
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            fit_loss=fit_loss,
+            speed_examples=int(xs.shape[0]),
+            optimizer="sgd",
+            trains_below=TRAINS_BELOW,
+            chance=CHANCE_LOSS,
+        ),
+    }
     for key in ("final_loss", "fit_epoch", "diverged", "curves", "speeds", "initial_loss"):
         out[key] = {f: [] for f in families}
     with nb.deterministic():
@@ -157,12 +183,24 @@ def depth_trainability(depths=(2, 5, 10, 20, 30, 50), families=FAMILIES, *, widt
                     net = trainability_net(f, depth, width, seed=seed, backend=backend)
                     if si == 0:
                         out["speeds"][f].append(
-                            layer_speeds(net, xs, ys, loss="cross_entropy", which="weight",
-                                         training=True))  # fmt: skip
+                            layer_speeds(
+                                net, xs, ys, loss="cross_entropy", which="weight", training=True
+                            )
+                        )
                         net = trainability_net(f, depth, width, seed=seed, backend=backend)
-                    h = net.fit(x, y, loss="cross_entropy", optimizer="sgd", lr=lr, epochs=epochs,
-                                batch_size=batch_size, seed=seed, progress=False,
-                                check_finite=False, train_metrics=False)  # fmt: skip
+                    h = net.fit(
+                        x,
+                        y,
+                        loss="cross_entropy",
+                        optimizer="sgd",
+                        lr=lr,
+                        epochs=epochs,
+                        batch_size=batch_size,
+                        seed=seed,
+                        progress=False,
+                        check_finite=False,
+                        train_metrics=False,
+                    )
                     curve = np.asarray(h["loss"], dtype=np.float64)
                     bad = not np.isfinite(curve).all()
                     curve = np.where(np.isfinite(curve), curve, np.inf)

@@ -41,15 +41,33 @@ def convex_vs_nonconvex(seed=0, epochs=150):
         convex.append(neuron.evaluate(X, y.reshape(-1, 1), loss="bce_logits")["loss"])
     # an MLP: the loss along the line through two trained solutions (a permutation pair)
     Xm, ym = toy.moons(200, noise=0.1, seed=seed)
-    net = nb.Sequential([nb.Dense(2, 8), nb.Tanh(), nb.Dense(8, 8), nb.Tanh(), nb.Dense(8, 2)],
-                        backend="reference", dtype=np.float64, seed=seed)  # fmt: skip
-    net.fit(Xm, ym, loss="cross_entropy", lr=0.3, epochs=epochs, batch_size=20, seed=seed, progress=False)
+    net = nb.Sequential(
+        [nb.Dense(2, 8), nb.Tanh(), nb.Dense(8, 8), nb.Tanh(), nb.Dense(8, 2)],
+        backend="reference",
+        dtype=np.float64,
+        seed=seed,
+    )
+    net.fit(
+        Xm,
+        ym,
+        loss="cross_entropy",
+        lr=0.3,
+        epochs=epochs,
+        batch_size=20,
+        seed=seed,
+        progress=False,
+    )
     a = net.get_flat()
     # the same function with hidden units permuted: an equally good, different minimum
     perm = np.random.default_rng(seed).permutation(8)
     layers = [layer for layer in net.layers if isinstance(layer, nb.Dense)]
-    W1, b1, W2, b2, W3 = (layers[0].W.value, layers[0].b.value, layers[1].W.value,
-                          layers[1].b.value, layers[2].W.value)  # fmt: skip
+    W1, b1, W2, b2, W3 = (
+        layers[0].W.value,
+        layers[0].b.value,
+        layers[1].W.value,
+        layers[1].b.value,
+        layers[2].W.value,
+    )
     layers[0].W.value, layers[0].b.value = W1[perm], b1[perm]
     layers[1].W.value = W2[:, perm]
     perm2 = np.random.default_rng(seed + 1).permutation(8)
@@ -73,8 +91,9 @@ def momentum_constant_gradient(steps=40, lr=0.1, beta1=0.9):
 
     out = {}
     for corrected in (False, True):
-        net = nb.Sequential([nb.Dense(1, 1, init="zeros", bias=False)], backend="reference",
-                            dtype=np.float64)  # fmt: skip
+        net = nb.Sequential(
+            [nb.Dense(1, 1, init="zeros", bias=False)], backend="reference", dtype=np.float64
+        )
         p = net.parameters()[0]
         opt = nb.optim.Momentum([p], lr=lr, beta1=beta1, bias_correction=corrected)
         m, eff = [], []
@@ -90,16 +109,27 @@ def momentum_constant_gradient(steps=40, lr=0.1, beta1=0.9):
 
 # =============================================================================== optimisers
 #: the optimisers compared: (name, options, learning rate on the quadratic)
-OPTS = (("sgd", {}, 0.045), ("momentum", {"beta1": 0.9}, 0.045), ("nesterov", {"beta1": 0.9}, 0.045),
-        ("adagrad", {}, 0.6), ("rmsprop", {"bias_correction": False}, 0.05),
-        ("rmsprop", {"bias_correction": True}, 0.05), ("adam", {}, 0.15))  # fmt: skip
+OPTS = (
+    ("sgd", {}, 0.045),
+    ("momentum", {"beta1": 0.9}, 0.045),
+    ("nesterov", {"beta1": 0.9}, 0.045),
+    ("adagrad", {}, 0.6),
+    ("rmsprop", {"bias_correction": False}, 0.05),
+    ("rmsprop", {"bias_correction": True}, 0.05),
+    ("adam", {}, 0.15),
+)
 
 
 def opt_label(name, kw):
     if name == "rmsprop":
         return "RMSProp" + (" (bias-corrected)" if kw.get("bias_correction") else "")
-    return {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "Adagrad",
-            "adam": "Adam"}[name]  # fmt: skip
+    return {
+        "sgd": "SGD",
+        "momentum": "Momentum",
+        "nesterov": "Nesterov",
+        "adagrad": "Adagrad",
+        "adam": "Adam",
+    }[name]
 
 
 def quadratic_paths(steps=60):
@@ -116,13 +146,23 @@ def quadratic_paths(steps=60):
     start = np.array([-4.0, 2.5])
     paths, lrs = {}, {}
     for name, kw, lr in OPTS:
-        net = nb.Sequential([nb.Dense(2, 1, init="zeros", bias=False)], backend="reference",
-                            dtype=np.float64)  # fmt: skip
+        net = nb.Sequential(
+            [nb.Dense(2, 1, init="zeros", bias=False)], backend="reference", dtype=np.float64
+        )
         net.set_flat(start)
         opt = nb.optim.get(name, net.parameters(), lr, **kw)
         pts = [start.copy()]
         for _ in range(steps):
-            net.fit(X, y, loss="mse", optimizer=opt, epochs=1, batch_size=2, shuffle=False, progress=False)
+            net.fit(
+                X,
+                y,
+                loss="mse",
+                optimizer=opt,
+                epochs=1,
+                batch_size=2,
+                shuffle=False,
+                progress=False,
+            )
             # Nesterov's model holds the look-ahead point; the slides' theta_t is slide_params
             pts.append(np.ravel(opt.slide_params(0)) if name == "nesterov" else net.get_flat())
         paths[opt_label(name, kw)] = np.array(pts)
@@ -131,8 +171,14 @@ def quadratic_paths(steps=60):
 
 
 #: learning rate of each optimiser on MNIST-1D
-TASK_LR = {"sgd": 0.05, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05, "rmsprop": 0.002,
-           "adam": 0.002}
+TASK_LR = {
+    "sgd": 0.05,
+    "momentum": 0.05,
+    "nesterov": 0.05,
+    "adagrad": 0.05,
+    "rmsprop": 0.002,
+    "adam": 0.002,
+}
 
 
 def optimizer_curves(epochs=20, seed=0, backend="cpu", n_train=None):
@@ -149,11 +195,23 @@ def optimizer_curves(epochs=20, seed=0, backend="cpu", n_train=None):
     x, y = (d.x_train, d.y_train) if n_train is None else (d.x_train[:n_train], d.y_train[:n_train])
     curves, lr_curve = {}, {}
     for name, kw, _lr in OPTS:
-        net = nb.Sequential([nb.Dense(40, 128), nb.ReLU(), nb.Dense(128, 128), nb.ReLU(),
-                             nb.Dense(128, 10)], backend=backend, seed=seed)  # fmt: skip
+        net = nb.Sequential(
+            [nb.Dense(40, 128), nb.ReLU(), nb.Dense(128, 128), nb.ReLU(), nb.Dense(128, 10)],
+            backend=backend,
+            seed=seed,
+        )
         opt = nb.optim.get(name, net.parameters(), TASK_LR[name], **kw)
-        h = net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=64,
-                    seed=seed, validation=(d.x_test, d.y_test), progress=False)  # fmt: skip
+        h = net.fit(
+            x,
+            y,
+            loss="cross_entropy",
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=64,
+            seed=seed,
+            validation=(d.x_test, d.y_test),
+            progress=False,
+        )
         curves[opt_label(name, kw)] = (np.array(h["loss"]), np.array(h["val_accuracy"]))
         lr_curve[opt_label(name, kw)] = TASK_LR[name]
     return {"curves": curves, "lr_curve": lr_curve}
@@ -209,8 +267,15 @@ def _error_recorder(x, y, xt, yt):
     return ErrorRecorder()
 
 
-def regularizers(epochs=60, seeds=(0,), n_test=2000, backend="cpu", lambdas=L2_LAMBDAS,
-                 noise_stds=NOISE_STDS, n_train=REG_N_TRAIN):  # fmt: skip
+def regularizers(
+    epochs=60,
+    seeds=(0,),
+    n_test=2000,
+    backend="cpu",
+    lambdas=L2_LAMBDAS,
+    noise_stds=NOISE_STDS,
+    n_train=REG_N_TRAIN,
+):
     """Four regularisers on the same overfitting problem: the first ``n_train`` (1,000) MNIST
     training images with 20 % of their labels replaced by a wrong class (the net can memorise them, and
     memorising them hurts), a wide 784-256-256-10 ReLU net with softmax cross-entropy, minibatch
@@ -247,18 +312,42 @@ def regularizers(epochs=60, seeds=(0,), n_test=2000, backend="cpu", lambdas=L2_L
 
     def train(net, y, s, lam=0.0, ep=epochs, callbacks=()):
         opt = SGD(net.parameters(), lr=0.1, l2=lam, n_train=n)
-        return net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=ep, batch_size=100,
-                       seed=s, validation=(xv, yv), progress=False, callbacks=list(callbacks))  # fmt: skip
+        return net.fit(
+            x,
+            y,
+            loss="cross_entropy",
+            optimizer=opt,
+            epochs=ep,
+            batch_size=100,
+            seed=s,
+            validation=(xv, yv),
+            progress=False,
+            callbacks=list(callbacks),
+        )
 
     lam, stds = np.array(lambdas, dtype=float), np.array(noise_stds, dtype=float)
     k = len(seeds)
-    acc = {key: np.zeros((k, len(lam))) for key in ("l2_weight_norm", "l2_train_err",
-                                                     "l2_val_err", "l2_test_err")}  # fmt: skip
-    acc.update({key: np.zeros((k, len(stds))) for key in ("noise_train_err", "noise_val_err",
-                                                          "noise_test_err")})  # fmt: skip
-    curves = {key: np.zeros((k, epochs)) for key in ("drop_plain_train", "drop_plain_test",
-                                                      "drop_dropout_train", "drop_dropout_test",
-                                                      "es_train_loss", "es_val_loss")}  # fmt: skip
+    acc = {
+        key: np.zeros((k, len(lam)))
+        for key in ("l2_weight_norm", "l2_train_err", "l2_val_err", "l2_test_err")
+    }
+    acc.update(
+        {
+            key: np.zeros((k, len(stds)))
+            for key in ("noise_train_err", "noise_val_err", "noise_test_err")
+        }
+    )
+    curves = {
+        key: np.zeros((k, epochs))
+        for key in (
+            "drop_plain_train",
+            "drop_plain_test",
+            "drop_dropout_train",
+            "drop_dropout_test",
+            "es_train_loss",
+            "es_val_loss",
+        )
+    }
 
     def record(key, net, i, y, j):
         acc[f"{key}_train_err"][i, j] = err(net, x, y)
@@ -266,8 +355,13 @@ def regularizers(epochs=60, seeds=(0,), n_test=2000, backend="cpu", lambdas=L2_L
         acc[f"{key}_test_err"][i, j] = err(net, xt, yt)
 
     def norm(net):
-        return np.sqrt(sum(float((p.value.astype(np.float64) ** 2).sum())
-                           for p in net.parameters() if p.kind == "weight"))  # fmt: skip
+        return np.sqrt(
+            sum(
+                float((p.value.astype(np.float64) ** 2).sum())
+                for p in net.parameters()
+                if p.kind == "weight"
+            )
+        )
 
     es_best, es_stop, es_test, es_last, es_prefix = [], [], [], [], []
     n_flipped = []
@@ -315,20 +409,34 @@ def regularizers(epochs=60, seeds=(0,), n_test=2000, backend="cpu", lambdas=L2_L
     l2_pick = 1 + int(np.argmin(out["l2_val_err"][1:]))
     noise_pick = 1 + int(np.argmin(out["noise_val_err"][1:]))
     out.update(
-        epochs=epochs, n_seeds=k, backend=backend, n_train=n, n_val=len(yv),
-        n_test=len(yt), label_noise=REG_LABEL_NOISE, n_flipped=int(np.mean(n_flipped)),
-        width=REG_WIDTH, dropout_p=REG_DROPOUT, l2_lambda=lam, noise_std=stds,
-        l2_pick=l2_pick, noise_pick=noise_pick,
-        es_best_epoch=es_best[0], es_stopped_epoch=es_stop[0], es_patience=REG_PATIENCE,
-        es_best_epochs=np.array(es_best), es_loss_prefix_equal=all(es_prefix),
-        es_test_err_restored=float(np.mean(es_test)), es_test_err_last=float(np.mean(es_last)),
+        epochs=epochs,
+        n_seeds=k,
+        backend=backend,
+        n_train=n,
+        n_val=len(yv),
+        n_test=len(yt),
+        label_noise=REG_LABEL_NOISE,
+        n_flipped=int(np.mean(n_flipped)),
+        width=REG_WIDTH,
+        dropout_p=REG_DROPOUT,
+        l2_lambda=lam,
+        noise_std=stds,
+        l2_pick=l2_pick,
+        noise_pick=noise_pick,
+        es_best_epoch=es_best[0],
+        es_stopped_epoch=es_stop[0],
+        es_patience=REG_PATIENCE,
+        es_best_epochs=np.array(es_best),
+        es_loss_prefix_equal=all(es_prefix),
+        es_test_err_restored=float(np.mean(es_test)),
+        es_test_err_last=float(np.mean(es_last)),
         # the unregularised net's final test error, and each regulariser's
         test_err_none=float(out["l2_test_err"][0]),
         test_err_l2=float(out["l2_test_err"][l2_pick]),
         test_err_dropout=float(out["drop_dropout_test"][-1]),
         test_err_early_stopping=float(np.mean(es_test)),
         test_err_noise=float(out["noise_test_err"][noise_pick]),
-    )  # fmt: skip
+    )
     return out
 
 
@@ -358,8 +466,30 @@ def double_descent(n_train=500, n_seeds=2, n_test=2000, noise=0.2, seed=0, backe
     from ..data import mnist_split
     from ..nn import Dense, ReLU, Sequential
 
-    fr = np.array([0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25,
-                   1.5, 2.0, 3.0, 5.0, 10.0, 20.0])  # fmt: skip
+    fr = np.array(
+        [
+            0.02,
+            0.05,
+            0.1,
+            0.2,
+            0.35,
+            0.5,
+            0.65,
+            0.8,
+            0.9,
+            0.95,
+            1.0,
+            1.05,
+            1.1,
+            1.25,
+            1.5,
+            2.0,
+            3.0,
+            5.0,
+            10.0,
+            20.0,
+        ]
+    )
     widths = np.unique(np.round(fr * n_train).astype(int))
     m = mnist_split()
     x_test, y_test = m.x_val[:n_test].astype(np.float64), m.y_val[:n_test]
@@ -374,8 +504,12 @@ def double_descent(n_train=500, n_seeds=2, n_test=2000, noise=0.2, seed=0, backe
         targets = np.eye(10)[y]
         for wi, h in enumerate(widths):
             # the net in two stages: random features (frozen) and the fitted readout
-            feats = Sequential([Dense(784, int(h), init="he_normal"), ReLU()], backend=backend,
-                               seed=seed + 7919 * si + int(h), dtype=np.float64)  # fmt: skip
+            feats = Sequential(
+                [Dense(784, int(h), init="he_normal"), ReLU()],
+                backend=backend,
+                seed=seed + 7919 * si + int(h),
+                dtype=np.float64,
+            )
             head = Sequential([Dense(int(h), 10)], backend=backend, dtype=np.float64)
             phi = feats.predict(x)
             # least squares with the bias column: [phi, 1] [W^T; b^T] = Y, minimum norm
@@ -410,10 +544,10 @@ def lenet_mnist(n_train=20000, n_val=5000, epochs=3, seed=0, backend="cpu"):
     ``active1_digits``/``active2_digits`` (the fraction of those digits on which the map is
     active anywhere).
     """
+    from ..callbacks import Callback
     from ..config import deterministic
     from ..data import load_mnist
     from ..models import lenet
-    from ..callbacks import Callback
     from ..optim import Momentum
 
     d = load_mnist(flatten=False)
@@ -440,9 +574,19 @@ def lenet_mnist(n_train=20000, n_val=5000, epochs=3, seed=0, backend="cpu"):
     # BLAS on one thread: LeNet's dense products are small, and two spinning OpenBLAS threads on
     # a busy two-core machine made training 5-10x slower (and results then are bit-reproducible)
     with deterministic():
-        hist = net.fit(x, y, loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=64,
-                       seed=seed, validation=(xv, yv), callbacks=[rec], progress=False,
-                       train_metrics=False)  # fmt: skip
+        hist = net.fit(
+            x,
+            y,
+            loss="cross_entropy",
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=64,
+            seed=seed,
+            validation=(xv, yv),
+            callbacks=[rec],
+            progress=False,
+            train_metrics=False,
+        )
     # feature maps of the first validation digit, layer by layer on the backend
     be = net.backend
     digit = xv[:1]
@@ -533,8 +677,9 @@ def recall_first_symbol(n, T=T_RECALL, k=K_SYMBOLS, noise=NOISE, seed=0):
     return x, y.astype(np.int64)
 
 
-def recall_model(kind, backend="cpu", seed=0, hidden=HIDDEN, T=T_RECALL, k=K_SYMBOLS,
-                 recurrent_init="orthogonal"):  # fmt: skip
+def recall_model(
+    kind, backend="cpu", seed=0, hidden=HIDDEN, T=T_RECALL, k=K_SYMBOLS, recurrent_init="orthogonal"
+):
     """``RNN`` or ``LSTM`` (``kind``) of width ``hidden`` followed by ``Dense(hidden, k)``."""
     import numbanet as nb
 
@@ -544,19 +689,40 @@ def recall_model(kind, backend="cpu", seed=0, hidden=HIDDEN, T=T_RECALL, k=K_SYM
         rec = LSTM(k + 1, hidden, recurrent_init=recurrent_init, forget_bias=FORGET_BIAS)
     else:
         rec = RNN(k + 1, hidden, recurrent_init=recurrent_init)
-    return nb.Sequential([rec, nb.Dense(hidden, k)], backend=backend, seed=seed,
-                         input_shape=(T, k + 1))  # fmt: skip
+    return nb.Sequential(
+        [rec, nb.Dense(hidden, k)], backend=backend, seed=seed, input_shape=(T, k + 1)
+    )
 
 
-def train_recall(kind, n_train, epochs, seed=0, backend="cpu", noise=NOISE, T=T_RECALL,
-                 recurrent_init="orthogonal", n_val=1000, batch_size=32):  # fmt: skip
+def train_recall(
+    kind,
+    n_train,
+    epochs,
+    seed=0,
+    backend="cpu",
+    noise=NOISE,
+    T=T_RECALL,
+    recurrent_init="orthogonal",
+    n_val=1000,
+    batch_size=32,
+):
     """Train ``recall_model(kind)`` with Adam; returns (model, validation accuracy per epoch)."""
     x, y = recall_first_symbol(n_train, T=T, noise=noise, seed=seed + 1)
     xv, yv = recall_first_symbol(n_val, T=T, noise=noise, seed=seed + 1000)
     net = recall_model(kind, backend, seed, T=T, recurrent_init=recurrent_init)
-    h = net.fit(x, y, loss="cross_entropy", optimizer="adam", lr=LR, epochs=epochs,
-                batch_size=batch_size, seed=seed, validation=(xv, yv), progress=False,
-                train_metrics=False)  # fmt: skip
+    h = net.fit(
+        x,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=LR,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        validation=(xv, yv),
+        progress=False,
+        train_metrics=False,
+    )
     return net, np.asarray(h["val_accuracy"], dtype=float)
 
 
@@ -613,8 +779,11 @@ def tagger(bidirectional, backend, seed, T, hidden=16):
     from ..nn.recurrent import RNN, Bidirectional, TimeDistributed
 
     rec = RNN(1, hidden, return_sequences=True)
-    layers = [Bidirectional(rec), TimeDistributed(nb.Dense(2 * hidden, 1))] if bidirectional \
-        else [rec, TimeDistributed(nb.Dense(hidden, 1))]  # fmt: skip
+    layers = (
+        [Bidirectional(rec), TimeDistributed(nb.Dense(2 * hidden, 1))]
+        if bidirectional
+        else [rec, TimeDistributed(nb.Dense(hidden, 1))]
+    )
     return nb.Sequential(layers, backend=backend, seed=seed, input_shape=(T, 1))
 
 
@@ -625,8 +794,17 @@ def tagging_accuracy(net, x, y, mask):
 
 
 # ---------------------------------------------------------------------------- compute / draw
-def rnn_lstm(n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4, n_tag=600,
-             epochs_tag=6, seed=0, backend="cpu"):  # fmt: skip
+def rnn_lstm(
+    n_train=3000,
+    epochs=5,
+    T_init=150,
+    n_init=1200,
+    epochs_init=4,
+    n_tag=600,
+    epochs_tag=6,
+    seed=0,
+    backend="cpu",
+):
     """Everything the ``rnn-lstm`` figure shows.
 
     1. RNN against LSTM on ``recall_first_symbol`` (``n_train`` sequences, ``epochs``):
@@ -655,8 +833,16 @@ def rnn_lstm(n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4, n_t
     # span: at 50 blank steps both inits succeed
     init_curves = {}
     for name, ini in (("orthogonal", "orthogonal"), ("random", "glorot_uniform")):
-        _, init_curves[name] = train_recall("rnn", n_init, epochs_init, seed=seed, backend=backend,
-                                            noise=0.0, T=T_init, recurrent_init=ini)  # fmt: skip
+        _, init_curves[name] = train_recall(
+            "rnn",
+            n_init,
+            epochs_init,
+            seed=seed,
+            backend=backend,
+            noise=0.0,
+            T=T_init,
+            recurrent_init=ini,
+        )
     # bidirectional tagger
     T = 60
     x, y, _ = ecg_like(n_tag, T, seed=seed + 11)
@@ -665,8 +851,18 @@ def rnn_lstm(n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4, n_t
     example = None
     for name, bi in (("causal", False), ("bidirectional", True)):
         net = tagger(bi, backend, seed, T)
-        net.fit(x, y, loss=L.MultiLabelBCE(), optimizer="adam", lr=1e-2, epochs=epochs_tag,
-                batch_size=32, seed=seed, progress=False, train_metrics=False)  # fmt: skip
+        net.fit(
+            x,
+            y,
+            loss=L.MultiLabelBCE(),
+            optimizer="adam",
+            lr=1e-2,
+            epochs=epochs_tag,
+            batch_size=32,
+            seed=seed,
+            progress=False,
+            train_metrics=False,
+        )
         beat = yv > -1  # every step
         tag[name] = {
             "all": tagging_accuracy(net, xv, yv, beat),

@@ -104,10 +104,24 @@ def fit_shallow(target, hidden=6, n=400, restarts=4, epochs=1500, seed=0, backen
     best = None
     for r in range(restarts):
         s = seed * 1000 + r
-        net = nb.Sequential([nb.Dense(1, hidden, init="he_normal"), nb.ReLU(),
-                             nb.Dense(hidden, 1)], backend=backend, seed=s, dtype=np.float64)  # fmt: skip
-        net.fit(x, y, loss=nb.losses.MSE(reduction="mean"), optimizer="adam", lr=0.01,
-                epochs=epochs, batch_size=len(x), progress=False, train_metrics=False, seed=s)  # fmt: skip
+        net = nb.Sequential(
+            [nb.Dense(1, hidden, init="he_normal"), nb.ReLU(), nb.Dense(hidden, 1)],
+            backend=backend,
+            seed=s,
+            dtype=np.float64,
+        )
+        net.fit(
+            x,
+            y,
+            loss=nb.losses.MSE(reduction="mean"),
+            optimizer="adam",
+            lr=0.01,
+            epochs=epochs,
+            batch_size=len(x),
+            progress=False,
+            train_metrics=False,
+            seed=s,
+        )
         mse = float(np.mean((net.predict(x) - y) ** 2))
         if best is None or mse < best[0]:
             best = (mse, net)
@@ -201,13 +215,27 @@ def region_counts(sweeps=None, seeds=3, epochs=300, n_points=256, seed=0, backen
             for s in range(seeds):
                 net = relu_net(d_in, hidden, seed * 1000 + s, backend)
                 rand.append(count_regions(net, d_in))
-                net.fit(x, y, loss=nb.losses.MSE(reduction="mean"), optimizer="adam", lr=0.01,
-                        epochs=epochs, batch_size=len(x), progress=False, train_metrics=False,
-                        seed=s)  # fmt: skip
+                net.fit(
+                    x,
+                    y,
+                    loss=nb.losses.MSE(reduction="mean"),
+                    optimizer="adam",
+                    lr=0.01,
+                    epochs=epochs,
+                    batch_size=len(x),
+                    progress=False,
+                    train_metrics=False,
+                    seed=s,
+                )
                 trained.append(count_regions(net, d_in))
-            row = {"x": value, "hidden": hidden, "random": rand, "trained": trained,
-                   "upper": float(R.serra_upper(d_in, hidden)),
-                   "shallow": float(R.zaslavsky(d_in, sum(hidden)))}  # fmt: skip
+            row = {
+                "x": value,
+                "hidden": hidden,
+                "random": rand,
+                "trained": trained,
+                "upper": float(R.serra_upper(d_in, hidden)),
+                "shallow": float(R.zaslavsky(d_in, sum(hidden))),
+            }
             row["lower"] = float(R.montufar_lower(d_in, hidden)) if min(hidden) >= d_in else None
             rows.append(row)
         out["panels"][(d_in, kind)] = rows
@@ -237,8 +265,9 @@ SHALLOW_WIDTHS = (8, 16, 32, 64, 128, 256, 512)
 DEEP_WIDTHS = (8, 16, 32, 48, 64, 96)
 
 
-def wide_vs_deep(epochs=30, seeds=2, seed=0, backend="cpu", shallow=SHALLOW_WIDTHS,
-                 deep=DEEP_WIDTHS):  # fmt: skip
+def wide_vs_deep(
+    epochs=30, seeds=2, seed=0, backend="cpu", shallow=SHALLOW_WIDTHS, deep=DEEP_WIDTHS
+):
     """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D: test accuracy
     against parameter count. Adam (lr 3e-3), minibatch 100, ``epochs`` epochs, ``seeds`` runs.
 
@@ -259,12 +288,26 @@ def wide_vs_deep(epochs=30, seeds=2, seed=0, backend="cpu", shallow=SHALLOW_WIDT
                 accs = []
                 for s in range(seeds):
                     net = relu_mlp(40, hidden, 10, seed * 1000 + s, backend)
-                    net.fit(d.x_train, d.y_train, loss=nb.losses.CrossEntropy(), optimizer="adam",
-                            lr=3e-3, epochs=epochs, batch_size=100, progress=False,
-                            train_metrics=False, seed=seed * 1000 + s)  # fmt: skip
+                    net.fit(
+                        d.x_train,
+                        d.y_train,
+                        loss=nb.losses.CrossEntropy(),
+                        optimizer="adam",
+                        lr=3e-3,
+                        epochs=epochs,
+                        batch_size=100,
+                        progress=False,
+                        train_metrics=False,
+                        seed=seed * 1000 + s,
+                    )
                     accs.append(_accuracy(net, d.x_test, d.y_test))
-                rows.append({"hidden": hidden, "params": parameter_count([40, *hidden, 10]),
-                             "test_accuracy": accs})  # fmt: skip
+                rows.append(
+                    {
+                        "hidden": hidden,
+                        "params": parameter_count([40, *hidden, 10]),
+                        "test_accuracy": accs,
+                    }
+                )
             out["families"][name] = rows
     return out
 
@@ -281,13 +324,23 @@ def wide_vs_deep_comparison(data):
     for r in dp:
         q = np.log10(r["params"])
         if lp[0] <= q <= lp[-1]:
-            rows.append((r["params"], float(np.mean(r["test_accuracy"]) * 100 - np.interp(q, lp, acc))))
+            rows.append(
+                (r["params"], float(np.mean(r["test_accuracy"]) * 100 - np.interp(q, lp, acc)))
+            )
     return rows
 
 
 # =========================================================================== random labels
-def random_labels(n=1000, lr=0.02, epochs=10_000, record_every=10, seed=0, backend="cpu",
-                  nets=slides.RANDOM_LABEL_WIDTHS, epochs_1_layer=None):  # fmt: skip
+def random_labels(
+    n=1000,
+    lr=0.02,
+    epochs=10_000,
+    record_every=10,
+    seed=0,
+    backend="cpu",
+    nets=slides.RANDOM_LABEL_WIDTHS,
+    epochs_1_layer=None,
+):
     r"""UDL fig. 20.2: full-batch gradient descent on ``n`` MNIST-1D training signals with random
     labels, for ReLU nets with the hidden widths ``nets`` (He initialisation, plain SGD at
     ``lr`` on the mean cross-entropy, no momentum or regularisation).
@@ -318,15 +371,31 @@ def random_labels(n=1000, lr=0.02, epochs=10_000, record_every=10, seed=0, backe
             done, fit = 0, None
             while done < E and fit is None:
                 k = min(every, E - done)
-                net.fit(x, y, loss=nb.losses.CrossEntropy(), optimizer=opt, epochs=k,
-                        batch_size=n, shuffle=False, progress=False, train_metrics=False)  # fmt: skip
+                net.fit(
+                    x,
+                    y,
+                    loss=nb.losses.CrossEntropy(),
+                    optimizer=opt,
+                    epochs=k,
+                    batch_size=n,
+                    shuffle=False,
+                    progress=False,
+                    train_metrics=False,
+                )
                 done += k
                 ep.append(done)
                 err.append(100 * (1 - _accuracy(net, x, y)))
                 fit = done if err[-1] == 0 else None
-            out["nets"].append({"hidden": hidden, "params": parameter_count([40, *hidden, 10]),
-                                "epochs": np.array(ep), "train_error": np.array(err),
-                                "fit_epoch": fit, "max_epochs": E})  # fmt: skip
+            out["nets"].append(
+                {
+                    "hidden": hidden,
+                    "params": parameter_count([40, *hidden, 10]),
+                    "epochs": np.array(ep),
+                    "train_error": np.array(err),
+                    "fit_epoch": fit,
+                    "max_epochs": E,
+                }
+            )
     return out
 
 

@@ -65,8 +65,12 @@ def speed_curves(archs=NIELSEN_ARCHS, seeds=range(3), epochs=150, backend="cpu")
     from ..theory import gradient_speed as G
 
     x, y = first_1000()
-    return {tuple(a): np.stack([G.speed_curves(a, x, y, epochs=epochs, seed=s, backend=backend)
-                                for s in seeds]) for a in archs}  # fmt: skip
+    return {
+        tuple(a): np.stack(
+            [G.speed_curves(a, x, y, epochs=epochs, seed=s, backend=backend) for s in seeds]
+        )
+        for a in archs
+    }
 
 
 def gradient_by_layer(depth=10, width=30, n=256, n_seeds=5, seed=0, backend="cpu"):
@@ -106,18 +110,23 @@ def gradient_by_layer(depth=10, width=30, n=256, n_seeds=5, seed=0, backend="cpu
                 be = net.backend
                 outs, h = [], x
                 for layer in net.layers[: 2 * depth]:
-                    h = np.asarray(be.to_numpy(layer.forward(be.asarray(np.ascontiguousarray(h),
-                                                                        net.dtype))))  # fmt: skip
+                    h = np.asarray(
+                        be.to_numpy(layer.forward(be.asarray(np.ascontiguousarray(h), net.dtype)))
+                    )
                     if isinstance(layer, nb.Sigmoid):
                         outs.append(float(np.mean(h * (1 - h))))
                 mean_dsig.append(outs)
-    return {"grad_sigmoid": np.array(curves["sigmoid"]), "grad_relu": np.array(curves["relu"]),
-            "mean_dsigmoid": np.array(mean_dsig)}  # fmt: skip
+    return {
+        "grad_sigmoid": np.array(curves["sigmoid"]),
+        "grad_relu": np.array(curves["relu"]),
+        "mean_dsigmoid": np.array(mean_dsig),
+    }
 
 
 # ================================================================================ depth sweep
-def depth_accuracy(seeds=(0, 1, 2), epochs=30, depths=(1, 2, 3, 4), backend="cpu", n_train=50000,
-                   n_val=None):  # fmt: skip
+def depth_accuracy(
+    seeds=(0, 1, 2), epochs=30, depths=(1, 2, 3, 4), backend="cpu", n_train=50000, n_val=None
+):
     """MNIST validation accuracy (%) of 784-30^k-10 sigmoid nets, Nielsen's set-up.
 
     Per-unit sigmoid cross-entropy, weights N(0, 1/n_in), biases N(0, 1), minibatch 10, eta 0.1,
@@ -141,17 +150,31 @@ def depth_accuracy(seeds=(0, 1, 2), epochs=30, depths=(1, 2, 3, 4), backend="cpu
     curves = np.zeros((len(seeds), len(depths), epochs))
     for i, seed in enumerate(seeds):
         for j, k in enumerate(depths):
-            net = nielsen_network2([784] + [30] * k + [10], seed=seed, backend=backend,
-                                   dtype=np.float32)  # fmt: skip
+            net = nielsen_network2(
+                [784] + [30] * k + [10], seed=seed, backend=backend, dtype=np.float32
+            )
             opt = SGD(net.parameters(), lr=0.1, l2=5.0, n_train=n_train)
-            h = net.fit(s.x_train[:n_train], s.y_train[:n_train], loss="sigmoid_cross_entropy",
-                        optimizer=opt, epochs=epochs, batch_size=10, seed=seed,
-                        validation=(xv, yv), progress=False)  # fmt: skip
+            h = net.fit(
+                s.x_train[:n_train],
+                s.y_train[:n_train],
+                loss="sigmoid_cross_entropy",
+                optimizer=opt,
+                epochs=epochs,
+                batch_size=10,
+                seed=seed,
+                validation=(xv, yv),
+                progress=False,
+            )
             curves[i, j] = 100 * np.array(h["val_accuracy"])
             acc[i, j] = curves[i, j, -1]
     std = acc.std(axis=0, ddof=1) if len(seeds) > 1 else np.zeros(len(depths))
-    return {"acc": acc, "mean": acc.mean(axis=0), "std": std, "curves": curves,
-            "depths": list(depths)}  # fmt: skip
+    return {
+        "acc": acc,
+        "mean": acc.mean(axis=0),
+        "std": std,
+        "curves": curves,
+        "depths": list(depths),
+    }
 
 
 # ============================================================================ pre-training
@@ -228,8 +251,21 @@ def compare_pretraining(
     xv = as_float_array(xv, "x_val", np.float32, ndim=2)
     y, yv = np.asarray(y), np.asarray(yv)
     xs, ys = x[:speed_examples], y[:speed_examples]
-    results = {m: {k: [] for k in ("val_accuracy", "loss", "start_accuracy", "speeds",
-                                   "speed_ratio", "pretrain_loss", "time")} for m in methods}  # fmt: skip
+    results = {
+        m: {
+            k: []
+            for k in (
+                "val_accuracy",
+                "loss",
+                "start_accuracy",
+                "speeds",
+                "speed_ratio",
+                "pretrain_loss",
+                "time",
+            )
+        }
+        for m in methods
+    }
     for seed in seeds:
         for m in methods:
             t0 = time.perf_counter()
@@ -243,19 +279,44 @@ def compare_pretraining(
                     model = StackedAutoencoder(
                         sizes[:-1], sizes[-1], noise=noise, backend=backend, seed=seed, init=init
                     )
-                    pre = model.pretrain(x, epochs=pretrain_epochs, lr=ae_lr, seed=seed,
-                                         batch_size=pretrain_batch_size)  # fmt: skip
+                    pre = model.pretrain(
+                        x,
+                        epochs=pretrain_epochs,
+                        lr=ae_lr,
+                        seed=seed,
+                        batch_size=pretrain_batch_size,
+                    )
                 else:
                     model = DBN(sizes[:-1], sizes[-1], backend=backend, seed=seed, init=init)
-                    pre = model.pretrain(x, epochs=pretrain_epochs, lr=rbm_lr, seed=seed,
-                                         batch_size=pretrain_batch_size)  # fmt: skip
-                model.train_top(x, y, epochs=top_epochs, lr=lr, batch_size=batch_size, seed=seed,
-                                train_metrics=False)  # fmt: skip
+                    pre = model.pretrain(
+                        x,
+                        epochs=pretrain_epochs,
+                        lr=rbm_lr,
+                        seed=seed,
+                        batch_size=pretrain_batch_size,
+                    )
+                model.train_top(
+                    x,
+                    y,
+                    epochs=top_epochs,
+                    lr=lr,
+                    batch_size=batch_size,
+                    seed=seed,
+                    train_metrics=False,
+                )
             model.unfreeze()
             start = model.net.evaluate(xv, yv)["accuracy"]
             speeds = layer_speeds(model.net, xs, ys, loss="cross_entropy")
-            h = model.fine_tune(x, y, epochs=finetune_epochs, lr=lr, batch_size=batch_size,
-                                seed=seed, validation=(xv, yv), train_metrics=False)  # fmt: skip
+            h = model.fine_tune(
+                x,
+                y,
+                epochs=finetune_epochs,
+                lr=lr,
+                batch_size=batch_size,
+                seed=seed,
+                validation=(xv, yv),
+                train_metrics=False,
+            )
             r = results[m]
             r["val_accuracy"].append([float(a) for a in h["val_accuracy"]])
             r["loss"].append([float(a) for a in h["loss"]])
@@ -280,14 +341,24 @@ def compare_pretraining(
         "results": results,
         "summary": summary,
         "settings": {
-            "seeds": seeds, "methods": list(methods), "sizes": list(sizes),
-            "n_train": int(x.shape[0]), "n_val": int(xv.shape[0]),
-            "pretrain_epochs": pretrain_epochs, "top_epochs": top_epochs,
-            "finetune_epochs": finetune_epochs, "lr": lr, "batch_size": batch_size,
-            "ae_lr": ae_lr, "rbm_lr": rbm_lr, "pretrain_batch_size": pretrain_batch_size,
-            "noise": noise, "init": init, "speed_examples": int(xs.shape[0]),
+            "seeds": seeds,
+            "methods": list(methods),
+            "sizes": list(sizes),
+            "n_train": int(x.shape[0]),
+            "n_val": int(xv.shape[0]),
+            "pretrain_epochs": pretrain_epochs,
+            "top_epochs": top_epochs,
+            "finetune_epochs": finetune_epochs,
+            "lr": lr,
+            "batch_size": batch_size,
+            "ae_lr": ae_lr,
+            "rbm_lr": rbm_lr,
+            "pretrain_batch_size": pretrain_batch_size,
+            "noise": noise,
+            "init": init,
+            "speed_examples": int(xs.shape[0]),
         },
-    }  # fmt: skip
+    }
 
 
 # ============================================================================ autoencoders
@@ -346,9 +417,15 @@ def compare_autoencoder_uses(
     dim = x_train.shape[1]
     k = int(y_train.max()) + 1
     clf_kw = dict(
-        loss="cross_entropy", optimizer="adam", lr=lr, epochs=clf_epochs, batch_size=batch_size,
-        seed=seed, progress=False, train_metrics=False,
-    )  # fmt: skip
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=lr,
+        epochs=clf_epochs,
+        batch_size=batch_size,
+        seed=seed,
+        progress=False,
+        train_metrics=False,
+    )
     from ..models import mlp
 
     def classifier(sizes):  # sigmoid hidden layers, logits out
@@ -390,16 +467,34 @@ def compare_autoencoder_uses(
             np.mean(np.sum((x_test - joint.reconstruct(x_test)) ** 2, axis=1))
         ),
         "settings": {
-            "n_train": int(x_train.shape[0]), "n_test": int(x_test.shape[0]), "n_code": n_code,
-            "beta": beta, "noise": noise, "ae_epochs": ae_epochs, "clf_epochs": clf_epochs,
-            "lr": lr, "ae_lr": ae_lr, "batch_size": batch_size, "seed": seed,
+            "n_train": int(x_train.shape[0]),
+            "n_test": int(x_test.shape[0]),
+            "n_code": n_code,
+            "beta": beta,
+            "noise": noise,
+            "ae_epochs": ae_epochs,
+            "clf_epochs": clf_epochs,
+            "lr": lr,
+            "ae_lr": ae_lr,
+            "batch_size": batch_size,
+            "seed": seed,
         },
-    }  # fmt: skip
+    }
 
 
 # ==================================================================================== RBM
-def rbm_mnist(n_train=30000, epochs=15, n_hidden=100, k=1, lr=0.1, batch_size=20, momentum=0.5,
-              weight_decay=2e-4, seed=0, backend="cpu"):  # fmt: skip
+def rbm_mnist(
+    n_train=30000,
+    epochs=15,
+    n_hidden=100,
+    k=1,
+    lr=0.1,
+    batch_size=20,
+    momentum=0.5,
+    weight_decay=2e-4,
+    seed=0,
+    backend="cpu",
+):
     """A 784-``n_hidden`` Bernoulli RBM trained with CD-k on the first ``n_train`` MNIST training
     images: reconstruction error per epoch, the learned filters (rows of W) and mean-field
     reconstructions of the first ten test digits."""
@@ -409,8 +504,16 @@ def rbm_mnist(n_train=30000, epochs=15, n_hidden=100, k=1, lr=0.1, batch_size=20
     d = load_mnist()
     x = d.x_train[:n_train]
     rbm = RBM(784, n_hidden, backend=backend, seed=seed)
-    errors = rbm.fit(x, epochs=epochs, k=k, lr=lr, batch_size=batch_size, momentum=momentum,
-                     weight_decay=weight_decay, seed=seed)  # fmt: skip
+    errors = rbm.fit(
+        x,
+        epochs=epochs,
+        k=k,
+        lr=lr,
+        batch_size=batch_size,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        seed=seed,
+    )
     xt = d.x_test[:10]
     return {
         "errors": [float(e) for e in errors],
@@ -418,9 +521,17 @@ def rbm_mnist(n_train=30000, epochs=15, n_hidden=100, k=1, lr=0.1, batch_size=20
         "filters": rbm.W.tolist(),
         "originals": xt.tolist(),
         "reconstructions": rbm.reconstruct(xt).tolist(),
-        "settings": {"n_train": n_train, "epochs": epochs, "n_hidden": n_hidden, "k": k, "lr": lr,
-                     "batch_size": batch_size, "momentum": momentum, "weight_decay": weight_decay},
-    }  # fmt: skip
+        "settings": {
+            "n_train": n_train,
+            "epochs": epochs,
+            "n_hidden": n_hidden,
+            "k": k,
+            "lr": lr,
+            "batch_size": batch_size,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+        },
+    }
 
 
 def autoencoder_code(n_train=10000, epochs=12, n_test=3000, seed=0, backend="cpu"):
@@ -437,7 +548,16 @@ def autoencoder_code(n_train=10000, epochs=12, n_test=3000, seed=0, backend="cpu
     codes = ae.encode(xt)
     grid = np.linspace(-1, 1, 9)
     lo, hi = np.percentile(codes, 5, axis=0), np.percentile(codes, 95, axis=0)
-    pts = np.array([[lo[0] + (a + 1) / 2 * (hi[0] - lo[0]), lo[1] + (b + 1) / 2 * (hi[1] - lo[1])]
-                    for b in grid[::-1] for a in grid])  # fmt: skip
-    return {"codes": codes.tolist(), "labels": yt.tolist(),
-            "code_losses": [float(v) for v in losses], "manifold": ae.decode(pts).tolist()}  # fmt: skip
+    pts = np.array(
+        [
+            [lo[0] + (a + 1) / 2 * (hi[0] - lo[0]), lo[1] + (b + 1) / 2 * (hi[1] - lo[1])]
+            for b in grid[::-1]
+            for a in grid
+        ]
+    )
+    return {
+        "codes": codes.tolist(),
+        "labels": yt.tolist(),
+        "code_losses": [float(v) for v in losses],
+        "manifold": ae.decode(pts).tolist(),
+    }

@@ -46,9 +46,20 @@ def _pair(v, name, minimum=1):
     return (v, v)
 
 
-_ACT_NAMES = {"identity": "IDENTITY", "linear": "IDENTITY", "sigmoid": "SIGMOID", "tanh": "TANH",
-              "relu": "RELU", "leaky_relu": "LEAKY_RELU", "leakyrelu": "LEAKY_RELU", "elu": "ELU",
-              "softplus": "SOFTPLUS", "gelu": "GELU", "silu": "SILU", "swish": "SILU"}  # fmt: skip
+_ACT_NAMES = {
+    "identity": "IDENTITY",
+    "linear": "IDENTITY",
+    "sigmoid": "SIGMOID",
+    "tanh": "TANH",
+    "relu": "RELU",
+    "leaky_relu": "LEAKY_RELU",
+    "leakyrelu": "LEAKY_RELU",
+    "elu": "ELU",
+    "softplus": "SOFTPLUS",
+    "gelu": "GELU",
+    "silu": "SILU",
+    "swish": "SILU",
+}
 _ACT_DEFAULT_ALPHA = {"LEAKY_RELU": 0.01, "ELU": 1.0}
 
 
@@ -74,11 +85,14 @@ def resolve_activation(spec):
         key = _ACT_NAMES.get(name.lower().strip()) if isinstance(name, str) else None
         if key is None:
             if isinstance(name, str) and name.lower().strip() == "step":
-                raise ValidationError("activation='step' has no useful derivative; put a Step "
-                                      "layer after the convolution instead")  # fmt: skip
+                raise ValidationError(
+                    "activation='step' has no useful derivative; put a Step "
+                    "layer after the convolution instead"
+                )
             if type(spec).__name__ == "PReLU":
-                raise ValidationError("PReLU has a trained slope; put it after the convolution "
-                                      "as a layer of its own")  # fmt: skip
+                raise ValidationError(
+                    "PReLU has a trained slope; put it after the convolution as a layer of its own"
+                )
             raise ValidationError(
                 f"activation must be None, one of {sorted(_ACT_NAMES)}, a (name, alpha) pair or "
                 f"an activation layer; got {spec!r}"
@@ -86,15 +100,21 @@ def resolve_activation(spec):
         code = Act[key]
         if alpha is None:
             alpha = _ACT_DEFAULT_ALPHA.get(key, 0.0)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha != alpha \
-                or abs(alpha) == float("inf"):  # fmt: skip
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, (int, float))
+            or alpha != alpha
+            or abs(alpha) == float("inf")
+        ):
             raise ValidationError(f"activation alpha must be a finite number; got {alpha!r}")
         alpha = float(alpha)
         if code == Act.ELU and alpha < 0:
             raise ValidationError(f"ELU alpha must be >= 0; got {alpha}")
     if code == Act.STEP:
-        raise ValidationError("a Step activation has no useful derivative; put a Step layer after "
-                              "the convolution instead")  # fmt: skip
+        raise ValidationError(
+            "a Step activation has no useful derivative; put a Step layer after "
+            "the convolution instead"
+        )
     if code == Act.IDENTITY:
         return None
     return int(code), alpha
@@ -154,8 +174,18 @@ class Conv2D(Layer):
     (i, j) whose window read it through tap (u, v).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid",
-                 init="he_normal", bias_init="zeros", bias=True, activation=None):  # fmt: skip
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding="valid",
+        init="he_normal",
+        bias_init="zeros",
+        bias=True,
+        activation=None,
+    ):
         super().__init__()
         self._act = resolve_activation(activation)
         self.in_channels = positive_int(in_channels, "in_channels")
@@ -171,8 +201,9 @@ class Conv2D(Layer):
         self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         self.add_param("W", self._w_shape(), "weight", _init.get(init, "weight"), fan_in, fan_out)
         if self.use_bias:
-            self.add_param("b", (self.out_channels,), "bias", _init.get(bias_init, "bias"),
-                           fan_in, fan_out)  # fmt: skip
+            self.add_param(
+                "b", (self.out_channels,), "bias", _init.get(bias_init, "bias"), fan_in, fan_out
+            )
         self._x = None
         self._z = self._a = None
 
@@ -195,10 +226,15 @@ class Conv2D(Layer):
 
     def get_config(self):
         """Constructor arguments (for checkpoints)."""
-        cfg = {"in_channels": self.in_channels, "out_channels": self.out_channels,
-               "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-               "padding": self.padding_name or list(self.padding), "init": self.init_name,
-               "bias": self.use_bias}  # fmt: skip
+        cfg = {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding_name or list(self.padding),
+            "init": self.init_name,
+            "bias": self.use_bias,
+        }
         if self._act is not None:
             cfg["activation"] = self._activation_config()
         return cfg
@@ -268,9 +304,19 @@ class Conv2D(Layer):
             )
         code, alpha = self._act
         return self.backend.conv2d_act_backward(
-            self._x, self._weights(), self._z, self._a, dy, dW, db, self.stride, self.padding,
-            code, alpha, need_dx,
-        )  # fmt: skip
+            self._x,
+            self._weights(),
+            self._z,
+            self._a,
+            dy,
+            dW,
+            db,
+            self.stride,
+            self.padding,
+            code,
+            alpha,
+            need_dx,
+        )
 
     def _grad_w(self):
         return self._params["W"].grad_data
@@ -278,9 +324,11 @@ class Conv2D(Layer):
     def extra_repr(self):
         pad = repr(self.padding_name) if self.padding_name else self.padding
         ks = self.kernel_size
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={ks[0] if ks[0] == ks[1] else ks}, "
-                f"stride={self.stride[0] if self.stride[0] == self.stride[1] else self.stride}, "
-                f"padding={pad}{self._act_repr()}")  # fmt: skip
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={ks[0] if ks[0] == ks[1] else ks}, "
+            f"stride={self.stride[0] if self.stride[0] == self.stride[1] else self.stride}, "
+            f"padding={pad}{self._act_repr()}"
+        )
 
     def _act_repr(self):
         return "" if self._act is None else f", activation={self._activation_config()!r}"
@@ -297,21 +345,42 @@ class Conv1D(Conv2D):
     .. math:: y_{n,o,t} = b_o + \sum_{c}\sum_{u} W_{o,c,u}\, x_{n,c,\,t s + u - p}.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid",
-                 init="he_normal", bias_init="zeros", bias=True, activation=None):  # fmt: skip
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding="valid",
+        init="he_normal",
+        bias_init="zeros",
+        bias=True,
+        activation=None,
+    ):
         k = positive_int(kernel_size, "kernel_size")
         s = positive_int(stride, "stride")
         pad = resolve_padding(padding, (k, k))[0]
-        super().__init__(in_channels, out_channels, (1, k), stride=(1, s), padding=(0, pad),
-                         init=init, bias_init=bias_init, bias=bias,
-                         activation=activation)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            (1, k),
+            stride=(1, s),
+            padding=(0, pad),
+            init=init,
+            bias_init=bias_init,
+            bias=bias,
+            activation=activation,
+        )
         self.padding_name = padding if isinstance(padding, str) else None
         self._in_shape = None
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(kernel_size=self.kernel_size[1], stride=self.stride[1],
-                   padding=self.padding_name or self.padding[1])  # fmt: skip
+        cfg.update(
+            kernel_size=self.kernel_size[1],
+            stride=self.stride[1],
+            padding=self.padding_name or self.padding[1],
+        )
         return cfg
 
     def _w_shape(self):
@@ -352,8 +421,10 @@ class Conv1D(Conv2D):
 
     def extra_repr(self):
         pad = repr(self.padding_name) if self.padding_name else self.padding[1]
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
-                f"stride={self.stride[1]}, padding={pad}{self._act_repr()}")  # fmt: skip
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size[1]}, "
+            f"stride={self.stride[1]}, padding={pad}{self._act_repr()}"
+        )
 
 
 __all__ = ["Conv1D", "Conv2D", "resolve_activation", "resolve_padding"]

@@ -33,7 +33,9 @@ def _apply(layer, x, where):
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     if arr.ndim < 2:
-        raise ValidationError(f"{where}: expects a batch, an array of shape (n, ...); got {arr.shape}")
+        raise ValidationError(
+            f"{where}: expects a batch, an array of shape (n, ...); got {arr.shape}"
+        )
     layer.bind(get_backend("reference"), arr.dtype, {})
     return layer.forward(arr)
 

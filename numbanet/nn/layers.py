@@ -94,7 +94,9 @@ class Layer:
         shape = tuple(shape)
         if kind == "forward":
             if len(shape) < 1:
-                return ValidationError(f"{name}: the input must have a batch axis; got shape {shape}")
+                return ValidationError(
+                    f"{name}: the input must have a batch axis; got shape {shape}"
+                )
             try:
                 self.output_shape(shape[1:])
             except ValidationError as exc:

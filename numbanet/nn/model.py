@@ -451,8 +451,11 @@ class Model(Sequential):
         """[(name, Parameter)] named after the attributes (``linear_1.W``, ``my_network.0.b``).
         The parameters' own ``.name`` stays the layer number (``0.W``), as in ``Sequential``,
         which is what checkpoints store."""
-        return [(f"{name}.{pname}", p) for name, layer in self.named_layers()
-                for pname, p in layer._params.items()]  # fmt: skip
+        return [
+            (f"{name}.{pname}", p)
+            for name, layer in self.named_layers()
+            for pname, p in layer._params.items()
+        ]
 
     # ------------------------------------------------------------------ copies and moves
     def _values(self):
@@ -522,8 +525,14 @@ class Model(Sequential):
         names = {id(layer): name for name, layer in self.named_layers()}
         rows = [("Call", "Layer", "Output shape", "Param #")]
         for layer, _x, y in calls:
-            rows.append((names.get(id(layer), "(function)"), repr(layer),
-                         str((None,) + tuple(y.shape[1:])), f"{layer.n_params():,}"))  # fmt: skip
+            rows.append(
+                (
+                    names.get(id(layer), "(function)"),
+                    repr(layer),
+                    str((None,) + tuple(y.shape[1:])),
+                    f"{layer.n_params():,}",
+                )
+            )
         w = [max(len(r[c]) for r in rows) + 2 for c in range(4)]
         line = "-" * sum(w)
         out = [line, "".join(r.ljust(w[c]) for c, r in enumerate(rows[0])), "=" * sum(w)]

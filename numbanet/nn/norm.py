@@ -120,7 +120,9 @@ class _BatchNorm(_Normalization):
         if old is None:
             values = {"running_mean": np.zeros(C), "running_var": np.ones(C)}
         else:
-            values = {k: np.array(old_backend.to_numpy(v), dtype=np.float64) for k, v in old.items()}
+            values = {
+                k: np.array(old_backend.to_numpy(v), dtype=np.float64) for k, v in old.items()
+            }
         super().bind(backend, dtype, params)
         self._buffers = {k: backend.asarray(v, self.dtype) for k, v in values.items()}
 
@@ -197,9 +199,17 @@ class _BatchNorm(_Normalization):
         mean, invstd = self._stats_workspace(self.num_features)
         b = self._buffers
         y = self.backend.batchnorm_forward(
-            x3, self._params["gamma"].data, self._params["beta"].data, b["running_mean"],
-            b["running_var"], mean, invstd, self.momentum, self.eps, bool(training),
-        )  # fmt: skip
+            x3,
+            self._params["gamma"].data,
+            self._params["beta"].data,
+            b["running_mean"],
+            b["running_var"],
+            mean,
+            invstd,
+            self.momentum,
+            self.eps,
+            bool(training),
+        )
         self._x = x3
         self._batch_stats = bool(training)
         return y.reshape(shape)
@@ -211,9 +221,16 @@ class _BatchNorm(_Normalization):
         mean, invstd = self._ws
         dgamma, dbeta = self._grads()
         dx = self.backend.batchnorm_backward(
-            x3, dy.reshape(x3.shape), self._params["gamma"].data, mean, invstd, dgamma, dbeta,
-            self._batch_stats, need_dx,
-        )  # fmt: skip
+            x3,
+            dy.reshape(x3.shape),
+            self._params["gamma"].data,
+            mean,
+            invstd,
+            dgamma,
+            dbeta,
+            self._batch_stats,
+            need_dx,
+        )
         return None if dx is None else dx.reshape(tuple(dy.shape))
 
     def extra_repr(self):
@@ -284,7 +301,9 @@ class LayerNorm(_Normalization):
 
     def __init__(self, normalized_shape, eps=1e-5):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
+        if isinstance(normalized_shape, numbers.Integral) and not isinstance(
+            normalized_shape, bool
+        ):
             normalized_shape = (normalized_shape,)
         if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
             raise ValidationError(
@@ -319,9 +338,13 @@ class LayerNorm(_Normalization):
         x2 = x.reshape(M, D)
         mean, invstd = self._stats_workspace(M)
         y = self.backend.layernorm_forward(
-            x2, self._params["gamma"].data.reshape(D), self._params["beta"].data.reshape(D),
-            mean, invstd, self.eps,
-        )  # fmt: skip
+            x2,
+            self._params["gamma"].data.reshape(D),
+            self._params["beta"].data.reshape(D),
+            mean,
+            invstd,
+            self.eps,
+        )
         self._x = x2
         return y.reshape(shape)
 
@@ -335,9 +358,15 @@ class LayerNorm(_Normalization):
         if dgamma is not None:
             dgamma, dbeta = dgamma.reshape(D), dbeta.reshape(D)
         dx = self.backend.layernorm_backward(
-            x2, dy.reshape(x2.shape), self._params["gamma"].data.reshape(D), mean, invstd,
-            dgamma, dbeta, need_dx,
-        )  # fmt: skip
+            x2,
+            dy.reshape(x2.shape),
+            self._params["gamma"].data.reshape(D),
+            mean,
+            invstd,
+            dgamma,
+            dbeta,
+            need_dx,
+        )
         return None if dx is None else dx.reshape(tuple(dy.shape))
 
     def extra_repr(self):

@@ -48,8 +48,9 @@ class _Pool2D(Layer):
 
     def _check(self, x):
         if x.ndim != 4:
-            raise ValidationError(f"{self!r} expects input of shape (n, C, H, W); got "
-                                  f"{tuple(x.shape)}")  # fmt: skip
+            raise ValidationError(
+                f"{self!r} expects input of shape (n, C, H, W); got {tuple(x.shape)}"
+            )
         _Pool2D.output_shape(self, x.shape[1:])
 
     def forward(self, x, training=False):
@@ -105,8 +106,9 @@ class _Pool1D(_Pool2D):
 
     def forward(self, x, training=False):
         if x.ndim != 3:
-            raise ValidationError(f"{self!r} expects input of shape (n, C, L); got "
-                                  f"{tuple(x.shape)}")  # fmt: skip
+            raise ValidationError(
+                f"{self!r} expects input of shape (n, C, L); got {tuple(x.shape)}"
+            )
         y = super().forward(x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]), training)
         return y.reshape(y.shape[0], y.shape[1], y.shape[3])
 
@@ -152,8 +154,9 @@ class _GlobalPool(Layer):
 
     def forward(self, x, training=False):
         if x.ndim not in (3, 4):
-            raise ValidationError(f"{self!r} expects input of shape (n, C, H, W) or (n, C, L); "
-                                  f"got {tuple(x.shape)}")  # fmt: skip
+            raise ValidationError(
+                f"{self!r} expects input of shape (n, C, H, W) or (n, C, L); got {tuple(x.shape)}"
+            )
         self._in_shape = tuple(x.shape)
         n, c = x.shape[0], x.shape[1]
         s = int(x.size // (n * c)) if n * c else 0
@@ -199,6 +202,12 @@ class GlobalAvgPool1D(_GlobalPool):
 
 
 __all__ = [
-    "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
-    "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
-]  # fmt: skip
+    "AvgPool1D",
+    "AvgPool2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "MaxPool1D",
+    "MaxPool2D",
+]

@@ -179,4 +179,3 @@ class Residual(_Wrapper):
         new.block = fresh[:n]
         new.projection = fresh[n] if self.projection is not None else None
         return new
-

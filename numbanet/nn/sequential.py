@@ -382,11 +382,23 @@ class Sequential:
         from ..training import fit
 
         return fit(
-            self, x, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            validation=validation, seed=seed, lr=lr, shuffle=shuffle, callbacks=callbacks,
-            progress=progress, fused=fused, check_finite=check_finite,
+            self,
+            x,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation=validation,
+            seed=seed,
+            lr=lr,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            progress=progress,
+            fused=fused,
+            check_finite=check_finite,
             train_metrics=train_metrics,
-        )  # fmt: skip
+        )
 
     def dense_stack(self, layers=None):
         """``layers`` (default: all) as a :class:`DenseStack` when they form a plain dense net
@@ -454,7 +466,9 @@ class Sequential:
         if shape is None:
             raise ValidationError("summary needs the input shape: summary(input_shape=(1, 28, 28))")
         shapes = self._infer_shapes(tuple(shape))
-        head = ("Layer (type)", "Output shape", "Param #") + (("Connections",) if connections else ())
+        head = ("Layer (type)", "Output shape", "Param #") + (
+            ("Connections",) if connections else ()
+        )
         rows = [head]
         n_conn, unknown = 0, False
         for i, (layer, s) in enumerate(zip(self.layers, shapes)):
@@ -472,8 +486,12 @@ class Sequential:
         out += ["".join(r.ljust(w[c]) for c, r in enumerate(row)) for row in rows[1:]]
         total = self.n_params()
         trainable = sum(p.size for p in self.parameters() if p.trainable)
-        out += ["=" * sum(w), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                f"Non-trainable params: {total - trainable:,}"]  # fmt: skip
+        out += [
+            "=" * sum(w),
+            f"Total params: {total:,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {total - trainable:,}",
+        ]
         if connections:
             more = " (+ layers without a count)" if unknown else ""
             per = f", {n_conn / total:.1f} per distinct weight" if total else ""
@@ -517,7 +535,9 @@ def _connections(layer, in_shape, out_shape):
     if isinstance(layer, _GlobalPool):
         return int(np.prod(in_shape))
     if isinstance(layer, (Activation, Flatten, _NoiseLayer)) or type(layer).__name__ in (
-        "Softmax", "LogSoftmax", "Identity"
+        "Softmax",
+        "LogSoftmax",
+        "Identity",
     ):
         return 0
     return None

@@ -10,5 +10,12 @@ Importing this package does not import matplotlib; drawing does.
 from .catalog import CATALOG, FigureInfo
 from .render import compute, list_figures, plot, render_figures, write_index
 
-__all__ = ["CATALOG", "FigureInfo", "compute", "list_figures", "plot", "render_figures",
-           "write_index"]  # fmt: skip
+__all__ = [
+    "CATALOG",
+    "FigureInfo",
+    "compute",
+    "list_figures",
+    "plot",
+    "render_figures",
+    "write_index",
+]

@@ -14,8 +14,18 @@ import contextlib
 import numpy as np
 
 #: Colours used across the set (matplotlib's tab10 order, named).
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 RC = {
     "figure.dpi": 110,
@@ -56,9 +66,12 @@ def tr(lang, en, es):
 
 
 def hidden_layers(lang, k):
-    """"1 hidden layer" / "2 hidden layers" (and the Spanish forms)."""
-    return tr(lang, f"{k} hidden layer" + ("s" if k != 1 else ""),
-              f"{k} capa" + ("s ocultas" if k != 1 else " oculta"))  # fmt: skip
+    """ "1 hidden layer" / "2 hidden layers" (and the Spanish forms)."""
+    return tr(
+        lang,
+        f"{k} hidden layer" + ("s" if k != 1 else ""),
+        f"{k} capa" + ("s ocultas" if k != 1 else " oculta"),
+    )
 
 
 #: the budgets a figure's ``compute_*`` accepts
@@ -83,8 +96,9 @@ def set_title(fig, text, fontsize=None, details=()):
     rest = [ln.strip("() ") for ln in lines[1:] if ln.strip("() ")]
     kw = {} if fontsize is None else {"fontsize": fontsize}
     fig.suptitle(title, **kw)
-    fig.numbanet_details = list(getattr(fig, "numbanet_details", [])) + rest + [
-        d for d in details if d]
+    fig.numbanet_details = (
+        list(getattr(fig, "numbanet_details", [])) + rest + [d for d in details if d]
+    )
     return fig
 
 

@@ -18,17 +18,19 @@ from ._style import COLOURS, by_budget, set_title, tr
 def _act_layers():
     import numbanet as nb
 
-    return [("sigmoid", r"$\sigma(z) = 1/(1 + e^{-z})$", lambda: nb.Sigmoid()),
-            ("tanh", r"$\tanh z$", lambda: nb.Tanh()),
-            ("relu", r"ReLU: $\max(0, z)$", lambda: nb.ReLU()),
-            ("leaky_relu", r"Leaky ReLU ($\alpha = 0.1$)", lambda: nb.LeakyReLU(0.1)),
-            ("prelu_0.05", r"PReLU $\alpha = 0.05$", lambda: nb.PReLU(1, init=0.05)),
-            ("prelu_0.25", r"PReLU $\alpha = 0.25$", lambda: nb.PReLU(1, init=0.25)),
-            ("prelu_0.5", r"PReLU $\alpha = 0.5$", lambda: nb.PReLU(1, init=0.5)),
-            ("elu", r"ELU ($\alpha = 1$)", lambda: nb.ELU(1.0)),
-            ("softplus", r"softplus: $\log(1 + e^{z})$", lambda: nb.Softplus()),
-            ("gelu", r"GELU: $z\,\Phi(z)$", lambda: nb.GELU()),
-            ("silu", r"SiLU / swish: $z\,\sigma(z)$", lambda: nb.SiLU())]  # fmt: skip
+    return [
+        ("sigmoid", r"$\sigma(z) = 1/(1 + e^{-z})$", lambda: nb.Sigmoid()),
+        ("tanh", r"$\tanh z$", lambda: nb.Tanh()),
+        ("relu", r"ReLU: $\max(0, z)$", lambda: nb.ReLU()),
+        ("leaky_relu", r"Leaky ReLU ($\alpha = 0.1$)", lambda: nb.LeakyReLU(0.1)),
+        ("prelu_0.05", r"PReLU $\alpha = 0.05$", lambda: nb.PReLU(1, init=0.05)),
+        ("prelu_0.25", r"PReLU $\alpha = 0.25$", lambda: nb.PReLU(1, init=0.25)),
+        ("prelu_0.5", r"PReLU $\alpha = 0.5$", lambda: nb.PReLU(1, init=0.5)),
+        ("elu", r"ELU ($\alpha = 1$)", lambda: nb.ELU(1.0)),
+        ("softplus", r"softplus: $\log(1 + e^{z})$", lambda: nb.Softplus()),
+        ("gelu", r"GELU: $z\,\Phi(z)$", lambda: nb.GELU()),
+        ("silu", r"SiLU / swish: $z\,\sigma(z)$", lambda: nb.SiLU()),
+    ]
 
 
 def _f_and_df(make, z, backend):
@@ -55,8 +57,17 @@ def compute_activations(seed=0, backend="cpu", budget="reduced"):
 def draw_activations(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    panels = [["sigmoid"], ["tanh"], ["relu"], ["leaky_relu"], ["prelu_0.05", "prelu_0.25", "prelu_0.5"],
-              ["elu"], ["softplus"], ["gelu"], ["silu"]]  # fmt: skip
+    panels = [
+        ["sigmoid"],
+        ["tanh"],
+        ["relu"],
+        ["leaky_relu"],
+        ["prelu_0.05", "prelu_0.25", "prelu_0.5"],
+        ["elu"],
+        ["softplus"],
+        ["gelu"],
+        ["silu"],
+    ]
     fig, axes = plt.subplots(3, 3, figsize=(12, 9.5), sharex=True)
     z = data["z"]
     unbounded = [k for keys in panels for k in keys if k not in ("sigmoid", "tanh")]
@@ -68,8 +79,14 @@ def draw_activations(data, lang="en"):
             ax.plot(
                 z, data["f"][k], color=c, lw=1.9, label=f"f: {lab}" if len(keys) > 1 else "f(z)"
             )
-            ax.plot(z, data["df"][k], color=c if len(keys) > 1 else COLOURS[1], ls="--", lw=1.5,
-                    label=f"f′: {lab}" if len(keys) > 1 else "f′(z)")  # fmt: skip
+            ax.plot(
+                z,
+                data["df"][k],
+                color=c if len(keys) > 1 else COLOURS[1],
+                ls="--",
+                lw=1.5,
+                label=f"f′: {lab}" if len(keys) > 1 else "f′(z)",
+            )
         ax.axhline(0, color="0.4", lw=0.6)
         ax.axvline(0, color="0.4", lw=0.6)
         title = (
@@ -87,8 +104,14 @@ def draw_activations(data, lang="en"):
         ax.set_xlabel("z")
     for ax in axes[:, 0]:
         ax.set_ylabel(tr(lang, "f(z) and f′(z)", "f(z) y f′(z)"))
-    set_title(fig, tr(lang, "Activation functions (solid) and their derivatives (dashed), from numbanet's layers' forward and backward passes",
-                    "Funciones de activación (continua) y sus derivadas (discontinua), de los pasos hacia delante y hacia atrás de las capas de numbanet"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Activation functions (solid) and their derivatives (dashed), from numbanet's layers' forward and backward passes",
+            "Funciones de activación (continua) y sus derivadas (discontinua), de los pasos hacia delante y hacia atrás de las capas de numbanet",
+        ),
+    )
     return fig
 
 
@@ -106,10 +129,20 @@ def compute_sigmoid_vs_relu(seed=0, backend="cpu", budget="reduced"):
     relu, drelu = _f_and_df(nb.ReLU, z, backend)
     depth, width = 10, 30
     n_seeds = by_budget(budget, tiny=2, reduced=5, full=20)
-    grads = gradient_by_layer(depth=depth, width=width, n=256, n_seeds=n_seeds, seed=seed,
-                              backend=backend)  # fmt: skip
-    return {"z": z, "sigmoid": sig, "dsigmoid": dsig, "relu": relu, "drelu": drelu,
-            "depth": depth, "width": width, "n_seeds": n_seeds, **grads}
+    grads = gradient_by_layer(
+        depth=depth, width=width, n=256, n_seeds=n_seeds, seed=seed, backend=backend
+    )
+    return {
+        "z": z,
+        "sigmoid": sig,
+        "dsigmoid": dsig,
+        "relu": relu,
+        "drelu": drelu,
+        "depth": depth,
+        "width": width,
+        "n_seeds": n_seeds,
+        **grads,
+    }
 
 
 def draw_sigmoid_vs_relu(data, lang="en"):
@@ -122,8 +155,13 @@ def draw_sigmoid_vs_relu(data, lang="en"):
     a1.plot(z, data["relu"], color=COLOURS[3], label="ReLU(z)")
     a1.plot(z, data["drelu"], color=COLOURS[3], ls="--", label="ReLU′(z)")
     a1.axhline(0.25, color="0.3", ls=":", lw=1)
-    a1.annotate(tr(lang, "max σ′ = σ′(0) = 1/4", "máx σ′ = σ′(0) = 1/4"), (0, 0.25), xytext=(-5.8, 0.45),
-                arrowprops=dict(arrowstyle="->", color="0.3"), fontsize=9)  # fmt: skip
+    a1.annotate(
+        tr(lang, "max σ′ = σ′(0) = 1/4", "máx σ′ = σ′(0) = 1/4"),
+        (0, 0.25),
+        xytext=(-5.8, 0.45),
+        arrowprops=dict(arrowstyle="->", color="0.3"),
+        fontsize=9,
+    )
     a1.set_ylim(-0.1, 1.6)
     a1.set_xlabel("z")
     a1.set_ylabel(tr(lang, "value", "valor"))
@@ -153,8 +191,18 @@ def draw_sigmoid_vs_relu(data, lang="en"):
     # delta^l = sigma'(z^l) * (W^{l+1})^T delta^{l+1}: from layer L down to l the gradient picks up
     # the factors sigma'(z^k) of layers k = l .. L-1 (0-based: prod[l - 1 : L - 1])
     cum = np.array([np.prod(prod[i : L - 1]) for i in range(L)])
-    a2.semilogy(layers, cum, color=COLOURS[0], ls="--", lw=1.2,
-                label=tr(lang, r"$\Pi_{k=l}^{L-1}$ mean $\sigma'(z^k)$", r"$\Pi_{k=l}^{L-1}$ $\sigma'(z^k)$ medio"))  # fmt: skip
+    a2.semilogy(
+        layers,
+        cum,
+        color=COLOURS[0],
+        ls="--",
+        lw=1.2,
+        label=tr(
+            lang,
+            r"$\Pi_{k=l}^{L-1}$ mean $\sigma'(z^k)$",
+            r"$\Pi_{k=l}^{L-1}$ $\sigma'(z^k)$ medio",
+        ),
+    )
     a2.semilogy(layers, 0.25 ** (L - layers), color="0.3", ls=":", lw=1.4, label=r"$(1/4)^{L - l}$")
     a2.set_xticks(layers)
     a2.set_xlabel(
@@ -165,7 +213,12 @@ def draw_sigmoid_vs_relu(data, lang="en"):
         )
     )
     a2.set_ylabel(r"$\|\partial C/\partial b^l\| \,/\, \|\partial C/\partial b^L\|$ (log)")
-    a2.set_title(tr(lang, f"Gradient through {L} layers of {data['width']} at initialisation ({data['n_seeds']} nets)",
-                    f"Gradiente a través de {L} capas de {data['width']} al inicio ({data['n_seeds']} redes)"))  # fmt: skip
+    a2.set_title(
+        tr(
+            lang,
+            f"Gradient through {L} layers of {data['width']} at initialisation ({data['n_seeds']} nets)",
+            f"Gradiente a través de {L} capas de {data['width']} al inicio ({data['n_seeds']} redes)",
+        )
+    )
     a2.legend(fontsize=8, loc="lower right")
     return fig

@@ -33,22 +33,35 @@ def _wide_vs_deep_note(data, lang):
     wins = [d > 0 for _, d in rows]
     sep = tr(lang, ",", " ")
     p_last, d_last = rows[-1]
-    head = tr(lang, f"At equal parameter counts deep wins {sum(wins)} of {len(rows)} comparisons;\n"
-                    f"at {p_last:,} parameters: deep {d_last:+.1f} points.\n".replace(",", sep),
-              f"Con los mismos parámetros la profunda gana {sum(wins)} de {len(rows)} "
-              f"comparaciones;\ncon {p_last:,} parámetros: profunda {d_last:+.1f} puntos.\n".replace(",", sep))  # fmt: skip
-    claim = tr(lang, "The slides' claim (deeper generalises better) ",
-               "La afirmación de las diapositivas (más profunda generaliza mejor)\n")
+    head = tr(
+        lang,
+        f"At equal parameter counts deep wins {sum(wins)} of {len(rows)} comparisons;\n"
+        f"at {p_last:,} parameters: deep {d_last:+.1f} points.\n".replace(",", sep),
+        f"Con los mismos parámetros la profunda gana {sum(wins)} de {len(rows)} "
+        f"comparaciones;\ncon {p_last:,} parámetros: profunda {d_last:+.1f} puntos.\n".replace(
+            ",", sep
+        ),
+    )
+    claim = tr(
+        lang,
+        "The slides' claim (deeper generalises better) ",
+        "La afirmación de las diapositivas (más profunda generaliza mejor)\n",
+    )
     if all(wins):
         tail = tr(lang, "\nholds here.", "se cumple aquí.")
     elif not any(wins):
         tail = tr(lang, "\ndoes NOT hold here.", "NO se cumple aquí.")
     elif all(wins[i] <= wins[i + 1] for i in range(len(wins) - 1)):  # losses, then only wins
         p0 = f"{rows[wins.index(True)][0]:,}".replace(",", sep)
-        tail = tr(lang, f"\nholds here only from {p0} parameters up; smaller deep nets do no better.",
-                  f"solo se cumple aquí desde {p0} parámetros; las profundas más pequeñas no mejoran.")  # fmt: skip
+        tail = tr(
+            lang,
+            f"\nholds here only from {p0} parameters up; smaller deep nets do no better.",
+            f"solo se cumple aquí desde {p0} parámetros; las profundas más pequeñas no mejoran.",
+        )
     else:
-        tail = tr(lang, "\nholds here only at some sizes.", "solo se cumple aquí en algunos tamaños.")
+        tail = tr(
+            lang, "\nholds here only at some sizes.", "solo se cumple aquí en algunos tamaños."
+        )
     return head + claim + tail
 
 
@@ -58,10 +71,18 @@ def draw_wide_vs_deep(data, lang="en"):
     fig, ax = plt.subplots(figsize=(8.4, 5.2))
     fam = data["families"]
     widths = {k: ", ".join(str(r["hidden"][0]) for r in rows) for k, rows in fam.items()}
-    labels = {"shallow": tr(lang, f"shallow: 1 hidden layer, D = {widths['shallow']}",
-                            f"superficial: 1 capa oculta, D = {widths['shallow']}"),
-              "deep": tr(lang, f"deep: 3 hidden layers, D = {widths['deep']}",
-                         f"profunda: 3 capas ocultas, D = {widths['deep']}")}  # fmt: skip
+    labels = {
+        "shallow": tr(
+            lang,
+            f"shallow: 1 hidden layer, D = {widths['shallow']}",
+            f"superficial: 1 capa oculta, D = {widths['shallow']}",
+        ),
+        "deep": tr(
+            lang,
+            f"deep: 3 hidden layers, D = {widths['deep']}",
+            f"profunda: 3 capas ocultas, D = {widths['deep']}",
+        ),
+    }
     for i, (name, rows) in enumerate(fam.items()):
         p = [r["params"] for r in rows]
         a = np.array([r["test_accuracy"] for r in rows]) * 100
@@ -70,23 +91,40 @@ def draw_wide_vs_deep(data, lang="en"):
         # only the two ends are labelled (the legend lists every width, left to right): deep
         # above its points, shallow below, so no label meets another or a line
         for j in (0, len(rows) - 1):
-            ax.annotate(f"D = {rows[j]['hidden'][0]}", (p[j], a.mean(1)[j]),
-                        xytext=(0, 9) if i else (0, -15), textcoords="offset points",
-                        ha="center", fontsize=8, color=f"C{i}")  # fmt: skip
+            ax.annotate(
+                f"D = {rows[j]['hidden'][0]}",
+                (p[j], a.mean(1)[j]),
+                xytext=(0, 9) if i else (0, -15),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color=f"C{i}",
+            )
     ax.set_xscale("log")
     ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
     ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo - 2, hi + 1)
     ax.legend(loc="lower right", fontsize=8.5)
-    ax.text(0.02, 0.98, _wide_vs_deep_note(data, lang), transform=ax.transAxes, ha="left",
-            va="top", fontsize=8.5,
-            bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.95))  # fmt: skip
-    ax.set_title(tr(lang,
-                    f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
-                    "seeds: mean, band min-max)",
-                    f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
-                    f"{data['seeds']} semillas: media, banda mín-máx)"))  # fmt: skip
+    ax.text(
+        0.02,
+        0.98,
+        _wide_vs_deep_note(data, lang),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=8.5,
+        bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.95),
+    )
+    ax.set_title(
+        tr(
+            lang,
+            f"Wide vs deep on MNIST-1D (Adam, {data['epochs']} epochs, {data['seeds']} "
+            "seeds: mean, band min-max)",
+            f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
+            f"{data['seeds']} semillas: media, banda mín-máx)",
+        )
+    )
     return fig
 
 
@@ -96,8 +134,9 @@ def draw_wide_vs_deep(data, lang="en"):
 RANDOM_LABEL_REDUCED = dict(n=1000, lr=0.02, epochs=10_000, record_every=10)
 
 
-def compute_mnist1d_random_labels(seed=0, backend="cpu", budget="reduced", epochs=None, lr=None,
-                                  n_train=None, record_every=None):  # fmt: skip
+def compute_mnist1d_random_labels(
+    seed=0, backend="cpu", budget="reduced", epochs=None, lr=None, n_train=None, record_every=None
+):
     r"""Full-batch gradient descent on MNIST-1D with random labels (UDL fig. 20.2).
 
     The original budget (``budget="full"``, ``slides.RANDOM_LABEL_SETUP``): 4,000 examples,
@@ -113,10 +152,18 @@ def compute_mnist1d_random_labels(seed=0, backend="cpu", budget="reduced", epoch
 
     full = slides.RANDOM_LABEL_SETUP
     red = RANDOM_LABEL_REDUCED
-    kw = by_budget(budget, tiny=dict(n=100, lr=red["lr"], epochs=4, record_every=2),
-                   reduced=dict(red),
-                   full=dict(n=full["n"], lr=full["lr"], epochs=full["epochs"],
-                             epochs_1_layer=full["epochs_1_layer"], record_every=None))  # fmt: skip
+    kw = by_budget(
+        budget,
+        tiny=dict(n=100, lr=red["lr"], epochs=4, record_every=2),
+        reduced=dict(red),
+        full=dict(
+            n=full["n"],
+            lr=full["lr"],
+            epochs=full["epochs"],
+            epochs_1_layer=full["epochs_1_layer"],
+            record_every=None,
+        ),
+    )
     if epochs:
         kw.update(epochs=epochs, epochs_1_layer=None)
     kw.update({k: v for k, v in (("lr", lr), ("n", n_train), ("record_every", record_every)) if v})
@@ -133,22 +180,42 @@ def draw_mnist1d_random_labels(data, lang="en"):
     fig, ax = plt.subplots(figsize=(8.6, 5.2))
     for i, r in enumerate(data["nets"]):
         k = len(r["hidden"])
-        lab = hidden_layers(lang, k) + f" × {r['hidden'][0]}, " + f"{r['params']:,} ".replace(",", tr(lang, ",", " "))
+        lab = (
+            hidden_layers(lang, k)
+            + f" × {r['hidden'][0]}, "
+            + f"{r['params']:,} ".replace(",", tr(lang, ",", " "))
+        )
         lab += tr(lang, "params", "parámetros")
         f = r["fit_epoch"]
         if f is None:
-            lab += tr(lang, f": not fitted in {r['max_epochs']:,} epochs",
-                      f": sin ajustar en {r['max_epochs']:,} épocas".replace(",", " "))  # fmt: skip
+            lab += tr(
+                lang,
+                f": not fitted in {r['max_epochs']:,} epochs",
+                f": sin ajustar en {r['max_epochs']:,} épocas".replace(",", " "),
+            )
         else:
-            lab += tr(lang, f": all fitted at epoch {f:,}",
-                      f": todo ajustado en la época {f:,}".replace(",", " "))  # fmt: skip
+            lab += tr(
+                lang,
+                f": all fitted at epoch {f:,}",
+                f": todo ajustado en la época {f:,}".replace(",", " "),
+            )
         ax.plot(r["epochs"], r["train_error"], color=f"C{i}", lw=2.0, label=lab)
         if f is not None:
             ax.plot([f], [0], "o", color=f"C{i}", ms=7, mec="k", mew=0.6, zorder=5, clip_on=False)
-    ax.axhline(90, color="0.5", ls=":", lw=1.2,
-               label=tr(lang, "chance (90 % error)", "azar (90 % de error)"))  # fmt: skip
-    ax.set_xlabel(tr(lang, "epoch (full-batch gradient descent)",
-                     "época (descenso de gradiente de lote completo)"))  # fmt: skip
+    ax.axhline(
+        90,
+        color="0.5",
+        ls=":",
+        lw=1.2,
+        label=tr(lang, "chance (90 % error)", "azar (90 % de error)"),
+    )
+    ax.set_xlabel(
+        tr(
+            lang,
+            "epoch (full-batch gradient descent)",
+            "época (descenso de gradiente de lote completo)",
+        )
+    )
     ax.set_ylabel(tr(lang, "training error (%)", "error de entrenamiento (%)"))
     ax.set_ylim(0, 95)
     ax.set_xlim(0, None)
@@ -156,16 +223,31 @@ def draw_mnist1d_random_labels(data, lang="en"):
     n = f"{data['n']:,}".replace(",", tr(lang, ",", " "))
     num = lambda v: f"{v:g}".replace(".", ",")  # noqa: E731
     if random_labels_ordered(data):
-        title = tr(lang, "Fitting random labels: deeper nets memorise them in fewer epochs",
-                   "Ajustar etiquetas aleatorias: las redes más profundas las memorizan en menos "
-                   "épocas")  # fmt: skip
+        title = tr(
+            lang,
+            "Fitting random labels: deeper nets memorise them in fewer epochs",
+            "Ajustar etiquetas aleatorias: las redes más profundas las memorizan en menos épocas",
+        )
     else:
-        title = tr(lang, "Fitting random labels: here depth does not order the epochs to fit them",
-                   "Ajustar etiquetas aleatorias: aquí la profundidad no ordena las épocas")  # fmt: skip
-    details = [tr(lang, f"{n} MNIST-1D examples, He init, plain GD, lr {data['lr']:g}",
-                  f"{n} ejemplos de MNIST-1D, init. He, GD, lr {num(data['lr'])}")]  # fmt: skip
+        title = tr(
+            lang,
+            "Fitting random labels: here depth does not order the epochs to fit them",
+            "Ajustar etiquetas aleatorias: aquí la profundidad no ordena las épocas",
+        )
+    details = [
+        tr(
+            lang,
+            f"{n} MNIST-1D examples, He init, plain GD, lr {data['lr']:g}",
+            f"{n} ejemplos de MNIST-1D, init. He, GD, lr {num(data['lr'])}",
+        )
+    ]
     if data["reduced"]:
-        details.append(tr(lang, "the slide uses 4,000 examples, lr 0.0025, up to 500,000 epochs",
-                          "la diapositiva usa 4000 ejemplos, lr 0,0025, hasta 500 000 épocas"))
+        details.append(
+            tr(
+                lang,
+                "the slide uses 4,000 examples, lr 0.0025, up to 500,000 epochs",
+                "la diapositiva usa 4000 ejemplos, lr 0,0025, hasta 500 000 épocas",
+            )
+        )
     set_title(fig, title, details=details)
     return fig

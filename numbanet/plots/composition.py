@@ -37,8 +37,13 @@ def _curve(net, a, b, n=801):
     x = np.linspace(a, b, n)
     y = R.forward(net, x[:, None])[:, 0]
     seg = R.count_1d(net, a, b)
-    return {"x": x, "y": y, "pieces": int(seg.pieces), "regions": int(seg.regions),
-            "breaks": seg.piece_x[:, 0].copy()}  # fmt: skip
+    return {
+        "x": x,
+        "y": y,
+        "pieces": int(seg.pieces),
+        "regions": int(seg.regions),
+        "breaks": seg.piece_x[:, 0].copy(),
+    }
 
 
 #: grid points of :func:`grid_pieces`
@@ -99,11 +104,16 @@ def draw_compose_1d(data, lang="en"):
         ax.set_ylabel(yl)
         ax.set_xlim(-1, 1)
     prod = f"{data['net1']['pieces']} x {data['net2']['pieces']} = {data['net2(net1)']['pieces']}"
-    set_title(fig, tr(lang,
-                    f"Composing two 1-3-1 ReLU networks: the pieces multiply ({prod}), counted "
-                    "exactly (open dots: breakpoints)",
-                    f"Componer dos redes ReLU 1-3-1: los tramos se multiplican ({prod}), "
-                    "contados exactamente (puntos: cambios de tramo)"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Composing two 1-3-1 ReLU networks: the pieces multiply ({prod}), counted "
+            "exactly (open dots: breakpoints)",
+            f"Componer dos redes ReLU 1-3-1: los tramos se multiplican ({prod}), "
+            "contados exactamente (puntos: cambios de tramo)",
+        ),
+    )
     return fig
 
 
@@ -118,8 +128,10 @@ def compute_folding(seed=0, backend="cpu", budget="reduced"):
     seg = R.count_1d(nets["net1"], -1.0, 1.0)
     edges = np.concatenate([[-1.0], seg.piece_x[:, 0], [1.0]])
     vals = R.forward(nets["net1"], edges[:, None])[:, 0]
-    out["folds"] = [(float(edges[i]), float(edges[i + 1]), float(vals[i]), float(vals[i + 1]))
-                    for i in range(len(edges) - 1)]  # fmt: skip
+    out["folds"] = [
+        (float(edges[i]), float(edges[i + 1]), float(vals[i]), float(vals[i + 1]))
+        for i in range(len(edges) - 1)
+    ]
     return out
 
 
@@ -138,17 +150,28 @@ def draw_folding(data, lang="en"):
         ax.axvspan(x0, x1, color=f"C{i}", alpha=0.08)
         # each fold's range as an arrow, in a strip right of x = 1 that the curve never enters
         xa = 1.1 + 0.1 * i
-        ax.annotate("", xy=(xa, y1), xytext=(xa, y0),
-                    arrowprops=dict(arrowstyle="->", color=f"C{i}", lw=1.8))  # fmt: skip
+        ax.annotate(
+            "",
+            xy=(xa, y1),
+            xytext=(xa, y0),
+            arrowprops=dict(arrowstyle="->", color=f"C{i}", lw=1.8),
+        )
     ax.axvline(1.0, color="0.5", lw=0.8)
     ax.set_xlim(-1, 1.1 + 0.1 * n)
-    ax.set_title(tr(lang, f"net1: {n} folds of [-1, 1]\n(arrows: the range each fold covers)",
-                    f"net1: {n} pliegues de [-1, 1]\n(flechas: el rango que cubre cada pliegue)"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"net1: {n} folds of [-1, 1]\n(arrows: the range each fold covers)",
+            f"net1: {n} pliegues de [-1, 1]\n(flechas: el rango que cubre cada pliegue)",
+        )
+    )
     ax.set_xlabel("x")
     ax.set_ylabel("y = net1(x)")
     ax.set_xticks([-1, -0.5, 0, 0.5, 1])
-    for ax, key, title, col in ((axes[1], "net1(net1)", "net1(net1(x))", "C4"),
-                                (axes[2], "net2(net1(net1))", "net2(net1(net1(x)))", "C2")):  # fmt: skip
+    for ax, key, title, col in (
+        (axes[1], "net1(net1)", "net1(net1(x))", "C4"),
+        (axes[2], "net2(net1(net1))", "net2(net1(net1(x)))", "C2"),
+    ):
         c = data[key]
         for i, (x0, x1, _, _) in enumerate(data["folds"]):
             ax.axvspan(x0, x1, color=f"C{i}", alpha=0.06)
@@ -159,13 +182,22 @@ def draw_folding(data, lang="en"):
         ax.set_xticks(np.linspace(-1, 1, 9 if ax is axes[2] else 5))
     p1, p11, p2 = data["net1"]["pieces"], data["net1(net1)"]["pieces"], data["net2_pieces"]
     prod = f"{p1} x {p1} = {p11}, {p11} x {p2} = {data['net2(net1(net1))']['pieces']}"
-    set_title(fig, tr(lang, f"Folding: each fold of net1 repeats the next stage, so the pieces "
-                          f"multiply ({prod})",
-                    f"Plegado: cada pliegue de net1 repite la etapa siguiente y los tramos se "
-                    f"multiplican ({prod})"),
-              details=[tr(lang, "shading: the folds of net1; open dots: breakpoints, counted exactly",
-                          "sombreado: los pliegues de net1; puntos: cambios de tramo, contados "
-                          "exactamente")])  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Folding: each fold of net1 repeats the next stage, so the pieces multiply ({prod})",
+            f"Plegado: cada pliegue de net1 repite la etapa siguiente y los tramos se "
+            f"multiplican ({prod})",
+        ),
+        details=[
+            tr(
+                lang,
+                "shading: the folds of net1; open dots: breakpoints, counted exactly",
+                "sombreado: los pliegues de net1; puntos: cambios de tramo, contados exactamente",
+            )
+        ],
+    )
     return fig
 
 
@@ -179,8 +211,9 @@ def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
     nets = _nets()
     deep = _curve(nets["net2(net1)"], -1.0, 1.0)
     restarts, epochs = by_budget(budget, tiny=(1, 20), reduced=(4, 1500), full=(16, 6000))
-    fit = fit_shallow(nets["net2(net1)"], hidden=6, restarts=restarts, epochs=epochs, seed=seed,
-                      backend=backend)  # fmt: skip
+    fit = fit_shallow(
+        nets["net2(net1)"], hidden=6, restarts=restarts, epochs=epochs, seed=seed, backend=backend
+    )
     net, mse = fit["net"], fit["mse"]
     shallow = _curve(net, -1.0, 1.0)
     # an independent check of the exact counts: slope changes of the engine's output on a grid
@@ -194,9 +227,17 @@ def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
         closest, w = (c0, c1), c1 - c0
         zx = np.linspace(c0 - 6 * w, c1 + 6 * w, 1001)  # the net around its two closest kinks
         zoom = (zx, R.forward(net, zx[:, None])[:, 0])
-    return {"deep": deep, "shallow": shallow, "mse": mse, "restarts": restarts, "epochs": epochs,
-            "bound": R.zaslavsky(1, 6), "reduced": budget != "full", "closest": closest,
-            "zoom": zoom}  # fmt: skip
+    return {
+        "deep": deep,
+        "shallow": shallow,
+        "mse": mse,
+        "restarts": restarts,
+        "epochs": epochs,
+        "bound": R.zaslavsky(1, 6),
+        "reduced": budget != "full",
+        "closest": closest,
+        "zoom": zoom,
+    }
 
 
 #: breakpoints closer than this (in x, on [-1, 1]) are invisible at the figure's scale: zoom in
@@ -209,27 +250,56 @@ def draw_compose_vs_shallow(data, lang="en"):
     d, s = data["deep"], data["shallow"]
     close = data["closest"]
     zoom = close is not None and close[1] - close[0] < ZOOM_GAP
-    fig, axes = plt.subplots(1, 3 if zoom else 2, figsize=(14.5 if zoom else 11, 4.4),
-                             width_ratios=[1, 1, 0.5] if zoom else [1, 1])  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        3 if zoom else 2,
+        figsize=(14.5 if zoom else 11, 4.4),
+        width_ratios=[1, 1, 0.5] if zoom else [1, 1],
+    )
     axes[1].sharey(axes[0])
     _plot_curve(axes[0], d, "C2")
-    axes[0].set_title(tr(lang, f"deep: net2(net1(x)), 3 + 3 hidden units\n{d['pieces']} linear pieces",
-                         f"profunda: net2(net1(x)), 3 + 3 unidades ocultas\n{d['pieces']} tramos lineales"))  # fmt: skip
-    axes[1].plot(d["x"], d["y"], color="C2", lw=1.2, alpha=0.45,
-                 label=tr(lang, "target: the deep net", "objetivo: la red profunda"))  # fmt: skip
-    _plot_curve(axes[1], s, "C3", label=tr(lang, "shallow 1-6-1 net, trained (Adam)",
-                                           "red superficial 1-6-1 entrenada (Adam)"))  # fmt: skip
+    axes[0].set_title(
+        tr(
+            lang,
+            f"deep: net2(net1(x)), 3 + 3 hidden units\n{d['pieces']} linear pieces",
+            f"profunda: net2(net1(x)), 3 + 3 unidades ocultas\n{d['pieces']} tramos lineales",
+        )
+    )
+    axes[1].plot(
+        d["x"],
+        d["y"],
+        color="C2",
+        lw=1.2,
+        alpha=0.45,
+        label=tr(lang, "target: the deep net", "objetivo: la red profunda"),
+    )
+    _plot_curve(
+        axes[1],
+        s,
+        "C3",
+        label=tr(
+            lang, "shallow 1-6-1 net, trained (Adam)", "red superficial 1-6-1 entrenada (Adam)"
+        ),
+    )
     extra = ""
     if zoom:
         w = close[1] - close[0]
-        extra = tr(lang, f"\n(two breakpoints only {w:.1g} apart: see zoom)",
-                   f"\n(dos cambios de tramo a solo {w:.1g}: ver ampliación)")  # fmt: skip
-    axes[1].set_title(tr(lang,
-                         f"shallow, 6 hidden units: {s['pieces']} linear pieces (at most {data['bound']})",
-                         f"superficial, 6 unidades: {s['pieces']} tramos lineales (como mucho {data['bound']})")
-                      + extra)  # fmt: skip
-    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
-                   title=f"MSE = {data['mse']:.3g}")  # fmt: skip
+        extra = tr(
+            lang,
+            f"\n(two breakpoints only {w:.1g} apart: see zoom)",
+            f"\n(dos cambios de tramo a solo {w:.1g}: ver ampliación)",
+        )
+    axes[1].set_title(
+        tr(
+            lang,
+            f"shallow, 6 hidden units: {s['pieces']} linear pieces (at most {data['bound']})",
+            f"superficial, 6 unidades: {s['pieces']} tramos lineales (como mucho {data['bound']})",
+        )
+        + extra
+    )
+    axes[1].legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, title=f"MSE = {data['mse']:.3g}"
+    )
     for ax in axes[:2]:
         ax.set_xlabel("x")
         ax.set_xlim(-1, 1)
@@ -246,8 +316,13 @@ def draw_compose_vs_shallow(data, lang="en"):
         ym = float(np.interp(c0, zx, zy))  # ring the spot in the shallow panel
         axes[1].plot([c0], [ym], "o", ms=13, mfc="none", mec="0.25", mew=1.0)
         ax.set_xlim(zx[0], zx[-1])
-        ax.set_title(tr(lang, f"zoom: the piece on\n[{c0:.4f}, {c1:.4f}]",
-                        f"ampliación: el tramo en\n[{c0:.4f}, {c1:.4f}]"))  # fmt: skip
+        ax.set_title(
+            tr(
+                lang,
+                f"zoom: the piece on\n[{c0:.4f}, {c1:.4f}]",
+                f"ampliación: el tramo en\n[{c0:.4f}, {c1:.4f}]",
+            )
+        )
         ax.set_xlabel("x")
         ax.ticklabel_format(axis="x", useOffset=False)
         ax.tick_params(axis="x", labelrotation=30)
@@ -260,9 +335,15 @@ def draw_compose_vs_shallow(data, lang="en"):
         f"contados exactamente (puntos: cambios de tramo), comprobados en una malla de "
         f"{GRID_N:,} puntos".replace(",", " "),
     )
-    set_title(fig, tr(lang, "Same number of hidden units, deep vs shallow\n",
-                    "Mismo número de unidades ocultas, profunda frente a superficial\n")
-                 + note)  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Same number of hidden units, deep vs shallow\n",
+            "Mismo número de unidades ocultas, profunda frente a superficial\n",
+        )
+        + note,
+    )
     return fig
 
 
@@ -284,7 +365,10 @@ def shared_edges(polygons, labels, tol=1e-9):
                 for q0, q1 in edges[b]:
                     # collinear: both ends of q on p's line
                     r0, r1 = q0 - p0, q1 - p0
-                    if abs(u[0] * r0[1] - u[1] * r0[0]) > tol or abs(u[0] * r1[1] - u[1] * r1[0]) > tol:
+                    if (
+                        abs(u[0] * r0[1] - u[1] * r0[0]) > tol
+                        or abs(u[0] * r1[1] - u[1] * r1[0]) > tol
+                    ):
                         continue
                     t0, t1 = sorted((float(u @ (q0 - p0)), float(u @ (q1 - p0))))
                     lo, hi = max(0.0, t0), min(L, t1)
@@ -303,9 +387,15 @@ def _partition_data(layers, box, n_grid):
     X, Y = np.meshgrid(gx, gy)
     Z = R.forward(layers, np.column_stack([X.ravel(), Y.ravel()]))[:, 0].reshape(X.shape)
     polygons = [p.copy() for p in part.polygons]
-    return {"regions": int(part.regions), "pieces": int(part.pieces), "polygons": polygons,
-            "labels": part.piece_labels.copy(), "Z": Z, "box": tuple(box),
-            "edges": shared_edges(polygons, part.piece_labels)}  # fmt: skip
+    return {
+        "regions": int(part.regions),
+        "pieces": int(part.pieces),
+        "polygons": polygons,
+        "labels": part.piece_labels.copy(),
+        "Z": Z,
+        "box": tuple(box),
+        "edges": shared_edges(polygons, part.piece_labels),
+    }
 
 
 def compute_compose_2d(seed=0, backend="cpu", budget="reduced"):
@@ -315,8 +405,11 @@ def compute_compose_2d(seed=0, backend="cpu", budget="reduced"):
     n = by_budget(budget, tiny=41, reduced=161, full=401)
     shallow = shallow_2d_layers()
     composed = shallow + net2_layers()
-    return {"shallow": _partition_data(shallow, box, n), "net2": _curve(_nets()["net2"], -1.5, 1.5),
-            "composed": _partition_data(composed, box, n)}  # fmt: skip
+    return {
+        "shallow": _partition_data(shallow, box, n),
+        "net2": _curve(_nets()["net2"], -1.5, 1.5),
+        "composed": _partition_data(composed, box, n),
+    }
 
 
 def _draw_partition(ax, d, cmap="viridis"):
@@ -327,8 +420,11 @@ def _draw_partition(ax, d, cmap="viridis"):
     # piece boundaries solid; region boundaries inside one piece dashed
     ax.add_collection(LineCollection(d["edges"]["piece"], colors="white", linewidths=1.3))
     if d["edges"]["region"]:
-        ax.add_collection(LineCollection(d["edges"]["region"], colors="0.4", linewidths=1.1,
-                                         linestyles=(0, (3, 2.5))))  # fmt: skip
+        ax.add_collection(
+            LineCollection(
+                d["edges"]["region"], colors="0.4", linewidths=1.1, linestyles=(0, (3, 2.5))
+            )
+        )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x₁")
@@ -340,8 +436,11 @@ def _draw_partition(ax, d, cmap="viridis"):
 
 
 def _regions_pieces(lang, d):
-    return tr(lang, f"{d['regions']} regions, {d['pieces']} linear pieces",
-              f"{d['regions']} regiones, {d['pieces']} tramos lineales")  # fmt: skip
+    return tr(
+        lang,
+        f"{d['regions']} regions, {d['pieces']} linear pieces",
+        f"{d['regions']} regiones, {d['pieces']} tramos lineales",
+    )
 
 
 def draw_compose_2d(data, lang="en"):
@@ -351,12 +450,19 @@ def draw_compose_2d(data, lang="en"):
     s, c = data["shallow"], data["composed"]
     im = _draw_partition(axes[0], s)
     fig.colorbar(im, ax=axes[0], shrink=0.8)
-    axes[0].set_title(tr(lang, "shallow 2-3-1 net y(x₁, x₂)\n", "red superficial 2-3-1 y(x₁, x₂)\n")
-                      + _regions_pieces(lang, s))  # fmt: skip
+    axes[0].set_title(
+        tr(lang, "shallow 2-3-1 net y(x₁, x₂)\n", "red superficial 2-3-1 y(x₁, x₂)\n")
+        + _regions_pieces(lang, s)
+    )
     _plot_curve(axes[1], data["net2"], "C1")
     lo, hi = float(s["Z"].min()), float(s["Z"].max())
-    axes[1].axvspan(lo, hi, color="C0", alpha=0.12,
-                    label=tr(lang, "range of y over the square", "rango de y en el cuadrado"))  # fmt: skip
+    axes[1].axvspan(
+        lo,
+        hi,
+        color="C0",
+        alpha=0.12,
+        label=tr(lang, "range of y over the square", "rango de y en el cuadrado"),
+    )
     axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14))
     axes[1].set_title("y' = net2(y)\n" + _regions_pieces(lang, data["net2"]))
     axes[1].set_xlabel("y")
@@ -364,23 +470,30 @@ def draw_compose_2d(data, lang="en"):
     im = _draw_partition(axes[2], c, cmap="magma")
     fig.colorbar(im, ax=axes[2], shrink=0.8)
     axes[2].set_title("net2(y(x₁, x₂))\n" + _regions_pieces(lang, c))
-    set_title(fig, tr(lang,
-                    "Composition in 2-D: every level set of y where net2 bends becomes a new "
-                    "boundary (boundaries computed exactly)",
-                    "Composición en 2-D: cada curva de nivel de y donde net2 se dobla es una nueva "
-                    "frontera (fronteras calculadas exactamente)"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Composition in 2-D: every level set of y where net2 bends becomes a new "
+            "boundary (boundaries computed exactly)",
+            "Composición en 2-D: cada curva de nivel de y donde net2 se dobla es una nueva "
+            "frontera (fronteras calculadas exactamente)",
+        ),
+    )
     merged = c["regions"] - c["pieces"]
-    note = tr(lang,
-              "Region: the inputs sharing one activation pattern (a convex polygon). Linear piece: "
-              "adjacent regions on which the output is one affine function, merged.\nSolid white: "
-              "boundaries between pieces; dashed grey: boundaries between regions of one piece "
-              f"(here where net2 is flat: {c['regions']} regions make {c['pieces']} pieces, "
-              f"{merged} fewer).",
-              "Región: las entradas con un mismo patrón de activación (un polígono convexo). Tramo "
-              "lineal: regiones adyacentes en las que la salida es una misma función afín, unidas."
-              "\nBlanco continuo: fronteras entre tramos; gris discontinuo: fronteras entre regiones de "
-              f"un mismo tramo (aquí donde net2 es plana: {c['regions']} regiones forman "
-              f"{c['pieces']} tramos, {merged} menos).")  # fmt: skip
+    note = tr(
+        lang,
+        "Region: the inputs sharing one activation pattern (a convex polygon). Linear piece: "
+        "adjacent regions on which the output is one affine function, merged.\nSolid white: "
+        "boundaries between pieces; dashed grey: boundaries between regions of one piece "
+        f"(here where net2 is flat: {c['regions']} regions make {c['pieces']} pieces, "
+        f"{merged} fewer).",
+        "Región: las entradas con un mismo patrón de activación (un polígono convexo). Tramo "
+        "lineal: regiones adyacentes en las que la salida es una misma función afín, unidas."
+        "\nBlanco continuo: fronteras entre tramos; gris discontinuo: fronteras entre regiones de "
+        f"un mismo tramo (aquí donde net2 es plana: {c['regions']} regiones forman "
+        f"{c['pieces']} tramos, {merged} menos).",
+    )
     fig.supxlabel(note, fontsize=9.5)
     return fig
 
@@ -403,9 +516,19 @@ def compute_deep_as_clipping(seed=0, backend="cpu", budget="reduced"):
     for j in range(3):  # each layer-2 pre-activation is piecewise linear in x: count its pieces
         sub = [layers[0], (W2[j : j + 1], b2[j : j + 1], "identity")]
         units.append(int(R.count_1d(sub, 0.0, 1.0).pieces))
-    return {"x": x, "z2": z2, "h2": h2, "weighted": weighted, "y": y, "phi0": float(b3[0]),
-            "phi": W3[0].tolist(), "pieces": int(seg.pieces), "z2_pieces": units,
-            "breaks": seg.piece_x[:, 0].copy(), "check": float(np.abs(weighted.sum(1) + b3[0] - y).max())}  # fmt: skip
+    return {
+        "x": x,
+        "z2": z2,
+        "h2": h2,
+        "weighted": weighted,
+        "y": y,
+        "phi0": float(b3[0]),
+        "phi": W3[0].tolist(),
+        "pieces": int(seg.pieces),
+        "z2_pieces": units,
+        "breaks": seg.piece_x[:, 0].copy(),
+        "check": float(np.abs(weighted.sum(1) + b3[0] - y).max()),
+    }
 
 
 def draw_deep_as_clipping(data, lang="en"):
@@ -417,8 +540,10 @@ def draw_deep_as_clipping(data, lang="en"):
     cols = [
         ("z2", tr(lang, "pre-activation $h'_j$", "preactivación $h'_j$")),
         ("h2", tr(lang, "clipped: ReLU$(h'_j)$", "recortada: ReLU$(h'_j)$")),
-        ("weighted", tr(lang, r"weighted: $\phi'_j\,$ReLU$(h'_j)$",
-                        r"ponderada: $\phi'_j\,$ReLU$(h'_j)$")),
+        (
+            "weighted",
+            tr(lang, r"weighted: $\phi'_j\,$ReLU$(h'_j)$", r"ponderada: $\phi'_j\,$ReLU$(h'_j)$"),
+        ),
     ]
     axes0 = None
     for j in range(3):
@@ -433,26 +558,48 @@ def draw_deep_as_clipping(data, lang="en"):
             if j == 0:
                 ax.set_title(label)
             if i == 0:
-                ax.set_ylabel(tr(lang, f"unit {j + 1}", f"unidad {j + 1}")
-                              + f"\n({data['z2_pieces'][j]} " + tr(lang, "pieces)", "tramos)"))  # fmt: skip
+                ax.set_ylabel(
+                    tr(lang, f"unit {j + 1}", f"unidad {j + 1}")
+                    + f"\n({data['z2_pieces'][j]} "
+                    + tr(lang, "pieces)", "tramos)")
+                )
             if key == "weighted":  # the weight in a band above the curve, which no line enters
                 lo, hi = ax.get_ylim()
                 ax.set_ylim(lo, hi + 0.32 * (hi - lo))
-                ax.text(0.98, 0.97, rf"$\phi'_{j + 1}$ = {data['phi'][j]:g}", transform=ax.transAxes,
-                        ha="right", va="top", fontsize=9.5)  # fmt: skip
+                ax.text(
+                    0.98,
+                    0.97,
+                    rf"$\phi'_{j + 1}$ = {data['phi'][j]:g}",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=9.5,
+                )
             if j == 2:
                 ax.set_xlabel("x")
     ax = fig.add_subplot(gs[:, 3])
     ax.plot(x, data["y"], color="k", lw=2.2)
     yb = np.interp(data["breaks"], x, data["y"])
     ax.plot(data["breaks"], yb, "o", color="k", ms=4, mfc="white")
-    ax.set_title(tr(lang, r"output $y = \phi'_0 + \Sigma_j$ (weighted)" + f"\n{data['pieces']} linear pieces on [0, 1)",
-                    r"salida $y = \phi'_0 + \Sigma_j$ (ponderadas)" + f"\n{data['pieces']} tramos lineales en [0, 1)"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            r"output $y = \phi'_0 + \Sigma_j$ (weighted)"
+            + f"\n{data['pieces']} linear pieces on [0, 1)",
+            r"salida $y = \phi'_0 + \Sigma_j$ (ponderadas)"
+            + f"\n{data['pieces']} tramos lineales en [0, 1)",
+        )
+    )
     ax.set_xlabel("x")
     ax.set_xlim(0, 1)
-    set_title(fig, tr(lang,
-                    "A 1-3-3-1 ReLU network as clipping: each second-layer unit clips a piecewise-"
-                    "linear function of x, the output adds the clipped pieces",
-                    "Una red ReLU 1-3-3-1 como recorte: cada unidad de la segunda capa recorta una "
-                    "función lineal a tramos de x; la salida suma los tramos recortados"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "A 1-3-3-1 ReLU network as clipping: each second-layer unit clips a piecewise-"
+            "linear function of x, the output adds the clipped pieces",
+            "Una red ReLU 1-3-3-1 como recorte: cada unidad de la segunda capa recorta una "
+            "función lineal a tramos de x; la salida suma los tramos recortados",
+        ),
+    )
     return fig

@@ -62,8 +62,9 @@ def compute_conv_example(seed=0, backend="cpu", budget="reduced"):
     return {"input": SLIDE_INPUT, "filter": SLIDE_FILTER, "outputs": outputs, "cases": pads}
 
 
-def _grid(ax, a, title, cmap="RdBu_r", vmax=None, vmin=None, pad=0, fmt="{:.0f}", box=None,
-          fontsize=None):  # fmt: skip
+def _grid(
+    ax, a, title, cmap="RdBu_r", vmax=None, vmin=None, pad=0, fmt="{:.0f}", box=None, fontsize=None
+):
     """A matrix as coloured cells with its numbers printed.
 
     ``pad`` > 0 outlines the inner block that the valid output occupies; ``box`` fixes the axes to
@@ -81,15 +82,23 @@ def _grid(ax, a, title, cmap="RdBu_r", vmax=None, vmin=None, pad=0, fmt="{:.0f}"
         for j in range(m):
             v = a[i, j]
             dark = (v - vmin) / (vmax - vmin) > 0.8 or (vmin < 0 and abs(v) > 0.6 * vmax)
-            ax.text(j, i, fmt.format(v + 0.0), ha="center", va="center", fontsize=fs,
-                    color="white" if dark else "black")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                fmt.format(v + 0.0),
+                ha="center",
+                va="center",
+                fontsize=fs,
+                color="white" if dark else "black",
+            )
     for k in range(n + 1):
         ax.plot([-0.5, m - 0.5], [k - 0.5, k - 0.5], color="0.3", lw=0.6)
     for k in range(m + 1):
         ax.plot([k - 0.5, k - 0.5], [-0.5, n - 0.5], color="0.3", lw=0.6)
     if pad:
-        ax.add_patch(Rectangle((pad - 0.5, pad - 0.5), m - 2 * pad, n - 2 * pad, fill=False,
-                               ec="k", lw=2.4))  # fmt: skip
+        ax.add_patch(
+            Rectangle((pad - 0.5, pad - 0.5), m - 2 * pad, n - 2 * pad, fill=False, ec="k", lw=2.4)
+        )
     # a margin around the matrix, so that its outer border lines (and the thick outline) are
     # drawn whole and never clipped by the axes or the figure edge
     margin = 0.15
@@ -107,11 +116,22 @@ def draw_conv_example(data, lang="en"):
     fig = plt.figure(figsize=(14, 7.4), constrained_layout=True)
     gs = fig.add_gridspec(2, 4)
     ax = fig.add_subplot(gs[0, 0])
-    _grid(ax, data["input"], tr(lang, "input x (6x6)", "entrada x (6x6)"), cmap="Greys",
-          vmin=0, vmax=8, box=8)  # fmt: skip
+    _grid(
+        ax,
+        data["input"],
+        tr(lang, "input x (6x6)", "entrada x (6x6)"),
+        cmap="Greys",
+        vmin=0,
+        vmax=8,
+        box=8,
+    )
     ax = fig.add_subplot(gs[0, 1])
-    _grid(ax, data["filter"], tr(lang, "vertical-edge filter w (3x3)",
-                                 "filtro de bordes verticales w (3x3)"), box=8)  # fmt: skip
+    _grid(
+        ax,
+        data["filter"],
+        tr(lang, "vertical-edge filter w (3x3)", "filtro de bordes verticales w (3x3)"),
+        box=8,
+    )
     out = data["outputs"]
     vmax = max(float(np.abs(o).max()) for o in out.values())
     titles = {
@@ -120,10 +140,10 @@ def draw_conv_example(data, lang="en"):
         "full": tr(lang, "full (p = 2): 6 - 3 + 1 + 4 = 8", "completo (p = 2): 6 - 3 + 1 + 4 = 8"),
         "valid, stride 2": tr(
             lang, "valid, stride 2: floor(3/2) + 1 = 2", "válido, paso 2: floor(3/2) + 1 = 2"
-        ),  # fmt: skip
+        ),
         "same, stride 2": tr(
             lang, "same, stride 2: floor(5/2) + 1 = 3", "igual, paso 2: floor(5/2) + 1 = 3"
-        ),  # fmt: skip
+        ),
     }
     slots = {
         "valid": gs[0, 2],
@@ -135,14 +155,29 @@ def draw_conv_example(data, lang="en"):
     inner = {"same": 1, "full": 2}  # where the valid 4x4 output sits inside the padded ones
     for name, slot in slots.items():
         if name in out:
-            _grid(fig.add_subplot(slot), out[name], titles[name], vmax=vmax,
-                  pad=inner.get(name, 0), box=8)  # fmt: skip
-    set_title(fig, tr(lang, "Cross-correlation by numbanet's Conv2D: the slide's example "
-                          "(out = floor((n + 2p - f) / s) + 1)",
-                    "Correlación cruzada con Conv2D de numbanet: el ejemplo de la diapositiva "
-                    "(salida = floor((n + 2p - f) / s) + 1)")
-                 + tr(lang, "\nthick outline: the valid 4x4 output inside the padded ones",
-                      "\nrecuadro grueso: la salida válida 4x4 dentro de las rellenadas"))  # fmt: skip
+            _grid(
+                fig.add_subplot(slot),
+                out[name],
+                titles[name],
+                vmax=vmax,
+                pad=inner.get(name, 0),
+                box=8,
+            )
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Cross-correlation by numbanet's Conv2D: the slide's example "
+            "(out = floor((n + 2p - f) / s) + 1)",
+            "Correlación cruzada con Conv2D de numbanet: el ejemplo de la diapositiva "
+            "(salida = floor((n + 2p - f) / s) + 1)",
+        )
+        + tr(
+            lang,
+            "\nthick outline: the valid 4x4 output inside the padded ones",
+            "\nrecuadro grueso: la salida válida 4x4 dentro de las rellenadas",
+        ),
+    )
     return fig
 
 
@@ -180,8 +215,12 @@ def compute_pooling(seed=0, backend="cpu", budget="reduced"):
         outputs[name] = y[0, 0] if y.ndim == 4 else y.reshape(1, 1)
         if name in ("max 2x2", "avg 2x2"):
             grads[name] = net.backward(np.ones_like(y))[0, 0]
-    return {"input": POOL_INPUT, "outputs": outputs, "grad_max": grads["max 2x2"],
-            "grad_avg": grads["avg 2x2"]}  # fmt: skip
+    return {
+        "input": POOL_INPUT,
+        "outputs": outputs,
+        "grad_max": grads["max 2x2"],
+        "grad_avg": grads["avg 2x2"],
+    }
 
 
 def _windows_outline(ax, n, k, s, color="k"):
@@ -202,39 +241,95 @@ def draw_pooling(data, lang="en"):
     out = data["outputs"]
     vmax = float(x.max())
     ax = fig.add_subplot(gs[0, 0])
-    _grid(ax, x, tr(lang, "input x (6x6), 2x2 windows", "entrada x (6x6), ventanas 2x2"),
-          cmap="Greys", vmin=0, vmax=2 * vmax, box=6)  # fmt: skip
+    _grid(
+        ax,
+        x,
+        tr(lang, "input x (6x6), 2x2 windows", "entrada x (6x6), ventanas 2x2"),
+        cmap="Greys",
+        vmin=0,
+        vmax=2 * vmax,
+        box=6,
+    )
     _windows_outline(ax, 6, 2, 2)
     panels = [
-        (gs[0, 1], "max 2x2", tr(lang, "max pool 2x2, stride 2: 3x3", "máx. 2x2, paso 2: 3x3"),
-         "{:.0f}"),
-        (gs[0, 2], "avg 2x2", tr(lang, "average pool 2x2, stride 2: 3x3",
-                                "media 2x2, paso 2: 3x3"), "{:.2f}"),
-        (gs[0, 3], "max 3x3, stride 2",
-         tr(lang, "max 3x3, stride 2 (overlapping):\nfloor((6 - 3)/2) + 1 = 2",
-            "máx. 3x3, paso 2 (solapadas):\nfloor((6 - 3)/2) + 1 = 2"), "{:.0f}"),
-        (gs[1, 0], "global max", tr(lang, "global max pool: 1 number per channel",
-                                   "máx. global: 1 número por canal"), "{:.0f}"),
+        (
+            gs[0, 1],
+            "max 2x2",
+            tr(lang, "max pool 2x2, stride 2: 3x3", "máx. 2x2, paso 2: 3x3"),
+            "{:.0f}",
+        ),
+        (
+            gs[0, 2],
+            "avg 2x2",
+            tr(lang, "average pool 2x2, stride 2: 3x3", "media 2x2, paso 2: 3x3"),
+            "{:.2f}",
+        ),
+        (
+            gs[0, 3],
+            "max 3x3, stride 2",
+            tr(
+                lang,
+                "max 3x3, stride 2 (overlapping):\nfloor((6 - 3)/2) + 1 = 2",
+                "máx. 3x3, paso 2 (solapadas):\nfloor((6 - 3)/2) + 1 = 2",
+            ),
+            "{:.0f}",
+        ),
+        (
+            gs[1, 0],
+            "global max",
+            tr(lang, "global max pool: 1 number per channel", "máx. global: 1 número por canal"),
+            "{:.0f}",
+        ),
         (gs[1, 1], "global avg", tr(lang, "global average pool", "media global"), "{:.3f}"),
-    ]  # fmt: skip
+    ]
     for slot, key, title, fmt in panels:
-        _grid(fig.add_subplot(slot), out[key], title, cmap="Greys", vmin=0, vmax=2 * vmax,
-              fmt=fmt, box=6)  # fmt: skip
+        _grid(
+            fig.add_subplot(slot),
+            out[key],
+            title,
+            cmap="Greys",
+            vmin=0,
+            vmax=2 * vmax,
+            fmt=fmt,
+            box=6,
+        )
     ax = fig.add_subplot(gs[1, 2])
-    _grid(ax, data["grad_max"], tr(lang, "backward of max 2x2 (dy = 1):\nthe gradient goes to "
-                                         "each window's maximum",
-                                   "retropropagación del máx. 2x2 (dy = 1):\nel gradiente va al "
-                                   "máximo de cada ventana"), vmax=1, box=6)  # fmt: skip
+    _grid(
+        ax,
+        data["grad_max"],
+        tr(
+            lang,
+            "backward of max 2x2 (dy = 1):\nthe gradient goes to each window's maximum",
+            "retropropagación del máx. 2x2 (dy = 1):\nel gradiente va al máximo de cada ventana",
+        ),
+        vmax=1,
+        box=6,
+    )
     _windows_outline(ax, 6, 2, 2)
     ax = fig.add_subplot(gs[1, 3])
-    _grid(ax, data["grad_avg"], tr(lang, "backward of average 2x2 (dy = 1):\n1/4 to every input",
-                                   "retropropagación de la media 2x2 (dy = 1):\n1/4 a cada "
-                                   "entrada"), vmax=1, fmt="{:.2f}", box=6)  # fmt: skip
+    _grid(
+        ax,
+        data["grad_avg"],
+        tr(
+            lang,
+            "backward of average 2x2 (dy = 1):\n1/4 to every input",
+            "retropropagación de la media 2x2 (dy = 1):\n1/4 a cada entrada",
+        ),
+        vmax=1,
+        fmt="{:.2f}",
+        box=6,
+    )
     _windows_outline(ax, 6, 2, 2)
-    set_title(fig, tr(lang, "Pooling by numbanet's MaxPool2D, AvgPool2D and global pooling layers "
-                          "(no parameters; out = floor((n - k) / s) + 1)",
-                    "Pooling con las capas MaxPool2D, AvgPool2D y globales de numbanet "
-                    "(sin parámetros; salida = floor((n - k) / s) + 1)"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Pooling by numbanet's MaxPool2D, AvgPool2D and global pooling layers "
+            "(no parameters; out = floor((n - k) / s) + 1)",
+            "Pooling con las capas MaxPool2D, AvgPool2D y globales de numbanet "
+            "(sin parámetros; salida = floor((n - k) / s) + 1)",
+        ),
+    )
     return fig
 
 
@@ -245,8 +340,9 @@ def compute_lenet(seed=0, backend="cpu", budget="reduced"):
     images (the slides' >= 98 %)."""
     from ..experiments.training import lenet_mnist
 
-    n_train, n_val, epochs = by_budget(budget, tiny=(256, 200, 1), reduced=(20000, 5000, 3),
-                                       full=(None, None, 3))  # fmt: skip
+    n_train, n_val, epochs = by_budget(
+        budget, tiny=(256, 200, 1), reduced=(20000, 5000, 3), full=(None, None, 3)
+    )
     out = lenet_mnist(n_train=n_train, n_val=n_val, epochs=epochs, seed=seed, backend=backend)
     out["budget"] = budget
     return out
@@ -295,8 +391,9 @@ def draw_lenet(data, lang="en"):
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(15, 11.5), constrained_layout=True)
-    gs = fig.add_gridspec(4, 3, height_ratios=[1.5, 1.05, 0.72, 0.72],
-                          width_ratios=[1.25, 1.05, 0.85])  # fmt: skip
+    gs = fig.add_gridspec(
+        4, 3, height_ratios=[1.5, 1.05, 0.72, 0.72], width_ratios=[1.25, 1.05, 0.85]
+    )
     n_act = data.get("active_n", 0)
     act1 = data.get("active1", np.ones(len(data["maps1"])))
     act2 = data.get("active2", np.ones(len(data["maps2"])))
@@ -305,8 +402,11 @@ def draw_lenet(data, lang="en"):
     ax = fig.add_subplot(gs[0, 0])
     ax.axis("off")
     rows, foot = _summary_rows(data["summary"])
-    head = [tr(lang, "layer", "capa"), tr(lang, "output shape", "forma de salida"),
-            tr(lang, "params", "parámetros")]  # fmt: skip
+    head = [
+        tr(lang, "layer", "capa"),
+        tr(lang, "output shape", "forma de salida"),
+        tr(lang, "params", "parámetros"),
+    ]
     w0 = max(len(r[0]) for r in rows + [head]) + 2
     w1 = max(len(r[1]) for r in rows + [head]) + 2
     w2 = max(len(r[2]) for r in rows + [head])
@@ -314,8 +414,14 @@ def draw_lenet(data, lang="en"):
     text = "\n".join([f"{r[0]:<{w0}}{r[1]:<{w1}}{r[2]:>{w2}}" for r in [head] + rows])
     text = text.replace("\n", "\n" + rule + "\n", 1) + "\n" + rule + "\n" + "\n".join(foot[:1])
     ax.text(0.0, 1.0, text, family="monospace", fontsize=11, va="top", transform=ax.transAxes)
-    ax.set_title(tr(lang, "net.summary() (channels first; batch axis None)",
-                    "net.summary() (canales primero; eje de lote None)"), fontsize=11)  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            "net.summary() (channels first; batch axis None)",
+            "net.summary() (canales primero; eje de lote None)",
+        ),
+        fontsize=11,
+    )
 
     # training: test accuracy per epoch above the minibatch loss, sharing the epoch axis
     sub = gs[0, 1].subgridspec(2, 1, height_ratios=[1, 2.1])
@@ -325,25 +431,43 @@ def draw_lenet(data, lang="en"):
     acc = 100 * np.asarray(data["val_accuracy"])
     axa.plot(ep, acc, "o-", color="C3")
     for e, a in zip(ep, acc):
-        axa.annotate(f"{a:.2f} %", (e, a), textcoords="offset points", xytext=(0, 7),
-                     ha="center", va="bottom", color="C3", fontsize=10)  # fmt: skip
+        axa.annotate(
+            f"{a:.2f} %",
+            (e, a),
+            textcoords="offset points",
+            xytext=(0, 7),
+            ha="center",
+            va="bottom",
+            color="C3",
+            fontsize=10,
+        )
     lo = min(90.0, 2 * np.floor(acc.min() / 2))
     axa.set_ylim(lo, 100)
     axa.set_ylabel(tr(lang, "test acc. (%)", "exact. test (%)"), color="C3")
     axa.tick_params(labelbottom=False)
-    axa.set_title(tr(lang, f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64\n"
-                           f"test accuracy on {data['n_val']:,} test images after each epoch",
-                     f"MNIST: {data['n_train']:_} imágenes, SGD + momento, lote 64\n"
-                     f"exactitud en {data['n_val']:_} imágenes de test tras cada "
-                     "época".replace("_", " ")),
-                  fontsize=11)  # fmt: skip
+    axa.set_title(
+        tr(
+            lang,
+            f"MNIST: {data['n_train']:,} images, SGD + momentum, batch 64\n"
+            f"test accuracy on {data['n_val']:,} test images after each epoch",
+            f"MNIST: {data['n_train']:_} imágenes, SGD + momento, lote 64\n"
+            f"exactitud en {data['n_val']:_} imágenes de test tras cada "
+            "época".replace("_", " "),
+        ),
+        fontsize=11,
+    )
     loss = data["batch_loss"]
     k = max(1, len(loss) // 60)
     smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
     steps = np.arange(1, len(loss) + 1) / data["batches_per_epoch"]
     ax.plot(steps, loss, color="0.75", lw=0.6, label=tr(lang, "minibatch loss", "pérdida por lote"))
-    ax.plot(steps[k - 1 :], smooth, color="C0", lw=1.6,
-            label=tr(lang, f"moving mean ({k} batches)", f"media móvil ({k} lotes)"))  # fmt: skip
+    ax.plot(
+        steps[k - 1 :],
+        smooth,
+        color="C0",
+        lw=1.6,
+        label=tr(lang, f"moving mean ({k} batches)", f"media móvil ({k} lotes)"),
+    )
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "cross-entropy", "entropía cruzada"))
     ax.set_yscale("log")
@@ -359,9 +483,12 @@ def draw_lenet(data, lang="en"):
         ax = fig.add_subplot(sub[i // 3, i % 3])
         ax.imshow(f[i], cmap="RdBu_r", vmin=-fmax, vmax=fmax)
         dead = act1[i] < DEAD_ACTIVE
-        ax.set_title(tr(lang, f"filter {i + 1}", f"filtro {i + 1}")
-                     + (tr(lang, " (nearly dead)", " (casi muerto)") if dead else ""),
-                     fontsize=10, color="#d62728" if dead else "black")  # fmt: skip
+        ax.set_title(
+            tr(lang, f"filter {i + 1}", f"filtro {i + 1}")
+            + (tr(lang, " (nearly dead)", " (casi muerto)") if dead else ""),
+            fontsize=10,
+            color="#d62728" if dead else "black",
+        )
         ax.axis("off")
 
     # the digit and its first-layer feature maps (each map scaled to its own maximum)
@@ -369,9 +496,14 @@ def draw_lenet(data, lang="en"):
     sub = gs[1, :].subgridspec(1, 7)
     ax = fig.add_subplot(sub[0, 0])
     ax.imshow(data["digit"], cmap="Greys")
-    ax.set_title(tr(lang, f"test digit: label {data['label']},\npredicted {data['prediction']}",
-                    f"dígito de test: etiqueta {data['label']},\npredicho {data['prediction']}"),
-                 fontsize=10)  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"test digit: label {data['label']},\npredicted {data['prediction']}",
+            f"dígito de test: etiqueta {data['label']},\npredicho {data['prediction']}",
+        ),
+        fontsize=10,
+    )
     ax.axis("off")
     for i in range(min(6, len(m1))):
         ax = fig.add_subplot(sub[0, i + 1])
@@ -391,16 +523,27 @@ def draw_lenet(data, lang="en"):
             title, col = _activity_title(lang, 2, i, act2[i], float(m2[i].max()))
             ax.set_title(title, fontsize=9, color=col)
             ax.axis("off")
-    note = tr(lang, f"Feature maps after ReLU of the digit above (conv 1: 26x26, conv 2: 11x11), "
-                    f"each scaled to its own maximum (max: its value on this digit).\n% active: "
-                    f"share of positions where ReLU > 0 over {n_act:,} test digits; a nearly dead "
-                    f"filter's pre-activation is negative almost everywhere, so its map stays black.",
-              f"Mapas tras la ReLU del dígito de arriba (conv 1: 26x26, conv 2: 11x11), cada uno "
-              f"escalado a su máximo (máx.: su valor en este dígito).\n% activo: fracción de "
-              f"posiciones con ReLU > 0 en {n_act:_} dígitos de test".replace("_", " ") + "; la preactivación de un "
-              "filtro casi muerto es negativa casi en todas partes: su mapa queda negro.")  # fmt: skip
+    note = tr(
+        lang,
+        f"Feature maps after ReLU of the digit above (conv 1: 26x26, conv 2: 11x11), "
+        f"each scaled to its own maximum (max: its value on this digit).\n% active: "
+        f"share of positions where ReLU > 0 over {n_act:,} test digits; a nearly dead "
+        f"filter's pre-activation is negative almost everywhere, so its map stays black.",
+        f"Mapas tras la ReLU del dígito de arriba (conv 1: 26x26, conv 2: 11x11), cada uno "
+        f"escalado a su máximo (máx.: su valor en este dígito).\n% activo: fracción de "
+        f"posiciones con ReLU > 0 en {n_act:_} dígitos de test".replace("_", " ")
+        + "; la preactivación de un "
+        "filtro casi muerto es negativa casi en todas partes: su mapa queda negro.",
+    )
     fig.supxlabel(note, fontsize=10)
-    set_title(fig, tr(lang, "The slides' LeNet trained by numbanet: learned filters and feature maps",
-                    "La LeNet de las diapositivas entrenada con numbanet: filtros y mapas de "
-                    "características"), fontsize=13)  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "The slides' LeNet trained by numbanet: learned filters and feature maps",
+            "La LeNet de las diapositivas entrenada con numbanet: filtros y mapas de "
+            "características",
+        ),
+        fontsize=13,
+    )
     return fig

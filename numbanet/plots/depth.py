@@ -57,8 +57,14 @@ def draw_gradient_speed_bars(data, lang="en"):
 
     ks = [len(data[f"mean_{i}"]) for i in range(len(data["archs"]))]
     # panel widths in proportion to the number of bars: every bar (and its label) as wide
-    fig, axes = plt.subplots(1, len(ks), figsize=(14, 4.8), sharey=True, constrained_layout=True,
-                             gridspec_kw=dict(width_ratios=[k + 0.6 for k in ks]))  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(ks),
+        figsize=(14, 4.8),
+        sharey=True,
+        constrained_layout=True,
+        gridspec_kw=dict(width_ratios=[k + 0.6 for k in ks]),
+    )
     n_seeds = len(data["seeds"])
     dec = "," if lang == "es" else "."
 
@@ -72,33 +78,74 @@ def draw_gradient_speed_bars(data, lang="en"):
         k = len(mean)
         pos = np.arange(k)
         bw, off = 0.36, 0.21  # a gap between the two bars of a layer
-        ax.bar(pos - off, mean, bw, yerr=std, capsize=3, color="#4c72b0",
-               label=tr(lang, f"numbanet: mean $\\pm$ std, {n_seeds} seeds",
-                        f"numbanet: media $\\pm$ desv., {n_seeds} semillas"))  # fmt: skip
-        ax.scatter(np.repeat(pos - off, single.shape[0]), single.T.ravel(), s=6, color="k",
-                   alpha=0.35, zorder=3, label=tr(lang, "single seeds", "semillas individuales"))  # fmt: skip
-        ax.bar(pos + off, ref, bw, color="#dd8452",
-               label=tr(lang, "Nielsen (reference)", "Nielsen (referencia)"))  # fmt: skip
+        ax.bar(
+            pos - off,
+            mean,
+            bw,
+            yerr=std,
+            capsize=3,
+            color="#4c72b0",
+            label=tr(
+                lang,
+                f"numbanet: mean $\\pm$ std, {n_seeds} seeds",
+                f"numbanet: media $\\pm$ desv., {n_seeds} semillas",
+            ),
+        )
+        ax.scatter(
+            np.repeat(pos - off, single.shape[0]),
+            single.T.ravel(),
+            s=6,
+            color="k",
+            alpha=0.35,
+            zorder=3,
+            label=tr(lang, "single seeds", "semillas individuales"),
+        )
+        ax.bar(
+            pos + off,
+            ref,
+            bw,
+            color="#dd8452",
+            label=tr(lang, "Nielsen (reference)", "Nielsen (referencia)"),
+        )
         for p, m, sd, top, r in zip(pos, mean, std, single.max(axis=0), ref):
             # each label just above its own bar (the seeds' spread included), 3 sig. figures
-            ax.text(p - off, max(m + sd, top) * 1.1, sig3(m), ha="center", va="bottom",
-                    fontsize=8, color="#27406b")  # fmt: skip
-            ax.text(p + off, r * 1.1, sig3(r), ha="center", va="bottom", fontsize=8,
-                    color="#8a4a1c")  # fmt: skip
+            ax.text(
+                p - off,
+                max(m + sd, top) * 1.1,
+                sig3(m),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#27406b",
+            )
+            ax.text(
+                p + off, r * 1.1, sig3(r), ha="center", va="bottom", fontsize=8, color="#8a4a1c"
+            )
         ax.set_yscale("log")
         ax.set_xticks(pos, [tr(lang, f"layer {j + 1}", f"capa {j + 1}") for j in range(k)])
         ax.set_xlim(-0.65, k - 0.35)
         ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
         ax.grid(axis="y", which="both", alpha=0.3)
         ax.set_ylim(1e-3, 3.0)
-    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
-                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ "
-                          "(escala log)"))  # fmt: skip
+    axes[0].set_ylabel(
+        tr(
+            lang,
+            "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
+            "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ (escala log)",
+        )
+    )
     axes[0].legend(loc="upper left", fontsize=8)
-    set_title(fig, tr(lang, "Speed of learning of each hidden layer at initialisation "
-                          "(sigmoid nets, first 1,000 MNIST images)",
-                    "Velocidad de aprendizaje de cada capa oculta al inicio "
-                    "(redes sigmoides, primeras 1.000 imágenes de MNIST)"), fontsize=12.5)  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Speed of learning of each hidden layer at initialisation "
+            "(sigmoid nets, first 1,000 MNIST images)",
+            "Velocidad de aprendizaje de cada capa oculta al inicio "
+            "(redes sigmoides, primeras 1.000 imágenes de MNIST)",
+        ),
+        fontsize=12.5,
+    )
     return fig
 
 
@@ -109,12 +156,18 @@ def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
     Returns ``curves_i`` of shape (n_seeds, epochs + 1, n_hidden) for each architecture i."""
     from ..experiments.vanishing import speed_curves
 
-    epochs, n_seeds = by_budget(budget, tiny=(3, 2), reduced=(150, 3),
-                                full=(slides.SPEED_OF_LEARNING_EPOCHS, 5))  # fmt: skip
+    epochs, n_seeds = by_budget(
+        budget, tiny=(3, 2), reduced=(150, 3), full=(slides.SPEED_OF_LEARNING_EPOCHS, 5)
+    )
     seeds = [seed + s for s in range(n_seeds)]
     curves = speed_curves(ARCHS, seeds=seeds, epochs=epochs, backend=backend)
-    out = {"archs": [list(a) for a in ARCHS], "epochs": epochs, "seeds": np.array(seeds),
-           "budget": budget, "slide_epochs": slides.SPEED_OF_LEARNING_EPOCHS}  # fmt: skip
+    out = {
+        "archs": [list(a) for a in ARCHS],
+        "epochs": epochs,
+        "seeds": np.array(seeds),
+        "budget": budget,
+        "slide_epochs": slides.SPEED_OF_LEARNING_EPOCHS,
+    }
     for i, sizes in enumerate(ARCHS):
         out[f"curves_{i}"] = curves[sizes]
     return out
@@ -132,8 +185,14 @@ def draw_speed_of_learning(data, lang="en"):
         n_layers = max(n_layers, c.shape[2])
         for j in range(c.shape[2]):
             med = np.exp(np.log(c[:, :, j]).mean(axis=0))
-            ax.fill_between(e, c[:, :, j].min(axis=0), c[:, :, j].max(axis=0),
-                            color=LAYER_COLOURS[j], alpha=0.2, lw=0)  # fmt: skip
+            ax.fill_between(
+                e,
+                c[:, :, j].min(axis=0),
+                c[:, :, j].max(axis=0),
+                color=LAYER_COLOURS[j],
+                alpha=0.2,
+                lw=0,
+            )
             ax.plot(e, med, color=LAYER_COLOURS[j], lw=1.6)
         ax.set_yscale("log")
         ax.set_xlim(0, e[-1])
@@ -141,21 +200,42 @@ def draw_speed_of_learning(data, lang="en"):
         ax.set_title("-".join(map(str, data["archs"][i])), fontsize=11)
         ax.grid(which="major", alpha=0.3)
         ax.grid(which="minor", alpha=0.1)
-    axes[0].set_ylabel(tr(lang, "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
-                          "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ "
-                          "(escala log)"))  # fmt: skip
+    axes[0].set_ylabel(
+        tr(
+            lang,
+            "speed of learning $\\|\\partial C/\\partial b^{[l]}\\|$ (log scale)",
+            "velocidad de aprendizaje $\\|\\partial C/\\partial b^{[l]}\\|$ (escala log)",
+        )
+    )
     # one legend for the three panels (a layer has the same colour in each), below them
-    handles = [Line2D([], [], color=LAYER_COLOURS[j], lw=2,
-                      label=tr(lang, f"hidden layer {j + 1}", f"capa oculta {j + 1}"))
-               for j in range(n_layers)]  # fmt: skip
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=LAYER_COLOURS[j],
+            lw=2,
+            label=tr(lang, f"hidden layer {j + 1}", f"capa oculta {j + 1}"),
+        )
+        for j in range(n_layers)
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=n_layers, fontsize=9)
     ep, slide_ep, k = data["epochs"], data.get("slide_epochs", 500), len(data["seeds"])
-    run = tr(lang, f"{ep} epochs" + (f" (the slide: {slide_ep})" if ep != slide_ep else ""),
-             f"{ep} épocas" + (f" (la diapositiva: {slide_ep})" if ep != slide_ep else ""))  # fmt: skip
-    set_title(fig, tr(lang, f"Speed of learning during training: {run}, $\\eta$ = 0.1, "
-                          f"$\\lambda$ = 5.0\n(line: geometric mean, band: min-max over {k} seeds)",
-                    f"Velocidad de aprendizaje durante el entrenamiento: {run}, $\\eta$ = 0,1, "
-                    f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)"), fontsize=12)  # fmt: skip
+    run = tr(
+        lang,
+        f"{ep} epochs" + (f" (the slide: {slide_ep})" if ep != slide_ep else ""),
+        f"{ep} épocas" + (f" (la diapositiva: {slide_ep})" if ep != slide_ep else ""),
+    )
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Speed of learning during training: {run}, $\\eta$ = 0.1, "
+            f"$\\lambda$ = 5.0\n(line: geometric mean, band: min-max over {k} seeds)",
+            f"Velocidad de aprendizaje durante el entrenamiento: {run}, $\\eta$ = 0,1, "
+            f"$\\lambda$ = 5,0\n(línea: media geométrica, banda: mín-máx en {k} semillas)",
+        ),
+        fontsize=12,
+    )
     return fig
 
 
@@ -168,11 +248,20 @@ def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
     from ..experiments.vanishing import depth_accuracy
 
     n_seeds, epochs, n_train, n_val = by_budget(
-        budget, tiny=(2, 1, 500, 500), reduced=(2, 4, 50000, None),
-        full=(3, slides.DEPTH_ACCURACY_EPOCHS, 50000, None))  # fmt: skip
+        budget,
+        tiny=(2, 1, 500, 500),
+        reduced=(2, 4, 50000, None),
+        full=(3, slides.DEPTH_ACCURACY_EPOCHS, 50000, None),
+    )
     seeds = tuple(seed + i for i in range(n_seeds))
-    res = depth_accuracy(seeds=seeds, epochs=epochs, depths=(1, 2, 3, 4), backend=backend,
-                         n_train=n_train, n_val=n_val)  # fmt: skip
+    res = depth_accuracy(
+        seeds=seeds,
+        epochs=epochs,
+        depths=(1, 2, 3, 4),
+        backend=backend,
+        n_train=n_train,
+        n_val=n_val,
+    )
     return {
         "acc": res["acc"],
         "mean": res["mean"],
@@ -190,8 +279,9 @@ def compute_depth_accuracy(seed=0, backend="cpu", budget="reduced"):
 def draw_depth_accuracy(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.0), constrained_layout=True,
-                                 gridspec_kw=dict(width_ratios=[1.15, 1]))  # fmt: skip
+    fig, (a1, a2) = plt.subplots(
+        1, 2, figsize=(13, 5.0), constrained_layout=True, gridspec_kw=dict(width_ratios=[1.15, 1])
+    )
     dec = "," if lang == "es" else "."
 
     def f2(v):
@@ -205,21 +295,36 @@ def draw_depth_accuracy(data, lang="en"):
     slide_ep = int(data.get("slide_epochs", 30))
 
     def layers(k):
-        return tr(lang, f"{k} hidden layer" + ("s" if k > 1 else ""),
-                  f"{k} capa" + ("s ocultas" if k > 1 else " oculta"))  # fmt: skip
+        return tr(
+            lang,
+            f"{k} hidden layer" + ("s" if k > 1 else ""),
+            f"{k} capa" + ("s ocultas" if k > 1 else " oculta"),
+        )
 
     # (a) learning curves on an axis uniform in log(100 - accuracy): the slow first epochs of
     # the deep nets (tens of per cent) and the last epochs' tenths of a per cent both visible,
     # nothing cut; higher is better, as on an accuracy axis
     ep = np.arange(1, curves.shape[2] + 1)
     for j, k in enumerate(depths):
-        a1.plot(ep, curves[:, j].mean(axis=0), "-o", ms=3.5, color=LAYER_COLOURS[j],
-                label=layers(k))  # fmt: skip
+        a1.plot(
+            ep, curves[:, j].mean(axis=0), "-o", ms=3.5, color=LAYER_COLOURS[j], label=layers(k)
+        )
         if curves.shape[0] > 1:
-            a1.fill_between(ep, curves[:, j].min(axis=0), curves[:, j].max(axis=0),
-                            color=LAYER_COLOURS[j], alpha=0.15, lw=0)  # fmt: skip
-    a1.set_yscale("function", functions=(lambda a: -np.log10(np.clip(100.0 - a, 1e-3, None)),
-                                         lambda t: 100.0 - 10.0 ** (-t)))  # fmt: skip
+            a1.fill_between(
+                ep,
+                curves[:, j].min(axis=0),
+                curves[:, j].max(axis=0),
+                color=LAYER_COLOURS[j],
+                alpha=0.15,
+                lw=0,
+            )
+    a1.set_yscale(
+        "function",
+        functions=(
+            lambda a: -np.log10(np.clip(100.0 - a, 1e-3, None)),
+            lambda t: 100.0 - 10.0 ** (-t),
+        ),
+    )
     lo = float(curves.min())
     ticks = [t for t in (10, 20, 30, 50, 70, 80, 90, 93, 95, 96, 97, 98) if t >= lo - 5]
     a1.set_yticks(ticks, [f"{t:g}" for t in ticks])
@@ -228,13 +333,22 @@ def draw_depth_accuracy(data, lang="en"):
     a1.xaxis.get_major_locator().set_params(integer=True)
     a1.set_xlabel(tr(lang, "epoch", "época"))
     a1.set_ylabel(tr(lang, "validation accuracy (%)", "exactitud de validación (%)"))
-    a1.set_title(tr(lang, f"numbanet's learning curves, {epochs} epochs (mean; band: min-max "
-                          f"over {n_seeds} seeds)",
-                    f"Curvas de aprendizaje de numbanet, {epochs} épocas (media; banda: mín-máx "
-                    f"en {n_seeds} semillas)") + "\n" +
-                 tr(lang, "axis uniform in log(100 $-$ accuracy): up is better, nothing cut",
-                    "eje uniforme en log(100 $-$ exactitud): arriba es mejor, nada recortado"),
-                 fontsize=10.5)  # fmt: skip
+    a1.set_title(
+        tr(
+            lang,
+            f"numbanet's learning curves, {epochs} epochs (mean; band: min-max "
+            f"over {n_seeds} seeds)",
+            f"Curvas de aprendizaje de numbanet, {epochs} épocas (media; banda: mín-máx "
+            f"en {n_seeds} semillas)",
+        )
+        + "\n"
+        + tr(
+            lang,
+            "axis uniform in log(100 $-$ accuracy): up is better, nothing cut",
+            "eje uniforme en log(100 $-$ exactitud): arriba es mejor, nada recortado",
+        ),
+        fontsize=10.5,
+    )
     a1.grid(alpha=0.3)
     a1.legend(fontsize=9, loc="lower right")
 
@@ -242,22 +356,60 @@ def draw_depth_accuracy(data, lang="en"):
     # mean and seeds beside the slide's single 30-epoch run, each value written beside its point
     x = np.arange(len(depths))
     off = 0.14
-    a2.errorbar(x - off, data["mean"], yerr=data["std"], fmt="o", ms=8, capsize=4,
-                color="#4c72b0", label=tr(lang, f"numbanet after {epochs} epochs: mean $\\pm$ "
-                                                f"std of {n_seeds} seeds",
-                                          f"numbanet tras {epochs} épocas: media $\\pm$ desv. "
-                                          f"de {n_seeds} semillas"))  # fmt: skip
-    a2.plot(np.repeat(x - off, data["acc"].shape[0]), data["acc"].T.ravel(), "o", ms=3.5,
-            color="k", alpha=0.45, label=tr(lang, "numbanet, single seeds",
-                                             "numbanet, semillas individuales"))  # fmt: skip
-    a2.plot(x + off, data["slide"], "D", ms=8, color="#dd8452",
-            label=tr(lang, f"slide: {slide_ep} epochs, one run", f"diapositiva: {slide_ep} "
-                     "épocas, una ejecución"))  # fmt: skip
+    a2.errorbar(
+        x - off,
+        data["mean"],
+        yerr=data["std"],
+        fmt="o",
+        ms=8,
+        capsize=4,
+        color="#4c72b0",
+        label=tr(
+            lang,
+            f"numbanet after {epochs} epochs: mean $\\pm$ std of {n_seeds} seeds",
+            f"numbanet tras {epochs} épocas: media $\\pm$ desv. de {n_seeds} semillas",
+        ),
+    )
+    a2.plot(
+        np.repeat(x - off, data["acc"].shape[0]),
+        data["acc"].T.ravel(),
+        "o",
+        ms=3.5,
+        color="k",
+        alpha=0.45,
+        label=tr(lang, "numbanet, single seeds", "numbanet, semillas individuales"),
+    )
+    a2.plot(
+        x + off,
+        data["slide"],
+        "D",
+        ms=8,
+        color="#dd8452",
+        label=tr(
+            lang,
+            f"slide: {slide_ep} epochs, one run",
+            f"diapositiva: {slide_ep} épocas, una ejecución",
+        ),
+    )
     for i in x:
-        a2.text(i - off - 0.09, data["mean"][i], f2(data["mean"][i]), ha="right", va="center",
-                fontsize=8.5, color="#27406b")  # fmt: skip
-        a2.text(i + off + 0.09, data["slide"][i], f2(data["slide"][i]), ha="left",
-                va="center", fontsize=8.5, color="#8a4a1c")  # fmt: skip
+        a2.text(
+            i - off - 0.09,
+            data["mean"][i],
+            f2(data["mean"][i]),
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            color="#27406b",
+        )
+        a2.text(
+            i + off + 0.09,
+            data["slide"][i],
+            f2(data["slide"][i]),
+            ha="left",
+            va="center",
+            fontsize=8.5,
+            color="#8a4a1c",
+        )
     vals = np.concatenate([data["acc"].ravel(), data["mean"] - data["std"], data["slide"]])
     a2.set_ylim(np.floor(vals.min() - 0.6), min(100.0, np.ceil(data["slide"].max() + 1.2)))
     a2.set_xlim(-0.6, len(depths) - 0.4)
@@ -267,18 +419,31 @@ def draw_depth_accuracy(data, lang="en"):
     a2.legend(fontsize=8.5, loc="upper right")
     a2.grid(axis="y", alpha=0.3)
     if epochs < slide_ep:
-        title = tr(lang, f"Not like for like: {epochs} epochs here, {slide_ep} on the slide",
-                   f"No comparables: {epochs} épocas aquí, {slide_ep} en la diapositiva")  # fmt: skip
+        title = tr(
+            lang,
+            f"Not like for like: {epochs} epochs here, {slide_ep} on the slide",
+            f"No comparables: {epochs} épocas aquí, {slide_ep} en la diapositiva",
+        )
     else:
         title = tr(lang, f"Both after {slide_ep} epochs", f"Ambos tras {slide_ep} épocas")
-    title += "\n" + tr(lang, "(points, not bars: the axis does not start at 0)",
-                       "(puntos, no barras: el eje no empieza en 0)")  # fmt: skip
+    title += "\n" + tr(
+        lang,
+        "(points, not bars: the axis does not start at 0)",
+        "(puntos, no barras: el eje no empieza en 0)",
+    )
     a2.set_title(title, fontsize=10.5, color="#8a1c1c" if epochs < slide_ep else "k")
-    set_title(fig, tr(lang, "MNIST validation accuracy against depth (train 50,000, validate "
-                          "10,000; minibatch 10, $\\eta$ = 0.1, $\\lambda$ = 5.0)",
-                    "Exactitud de validación en MNIST según la profundidad (50.000 de "
-                    "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
-                    "$\\lambda$ = 5,0)"), fontsize=12)  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "MNIST validation accuracy against depth (train 50,000, validate "
+            "10,000; minibatch 10, $\\eta$ = 0.1, $\\lambda$ = 5.0)",
+            "Exactitud de validación en MNIST según la profundidad (50.000 de "
+            "entrenamiento, 10.000 de validación; minilote 10, $\\eta$ = 0,1, "
+            "$\\lambda$ = 5,0)",
+        ),
+        fontsize=12,
+    )
     return fig
 
 
@@ -304,10 +469,23 @@ def compute_init_variance(seed=0, backend="cpu", budget="reduced"):
     n_samples, n_nets = by_budget(budget, tiny=(16, 2), reduced=(128, 4), full=(512, 16))
     acts = ("relu", "tanh")
     inits = tuple(f"{f}_{k}" for f, _, _ in INIT_FAMILIES for k in ("normal", "uniform"))
-    res = IV.sweep(activations=acts, inits=inits, depth=50, width=100, n_samples=n_samples,
-                   n_nets=n_nets, seed=seed)  # fmt: skip
-    out = {"depth": 50, "width": 100, "activations": list(acts), "inits": list(inits),
-           "n_nets": n_nets, "n_samples": n_samples}  # fmt: skip
+    res = IV.sweep(
+        activations=acts,
+        inits=inits,
+        depth=50,
+        width=100,
+        n_samples=n_samples,
+        n_nets=n_nets,
+        seed=seed,
+    )
+    out = {
+        "depth": 50,
+        "width": 100,
+        "activations": list(acts),
+        "inits": list(inits),
+        "n_nets": n_nets,
+        "n_samples": n_samples,
+    }
     for (act, init), d in res.items():
         for kind in ("recursion", "measured"):
             prof = d[kind]
@@ -328,8 +506,11 @@ def draw_init_variance(data, lang="en"):
     marks = {"normal": "o", "uniform": "x"}
     # equal widths make Glorot's variance LeCun's: LeCun is drawn wide and solid underneath,
     # Glorot dashed on top, so both stay visible; He solid
-    style = {"he": dict(ls="-", lw=1.8, zorder=3), "lecun": dict(ls="-", lw=4.0, alpha=0.55, zorder=2),
-             "glorot": dict(ls=(0, (5, 3)), lw=1.6, zorder=4)}  # fmt: skip
+    style = {
+        "he": dict(ls="-", lw=1.8, zorder=3),
+        "lecun": dict(ls="-", lw=4.0, alpha=0.55, zorder=2),
+        "glorot": dict(ls=(0, (5, 3)), lw=1.6, zorder=4),
+    }
     n_series = len(INIT_FAMILIES) * len(marks)
     for c, act in enumerate(data["activations"]):
         for r, direction in enumerate(("forward", "backward")):
@@ -341,40 +522,77 @@ def draw_init_variance(data, lang="en"):
                     m = data[f"{act}/{fam}_{kind}/measured/{direction}"]
                     # staggered: each series has its own layers, so no marker hides another
                     sel = slice(len(marks) * f + kk, None, n_series)
-                    ax.plot(layers[sel], m[sel], mk, color=colour, ms=5, mfc="none", mew=1.2,
-                            zorder=5)  # fmt: skip
+                    ax.plot(
+                        layers[sel], m[sel], mk, color=colour, ms=5, mfc="none", mew=1.2, zorder=5
+                    )
             ax.set_yscale("log")
             ax.grid(which="major", alpha=0.3)
             name = {"relu": "ReLU", "tanh": "tanh"}[act]
             if direction == "forward":
                 q = "$E[(z^{[l]})^2]$"
-                ax.set_title(tr(lang, f"{name}: forward, {q}", f"{name}: hacia adelante, {q}"),
-                             fontsize=11)  # fmt: skip
-                ax.set_ylabel(tr(lang, f"{q} of the pre-activations (log scale)",
-                                 f"{q} de las preactivaciones (escala log)"))  # fmt: skip
+                ax.set_title(
+                    tr(lang, f"{name}: forward, {q}", f"{name}: hacia adelante, {q}"), fontsize=11
+                )
+                ax.set_ylabel(
+                    tr(
+                        lang,
+                        f"{q} of the pre-activations (log scale)",
+                        f"{q} de las preactivaciones (escala log)",
+                    )
+                )
             else:
                 q = "Var$(\\delta^{[l]})$"
-                ax.set_title(tr(lang, f"{name}: backward, {q}", f"{name}: hacia atrás, {q}"),
-                             fontsize=11)  # fmt: skip
-                ax.set_ylabel(tr(lang, f"{q} of the gradient (log scale)",
-                                 f"{q} del gradiente (escala log)"))  # fmt: skip
+                ax.set_title(
+                    tr(lang, f"{name}: backward, {q}", f"{name}: hacia atrás, {q}"), fontsize=11
+                )
+                ax.set_ylabel(
+                    tr(lang, f"{q} of the gradient (log scale)", f"{q} del gradiente (escala log)")
+                )
                 ax.set_xlabel(tr(lang, "layer $l$", "capa $l$"))
-    handles = [Line2D([], [], color=col, label=lab, **{k: v for k, v in style[f].items()
-                                                       if k != "zorder"})
-               for f, col, lab in INIT_FAMILIES]  # fmt: skip
+    handles = [
+        Line2D([], [], color=col, label=lab, **{k: v for k, v in style[f].items() if k != "zorder"})
+        for f, col, lab in INIT_FAMILIES
+    ]
     handles += [
-        Line2D([], [], color="0.2", lw=1.8,
-               label=tr(lang, "lines: recursion (slide)", "líneas: recursión (diapositiva)")),
-        Line2D([], [], color="0.2", marker="o", ls="", mfc="none", mew=1.2,
-               label=tr(lang, "measured, normal weights", "medido, pesos normales")),
-        Line2D([], [], color="0.2", marker="x", ls="", mew=1.2,
-               label=tr(lang, "measured, uniform weights", "medido, pesos uniformes")),
-    ]  # fmt: skip
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            lw=1.8,
+            label=tr(lang, "lines: recursion (slide)", "líneas: recursión (diapositiva)"),
+        ),
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            marker="o",
+            ls="",
+            mfc="none",
+            mew=1.2,
+            label=tr(lang, "measured, normal weights", "medido, pesos normales"),
+        ),
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            marker="x",
+            ls="",
+            mew=1.2,
+            label=tr(lang, "measured, uniform weights", "medido, pesos uniformes"),
+        ),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5)
-    set_title(fig, tr(lang, f"Signal variance through {data['depth']} layers of {data['width']} "
-                          "units (equal widths: Glorot = LeCun, dashed over it)\nmeasured on "
-                          f"{data['n_nets']} sampled nets x {data['n_samples']} inputs",
-                    f"Varianza de la señal a través de {data['depth']} capas de {data['width']} "
-                    "unidades (anchos iguales: Glorot = LeCun, discontinua encima)\nmedida en "
-                    f"{data['n_nets']} redes x {data['n_samples']} entradas"), fontsize=12)  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Signal variance through {data['depth']} layers of {data['width']} "
+            "units (equal widths: Glorot = LeCun, dashed over it)\nmeasured on "
+            f"{data['n_nets']} sampled nets x {data['n_samples']} inputs",
+            f"Varianza de la señal a través de {data['depth']} capas de {data['width']} "
+            "unidades (anchos iguales: Glorot = LeCun, discontinua encima)\nmedida en "
+            f"{data['n_nets']} redes x {data['n_samples']} entradas",
+        ),
+        fontsize=12,
+    )
     return fig

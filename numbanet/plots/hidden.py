@@ -36,9 +36,22 @@ def _hidden_space_data(net, X, y, xlim, ylim, n_grid=150, n_lines=11):
         pts = np.column_stack([np.linspace(*xlim, 200), np.full(200, v)])
         lines.append(through(net, pts, 2))
     pred = net.predict_classes(X)
-    return {"X": X, "y": y, "U": U, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "g1": g1, "g2": g2,
-            "out": out, "grid_lines": np.array(lines), "accuracy": float(np.mean(pred == y)),
-            "xlim": xlim, "ylim": ylim}  # fmt: skip
+    return {
+        "X": X,
+        "y": y,
+        "U": U,
+        "W1": W1,
+        "b1": b1,
+        "W2": W2,
+        "b2": b2,
+        "g1": g1,
+        "g2": g2,
+        "out": out,
+        "grid_lines": np.array(lines),
+        "accuracy": float(np.mean(pred == y)),
+        "xlim": xlim,
+        "ylim": ylim,
+    }
 
 
 def _draw_input_space(ax, d, lang, labels=None):
@@ -46,14 +59,31 @@ def _draw_input_space(ax, d, lang, labels=None):
     ax.contour(d["g1"], d["g2"], d["out"], levels=[0.5], colors="k", linewidths=1.4)
     for j, (w, b) in enumerate(zip(d["W1"], d["b1"])):
         xs, ys = line_points(w, b, d["xlim"])
-        ax.plot(xs, ys, ls="--", color=COLOURS[2 + 2 * j], lw=2.2, zorder=4,
-                label=tr(lang, f"hidden unit {j + 1}: w·x + b = 0", f"neurona oculta {j + 1}: w·x + b = 0"))  # fmt: skip
+        ax.plot(
+            xs,
+            ys,
+            ls="--",
+            color=COLOURS[2 + 2 * j],
+            lw=2.2,
+            zorder=4,
+            label=tr(
+                lang, f"hidden unit {j + 1}: w·x + b = 0", f"neurona oculta {j + 1}: w·x + b = 0"
+            ),
+        )
     X, y = d["X"], d["y"]
     s = 90 if len(X) <= 8 else 14
     for c, m in ((0, "o"), (1, "s")):
-        ax.scatter(X[y == c, 0], X[y == c, 1], c=COLOURS[0] if c == 0 else COLOURS[3], marker=m, s=s,
-                   edgecolors="k", linewidths=0.5, zorder=3,
-                   label=tr(lang, f"class {c}", f"clase {c}"))  # fmt: skip
+        ax.scatter(
+            X[y == c, 0],
+            X[y == c, 1],
+            c=COLOURS[0] if c == 0 else COLOURS[3],
+            marker=m,
+            s=s,
+            edgecolors="k",
+            linewidths=0.5,
+            zorder=3,
+            label=tr(lang, f"class {c}", f"clase {c}"),
+        )
     if labels is not None:
         for (x1, x2), t in zip(X, labels):
             ax.annotate(t, (x1, x2), textcoords="offset points", xytext=(8, 6), fontsize=9)
@@ -78,9 +108,17 @@ def _draw_hidden_space(ax, d, lang, labels=None):
     U, y = d["U"], d["y"]
     s = 90 if len(U) <= 8 else 14
     for c, m in ((0, "o"), (1, "s")):
-        ax.scatter(U[y == c, 0], U[y == c, 1], c=COLOURS[0] if c == 0 else COLOURS[3], marker=m, s=s,
-                   edgecolors="k", linewidths=0.5, zorder=3,
-                   label=tr(lang, f"class {c}", f"clase {c}"))  # fmt: skip
+        ax.scatter(
+            U[y == c, 0],
+            U[y == c, 1],
+            c=COLOURS[0] if c == 0 else COLOURS[3],
+            marker=m,
+            s=s,
+            edgecolors="k",
+            linewidths=0.5,
+            zorder=3,
+            label=tr(lang, f"class {c}", f"clase {c}"),
+        )
     if labels is not None:  # points that land on the same spot share one label
         done = np.zeros(len(U), bool)
         for i in range(len(U)):
@@ -88,9 +126,14 @@ def _draw_hidden_space(ax, d, lang, labels=None):
                 continue
             near = np.where(np.hypot(*(U - U[i]).T) < 0.06)[0]
             done[near] = True
-            ax.annotate(", ".join(labels[j] for j in near), U[i], textcoords="offset points",
-                        xytext=(-10 if U[i, 0] > 0.7 else 8, -14 if U[i, 1] > 0.9 else 7),
-                        ha="right" if U[i, 0] > 0.7 else "left", fontsize=9)  # fmt: skip
+            ax.annotate(
+                ", ".join(labels[j] for j in near),
+                U[i],
+                textcoords="offset points",
+                xytext=(-10 if U[i, 0] > 0.7 else 8, -14 if U[i, 1] > 0.9 else 7),
+                ha="right" if U[i, 0] > 0.7 else "left",
+                fontsize=9,
+            )
     ax.plot(
         [],
         [],
@@ -136,20 +179,36 @@ def draw_xor_mlp(data, lang="en"):
     a1.set_aspect("equal")
     a1.set_xticks(np.arange(-0.5, 1.51, 0.5))
     a1.set_yticks(np.arange(-0.5, 1.51, 0.5))
-    a1.set_title(tr(lang, "Input space: two hidden lines, XOR regions\n(labels: the network's output)",
-                    "Espacio de entrada: dos rectas ocultas, regiones XOR\n(etiquetas: la salida de la red)"))  # fmt: skip
+    a1.set_title(
+        tr(
+            lang,
+            "Input space: two hidden lines, XOR regions\n(labels: the network's output)",
+            "Espacio de entrada: dos rectas ocultas, regiones XOR\n(etiquetas: la salida de la red)",
+        )
+    )
     a1.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
     _draw_hidden_space(a2, data, lang, labels=list(XOR_LABELS))
     a2.set_xticks(np.arange(0, 1.01, 0.25))
     a2.set_yticks(np.arange(0, 1.01, 0.25))
     g1, g2 = data["unit_gates"]
-    a2.set_title(tr(lang, f"Hidden space (u₁, u₂): XOR is linearly separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
-                    f"Espacio oculto (u₁, u₂): XOR es linealmente separable\nu₁ ≈ {g1},  u₂ ≈ {g2}"))  # fmt: skip
+    a2.set_title(
+        tr(
+            lang,
+            f"Hidden space (u₁, u₂): XOR is linearly separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
+            f"Espacio oculto (u₁, u₂): XOR es linealmente separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
+        )
+    )
     a2.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
-    set_title(fig, tr(lang, f"A 2-2-1 sigmoid net solves XOR: accuracy {100 * data['accuracy']:.0f} %, "
-                          f"trained {len(data['loss'])} epochs, until every output was within 0.2 of its target",
-                    f"Una red sigmoide 2-2-1 resuelve XOR: exactitud {100 * data['accuracy']:.0f} %, "
-                    f"{len(data['loss'])} épocas, hasta que cada salida quedó a menos de 0.2 de su objetivo"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"A 2-2-1 sigmoid net solves XOR: accuracy {100 * data['accuracy']:.0f} %, "
+            f"trained {len(data['loss'])} epochs, until every output was within 0.2 of its target",
+            f"Una red sigmoide 2-2-1 resuelve XOR: exactitud {100 * data['accuracy']:.0f} %, "
+            f"{len(data['loss'])} épocas, hasta que cada salida quedó a menos de 0.2 de su objetivo",
+        ),
+    )
     return fig
 
 
@@ -161,12 +220,14 @@ def compute_hidden_space(seed=0, backend="cpu", budget="reduced"):
     (``experiments.backprop.hidden_space``)."""
     from ..experiments.backprop import hidden_space
 
-    epochs, lin_epochs, n_grid = by_budget(budget, tiny=(20, 10, 31), reduced=(300, 200, 150),
-                                           full=(300, 200, 150))  # fmt: skip
+    epochs, lin_epochs, n_grid = by_budget(
+        budget, tiny=(20, 10, 31), reduced=(300, 200, 150), full=(300, 200, 150)
+    )
     r = hidden_space(seed=seed, backend=backend, epochs=epochs, linear_epochs=lin_epochs)
     d = _hidden_space_data(r["net"], r["X"], r["y"], (-4.0, 4.0), (-4.0, 4.0), n_grid=n_grid)
-    d.update({k: r[k] for k in ("linear_accuracy", "seed_used", "runs", "loss", "w_linear",
-                                "b_linear")})  # fmt: skip
+    d.update(
+        {k: r[k] for k in ("linear_accuracy", "seed_used", "runs", "loss", "w_linear", "b_linear")}
+    )
     return d
 
 
@@ -176,20 +237,45 @@ def draw_hidden_space(data, lang="en"):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.3), gridspec_kw={"width_ratios": [1.3, 1]})
     _draw_input_space(a1, data, lang)
     xs, ys = line_points(data["w_linear"], data["b_linear"], data["xlim"])
-    a1.plot(xs, ys, ":", color="0.3", lw=1.6,
-            label=tr(lang, f"best single line (logistic regression): {100 * data['linear_accuracy']:.0f} %",
-                     f"mejor recta (regresión logística): {100 * data['linear_accuracy']:.0f} %"))  # fmt: skip
+    a1.plot(
+        xs,
+        ys,
+        ":",
+        color="0.3",
+        lw=1.6,
+        label=tr(
+            lang,
+            f"best single line (logistic regression): {100 * data['linear_accuracy']:.0f} %",
+            f"mejor recta (regresión logística): {100 * data['linear_accuracy']:.0f} %",
+        ),
+    )
     a1.set_xlim(*data["xlim"])
     a1.set_ylim(*data["ylim"])
-    a1.set_title(tr(lang, "Original space (x₁, x₂): not linearly separable",
-                    "Espacio original (x₁, x₂): no es linealmente separable"))  # fmt: skip
+    a1.set_title(
+        tr(
+            lang,
+            "Original space (x₁, x₂): not linearly separable",
+            "Espacio original (x₁, x₂): no es linealmente separable",
+        )
+    )
     a1.legend(loc="upper center", fontsize=7.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
     _draw_hidden_space(a2, data, lang)
-    a2.set_title(tr(lang, f"Hidden space (u₁, u₂): one line gives {100 * data['accuracy']:.1f} %",
-                    f"Espacio oculto (u₁, u₂): una recta da {100 * data['accuracy']:.1f} %"))  # fmt: skip
+    a2.set_title(
+        tr(
+            lang,
+            f"Hidden space (u₁, u₂): one line gives {100 * data['accuracy']:.1f} %",
+            f"Espacio oculto (u₁, u₂): una recta da {100 * data['accuracy']:.1f} %",
+        )
+    )
     a2.legend(loc="upper center", fontsize=7.5, ncol=2, bbox_to_anchor=(0.5, -0.13))
-    set_title(fig, tr(lang, "Two sigmoid hidden units transform the space so a line (almost) separates the classes",
-                    "Dos neuronas ocultas sigmoides transforman el espacio para que una recta (casi) separe las clases"))  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Two sigmoid hidden units transform the space so a line (almost) separates the classes",
+            "Dos neuronas ocultas sigmoides transforman el espacio para que una recta (casi) separe las clases",
+        ),
+    )
     return fig
 
 
@@ -200,8 +286,9 @@ def compute_semeion_2d(seed=0, backend="cpu", budget="reduced"):
     (``experiments.backprop.semeion_2d``; 120 epochs reduced, 400 full)."""
     from ..experiments.backprop import semeion_2d
 
-    out = semeion_2d(epochs=by_budget(budget, tiny=3, reduced=120, full=400), seed=seed,
-                     backend=backend)  # fmt: skip
+    out = semeion_2d(
+        epochs=by_budget(budget, tiny=3, reduced=120, full=400), seed=seed, backend=backend
+    )
     out["reduced"] = budget != "full"
     return out
 
@@ -241,22 +328,51 @@ def draw_semeion_2d(data, lang="en"):
     pos = _spread_labels(med)
     for k in range(10):
         if np.hypot(*(pos[k] - med[k])) > 0.02:  # a moved label points at its median
-            a1.annotate("", med[k], xytext=pos[k], arrowprops=dict(arrowstyle="-", color=COLOURS[k], lw=1.2),
-                        zorder=4)  # fmt: skip
+            a1.annotate(
+                "",
+                med[k],
+                xytext=pos[k],
+                arrowprops=dict(arrowstyle="-", color=COLOURS[k], lw=1.2),
+                zorder=4,
+            )
             a1.plot(*med[k], "o", ms=4, color=COLOURS[k], mec="k", mew=0.6, zorder=5)
-        a1.text(pos[k][0], pos[k][1], str(k), fontsize=13, weight="bold", ha="center", va="center", zorder=6,
-                color=COLOURS[k], bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=COLOURS[k], alpha=0.9))  # fmt: skip
+        a1.text(
+            pos[k][0],
+            pos[k][1],
+            str(k),
+            fontsize=13,
+            weight="bold",
+            ha="center",
+            va="center",
+            zorder=6,
+            color=COLOURS[k],
+            bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=COLOURS[k], alpha=0.9),
+        )
     a1.set_xlim(-0.03, 1.03)
     a1.set_ylim(-0.03, 1.03)
     a1.set_aspect("equal")
     a1.set_xlabel(tr(lang, "u₁ (hidden unit 1, sigmoid)", "u₁ (neurona oculta 1, sigmoide)"))
     a1.set_ylabel(tr(lang, "u₂ (hidden unit 2, sigmoid)", "u₂ (neurona oculta 2, sigmoide)"))
-    a1.set_title(tr(lang, f"The {data['n']} SEMEION digits in the 2-D hidden layer\n"
-                          "(circled: each digit's median code)",
-                    f"Los {data['n']} dígitos SEMEION en la capa oculta 2-D\n"
-                    "(en círculo: el código mediano de cada dígito)"), fontsize=10.5)  # fmt: skip
-    a1.legend(title=tr(lang, "digit", "dígito"), fontsize=8.5, markerscale=2.5, ncol=10, loc="upper center",
-              bbox_to_anchor=(0.5, -0.13), columnspacing=0.9, handletextpad=0.2)  # fmt: skip
+    a1.set_title(
+        tr(
+            lang,
+            f"The {data['n']} SEMEION digits in the 2-D hidden layer\n"
+            "(circled: each digit's median code)",
+            f"Los {data['n']} dígitos SEMEION en la capa oculta 2-D\n"
+            "(en círculo: el código mediano de cada dígito)",
+        ),
+        fontsize=10.5,
+    )
+    a1.legend(
+        title=tr(lang, "digit", "dígito"),
+        fontsize=8.5,
+        markerscale=2.5,
+        ncol=10,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        columnspacing=0.9,
+        handletextpad=0.2,
+    )
     e = np.arange(1, len(data["loss"]) + 1)
     a2.plot(
         e,
@@ -269,9 +385,21 @@ def draw_semeion_2d(data, lang="en"):
     a2.axhline(10, color="0.5", ls=":", lw=1, label=tr(lang, "chance (10 %)", "azar (10 %)"))
     a2.set_ylim(0, 100)
     a2.legend(loc="center right")
-    a2.set_title(tr(lang, f"256-2-10 net, Adam: training accuracy {100 * data['accuracy']:.1f} %",
-                    f"Red 256-2-10, Adam: exactitud de entrenamiento {100 * data['accuracy']:.1f} %"),
-                 fontsize=10.5)  # fmt: skip
-    set_title(fig, tr(lang, f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
-                    f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)"), fontsize=11)  # fmt: skip
+    a2.set_title(
+        tr(
+            lang,
+            f"256-2-10 net, Adam: training accuracy {100 * data['accuracy']:.1f} %",
+            f"Red 256-2-10, Adam: exactitud de entrenamiento {100 * data['accuracy']:.1f} %",
+        ),
+        fontsize=10.5,
+    )
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
+            f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)",
+        ),
+        fontsize=11,
+    )
     return fig

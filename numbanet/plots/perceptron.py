@@ -28,8 +28,15 @@ def compute_logic_gates(seed=0, backend="cpu", budget="reduced"):
     runs = perceptron_gates((*GATES_2D, "NOT"), epochs=PERCEPTRON_EPOCHS)
     for name, r in runs.items():
         p, X = r["perceptron"], r["X"]
-        rec = {"X": X, "y": r["y"], "w": np.array(p.w, dtype=float), "b": float(p.b),
-               "errors": r["errors"], "converged": r["converged"], "pred": p.predict(X)}  # fmt: skip
+        rec = {
+            "X": X,
+            "y": r["y"],
+            "w": np.array(p.w, dtype=float),
+            "b": float(p.b),
+            "errors": r["errors"],
+            "converged": r["converged"],
+            "pred": p.predict(X),
+        }
         if X.shape[1] == 2:
             rec["regions"] = p.predict(G).reshape(g1.shape)
         else:
@@ -54,10 +61,22 @@ def draw_logic_gates(data, lang="en"):
             ax.fill_between(xl, -1, 1, where=g["regions"] == 0, color="#cfe0f1", step="mid")
             ax.axvline(-b / w[0], color="k", lw=1.6)
             for xi, yi in zip(X[:, 0], y):
-                ax.scatter([xi], [0], s=110, marker="s" if yi else "o", edgecolors="k", zorder=3,
-                           c=COLOURS[3] if yi else COLOURS[0])  # fmt: skip
-                ax.annotate(f"NOT {int(xi)} = {yi}", (xi, 0), textcoords="offset points",
-                            xytext=(-22, 14), fontsize=9)  # fmt: skip
+                ax.scatter(
+                    [xi],
+                    [0],
+                    s=110,
+                    marker="s" if yi else "o",
+                    edgecolors="k",
+                    zorder=3,
+                    c=COLOURS[3] if yi else COLOURS[0],
+                )
+                ax.annotate(
+                    f"NOT {int(xi)} = {yi}",
+                    (xi, 0),
+                    textcoords="offset points",
+                    xytext=(-22, 14),
+                    fontsize=9,
+                )
             ax.set_ylim(-1, 1)
             ax.set_yticks([])
             ax.set_xlabel("x₁")
@@ -68,8 +87,15 @@ def draw_logic_gates(data, lang="en"):
                 xs, ys = line_points(w, b, (-0.5, 1.5))
                 ax.plot(xs, ys, "k-", lw=1.6)
             for (x1, x2), yi in zip(X, y):
-                ax.scatter([x1], [x2], s=110, marker="s" if yi else "o", edgecolors="k", zorder=3,
-                           c=COLOURS[3] if yi else COLOURS[0])  # fmt: skip
+                ax.scatter(
+                    [x1],
+                    [x2],
+                    s=110,
+                    marker="s" if yi else "o",
+                    edgecolors="k",
+                    zorder=3,
+                    c=COLOURS[3] if yi else COLOURS[0],
+                )
                 ax.annotate(
                     str(yi), (x1, x2), textcoords="offset points", xytext=(9, 6), fontsize=10
                 )
@@ -84,14 +110,24 @@ def draw_logic_gates(data, lang="en"):
         if g["converged"]:
             status = tr(lang, f"converged in {n_ep} epochs", f"converge en {n_ep} épocas")
         else:
-            status = tr(lang, f"{g['errors'][-1]} errors in epoch {n_ep}: never 0",
-                        f"{g['errors'][-1]} errores en la época {n_ep}: nunca 0")  # fmt: skip
-        ax.set_title(f"{name}: {status}\n{eq}", fontsize=10.5,
-                     color="k" if g["converged"] else COLOURS[3])  # fmt: skip
-    set_title(fig, tr(lang, "The perceptron rule (η = 1, zero start) on the logic gates: learned decision lines\n"
-                          "(step φ(z) = 1 if z = w·x + b ≥ 0, so a point on the line is classified 1)",
-                    "La regla del perceptrón (η = 1, inicio en cero) en las puertas lógicas: rectas de decisión aprendidas\n"
-                    "(escalón φ(z) = 1 si z = w·x + b ≥ 0: un punto sobre la recta se clasifica como 1)"))  # fmt: skip
+            status = tr(
+                lang,
+                f"{g['errors'][-1]} errors in epoch {n_ep}: never 0",
+                f"{g['errors'][-1]} errores en la época {n_ep}: nunca 0",
+            )
+        ax.set_title(
+            f"{name}: {status}\n{eq}", fontsize=10.5, color="k" if g["converged"] else COLOURS[3]
+        )
+    set_title(
+        fig,
+        tr(
+            lang,
+            "The perceptron rule (η = 1, zero start) on the logic gates: learned decision lines\n"
+            "(step φ(z) = 1 if z = w·x + b ≥ 0, so a point on the line is classified 1)",
+            "La regla del perceptrón (η = 1, inicio en cero) en las puertas lógicas: rectas de decisión aprendidas\n"
+            "(escalón φ(z) = 1 si z = w·x + b ≥ 0: un punto sobre la recta se clasifica como 1)",
+        ),
+    )
     return fig
 
 
@@ -104,10 +140,14 @@ def compute_perceptron_training(seed=0, backend="cpu", budget="reduced"):
     n_starts = by_budget(budget, tiny=3, reduced=20, full=100)
     names = ("AND", "OR", "NAND", "NOR", "NOT", "XOR")
     runs = perceptron_gates(names, epochs=PERCEPTRON_EPOCHS, n_starts=n_starts, seed=seed)
-    return {"names": names, "epochs": PERCEPTRON_EPOCHS, "n_starts": n_starts,
-            "errors": {k: r["errors"] for k, r in runs.items()},
-            "converged": {k: r["converged"] for k, r in runs.items()},
-            "epochs_random": {k: r["epochs_random"] for k, r in runs.items()}}  # fmt: skip
+    return {
+        "names": names,
+        "epochs": PERCEPTRON_EPOCHS,
+        "n_starts": n_starts,
+        "errors": {k: r["errors"] for k, r in runs.items()},
+        "converged": {k: r["converged"] for k, r in runs.items()},
+        "epochs_random": {k: r["epochs_random"] for k, r in runs.items()},
+    }
 
 
 def draw_perceptron_training(data, lang="en"):
@@ -122,20 +162,43 @@ def draw_perceptron_training(data, lang="en"):
         e = data["errors"][name]
         # true values (no offset): curves that coincide show as nested hollow markers, the
         # earlier gates' larger, so each stays visible
-        a1.plot(np.arange(1, len(e) + 1), e, marker=markers[i], ms=4 + 2.2 * (n - i),
-                mfc="none", mew=1.4, color=COLOURS[i], lw=2.4 if name == "XOR" else 1.4,
-                label=name, zorder=2 + i)  # fmt: skip
+        a1.plot(
+            np.arange(1, len(e) + 1),
+            e,
+            marker=markers[i],
+            ms=4 + 2.2 * (n - i),
+            mfc="none",
+            mew=1.4,
+            color=COLOURS[i],
+            lw=2.4 if name == "XOR" else 1.4,
+            label=name,
+            zorder=2 + i,
+        )
     a1.set_xlim(0.5, E + 0.5)
     a1.set_xticks(np.arange(1, E + 1, 2))
     a1.yaxis.set_major_locator(MaxNLocator(integer=True))
     a1.set_xlabel(tr(lang, "epoch", "época"))
-    a1.set_ylabel(tr(lang, "misclassified examples (updates) in the epoch",
-                     "ejemplos mal clasificados (actualizaciones) en la época"))  # fmt: skip
-    a1.set_title(tr(lang, "Zero start, table order: every gate but XOR reaches 0 errors",
-                    "Inicio en cero, orden de la tabla: todas menos XOR llegan a 0 errores"))  # fmt: skip
-    a1.legend(ncol=3, title=tr(lang, "coinciding curves: nested markers",
-                               "curvas que coinciden: marcadores anidados"),
-              title_fontsize=8)  # fmt: skip
+    a1.set_ylabel(
+        tr(
+            lang,
+            "misclassified examples (updates) in the epoch",
+            "ejemplos mal clasificados (actualizaciones) en la época",
+        )
+    )
+    a1.set_title(
+        tr(
+            lang,
+            "Zero start, table order: every gate but XOR reaches 0 errors",
+            "Inicio en cero, orden de la tabla: todas menos XOR llegan a 0 errores",
+        )
+    )
+    a1.legend(
+        ncol=3,
+        title=tr(
+            lang, "coinciding curves: nested markers", "curvas que coinciden: marcadores anidados"
+        ),
+        title_fontsize=8,
+    )
     names = data["names"]
     for i, name in enumerate(names):
         ep = data["epochs_random"][name]
@@ -145,12 +208,23 @@ def draw_perceptron_training(data, lang="en"):
         n_fail = int(np.sum(ep < 0))
         if n_fail:
             a2.scatter([i], [E + 1.5], marker="x", s=60, color=COLOURS[i])
-            a2.annotate(tr(lang, f"{n_fail}/{len(ep)}\nnever", f"{n_fail}/{len(ep)}\nnunca"), (i, E + 1.5),
-                        textcoords="offset points", xytext=(0, -30), ha="center", fontsize=8.5)  # fmt: skip
+            a2.annotate(
+                tr(lang, f"{n_fail}/{len(ep)}\nnever", f"{n_fail}/{len(ep)}\nnunca"),
+                (i, E + 1.5),
+                textcoords="offset points",
+                xytext=(0, -30),
+                ha="center",
+                fontsize=8.5,
+            )
     a2.axhline(E + 0.5, color="0.5", lw=0.8, ls=":")
     a2.set_xticks(range(len(names)), names)
     a2.set_ylim(0, E + 3)
     a2.set_ylabel(tr(lang, f"epochs to converge (max {E})", f"épocas hasta converger (máx. {E})"))
-    a2.set_title(tr(lang, f"{data['n_starts']} random starts, shuffled order",
-                    f"{data['n_starts']} inicios aleatorios, orden barajado"))  # fmt: skip
+    a2.set_title(
+        tr(
+            lang,
+            f"{data['n_starts']} random starts, shuffled order",
+            f"{data['n_starts']} inicios aleatorios, orden barajado",
+        )
+    )
     return fig

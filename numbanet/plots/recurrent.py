@@ -35,13 +35,24 @@ def compute_rnn_lstm(seed=0, backend="cpu", budget="reduced"):
     """``experiments.training.rnn_lstm`` (reduced: about 40 s on 2 cores)."""
     from ..experiments import training as T
 
-    kw = by_budget(budget,
-                   tiny=dict(n_train=64, epochs=1, T_init=20, n_init=64, epochs_init=1, n_tag=32,
-                             epochs_tag=1),
-                   reduced=dict(n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4,
-                                n_tag=600, epochs_tag=6),
-                   full=dict(n_train=8000, epochs=15, T_init=200, n_init=4000, epochs_init=10,
-                             n_tag=3000, epochs_tag=20))  # fmt: skip
+    kw = by_budget(
+        budget,
+        tiny=dict(
+            n_train=64, epochs=1, T_init=20, n_init=64, epochs_init=1, n_tag=32, epochs_tag=1
+        ),
+        reduced=dict(
+            n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4, n_tag=600, epochs_tag=6
+        ),
+        full=dict(
+            n_train=8000,
+            epochs=15,
+            T_init=200,
+            n_init=4000,
+            epochs_init=10,
+            n_tag=3000,
+            epochs_tag=20,
+        ),
+    )
     out = T.rnn_lstm(seed=seed, backend=backend, **kw)
     out["reduced"] = budget != "full"
     return out
@@ -58,26 +69,38 @@ def draw_rnn_lstm(data, lang="en"):
     chance = 1.0 / data["k"]
     for kind, label in (("rnn", "RNN"), ("lstm", "LSTM")):
         c = data["curves"][kind]
-        ax.plot(np.arange(1, len(c) + 1), c, marker="o", ms=4,
-                label=f"{label}: {c[-1]:.0%}")  # fmt: skip
+        ax.plot(np.arange(1, len(c) + 1), c, marker="o", ms=4, label=f"{label}: {c[-1]:.0%}")
     ax.axhline(chance, color="grey", ls=":", label=tr(lang, "chance", "azar"))
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
-    ax.set_title(tr(lang, f"Recall the first symbol after {data['T'] - 1} noisy steps",
-                    f"Recordar el primer símbolo tras {data['T'] - 1} pasos ruidosos"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"Recall the first symbol after {data['T'] - 1} noisy steps",
+            f"Recordar el primer símbolo tras {data['T'] - 1} pasos ruidosos",
+        )
+    )
     ax.legend(loc="center right")
 
     ax = axes[0, 1]
     t = np.arange(data["T"])
-    grad_labels = {"lstm": ("LSTM", "LSTM"), "rnn (orthogonal)": ("RNN (orthogonal)", "RNN (ortogonal)"),
-                   "rnn (random)": ("RNN (random)", "RNN (aleatoria)")}  # fmt: skip
+    grad_labels = {
+        "lstm": ("LSTM", "LSTM"),
+        "rnn (orthogonal)": ("RNN (orthogonal)", "RNN (ortogonal)"),
+        "rnn (random)": ("RNN (random)", "RNN (aleatoria)"),
+    }
     for name, g in data["grads"].items():
         ax.semilogy(t, np.maximum(g, 1e-30), label=tr(lang, *grad_labels.get(name, (name, name))))
     ax.set_xlabel(tr(lang, "time step t", "paso de tiempo t"))
     ax.set_ylabel(r"$\|\partial C / \partial x_t\|$")
-    ax.set_title(tr(lang, "Gradient through time at initialisation",
-                    "Gradiente a través del tiempo al inicializar"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            "Gradient through time at initialisation",
+            "Gradiente a través del tiempo al inicializar",
+        )
+    )
     ax.legend(loc="lower right")
 
     ax = axes[1, 0]
@@ -88,8 +111,13 @@ def draw_rnn_lstm(data, lang="en"):
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
-    ax.set_title(tr(lang, f"RNN, orthogonal vs random W_hh: recall after {data['T_init'] - 1} blank steps",
-                    f"RNN, W_hh ortogonal vs aleatoria: recordar tras {data['T_init'] - 1} pasos vacíos"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"RNN, orthogonal vs random W_hh: recall after {data['T_init'] - 1} blank steps",
+            f"RNN, W_hh ortogonal vs aleatoria: recordar tras {data['T_init'] - 1} pasos vacíos",
+        )
+    )
     ax.legend(loc="center right")
 
     # the tagger: the signal on the left axis, each network's per-step P(ectopic) on a twin
@@ -98,14 +126,24 @@ def draw_rnn_lstm(data, lang="en"):
     ax = axes[1, 1]
     ex = data["example"]
     tt = np.arange(len(ex["x"]))
-    ax.fill_between(tt, 0, 1, where=ex["y"] > 0.5, color="#d62728", alpha=0.12, step="mid",
-                    transform=ax.get_xaxis_transform(),
-                    label=tr(lang, "ectopic beat (truth)", "latido ectópico (verdad)"))  # fmt: skip
+    ax.fill_between(
+        tt,
+        0,
+        1,
+        where=ex["y"] > 0.5,
+        color="#d62728",
+        alpha=0.12,
+        step="mid",
+        transform=ax.get_xaxis_transform(),
+        label=tr(lang, "ectopic beat (truth)", "latido ectópico (verdad)"),
+    )
     ax.plot(tt, ex["x"], color="k", lw=1.2, label=tr(lang, "signal", "señal"))
     lo, hi = float(np.min(ex["x"])), float(np.max(ex["x"]))
     span = max(hi - lo, 1e-6)
     ax.set_ylim(lo - 1.5 * span, hi + 0.5 * span)
-    ax.set_yticks([v for v in np.arange(np.floor(lo), np.ceil(hi) + 1) if lo - 0.3 <= v <= hi + 0.3])
+    ax.set_yticks(
+        [v for v in np.arange(np.floor(lo), np.ceil(hi) + 1) if lo - 0.3 <= v <= hi + 0.3]
+    )
     ax.set_ylabel(tr(lang, "signal (a.u.)", "señal (u.a.)"))
     ax.yaxis.set_label_coords(-0.07, 0.7)
     axp = ax.twinx()
@@ -113,19 +151,39 @@ def draw_rnn_lstm(data, lang="en"):
     axp.grid(False)
     for (name, res), col in zip(data["tagging"].items(), ("#1f77b4", "#2ca02c")):
         lab = tr(lang, name, {"causal": "causal", "bidirectional": "bidireccional"}[name])
-        axp.plot(tt, res["prob"], color=col, lw=1.6,
-                 label=f"{lab}: {res['all']:.0%} " + tr(lang, "of steps", "de pasos")
-                 + f", {res['onset']:.0%} " + tr(lang, "at onsets", "en inicios"))  # fmt: skip
+        axp.plot(
+            tt,
+            res["prob"],
+            color=col,
+            lw=1.6,
+            label=f"{lab}: {res['all']:.0%} "
+            + tr(lang, "of steps", "de pasos")
+            + f", {res['onset']:.0%} "
+            + tr(lang, "at onsets", "en inicios"),
+        )
     axp.set_ylim(-0.04, 2.4)
     axp.set_yticks([0, 0.5, 1])
     axp.set_ylabel(tr(lang, "P(ectopic beat)", "P(latido ectópico)"))
     axp.yaxis.set_label_coords(1.08, 0.24)
     ax.set_xlabel(tr(lang, "time step", "paso de tiempo"))
-    ax.set_title(tr(lang, "Labelling every step: causal vs bidirectional RNN",
-                    "Etiquetar cada paso: RNN causal vs bidireccional"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            "Labelling every step: causal vs bidirectional RNN",
+            "Etiquetar cada paso: RNN causal vs bidireccional",
+        )
+    )
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = axp.get_legend_handles_labels()
-    axp.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=2, framealpha=0.9,
-               columnspacing=1.0, handlelength=1.5)
-    set_title(fig, tr(lang, "Recurrent networks", "Redes recurrentes"), fontsize=12)  # fmt: skip
+    axp.legend(
+        h1 + h2,
+        l1 + l2,
+        loc="upper left",
+        fontsize=8,
+        ncol=2,
+        framealpha=0.9,
+        columnspacing=1.0,
+        handlelength=1.5,
+    )
+    set_title(fig, tr(lang, "Recurrent networks", "Redes recurrentes"), fontsize=12)
     return fig

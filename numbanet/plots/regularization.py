@@ -26,11 +26,19 @@ def compute_regularization(seed=0, backend="cpu", budget="reduced"):
     images; full 150 epochs, 3 seeds averaged, the 10,000 test images."""
     from ..experiments.training import regularizers
 
-    kw = by_budget(budget,
-                   tiny=dict(epochs=2, seeds=(seed,), n_test=200, n_train=200,
-                             lambdas=(0.0, 10.0, 100.0), noise_stds=(0.0, 1.0)),
-                   reduced=dict(epochs=60, seeds=(seed,), n_test=2000),
-                   full=dict(epochs=150, seeds=(seed, seed + 1, seed + 2), n_test=10000))  # fmt: skip
+    kw = by_budget(
+        budget,
+        tiny=dict(
+            epochs=2,
+            seeds=(seed,),
+            n_test=200,
+            n_train=200,
+            lambdas=(0.0, 10.0, 100.0),
+            noise_stds=(0.0, 1.0),
+        ),
+        reduced=dict(epochs=60, seeds=(seed,), n_test=2000),
+        full=dict(epochs=150, seeds=(seed, seed + 1, seed + 2), n_test=10000),
+    )
     out = regularizers(backend=backend, **kw)
     out["budget"] = budget
     return out
@@ -79,70 +87,152 @@ def draw_regularization(data, lang="en"):
     a.plot(xs, data["l2_val_err"], ":^", color=cols["val"], ms=5, label=lab_val)
     a.plot(xs, data["l2_test_err"], "-o", color=cols["test"], label=lab_test)
     pick = data["l2_pick"]
-    a.plot(xs[pick], data["l2_test_err"][pick], "*", ms=17, color=cols["test"], mec="k", mew=0.6,
-           zorder=5, label=tr(lang, "$\\lambda$ chosen on validation", "$\\lambda$ elegida en validación"))  # fmt: skip
+    a.plot(
+        xs[pick],
+        data["l2_test_err"][pick],
+        "*",
+        ms=17,
+        color=cols["test"],
+        mec="k",
+        mew=0.6,
+        zorder=5,
+        label=tr(lang, "$\\lambda$ chosen on validation", "$\\lambda$ elegida en validación"),
+    )
     a.set_xticks(xs, [g(v) for v in lam])
-    a.set_xlabel("$\\lambda$ " + tr(lang, "(cost + $\\frac{\\lambda}{2n}\\sum w^2$)",
-                                    "(coste + $\\frac{\\lambda}{2n}\\sum w^2$)"))  # fmt: skip
+    a.set_xlabel(
+        "$\\lambda$ "
+        + tr(
+            lang,
+            "(cost + $\\frac{\\lambda}{2n}\\sum w^2$)",
+            "(coste + $\\frac{\\lambda}{2n}\\sum w^2$)",
+        )
+    )
     a.set_ylabel(tr(lang, "error (%)", "error (%)"))
     a.set_ylim(-2, _err_top(data["l2_train_err"], data["l2_val_err"], data["l2_test_err"]))
     a2 = a.twinx()
     wn = data["l2_weight_norm"]
-    a2.plot(xs, wn, "--s", color=cols["norm"], ms=5,
-            label=tr(lang, "weights' norm $\\|W\\|$ (right axis)",
-                     "norma de los pesos $\\|W\\|$ (eje derecho)"))  # fmt: skip
+    a2.plot(
+        xs,
+        wn,
+        "--s",
+        color=cols["norm"],
+        ms=5,
+        label=tr(
+            lang,
+            "weights' norm $\\|W\\|$ (right axis)",
+            "norma de los pesos $\\|W\\|$ (eje derecho)",
+        ),
+    )
     a2.set_yscale("log")
     # plain numbers on the log axis: 1-2-5 steps, no minor labels
     a2.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     a2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: g(v)))
     a2.yaxis.set_minor_formatter(NullFormatter())
     a2.set_ylim(wn.min() / 1.6, wn.max() * 3.0)  # the legend sits above the curve
-    a2.set_ylabel(tr(lang, "weights' norm (log scale)", "norma de los pesos (escala log)"),
-                  color=cols["norm"])  # fmt: skip
+    a2.set_ylabel(
+        tr(lang, "weights' norm (log scale)", "norma de los pesos (escala log)"), color=cols["norm"]
+    )
     a2.tick_params(axis="y", colors=cols["norm"])
     h1, l1 = a.get_legend_handles_labels()
     h2, l2 = a2.get_legend_handles_labels()
     a.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper right", framealpha=0.95)
-    a.set_title(tr(lang, "L2 weight decay", "Decaimiento de pesos L2") + "\n"
-                + _verdict(lang, none, data["test_err_l2"]), fontsize=11)  # fmt: skip
+    a.set_title(
+        tr(lang, "L2 weight decay", "Decaimiento de pesos L2")
+        + "\n"
+        + _verdict(lang, none, data["test_err_l2"]),
+        fontsize=11,
+    )
     a.grid(alpha=0.3)
     # (b) dropout
     b = axes[0, 1]
     ep = np.arange(1, len(data["drop_plain_train"]) + 1)
     p = g(data["dropout_p"])
-    for name, ls, lab_en, lab_es in (("plain", "-", "no dropout", "sin dropout"),
-                                     ("dropout", "--", f"dropout p = {p}", f"dropout p = {p}")):  # fmt: skip
-        b.plot(ep, data[f"drop_{name}_train"], ls, color=cols["train"],
-               label=tr(lang, f"training, {lab_en}", f"entrenamiento, {lab_es}"))  # fmt: skip
-        b.plot(ep, data[f"drop_{name}_test"], ls, color=cols["test"],
-               label=tr(lang, f"test, {lab_en}", f"prueba, {lab_es}"))  # fmt: skip
+    for name, ls, lab_en, lab_es in (
+        ("plain", "-", "no dropout", "sin dropout"),
+        ("dropout", "--", f"dropout p = {p}", f"dropout p = {p}"),
+    ):
+        b.plot(
+            ep,
+            data[f"drop_{name}_train"],
+            ls,
+            color=cols["train"],
+            label=tr(lang, f"training, {lab_en}", f"entrenamiento, {lab_es}"),
+        )
+        b.plot(
+            ep,
+            data[f"drop_{name}_test"],
+            ls,
+            color=cols["test"],
+            label=tr(lang, f"test, {lab_en}", f"prueba, {lab_es}"),
+        )
     b.set_xlabel(tr(lang, "epoch", "época"))
     b.set_ylabel(tr(lang, "error (%)", "error (%)"))
     b.set_xlim(0, ep[-1] + 1)
-    b.set_ylim(-2, _err_top(*(data[f"drop_{k}"] for k in ("plain_train", "plain_test",
-                                                           "dropout_train", "dropout_test"))))
+    b.set_ylim(
+        -2,
+        _err_top(
+            *(
+                data[f"drop_{k}"]
+                for k in ("plain_train", "plain_test", "dropout_train", "dropout_test")
+            )
+        ),
+    )
     b.legend(fontsize=8, loc="upper right")
     b.grid(alpha=0.3)
-    b.set_title(tr(lang, "Inverted dropout (errors in evaluation mode)",
-                   "Dropout invertido (errores en modo evaluación)") + "\n"
-                + _verdict(lang, none, data["test_err_dropout"]), fontsize=11)  # fmt: skip
+    b.set_title(
+        tr(
+            lang,
+            "Inverted dropout (errors in evaluation mode)",
+            "Dropout invertido (errores en modo evaluación)",
+        )
+        + "\n"
+        + _verdict(lang, none, data["test_err_dropout"]),
+        fontsize=11,
+    )
     # (c) early stopping
     c = axes[1, 0]
     ep = np.arange(1, len(data["es_train_loss"]) + 1)
-    c.plot(ep, data["es_train_loss"], color=cols["train"],
-           label=tr(lang, "training loss", "pérdida de entrenamiento"))  # fmt: skip
-    c.plot(ep, data["es_val_loss"], color=cols["val"],
-           label=tr(lang, "validation loss", "pérdida de validación"))  # fmt: skip
+    c.plot(
+        ep,
+        data["es_train_loss"],
+        color=cols["train"],
+        label=tr(lang, "training loss", "pérdida de entrenamiento"),
+    )
+    c.plot(
+        ep,
+        data["es_val_loss"],
+        color=cols["val"],
+        label=tr(lang, "validation loss", "pérdida de validación"),
+    )
     be_, st = data["es_best_epoch"], data["es_stopped_epoch"]
     c.axvline(be_, color="k", ls="--", lw=1)
     c.axvline(st, color="0.5", ls=":", lw=1.2)
     c.plot(be_, data["es_val_loss"][be_ - 1], "*", ms=15, color="k", zorder=5)
-    c.text(be_, 0.97, tr(lang, f" best epoch {be_}:\n weights restored",
-                         f" mejor época {be_}:\n pesos restaurados"),
-           transform=c.get_xaxis_transform(), va="top", fontsize=8)  # fmt: skip
-    c.text(st, 0.80, tr(lang, f" stopped at {st}\n (patience {data['es_patience']})",
-                        f" parada en {st}\n (paciencia {data['es_patience']})"),
-           transform=c.get_xaxis_transform(), va="top", fontsize=8, color="0.35")  # fmt: skip
+    c.text(
+        be_,
+        0.97,
+        tr(
+            lang,
+            f" best epoch {be_}:\n weights restored",
+            f" mejor época {be_}:\n pesos restaurados",
+        ),
+        transform=c.get_xaxis_transform(),
+        va="top",
+        fontsize=8,
+    )
+    c.text(
+        st,
+        0.80,
+        tr(
+            lang,
+            f" stopped at {st}\n (patience {data['es_patience']})",
+            f" parada en {st}\n (paciencia {data['es_patience']})",
+        ),
+        transform=c.get_xaxis_transform(),
+        va="top",
+        fontsize=8,
+        color="0.35",
+    )
     c.set_yscale("log")
     c.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     c.yaxis.set_major_formatter(FuncFormatter(lambda v, _: g(v)))
@@ -152,45 +242,80 @@ def draw_regularization(data, lang="en"):
     c.set_ylabel(tr(lang, "cross-entropy (log scale)", "entropía cruzada (escala log)"))
     c.legend(fontsize=8, loc="lower left")
     c.grid(which="major", alpha=0.3)
-    c.set_title(tr(lang, "Early stopping on the validation loss",
-                   "Parada temprana según la pérdida de validación") + "\n"
-                + _verdict(lang, none, data["test_err_early_stopping"]), fontsize=11)  # fmt: skip
+    c.set_title(
+        tr(
+            lang,
+            "Early stopping on the validation loss",
+            "Parada temprana según la pérdida de validación",
+        )
+        + "\n"
+        + _verdict(lang, none, data["test_err_early_stopping"]),
+        fontsize=11,
+    )
     # (d) noise injection
     d = axes[1, 1]
     xs = np.arange(len(data["noise_std"]))
     d.bar(xs - 0.2, data["noise_train_err"], 0.4, color=cols["train"], label=lab_train)
     d.bar(xs + 0.2, data["noise_test_err"], 0.4, color=cols["test"], label=lab_test)
     for i in xs:
-        d.text(i + 0.2, data["noise_test_err"][i] + 1, _pct(data["noise_test_err"][i], lang),
-               ha="center", fontsize=8, fontweight="bold" if i == data["noise_pick"] else None)  # fmt: skip
+        d.text(
+            i + 0.2,
+            data["noise_test_err"][i] + 1,
+            _pct(data["noise_test_err"][i], lang),
+            ha="center",
+            fontsize=8,
+            fontweight="bold" if i == data["noise_pick"] else None,
+        )
     d.set_xticks(xs, [g(v) for v in data["noise_std"]])
-    d.set_xlabel(tr(lang, "std of the Gaussian noise added to the inputs (pixels in [0, 1])",
-                    "desv. del ruido gaussiano sumado a las entradas (píxeles en [0, 1])"))  # fmt: skip
+    d.set_xlabel(
+        tr(
+            lang,
+            "std of the Gaussian noise added to the inputs (pixels in [0, 1])",
+            "desv. del ruido gaussiano sumado a las entradas (píxeles en [0, 1])",
+        )
+    )
     d.set_ylabel(tr(lang, "error after training (%)", "error tras el entrenamiento (%)"))
     d.set_ylim(0, _err_top(data["noise_train_err"], data["noise_test_err"], room=1.25))
     d.legend(fontsize=8, loc="upper left")
     d.grid(axis="y", alpha=0.3)
-    d.set_title(tr(lang, "Noise injection (data augmentation)",
-                   "Inyección de ruido (aumento de datos)") + "\n"
-                + _verdict(lang, none, data["test_err_noise"]), fontsize=11)  # fmt: skip
+    d.set_title(
+        tr(lang, "Noise injection (data augmentation)", "Inyección de ruido (aumento de datos)")
+        + "\n"
+        + _verdict(lang, none, data["test_err_noise"]),
+        fontsize=11,
+    )
     pct = int(round(100 * data["label_noise"]))
     w = data["width"]
-    seeds = (tr(lang, f", mean of {data['n_seeds']} seeds", f", media de {data['n_seeds']} semillas")
-             if data["n_seeds"] > 1 else "")  # fmt: skip
+    seeds = (
+        tr(lang, f", mean of {data['n_seeds']} seeds", f", media de {data['n_seeds']} semillas")
+        if data["n_seeds"] > 1
+        else ""
+    )
     th = lambda v: f"{v:,}".replace(",", ".")  # noqa: E731
-    set_title(fig, tr(lang, f"Regularisation on MNIST with {pct} % wrong labels: test error of "
-                          "each method",
-                    f"Regularización en MNIST con {pct} % de etiquetas erróneas: error de prueba "
-                    "de cada método"), fontsize=12,
-              details=[tr(lang, f"{data['n_train']:,} MNIST training images with {pct} % wrong "
-                                f"labels, 784-{w}-{w}-10 ReLU net, SGD, {data['epochs']} "
-                                f"epochs{seeds}; settings chosen on {data['n_val']:,} clean "
-                                f"validation images; test error on {data['n_test']:,} test images",
-                          f"{th(data['n_train'])} imágenes de MNIST con {pct} % de etiquetas "
-                          f"erróneas, red ReLU 784-{w}-{w}-10, SGD, {data['epochs']} "
-                          f"épocas{seeds}; ajustes elegidos con {th(data['n_val'])} imágenes "
-                          f"limpias de validación; error de prueba en {th(data['n_test'])} "
-                          "imágenes de prueba")])  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Regularisation on MNIST with {pct} % wrong labels: test error of each method",
+            f"Regularización en MNIST con {pct} % de etiquetas erróneas: error de prueba "
+            "de cada método",
+        ),
+        fontsize=12,
+        details=[
+            tr(
+                lang,
+                f"{data['n_train']:,} MNIST training images with {pct} % wrong "
+                f"labels, 784-{w}-{w}-10 ReLU net, SGD, {data['epochs']} "
+                f"epochs{seeds}; settings chosen on {data['n_val']:,} clean "
+                f"validation images; test error on {data['n_test']:,} test images",
+                f"{th(data['n_train'])} imágenes de MNIST con {pct} % de etiquetas "
+                f"erróneas, red ReLU 784-{w}-{w}-10, SGD, {data['epochs']} "
+                f"épocas{seeds}; ajustes elegidos con {th(data['n_val'])} imágenes "
+                f"limpias de validación; error de prueba en {th(data['n_test'])} "
+                "imágenes de prueba",
+            )
+        ],
+    )
     return fig
 
 
@@ -200,10 +325,12 @@ def compute_bias_variance(seed=0, backend="cpu", budget="reduced"):
     training images, 2 seeds, 2,000 test images; full 1,000, 5 seeds, 10,000."""
     from ..experiments.training import double_descent
 
-    n_train, n_seeds, n_test = by_budget(budget, tiny=(40, 1, 100), reduced=(500, 2, 2000),
-                                         full=(1000, 5, 10000))  # fmt: skip
-    out = double_descent(n_train=n_train, n_seeds=n_seeds, n_test=n_test, noise=0.2, seed=seed,
-                         backend=backend)  # fmt: skip
+    n_train, n_seeds, n_test = by_budget(
+        budget, tiny=(40, 1, 100), reduced=(500, 2, 2000), full=(1000, 5, 10000)
+    )
+    out = double_descent(
+        n_train=n_train, n_seeds=n_seeds, n_test=n_test, noise=0.2, seed=seed, backend=backend
+    )
     out["budget"] = budget
     return out
 
@@ -234,21 +361,42 @@ def draw_bias_variance(data, lang="en"):
     a.set_title(tr(lang, "Error against capacity", "Error según la capacidad"), fontsize=11)
     a.set_ylim(-2, 100)
     b = axes[1]
-    band(b, "test_mse", "#c44e52", tr(lang, "test squared error", "error cuadrático de prueba"),
-         geo=True)  # fmt: skip
+    band(
+        b,
+        "test_mse",
+        "#c44e52",
+        tr(lang, "test squared error", "error cuadrático de prueba"),
+        geo=True,
+    )
     b.set_yscale("log")
-    b.set_title(tr(lang, "Double descent of the test loss", "Doble descenso de la pérdida de "
-                   "prueba"), fontsize=11)  # fmt: skip
-    b.set_ylabel(tr(lang, "mean squared error on one-hot targets (log scale)",
-                    "error cuadrático medio, objetivos one-hot (escala log)"))  # fmt: skip
+    b.set_title(
+        tr(lang, "Double descent of the test loss", "Doble descenso de la pérdida de prueba"),
+        fontsize=11,
+    )
+    b.set_ylabel(
+        tr(
+            lang,
+            "mean squared error on one-hot targets (log scale)",
+            "error cuadrático medio, objetivos one-hot (escala log)",
+        )
+    )
     c = axes[2]
-    band(c, "w_norm", "#55a868", tr(lang, "norm of the readout $\\|W_2\\|_F$",
-                                    "norma de la capa de salida $\\|W_2\\|_F$"), geo=True)  # fmt: skip
+    band(
+        c,
+        "w_norm",
+        "#55a868",
+        tr(lang, "norm of the readout $\\|W_2\\|_F$", "norma de la capa de salida $\\|W_2\\|_F$"),
+        geo=True,
+    )
     c.set_yscale("log")
-    c.set_ylabel(tr(lang, "norm of the readout $\\|W_2\\|_F$ (log scale)",
-                    "norma de la capa de salida $\\|W_2\\|_F$ (escala log)"))  # fmt: skip
-    c.set_title(tr(lang, "Norm of the fitted weights", "Norma de los pesos ajustados"),
-                fontsize=11)  # fmt: skip
+    c.set_ylabel(
+        tr(
+            lang,
+            "norm of the readout $\\|W_2\\|_F$ (log scale)",
+            "norma de la capa de salida $\\|W_2\\|_F$ (escala log)",
+        )
+    )
+    c.set_title(tr(lang, "Norm of the fitted weights", "Norma de los pesos ajustados"), fontsize=11)
     plain = FuncFormatter(lambda v, _: num(v))
     for ax in axes:
         ax.set_xscale("log")
@@ -261,32 +409,69 @@ def draw_bias_variance(data, lang="en"):
         # the threshold's label right of the line in (a), left of it in (b) and (c), where the
         # curve descends on the right
         right = ax is a
-        ax.text(n * (1.06 if right else 1 / 1.06), 0.97,
-                tr(lang, f"interpolation\nthreshold $h = n$ = {num(n)}",
-                   f"umbral de\ninterpolación $h = n$ = {num(n)}"),
-                transform=ax.get_xaxis_transform(), va="top", ha="left" if right else "right",
-                fontsize=8.5)  # fmt: skip
-        ax.set_xlabel(tr(lang, "hidden units $h$ (capacity, log scale)",
-                         "unidades ocultas $h$ (capacidad, escala log)"))  # fmt: skip
+        ax.text(
+            n * (1.06 if right else 1 / 1.06),
+            0.97,
+            tr(
+                lang,
+                f"interpolation\nthreshold $h = n$ = {num(n)}",
+                f"umbral de\ninterpolación $h = n$ = {num(n)}",
+            ),
+            transform=ax.get_xaxis_transform(),
+            va="top",
+            ha="left" if right else "right",
+            fontsize=8.5,
+        )
+        ax.set_xlabel(
+            tr(
+                lang,
+                "hidden units $h$ (capacity, log scale)",
+                "unidades ocultas $h$ (capacidad, escala log)",
+            )
+        )
         ax.grid(which="major", alpha=0.3)
         ax.grid(which="minor", alpha=0.1)
     # (b) and (c) hold one curve each, named by their axis labels: no legend
     a.legend(fontsize=8.5, loc="lower right", bbox_to_anchor=(1.0, 0.06))  # above train err's 0
-    a.text(0.03, 0.9, tr(lang, "under-\nparameterised", "infra-\nparametrizado"),
-           transform=a.transAxes, fontsize=8.5, color="0.35")  # fmt: skip
-    a.text(0.97, 0.6, tr(lang, "over-\nparameterised", "sobre-\nparametrizado"),
-           transform=a.transAxes, fontsize=8.5, color="0.35", ha="right")  # fmt: skip
+    a.text(
+        0.03,
+        0.9,
+        tr(lang, "under-\nparameterised", "infra-\nparametrizado"),
+        transform=a.transAxes,
+        fontsize=8.5,
+        color="0.35",
+    )
+    a.text(
+        0.97,
+        0.6,
+        tr(lang, "over-\nparameterised", "sobre-\nparametrizado"),
+        transform=a.transAxes,
+        fontsize=8.5,
+        color="0.35",
+        ha="right",
+    )
     noise = int(round(100 * data["noise"]))
     k = data["n_seeds"]
-    set_title(fig, tr(lang, "Bias-variance and double descent: test error against hidden width",
-                    "Sesgo-varianza y doble descenso: error de prueba según la anchura oculta"),
-              fontsize=12.5,
-              details=[tr(lang, f"n = {num(n)} MNIST training images with {noise} % label noise "
-                                f"({k} seeds: line mean, band min-max); 784-h-10 ReLU net with a "
-                                "random first layer; the readout is fitted to zero training error "
-                                "(minimum-norm least squares)",
-                          f"n = {num(n)} imágenes de MNIST con {noise} % de etiquetas ruidosas "
-                          f"({k} semillas: línea media, banda mín-máx); red ReLU 784-h-10 con la "
-                          "primera capa aleatoria; la salida se ajusta a error de entrenamiento "
-                          "cero (mínimos cuadrados de norma mínima)")])  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Bias-variance and double descent: test error against hidden width",
+            "Sesgo-varianza y doble descenso: error de prueba según la anchura oculta",
+        ),
+        fontsize=12.5,
+        details=[
+            tr(
+                lang,
+                f"n = {num(n)} MNIST training images with {noise} % label noise "
+                f"({k} seeds: line mean, band min-max); 784-h-10 ReLU net with a "
+                "random first layer; the readout is fitted to zero training error "
+                "(minimum-norm least squares)",
+                f"n = {num(n)} imágenes de MNIST con {noise} % de etiquetas ruidosas "
+                f"({k} semillas: línea media, banda mín-máx); red ReLU 784-h-10 con la "
+                "primera capa aleatoria; la salida se ajusta a error de entrenamiento "
+                "cero (mínimos cuadrados de norma mínima)",
+            )
+        ],
+    )
     return fig

@@ -20,8 +20,10 @@ from .catalog import BY_ID, CATALOG
 
 def list_figures():
     """[{id, slide, description, needs, slow}] for every figure of the lectures."""
-    return [dict(id=f.id, slide=f.slide, description=f.description, needs=list(f.needs),
-                 slow=f.slow) for f in CATALOG]  # fmt: skip
+    return [
+        dict(id=f.id, slide=f.slide, description=f.description, needs=list(f.needs), slow=f.slow)
+        for f in CATALOG
+    ]
 
 
 def _info(fig_id):
@@ -110,8 +112,14 @@ def command_line(fig_id, lang="en", seed=0, budget="reduced", backend="cpu"):
 def figure_metadata(fmt, title, description, details, command, budget):
     """savefig metadata for ``fmt``: the title, what the figure shows, its settings and budget
     and the command that regenerates it, under the keys each format knows."""
-    about = " ".join([description, *[d.rstrip(".") + "." for d in details],
-                      f"Budget: {budget}.", f"Command: {command}"])  # fmt: skip
+    about = " ".join(
+        [
+            description,
+            *[d.rstrip(".") + "." for d in details],
+            f"Budget: {budget}.",
+            f"Command: {command}",
+        ]
+    )
     if fmt == "png":
         return {"Title": title, "Description": about, "Software": "numbanet", "Source": command}
     if fmt == "pdf":
@@ -127,8 +135,17 @@ def figure_title(fig):
     return titles[0] if len(titles) == 1 else ""
 
 
-def save_figure(fig, fig_id, outdir, fmt="png", lang="en", seed=0, budget="reduced",
-                backend="cpu", dpi=DEFAULT_DPI):  # fmt: skip
+def save_figure(
+    fig,
+    fig_id,
+    outdir,
+    fmt="png",
+    lang="en",
+    seed=0,
+    budget="reduced",
+    backend="cpu",
+    dpi=DEFAULT_DPI,
+):
     """Write a drawn figure to ``outdir/<id>.<fmt>`` atomically (with its title, settings, budget
     and command in the file's metadata), close it, and return its index record's fields."""
     import matplotlib.pyplot as plt
@@ -146,12 +163,31 @@ def save_figure(fig, fig_id, outdir, fmt="png", lang="en", seed=0, budget="reduc
         plt.close(fig)
     path = Path(outdir) / f"{info.id}.{fmt}"
     atomic_write_bytes(path, buf.getvalue())
-    return dict(status="ok", path=str(path), message="", title=title, details=details,
-                command=command, dpi=dpi, lang=lang)  # fmt: skip
+    return dict(
+        status="ok",
+        path=str(path),
+        message="",
+        title=title,
+        details=details,
+        command=command,
+        dpi=dpi,
+        lang=lang,
+    )
 
 
-def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cpu", seed=0,
-                   full=False, progress=True, dpi=DEFAULT_DPI, index=True, budget=None):  # fmt: skip
+def render_figures(
+    ids=None,
+    outdir="figures",
+    fmt="png",
+    lang="en",
+    backend="cpu",
+    seed=0,
+    full=False,
+    progress=True,
+    dpi=DEFAULT_DPI,
+    index=True,
+    budget=None,
+):
     """Render figures into ``outdir``; returns one record per figure
     ``{id, path, seconds, status ("ok" | "skipped" | "error"), message, title, details, command,
     dpi}``. ``budget`` ("tiny", "reduced", "full") overrides ``full``; "tiny" is for tests
@@ -177,14 +213,18 @@ def render_figures(ids=None, outdir="figures", fmt="png", lang="en", backend="cp
             rec = {"id": info.id, "path": None, "seconds": 0.0}
             need = missing_data(info)
             if need is not None:
-                rec.update(status="skipped", message=f"needs {need}, which was not found: set "
-                           "NUMBANET_DATA or let numbanet download it (numbanet info shows where "
-                           "it looks)")  # fmt: skip
+                rec.update(
+                    status="skipped",
+                    message=f"needs {need}, which was not found: set "
+                    "NUMBANET_DATA or let numbanet download it (numbanet info shows where "
+                    "it looks)",
+                )
             else:
                 try:
                     fig = plot(info.id, seed=seed, backend=backend, lang=lang, budget=budget)
-                    rec.update(save_figure(fig, info.id, outdir, fmt, lang, seed, budget, backend,
-                                           dpi))  # fmt: skip
+                    rec.update(
+                        save_figure(fig, info.id, outdir, fmt, lang, seed, budget, backend, dpi)
+                    )
                 except Exception as exc:  # one broken figure must not stop the others
                     rec.update(status="error", message=f"{type(exc).__name__}: {exc}")
             rec["seconds"] = round(time.perf_counter() - t0, 2)
@@ -210,7 +250,10 @@ _INDEX_TEXT = {
         "(times per figure below, from a cold JIT cache where a figure was the first to compile "
         "its kernels).",
         cols="| id | slide | what it shows | seconds | status |",
-        budget="{b} budget", settings="Settings", command="Command", missing="Not rendered",
+        budget="{b} budget",
+        settings="Settings",
+        command="Command",
+        missing="Not rendered",
     ),
     "es": dict(
         head="# Las figuras de las clases, regeneradas por numbanet",
@@ -225,7 +268,10 @@ _INDEX_TEXT = {
         "2 núcleos (tiempos por figura abajo, con la caché JIT fría donde una figura fue la "
         "primera en compilar sus núcleos).",
         cols="| id | diapositiva | qué muestra | segundos | estado |",
-        budget="presupuesto {b}", settings="Ajustes", command="Orden", missing="No generada",
+        budget="presupuesto {b}",
+        settings="Ajustes",
+        command="Orden",
+        missing="No generada",
     ),
 }
 _BUDGET_ES = {"reduced": "reducido", "full": "completo", "tiny": "mínimo"}
@@ -248,13 +294,24 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
             records = {}
     for r in results:
         if r["status"] == "ok" or r["id"] not in records:
-            records[r["id"]] = {**r, "path": Path(r["path"]).name if r["path"] else None,
-                                "budget": budget}  # fmt: skip
+            records[r["id"]] = {
+                **r,
+                "path": Path(r["path"]).name if r["path"] else None,
+                "budget": budget,
+            }
     ordered = [records[f.id] for f in CATALOG if f.id in records]
     atomic_write_text(store, json.dumps(ordered, indent=1, ensure_ascii=False) + "\n")
     total = sum(r["seconds"] for r in ordered if r["status"] == "ok")
-    lines = [text["head"], "", text["intro"], "", text["total"].format(t=f"{total:.0f}"), "",
-             text["cols"], "|---|---|---|---:|---|"]  # fmt: skip
+    lines = [
+        text["head"],
+        "",
+        text["intro"],
+        "",
+        text["total"].format(t=f"{total:.0f}"),
+        "",
+        text["cols"],
+        "|---|---|---|---:|---|",
+    ]
 
     def shows(r):
         return r.get("title") or BY_ID[r["id"]].description
@@ -264,15 +321,21 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
 
     for r in ordered:
         info = BY_ID[r["id"]]
-        lines.append(f"| [`{info.id}`](#{info.id}) | {info.slide} | {shows(r)} | "
-                     f"{secs(r['seconds'])} | {r['status']} |")  # fmt: skip
+        lines.append(
+            f"| [`{info.id}`](#{info.id}) | {info.slide} | {shows(r)} | "
+            f"{secs(r['seconds'])} | {r['status']} |"
+        )
     lines.append("")
     for r in ordered:
         info = BY_ID[r["id"]]
         b = r.get("budget", "reduced")
         b = _BUDGET_ES.get(b, b) if lang == "es" else b
-        lines += [f"## {info.id}", "", f"*{info.slide}* ({text['budget'].format(b=b)}, "
-                  f"{secs(r['seconds'])} s). {shows(r)}", ""]  # fmt: skip
+        lines += [
+            f"## {info.id}",
+            "",
+            f"*{info.slide}* ({text['budget'].format(b=b)}, {secs(r['seconds'])} s). {shows(r)}",
+            "",
+        ]
         if r.get("details"):
             lines += [f"{text['settings']}: " + "; ".join(r["details"]) + ".", ""]
         if r.get("command"):

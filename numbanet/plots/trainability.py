@@ -53,21 +53,43 @@ def compute_depth_trainability(seed=0, backend="cpu", budget="reduced"):
         tiny=((2, 4), 200, 2, 1, 2, 32),
         reduced=((2, 5, 10, 20, 30, 50), 1000, 20, 1, 4, 128),
         full=((2, 5, 10, 15, 20, 25, 30, 40, 50), 4000, 30, 3, 16, 512),
-    )  # fmt: skip
+    )
     seeds = tuple(seed + i for i in range(n_seeds))
-    res = T.depth_trainability(depths=depths, n_train=n_train, epochs=epochs, seeds=seeds,
-                               speed_examples=min(500, n_train), backend=backend)  # fmt: skip
+    res = T.depth_trainability(
+        depths=depths,
+        n_train=n_train,
+        epochs=epochs,
+        seeds=seeds,
+        speed_examples=min(500, n_train),
+        backend=backend,
+    )
     width = res["settings"]["width"]
     L = max(max(depths) - 1, 1)
-    theory = {"width": width, "n_blocks": L, "n_nets": n_nets, "n_samples": n_samples,
-              "scales": {"1": 1.0, "1/sqrt(L)": 1.0 / math.sqrt(L)}}  # fmt: skip
+    theory = {
+        "width": width,
+        "n_blocks": L,
+        "n_nets": n_nets,
+        "n_samples": n_samples,
+        "scales": {"1": 1.0, "1/sqrt(L)": 1.0 / math.sqrt(L)},
+    }
     for name, s in theory["scales"].items():
         rec = IV.residual_recursion("relu", width, L, "he_normal", branch_scale=s)
-        mes = IV.residual_measure("relu", width, L, "he_normal", branch_scale=s,
-                                  n_samples=n_samples, n_nets=n_nets, seed=seed)  # fmt: skip
-        theory[name] = {"recursion": rec.forward, "measured": mes.forward,
-                        "measured_sem": mes.forward_sem,
-                        "recursion_backward": rec.backward}  # fmt: skip
+        mes = IV.residual_measure(
+            "relu",
+            width,
+            L,
+            "he_normal",
+            branch_scale=s,
+            n_samples=n_samples,
+            n_nets=n_nets,
+            seed=seed,
+        )
+        theory[name] = {
+            "recursion": rec.forward,
+            "measured": mes.forward,
+            "measured_sem": mes.forward_sem,
+            "recursion_backward": rec.backward,
+        }
     theory["plain"] = IV.recursion("relu", [width] * (L + 1), "he_normal").forward
     res["theory"] = theory
     res["slide_depth"] = slides.EASY_TRAINING_DEPTH
@@ -98,40 +120,83 @@ def draw_depth_trainability(data, lang="en"):
         mean = np.nanmean(fin, axis=0)
         a1.plot(depths, mean, ls=ls, marker=mk, color=col, ms=6, label=_family_label(lang, f))
         if n_seeds > 1:
-            a1.fill_between(depths, np.nanmin(fin, 0), np.nanmax(fin, 0), color=col, alpha=0.15,
-                            lw=0)  # fmt: skip
+            a1.fill_between(
+                depths, np.nanmin(fin, 0), np.nanmax(fin, 0), color=col, alpha=0.15, lw=0
+            )
         for i, good in enumerate(np.all(np.asarray(data["diverged"][f]), axis=0)):
             if good:  # diverged on every seed: drawn at the top edge
                 a1.plot(depths[i], st["chance"] + 0.25, marker="x", color=col, ms=9, mew=2)
     a1.axhline(st["chance"], color="k", ls=":", lw=1.2)
-    a1.text(depths[0], st["chance"] + 0.03,
-            tr(lang, f"chance, ln 10 = {num(st['chance'], '.2f')}",
-               f"azar, ln 10 = {num(st['chance'], '.2f')}"), fontsize=8.5, va="bottom")  # fmt: skip
+    a1.text(
+        depths[0],
+        st["chance"] + 0.03,
+        tr(
+            lang,
+            f"chance, ln 10 = {num(st['chance'], '.2f')}",
+            f"azar, ln 10 = {num(st['chance'], '.2f')}",
+        ),
+        fontsize=8.5,
+        va="bottom",
+    )
     a1.axhline(st["trains_below"], color="#8a1c1c", ls="--", lw=1.0)
-    a1.text(depths[0], st["trains_below"] - 0.03,
-            tr(lang, f"trains: below {num(st['trains_below'])}",
-               f"entrena: por debajo de {num(st['trains_below'])}"),
-            fontsize=8.5, va="top", ha="left", color="#8a1c1c")  # fmt: skip
+    a1.text(
+        depths[0],
+        st["trains_below"] - 0.03,
+        tr(
+            lang,
+            f"trains: below {num(st['trains_below'])}",
+            f"entrena: por debajo de {num(st['trains_below'])}",
+        ),
+        fontsize=8.5,
+        va="top",
+        ha="left",
+        color="#8a1c1c",
+    )
     slide_depth = data.get("slide_depth")
     if slide_depth is not None and depths[0] <= slide_depth <= depths[-1]:
         a1.axvline(slide_depth, color="#8a4a1c", ls="-.", lw=1.0, alpha=0.7)
         # between the "trains" line and chance, left of the marker: no curve passes there
-        a1.text(slide_depth * 0.97, 0.5 * (st["trains_below"] + st["chance"]),
-                tr(lang, f"slide: easier up to\n~{slide_depth} layers",
-                   f"diapositiva: más fácil\nhasta ~{slide_depth} capas"),
-                fontsize=8.5, ha="right", va="center", color="#8a4a1c")  # fmt: skip
+        a1.text(
+            slide_depth * 0.97,
+            0.5 * (st["trains_below"] + st["chance"]),
+            tr(
+                lang,
+                f"slide: easier up to\n~{slide_depth} layers",
+                f"diapositiva: más fácil\nhasta ~{slide_depth} capas",
+            ),
+            fontsize=8.5,
+            ha="right",
+            va="center",
+            color="#8a4a1c",
+        )
     a1.set_xscale("log")
     a1.set_xticks(depths, [str(d) for d in depths])
     a1.minorticks_off()
     a1.set_xlabel(tr(lang, "hidden layers (depth)", "capas ocultas (profundidad)"))
-    a1.set_ylabel(tr(lang, "training loss after the last epoch (nats)",
-                     "pérdida de entrenamiento tras la última época (nats)"))  # fmt: skip
-    seeds_txt = (tr(lang, f"mean; band: min-max of {n_seeds} seeds",
-                    f"media; banda: mín-máx de {n_seeds} semillas") if n_seeds > 1 else
-                 tr(lang, "one seed", "una semilla"))  # fmt: skip
-    a1.set_title(tr(lang, f"Final training loss after {st['epochs']} epochs ({seeds_txt})",
-                    f"Pérdida final de entrenamiento tras {st['epochs']} épocas ({seeds_txt})"),
-                 fontsize=10.5)  # fmt: skip
+    a1.set_ylabel(
+        tr(
+            lang,
+            "training loss after the last epoch (nats)",
+            "pérdida de entrenamiento tras la última época (nats)",
+        )
+    )
+    seeds_txt = (
+        tr(
+            lang,
+            f"mean; band: min-max of {n_seeds} seeds",
+            f"media; banda: mín-máx de {n_seeds} semillas",
+        )
+        if n_seeds > 1
+        else tr(lang, "one seed", "una semilla")
+    )
+    a1.set_title(
+        tr(
+            lang,
+            f"Final training loss after {st['epochs']} epochs ({seeds_txt})",
+            f"Pérdida final de entrenamiento tras {st['epochs']} épocas ({seeds_txt})",
+        ),
+        fontsize=10.5,
+    )
     a1.legend(fontsize=9, loc="center left")
 
     # (b) epochs to fit
@@ -149,85 +214,187 @@ def draw_depth_trainability(data, lang="en"):
         xs = depths * (1.0 + 0.035 * (k - (n_f - 1) / 2))  # side by side, none hides another
         a2.plot(xs, y, ls=ls, marker=mk, color=col, ms=6)
         miss = np.isnan(y)
-        a2.plot(xs[miss], np.full(miss.sum(), never), ls="", marker=mk, mfc="none", color=col,
-                ms=8, mew=1.5)  # fmt: skip
+        a2.plot(
+            xs[miss],
+            np.full(miss.sum(), never),
+            ls="",
+            marker=mk,
+            mfc="none",
+            color=col,
+            ms=8,
+            mew=1.5,
+        )
     a2.axhline(never - max(1, st["epochs"] // 16), color="0.6", lw=0.8)
-    a2.text(depths[0], never, tr(lang, "never (open markers)", "nunca (marcadores huecos)"),
-            fontsize=8.5, va="center", ha="left", color="0.3",
-            transform=a2.transData)  # fmt: skip
+    a2.text(
+        depths[0],
+        never,
+        tr(lang, "never (open markers)", "nunca (marcadores huecos)"),
+        fontsize=8.5,
+        va="center",
+        ha="left",
+        color="0.3",
+        transform=a2.transData,
+    )
     a2.set_xscale("log")
     a2.set_xticks(depths, [str(d) for d in depths])
     a2.minorticks_off()
     a2.set_ylim(0, never + max(2, st["epochs"] // 8))
     a2.set_xlabel(tr(lang, "hidden layers (depth)", "capas ocultas (profundidad)"))
-    a2.set_ylabel(tr(lang, f"epochs until the training loss reaches {num(st['fit_loss'])}",
-                     f"épocas hasta que la pérdida llega a {num(st['fit_loss'])}"))  # fmt: skip
-    a2.set_title(tr(lang, f"Epochs to fit (loss $\\leq$ {num(st['fit_loss'])}; "
-                          f"budget {st['epochs']} epochs)",
-                    f"Épocas hasta ajustar (pérdida $\\leq$ {num(st['fit_loss'])}; "
-                    f"presupuesto {st['epochs']} épocas)"), fontsize=10.5)  # fmt: skip
+    a2.set_ylabel(
+        tr(
+            lang,
+            f"epochs until the training loss reaches {num(st['fit_loss'])}",
+            f"épocas hasta que la pérdida llega a {num(st['fit_loss'])}",
+        )
+    )
+    a2.set_title(
+        tr(
+            lang,
+            f"Epochs to fit (loss $\\leq$ {num(st['fit_loss'])}; budget {st['epochs']} epochs)",
+            f"Épocas hasta ajustar (pérdida $\\leq$ {num(st['fit_loss'])}; "
+            f"presupuesto {st['epochs']} épocas)",
+        ),
+        fontsize=10.5,
+    )
 
     # (c) speeds at initialisation of the deepest nets
     dmax = int(depths[-1])
     for f in fams:
         col, mk, ls = FAMILY_STYLE[f]
         sp = np.asarray(data["speeds"][f][-1], dtype=np.float64)
-        a3.plot(np.arange(1, sp.size + 1), sp, ls=ls, marker=mk, ms=3.5, color=col,
-                label=_family_label(lang, f))  # fmt: skip
+        a3.plot(
+            np.arange(1, sp.size + 1),
+            sp,
+            ls=ls,
+            marker=mk,
+            ms=3.5,
+            color=col,
+            label=_family_label(lang, f),
+        )
     a3.set_yscale("log")
-    a3.set_xlabel(tr(lang, "hidden layer $l$ (1 = next to the input)",
-                     "capa oculta $l$ (1 = junto a la entrada)"))  # fmt: skip
-    a3.set_ylabel(tr(lang, "speed $\\|\\partial C/\\partial W^{[l]}\\|_F$ (log scale)",
-                     "velocidad $\\|\\partial C/\\partial W^{[l]}\\|_F$ (escala log)"))  # fmt: skip
-    a3.set_title(tr(lang, f"Speeds of learning at initialisation, depth {dmax} "
-                          f"({st['speed_examples']} examples, full batch)",
-                    f"Velocidades de aprendizaje al inicio, profundidad {dmax} "
-                    f"({st['speed_examples']} ejemplos, lote completo)"), fontsize=10.5)  # fmt: skip
+    a3.set_xlabel(
+        tr(
+            lang,
+            "hidden layer $l$ (1 = next to the input)",
+            "capa oculta $l$ (1 = junto a la entrada)",
+        )
+    )
+    a3.set_ylabel(
+        tr(
+            lang,
+            "speed $\\|\\partial C/\\partial W^{[l]}\\|_F$ (log scale)",
+            "velocidad $\\|\\partial C/\\partial W^{[l]}\\|_F$ (escala log)",
+        )
+    )
+    a3.set_title(
+        tr(
+            lang,
+            f"Speeds of learning at initialisation, depth {dmax} "
+            f"({st['speed_examples']} examples, full batch)",
+            f"Velocidades de aprendizaje al inicio, profundidad {dmax} "
+            f"({st['speed_examples']} ejemplos, lote completo)",
+        ),
+        fontsize=10.5,
+    )
     a3.legend(fontsize=9)
 
     # (d) the residual stream's variance, with and without the branch scale
     th = data["theory"]
     L = th["n_blocks"]
     blocks = np.arange(1, L + 1)
-    scale_style = {"1": ("#d62728", tr(lang, "branch unscaled, $s = 1$: $2^l$",
-                                         "rama sin escalar, $s = 1$: $2^l$")),
-                   "1/sqrt(L)": ("#2ca02c", tr(lang, f"branch scaled, $s = 1/\\sqrt{{{L}}}$ "
-                                                    "(the residual nets)",
-                                               f"rama escalada, $s = 1/\\sqrt{{{L}}}$ "
-                                               "(las redes residuales)"))}  # fmt: skip
+    scale_style = {
+        "1": (
+            "#d62728",
+            tr(lang, "branch unscaled, $s = 1$: $2^l$", "rama sin escalar, $s = 1$: $2^l$"),
+        ),
+        "1/sqrt(L)": (
+            "#2ca02c",
+            tr(
+                lang,
+                f"branch scaled, $s = 1/\\sqrt{{{L}}}$ (the residual nets)",
+                f"rama escalada, $s = 1/\\sqrt{{{L}}}$ (las redes residuales)",
+            ),
+        ),
+    }
     handles = []
     for name, (col, lab) in scale_style.items():
         d = th[name]
         a4.plot(blocks, d["recursion"], color=col, lw=1.8)
-        a4.errorbar(blocks[::3], d["measured"][::3], yerr=d["measured_sem"][::3], fmt="o",
-                    mfc="none", color=col, ms=4.5, capsize=2)  # fmt: skip
+        a4.errorbar(
+            blocks[::3],
+            d["measured"][::3],
+            yerr=d["measured_sem"][::3],
+            fmt="o",
+            mfc="none",
+            color=col,
+            ms=4.5,
+            capsize=2,
+        )
         handles.append(Line2D([], [], color=col, lw=1.8, label=lab))
     a4.plot(blocks, th["plain"], color="#7f7f7f", lw=1.2)
-    handles.append(Line2D([], [], color="#7f7f7f", lw=1.2,
-                          label=tr(lang, "plain net, He: constant", "red simple, He: constante")))
-    handles.append(Line2D([], [], color="0.2", marker="o", mfc="none", ls="",
-                          label=tr(lang, f"measured: {th['n_nets']} nets x {th['n_samples']} "
-                                         "inputs ($\\pm$ s.e.)",
-                                   f"medido: {th['n_nets']} redes x {th['n_samples']} "
-                                   "entradas ($\\pm$ e.e.)")))  # fmt: skip
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="#7f7f7f",
+            lw=1.2,
+            label=tr(lang, "plain net, He: constant", "red simple, He: constante"),
+        )
+    )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            marker="o",
+            mfc="none",
+            ls="",
+            label=tr(
+                lang,
+                f"measured: {th['n_nets']} nets x {th['n_samples']} inputs ($\\pm$ s.e.)",
+                f"medido: {th['n_nets']} redes x {th['n_samples']} entradas ($\\pm$ e.e.)",
+            ),
+        )
+    )
     a4.set_yscale("log")
     a4.set_xlabel(tr(lang, "residual block $l$", "bloque residual $l$"))
-    a4.set_ylabel(tr(lang, "$E[(x^{[l]})^2]$ of the residual stream (log scale)",
-                     "$E[(x^{[l]})^2]$ de la corriente residual (escala log)"))  # fmt: skip
-    a4.set_title(tr(lang, f"Why the branch is scaled: $x^{{[l]}} = x^{{[l-1]}} + s\\,W\\,"
-                          f"\\mathrm{{relu}}(x^{{[l-1]}})$, He, width {th['width']}",
-                    f"Por qué se escala la rama: $x^{{[l]}} = x^{{[l-1]}} + s\\,W\\,"
-                    f"\\mathrm{{relu}}(x^{{[l-1]}})$, He, ancho {th['width']}"),
-                 fontsize=10.5)  # fmt: skip
+    a4.set_ylabel(
+        tr(
+            lang,
+            "$E[(x^{[l]})^2]$ of the residual stream (log scale)",
+            "$E[(x^{[l]})^2]$ de la corriente residual (escala log)",
+        )
+    )
+    a4.set_title(
+        tr(
+            lang,
+            f"Why the branch is scaled: $x^{{[l]}} = x^{{[l-1]}} + s\\,W\\,"
+            f"\\mathrm{{relu}}(x^{{[l-1]}})$, He, width {th['width']}",
+            f"Por qué se escala la rama: $x^{{[l]}} = x^{{[l-1]}} + s\\,W\\,"
+            f"\\mathrm{{relu}}(x^{{[l-1]}})$, He, ancho {th['width']}",
+        ),
+        fontsize=10.5,
+    )
     a4.legend(handles=handles, fontsize=8.5, loc="upper left")
 
     n_txt = f"{st['n_train']:,}".replace(",", "." if lang == "es" else ",")
-    set_title(fig, tr(lang, "Training ReLU MLPs of growing depth on MNIST-1D: plain, residual "
-                          "and normalised",
-                    "Entrenar MLP ReLU cada vez más profundos en MNIST-1D: simples, residuales y "
-                    "normalizados"), fontsize=12,
-              details=[tr(lang, f"{n_txt} signals, width {st['width']}, SGD eta = {num(st['lr'])}, "
-                                f"minibatch {st['batch_size']}, He initialisation",
-                          f"{n_txt} señales, ancho {st['width']}, SGD eta = {num(st['lr'])}, "
-                          f"minilote {st['batch_size']}, inicialización He")])  # fmt: skip
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Training ReLU MLPs of growing depth on MNIST-1D: plain, residual and normalised",
+            "Entrenar MLP ReLU cada vez más profundos en MNIST-1D: simples, residuales y "
+            "normalizados",
+        ),
+        fontsize=12,
+        details=[
+            tr(
+                lang,
+                f"{n_txt} signals, width {st['width']}, SGD eta = {num(st['lr'])}, "
+                f"minibatch {st['batch_size']}, He initialisation",
+                f"{n_txt} señales, ancho {st['width']}, SGD eta = {num(st['lr'])}, "
+                f"minilote {st['batch_size']}, inicialización He",
+            )
+        ],
+    )
     return fig

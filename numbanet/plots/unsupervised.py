@@ -41,8 +41,10 @@ def _tile(images, rows, cols, side=28, pad=1, normalise=True):
             lo, hi = im.min(), im.max()
             im = (im - lo) / (hi - lo) if hi > lo else np.zeros_like(im)
         r, c = divmod(i, cols)
-        out[pad + r * (side + pad) : pad + r * (side + pad) + side,
-            pad + c * (side + pad) : pad + c * (side + pad) + side] = im  # fmt: skip
+        out[
+            pad + r * (side + pad) : pad + r * (side + pad) + side,
+            pad + c * (side + pad) : pad + c * (side + pad) + side,
+        ] = im
     return out
 
 
@@ -67,12 +69,27 @@ def draw_rbm(data, lang="en"):
     gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.25], height_ratios=[3, 1])
     ax = fig.add_subplot(gs[0, 0])
     ep = np.arange(1, len(data["errors"]) + 1)
-    ax.plot(ep, data["errors"], "o-", color=COLOURS[0],
-            label=tr(lang, r"training: $P(x \mid h)$, $h$ sampled, during the epoch",
-                     r"entrenamiento: $P(x \mid h)$, $h$ muestreado, durante la época"))  # fmt: skip
-    ax.axhline(data["test_error"], color=COLOURS[1], ls="--",
-               label=tr(lang, r"test: $P(x \mid P(h \mid x))$, after training",
-                         r"prueba: $P(x \mid P(h \mid x))$, al final"))  # fmt: skip
+    ax.plot(
+        ep,
+        data["errors"],
+        "o-",
+        color=COLOURS[0],
+        label=tr(
+            lang,
+            r"training: $P(x \mid h)$, $h$ sampled, during the epoch",
+            r"entrenamiento: $P(x \mid h)$, $h$ muestreado, durante la época",
+        ),
+    )
+    ax.axhline(
+        data["test_error"],
+        color=COLOURS[1],
+        ls="--",
+        label=tr(
+            lang,
+            r"test: $P(x \mid P(h \mid x))$, after training",
+            r"prueba: $P(x \mid P(h \mid x))$, al final",
+        ),
+    )
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(
         tr(
@@ -81,20 +98,41 @@ def draw_rbm(data, lang="en"):
             r"error de reconstrucción: media $\|x - \hat{x}\|^2$",
         )
     )
-    ax.set_title(tr(lang, f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
-                    f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} dígitos MNIST"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"RBM 784-100, CD-{s['k']} on {s['n_train']:,} MNIST digits",
+            f"RBM 784-100, CD-{s['k']} con {s['n_train']:,} dígitos MNIST",
+        )
+    )
     ax.legend()
     ax2 = fig.add_subplot(gs[:, 1])
     ax2.imshow(_tile(data["filters"], 10, 10), cmap="gray", interpolation="nearest")
-    ax2.set_title(tr(lang, "learned filters: rows of $W$ (each scaled to its range)",
-                     "filtros aprendidos: filas de $W$ (cada uno a su rango)"))  # fmt: skip
+    ax2.set_title(
+        tr(
+            lang,
+            "learned filters: rows of $W$ (each scaled to its range)",
+            "filtros aprendidos: filas de $W$ (cada uno a su rango)",
+        )
+    )
     ax2.axis("off")
     ax3 = fig.add_subplot(gs[1, 0])
     pair = np.vstack([data["originals"], data["reconstructions"]])
-    ax3.imshow(_tile(pair, 2, len(data["originals"]), normalise=False), cmap="gray_r",
-               vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
-    ax3.set_title(tr(lang, r"test digits $x$ (top) and $\hat{x} = P(x \mid P(h \mid x))$ (bottom)",
-                     r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)"), fontsize=9.5)  # fmt: skip
+    ax3.imshow(
+        _tile(pair, 2, len(data["originals"]), normalise=False),
+        cmap="gray_r",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    ax3.set_title(
+        tr(
+            lang,
+            r"test digits $x$ (top) and $\hat{x} = P(x \mid P(h \mid x))$ (bottom)",
+            r"dígitos de prueba $x$ (arriba) y $\hat{x} = P(x \mid P(h \mid x))$ (abajo)",
+        ),
+        fontsize=9.5,
+    )
     ax3.axis("off")
     return fig
 
@@ -108,13 +146,30 @@ def compute_layerwise_pretraining(seed=0, backend="cpu", budget="reduced"):
 
     kw = by_budget(
         budget,
-        tiny=dict(seeds=(seed,), n_train=300, n_val=100, pretrain_epochs=1, finetune_epochs=1,
-                  sizes=(784, 32, 32, 32, 10), speed_examples=100),
-        reduced=dict(seeds=(seed, seed + 1, seed + 2), n_train=4000, n_val=1000,
-                     pretrain_epochs=2, finetune_epochs=3),
-        full=dict(seeds=tuple(seed + i for i in range(5)), n_train=50000, n_val=10000,
-                  pretrain_epochs=10, finetune_epochs=10),
-    )  # fmt: skip
+        tiny=dict(
+            seeds=(seed,),
+            n_train=300,
+            n_val=100,
+            pretrain_epochs=1,
+            finetune_epochs=1,
+            sizes=(784, 32, 32, 32, 10),
+            speed_examples=100,
+        ),
+        reduced=dict(
+            seeds=(seed, seed + 1, seed + 2),
+            n_train=4000,
+            n_val=1000,
+            pretrain_epochs=2,
+            finetune_epochs=3,
+        ),
+        full=dict(
+            seeds=tuple(seed + i for i in range(5)),
+            n_train=50000,
+            n_val=10000,
+            pretrain_epochs=10,
+            finetune_epochs=10,
+        ),
+    )
     res = _one_blas_thread(compare_pretraining, backend=backend, **kw)
     res["settings"]["reduced"] = budget != "full"
     return res
@@ -143,7 +198,9 @@ def draw_layerwise_pretraining(data, lang="en"):
     ax.set_title(
         tr(lang, f"sigmoid {sizes}, SGD lr {s['lr']}", f"sigmoide {sizes}, SGD lr {s['lr']}")
     )
-    ax.axhline(0.1, color="0.4", ls=":", lw=1.2, label=tr(lang, "chance (10 classes)", "azar (10 clases)"))
+    ax.axhline(
+        0.1, color="0.4", ls=":", lw=1.2, label=tr(lang, "chance (10 classes)", "azar (10 clases)")
+    )
     ax.set_ylim(0, 1)
     ax.set_xticks(np.arange(s["finetune_epochs"] + 1))
     ax.legend(loc="center right")
@@ -157,13 +214,25 @@ def draw_layerwise_pretraining(data, lang="en"):
     for i, f in enumerate(first):
         ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
         ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
-    ax.set_xticks(x, [tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(").replace(" ", "\n", 1)
-                      if "(" not in tr(lang, *_METHOD_LABELS[m]) else tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(")
-                      for m in methods], fontsize=8.5)  # fmt: skip
+    ax.set_xticks(
+        x,
+        [
+            tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(").replace(" ", "\n", 1)
+            if "(" not in tr(lang, *_METHOD_LABELS[m])
+            else tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(")
+            for m in methods
+        ],
+        fontsize=8.5,
+    )
     ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la época 1"))
     ax.set_ylim(0, 1)
-    ax.set_title(tr(lang, f"first epoch, {len(s['seeds'])} seeds (dots)",
-                    f"primera época, {len(s['seeds'])} semillas (puntos)"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"first epoch, {len(s['seeds'])} seeds (dots)",
+            f"primera época, {len(s['seeds'])} semillas (puntos)",
+        )
+    )
 
     ax = axes[2]
     n_layers = len(res[methods[0]]["speeds"][0])
@@ -171,8 +240,13 @@ def draw_layerwise_pretraining(data, lang="en"):
     for i, m in enumerate(methods):
         sp = np.array(res[m]["speeds"])
         ratio = np.mean(res[m]["speed_ratio"])
-        ax.bar(np.arange(n_layers) + (i - (len(methods) - 1) / 2) * width, sp.mean(axis=0), width,
-               color=COLOURS[i], label=f"{tr(lang, *_METHOD_LABELS[m])}: max/min {ratio:.1f}")  # fmt: skip
+        ax.bar(
+            np.arange(n_layers) + (i - (len(methods) - 1) / 2) * width,
+            sp.mean(axis=0),
+            width,
+            color=COLOURS[i],
+            label=f"{tr(lang, *_METHOD_LABELS[m])}: max/min {ratio:.1f}",
+        )
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -182,10 +256,20 @@ def draw_layerwise_pretraining(data, lang="en"):
     ax.set_xticks(
         np.arange(n_layers), [f"{tr(lang, 'hidden', 'oculta')} {i + 1}" for i in range(n_layers)]
     )
-    ax.set_ylabel(tr(lang, r"gradient speed $\|\partial C/\partial b^l\|$",
-                     r"velocidad del gradiente $\|\partial C/\partial b^l\|$"))  # fmt: skip
-    ax.set_title(tr(lang, "per-layer speed at the start of fine-tuning",
-                    "velocidad por capa al empezar el ajuste fino"))  # fmt: skip
+    ax.set_ylabel(
+        tr(
+            lang,
+            r"gradient speed $\|\partial C/\partial b^l\|$",
+            r"velocidad del gradiente $\|\partial C/\partial b^l\|$",
+        )
+    )
+    ax.set_title(
+        tr(
+            lang,
+            "per-layer speed at the start of fine-tuning",
+            "velocidad por capa al empezar el ajuste fino",
+        )
+    )
     ax.legend(fontsize=8, loc="upper left")
     note = tr(
         lang,
@@ -194,8 +278,11 @@ def draw_layerwise_pretraining(data, lang="en"):
         f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
         f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
     )
-    title = tr(lang, "Greedy layer-wise pre-training against random initialisation",
-               "Preentrenamiento capa a capa frente a inicialización aleatoria")  # fmt: skip
+    title = tr(
+        lang,
+        "Greedy layer-wise pre-training against random initialisation",
+        "Preentrenamiento capa a capa frente a inicialización aleatoria",
+    )
     set_title(fig, title, fontsize=14)
     fig.supxlabel(note, fontsize=9.5)
     return fig
@@ -211,11 +298,15 @@ def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
     (n, ep2, n_test), uses_kw = by_budget(
         budget,
         tiny=((500, 2, 300), dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1)),
-        reduced=((10000, 12, 3000), dict(n_train=8000, n_test=2000, n_code=32, ae_epochs=12,
-                                         clf_epochs=8)),
-        full=((60000, 30, 3000), dict(n_train=50000, n_test=10000, n_code=32, ae_epochs=30,
-                                      clf_epochs=20)),
-    )  # fmt: skip
+        reduced=(
+            (10000, 12, 3000),
+            dict(n_train=8000, n_test=2000, n_code=32, ae_epochs=12, clf_epochs=8),
+        ),
+        full=(
+            (60000, 30, 3000),
+            dict(n_train=50000, n_test=10000, n_code=32, ae_epochs=30, clf_epochs=20),
+        ),
+    )
 
     def run():
         code = autoencoder_code(n_train=n, epochs=ep2, n_test=n_test, seed=seed, backend=backend)
@@ -223,8 +314,11 @@ def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
         return code, uses
 
     code, uses = _one_blas_thread(run)
-    return {**code, "uses": uses,
-            "settings": {"n_train_2d": n, "epochs_2d": ep2, "reduced": budget != "full"}}  # fmt: skip
+    return {
+        **code,
+        "uses": uses,
+        "settings": {"n_train_2d": n, "epochs_2d": ep2, "reduced": budget != "full"},
+    }
 
 
 def _denoise_tiles(ex):
@@ -235,7 +329,10 @@ def _denoise_tiles(ex):
     tiles = []
     for r in range(half):
         for i in (r, r + half):
-            tiles += [np.asarray(ex[k][i]) if i < n_ex else np.zeros(784) for k in ("x", "noisy", "denoised")]
+            tiles += [
+                np.asarray(ex[k][i]) if i < n_ex else np.zeros(784)
+                for k in ("x", "noisy", "denoised")
+            ]
     return tiles, half
 
 
@@ -258,12 +355,22 @@ def draw_autoencoder(data, lang="en"):
     ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "dígito"))
     ax.set_xlabel("$u_1$")
     ax.set_ylabel("$u_2$")
-    ax.set_title(tr(lang, "2-D code $u$ of test digits\n(autoencoder 784-128-2-128-784)",
-                    "código 2-D $u$ de dígitos de prueba\n(autocodificador 784-128-2-128-784)"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            "2-D code $u$ of test digits\n(autoencoder 784-128-2-128-784)",
+            "código 2-D $u$ de dígitos de prueba\n(autocodificador 784-128-2-128-784)",
+        )
+    )
     ax = fig.add_subplot(gs[0, 1])
     ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(tr(lang, "decoder $g(u)$ over a grid\nof the code plane",
-                    "decodificador $g(u)$ sobre una rejilla\ndel plano de códigos"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            "decoder $g(u)$ over a grid\nof the code plane",
+            "decodificador $g(u)$ sobre una rejilla\ndel plano de códigos",
+        )
+    )
     ax.axis("off")
 
     ax = fig.add_subplot(right[0])
@@ -280,19 +387,43 @@ def draw_autoencoder(data, lang="en"):
         sp.set_visible(False)
     ax.grid(False)
     ax.axvline(1 + 3 * step - 1, color=COLOURS[3], lw=2)
-    ax.set_title(tr(lang, f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
-                          f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
-                    f"autocodificador con ruido, {us['n_code']} unidades, dígitos de prueba\n"
-                    f"($\\tilde{{x}}$: cada píxel de $x$ a cero con p = {us['noise']})"), fontsize=10)  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
+            f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
+            f"autocodificador con ruido, {us['n_code']} unidades, dígitos de prueba\n"
+            f"($\\tilde{{x}}$: cada píxel de $x$ a cero con p = {us['noise']})",
+        ),
+        fontsize=10,
+    )
 
     ax = fig.add_subplot(gs[1, :])
     acc = uses["accuracy"]
     names = [
         ("raw", tr(lang, "pixels $x$\n(baseline)", "píxeles $x$\n(referencia)")),
-        ("features", tr(lang, "features $u$\n(softmax on the code)", "atributos $u$\n(softmax sobre el código)")),
-        ("reconstructions", tr(lang, "reconstructions $\\hat{x}$\n(preprocessing)", "reconstrucciones $\\hat{x}$\n(preprocesamiento)")),
-        ("joint", tr(lang, "joint", "conjunto") + f"  ${us['beta']}\\,J_{{\\rm clas}}$\n$+\\ {1 - us['beta']:.1f}\\,J_{{\\rm ae}}$"),
-    ]  # fmt: skip
+        (
+            "features",
+            tr(
+                lang,
+                "features $u$\n(softmax on the code)",
+                "atributos $u$\n(softmax sobre el código)",
+            ),
+        ),
+        (
+            "reconstructions",
+            tr(
+                lang,
+                "reconstructions $\\hat{x}$\n(preprocessing)",
+                "reconstrucciones $\\hat{x}$\n(preprocesamiento)",
+            ),
+        ),
+        (
+            "joint",
+            tr(lang, "joint", "conjunto")
+            + f"  ${us['beta']}\\,J_{{\\rm clas}}$\n$+\\ {1 - us['beta']:.1f}\\,J_{{\\rm ae}}$",
+        ),
+    ]
     vals = [acc[k] for k, _ in names]
     bars = ax.barh(
         np.arange(len(names)), vals, color=[COLOURS[7], COLOURS[0], COLOURS[1], COLOURS[2]]
@@ -303,11 +434,15 @@ def draw_autoencoder(data, lang="en"):
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)
     ax.set_xlabel(tr(lang, "test accuracy", "exactitud de prueba"))
-    ax.set_title(tr(lang,
-                    f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
-                    f"{us['clf_epochs']} classifier epochs",
-                    f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
-                    f"{us['clf_epochs']} épocas del clasificador"))  # fmt: skip
+    ax.set_title(
+        tr(
+            lang,
+            f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
+            f"{us['clf_epochs']} classifier epochs",
+            f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
+            f"{us['clf_epochs']} épocas del clasificador",
+        )
+    )
     ax = fig.add_subplot(right[1])
     ax.plot(
         np.arange(1, len(uses["ae_loss"]) + 1),
@@ -320,7 +455,9 @@ def draw_autoencoder(data, lang="en"):
         np.arange(1, len(jh) + 1),
         [h["ae"] for h in jh],
         "s-",
-        label=tr(lang, r"$J_{\rm ae}$ inside the joint model", r"$J_{\rm ae}$ en el modelo conjunto"),
+        label=tr(
+            lang, r"$J_{\rm ae}$ inside the joint model", r"$J_{\rm ae}$ en el modelo conjunto"
+        ),
     )
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(

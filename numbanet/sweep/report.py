@@ -107,10 +107,14 @@ class SweepResult:
         out = []
         for key, rs in groups.items():
             vals = np.array([r[self.objective] for r in rs], dtype=float)
-            entry = {"params": json.loads(key), "n_seeds": len(rs), "mean": float(vals.mean()),
-                     "std": float(vals.std(ddof=1)) if len(rs) > 1 else 0.0,
-                     "best": float(vals.max() if self.mode == "max" else vals.min()),
-                     "trial_ids": [r["trial_id"] for r in rs]}  # fmt: skip
+            entry = {
+                "params": json.loads(key),
+                "n_seeds": len(rs),
+                "mean": float(vals.mean()),
+                "std": float(vals.std(ddof=1)) if len(rs) > 1 else 0.0,
+                "best": float(vals.max() if self.mode == "max" else vals.min()),
+                "trial_ids": [r["trial_id"] for r in rs],
+            }
             for m in self.spec["metrics"]["record"]:
                 xs = [r.get(m) for r in rs if isinstance(r.get(m), (int, float))]
                 entry[m] = float(np.mean(xs)) if xs else None
@@ -162,8 +166,10 @@ class SweepResult:
         return "\n".join(lines)
 
     def failures_text(self):
-        return "\n".join(f"{r['trial_id']} {r.get('params')} seed {r.get('seed')}: {r.get('error')}"
-                         for r in self.failed)  # fmt: skip
+        return "\n".join(
+            f"{r['trial_id']} {r.get('params')} seed {r.get('seed')}: {r.get('error')}"
+            for r in self.failed
+        )
 
     def plot(self, path=None):
         """Save the objective against each searched field (one panel per field); return the path.
@@ -223,8 +229,10 @@ class SweepResult:
         if len(seeds) > 1:
             from matplotlib.lines import Line2D
 
-            handles = [Line2D([], [], marker="o", ls="", color=cmap(i), label=f"seed {s}")
-                       for i, s in enumerate(seeds)]  # fmt: skip
+            handles = [
+                Line2D([], [], marker="o", ls="", color=cmap(i), label=f"seed {s}")
+                for i, s in enumerate(seeds)
+            ]
             axes[0][-1].legend(handles=handles, fontsize=7, loc="best")
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -169,8 +169,9 @@ def run(
     spec = load_spec(spec)
     if scheduler != "serial":
         _import_distributed()
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):  # fmt: skip
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
         raise ValidationError(f"workers must be an integer >= 1; got {workers!r}")
     if int(threads_per_trial) < 1:
         raise ValidationError(f"threads_per_trial must be >= 1; got {threads_per_trial}")
@@ -190,9 +191,7 @@ def run(
     bar = _Bar(len(pending), progress, spec["name"])
 
     def finish(row):
-        row["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        )
+        row["finished_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         store.append(row)
         computed.append(row["trial_id"])
         v = row.get(objective)
@@ -211,17 +210,27 @@ def run(
                 futures = {}
                 for t in pending:
                     f = client.submit(
-                        run_trial, t, threads_per_trial, record,
-                        key=f"trial-{t['id']}-{time.time_ns()}", pure=False, retries=retries,
-                    )  # fmt: skip
+                        run_trial,
+                        t,
+                        threads_per_trial,
+                        record,
+                        key=f"trial-{t['id']}-{time.time_ns()}",
+                        pure=False,
+                        retries=retries,
+                    )
                     futures[f] = t
                 for fut in distributed.as_completed(futures):
                     t = futures[fut]
                     try:
                         row = fut.result()
                     except Exception as e:  # e.g. KilledWorker after too many lost workers
-                        row = {"trial_id": t["id"], "status": "error", "seed": t["seed"],
-                               "params": t["params"], "error": f"{type(e).__name__}: {e}"}  # fmt: skip
+                        row = {
+                            "trial_id": t["id"],
+                            "status": "error",
+                            "seed": t["seed"],
+                            "params": t["params"],
+                            "error": f"{type(e).__name__}: {e}",
+                        }
                         row.update({k: None for k in record})
                         row["config"] = json.dumps(t["config"], sort_keys=True)
                     finish(row)

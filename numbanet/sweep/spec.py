@@ -125,8 +125,14 @@ DISTRIBUTIONS = ("choice", "uniform", "log_uniform", "int_uniform", "int_log_uni
 
 
 def _type_name(types):
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}  # fmt: skip
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(dict.fromkeys(names[t] for t in types))
 
 
@@ -252,8 +258,18 @@ def _check_field(section, field, value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ValidationError(f"spec field {where} must be finite; got {value!r}")
-        positive = {"lr", "batch_size", "epochs", "width", "depth", "n", "n_train", "centers",
-                    "classes", "n_samples"}  # fmt: skip
+        positive = {
+            "lr",
+            "batch_size",
+            "epochs",
+            "width",
+            "depth",
+            "n",
+            "n_train",
+            "centers",
+            "classes",
+            "n_samples",
+        }
         if field in positive and value <= 0:
             raise ValidationError(f"spec field {where} must be > 0; got {value!r}")
         if field in {"l2", "noise", "std"} and value < 0:

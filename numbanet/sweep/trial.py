@@ -49,8 +49,12 @@ def _load_data(data_json):
     if d.get("standardize", name in ("moons", "circles", "blobs", "spiral")):
         mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-8
         x, xv = (x - mu) / sd, (xv - mu) / sd
-    return (np.ascontiguousarray(x), np.asarray(y, np.int64), np.ascontiguousarray(xv),
-            np.asarray(yv, np.int64))  # fmt: skip
+    return (
+        np.ascontiguousarray(x),
+        np.asarray(y, np.int64),
+        np.ascontiguousarray(xv),
+        np.asarray(yv, np.int64),
+    )
 
 
 def build_model(model, n_in, n_out, seed):
@@ -111,8 +115,13 @@ def run_trial(trial, threads=1, record=None):
         seconds), ``cpu_time`` (CPU seconds of the trial's thread), ``config`` (JSON text).
     """
     t0, c0 = time.perf_counter(), time.thread_time()
-    row = {"trial_id": trial["id"], "status": "ok", "seed": trial["seed"],
-           "params": trial["params"], "error": None}  # fmt: skip
+    row = {
+        "trial_id": trial["id"],
+        "status": "ok",
+        "seed": trial["seed"],
+        "params": trial["params"],
+        "error": None,
+    }
     try:
         import numba
 
@@ -137,10 +146,16 @@ def run_trial(trial, threads=1, record=None):
                 )
                 t1 = time.perf_counter()
                 hist = net.fit(
-                    x, y, loss=model.get("loss", "cross_entropy"), optimizer=opt,
-                    epochs=model["epochs"], batch_size=model["batch_size"],
-                    validation=(xv, yv), seed=cfg["seed"], progress=False,
-                )  # fmt: skip
+                    x,
+                    y,
+                    loss=model.get("loss", "cross_entropy"),
+                    optimizer=opt,
+                    epochs=model["epochs"],
+                    batch_size=model["batch_size"],
+                    validation=(xv, yv),
+                    seed=cfg["seed"],
+                    progress=False,
+                )
                 metrics = _metrics(hist, net, time.perf_counter() - t1)
         finally:
             numba.set_num_threads(old_threads)

@@ -188,9 +188,7 @@ class _Plain:
         from ..nn import Softmax
 
         self.W = [np.array(d.W.value, dtype=np.float64) for d, _ in stages]
-        self.b = [
-            np.array(d.b.value, dtype=np.float64) if d.use_bias else None for d, _ in stages
-        ]
+        self.b = [np.array(d.b.value, dtype=np.float64) if d.use_bias else None for d, _ in stages]
         self.acts = []
         for _, act in stages:
             if act is None:
@@ -312,7 +310,9 @@ def trace(net, x, y, loss="mse", eps=1e-6, tol=1e-6, max_fd=2000):
     from ..nn import Sequential
 
     if not isinstance(net, Sequential):
-        raise ValidationError(f"backprop.trace needs a numbanet.Sequential; got {type(net).__name__}")
+        raise ValidationError(
+            f"backprop.trace needs a numbanet.Sequential; got {type(net).__name__}"
+        )
     loss_obj = _losses.get(loss)
     layers, loss_obj = net._split_for_loss(loss_obj)
     stages = _stages(list(layers))
@@ -409,8 +409,7 @@ def trace(net, x, y, loss="mse", eps=1e-6, tol=1e-6, max_fd=2000):
         maxdiff(sub(dW[k], fd_W[k][1]), sub(fd_W[k][0], fd_W[k][1])) for k in range(L)
     )
     layer_traces = [
-        LayerTrace(k + 2, zs[k], As[k], deltas[k], dW[k], db[k], plain.acts[k][0])
-        for k in range(L)
+        LayerTrace(k + 2, zs[k], As[k], deltas[k], dW[k], db[k], plain.acts[k][0]) for k in range(L)
     ]
     name = getattr(loss_obj, "name", type(loss_obj).__name__)
     if len(layers) < len(net.layers):

@@ -141,8 +141,10 @@ def deepen(net, extra_layers=1):
     from ..nn import Dense, ReLU
 
     _check_seq(net, "net")
-    if isinstance(extra_layers, bool) or not isinstance(extra_layers, (int, np.integer)) or (
-        extra_layers < 1
+    if (
+        isinstance(extra_layers, bool)
+        or not isinstance(extra_layers, (int, np.integer))
+        or (extra_layers < 1)
     ):
         raise ValidationError(f"extra_layers must be an integer >= 1; got {extra_layers!r}")
     last = net.layers[-1]

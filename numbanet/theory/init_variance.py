@@ -54,9 +54,14 @@ from .._validate import positive_float, positive_int
 from ..errors import ValidationError
 
 SCHEMES = (
-    "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "glorot_normal",
-    "glorot_uniform", "orthogonal",
-)  # fmt: skip
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "glorot_normal",
+    "glorot_uniform",
+    "orthogonal",
+)
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 
 
@@ -69,9 +74,14 @@ def _scheme(init):
     if not isinstance(init, str):
         raise ValidationError(f"init must be a scheme name or a variance; got {init!r}")
     key = init.lower()
-    aliases = {"he": "he_normal", "lecun": "lecun_normal", "glorot": "glorot_normal",
-               "xavier": "glorot_normal", "xavier_normal": "glorot_normal",
-               "xavier_uniform": "glorot_uniform"}  # fmt: skip
+    aliases = {
+        "he": "he_normal",
+        "lecun": "lecun_normal",
+        "glorot": "glorot_normal",
+        "xavier": "glorot_normal",
+        "xavier_normal": "glorot_normal",
+        "xavier_uniform": "glorot_uniform",
+    }
     key = aliases.get(key, key)
     if key not in SCHEMES:
         raise ValidationError(
@@ -365,8 +375,9 @@ def backward_variance(activation, widths, init="he_normal", *, q0=1.0, g0=1.0):
 # ============================================================================ measured
 
 
-def measure(activation, widths, init="he_normal", *, q0=1.0, g0=1.0, n_samples=512, n_nets=16,
-            seed=0):  # fmt: skip
+def measure(
+    activation, widths, init="he_normal", *, q0=1.0, g0=1.0, n_samples=512, n_nets=16, seed=0
+):
     r"""The same profile measured on sampled networks (NumPy, seeded).
 
     Parameters
@@ -437,15 +448,30 @@ def _measure(name, alpha, w, inits, q0, g0, n, R, rng):
     ratio = F[:, 1:] / F[:, :-1]
     s = 1.0 / math.sqrt(R)
     return VarianceProfile(
-        forward=F.mean(0), backward=Bk.mean(0), weight_grad=G.mean(0),
-        forward_sem=F.std(0, ddof=1) * s, backward_sem=Bk.std(0, ddof=1) * s,
+        forward=F.mean(0),
+        backward=Bk.mean(0),
+        weight_grad=G.mean(0),
+        forward_sem=F.std(0, ddof=1) * s,
+        backward_sem=Bk.std(0, ddof=1) * s,
         weight_grad_sem=G.std(0, ddof=1) * s,
-        ratio=ratio.mean(0), ratio_sem=ratio.std(0, ddof=1) * s,
-    )  # fmt: skip
+        ratio=ratio.mean(0),
+        ratio_sem=ratio.std(0, ddof=1) * s,
+    )
 
 
-def sweep(activations=("relu", "tanh"), inits=SCHEMES[:-1], depth=50, width=100, *,
-          measured=True, n_samples=256, n_nets=8, seed=0, q0=1.0, g0=1.0):  # fmt: skip
+def sweep(
+    activations=("relu", "tanh"),
+    inits=SCHEMES[:-1],
+    depth=50,
+    width=100,
+    *,
+    measured=True,
+    n_samples=256,
+    n_nets=8,
+    seed=0,
+    q0=1.0,
+    g0=1.0,
+):
     """Profiles for the ``init-variance`` figure: every activation x init, recursion and measured.
 
     Returns ``{(activation, init): {"recursion": VarianceProfile, "measured": VarianceProfile or
@@ -460,8 +486,16 @@ def sweep(activations=("relu", "tanh"), inits=SCHEMES[:-1], depth=50, width=100,
             rec = recursion(act, widths, init, q0=q0, g0=g0)
             mes = None
             if measured:
-                mes = measure(act, widths, init, q0=q0, g0=g0, n_samples=n_samples,
-                              n_nets=n_nets, seed=seed + 1000 * i + j)  # fmt: skip
+                mes = measure(
+                    act,
+                    widths,
+                    init,
+                    q0=q0,
+                    g0=g0,
+                    n_samples=n_samples,
+                    n_nets=n_nets,
+                    seed=seed + 1000 * i + j,
+                )
             out[(act, init)] = {"recursion": rec, "measured": mes}
     return out
 
@@ -477,8 +511,9 @@ def _branch_scale(s):
     return float(s)
 
 
-def residual_recursion(activation, width, n_blocks, init="he_normal", *, branch_scale=1.0,
-                       q0=1.0, g0=1.0):  # fmt: skip
+def residual_recursion(
+    activation, width, n_blocks, init="he_normal", *, branch_scale=1.0, q0=1.0, g0=1.0
+):
     r"""Second moments through a stack of residual blocks, by the recursion of the slides
     extended to the skip connection.
 
@@ -552,8 +587,19 @@ def residual_recursion(activation, width, n_blocks, init="he_normal", *, branch_
     return VarianceProfile(forward=fwd, backward=bwd, weight_grad=wg)
 
 
-def residual_measure(activation, width, n_blocks, init="he_normal", *, branch_scale=1.0, q0=1.0,
-                     g0=1.0, n_samples=256, n_nets=8, seed=0):  # fmt: skip
+def residual_measure(
+    activation,
+    width,
+    n_blocks,
+    init="he_normal",
+    *,
+    branch_scale=1.0,
+    q0=1.0,
+    g0=1.0,
+    n_samples=256,
+    n_nets=8,
+    seed=0,
+):
     r"""``residual_recursion``'s profile measured on sampled residual nets (NumPy, seeded).
 
     Per net: inputs :math:`x^{[0]} \sim N(0, q_0 I)`, the blocks forward, then an upstream
@@ -592,10 +638,14 @@ def residual_measure(activation, width, n_blocks, init="he_normal", *, branch_sc
     k = 1.0 / math.sqrt(R)
     fw = F[:, 1:]
     return VarianceProfile(
-        forward=fw.mean(0), backward=Bk.mean(0), weight_grad=np.full(L, np.nan),
-        forward_sem=fw.std(0, ddof=1) * k, backward_sem=Bk.std(0, ddof=1) * k,
-        ratio=ratio.mean(0), ratio_sem=ratio.std(0, ddof=1) * k,
-    )  # fmt: skip
+        forward=fw.mean(0),
+        backward=Bk.mean(0),
+        weight_grad=np.full(L, np.nan),
+        forward_sem=fw.std(0, ddof=1) * k,
+        backward_sem=Bk.std(0, ddof=1) * k,
+        ratio=ratio.mean(0),
+        ratio_sem=ratio.std(0, ddof=1) * k,
+    )
 
 
 # ============================================================================ the slide's claim
@@ -640,7 +690,20 @@ def claim_check(depth=20, width=128, n_samples=256, n_nets=12, seed=0):
 
 
 __all__ = [
-    "SCHEMES", "ACTIVATIONS", "weight_variance", "sample_weights", "orthogonal", "norm_ratio",
-    "gauss_moments", "recursion", "forward_variance", "backward_variance", "measure", "sweep",
-    "VarianceProfile", "claim_check", "residual_recursion", "residual_measure",
-]  # fmt: skip
+    "SCHEMES",
+    "ACTIVATIONS",
+    "weight_variance",
+    "sample_weights",
+    "orthogonal",
+    "norm_ratio",
+    "gauss_moments",
+    "recursion",
+    "forward_variance",
+    "backward_variance",
+    "measure",
+    "sweep",
+    "VarianceProfile",
+    "claim_check",
+    "residual_recursion",
+    "residual_measure",
+]

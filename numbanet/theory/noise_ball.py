@@ -412,8 +412,9 @@ def _opt_name(optimizer):
     return optimizer.lower()
 
 
-def exact_curve(problem, lr, batch_size=1, steps=1000, w0=None, *, optimizer="sgd", beta=0.9,
-                replace=True):  # fmt: skip
+def exact_curve(
+    problem, lr, batch_size=1, steps=1000, w0=None, *, optimizer="sgd", beta=0.9, replace=True
+):
     r"""Exact :math:`E\|W_t - w^*\|^2` for t = 0..steps, by the moment recursions.
 
     Parameters
@@ -642,9 +643,22 @@ class Simulation:
         return float(self.run_avg.mean()), float(self.run_avg.std(ddof=1) / math.sqrt(n))
 
 
-def simulate(problem, lr, batch_size=1, steps=1000, *, n_runs=1000, optimizer="sgd", beta=0.9,
-             w0=None, seed=0, record_every=1, burn_in=None, q=(0.05, 0.5, 0.95),
-             keep_runs=False):  # fmt: skip
+def simulate(
+    problem,
+    lr,
+    batch_size=1,
+    steps=1000,
+    *,
+    n_runs=1000,
+    optimizer="sgd",
+    beta=0.9,
+    w0=None,
+    seed=0,
+    record_every=1,
+    burn_in=None,
+    q=(0.05, 0.5, 0.95),
+    keep_runs=False,
+):
     r"""Monte-Carlo SGD: many independent runs at once (vectorised over runs).
 
     Parameters
@@ -756,8 +770,7 @@ def slide_problem():
     return Quadratic(H=[1.0, 2.0, 4.0], Sigma=np.eye(3))
 
 
-def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=1000, steps=1000,
-                seed=0):  # fmt: skip
+def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=1000, steps=1000, seed=0):
     """Claim 10 of ``numbanet claims``: the noise ball against its bound, shrinking with alpha
     and with B.
 
@@ -770,16 +783,28 @@ def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=1000, s
     for B in batch_sizes:
         for a in alphas:
             st = stationary(prob, a, B)
-            sim = simulate(prob, a, B, steps, n_runs=n_runs, seed=seed, w0=prob.w_star,
-                           record_every=10, burn_in=steps // 3)  # fmt: skip
+            sim = simulate(
+                prob,
+                a,
+                B,
+                steps,
+                n_runs=n_runs,
+                seed=seed,
+                w0=prob.w_star,
+                record_every=10,
+                burn_in=steps // 3,
+            )
             m, se = sim.stationary()
             z = abs(m - st.value) / se
             worst_z = max(worst_z, z)
             ok_mc &= z < 4.0
             ok_bound &= st.value <= st.bound * (1 + 1e-12)
             rows[f"alpha={a}, B={B}"] = {
-                "exact": st.value, "monte carlo": m, "mc s.e.": se, "bound": st.bound,
-            }  # fmt: skip
+                "exact": st.value,
+                "monte carlo": m,
+                "mc s.e.": se,
+                "bound": st.bound,
+            }
     ex = {(B, a): stationary(prob, a, B).value for B in batch_sizes for a in alphas}
     shrink_a = all(
         ex[(B, a1)] > ex[(B, a0)] for B in batch_sizes for a0, a1 in zip(alphas, alphas[1:])
@@ -804,7 +829,19 @@ def claim_check(alphas=(0.02, 0.05, 0.1), batch_sizes=(1, 4, 16), n_runs=1000, s
 
 
 __all__ = [
-    "bound", "Quadratic", "LeastSquares", "exact_curve", "stationary", "constants", "simulate",
-    "Simulation", "Stationary", "UpdateRule", "SGDRule", "MomentumRule", "EngineOptimizer",
-    "slide_problem", "claim_check",
-]  # fmt: skip
+    "bound",
+    "Quadratic",
+    "LeastSquares",
+    "exact_curve",
+    "stationary",
+    "constants",
+    "simulate",
+    "Simulation",
+    "Stationary",
+    "UpdateRule",
+    "SGDRule",
+    "MomentumRule",
+    "EngineOptimizer",
+    "slide_problem",
+    "claim_check",
+]

@@ -195,9 +195,16 @@ class Autoencoder:
         for _ in range(epochs):
             xin = corrupt(X, self.noise, rng)
             h = self.net.fit(
-                xin, X, loss=loss, optimizer=self._opt, epochs=1, batch_size=batch_size,
-                seed=int(rng.integers(2**31)), progress=False, train_metrics=False,
-            )  # fmt: skip
+                xin,
+                X,
+                loss=loss,
+                optimizer=self._opt,
+                epochs=1,
+                batch_size=batch_size,
+                seed=int(rng.integers(2**31)),
+                progress=False,
+                train_metrics=False,
+            )
             out.append(float(h["loss"][-1]))
         self.history_ += out
         return out
@@ -389,4 +396,3 @@ def _scaled(be, g, factor, dtype):
     if factor == 1.0:
         return g
     return be.asarray(np.asarray(be.to_numpy(g)) * dtype.type(factor), dtype)
-

@@ -69,9 +69,15 @@ class DBN(GreedyPretrainer):
             codes = self._codes(X, i)
             rbm = RBM(a, b, backend=self.backend, seed=seeds[i], dtype=self.dtype)
             errs = rbm.fit(
-                codes, epochs=epochs, k=k, lr=lr, batch_size=batch_size, seed=seeds[i],
-                momentum=momentum, weight_decay=weight_decay,
-            )  # fmt: skip
+                codes,
+                epochs=epochs,
+                k=k,
+                lr=lr,
+                batch_size=batch_size,
+                seed=seeds[i],
+                momentum=momentum,
+                weight_decay=weight_decay,
+            )
             self._install(i, rbm.W, rbm.c)
             self.rbms_.append(rbm)
             out.append(errs)

@@ -112,17 +112,33 @@ class GreedyPretrainer:
         """Step 3: the supervised top layer on the frozen pre-trained layers. Returns History."""
         self.freeze_hidden()
         return self.net.fit(
-            X, y, loss="cross_entropy", optimizer=optimizer, lr=lr, epochs=epochs,
-            batch_size=batch_size, seed=seed, progress=False, **kw,
-        )  # fmt: skip
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=False,
+            **kw,
+        )
 
     def fine_tune(self, X, y, epochs=1, lr=0.1, batch_size=32, optimizer="sgd", seed=None, **kw):
         """Step 4: unfreeze everything and train the whole net with backpropagation."""
         self.unfreeze()
         return self.net.fit(
-            X, y, loss="cross_entropy", optimizer=optimizer, lr=lr, epochs=epochs,
-            batch_size=batch_size, seed=seed, progress=False, **kw,
-        )  # fmt: skip
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            progress=False,
+            **kw,
+        )
 
     def predict_classes(self, X):
         return self.net.predict(X).argmax(axis=1)

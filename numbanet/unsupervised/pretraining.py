@@ -71,12 +71,17 @@ class StackedAutoencoder(GreedyPretrainer):
             ae = Autoencoder(
                 a, b, noise=self.noise, backend=self.backend, seed=seeds[i], dtype=self.dtype
             )
-            losses = ae.fit(codes, epochs=epochs, lr=lr, batch_size=batch_size,
-                            optimizer=optimizer, seed=seeds[i])  # fmt: skip
+            losses = ae.fit(
+                codes,
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                optimizer=optimizer,
+                seed=seeds[i],
+            )
             ((W, c),) = ae.encoder_weights()
             self._install(i, W, c)
             self.autoencoders_.append(ae)
             out.append(losses)
         self.pretrain_history_ = out
         return out
-

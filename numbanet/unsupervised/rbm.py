@@ -235,9 +235,20 @@ class RBM:
             vk = pv if last else vs
             pk, h = be.rbm_hidden(vk, self._W, self._c, None if last else rng.random((n, H), dt))
         be.rbm_cd_update(
-            self._W, self._b, self._c, self._vW, self._vb, self._vc, v0, p0, vk, pk,
-            lr, momentum, weight_decay,
-        )  # fmt: skip
+            self._W,
+            self._b,
+            self._c,
+            self._vW,
+            self._vb,
+            self._vc,
+            v0,
+            p0,
+            vk,
+            pk,
+            lr,
+            momentum,
+            weight_decay,
+        )
         return vk
 
     def fit(

@@ -63,7 +63,9 @@ class _LiveList(list):
 
 def _check_sizes(sizes):
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-        raise ValidationError(f"sizes must be a list of layer widths such as [784, 30, 10]; got {sizes!r}")
+        raise ValidationError(
+            f"sizes must be a list of layer widths such as [784, 30, 10]; got {sizes!r}"
+        )
     sizes = list(sizes)
     if len(sizes) < 2 or not all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
@@ -221,7 +223,9 @@ class BookNetwork:
             return
         if loss is not None:
             layers, eff = model._split_for_loss(loss)
-            T._epoch_layers(model, layers, eff, opt, X, T_, None, perm, bs, T._Progress(1, n, False), ())
+            T._epoch_layers(
+                model, layers, eff, opt, X, T_, None, perm, bs, T._Progress(1, n, False), ()
+            )
             return
         # a cost of the user's own: its delta(z, a, y) is the error at the output's z
         be = model.backend
@@ -259,7 +263,12 @@ class BookNetwork:
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
                 raise ValidationError(f"{name} must be a positive integer; got {v!r}")
         for v, name in ((eta, "eta"), (lmbda, "lmbda")):
-            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
+            if (
+                not isinstance(v, numbers.Real)
+                or isinstance(v, bool)
+                or not np.isfinite(v)
+                or v < 0
+            ):
                 raise ValidationError(f"{name} must be a number >= 0; got {v!r}")
         if eta == 0:
             raise ValidationError("eta must be positive; got 0")

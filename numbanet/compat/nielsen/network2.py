@@ -143,8 +143,10 @@ class Network(BookNetwork):
         if needs_eval and not evaluation_data:
             raise ValidationError("the monitor_evaluation_* flags need evaluation_data")
         if early_stopping_n and not monitor_evaluation_accuracy:
-            raise ValidationError("early_stopping_n watches the evaluation accuracy: also pass "
-                                  "monitor_evaluation_accuracy=True")  # fmt: skip
+            raise ValidationError(
+                "early_stopping_n watches the evaluation accuracy: also pass "
+                "monitor_evaluation_accuracy=True"
+            )
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
         state = {"best": 0, "flat": 0}
@@ -228,7 +230,9 @@ def load(filename):
         net.weights = [np.array(w) for w in data["weights"]]
         net.biases = [np.array(b) for b in data["biases"]]
     except (KeyError, TypeError) as exc:
-        raise ValidationError(f"{filename} is not a network saved by Network.save ({exc})") from None
+        raise ValidationError(
+            f"{filename} is not a network saved by Network.save ({exc})"
+        ) from None
     return net
 
 
@@ -241,4 +245,3 @@ __all__ = [
     "sigmoid_prime",
     "vectorized_result",
 ]
-

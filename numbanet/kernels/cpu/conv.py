@@ -504,14 +504,28 @@ def _conv3x3_forward_s1(x, W, b, Wp, OH, OW, code, alpha, y, z, keep_z):
                 xp = x[n, c]
                 w = W[o, c]
                 w0, w1, w2, w3, w4, w5, w6, w7, w8 = (
-                    w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-                )  # fmt: skip
+                    w[0],
+                    w[1],
+                    w[2],
+                    w[3],
+                    w[4],
+                    w[5],
+                    w[6],
+                    w[7],
+                    w[8],
+                )
                 for p in range(L):
                     r0[U(p)] += (
-                        w0 * xp[U(p)] + w1 * xp[U(p + 1)] + w2 * xp[U(p + 2)]
-                        + w3 * xp[U(p + s1)] + w4 * xp[U(p + s1 + 1)] + w5 * xp[U(p + s1 + 2)]
-                        + w6 * xp[U(p + s2)] + w7 * xp[U(p + s2 + 1)] + w8 * xp[U(p + s2 + 2)]
-                    )  # fmt: skip
+                        w0 * xp[U(p)]
+                        + w1 * xp[U(p + 1)]
+                        + w2 * xp[U(p + 2)]
+                        + w3 * xp[U(p + s1)]
+                        + w4 * xp[U(p + s1 + 1)]
+                        + w5 * xp[U(p + s1 + 2)]
+                        + w6 * xp[U(p + s2)]
+                        + w7 * xp[U(p + s2 + 1)]
+                        + w8 * xp[U(p + s2 + 2)]
+                    )
             if keep_z:
                 _unwiden(r0, Wp, OH, OW, z[n, o])
             _unwiden_act(r0, Wp, OH, OW, code, alpha, y[n, o])
@@ -691,20 +705,55 @@ def _dx_chunk(gt, W, lead, Wp, n0, nb, dx):
                         g = gt[o]
                         w = W[o, c + i]
                         w0, w1, w2, w3, w4, w5, w6, w7, w8 = (
-                            w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-                        )  # fmt: skip
+                            w[0],
+                            w[1],
+                            w[2],
+                            w[3],
+                            w[4],
+                            w[5],
+                            w[6],
+                            w[7],
+                            w[8],
+                        )
                         for q in range(Q):
                             k = q + base
                             xp[U(q)] += (
-                                w0 * g[U(k)] + w1 * g[U(k - 1)] + w2 * g[U(k - 2)]
-                                + w3 * g[U(k - s1)] + w4 * g[U(k - s1 - 1)]
-                                + w5 * g[U(k - s1 - 2)] + w6 * g[U(k - s2)]
-                                + w7 * g[U(k - s2 - 1)] + w8 * g[U(k - s2 - 2)]
-                            )  # fmt: skip
+                                w0 * g[U(k)]
+                                + w1 * g[U(k - 1)]
+                                + w2 * g[U(k - 2)]
+                                + w3 * g[U(k - s1)]
+                                + w4 * g[U(k - s1 - 1)]
+                                + w5 * g[U(k - s1 - 2)]
+                                + w6 * g[U(k - s2)]
+                                + w7 * g[U(k - s2 - 1)]
+                                + w8 * g[U(k - s2 - 2)]
+                            )
 
 
-def _conv3x3_backward_s1(x, dy, W, Wp, OH, OW, lead, B, code, alpha, za, a, do_dw, do_db, do_dx,
-                         gt, xt, pw, pb, dW, db, dx):  # fmt: skip
+def _conv3x3_backward_s1(
+    x,
+    dy,
+    W,
+    Wp,
+    OH,
+    OW,
+    lead,
+    B,
+    code,
+    alpha,
+    za,
+    a,
+    do_dw,
+    do_db,
+    do_dx,
+    gt,
+    xt,
+    pw,
+    pb,
+    dW,
+    db,
+    dx,
+):
     """The whole backward pass of a 3x3 stride-1 convolution, chunk by chunk of ``B`` examples.
 
     x (N, C, Q) padded input planes, dy (N, O, OH*OW), W (O, C, 9); accumulates dW (O, C, 9) and

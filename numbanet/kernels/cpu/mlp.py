@@ -358,10 +358,38 @@ def _hits(out, acc_labels, perm, s, m, thr):
 
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk(
-    X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas, small,
-    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, grow, xg, gW, ident,
-    mflat, beta, damp, mom, acc_labels,
-):  # fmt: skip
+    X,
+    T,
+    labels,
+    perm,
+    start,
+    stop,
+    bs,
+    flat,
+    w_off,
+    b_off,
+    sizes,
+    acts,
+    alphas,
+    small,
+    loss_kind,
+    cost_c,
+    inv_m,
+    lr,
+    decay_w,
+    zws,
+    aws,
+    dws,
+    grow,
+    xg,
+    gW,
+    ident,
+    mflat,
+    beta,
+    damp,
+    mom,
+    acc_labels,
+):
     """Train on examples perm[start:stop] in minibatches of ``bs``; return the summed cost and
     the number of examples classified right before their minibatch's update.
 
@@ -442,15 +470,47 @@ def mlp_sgd_chunk(
             if small[l]:
                 if l == 0:
                     _backward_small(
-                        X, perm, s, m, W, b, delta, nd, need, lr, decay_w, grow, zero,
-                        mW, mb, beta, damp, mom,
-                    )  # fmt: skip
+                        X,
+                        perm,
+                        s,
+                        m,
+                        W,
+                        b,
+                        delta,
+                        nd,
+                        need,
+                        lr,
+                        decay_w,
+                        grow,
+                        zero,
+                        mW,
+                        mb,
+                        beta,
+                        damp,
+                        mom,
+                    )
                 else:
                     ap = aws[zo - m * din : zo].reshape(m, din)
                     _backward_small(
-                        ap, ident, 0, m, W, b, delta, nd, need, lr, decay_w, grow, zero,
-                        mW, mb, beta, damp, mom,
-                    )  # fmt: skip
+                        ap,
+                        ident,
+                        0,
+                        m,
+                        W,
+                        b,
+                        delta,
+                        nd,
+                        need,
+                        lr,
+                        decay_w,
+                        grow,
+                        zero,
+                        mW,
+                        mb,
+                        beta,
+                        damp,
+                        mom,
+                    )
             else:
                 if l == 0:
                     x = xg[: m * din].reshape(m, din)
@@ -475,9 +535,33 @@ def mlp_sgd_chunk(
 
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_sgd_chunk_narrow(
-    X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
-    loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, mflat, beta, damp, mom, acc_labels,
-):  # fmt: skip
+    X,
+    T,
+    labels,
+    perm,
+    start,
+    stop,
+    bs,
+    flat,
+    w_off,
+    b_off,
+    sizes,
+    acts,
+    alphas,
+    loss_kind,
+    cost_c,
+    inv_m,
+    lr,
+    decay_w,
+    zws,
+    aws,
+    dws,
+    mflat,
+    beta,
+    damp,
+    mom,
+    acc_labels,
+):
     r"""``mlp_sgd_chunk`` for narrow nets (every width <= ``config.FUSED_NARROW_MAX_WIDTH``), feature-major.
 
     With 10-unit layers a row-major dot product has only 10 terms: too short to vectorise, and
@@ -708,9 +792,23 @@ def mlp_forward(X, flat, w_off, b_off, sizes, acts, alphas, small, zws, aws, ide
 
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_backward(
-    X, g_out, flat, grad, w_off, b_off, sizes, acts, alphas, small, zws, aws, dws, gtmp, dx,
+    X,
+    g_out,
+    flat,
+    grad,
+    w_off,
+    b_off,
+    sizes,
+    acts,
+    alphas,
+    small,
+    zws,
+    aws,
+    dws,
+    gtmp,
+    dx,
     need_dx,
-):  # fmt: skip
+):
     r"""Backpropagate d(loss)/d(a^L) = ``g_out`` (m, d_L) through the stack of the last
     ``mlp_forward``:
 
@@ -735,8 +833,13 @@ def mlp_backward(
     for i in range(m):
         for j in range(k):
             delta[i, j] = g_out[i, j]
-    _dact_2d(acts[L - 1], zws[zo : zo + m * k].reshape(m, k), aws[zo : zo + m * k].reshape(m, k),
-             delta, alphas[L - 1])  # fmt: skip
+    _dact_2d(
+        acts[L - 1],
+        zws[zo : zo + m * k].reshape(m, k),
+        aws[zo : zo + m * k].reshape(m, k),
+        delta,
+        alphas[L - 1],
+    )
     cur = 0
     for l in range(L - 1, -1, -1):
         din = sizes[l]
@@ -777,6 +880,11 @@ def mlp_backward(
                 np.dot(delta, W, nd)
         if l > 0:
             zo -= m * din
-            _dact_2d(acts[l - 1], zws[zo : zo + m * din].reshape(m, din),
-                     aws[zo : zo + m * din].reshape(m, din), nd, alphas[l - 1])  # fmt: skip
+            _dact_2d(
+                acts[l - 1],
+                zws[zo : zo + m * din].reshape(m, din),
+                aws[zo : zo + m * din].reshape(m, din),
+                nd,
+                alphas[l - 1],
+            )
         cur = 1 - cur

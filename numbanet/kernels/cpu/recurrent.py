@@ -215,10 +215,23 @@ def _gemm_intrinsic(int_bits):
 
             builder.call(
                 fn,
-                [ir.Constant(i32, 101), integer(1, 32), integer(2, 32), integer(3, int_bits),
-                 integer(4, int_bits), integer(5, int_bits), real(6), ptr(7), integer(8, int_bits),
-                 ptr(9), integer(10, int_bits), real(11), ptr(12), integer(13, int_bits)],
-            )  # fmt: skip
+                [
+                    ir.Constant(i32, 101),
+                    integer(1, 32),
+                    integer(2, 32),
+                    integer(3, int_bits),
+                    integer(4, int_bits),
+                    integer(5, int_bits),
+                    real(6),
+                    ptr(7),
+                    integer(8, int_bits),
+                    ptr(9),
+                    integer(10, int_bits),
+                    real(11),
+                    ptr(12),
+                    integer(13, int_bits),
+                ],
+            )
             return context.get_dummy_value()
 
         return sig, codegen
@@ -514,8 +527,9 @@ def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, 
 
 
 @njit(**_OPTS)
-def _block_backward(fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, need_dx,
-                    DZ, gh, dc, dWUb, DX, dx):  # fmt: skip
+def _block_backward(
+    fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, need_dx, DZ, gh, dc, dWUb, DX, dx
+):
     """BPTT for the rows ``lo .. lo + nb``: deltas of every step into ``DZ`` (T, nb, G), then
     this block's ``dWUb = DZ^T XH`` = [dW | dU | db] (overwritten) and, when ``need_dx``,
     dL/dx of the real rows into ``dx`` (n, T, d)."""
@@ -614,13 +628,15 @@ def forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq):
     nblocks = (n + nb - 1) // nb
     for q in range(p, nblocks, P):
         lo = q * nb
-        _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, min(n, lo + nb), xh, a, c, out,
-                             seq)  # fmt: skip
+        _block_forward_infer(
+            fp, ilp, lstm, x, WUb, reverse, lo, min(n, lo + nb), xh, a, c, out, seq
+        )
 
 
 @njit(nogil=True, **_OPTS)
-def backward(p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC,
-             dWUb, DX, dx):  # fmt: skip
+def backward(
+    p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC, dWUb, DX, dx
+):
     """BPTT of ``forward_train`` for blocks p0 .. p1. Writes the blocks' partial gradients
     ``dWUb`` (P, G, d + H + 1) and, when ``need_dx``, their rows of ``dx`` (n, T, d).
 
@@ -628,8 +644,28 @@ def backward(p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need
     Scratch: ``DZ`` (P, T, nb, G), ``GH`` and ``DC`` (P, nb, H), ``DX`` (P, T * nb, d)."""
     nb = XH.shape[2]
     for p in range(p0, p1):
-        _block_backward(fp, ilp, lstm, dout, seq, reverse, p * nb, XH[p], A[p], C[p], TC[p], U, W,
-                        need_dx, DZ[p], GH[p], DC[p], dWUb[p], DX[p], dx)  # fmt: skip
+        _block_backward(
+            fp,
+            ilp,
+            lstm,
+            dout,
+            seq,
+            reverse,
+            p * nb,
+            XH[p],
+            A[p],
+            C[p],
+            TC[p],
+            U,
+            W,
+            need_dx,
+            DZ[p],
+            GH[p],
+            DC[p],
+            dWUb[p],
+            DX[p],
+            dx,
+        )
 
 
 @njit(**_OPTS)

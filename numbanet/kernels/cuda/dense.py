@@ -57,8 +57,10 @@ def gemm_kernel(nbtype, ty, tx, tm=GEMM_TM, tn=GEMM_TN, bk=GEMM_BK):
     BN = TX * TN
     NT = TY * TX
     if (BM * BK) % NT or (BK * BN) % NT:
-        raise ValueError(f"GEMM geometry {ty}x{tx} threads, {tm}x{tn} tile, bk {bk}: the shared "
-                         "tiles do not split evenly over the threads")  # fmt: skip
+        raise ValueError(
+            f"GEMM geometry {ty}x{tx} threads, {tm}x{tn} tile, bk {bk}: the shared "
+            "tiles do not split evenly over the threads"
+        )
     A_LOADS = (BM * BK) // NT
     B_LOADS = (BK * BN) // NT
     SA = BM + 4  # padded rows: the transposing stores of an untransposed A hit distinct banks

@@ -141,8 +141,9 @@ def batchnorm_forward_eval(x, gamma, beta, rmean, rvar, eps, mean, invstd, y):
 
 
 @kernel
-def batchnorm_backward(x, dy, gamma, mean, invstd, batch_stats, acc_params, need_dx, dgamma,
-                       dbeta, dx):  # fmt: skip
+def batchnorm_backward(
+    x, dy, gamma, mean, invstd, batch_stats, acc_params, need_dx, dgamma, dbeta, dx
+):
     """Block c: sdy = sum dy, sdyx = sum dy * xhat over the channel; dgamma[c] += sdyx and
     dbeta[c] += sdy (if ``acc_params``); dx (if ``need_dx``) by the three-term formula
     dx = gamma invstd / m (m dy - sdy - xhat sdyx) with batch statistics, gamma invstd dy with
@@ -330,9 +331,7 @@ def _sigs():
             (A3, A1, A1, F, F, F, A1, A1, A1, A1, A3)
         )
         out.setdefault("batchnorm_forward_eval", []).append((A3, A1, A1, A1, A1, F, A1, A1, A3))
-        out.setdefault("batchnorm_backward", []).append(
-            (A3, A3, A1, A1, A1, I, I, I, A1, A1, A3)
-        )
+        out.setdefault("batchnorm_backward", []).append((A3, A3, A1, A1, A1, I, I, I, A1, A1, A3))
         out.setdefault("layernorm_forward", []).append((A2, A1, A1, F, A1, A1, A2))
         out.setdefault("layernorm_backward_dx", []).append((A2, A2, A1, A1, A1, A2))
         out.setdefault("layernorm_backward_params", []).append((A2, A2, A1, A1, A1, A1))
