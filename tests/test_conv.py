@@ -259,6 +259,7 @@ CASES = {
         (1, 28, 28),
     ),
     "odd-pool": (lambda: [Conv2D(2, 3, 3), AvgPool2D(2), MaxPool2D(2)], (2, 11, 13)),
+    "avgpool-3x2-overlap": (lambda: [AvgPool2D((3, 2), stride=(2, 1))], (2, 7, 6)),
 }
 
 
@@ -278,7 +279,15 @@ def test_cpu_3x3_backward_chunks_match_reference(n):
 
 @pytest.mark.parametrize(
     "case",
-    ["s1-3x3-pad2", "s1-5x5-same", "s1-rect-full", "lenet-block", "odd-pool", "conv-same-s2"],
+    [
+        "s1-3x3-pad2",
+        "s1-5x5-same",
+        "s1-rect-full",
+        "lenet-block",
+        "odd-pool",
+        "conv-same-s2",
+        "avgpool-3x2-overlap",
+    ],
 )
 def test_cpu_matches_reference_float32_cases(case):
     fn, shape = CASES[case]

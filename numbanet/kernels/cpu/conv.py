@@ -174,7 +174,7 @@ def _pool2d_forward(kind, x, kh, kw, sh, sw, y, arg):
     maximum in the input plane, which the backward pass routes the gradient to."""
     N, C, H, Wd = x.shape
     OH, OW = y.shape[2], y.shape[3]
-    inv = 1.0 / (kh * kw)
+    inv = y.dtype.type(1.0 / (kh * kw))
     for t in prange(N * C):
         n = t // C
         c = t - n * C
@@ -207,7 +207,7 @@ def _pool2d_backward(kind, dy, arg, kh, kw, sh, sw, dx):
     evenly, dy / (kh kw), over the window. Overlapping windows add up."""
     N, C, H, Wd = dx.shape
     OH, OW = dy.shape[2], dy.shape[3]
-    inv = 1.0 / (kh * kw)
+    inv = dx.dtype.type(1.0 / (kh * kw))
     for t in prange(N * C):
         n = t // C
         c = t - n * C
