@@ -281,7 +281,7 @@ def test_cpu_blocks_padding_and_eval_path_match_reference(op, dtype, tol, rng, m
     from numbanet.backends import get_backend
 
     ref, cpu = get_backend("reference"), get_backend("cpu")
-    monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", None)  # threads even on a busy machine
+    monkeypatch.setattr(R._Runner, "_threaded_next", lambda self: True)  # even when busy
     monkeypatch.setattr(R, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(R, "INFER_ROWS", 2)  # 7 rows: blocks of 2, 2, 2, 1 over the threads
     for threads, keep in ((3, True), (2, False), (1, False)):
@@ -375,8 +375,7 @@ def test_cpu_worker_error_reaches_the_caller(monkeypatch):
     """An exception in one of the recurrent ops' worker threads is raised in the caller."""
     from numbanet.backends import _rnn_ops as R
 
-    monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", None)
-    runner = R._Runner()
+    runner = R._Runner()  # a fresh runner measures the threaded way first
     seen = []
 
     def work(p):
@@ -391,6 +390,41 @@ def test_cpu_worker_error_reaches_the_caller(monkeypatch):
     assert sorted(seen[3:]) == [0, 1]
 
 
+def test_cpu_runner_uses_the_way_that_got_more_cores(monkeypatch):
+    """The runner measures the cores each way of running the blocks got and uses the better one,
+    trying the other every ``EXPLORE_EVERY``-th call."""
+    import threading
+    import time
+
+    from numbanet.backends import _rnn_ops as R
+
+    here = threading.current_thread().name
+
+    def spin(p):
+        where.append(threading.current_thread().name)
+        t = time.thread_time()
+        while time.thread_time() - t < 0.005:
+            pass
+
+    runner = R._Runner()
+    where = []
+    runner.run(spin, 2)  # first call: the threads, measured
+    assert any(n.startswith("numbanet-rnn") for n in where) and runner._cores[True] > 0
+    where = []
+    runner.run(spin, 2)  # second: one after another, measured
+    assert where == [here, here] and runner._cores[False] > 0
+    monkeypatch.setattr(R, "EXPLORE_EVERY", 4)
+    for par, ser, threaded in ((0.3, 0.9, False), (1.8, 0.95, True)):
+        runner._calls = 0
+        ways = []
+        for _ in range(8):
+            runner._cores = {True: par, False: ser}  # (each run updates its way's average)
+            where = []
+            runner.run(spin, 2)
+            ways.append(where != [here, here])
+        assert ways == [threaded] * 3 + [not threaded] + [threaded] * 3 + [not threaded]
+
+
 def test_cpu_blocks_give_the_same_bits_on_threads_or_one_after_another(rng, monkeypatch):
     """The blocks are fixed by the batch and the configured thread count; running them on the
     worker threads or one after another (a busy machine) gives bit-identical results."""
@@ -401,10 +435,8 @@ def test_cpu_blocks_give_the_same_bits_on_threads_or_one_after_another(rng, monk
     monkeypatch.setattr(type(cpu), "_threads", staticmethod(lambda: 2))
     case = _op_case(rng, "lstm", np.float32, n=20, t=7)
     runs = []
-    for margin in (None, -1e9):  # never oversubscribed / always
-        monkeypatch.setattr(R, "OVERSUBSCRIBED_MARGIN", margin)
-        monkeypatch.setattr(R, "_load_seen", [-1e9, False])
-        assert R._oversubscribed() is (margin is not None)
+    for threaded in (True, False):  # on the threads / one after another
+        monkeypatch.setattr(R._Runner, "_threaded_next", lambda self, t=threaded: t)
         runs.append(_run_op(cpu, "lstm", *case, True, True, np.random.default_rng(5)))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)

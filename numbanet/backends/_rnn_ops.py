@@ -391,76 +391,82 @@ class _Lease:
             pass
 
 
-#: Run the blocks one after the other when the machine is oversubscribed: its 1-minute load
-#: average above the number of usable CPUs plus this margin. The blocks, hence the numbers, are the
-#: same either way. With more runnable threads than cores a thread that finishes its block waits
-#: for a partner that is not running, and under Linux's per-session CPU shares (autogroup) a
-#: second thread adds no CPU time: measured at load average 15-20 on 2 cores, one LSTM epoch took
-#: 3.3 s with the blocks on two threads and 2.6 s on one. None: always use the threads.
-OVERSUBSCRIBED_MARGIN = 0.5
-
-_load_seen = [0.0, False]
-
-
-def _oversubscribed():
-    """True when the 1-minute load average exceeds the usable CPUs + ``OVERSUBSCRIBED_MARGIN``
-    (read at most once a second; False where the load average is unavailable)."""
-    import os
-    import time
-
-    if OVERSUBSCRIBED_MARGIN is None:
-        return False
-    now = time.monotonic()
-    if now - _load_seen[0] > 1.0:
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cpus = os.cpu_count() or 1
-        try:
-            _load_seen[1] = os.getloadavg()[0] > cpus + OVERSUBSCRIBED_MARGIN
-        except (AttributeError, OSError):
-            _load_seen[1] = False
-        _load_seen[0] = now
-    return _load_seen[1]
+#: The runner keeps a running average of how many cores each way of running the blocks actually
+#: got (thread CPU time / wall time, over all its threads) and uses the better one; every
+#: ``EXPLORE_EVERY``-th call it runs the other way once to refresh that one's average. The blocks,
+#: hence the numbers, are the same either way. When the machine has more runnable threads than
+#: cores, a thread that finishes its block waits for a partner that is not running, and under
+#: Linux's per-session CPU shares (autogroup) a second thread adds no CPU time: at load average
+#: 15-20 on the 2-core test machine one LSTM epoch took 3.3 s on two threads and 2.4-2.6 s on one.
+EXPLORE_EVERY = 8
 
 
 class _Runner:
     """numbanet's own worker threads for the recurrent kernels' blocks.
 
-    ``run(fn, P)`` calls ``fn(p)`` for p = 0 .. P-1, p = 0 on the calling thread and the others
-    on P - 1 worker threads, and returns when all are done (re-raising a worker's exception).
-    The kernels release the GIL, so the blocks run in parallel. Waiting threads sleep (a
-    condition variable) instead of spinning: with more runnable threads than cores (other
-    programs, a test run beside training) a spinning pool steals the time slice its partner
-    needs, and on this 2-core machine LSTM training through an OpenMP parallel region per call
-    took 1.9x longer than with a sleeping hand-over at load average 12. The threads are created
-    on first use and live as long as the process (after a fork the child makes its own)."""
+    ``run(fn, P)`` calls ``fn(p)`` for p = 0 .. P-1: either p = 0 on the calling thread and the
+    others on P - 1 worker threads (the kernels release the GIL, so the blocks run in parallel),
+    or all of them one after another on the calling thread, whichever has recently got more
+    cores (``EXPLORE_EVERY``). It returns when all are done, re-raising a worker's exception.
+    Waiting threads sleep (a condition variable) instead of spinning, so a waiting thread leaves
+    its core to the others. The threads are created on first use and live as long as the process
+    (after a fork the child makes its own)."""
 
     def __init__(self):
         self._pool = None
         self._size = 0
         self._pid = None
+        self._cores = {True: None, False: None}  # running average of cores got, threaded/serial
+        self._calls = 0
+
+    def _threaded_next(self):
+        par, ser = self._cores[True], self._cores[False]
+        if par is None or ser is None:
+            return par is None  # measure both ways first
+        self._calls += 1
+        best = par >= ser
+        return (not best) if self._calls % EXPLORE_EVERY == 0 else best
 
     def run(self, fn, P):
-        if P <= 1 or _oversubscribed():
-            for p in range(P):  # the same blocks, so the same numbers, one after the other
-                fn(p)
-            return
         import os
+        import time
 
-        if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
-            from concurrent.futures import ThreadPoolExecutor
-
-            if self._pool is not None and self._pid == os.getpid():
-                self._pool.shutdown(wait=True)
-            self._pool = ThreadPoolExecutor(max_workers=P - 1, thread_name_prefix="numbanet-rnn")
-            self._size, self._pid = P - 1, os.getpid()
-        futures = [self._pool.submit(fn, p) for p in range(1, P)]
-        try:
+        if P <= 1:
             fn(0)
-        finally:
-            for f in futures:
-                f.result()
+            return
+        threaded = self._threaded_next()
+        busy = [0.0] * P
+
+        def timed(p):
+            c0 = time.thread_time()
+            fn(p)
+            busy[p] = time.thread_time() - c0
+
+        t0 = time.perf_counter()
+        if not threaded:
+            for p in range(P):  # the same blocks, so the same numbers, one after the other
+                timed(p)
+        else:
+            if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
+                from concurrent.futures import ThreadPoolExecutor
+
+                if self._pool is not None and self._pid == os.getpid():
+                    self._pool.shutdown(wait=True)
+                self._pool = ThreadPoolExecutor(
+                    max_workers=P - 1, thread_name_prefix="numbanet-rnn"
+                )
+                self._size, self._pid = P - 1, os.getpid()
+            futures = [self._pool.submit(timed, p) for p in range(1, P)]
+            try:
+                timed(0)
+            finally:
+                for f in futures:
+                    f.result()
+        wall = time.perf_counter() - t0
+        if wall > 0:
+            cores = sum(busy) / wall
+            old = self._cores[threaded]
+            self._cores[threaded] = cores if old is None else 0.75 * old + 0.25 * cores
 
 
 _runner = _Runner()
