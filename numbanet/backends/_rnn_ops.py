@@ -22,6 +22,9 @@ Conventions shared by all backends
 * ``*_backward(cache, dout, dW, dU, db, need_dx)`` takes d(loss)/d(out) of the same shape as
   ``out``, ACCUMULATES into ``dW``, ``dU``, ``db`` and returns d(loss)/d(x) ``(n, T, d)`` (or
   None when ``need_dx`` is False).
+
+Size: over 600 lines on purpose: the RNN and LSTM ops of the three backends (reference equations,
+CPU blocks, CUDA launches) are kept side by side so that each backward sits next to its forward.
 """
 
 from __future__ import annotations
@@ -427,7 +430,9 @@ class _Runner:
         best = par >= ser
         return (not best) if self._calls % EXPLORE_EVERY == 0 else best
 
-    def run(self, fn, P):
+    omp = False
+
+    def run(self, fn, P, par=None):
         import os
         import time
 
@@ -446,6 +451,10 @@ class _Runner:
         if not threaded:
             for p in range(P):  # the same blocks, so the same numbers, one after the other
                 timed(p)
+        elif par is not None and self.omp:
+            c0 = time.thread_time()
+            par()
+            busy[0] = (time.thread_time() - c0) * P
         else:
             if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
                 from concurrent.futures import ThreadPoolExecutor
@@ -542,6 +551,7 @@ class CPURNNOps:
                     p, p + 1, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq
                 ),
                 P,
+                lambda: K.forward_train_par(P, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq),
             )
         cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
         return (out if seq else out[:, 0]), cache

@@ -14,6 +14,9 @@ experiments.
 
 It is the longest of the experiment modules (about 700 lines) because it follows the rule of one
 module per deck and the NN deck spans five topics; each section stands alone.
+
+Size: over 600 lines on purpose: one deck (003) covers five topics: optimisers, schedules,
+regularisation, convolution and recurrence.
 """
 
 from __future__ import annotations

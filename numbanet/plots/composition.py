@@ -13,6 +13,9 @@ hand-set nets), their linear pieces are traced exactly by
   the same 6 hidden units trained to imitate it: at most 6 + 1 = 7 pieces, whatever its weights.
 * ``compose-2d``: a 2-input shallow net feeding net2, the exact regions of both.
 * ``deep-as-clipping``: the 1-3-3-1 net of UDL fig. 4.3 dissected unit by unit.
+
+Size: over 600 lines on purpose: the composition figures share their exact region-counting and
+polygon-drawing helpers.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ The experiments are ``numbanet.experiments.backprop`` (gradient descent on a lin
 :mod:`numbanet.theory.noise_ball`; the schedules are :mod:`numbanet.schedules`. Problems are
 chosen so the picture is readable: a 2-parameter linear neuron (w, b) whose loss surface is a
 convex bowl, and an ill-conditioned quadratic built as a least-squares problem.
+
+Size: over 600 lines on purpose: the figures of gradient descent and its noise share their
+quadratic problems and drawing helpers.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ Thread mapping (``prange``; each iteration owns the outputs it writes, so there 
 
 Every kernel exists twice (``twin``): serial for small problems, where thread start-up dominates,
 and threaded.
+
+Size: over 600 lines on purpose: every convolution and pooling kernel, general and specialised (3x3
+stride 1, 2x2 pooling), each with its serial and threaded twin; they share index helpers.
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ running training accuracy that ``fit`` records, as Keras does), at no extra pass
 
 Threads: none. A Nielsen minibatch is ~0.5 MFLOP, far below what pays for waking a second
 thread; the large-layer path gets BLAS threads inside ``gemm``.
+
+Size: over 600 lines on purpose: the fused training epoch (row-major and feature-major kernels) and
+the one-call forward/backward of a dense stack share their per-layer loops.
 """
 
 from __future__ import annotations
