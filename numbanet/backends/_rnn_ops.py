@@ -430,9 +430,7 @@ class _Runner:
         best = par >= ser
         return (not best) if self._calls % EXPLORE_EVERY == 0 else best
 
-    omp = False
-
-    def run(self, fn, P, par=None):
+    def run(self, fn, P):
         import os
         import time
 
@@ -451,10 +449,6 @@ class _Runner:
         if not threaded:
             for p in range(P):  # the same blocks, so the same numbers, one after the other
                 timed(p)
-        elif par is not None and self.omp:
-            c0 = time.thread_time()
-            par()
-            busy[0] = (time.thread_time() - c0) * P
         else:
             if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
                 from concurrent.futures import ThreadPoolExecutor
@@ -551,7 +545,6 @@ class CPURNNOps:
                     p, p + 1, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq
                 ),
                 P,
-                lambda: K.forward_train_par(P, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq),
             )
         cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
         return (out if seq else out[:, 0]), cache

@@ -58,7 +58,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 from ...config import FASTMATH
@@ -685,27 +685,3 @@ def reduce_grads(dWUb, dW, dU, db):
             for j in range(H):
                 dU[r, j] += src[d + j]
             db[r] += src[d + H]
-
-
-# ------------------------------------------------------------------------------- threaded twins
-@njit(parallel=True, **_OPTS)
-def forward_train_par(P, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq):
-    """``forward_train`` of blocks 0 .. P on Numba's threads (one block each)."""
-    for p in prange(P):
-        forward_train(p, p + 1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq)
-
-
-@njit(parallel=True, **_OPTS)
-def forward_infer_par(P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq):
-    """``forward_infer`` of parts 0 .. P on Numba's threads (one part each)."""
-    for p in prange(P):
-        forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh[p], a[p], c[p], out, seq)
-
-
-@njit(parallel=True, **_OPTS)
-def backward_par(P, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC,
-                 dWUb, DX, dx):  # fmt: skip
-    """``backward`` of blocks 0 .. P on Numba's threads (one block each)."""
-    for p in prange(P):
-        backward(p, p + 1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ,
-                 GH, DC, dWUb, DX, dx)  # fmt: skip
