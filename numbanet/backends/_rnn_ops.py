@@ -479,9 +479,9 @@ class CPURNNOps:
     """Numba kernels (``kernels/cpu/recurrent.py``): the batch cut into one block of rows per
     Numba thread, each block running the whole sequence on its own (one BLAS product per step for
     every gate and bias at once, one vectorised loop for the gates), the weight gradients as one
-    product per block. The blocks run on numbanet's worker threads (``_Runner``; one after
-    another on an oversubscribed machine), BLAS on ``BLAS_THREADS`` threads inside the ops, and
-    the buffers are reused between calls (``_Pool``).
+    product per block. The blocks run on numbanet's worker threads or one after another,
+    whichever got more cores lately (``_Runner``), BLAS on ``BLAS_THREADS`` threads inside the
+    ops, and the buffers are reused between calls (``_Pool``).
 
     Besides the ops of every backend, ``rnn_forward_eval``/``lstm_forward_eval`` serve the
     layers' evaluation-mode forward: the same numbers, without keeping every step's gates when
@@ -539,13 +539,9 @@ class CPURNNOps:
         out = self._out(x, H, seq)
         K, rev = self._KRN(), bool(reverse)
         fp, ilp = _numpy_gemm(x.dtype)
+        args = (lstm, x, WUb, rev, XH, A, C, TC, out, seq)
         with _blas_threads():
-            _runner.run(
-                lambda p: K.forward_train(
-                    p, p + 1, fp, ilp, lstm, x, WUb, rev, XH, A, C, TC, out, seq
-                ),
-                P,
-            )
+            _runner.run(lambda p: K.forward_train(p, p + 1, fp, ilp, *args), P)
         cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
         return (out if seq else out[:, 0]), cache
 
@@ -574,18 +570,10 @@ class CPURNNOps:
                 P,
             )
         pool.give(key, (xh, a, c))
-        # what a backward would need to redo the forward pass (copies: the caller may change x
-        # or the weights in between)
-        lazy = (
-            "lazy",
-            lstm,
-            xc.copy() if xc is x else xc,
-            W.copy(),
-            U.copy(),
-            b.copy(),
-            bool(reverse),
-            seq,
-        )
+        # what a backward needs to redo the forward pass (copies: the caller may change x or the
+        # weights in between)
+        xs = xc.copy() if xc is x else xc
+        lazy = ("lazy", lstm, xs, W.copy(), U.copy(), b.copy(), bool(reverse), seq)
         return (out if seq else out[:, 0]), lazy
 
     def _bwd(self, cache, dout, dW, dU, db, need_dx):
@@ -602,13 +590,8 @@ class CPURNNOps:
         d3 = np.ascontiguousarray(dout, dtype=dt)
         if not seq:
             d3 = d3.reshape(n, 1, H)
-        shapes = (
-            (P, T, nb, G),
-            (P, nb, H),
-            (P, nb, H),
-            (P, G, m),
-            (P, T * nb if need_dx else 1, d),
-        )
+        rows = T * nb if need_dx else 1
+        shapes = ((P, T, nb, G), (P, nb, H), (P, nb, H), (P, G, m), (P, rows, d))
         key = ("bwd", shapes, np.dtype(dt).str)
         pool = self._pool()
         DZ, GH, DC, dWUb, DX = pool.take(key, shapes, dt)
@@ -616,33 +599,9 @@ class CPURNNOps:
         K = self._KRN()
         U, W, nd = np.ascontiguousarray(U), np.ascontiguousarray(W), bool(need_dx)
         fp, ilp = _numpy_gemm(dt)
+        args = (lstm, d3, seq, reverse, XH, A, C, TC, U, W, nd, DZ, GH, DC, dWUb, DX, dx)
         with _blas_threads():
-            _runner.run(
-                lambda p: K.backward(
-                    p,
-                    p + 1,
-                    fp,
-                    ilp,
-                    lstm,
-                    d3,
-                    seq,
-                    reverse,
-                    XH,
-                    A,
-                    C,
-                    TC,
-                    U,
-                    W,
-                    nd,
-                    DZ,
-                    GH,
-                    DC,
-                    dWUb,
-                    DX,
-                    dx,
-                ),
-                P,
-            )
+            _runner.run(lambda p: K.backward(p, p + 1, fp, ilp, *args), P)
         K.reduce_grads(dWUb, dW, dU, db)
         pool.give(key, (DZ, GH, DC, dWUb, DX))
         return dx if need_dx else None
