@@ -420,6 +420,7 @@ class _Runner:
         self._size = 0
         self._pid = None
         self._cores = {True: None, False: None}  # running average of cores got, threaded/serial
+        self._seen = {True: 0, False: 0}
         self._calls = 0
 
     def _threaded_next(self):
@@ -429,6 +430,15 @@ class _Runner:
         self._calls += 1
         best = par >= ser
         return (not best) if self._calls % EXPLORE_EVERY == 0 else best
+
+    def _record(self, threaded, cores):
+        """Fold a call's cores into its way's running average; a way's first call is not used
+        (it may include compiling or loading the kernels, which the threads do one at a time)."""
+        self._seen[threaded] += 1
+        if self._seen[threaded] == 1:
+            return
+        old = self._cores[threaded]
+        self._cores[threaded] = cores if old is None else 0.5 * (old + cores)
 
     def run(self, fn, P):
         import os
@@ -467,9 +477,7 @@ class _Runner:
                     f.result()
         wall = time.perf_counter() - t0
         if wall > 0:
-            cores = sum(busy) / wall
-            old = self._cores[threaded]
-            self._cores[threaded] = cores if old is None else 0.75 * old + 0.25 * cores
+            self._record(threaded, sum(busy) / wall)
 
 
 _runner = _Runner()
