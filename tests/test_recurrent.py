@@ -281,7 +281,7 @@ def test_cpu_blocks_padding_and_eval_path_match_reference(op, dtype, tol, rng, m
     from numbanet.backends import get_backend
 
     ref, cpu = get_backend("reference"), get_backend("cpu")
-    monkeypatch.setattr(R._Runner, "_threaded_next", lambda self: True)  # even when busy
+    monkeypatch.setattr(R._Runner, "_threaded_next", lambda self, k: True)  # even if busy
     monkeypatch.setattr(R, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(R, "INFER_ROWS", 2)  # 7 rows: blocks of 2, 2, 2, 1 over the threads
     for threads, keep in ((3, True), (2, False), (1, False)):
@@ -390,9 +390,9 @@ def test_cpu_worker_error_reaches_the_caller(monkeypatch):
     assert sorted(seen[3:]) == [0, 1]
 
 
-def test_cpu_runner_uses_the_way_that_got_more_cores(monkeypatch):
-    """The runner measures the cores each way of running the blocks got and uses the better one,
-    trying the other every ``EXPLORE_EVERY``-th call."""
+def test_cpu_runner_uses_the_faster_way(monkeypatch):
+    """The runner times each kind of call both ways and uses the faster one, trying the other
+    every ``EXPLORE_EVERY``-th call."""
     import threading
     import time
 
@@ -409,22 +409,25 @@ def test_cpu_runner_uses_the_way_that_got_more_cores(monkeypatch):
     runner = R._Runner()
     for _ in range(2):  # the threads first (the first call of each way is not used) ...
         where = []
-        runner.run(spin, 2)
+        runner.run(spin, 2, "a")
         assert any(n.startswith("numbanet-rnn") for n in where)
-    assert runner._cores[True] > 0
     for _ in range(2):  # ... then one after another
         where = []
-        runner.run(spin, 2)
+        runner.run(spin, 2, "a")
         assert where == [here, here]
-    assert runner._cores[False] > 0
+    assert all(w > 0 for w in runner._stats["a"][2].values())
+    where = []
+    runner.run(spin, 2, "b")  # another kind of call is timed on its own
+    assert any(n.startswith("numbanet-rnn") for n in where)
     monkeypatch.setattr(R, "EXPLORE_EVERY", 4)
-    for par, ser, threaded in ((0.3, 0.9, False), (1.8, 0.95, True)):
-        runner._calls = 0
+    for par, ser, threaded in ((0.3, 0.1, False), (0.1, 0.3, True)):
+        st = runner._stats["a"]
+        st[0] = 0
         ways = []
         for _ in range(8):
-            runner._cores = {True: par, False: ser}  # (each run updates its way's average)
+            st[2] = {True: par, False: ser}  # (each run updates its way's average)
             where = []
-            runner.run(spin, 2)
+            runner.run(spin, 2, "a")
             ways.append(where != [here, here])
         assert ways == [threaded] * 3 + [not threaded] + [threaded] * 3 + [not threaded]
 
@@ -440,7 +443,7 @@ def test_cpu_blocks_give_the_same_bits_on_threads_or_one_after_another(rng, monk
     case = _op_case(rng, "lstm", np.float32, n=20, t=7)
     runs = []
     for threaded in (True, False):  # on the threads / one after another
-        monkeypatch.setattr(R._Runner, "_threaded_next", lambda self, t=threaded: t)
+        monkeypatch.setattr(R._Runner, "_threaded_next", lambda self, k, t=threaded: t)
         runs.append(_run_op(cpu, "lstm", *case, True, True, np.random.default_rng(5)))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)

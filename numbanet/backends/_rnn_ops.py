@@ -394,71 +394,75 @@ class _Lease:
             pass
 
 
-#: The runner keeps a running average of how many cores each way of running the blocks actually
-#: got (thread CPU time / wall time, over all its threads) and uses the better one; every
-#: ``EXPLORE_EVERY``-th call it runs the other way once to refresh that one's average. The blocks,
-#: hence the numbers, are the same either way. When the machine has more runnable threads than
-#: cores, a thread that finishes its block waits for a partner that is not running, and under
-#: Linux's per-session CPU shares (autogroup) a second thread adds no CPU time: at load average
-#: 15-20 on the 2-core test machine one LSTM epoch took 3.3 s on two threads and 2.4-2.6 s on one.
+#: The runner times each kind of call (operation and shapes) both ways, the blocks on the worker
+#: threads or one after another on the calling thread, keeps a running average of the wall time
+#: of each way and uses the faster one; every ``EXPLORE_EVERY``-th call of a kind it runs the
+#: other way once to refresh that one's average. The blocks, hence the numbers, are the same
+#: either way. Two threads are not always faster: when the machine has more runnable threads than
+#: cores a thread that finishes its block waits for a partner that is not running (under Linux's
+#: per-session CPU shares, autogroup, a second thread then adds no CPU time at all), and a
+#: spinning OpenMP thread left over from another kernel slows the partner's core: measured on the
+#: 2-core test machine, an LSTM epoch took 3.3 s on two threads against 2.4-2.6 s on one at load
+#: average 15-20, and 573 against 497 ms at load 3.5 with the process at the highest priority.
 EXPLORE_EVERY = 8
 
 
 class _Runner:
     """numbanet's own worker threads for the recurrent kernels' blocks.
 
-    ``run(fn, P)`` calls ``fn(p)`` for p = 0 .. P-1: either p = 0 on the calling thread and the
-    others on P - 1 worker threads (the kernels release the GIL, so the blocks run in parallel),
-    or all of them one after another on the calling thread, whichever has recently got more
-    cores (``EXPLORE_EVERY``). It returns when all are done, re-raising a worker's exception.
-    Waiting threads sleep (a condition variable) instead of spinning, so a waiting thread leaves
-    its core to the others. The threads are created on first use and live as long as the process
-    (after a fork the child makes its own)."""
+    ``run(fn, P, kind)`` calls ``fn(p)`` for p = 0 .. P-1: either p = 0 on the calling thread and
+    the others on P - 1 worker threads (the kernels release the GIL, so the blocks run in
+    parallel), or all of them one after another on the calling thread, whichever has lately been
+    faster for calls of this ``kind`` (``EXPLORE_EVERY``). It returns when all are done,
+    re-raising a worker's exception. Waiting threads sleep (a condition variable) instead of
+    spinning, so a waiting thread leaves its core to the others. The threads are created on first
+    use and live as long as the process (after a fork the child makes its own)."""
 
     def __init__(self):
         self._pool = None
         self._size = 0
         self._pid = None
-        self._cores = {True: None, False: None}  # running average of cores got, threaded/serial
-        self._seen = {True: 0, False: 0}
-        self._calls = 0
+        self._stats = {}  # kind -> [calls, {threaded: seen}, {threaded: average wall time}]
 
-    def _threaded_next(self):
-        par, ser = self._cores[True], self._cores[False]
+    def _entry(self, kind):
+        st = self._stats.get(kind)
+        if st is None:
+            if len(self._stats) >= 256:
+                self._stats.clear()
+            st = self._stats[kind] = [0, {True: 0, False: 0}, {True: None, False: None}]
+        return st
+
+    def _threaded_next(self, kind):
+        st = self._entry(kind)
+        par, ser = st[2][True], st[2][False]
         if par is None or ser is None:
-            return par is None  # measure both ways first
-        self._calls += 1
-        best = par >= ser
-        return (not best) if self._calls % EXPLORE_EVERY == 0 else best
+            return par is None  # time both ways first
+        st[0] += 1
+        best = par <= ser
+        return (not best) if st[0] % EXPLORE_EVERY == 0 else best
 
-    def _record(self, threaded, cores):
-        """Fold a call's cores into its way's running average; a way's first call is not used
-        (it may include compiling or loading the kernels, which the threads do one at a time)."""
-        self._seen[threaded] += 1
-        if self._seen[threaded] == 1:
+    def _record(self, kind, threaded, wall):
+        """Fold a call's wall time into its way's running average; a way's first call of a kind
+        is not used (it may include compiling or loading the kernels, one thread at a time)."""
+        st = self._entry(kind)
+        st[1][threaded] += 1
+        if st[1][threaded] == 1:
             return
-        old = self._cores[threaded]
-        self._cores[threaded] = cores if old is None else 0.5 * (old + cores)
+        old = st[2][threaded]
+        st[2][threaded] = wall if old is None else 0.5 * (old + wall)
 
-    def run(self, fn, P):
+    def run(self, fn, P, kind=None):
         import os
         import time
 
         if P <= 1:
             fn(0)
             return
-        threaded = self._threaded_next()
-        busy = [0.0] * P
-
-        def timed(p):
-            c0 = time.thread_time()
-            fn(p)
-            busy[p] = time.thread_time() - c0
-
+        threaded = self._threaded_next(kind)
         t0 = time.perf_counter()
         if not threaded:
             for p in range(P):  # the same blocks, so the same numbers, one after the other
-                timed(p)
+                fn(p)
         else:
             if self._pool is None or self._size < P - 1 or self._pid != os.getpid():
                 from concurrent.futures import ThreadPoolExecutor
@@ -469,15 +473,13 @@ class _Runner:
                     max_workers=P - 1, thread_name_prefix="numbanet-rnn"
                 )
                 self._size, self._pid = P - 1, os.getpid()
-            futures = [self._pool.submit(timed, p) for p in range(1, P)]
+            futures = [self._pool.submit(fn, p) for p in range(1, P)]
             try:
-                timed(0)
+                fn(0)
             finally:
                 for f in futures:
                     f.result()
-        wall = time.perf_counter() - t0
-        if wall > 0:
-            self._record(threaded, sum(busy) / wall)
+        self._record(kind, threaded, time.perf_counter() - t0)
 
 
 _runner = _Runner()
@@ -488,7 +490,7 @@ class CPURNNOps:
     Numba thread, each block running the whole sequence on its own (one BLAS product per step for
     every gate and bias at once, one vectorised loop for the gates), the weight gradients as one
     product per block. The blocks run on numbanet's worker threads or one after another,
-    whichever got more cores lately (``_Runner``), BLAS on ``BLAS_THREADS`` threads inside the
+    whichever has lately been faster (``_Runner``), BLAS on ``BLAS_THREADS`` threads inside the
     ops, and the buffers are reused between calls (``_Pool``).
 
     Besides the ops of every backend, ``rnn_forward_eval``/``lstm_forward_eval`` serve the
@@ -549,7 +551,7 @@ class CPURNNOps:
         fp, ilp = _numpy_gemm(x.dtype)
         args = (lstm, x, WUb, rev, XH, A, C, TC, out, seq)
         with _blas_threads():
-            _runner.run(lambda p: K.forward_train(p, p + 1, fp, ilp, *args), P)
+            _runner.run(lambda p: K.forward_train(p, p + 1, fp, ilp, *args), P, key)
         cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
         return (out if seq else out[:, 0]), cache
 
@@ -576,6 +578,7 @@ class CPURNNOps:
                     p, P, fp, ilp, lstm, xc, WUb, rev, nb, xh[p], a[p], c[p], out, seq
                 ),
                 P,
+                (key, n),
             )
         pool.give(key, (xh, a, c))
         # what a backward needs to redo the forward pass (copies: the caller may change x or the
@@ -609,7 +612,7 @@ class CPURNNOps:
         fp, ilp = _numpy_gemm(dt)
         args = (lstm, d3, seq, reverse, XH, A, C, TC, U, W, nd, DZ, GH, DC, dWUb, DX, dx)
         with _blas_threads():
-            _runner.run(lambda p: K.backward(p, p + 1, fp, ilp, *args), P)
+            _runner.run(lambda p: K.backward(p, p + 1, fp, ilp, *args), P, key)
         K.reduce_grads(dWUb, dW, dU, db)
         pool.give(key, (DZ, GH, DC, dWUb, DX))
         return dx if need_dx else None
