@@ -213,6 +213,8 @@ class Model(Sequential):
     input_shape : tuple, optional
         Shape of one example; otherwise learnt from the first input.
 
+    Notes
+    -----
     Subclasses call ``super().__init__(...)`` first, assign their layers as attributes, and
     define ``forward(self, x)``. The parameters are allocated when the subclass's ``__init__``
     returns. ``to(backend)`` moves the model (PyTorch's ``model.to(device)``).
