@@ -22,6 +22,11 @@ Conventions shared by all backends
 * ``*_backward(cache, dout, dW, dU, db, need_dx)`` takes d(loss)/d(out) of the same shape as
   ``out``, ACCUMULATES into ``dW``, ``dU``, ``db`` and returns d(loss)/d(x) ``(n, T, d)`` (or
   None when ``need_dx`` is False).
+* ``rnn_forward`` takes two more arguments, ``act`` and ``alpha``: the hidden activation's code
+  (``codes.Act``; default tanh, the slides' standard) and its parameter (leaky ReLU's slope,
+  ELU's scale). Only activations whose derivative follows from their output can be used
+  (``kernels.scalar.FROM_OUTPUT``: identity, sigmoid, tanh, ReLU, leaky ReLU, ELU), because BPTT
+  keeps the states h_t, not the pre-activations.
 
 Size: over 600 lines on purpose: the RNN and LSTM ops of the three backends (reference equations,
 CPU blocks, CUDA launches) are kept side by side so that each backward sits next to its forward.
@@ -34,6 +39,8 @@ import contextlib
 import numpy as np
 from scipy import special as _special
 
+from ..codes import Act
+
 
 def _steps(T, reverse):
     """Time indices in processing order."""
@@ -44,14 +51,52 @@ def _sigmoid(z):
     return _special.expit(z).astype(z.dtype, copy=False)
 
 
+def _act(code, z, alpha):
+    """The simple RNN's hidden activation f(z) in NumPy (codes of ``codes.Act``)."""
+    code = int(code)
+    if code == Act.TANH:
+        return np.tanh(z)
+    if code == Act.SIGMOID:
+        return _sigmoid(z)
+    if code == Act.RELU:
+        return np.maximum(z, 0)
+    if code == Act.LEAKY_RELU:
+        return np.where(z > 0, z, z.dtype.type(alpha) * z)
+    if code == Act.ELU:
+        return np.where(z > 0, z, z.dtype.type(alpha) * np.expm1(np.minimum(z, 0)))
+    if code == Act.IDENTITY:
+        return z
+    raise ValueError(f"activation code {code} has no derivative from its output")
+
+
+def _act_slope(code, h, alpha):
+    """f'(z) read off the output h = f(z) (the reference twin of
+    ``kernels.scalar.act_df_from_output``)."""
+    code = int(code)
+    one = h.dtype.type(1)
+    if code == Act.TANH:
+        return one - h * h
+    if code == Act.SIGMOID:
+        return h * (one - h)
+    if code == Act.RELU:
+        return (h > 0).astype(h.dtype)
+    if code == Act.LEAKY_RELU:
+        return np.where(h > 0, one, h.dtype.type(alpha))
+    if code == Act.ELU:
+        return np.where(h > 0, one, h + h.dtype.type(alpha))
+    return np.ones_like(h)
+
+
 class ReferenceRNNOps:
     """NumPy versions: one matrix product per weight and time step, as the equations read."""
 
     # ------------------------------------------------------------------ simple RNN
-    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
+    def rnn_forward(
+        self, x, W, U, b, reverse=False, return_sequences=True, act=Act.TANH, alpha=0.0
+    ):
         r"""Elman recurrence over the whole sequence.
 
-        .. math:: h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h)
+        .. math:: h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h),\qquad f = \tanh \text{ by default}
 
         Parameters
         ----------
@@ -59,6 +104,10 @@ class ReferenceRNNOps:
         W : ndarray of shape (H, d)
         U : ndarray of shape (H, H)
         b : ndarray of shape (H,)
+        act : int
+            The activation f (a ``codes.Act`` in ``kernels.scalar.FROM_OUTPUT``).
+        alpha : float
+            Leaky ReLU's slope or ELU's scale (ignored by the others).
 
         Returns
         -------
@@ -70,10 +119,10 @@ class ReferenceRNNOps:
         h = np.zeros((n, T, H), dtype=x.dtype)
         prev = np.zeros((n, H), dtype=x.dtype)
         for t in _steps(T, reverse):
-            prev = np.tanh(x[:, t] @ W.T + prev @ U.T + b)
+            prev = _act(act, x[:, t] @ W.T + prev @ U.T + b, alpha)
             h[:, t] = prev
         out = h if return_sequences else prev.copy()
-        return out, (x, W, U, h, reverse)
+        return out, (x, W, U, h, reverse, act, alpha)
 
     def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
         r"""Backpropagation through time for ``rnn_forward``.
@@ -82,16 +131,18 @@ class ReferenceRNNOps:
 
         .. math:: \frac{\partial C}{\partial h_t} = \frac{\partial C}{\partial y_t}
                   + W_{hh}^\top \delta_{t+1},\qquad
-                  \delta_t = \frac{\partial C}{\partial h_t} \odot (1 - h_t^2),
+                  \delta_t = \frac{\partial C}{\partial h_t} \odot f'(z_t)
 
         .. math:: \frac{\partial C}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\quad
                   \frac{\partial C}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\quad
                   \frac{\partial C}{\partial b_h} = \sum_t \delta_t,\quad
                   \frac{\partial C}{\partial x_t} = W_{xh}^\top \delta_t
 
-        (written for column vectors; the code works on rows, one per example).
+        (written for column vectors; the code works on rows, one per example), where
+        :math:`f'(z_t)` is read off :math:`h_t`: :math:`1 - h_t^2` for tanh, :math:`h_t (1 - h_t)`
+        for the sigmoid, :math:`[h_t > 0]` for ReLU.
         """
-        x, W, U, h, reverse = cache
+        x, W, U, h, reverse, act, alpha = cache
         n, T, _ = x.shape
         order = list(_steps(T, reverse))
         seq = dout.ndim == 3
@@ -100,7 +151,7 @@ class ReferenceRNNOps:
         for k in range(T - 1, -1, -1):
             t = order[k]
             dh = dnext + (dout[:, t] if seq else (dout if k == T - 1 else 0.0))
-            delta = dh * (1 - h[:, t] ** 2)
+            delta = dh * _act_slope(act, h[:, t], alpha)
             hprev = h[:, order[k - 1]] if k > 0 else np.zeros_like(delta)
             dW += delta.T @ x[:, t]
             dU += delta.T @ hprev
@@ -541,7 +592,7 @@ class CPURNNOps:
         cshape = (P, T, nb, H) if lstm else (P, 1, 1, 1)
         return P, nb, ((P, T + 1, nb, d + H + 1), (P, T, nb, G), cshape, cshape)
 
-    def _fwd_train(self, lstm, x, W, U, b, reverse, seq):
+    def _fwd_train(self, lstm, x, W, U, b, reverse, seq, act=Act.TANH, alpha=0.0):
         x, WUb = self._prep(x, W, U, b)
         n, T, d = x.shape
         G, H = U.shape
@@ -552,19 +603,21 @@ class CPURNNOps:
         out = self._out(x, H, seq)
         K, rev = self._KRN(), bool(reverse)
         fp, ilp = _numpy_gemm(x.dtype)
-        args = (lstm, x, WUb, rev, XH, A, C, TC, out, seq)
+        fa = (int(act), x.dtype.type(alpha))  # the activation, its parameter in the data's type
+        args = (lstm, x, WUb, rev, XH, A, C, TC, out, seq) + fa
         with _blas_threads():
             _runner.run(lambda p: K.forward_train(p, p + 1, fp, ilp, *args), P, key)
-        cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), _Lease(pool, key, (XH, A, C, TC)))
+        lease = _Lease(pool, key, (XH, A, C, TC))
+        cache = (lstm, n, XH, A, C, TC, W, U, bool(reverse), fa, lease)
         return (out if seq else out[:, 0]), cache
 
-    def _fwd_eval(self, lstm, x, W, U, b, reverse, seq):
+    def _fwd_eval(self, lstm, x, W, U, b, reverse, seq, act=Act.TANH, alpha=0.0):
         n, T, d = x.shape
         G, H = U.shape
         _, _, shapes = self._train_shapes(lstm, n, T, d, H, G)
         keep = sum(int(np.prod(s)) for s in shapes) * np.dtype(W.dtype).itemsize
         if keep <= EVAL_KEEP_BYTES:
-            return self._fwd_train(lstm, x, W, U, b, reverse, seq)
+            return self._fwd_train(lstm, x, W, U, b, reverse, seq, act, alpha)
         xc, WUb = self._prep(x, W, U, b)
         nb = min(INFER_ROWS, n)
         P = max(1, min(self._threads(), -(-n // nb)))
@@ -575,10 +628,11 @@ class CPURNNOps:
         out = self._out(xc, H, seq)
         K, rev = self._KRN(), bool(reverse)
         fp, ilp = _numpy_gemm(xc.dtype)
+        fa = (int(act), xc.dtype.type(alpha))
         with _blas_threads():
             _runner.run(
                 lambda p: K.forward_infer(
-                    p, P, fp, ilp, lstm, xc, WUb, rev, nb, xh[p], a[p], c[p], out, seq
+                    p, P, fp, ilp, lstm, xc, WUb, rev, nb, xh[p], a[p], c[p], out, seq, *fa
                 ),
                 P,
                 (key, n),
@@ -587,14 +641,13 @@ class CPURNNOps:
         # what a backward needs to redo the forward pass (copies: the caller may change x or the
         # weights in between)
         xs = xc.copy() if xc is x else xc
-        lazy = ("lazy", lstm, xs, W.copy(), U.copy(), b.copy(), bool(reverse), seq)
+        lazy = ("lazy", lstm, xs, W.copy(), U.copy(), b.copy(), bool(reverse), seq, act, alpha)
         return (out if seq else out[:, 0]), lazy
 
     def _bwd(self, cache, dout, dW, dU, db, need_dx):
         if cache[0] == "lazy":
-            _, lstm, x, W, U, b, reverse, seq = cache
-            _, cache = self._fwd_train(lstm, x, W, U, b, reverse, seq)
-        lstm, n, XH, A, C, TC, W, U, reverse, _lease = cache
+            _, cache = self._fwd_train(*cache[1:])
+        lstm, n, XH, A, C, TC, W, U, reverse, fa, _lease = cache
         P, T1, nb, m = XH.shape
         T = T1 - 1
         G, H = U.shape
@@ -613,18 +666,22 @@ class CPURNNOps:
         K = self._KRN()
         U, W, nd = np.ascontiguousarray(U), np.ascontiguousarray(W), bool(need_dx)
         fp, ilp = _numpy_gemm(dt)
-        args = (lstm, d3, seq, reverse, XH, A, C, TC, U, W, nd, DZ, GH, DC, dWUb, DX, dx)
+        args = (lstm, d3, seq, reverse, XH, A, C, TC, U, W, nd, DZ, GH, DC, dWUb, DX, dx) + fa
         with _blas_threads():
             _runner.run(lambda p: K.backward(p, p + 1, fp, ilp, *args), P, key)
         K.reduce_grads(dWUb, dW, dU, db)
         pool.give(key, (DZ, GH, DC, dWUb, DX))
         return dx if need_dx else None
 
-    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
-        return self._fwd_train(False, x, W, U, b, reverse, bool(return_sequences))
+    def rnn_forward(
+        self, x, W, U, b, reverse=False, return_sequences=True, act=Act.TANH, alpha=0.0
+    ):
+        return self._fwd_train(False, x, W, U, b, reverse, bool(return_sequences), act, alpha)
 
-    def rnn_forward_eval(self, x, W, U, b, reverse=False, return_sequences=True):
-        return self._fwd_eval(False, x, W, U, b, reverse, bool(return_sequences))
+    def rnn_forward_eval(
+        self, x, W, U, b, reverse=False, return_sequences=True, act=Act.TANH, alpha=0.0
+    ):
+        return self._fwd_eval(False, x, W, U, b, reverse, bool(return_sequences), act, alpha)
 
     def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
         return self._bwd(cache, dout, dW, dU, db, need_dx)
@@ -657,7 +714,7 @@ class CUDARNNOps:
 
         return K
 
-    def _rec_forward(self, op, x, W, U, b, reverse, return_sequences):
+    def _rec_forward(self, op, x, W, U, b, reverse, return_sequences, act=Act.TANH, alpha=0.0):
         K = self._KRN()
         x = self.asarray(x, W.dtype)
         n, T, d = x.shape
@@ -666,6 +723,7 @@ class CUDARNNOps:
         xw = self.cuda.device_array((n, T, G), dtype=dt)
         self._matmul(x.reshape(n * T, d), W, xw.reshape(n * T, G), 0, 1, 0)
         h = self.cuda.device_array((n, T, H), dtype=dt)
+        fa = (int(act), np.dtype(dt).type(alpha))  # the RNN's activation, alpha in the data's type
         if op == "lstm":
             a = self.cuda.device_array((n, T, G), dtype=dt)
             c = self.cuda.device_array((n, T, H), dtype=dt)
@@ -677,13 +735,13 @@ class CUDARNNOps:
             if op == "lstm":
                 K.lstm_step_forward[grid](xw, U, b, a, c, h, t, tp, int(k > 0))
             else:
-                K.rnn_step_forward[grid](xw, U, b, h, t, tp, int(k > 0))
+                K.rnn_step_forward[grid](xw, U, b, h, t, tp, int(k > 0), *fa)
         if return_sequences:
             out = h
         else:
             out = self.cuda.device_array((n, H), dtype=dt)
             K.take_step[grid](h, 0 if reverse else T - 1, out)
-        saved = (a, c) if op == "lstm" else ()
+        saved = (a, c) if op == "lstm" else fa
         return out, (x, W, U, h, bool(reverse)) + saved
 
     def _rec_backward(self, op, cache, dout, dW, dU, db, need_dx):
@@ -710,7 +768,9 @@ class CUDARNNOps:
                     a, c, U, d3, seq, last, dz, dcf, t, tp, tn, int(k > 0), int(k < T - 1)
                 )
             else:
-                K.rnn_step_backward[grid](h, U, d3, seq, last, dz, t, tn, int(k < T - 1))
+                K.rnn_step_backward[grid](
+                    h, U, d3, seq, last, dz, t, tn, int(k < T - 1), *cache[5:]
+                )
         dz2 = dz.reshape(n * T, G)
         x2 = x.reshape(n * T, d)
         self._matmul(dz2, x2, dW, 1, 0, 1)
@@ -722,8 +782,10 @@ class CUDARNNOps:
         self._matmul(dz2, W, dx.reshape(n * T, d), 0, 0, 0)
         return dx
 
-    def rnn_forward(self, x, W, U, b, reverse=False, return_sequences=True):
-        return self._rec_forward("rnn", x, W, U, b, reverse, return_sequences)
+    def rnn_forward(
+        self, x, W, U, b, reverse=False, return_sequences=True, act=Act.TANH, alpha=0.0
+    ):
+        return self._rec_forward("rnn", x, W, U, b, reverse, return_sequences, act, alpha)
 
     def rnn_backward(self, cache, dout, dW, dU, db, need_dx=True):
         return self._rec_backward("rnn", cache, dout, dW, dU, db, need_dx)

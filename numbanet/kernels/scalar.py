@@ -160,6 +160,34 @@ def act_df(code, z, a, alpha):
     return one
 
 
+#: Activations whose derivative ``act_df_from_output`` can read off the output alone (with
+#: ``alpha >= 0``): a layer that keeps only a = f(z) (the recurrent layers keep the states h_t)
+#: can backpropagate through these and no others.
+FROM_OUTPUT = (ACT_IDENTITY, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU)
+
+
+@njit(inline="always", cache=True)
+def act_df_from_output(code, a, alpha):
+    """f'(z) from the output a = f(z) alone, for the ``FROM_OUTPUT`` activations.
+
+    sigmoid: a (1 - a); tanh: 1 - a^2; identity: 1. ReLU, leaky ReLU and ELU with alpha >= 0 are
+    positive exactly where z > 0, so the sign of a tells the branch: 1 there, else 0, alpha, or
+    a + alpha (ELU: alpha e^z = a + alpha)."""
+    zero = like(0.0, a)
+    one = like(1.0, a)
+    if code == ACT_TANH:
+        return one - a * a
+    elif code == ACT_SIGMOID:
+        return a * (one - a)
+    elif code == ACT_RELU:
+        return one if a > zero else zero
+    elif code == ACT_LEAKY_RELU:
+        return one if a > zero else alpha
+    elif code == ACT_ELU:
+        return one if a > zero else a + alpha
+    return one
+
+
 @njit(inline="always", cache=True)
 def log_sigmoid(z):
     """log sigma(z) = -softplus(-z), finite for all z."""

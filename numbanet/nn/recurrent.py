@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import init as _init
 from .._validate import positive_int
+from ..codes import Act
 from ..errors import ValidationError
 from .layers import Layer
 
@@ -134,9 +135,19 @@ class _Recurrent(Layer):
         )
         self._cache = None  # drop the last pass's buffers first, so the backend can reuse them
         out, self._cache = op(
-            x, p["W"].data, p["U"].data, p["b"].data, self.reverse, self.return_sequences
+            x,
+            p["W"].data,
+            p["U"].data,
+            p["b"].data,
+            self.reverse,
+            self.return_sequences,
+            *self._op_args(),
         )
         return out
+
+    def _op_args(self):
+        """Extra arguments of the backend's forward op (the RNN's activation)."""
+        return ()
 
     def backward(self, dy, need_dx=True):
         if self._cache is None:
@@ -167,7 +178,12 @@ class _Recurrent(Layer):
 class RNN(_Recurrent):
     r"""A simple (Elman) recurrent layer, the slides' model.
 
-    .. math:: h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h),\qquad h_{-1} = 0
+    .. math:: h_t = \sigma(W_{xh} x_t + W_{hh} h_{t-1} + b_h),\qquad h_{-1} = 0
+
+    with :math:`\sigma = \tanh` by default. The slides do not rule out popular activations such
+    as ReLU, "but the standard is tanh, since a bounded range of values is needed to avoid
+    explosions, with the capacity to represent positive and negative values": a ReLU state is
+    bounded below only, and grows without limit when W_hh amplifies it (see the tests).
 
     Parameters
     ----------
@@ -185,6 +201,15 @@ class RNN(_Recurrent):
     reverse : bool
         Run time backwards (the anti-causal direction); outputs stay indexed by t, and the
         "last" state is the one of step 0.
+    activation : str or activation layer
+        sigma: ``"tanh"`` (default), ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"sigmoid"`` or
+        ``"identity"`` (``"linear"``), or one of those layers (``nb.LeakyReLU(0.2)``, whose
+        ``alpha`` is then used). Backpropagation through time keeps only the states h_t, so the
+        activation's derivative must follow from its output; GELU, SiLU, softplus and the step
+        do not qualify.
+    alpha : float, optional
+        Leaky ReLU's slope or ELU's scale (default: the activation layer's, 0.01 and 1.0);
+        >= 0, so that h_t > 0 exactly where the pre-activation is positive.
 
     Notes
     -----
@@ -195,10 +220,113 @@ class RNN(_Recurrent):
     --------
     >>> import numbanet as nb
     >>> net = nb.Sequential([nb.RNN(8, 32), nb.Dense(32, 10)], input_shape=(50, 8), seed=0)
+    >>> relu = nb.RNN(8, 32, activation="relu")
     """
 
     _gates = 1
     _op = "rnn"
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        return_sequences=False,
+        init="glorot_uniform",
+        recurrent_init="orthogonal",
+        reverse=False,
+        activation="tanh",
+        alpha=None,
+    ):
+        self.activation, self.alpha, self._act_code = _rnn_activation(activation, alpha)
+        super().__init__(input_size, hidden_size, return_sequences, init, recurrent_init, reverse)
+
+    def _op_args(self):
+        return (self._act_code, self.alpha)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["activation"] = self.activation
+        if self._act_code in (Act.LEAKY_RELU, Act.ELU):
+            cfg["alpha"] = self.alpha
+        return cfg
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        if self.activation != "tanh":
+            s += f", activation={self.activation!r}"
+            if self._act_code in (Act.LEAKY_RELU, Act.ELU):
+                s += f", alpha={self.alpha}"
+        return s
+
+
+#: The activations a simple RNN accepts: name -> code (the ``kernels.scalar.FROM_OUTPUT`` set).
+RNN_ACTIVATIONS = {
+    "tanh": Act.TANH,
+    "relu": Act.RELU,
+    "leaky_relu": Act.LEAKY_RELU,
+    "elu": Act.ELU,
+    "sigmoid": Act.SIGMOID,
+    "identity": Act.IDENTITY,
+    "linear": Act.IDENTITY,
+}
+
+
+def _rnn_activation(activation, alpha):
+    """(name, alpha, code) of an RNN's ``activation`` argument, or a ValidationError saying which
+    activations are accepted and why."""
+    from . import activations as A
+
+    choices = ", ".join(repr(k) for k in RNN_ACTIVATIONS)
+    if isinstance(activation, A.Activation):
+        code = Act(type(activation).code)
+        names = [k for k, v in RNN_ACTIVATIONS.items() if v == code]
+        if not names:
+            raise ValidationError(
+                f"RNN activation {type(activation).__name__} is not supported: backpropagation "
+                f"through time keeps only the states h_t, so the activation's derivative must "
+                f"follow from its output; choose one of {choices}"
+            )
+        name = names[0]
+        if alpha is None and code in (Act.LEAKY_RELU, Act.ELU):
+            alpha = activation.alpha
+    elif isinstance(activation, str):
+        name = activation.lower().replace("-", "_")
+        if name not in RNN_ACTIVATIONS:
+            hint = (
+                " (its derivative does not follow from its output, and backpropagation through "
+                "time keeps only the states h_t)"
+                if name in A.ACTIVATIONS
+                else ""
+            )
+            raise ValidationError(
+                f"RNN activation {activation!r} is not supported{hint}; choose one of {choices}"
+            )
+        code = RNN_ACTIVATIONS[name]
+    else:
+        raise ValidationError(
+            f"RNN activation must be a name such as 'tanh' or 'relu' or an activation layer; "
+            f"got {type(activation).__name__}"
+        )
+    if code == Act.IDENTITY:
+        name = "identity"
+    if code in (Act.LEAKY_RELU, Act.ELU):
+        default = 0.01 if code == Act.LEAKY_RELU else 1.0
+        given = default if alpha is None else alpha
+        try:
+            alpha = float(given)
+        except (TypeError, ValueError):
+            alpha = float("nan")
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValidationError(
+                f"RNN {name} alpha must be a finite number >= 0 (the sign of h_t must tell "
+                f"whether the pre-activation was positive); got {given!r}"
+            )
+    elif alpha is not None:
+        raise ValidationError(
+            f"RNN alpha applies to 'leaky_relu' and 'elu' only; got alpha={alpha!r} with "
+            f"activation {name!r}"
+        )
+    return name, (alpha if alpha is not None else 0.0), code
 
 
 class LSTM(_Recurrent):

@@ -3,7 +3,7 @@ r"""Numba CPU kernels of the recurrent layers (simple RNN and LSTM), forward and
 The equations (``backends/_rnn_ops.py`` has them written out step by step in NumPy):
 
 .. math::
-    \text{RNN:}\quad h_t &= \tanh(W x_t + U h_{t-1} + b) \\
+    \text{RNN:}\quad h_t &= f(W x_t + U h_{t-1} + b)\quad (f = \tanh \text{ by default}) \\
     \text{LSTM:}\quad f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f),\quad
     i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i),\quad
     \tilde c_t = \tanh(W_c x_t + U_c h_{t-1} + b_c) \\
@@ -62,6 +62,14 @@ from numba import njit, types
 from numba.extending import intrinsic, overload
 
 from ...config import FASTMATH
+from ..scalar import (
+    ACT_ELU,
+    ACT_LEAKY_RELU,
+    ACT_RELU,
+    ACT_SIGMOID,
+    ACT_TANH,
+    act_df_from_output,
+)
 
 #: fastmath flags of these kernels: the project's, minus reassociation (which would fold the
 #: two-constant range reduction of ``_exp32`` into one constant and lose 3 bits).
@@ -371,14 +379,45 @@ def _lstm_step_infer(a, s, c, first, hx, d):
 
 
 @njit(**_OPTS)
-def _rnn_step(a, hx, d):
-    """h_t = tanh(a) for a block of rows: ``a`` (nb, H) holds W x_t + U h_{t-1} + b on entry and
-    h_t on exit; columns d .. d+H of ``hx`` get a copy (the next step's input)."""
+def _rnn_step(a, hx, d, act, alpha):
+    """h_t = f(a) for a block of rows: ``a`` (nb, H) holds W x_t + U h_{t-1} + b on entry and
+    h_t on exit; columns d .. d+H of ``hx`` get a copy (the next step's input).
+
+    ``act`` is the activation's code (``kernels.scalar``), ``alpha`` its parameter (leaky ReLU's
+    slope, ELU's scale) in the array's type. The choice is made once per step, outside the
+    loops, so each activation's loop vectorises on its own (tanh and sigmoid with the float32
+    exponential ``_exp32``)."""
     nb, H = a.shape
-    for i in range(nb):
-        ar = a[i]
-        for j in range(H):
-            ar[j] = _tanh(ar[j])
+    zero = a.dtype.type(0)
+    if act == ACT_TANH:
+        for i in range(nb):
+            ar = a[i]
+            for j in range(H):
+                ar[j] = _tanh(ar[j])
+    elif act == ACT_SIGMOID:
+        for i in range(nb):
+            ar = a[i]
+            for j in range(H):
+                ar[j] = _gate(ar[j], _F1)
+    elif act == ACT_RELU:
+        for i in range(nb):
+            ar = a[i]
+            for j in range(H):
+                v = ar[j]
+                ar[j] = v if v > zero else zero * v  # (a NaN stays NaN)
+    elif act == ACT_LEAKY_RELU:
+        for i in range(nb):
+            ar = a[i]
+            for j in range(H):
+                v = ar[j]
+                ar[j] = v if v > zero else alpha * v
+    elif act == ACT_ELU:
+        for i in range(nb):
+            ar = a[i]
+            for j in range(H):
+                v = ar[j]
+                ar[j] = v if v > zero else alpha * math.expm1(v)
+    # ACT_IDENTITY: a is h_t already
     for i in range(nb):
         ar = a[i]
         hr = hx[i]
@@ -434,14 +473,21 @@ def _lstm_deltas(gh, a, cprev, first, tc, dc, dz):
 
 
 @njit(**_OPTS)
-def _rnn_deltas(gh, h, dz):
-    """delta_t = dL/dh_t (1 - h_t^2) for a block of rows."""
+def _rnn_deltas(gh, h, dz, act, alpha):
+    """delta_t = dL/dh_t f'(z_t) for a block of rows, f'(z_t) read off h_t
+    (``act_df_from_output``: 1 - h_t^2 for tanh)."""
     nb, H = gh.shape
+    if act == ACT_TANH:  # the default, kept as its own vectorised loop
+        for i in range(nb):
+            g, hr, dzr = gh[i], h[i], dz[i]
+            for j in range(H):
+                v = hr[j]
+                dzr[j] = g[j] * (_F1 - v * v)
+        return
     for i in range(nb):
         g, hr, dzr = gh[i], h[i], dz[i]
         for j in range(H):
-            v = hr[j]
-            dzr[j] = g[j] * (_F1 - v * v)
+            dzr[j] = g[j] * act_df_from_output(act, hr[j], alpha)
 
 
 # ------------------------------------------------------------------------------- block drivers
@@ -469,7 +515,7 @@ def _load_x(x, lo, t, rows, d):
 
 
 @njit(**_OPTS)
-def _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH, A, C, TC):
+def _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH, A, C, TC, act, alpha):
     """Forward pass of rows ``lo .. lo + nb`` of the batch over every step, keeping what BPTT
     needs: ``XH`` (T+1, nb, d+H+1), ``A`` (T, nb, G), ``C`` and ``TC`` (T, nb, H) (LSTM only).
     Rows past the batch (padding) read x = 0."""
@@ -489,11 +535,11 @@ def _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH, A, C, TC):
             kp = k - 1 if k > 0 else 0
             _lstm_step(A[k], s, C[kp], k == 0, C[k], TC[k], XH[k + 1], d)
         else:
-            _rnn_step(A[k], XH[k + 1], d)
+            _rnn_step(A[k], XH[k + 1], d, act, alpha)
 
 
 @njit(**_OPTS)
-def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, seq):
+def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, seq, act, alpha):
     """Forward pass of rows ``lo .. hi`` keeping only the current step (``xh`` (nb, d+H+1), ``a``
     (nb, G), ``c`` (nb, H)); writes the outputs into ``out``."""
     n, T, d = x.shape
@@ -514,7 +560,7 @@ def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, 
         if lstm:
             _lstm_step_infer(aa, s, cc, k == 0, xs, d)
         else:
-            _rnn_step(aa, xs, d)
+            _rnn_step(aa, xs, d, act, alpha)
         if seq:
             for i in range(m):
                 o = out[lo + i, t]
@@ -531,7 +577,28 @@ def _block_forward_infer(fp, ilp, lstm, x, WUb, reverse, lo, hi, xh, a, c, out, 
 
 @njit(**_OPTS)
 def _block_backward(
-    fp, ilp, lstm, dout, seq, reverse, lo, XH, A, C, TC, U, W, need_dx, DZ, gh, dc, dWUb, DX, dx
+    fp,
+    ilp,
+    lstm,
+    dout,
+    seq,
+    reverse,
+    lo,
+    XH,
+    A,
+    C,
+    TC,
+    U,
+    W,
+    need_dx,
+    DZ,
+    gh,
+    dc,
+    dWUb,
+    DX,
+    dx,
+    act,
+    alpha,
 ):
     """BPTT for the rows ``lo .. lo + nb``: deltas of every step into ``DZ`` (T, nb, G), then
     this block's ``dWUb = DZ^T XH`` = [dW | dU | db] (overwritten) and, when ``need_dx``,
@@ -565,7 +632,7 @@ def _block_backward(
             kp = k - 1 if k > 0 else 0
             _lstm_deltas(gh, A[k], C[kp], k == 0, TC[k], dc, DZ[k])
         else:
-            _rnn_deltas(gh, A[k], DZ[k])
+            _rnn_deltas(gh, A[k], DZ[k], act, alpha)
     DZ2 = DZ.reshape(T * nb, G)
     # sum_t delta_t [x_t, h_{t-1}, 1]: the gradients of W, U and b in one product
     _mm_tn(fp, ilp, DZ2, XH[:T].reshape(T * nb, XH.shape[2]), dWUb)
@@ -583,7 +650,7 @@ def _block_backward(
 # ------------------------------------------------------------------------------- entry points
 # Serial and GIL-free: the backend runs blocks p0 .. p1 of one call on each of its threads.
 @njit(nogil=True, **_OPTS)
-def forward_train(p0, p1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq):
+def forward_train(p0, p1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq, act, alpha):
     """Forward pass of blocks p0 .. p1 (block p = rows p*nb ..), keeping what BPTT needs.
 
     Parameters
@@ -601,13 +668,16 @@ def forward_train(p0, p1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq
         any (P, 1, 1, 1) (RNN). Outputs, with P * nb >= n.
     out : ndarray (n, T, H) when ``seq``, else (n, 1, H)
         The hidden states, indexed by t (or the last state processed).
+    act, alpha : int, float
+        The simple RNN's activation code (``kernels.scalar.FROM_OUTPUT``) and its parameter, in
+        the arrays' float type (the LSTM ignores both).
     """
     n, T, d = x.shape
     nb = XH.shape[2]
     H = WUb.shape[1] - d - 1
     for p in range(p0, p1):
         lo = p * nb
-        _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH[p], A[p], C[p], TC[p])
+        _block_forward(fp, ilp, lstm, x, WUb, reverse, lo, XH[p], A[p], C[p], TC[p], act, alpha)
         for i in range(min(nb, n - lo)):
             if seq:
                 for k in range(T):
@@ -623,7 +693,7 @@ def forward_train(p0, p1, fp, ilp, lstm, x, WUb, reverse, XH, A, C, TC, out, seq
 
 
 @njit(nogil=True, **_OPTS)
-def forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq):
+def forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq, act, alpha):
     """Forward pass keeping nothing for BPTT (evaluation): the batch in blocks of ``nb`` rows;
     this call runs blocks p, p + P, p + 2P, ... with its one-step buffers ``xh``
     (nb, d + H + 1), ``a`` (nb, G), ``c`` (nb, H). ``out`` as in ``forward_train``."""
@@ -632,13 +702,35 @@ def forward_infer(p, P, fp, ilp, lstm, x, WUb, reverse, nb, xh, a, c, out, seq):
     for q in range(p, nblocks, P):
         lo = q * nb
         _block_forward_infer(
-            fp, ilp, lstm, x, WUb, reverse, lo, min(n, lo + nb), xh, a, c, out, seq
+            fp, ilp, lstm, x, WUb, reverse, lo, min(n, lo + nb), xh, a, c, out, seq, act, alpha
         )
 
 
 @njit(nogil=True, **_OPTS)
 def backward(
-    p0, p1, fp, ilp, lstm, dout, seq, reverse, XH, A, C, TC, U, W, need_dx, DZ, GH, DC, dWUb, DX, dx
+    p0,
+    p1,
+    fp,
+    ilp,
+    lstm,
+    dout,
+    seq,
+    reverse,
+    XH,
+    A,
+    C,
+    TC,
+    U,
+    W,
+    need_dx,
+    DZ,
+    GH,
+    DC,
+    dWUb,
+    DX,
+    dx,
+    act,
+    alpha,
 ):
     """BPTT of ``forward_train`` for blocks p0 .. p1. Writes the blocks' partial gradients
     ``dWUb`` (P, G, d + H + 1) and, when ``need_dx``, their rows of ``dx`` (n, T, d).
@@ -668,6 +760,8 @@ def backward(
             dWUb[p],
             DX[p],
             dx,
+            act,
+            alpha,
         )
 
 

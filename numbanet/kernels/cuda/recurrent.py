@@ -29,15 +29,17 @@ from numba import float32, float64, int64
 
 from ..._cuda import cuda as _cuda_mod
 from ..._cuda import kernel
-from ..scalar import sigmoid
+from ..scalar import act_df_from_output, act_f, sigmoid
 from . import arrays
 
 cuda = _cuda_mod()
 
 
 @kernel
-def rnn_step_forward(xw, U, b, h, t, tp, has_prev):
-    """h[i, t, j] = tanh(xw[i, t, j] + b[j] + sum_k U[j, k] h[i, tp, k])."""
+def rnn_step_forward(xw, U, b, h, t, tp, has_prev, act, alpha):
+    """h[i, t, j] = f(xw[i, t, j] + b[j] + sum_k U[j, k] h[i, tp, k]), f the activation of code
+    ``act`` (tanh by default; ``alpha``: leaky ReLU's slope or ELU's scale, in the array's
+    type)."""
     idx = cuda.grid(1)
     n = h.shape[0]
     H = h.shape[2]
@@ -48,12 +50,13 @@ def rnn_step_forward(xw, U, b, h, t, tp, has_prev):
         if has_prev:
             for k in range(H):
                 z += U[j, k] * h[i, tp, k]
-        h[i, t, j] = math.tanh(z)
+        h[i, t, j] = act_f(act, z, alpha)
 
 
 @kernel
-def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next):
-    """dz[i, t, j] = (dout_t + sum_k dz[i, tn, k] U[k, j]) (1 - h[i, t, j]^2)."""
+def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next, act, alpha):
+    """dz[i, t, j] = (dout_t + sum_k dz[i, tn, k] U[k, j]) f'(z[i, t, j]), the derivative read off
+    the state h[i, t, j] (``act_df_from_output``: 1 - h^2 for tanh)."""
     idx = cuda.grid(1)
     n = h.shape[0]
     H = h.shape[2]
@@ -69,8 +72,7 @@ def rnn_step_backward(h, U, dout, seq, is_last, dz, t, tn, has_next):
             g += dout[i, t, j]
         elif is_last:
             g += dout[i, 0, j]
-        hv = h[i, t, j]
-        dz[i, t, j] = g * (F(1) - hv * hv)
+        dz[i, t, j] = g * act_df_from_output(act, h[i, t, j], alpha)
 
 
 @kernel
@@ -217,8 +219,8 @@ def _sigs():
     I = int64  # noqa: E741 - time indices and flags
     for F in (float32, float64):
         A1, A2, A3, _ = arrays(F)
-        out.setdefault("rnn_step_forward", []).append((A3, A2, A1, A3, I, I, I))
-        out.setdefault("rnn_step_backward", []).append((A3, A2, A3, I, I, A3, I, I, I))
+        out.setdefault("rnn_step_forward", []).append((A3, A2, A1, A3, I, I, I, I, F))
+        out.setdefault("rnn_step_backward", []).append((A3, A2, A3, I, I, A3, I, I, I, I, F))
         out.setdefault("lstm_step_forward", []).append((A3, A2, A1, A3, A3, A3, I, I, I))
         out.setdefault("lstm_step_backward", []).append(
             (A3, A3, A2, A3, I, I, A3, A2, I, I, I, I, I)
