@@ -135,8 +135,9 @@ class EarlyStopping(Callback):
     mode : {"auto", "min", "max"}
         "auto": "max" for names containing "acc", else "min".
     restore_best_weights : bool
-        At the end of training, put back the weights of the best epoch (the optimiser's state is
-        not rewound).
+        At the end of training, put back the model of the best epoch: its weights and its layers'
+        running statistics (batch normalisation's mean and variance), so the restored model is
+        exactly the one that scored best. The optimiser's state is not rewound.
 
     Attributes
     ----------
@@ -185,7 +186,9 @@ class EarlyStopping(Callback):
             self.best_epoch = epoch
             self.wait = 0
             if self.restore_best_weights:
-                self.best_weights = model.get_flat()
+                from .training import model_state
+
+                self.best_weights = model_state(model)  # (parameters, running statistics)
             return False
         self.wait += 1
         if self.wait >= max(self.patience, 1):
@@ -195,7 +198,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, model, optimizer, history):
         if self.restore_best_weights and self.best_weights is not None:
-            model.set_flat(self.best_weights)
+            from .training import restore_model_state
+
+            restore_model_state(model, self.best_weights)
         history.best_epoch = self.best_epoch
         history.stopped_early = self.stopped_epoch is not None
 

@@ -15,6 +15,10 @@ epoch of ``fit`` is:
    epoch with the final weights (one more forward pass over the data); ``False`` skips it;
 4. evaluate the validation set, if any, then run the callbacks.
 
+With ``check_finite`` a diverged epoch (a loss that is not finite) is rolled back to the end of
+the previous one: parameters *and* running statistics (``model_state``), as ``EarlyStopping``
+does when it restores the best epoch.
+
 A model's outputs become classes by its loss (``Loss.labels_from``): the largest output of
 several, and a single output thresholded at 0.5 for a probability or 0 for a logit.
 """
@@ -110,7 +114,7 @@ def fit(
     bar = _Progress(epochs, n, progress)
     for cb in callbacks:
         cb.on_train_begin(model, opt)
-    good = model.get_flat() if check_finite else None
+    good = model_state(model) if check_finite else None
     try:
         for epoch in range(1, epochs + 1):
             for cb in callbacks:
@@ -127,7 +131,7 @@ def fit(
                 )
             train_loss = total / n
             if check_finite and not math.isfinite(train_loss):
-                model.set_flat(good)
+                restore_model_state(model, good)
                 err = DivergenceError(
                     f"training diverged at epoch {epoch}: the loss became {train_loss}; the "
                     f"weights of epoch {epoch - 1} were restored. Lower the learning rate "
@@ -151,7 +155,7 @@ def fit(
             history.append(**logs)
             bar.epoch_done(epoch, logs)
             if check_finite:
-                good = model.get_flat()
+                good = model_state(model)
             if stop:
                 history.stopped_early = True
                 break
@@ -160,6 +164,31 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(model, opt, history)
     return history
+
+
+def model_state(model):
+    """Everything a rollback must put back, as NumPy copies: the flat parameter vector and the
+    *buffers* of every layer (the running mean and variance of batch normalisation, also inside
+    a ``Residual``). The weights alone are not the model: in evaluation mode a batch-norm layer
+    normalises with its running statistics, so weights of epoch 5 with statistics of epoch 9 are
+    a model that never existed. ``restore_model_state`` puts a state back."""
+    buffers = {}
+    for li, layer in enumerate(model.layers):
+        if hasattr(layer, "buffers"):
+            for name, a in layer.buffers().items():
+                buffers[(li, name)] = np.array(layer.backend.to_numpy(a), copy=True)
+    return model.get_flat(), buffers
+
+
+def restore_model_state(model, state):
+    """Put back a ``model_state(model)``: the parameters and every layer's running statistics,
+    copied into the live arrays (the model's parameter buffer and layers stay the same objects)."""
+    flat, buffers = state
+    model.set_flat(flat)
+    for li, layer in enumerate(model.layers):
+        if hasattr(layer, "buffers"):
+            for name, target in layer.buffers().items():
+                layer.backend.copy_into(target, buffers[(li, name)].astype(target.dtype))
 
 
 def fused_plan(model, layers, loss, optimizer):

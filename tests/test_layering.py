@@ -1,6 +1,7 @@
 """The package's layering, checked on the source (issue: layers never touch kernels).
 
 * layers, losses and optimisers call their backend and never import a kernel module;
+* no layer imports the recurrent module (the wrapper base they share is ``nn/_wrapper.py``);
 * nothing imports ``numbanet.claims`` except the command line (plots and claims share
   ``numbanet.experiments``);
 * no model module loads data: models take arrays;
@@ -71,6 +72,17 @@ def test_layers_losses_optimisers_never_import_kernels():
     files = list(_files("nn", "losses.py", "optim.py", "training.py", "callbacks.py"))
     assert len(files) > 5
     assert _offenders(files, ["numbanet.kernels"]) == []
+
+
+def test_layers_do_not_depend_on_the_recurrent_module():
+    # shared wrapper plumbing (Residual, Bidirectional, TimeDistributed) lives in nn/_wrapper.py;
+    # a plain layer reaching into nn/recurrent.py for it would tie every model to the RNN code
+    files = [f for f in _files("nn") if f.name not in ("recurrent.py", "__init__.py")]
+    assert PKG / "nn" / "residual.py" in files and PKG / "nn" / "_wrapper.py" in files
+    assert _offenders(files, ["numbanet.nn.recurrent"]) == []
+    # and the wrapper base is neutral: it imports neither of the layers built on it
+    wrapper = [PKG / "nn" / "_wrapper.py"]
+    assert _offenders(wrapper, ["numbanet.nn.recurrent", "numbanet.nn.residual"]) == []
 
 
 def test_only_the_cli_imports_claims():

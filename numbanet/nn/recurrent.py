@@ -23,14 +23,13 @@ dependency survives early training.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from .. import init as _init
 from .._validate import positive_int
 from ..codes import Act
 from ..errors import ValidationError
+from ._wrapper import _config_of, _layer_from_config, _Wrapper
 from .layers import Layer
 
 __all__ = ["LSTM", "RNN", "Bidirectional", "TimeDistributed"]
@@ -376,69 +375,6 @@ class LSTM(_Recurrent):
         cfg = super().get_config()
         cfg["forget_bias"] = self.forget_bias
         return cfg
-
-
-class _Wrapper(Layer):
-    """A layer that owns inner layers: their parameters become its own, under prefixed names."""
-
-    def _adopt(self, prefixes_layers):
-        self._inner = list(prefixes_layers)
-        self._specs = [
-            (prefix + name, *rest) for prefix, layer in self._inner for name, *rest in layer._specs
-        ]
-
-    def bind(self, backend, dtype, params):
-        super().bind(backend, dtype, params)
-        for prefix, layer in self._inner:
-            own = {name[len(prefix) :]: p for name, p in params.items() if name.startswith(prefix)}
-            layer.bind(backend, dtype, own)
-            for p in own.values():
-                p.layer = self
-
-    def freeze(self):
-        for _, layer in self._inner:
-            layer.freeze()
-        return super().freeze()
-
-    def unfreeze(self):
-        for _, layer in self._inner:
-            layer.unfreeze()
-        return super().unfreeze()
-
-    def __copy__(self):
-        # Sequential.clone copies layers shallowly and re-binds them: the inner layers must be
-        # copies too, or the clone would re-bind (and steal) the original's.
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._inner = [(prefix, copy.copy(layer)) for prefix, layer in self._inner]
-        for (_, old), (_, fresh) in zip(self._inner, new._inner):
-            fresh._params = {}
-            for attr, val in list(new.__dict__.items()):
-                if val is old:
-                    new.__dict__[attr] = fresh
-        return new
-
-
-def _layer_from_config(spec):
-    """A numbanet layer from ``{"class": ..., "config": {...}}`` (checkpoint round trips)."""
-    from .. import nn
-
-    if isinstance(spec, Layer):
-        return spec
-    if not (isinstance(spec, dict) and "class" in spec):
-        raise ValidationError(
-            f"layer must be a numbanet layer (e.g. nb.LSTM(8, 32)); got {type(spec).__name__}"
-        )
-    cls = getattr(nn, spec["class"], None) or globals().get(spec["class"])
-    if cls is None:
-        raise ValidationError(f"unknown layer class {spec['class']!r}")
-    return cls(**spec.get("config", {}))
-
-
-def _config_of(layer):
-    from ..checkpoint import layer_config
-
-    return {"class": type(layer).__name__, "config": layer_config(layer)}
 
 
 class Bidirectional(_Wrapper):

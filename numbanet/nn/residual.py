@@ -19,8 +19,8 @@ When the block changes the width, the skip path needs a map to the new width: pa
 from __future__ import annotations
 
 from ..errors import ValidationError
+from ._wrapper import _config_of, _layer_from_config, _Wrapper
 from .layers import Dense, Layer
-from .recurrent import _config_of, _layer_from_config, _Wrapper
 
 __all__ = ["Residual"]
 
