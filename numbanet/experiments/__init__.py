@@ -23,6 +23,8 @@ module             deck   what it runs
 ``trainability``   000    "easier up to 20 layers": plain, residual, batch- and layer-
                    (004)  normalised ReLU MLPs of depth 2-50 on MNIST-1D, with the speeds of
                           learning at initialisation
+``practice``       003    inputs of different lengths through global pooling, data
+                          augmentation, time, memory and accuracy against the batch size
 =================  =====  ====================================================================
 
 Modules are imported on use (``from numbanet.experiments import udl``); importing this package

@@ -33,6 +33,12 @@ from ..errors import ValidationError
 from .layers import Layer
 
 
+def _out_len(n, k, s, p):
+    """``conv_out_size``, or None for a free length (None): a sequence of any length gives a
+    sequence of any length, which only a global pooling turns into a fixed size."""
+    return None if n is None else conv_out_size(n, k, s, p)
+
+
 def _pair(v, name, minimum=1):
     """An int or a pair of ints -> a pair of ints >= ``minimum``."""
     if isinstance(v, (tuple, list)):
@@ -244,8 +250,10 @@ class Conv2D(Layer):
         return (self.out_channels, self.in_channels) + self.kernel_size
 
     def _out_hw(self, h, w):
+        """Output height and width; a length left free (None, see ``Sequential``'s
+        ``input_shape``) stays free."""
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
-        return conv_out_size(h, kh, sh, ph), conv_out_size(w, kw, sw, pw)
+        return _out_len(h, kh, sh, ph), _out_len(w, kw, sw, pw)
 
     def output_shape(self, input_shape):
         s = tuple(input_shape)
@@ -255,7 +263,7 @@ class Conv2D(Layer):
                 f"got examples of shape {s}"
             )
         oh, ow = self._out_hw(s[1], s[2])
-        if oh < 1 or ow < 1:
+        if (oh is not None and oh < 1) or (ow is not None and ow < 1):
             raise ValidationError(
                 f"{self!r}: a {s[1]}x{s[2]} input is smaller than the {self.kernel_size} kernel "
                 f"with padding {self.padding}; the output would be {oh}x{ow}"

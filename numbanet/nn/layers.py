@@ -310,6 +310,14 @@ class Flatten(Layer):
     """Flatten every axis but the batch axis: (n, c, h, w) -> (n, c*h*w)."""
 
     def output_shape(self, input_shape):
+        if any(s is None for s in input_shape):
+            raise ValidationError(
+                f"Flatten needs every length fixed, but the examples have shape "
+                f"{tuple(input_shape)} (None: any length), so the number of features would change "
+                f"with the length; end the convolutional block with global pooling instead "
+                f"(nb.GlobalAvgPool1D() or nb.GlobalMaxPool1D()), which gives one number per "
+                f"channel whatever the length"
+            )
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):

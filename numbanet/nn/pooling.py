@@ -40,9 +40,10 @@ class _Pool2D(Layer):
             raise ValidationError(
                 f"{self!r} expects examples of shape (C, H, W) (NCHW batches); got {s}"
             )
-        oh = conv_out_size(s[1], self.size[0], self.stride[0], 0)
-        ow = conv_out_size(s[2], self.size[1], self.stride[1], 0)
-        if oh < 1 or ow < 1:
+        # a free length (None) stays free
+        oh = None if s[1] is None else conv_out_size(s[1], self.size[0], self.stride[0], 0)
+        ow = None if s[2] is None else conv_out_size(s[2], self.size[1], self.stride[1], 0)
+        if (oh is not None and oh < 1) or (ow is not None and ow < 1):
             raise ValidationError(f"{self!r}: a {s[1]}x{s[2]} map is smaller than the window")
         return (s[0], oh, ow)
 
@@ -150,6 +151,8 @@ class _GlobalPool(Layer):
             raise ValidationError(
                 f"{self!r} expects examples of shape (C, H, W) or (C, L); got {s}"
             )
+        # C numbers whatever the length: lengths may be free (None), as the slides note ("el
+        # pooling nos permite que las muestras tengan diferentes largos")
         return (s[0],)
 
     def forward(self, x, training=False):

@@ -26,6 +26,36 @@ from .parameter import Parameter
 _FUSABLE = {"sigmoid": Sigmoid, "softmax": Softmax}
 
 
+def _input_shape(shape):
+    """``input_shape`` as a tuple of positive ints and ``None`` (a length left free), or None."""
+    if shape is None:
+        return None
+    out = []
+    for s in tuple(shape):
+        if s is None:
+            out.append(None)
+            continue
+        try:
+            v = int(s)
+        except (TypeError, ValueError):
+            v = 0
+        if v < 1 or v != s:
+            raise ValidationError(
+                f"input_shape entries must be positive integers or None (any length); got "
+                f"{tuple(shape)!r}"
+            )
+        out.append(v)
+    return tuple(out)
+
+
+def _fits(shape, expected):
+    """True when an example of ``shape`` matches ``expected`` (``None`` matches any length)."""
+    shape = tuple(shape)
+    return len(shape) == len(expected) and all(
+        e is None or int(s) == e for s, e in zip(shape, expected)
+    )
+
+
 class DenseStack(NamedTuple):
     """A plain dense net as the fused kernels see it (``Sequential.dense_stack``)."""
 
@@ -52,6 +82,9 @@ class Sequential:
     dtype : float32 (default) or float64
     input_shape : tuple, optional
         Shape of one example (without the batch axis); inferred from a first ``Dense`` layer.
+        A length may be ``None``, any length: ``(1, None)`` for 1-channel sequences of every
+        length, which a convolutional block ending in global pooling accepts (each batch has
+        one length; a ``Flatten`` or ``Dense`` would need it fixed).
 
     Examples
     --------
@@ -78,7 +111,7 @@ class Sequential:
         self.seed = seed_value(seed)
         if input_shape is None and isinstance(layers[0], Dense):
             input_shape = (layers[0].in_features,)
-        self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+        self.input_shape = _input_shape(input_shape)
         self._allocate(np.random.default_rng(seed))
         if self.input_shape is not None:
             self._shapes = self._infer_shapes(self.input_shape)
@@ -191,7 +224,7 @@ class Sequential:
 
     def _check_input(self, x, name="x"):
         x = as_float_array(x, name, self.dtype, min_ndim=2)
-        if self.input_shape is not None and tuple(x.shape[1:]) != self.input_shape:
+        if self.input_shape is not None and not _fits(x.shape[1:], self.input_shape):
             raise ValidationError(
                 f"{name} has examples of shape {tuple(x.shape[1:])} but the model expects "
                 f"{self.input_shape} (the array should be (n, {', '.join(map(str, self.input_shape))}))"
