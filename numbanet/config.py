@@ -24,11 +24,21 @@ FASTMATH = {"contract", "reassoc", "arcp", "nsz"}
 #: beta = 1); smaller ones run the Numba kernels, whose call overhead is lower.
 BLAS_MIN_MACS = 1 << 18
 
+#: Products with fewer multiply-adds than this run with BLAS on one thread inside numbanet's
+#: calls (``backends._threads``), so that OpenBLAS's workers sleep while Numba's threads work;
+#: larger ones keep the caller's BLAS threads. LeNet (batch 64, largest product 64x400x120 =
+#: 3.1M) trained 0.89 s per 6,400 images with two BLAS threads and 0.27 s with one; the
+#: 784-1024-1024-10 MLP (products of 51-205M) needs both threads.
+BLAS_THREADED_MIN_MACS = 1 << 24
+
 #: The fused dense epoch (``backends._fused_ops``): layers with at most this many
-#: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS.
-#: Crossover measured on the 2-core machine: below it a gemm call's fixed cost (a few
-#: microseconds) exceeds the arithmetic of Nielsen's 784-30-10 layers at minibatch 10.
-FUSED_SMALL_MACS = 1 << 14
+#: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS
+#: (Numba's ``np.dot``). Measured on the 2-core machine, one epoch of Nielsen's 784-30-10 net on
+#: 50,000 images (fit, median of 3, background jobs stopped): with the 784x30 layer on BLAS
+#: (threshold 2^14) 459 / 210 / 240 ms at minibatch 10 / 32 / 64, with it on the loops 289 /
+#: 205 / 179 ms. A minibatch of 10-64 rows is too short for gemm's blocking to pay for its call
+#: and packing; the loops read W once per row and update it in place.
+FUSED_SMALL_MACS = 1 << 21
 
 #: Nets whose every width is at most this, trained in minibatches of at least
 #: ``FUSED_NARROW_MIN_BATCH``, run the feature-major kernel (inner loops over the minibatch):
@@ -44,6 +54,11 @@ FUSED_NARROW_MIN_BATCH = 16
 #: forward 24 us / backward 55 us; loops for layers up to 2^14 MACs 24 / 65 us; loops
 #: everywhere 39 / 146 us.
 STACK_SMALL_MACS = 1 << 11
+
+#: ... and batches of at most this many rows use the loops for every layer: Nielsen's manual
+#: loop (784-30-10, minibatch 10, 5,000 steps, background jobs stopped) took 0.89-1.13 s with
+#: the 784x30 product on the loops against 1.03-1.22 s on BLAS.
+STACK_LOOP_MAX_ROWS = 16
 
 # ---------------------------------------------------------------- CUDA
 

@@ -55,6 +55,7 @@ def runner_calls(monkeypatch):
 @pytest.mark.parametrize("blas", [False, True], ids=["loops", "blas"])
 def test_runner_equals_layers_and_reference(dtype, blas, monkeypatch, runner_calls):
     monkeypatch.setattr(config, "STACK_SMALL_MACS", 0 if blas else 1 << 30)
+    monkeypatch.setattr(config, "STACK_LOOP_MAX_ROWS", 0 if blas else 1 << 30)
     rng = np.random.default_rng(0)
     for act in ACTS:
         for m in (7, 4, 7):  # the batch size changes, and comes back
@@ -120,3 +121,27 @@ def test_fit_with_adam_uses_the_runner_and_matches_reference(runner_calls):
         flats.append(net.get_flat())
     assert "backward" in runner_calls
     np.testing.assert_allclose(flats[0], flats[1], rtol=1e-10, atol=1e-12)
+
+
+def test_large_layers_leave_the_runner_for_blas_layer_by_layer(runner_calls):
+    """A stack with a product of at least BLAS_MIN_MACS runs layer by layer (threaded BLAS on
+    the layers' own buffers), and gives the same numbers as the runner would."""
+    rng = np.random.default_rng(1)
+    net = nb.Sequential(
+        [nb.Dense(64, 80), nb.ReLU(), nb.Dense(80, 3)], backend="cpu", seed=0, dtype=np.float64
+    )
+    ref = nb.Sequential(
+        [nb.Dense(64, 80), nb.ReLU(), nb.Dense(80, 3)],
+        backend="reference",
+        seed=0,
+        dtype=np.float64,
+    )
+    small, big = 4, 1 + config.BLAS_MIN_MACS // (64 * 80)
+    for m, used in ((small, True), (big, False)):
+        x = rng.standard_normal((m, 64))
+        g = rng.standard_normal((m, 3))
+        before = len(runner_calls)
+        a = _pass(net, x, g)
+        assert (len(runner_calls) > before) == used, f"batch {m}: runner used = {not used}"
+        for u, w in zip(a, _pass(ref, x, g)):
+            np.testing.assert_allclose(u, w, rtol=1e-10, atol=1e-12)

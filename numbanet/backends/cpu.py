@@ -17,6 +17,7 @@ from ._norm_ops import CPUNormOps
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
 from ._rnn_ops import CPURNNOps
+from ._threads import blas_for
 from .reference import ReferenceBackend
 
 
@@ -62,7 +63,8 @@ class CPUBackend(
         if self._blas_ok(x, W):
             # z^T = W x^T, with every operand a Fortran-ordered view: no copies
             zt = z.T
-            _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=0.0, c=zt, trans_a=1, overwrite_c=1))
+            with blas_for(x.shape[0] * W.size):
+                _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=0.0, c=zt, trans_a=1, overwrite_c=1))
             z += b
         else:
             K.dense_forward(x, W, b, z)
@@ -71,14 +73,15 @@ class CPUBackend(
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
         if self._blas_ok(x, W, dz, dW):
             gemm = _gemm(W.dtype)
-            dWt = dW.T  # dW^T += x^T dz, accumulated in place (beta = 1)
-            _into(dWt, gemm(1.0, x.T, dz.T, beta=1.0, c=dWt, trans_b=1, overwrite_c=1))
-            db += dz.sum(axis=0, dtype=db.dtype)
-            if not need_dx:
-                return None
-            dx = np.empty(x.shape, dtype=x.dtype)
-            dxt = dx.T  # dx^T = W^T dz^T
-            _into(dxt, gemm(1.0, W.T, dz.T, beta=0.0, c=dxt, overwrite_c=1))
+            with blas_for(x.shape[0] * W.size):
+                dWt = dW.T  # dW^T += x^T dz, accumulated in place (beta = 1)
+                _into(dWt, gemm(1.0, x.T, dz.T, beta=1.0, c=dWt, trans_b=1, overwrite_c=1))
+                db += dz.sum(axis=0, dtype=db.dtype)
+                if not need_dx:
+                    return None
+                dx = np.empty(x.shape, dtype=x.dtype)
+                dxt = dx.T  # dx^T = W^T dz^T
+                _into(dxt, gemm(1.0, W.T, dz.T, beta=0.0, c=dxt, overwrite_c=1))
             return dx
         dx = np.empty(x.shape, dtype=x.dtype) if need_dx else np.empty((0, 0), dtype=x.dtype)
         K.dense_backward(x, W, dz, dW, db, dx, need_dx)

@@ -242,6 +242,8 @@ class Sequential:
     def _forward(self, x, training=False, layers=None):
         layers = self.layers if layers is None else layers
         runner = self._runner(layers)
+        if runner is not None and not runner.accepts(x.shape[0]):
+            runner = None  # layers too large for one compiled call: BLAS layer by layer
         self._last_runner = runner
         if runner is not None:
             return runner.forward(x)

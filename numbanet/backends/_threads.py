@@ -1,0 +1,95 @@
+"""BLAS threads inside numbanet's own CPU calls, the caller's settings restored after.
+
+Why this exists. A training step alternates two kinds of parallel code: BLAS ``gemm`` (OpenBLAS
+keeps its own worker threads) and Numba's ``prange`` kernels (an OpenMP team). After a parallel
+call, both kinds of worker keep spinning for a while before they sleep, waiting for the next
+piece of work. On a machine with as many cores as threads (the 2-core machine numbanet is
+developed on) a spinning OpenBLAS worker then takes the core an OpenMP worker needs, and the
+other way round: LeNet at batch 64 trained 3.3x slower (0.89 s per 6,400 images against 0.27 s)
+than with either pool kept quiet, measured with both pools at two threads, nothing else running.
+
+The fix must not change the user's process (no ``GOMP_SPINCOUNT``, no global BLAS setting; see
+``tests/test_host_process.py``): products too small to gain from a second BLAS thread
+(``config.BLAS_THREADED_MIN_MACS``) run with BLAS on one thread *inside the call*, and the
+previous count is put back when the call returns. OpenBLAS itself already runs products below
+about 2^18 multiply-adds on one thread; this raises that bound for numbanet's calls only, so its
+BLAS workers stay asleep while its Numba kernels run. Large products keep every BLAS thread.
+"""
+
+from __future__ import annotations
+
+_libs = []
+
+
+class _Pool:
+    """One BLAS library's thread count: its own ``get``/``set`` C functions when it is an
+    OpenBLAS with its own (pthreads) pool, found once, so that a switch costs well under a
+    microsecond; threadpoolctl's controller methods otherwise."""
+
+    def __init__(self, lib):
+        self.get, self.set = lib.get_num_threads, lib.set_num_threads
+        affixes = getattr(lib, "_find_affixes", None)
+        if getattr(lib, "threading_layer", None) == "pthreads" and affixes is not None:
+            found = affixes()
+            if found:
+                pre, suf = found
+                dyn = lib.dynlib
+                get = getattr(dyn, f"{pre}openblas_get_num_threads{suf}", None)
+                put = getattr(dyn, f"{pre}openblas_set_num_threads{suf}", None)
+                if get is not None and put is not None:
+                    self.get, self.set = get, put
+
+
+def _pools():
+    """Every BLAS loaded in the process (SciPy's, which Numba's ``np.dot`` and numbanet's
+    ``gemm`` calls use, and NumPy's), scanned once."""
+    if not _libs:
+        import scipy.linalg  # noqa: F401 - load SciPy's BLAS before scanning
+        from threadpoolctl import ThreadpoolController
+
+        _libs.extend(
+            _Pool(lib) for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+        )
+        _libs.append(None)  # scanned, even if nothing was found
+    return _libs
+
+
+class blas_threads:
+    """``with blas_threads(n):`` runs the block with every BLAS on ``n`` threads and puts each
+    library's previous count back after (only libraries not already at ``n`` are touched).
+    ``None`` leaves the counts alone."""
+
+    __slots__ = ("n", "changed")
+
+    def __init__(self, n):
+        self.n = n
+        self.changed = None
+
+    def __enter__(self):
+        if self.n is None:
+            return self
+        want = int(self.n)
+        changed = []
+        for pool in _pools():
+            if pool is not None:
+                old = pool.get()
+                if old != want:
+                    pool.set(want)
+                    changed.append((pool, old))
+        self.changed = changed
+        return self
+
+    def __exit__(self, *exc):
+        if self.changed:
+            for pool, old in self.changed:
+                pool.set(old)
+        self.changed = None
+        return False
+
+
+def blas_for(macs):
+    """The BLAS thread setting for products of ``macs`` multiply-adds: one thread below
+    ``config.BLAS_THREADED_MIN_MACS``, the caller's own count above it."""
+    from .. import config
+
+    return blas_threads(1 if macs < config.BLAS_THREADED_MIN_MACS else None)

@@ -1,0 +1,53 @@
+"""BLAS thread counts inside numbanet's calls (backends._threads): set for the call, restored
+after, even when the call fails; the caller's own setting is what comes back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg  # noqa: F401 - SciPy's BLAS (the one Numba and numbanet call) loaded first
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import numbanet as nb
+from numbanet import config
+from numbanet.backends._threads import blas_for, blas_threads
+
+
+def _counts():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_counts_set_inside_and_restored_after():
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _counts()
+        assert before and all(c == 2 for c in before)
+        with blas_threads(1):
+            assert all(c == 1 for c in _counts())
+        assert _counts() == before
+        with pytest.raises(RuntimeError):
+            with blas_threads(1):
+                raise RuntimeError("inside")
+        assert _counts() == before
+        with blas_threads(None):
+            assert _counts() == before
+
+
+def test_blas_for_keeps_the_callers_threads_for_large_products():
+    with threadpool_limits(limits=2, user_api="blas"):
+        with blas_for(config.BLAS_THREADED_MIN_MACS):
+            assert all(c == 2 for c in _counts())
+        with blas_for(config.BLAS_THREADED_MIN_MACS - 1):
+            assert all(c == 1 for c in _counts())
+        assert all(c == 2 for c in _counts())
+
+
+def test_training_leaves_the_blas_threads_as_it_found_them():
+    """A fit whose dense products go through gemm (batch 64, 400 -> 120 as in LeNet) changes
+    the counts only inside its calls."""
+    x = np.random.default_rng(0).standard_normal((256, 400)).astype(np.float32)
+    y = np.arange(256) % 10
+    net = nb.Sequential([nb.Dense(400, 120), nb.ReLU(), nb.Dense(120, 10)], backend="cpu", seed=0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _counts()
+        net.fit(x, y, batch_size=64, optimizer="momentum", lr=0.01)
+        assert _counts() == before
