@@ -59,6 +59,16 @@ def has_real_gpu() -> bool:
     return _real_gpu()
 
 
+def device_count() -> int:
+    """How many CUDA devices numbanet can use: the GPUs the driver lists (0 without a driver),
+    1 in the simulator (its one simulated device)."""
+    if is_simulator():
+        return 1
+    if not _real_gpu():
+        return 0
+    return len(_cuda_module().gpus)
+
+
 def status() -> str:
     """One line describing the CUDA situation, for ``numbanet info``."""
     if is_simulator():

@@ -131,9 +131,18 @@ class Loss:
 
     # ---------------------------------------------------------------- public
     def forward(self, pred, target):
-        """Loss value (float) for NumPy predictions and targets; keeps the gradient."""
+        """Loss value (float) for NumPy predictions and targets; keeps the gradient.
+
+        For a device array ``pred`` (the cuda backend's ``net.forward`` of device data) the loss
+        is computed on the device in ``pred``'s float type: the value comes back as a float-like
+        ``DeviceLoss`` (one copy when it is read, none if it is not) and ``backward`` returns
+        the gradient as a device array. Targets may be host arrays (one copy: the minibatch's
+        targets) or device arrays already in the kernels' form (int64 labels (n,) for a
+        cross-entropy, else (n, k) floats of ``pred``'s type); their values are not checked."""
         from .backends import get_backend
 
+        if hasattr(pred, "copy_to_host"):  # a device array (numba's, real or simulated)
+            return self._forward_device(get_backend("cuda"), pred, target)
         backend = get_backend("reference")
         p = as_float_array(pred, "pred", np.float64)
         if p.ndim == 1:
@@ -152,6 +161,29 @@ class Loss:
         return float(value)
 
     __call__ = forward
+
+    def _forward_device(self, backend, pred, target):
+        shape = tuple(pred.shape)
+        if len(shape) not in (1, 2):
+            raise ValidationError(f"pred must be 2-D (n, outputs); got shape {shape}")
+        p = pred.reshape(shape[0], 1) if len(shape) == 1 else pred
+        n, k = shape[0], (1 if len(shape) == 1 else shape[1])
+        dt = np.dtype(pred.dtype)
+        if hasattr(target, "copy_to_host"):
+            ts = tuple(target.shape)
+            labels = target.dtype == np.int64 and ts == (n,) and self.uses_labels and k > 1
+            if not labels and (target.dtype != dt or ts != (n, k)):
+                raise ValidationError(
+                    f"target is a device array {target.dtype} {ts}; give int64 labels ({n},) "
+                    f"to a cross-entropy, or {dt} targets ({n}, {k}) (to_device(y, dtype))"
+                )
+            t = target
+        else:
+            t = self.prepare_target(target, k, dt, n_rows=n, name="target")
+            t = backend.asarray(t, t.dtype)
+        value, grad = self.compute(backend, p, t)
+        self._grad = grad.reshape(shape) if len(shape) == 1 else grad
+        return value
 
     def backward(self):
         """Gradient of the last ``forward`` value with respect to ``pred``."""

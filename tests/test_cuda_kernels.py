@@ -550,6 +550,22 @@ def case_gemm(ref, dev, dtype, rng):
 # ---------------------------------------------------------------------------- tests
 
 
+@Case
+def case_fused_mlp_step(ref, dev, dtype, rng):
+    """The one-launch training step of tiny dense nets (``fit``'s fused path on cuda): one epoch
+    of two minibatches, weights against the reference's layer-by-layer training."""
+    import numbanet as nb
+
+    x = rng.standard_normal((5, 3))
+    y = rng.integers(0, 2, 5)
+    flat = {}
+    for be in ("reference", "cuda"):
+        net = nb.models.mlp([3, 4, 2], "tanh", backend=be, seed=0, dtype=dtype)
+        net.fit(x, y, loss="cross_entropy", optimizer="sgd", lr=0.5, batch_size=3, seed=0)
+        flat[be] = net.get_flat()
+    _close(flat["cuda"], flat["reference"], dtype, "weights after the fused steps")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("case", list(Case.registry))
 def test_cuda_kernel_matches_reference(case, dtype):

@@ -17,6 +17,7 @@ import pytest
 import numbanet as nb
 from numbanet.backends import cuda as C
 from numbanet.backends import get_backend
+from numbanet.errors import ValidationError
 
 KEYS = ("launches", "allocations", "h2d", "d2h")
 
@@ -33,6 +34,7 @@ def _data(n=16):
 
 def test_stats_count_launches_allocations_and_copies():
     be = get_backend("cuda")
+    be.arena.clear()  # no idle array to hand out again: the first upload allocates
     C.reset_stats()
     a = be.asarray(np.arange(6.0).reshape(2, 3), np.float64)  # 1 allocation, 1 copy in
     s = C.stats()
@@ -138,7 +140,9 @@ def _net_and_data(kind, n):
     [("dense", "sgd"), ("dense", "adam"), ("dropout", "sgd"), ("conv", "sgd"), ("lstm", "adam")],
 )
 def test_fit_steady_state_counts(kind, opt_name):
-    """``fit`` on the cuda backend: a step costs no allocation and no copy (the training set is
+    """``fit`` layer by layer on the cuda backend (``fused=False``; tiny dense nets with SGD
+    otherwise take the one-launch step of tests/test_cuda_fused.py): a step costs no
+    allocation and no copy (the training set is
     on the device for the whole fit, the epoch's permutation uploaded once, dropout masks drawn
     on the device, the loss and the right answers summed on the device and read once per
     epoch). Measured as the difference between fits of 8 and 4 steps per epoch, so per-fit and
@@ -149,7 +153,7 @@ def test_fit_steady_state_counts(kind, opt_name):
     def run(x, y):
         opt = nb.optim.get(opt_name, net.parameters(), 0.01)
         C.reset_stats()
-        h = net.fit(x, y, optimizer=opt, epochs=1, batch_size=4, seed=0)
+        h = net.fit(x, y, optimizer=opt, epochs=1, batch_size=4, seed=0, fused=False)
         s = C.stats()
         assert np.isfinite(h["loss"][-1]) and 0.0 <= h["accuracy"][-1] <= 1.0
         return s
@@ -201,3 +205,140 @@ def test_device_loss_behaves_as_its_float():
     assert arr.dtype == np.float64 and arr[2] == pytest.approx(want, rel=1e-12)
     assert f"{dl:.6f}" == f"{want:.6f}" and dl + 1.0 == pytest.approx(want + 1.0)
     assert (dl < want + 1) and np.isfinite(dl) and -dl == pytest.approx(-want)
+
+
+def _public_step(net, opt, loss, xb, yb):
+    """The course's manual loop, through the public methods."""
+    opt.zero_grad()
+    out = net.forward(xb, training=True)
+    val = loss.forward(out, yb)
+    net.backward(loss.backward())
+    opt.step()
+    return val
+
+
+@pytest.mark.parametrize("kind", ["dense", "conv", "lstm"])
+def test_public_manual_loop_steady_state_counts(kind):
+    """``net.forward`` / ``loss.forward`` / ``loss.backward`` / ``net.backward`` /
+    ``zero_grad`` / ``step`` on device minibatches: after the first steps no allocation, and
+    no copy but the minibatch itself (x moved with ``to_device``, the labels given as NumPy);
+    with a ``DeviceDataset`` no copy at all but the epoch's permutation."""
+    net, x, y = _net_and_data(kind, 8)
+    x = x.astype(np.float32)
+    loss = nb.losses.get("cross_entropy")
+    opt = nb.optim.get("adam", net.parameters(), 0.01)
+    xb, yb = x[:4], y[:4]
+    for _ in range(3):  # warm-up: the previous step's arrays are still held by the layers
+        _public_step(net, opt, loss, C.to_device(xb), yb)
+    C.reset_stats()
+    steps = 3
+    for _ in range(steps):
+        val = _public_step(net, opt, loss, C.to_device(xb), yb)
+    s = C.stats()
+    assert s["allocations"] == 0, s
+    assert s["h2d"] == 2 * steps and s["d2h"] == 0, s  # x and the labels, per step
+    assert s["h2d_bytes"] == steps * (xb.nbytes + 4 * 8), s
+    by = s["launches_by_kernel"]
+    assert by["fill"] == steps * (2 if kind == "lstm" else 1)  # zero_grad (+ LSTM's dc carry)
+    assert by["adam_update"] == steps
+    data = C.DeviceDataset(x, y, np.float32)
+    for xb, yb in data.batches(4, seed=0):  # a warm-up epoch
+        _public_step(net, opt, loss, xb, yb)
+    C.reset_stats()
+    for xb, yb in data.batches(4, seed=1):
+        val = _public_step(net, opt, loss, xb, yb)
+    s = C.stats()
+    assert s["allocations"] == 0 and s["d2h"] == 0, s
+    assert s["h2d"] == 1, s  # the epoch's permutation, once for both minibatches
+    assert s["launches_by_kernel"]["gather_rows"] == 4, s  # x and y of each minibatch
+    assert np.isfinite(float(val)) and C.stats()["d2h"] == 1  # read when asked
+
+
+def test_public_manual_loop_on_the_device_matches_the_reference():
+    """The device path of the public methods computes what the NumPy path of the reference
+    backend computes (float64, three Adam steps of a dense net): the device output, loss,
+    gradient and input gradient, and the parameters after the steps."""
+    x, y = _data(8)
+    nets = {}
+    for be in ("reference", "cuda"):
+        layers = [nb.Dense(8, 12), nb.Tanh(), nb.Dense(12, 3)]
+        nets[be] = nb.Sequential(layers, backend=be, dtype=np.float64, seed=0)
+    loss = {be: nb.losses.get("cross_entropy") for be in nets}
+    opts = {be: nb.optim.get("adam", nets[be].parameters(), 0.05) for be in nets}
+    data = C.DeviceDataset(x, y, np.float64)
+    for xd, yd in data.batches(4, shuffle=False):
+        xh, yh = get_backend("cuda").to_numpy(xd), get_backend("cuda").to_numpy(yd)
+        vals = {}
+        for be, xb, yb in (("reference", xh, yh), ("cuda", xd, yd)):
+            opts[be].zero_grad()
+            out = nets[be].forward(xb, training=True)
+            vals[be] = loss[be].forward(out, yb)
+            dx = nets[be].backward(loss[be].backward())
+            opts[be].step()
+            vals[be + " dx"] = nets[be].backend.to_numpy(dx)
+        assert float(vals["cuda"]) == pytest.approx(vals["reference"], rel=1e-12)
+        np.testing.assert_allclose(vals["cuda dx"], vals["reference dx"], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(nets["cuda"].get_flat(), nets["reference"].get_flat(), rtol=1e-10)
+
+
+def test_public_methods_check_device_arrays():
+    """Device arrays of the wrong type or shape are refused with a message saying why."""
+    net = _dense_net()
+    with pytest.raises(ValidationError, match="computes in float32"):
+        net.forward(C.to_device(np.zeros((2, 8))))
+    with pytest.raises(ValidationError, match="expects"):
+        net.forward(C.to_device(np.zeros((2, 7), np.float32)))
+    out = net.forward(C.to_device(np.zeros((2, 8), np.float32)))
+    with pytest.raises(ValidationError, match="last device forward"):
+        net.backward(C.to_device(np.zeros((3, 3), np.float32)))
+    with pytest.raises(ValidationError, match="int64 labels"):
+        nb.losses.get("cross_entropy").forward(out, C.to_device(np.zeros((2, 3))))
+
+
+def test_lstm_launches_per_time_step():
+    """An LSTM training step launches one fused gate kernel per time step forward and one
+    backward (2 per time step, the issue's bound is 3); the input projections x_t W^T of all
+    steps are one GEMM, as are dW and dx: the launches of a step grow by exactly 2 per step of
+    the sequence, and only the gate kernels depend on T."""
+    counts = {}
+    for T in (2, 4):
+        layers = [nb.LSTM(2, 3, return_sequences=False), nb.Dense(3, 3)]
+        net = nb.Sequential(layers, backend="cuda", dtype=np.float32, seed=0)
+        x = C.to_device(np.random.default_rng(0).standard_normal((3, T, 2)), np.float32)
+        y = np.arange(3) % 3
+        opt = nb.optim.get("sgd", net.parameters(), 0.1)
+        loss = nb.losses.get("cross_entropy")
+        _public_step(net, opt, loss, x, y)
+        C.reset_stats()
+        _public_step(net, opt, loss, x, y)
+        counts[T] = C.stats()["launches_by_kernel"]
+    for T, by in counts.items():
+        assert by["lstm_step_forward"] == T and by["lstm_step_backward"] == T, by
+    per_step = (sum(counts[4].values()) - sum(counts[2].values())) / 2
+    assert per_step == 2, counts
+    assert {k: v for k, v in counts[4].items() if not k.startswith("lstm_step")} == {
+        k: v for k, v in counts[2].items() if not k.startswith("lstm_step")
+    }
+
+
+def test_cuda_device_selection():
+    """``backend="cuda:N"`` picks device N (the simulator has one, cuda:0, which trains as
+    ``"cuda"`` does); a device that does not exist is a clear error naming those that do."""
+    from numbanet.errors import BackendUnavailableError
+
+    with pytest.raises(
+        BackendUnavailableError, match="no CUDA device 1; the devices here are cuda:0"
+    ):
+        get_backend("cuda:1")
+    with pytest.raises(ValidationError, match="cuda:N"):
+        get_backend("cuda:first")
+    x, y = _data(8)
+    flats = []
+    for be in ("cuda", "cuda:0", "gpu:0"):
+        layers = [nb.Dense(8, 5), nb.ReLU(), nb.Dense(5, 3)]
+        net = nb.Sequential(layers, backend=be, dtype=np.float64, seed=0)
+        net.fit(x, y, optimizer="adam", lr=0.05, epochs=1, batch_size=4, seed=0)
+        flats.append(net.get_flat())
+    assert get_backend("cuda:0").index == 0 and get_backend("gpu:0") is get_backend("cuda:0")
+    np.testing.assert_array_equal(flats[1], flats[0])
+    np.testing.assert_array_equal(flats[2], flats[0])

@@ -24,6 +24,14 @@ def _resolve(name):
             f"backend must be one of 'auto', {', '.join(map(repr, BACKENDS))}; got {name!r}"
         )
     key = name.lower().strip()
+    if key.startswith("cuda:") or key.startswith("gpu:"):
+        num = key.split(":", 1)[1]
+        if not num.isdigit():
+            raise ValidationError(
+                f"backend {name!r}: a CUDA device is named cuda:N with N a device number "
+                "(cuda:0, cuda:1, ...)"
+            )
+        return f"cuda:{int(num)}"
     if key == "auto":
         from .. import _cuda
 
@@ -38,7 +46,8 @@ def _resolve(name):
 
 
 def get_backend(name="auto"):
-    """Return the backend object for ``name`` ('auto', 'reference', 'cpu' or 'cuda')."""
+    """Return the backend object for ``name`` ('auto', 'reference', 'cpu', 'cuda', or
+    'cuda:N' for the CUDA device number N)."""
     key = _resolve(name)
     if not isinstance(key, str):
         return key
@@ -54,6 +63,11 @@ def get_backend(name="auto"):
         else:
             from .. import _cuda
 
+            if key.startswith("cuda:"):  # a chosen device: checked, then bound to it
+                from .cuda import device_backend
+
+                _instances[key] = device_backend(int(key[5:]))
+                return _instances[key]
             if not _cuda.is_available():
                 raise BackendUnavailableError(
                     "backend 'cuda' needs an NVIDIA GPU with a working driver, and none was found "

@@ -415,8 +415,18 @@ def _grid1(n):
     return (max(1, (n + tpb - 1) // tpb), tpb)
 
 
+def _tree_threads(K):
+    """Threads of a tree-reduction block: the largest power of two <= THREADS_PER_BLOCK."""
+    t = 1
+    while 2 * t <= min(int(config.THREADS_PER_BLOCK), K.TREE_MAX):
+        t *= 2
+    return t
+
+
 class CUDAConvOps:
-    """numba.cuda kernels of ``kernels/cuda/conv.py``: one thread per output element."""
+    """numba.cuda kernels of ``kernels/cuda/conv.py``: convolutions as im2col + the backend's
+    register-blocked GEMM (forward, dW, dx), the bias gradient as a block tree reduction;
+    pooling with one thread per output element."""
 
     @staticmethod
     def _KG():
@@ -424,25 +434,51 @@ class CUDAConvOps:
 
         return K
 
-    def conv2d_forward(self, x, W, b, stride, padding):
-        K = self._KG()
+    def _im2col(self, x, kh, kw, stride, padding, oh, ow):
         (sh, sw), (ph, pw) = stride, padding
-        y = self.cuda.device_array(_out_shape(x, W, stride, padding), dtype=x.dtype)
+        n, c = x.shape[0], x.shape[1]
+        cols = self.cuda.device_array((n * oh * ow, c * kh * kw), dtype=x.dtype)
+        if cols.size:
+            self._KG().im2col[_grid1(cols.size)](x, kh, kw, sh, sw, ph, pw, oh, ow, cols)
+        return cols
+
+    def conv2d_forward(self, x, W, b, stride, padding):
+        """y = im2col(x) W2^T (one GEMM, rows = output positions), back to NCHW planes + b."""
+        K = self._KG()
+        shape = _out_shape(x, W, stride, padding)
+        n, O, oh, ow = shape
+        y = self.cuda.device_array(shape, dtype=x.dtype)
         if y.size:
-            K.conv2d_forward[_grid1(y.size)](x, W, b, sh, sw, ph, pw, y)
+            cols = self._im2col(x, W.shape[2], W.shape[3], stride, padding, oh, ow)
+            y2 = self.cuda.device_array((n * oh * ow, O), dtype=x.dtype)
+            self._matmul(cols, W.reshape(O, W.size // O), y2, 0, 1, 0)
+            y3 = y.reshape(n, O, oh * ow)
+            K.rows_to_planes_bias[_grid1(y.size)](y2, b, y3)
         return y
 
     def conv2d_backward(self, x, W, dy, dW, db, stride, padding, need_dx=True):
+        """dW2 += dy2^T im2col(x), db by a per-channel tree, dx = col2im(dy2 W2) (gathered)."""
         K = self._KG()
         (sh, sw), (ph, pw) = stride, padding
+        n, O, oh, ow = dy.shape
+        kh, kw = W.shape[2], W.shape[3]
+        dy3 = dy.reshape(n, O, oh * ow)
+        if db is not None and db.size:
+            K.channel_sum_tree[O, _tree_threads(K)](dy3, db)
+        if dy.size == 0 or (dW is None and not need_dx):
+            return self.zeros(x.shape, x.dtype) if need_dx else None
+        dy2 = self.cuda.device_array((n * oh * ow, O), dtype=dy.dtype)
+        K.planes_to_rows[_grid1(dy2.size)](dy3, dy2)
         if dW is not None:
-            K.conv2d_backward_dw[_grid1(dW.size)](x, dy, sh, sw, ph, pw, dW)
-        if db is not None:
-            K.conv2d_backward_db[_grid1(db.shape[0])](dy, db)
+            cols = self._im2col(x, kh, kw, stride, padding, oh, ow)
+            self._matmul(dy2, cols, dW.reshape(O, dW.size // O), 1, 0, 1)
         if not need_dx:
             return None
+        dcols = self.cuda.device_array((n * oh * ow, W.size // O), dtype=dy.dtype)
+        self._matmul(dy2, W.reshape(O, W.size // O), dcols, 0, 0, 0)
         dx = self.cuda.device_array(x.shape, dtype=x.dtype)
-        K.conv2d_backward_dx[_grid1(dx.size)](dy, W, sh, sw, ph, pw, dx)
+        if dx.size:
+            K.col2im[_grid1(dx.size)](dcols, kh, kw, sh, sw, ph, pw, oh, ow, dx)
         return dx
 
     def pool2d_forward(self, kind, x, size, stride):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _cuda, config
 from .._cuda import cuda as _cuda_mod
+from ..codes import FusedLoss
 from ._conv_ops import CUDAConvOps
 from ._norm_ops import CUDANormOps
 from ._optim_ops import CUDAOptimOps
@@ -41,15 +42,84 @@ def reset_stats():
 
 def to_device(x, dtype=None):
     """``x`` as a device array (one copy now), for data that should stay on the GPU: a training
-    set passed to ``fit`` or minibatches of a manual loop then cost no copy per step."""
+    set passed to ``fit``, or the minibatch of a manual loop, whose forward, loss, backward and
+    update then run on the device with no further copy (``net.forward`` of a device array
+    returns a device array). Integer arrays (labels) become int64. The array comes from the
+    backend's workspace arena, so moving one minibatch per step allocates nothing after the
+    first steps (a copy, never an allocation)."""
     if _is_device(x):
+        if dtype is not None and x.dtype != np.dtype(dtype):
+            raise TypeError(f"device array has dtype {x.dtype}, expected {np.dtype(dtype)}")
         return x
     a = np.asarray(x)
     if dtype is not None:
         a = a.astype(dtype, copy=False)
     elif a.dtype.kind in "biu":
         a = a.astype(np.int64, copy=False)
-    return _cuda.to_device(np.ascontiguousarray(a))
+    from . import get_backend  # noqa: PLC0415
+
+    return get_backend("cuda").upload(a)
+
+
+class DeviceDataset:
+    """A data set kept on the device, cut into minibatches there.
+
+    ``DeviceDataset(x, y, dtype)`` copies the inputs (as ``dtype``) and the targets (integer
+    labels as int64, anything else as ``dtype``) to the device once. ``batches(batch_size)``
+    then yields device minibatches ``(xb, yb)`` for a manual loop::
+
+        data = DeviceDataset(x, y, np.float32)
+        for epoch in range(epochs):
+            for xb, yb in data.batches(32, seed=epoch):
+                opt.zero_grad()
+                out = net.forward(xb, training=True)  # device in, device out
+                loss_value = loss.forward(out, yb)  # stays on the device until read
+                net.backward(loss.backward())
+                opt.step()
+
+    With ``shuffle`` the epoch's permutation is drawn on the host and uploaded once (one copy
+    per epoch); each minibatch is gathered on the device (one launch for x, one for y, no
+    copy). Without it the minibatches are views of the data (no launch, no copy).
+    """
+
+    def __init__(self, x, y=None, dtype=np.float32):
+        dt = np.dtype(dtype)
+        if dt not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64; got {dt}")
+        self.x = to_device(x, dt if not _is_device(x) else None)
+        if _is_device(self.x) and self.x.dtype != dt:
+            raise TypeError(f"x is a device array of {self.x.dtype}; expected {dt}")
+        self.y = None
+        if y is not None:
+            self.y = to_device(y, None if np.asarray(y).dtype.kind in "biu" else dt)
+            if self.y.shape[0] != self.x.shape[0]:
+                raise ValueError(
+                    f"y has {self.y.shape[0]} rows but x has {self.x.shape[0]} examples"
+                )
+        self.dtype = dt
+
+    def __len__(self):
+        return int(self.x.shape[0])
+
+    def batches(self, batch_size, shuffle=True, seed=None):
+        """Minibatches ``(xb, yb)`` (``yb`` None without targets) of at most ``batch_size``
+        rows, in a random order drawn from ``seed`` when ``shuffle``."""
+        from . import get_backend  # noqa: PLC0415
+
+        be = get_backend("cuda")
+        n = len(self)
+        bs = int(batch_size)
+        if bs < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        perm = np.random.default_rng(seed).permutation(n) if shuffle else None
+        for s in range(0, n, bs):
+            e = min(n, s + bs)
+            if perm is None:
+                yield self.x[s:e], (None if self.y is None else self.y[s:e])
+            else:
+                idx = perm[s:e]  # a view of one permutation: uploaded once per epoch
+                xb = be.take_rows(self.x, idx)
+                yield xb, (None if self.y is None else be.take_rows(self.y, idx))
 
 
 # ---------------------------------------------------------------------------- workspace arena
@@ -259,6 +329,121 @@ class DeviceLoss:
         return acc
 
 
+#: Dense nets with at most this many parameters train through ``fit`` with one kernel launch per
+#: minibatch step (``kernels/cuda/mlp.py``: forward, loss, backward and update in one block).
+#: 784-30-10 has 23,860; one SM's share of work stays below that of a few launches up to about here.
+FUSED_MAX_PARAMS = 1 << 15
+
+
+class FusedDenseStepPlan:
+    """``fit``'s fused path on the cuda backend (the CPU backend's ``FusedDensePlan`` twin):
+    a tiny plain dense net trained with one ``mlp_step`` launch per minibatch.
+
+    Per ``run`` (an epoch, or a chunk of one): the permutation is uploaded once (the backend's
+    index cache), the steps launch one kernel each, and the summed cost and the right answers,
+    accumulated on the device, are read once (two copies). The targets and class labels are
+    uploaded once per ``fit`` (kept while the same host arrays are passed), the offsets and
+    activation codes once per plan; the workspaces are kept per batch size. Nothing is
+    allocated in steady state."""
+
+    def __init__(self, backend, stack, loss_code, cost_c, optimizer):
+        from ..kernels.cuda import mlp
+
+        self.K = mlp
+        self.be = backend
+        self.stack = stack
+        self.optimizer = optimizer
+        self.loss_code = int(loss_code)
+        self.cost_c = float(cost_c)
+        self.flat = stack.flat
+        self.dtype = np.dtype(stack.flat.dtype)
+        up = backend.upload
+        i64 = np.int64
+        self.sizes_h = np.asarray(stack.sizes, i64)
+        self.meta = (
+            up(np.asarray(stack.w_off, i64)),
+            up(np.asarray(stack.b_off, i64)),
+            up(self.sizes_h),
+            up(np.asarray([int(a) for a in stack.acts], i64)),
+            up(np.asarray(stack.alphas, self.dtype)),
+        )
+        self._no_T = backend.zeros((1, 1), self.dtype)
+        self._no_labels = up(np.zeros(1, i64))
+        self._acc = backend.zeros((2,), self.dtype)
+        self._hits = up(np.zeros(1, i64))
+        self._ws = {}
+        self._host = {}
+
+    def _device(self, key, host, dtype):
+        """``host`` on the device, uploaded once while the same host array is passed."""
+        kept = self._host.get(key)
+        if kept is None or kept[0] is not host:
+            kept = (host, self.be.upload(np.ascontiguousarray(host, dtype=dtype)))
+            self._host[key] = kept
+        return kept[1]
+
+    def _workspaces(self, bs):
+        ws = self._ws.get(bs)
+        if ws is None:
+            s = self.sizes_h
+            e = self.be.empty
+            ws = (e((bs * int(s[1:].sum()),), self.dtype), e((bs * int(s[1:].sum()),), self.dtype))
+            ws += (e((2, bs * int(s.max())), self.dtype),)
+            self._ws = {bs: ws}  # the last batch size's only
+        return ws
+
+    def threads(self):
+        """Threads of the one block: the largest power of two <= 2 x config.THREADS_PER_BLOCK."""
+        t = 1
+        while 2 * t <= min(2 * int(config.THREADS_PER_BLOCK), self.K.MLP_MAX_THREADS):
+            t *= 2
+        return t
+
+    def run(self, X, T, acc_labels, perm, start, stop, bs):
+        """Train on ``perm[start:stop]`` in minibatches of ``bs`` (``X`` on the device, ``T``
+        the prepared host target, ``acc_labels`` host class labels or None). Returns (summed
+        cost, examples classified right before their minibatch's update)."""
+        from ..optim import _FLAT  # the optimiser's whole flat state (its own key)
+
+        opt = self.optimizer
+        rule = opt.fused_rule()
+        F = self.dtype.type
+        code = self.loss_code
+        T = np.asarray(T)
+        if T.ndim == 1:
+            labels, Td = self._device("labels", T, np.int64), self._no_T
+        else:
+            labels, Td = self._no_labels, self._device("T", T, self.dtype)
+            if code == FusedLoss.SOFTMAX_XENT_LABELS:
+                code = FusedLoss.SOFTMAX_XENT_PROBS
+        count = acc_labels is not None
+        accl = self._device("acc", acc_labels, np.int64) if count else self._no_labels
+        dperm = self.be._device_index(np.ascontiguousarray(perm, dtype=np.int64))
+        zws, aws, dws = self._workspaces(bs)
+        if rule.momentum:
+            mflat, beta, damp = opt.buffer(_FLAT, "m"), F(rule.beta), F(rule.damp)
+        else:
+            mflat, beta, damp = self.flat, F(0), F(1)  # never read without momentum
+        lr, decay = F(rule.lr), F(opt.decay_factor(self.stack.parameters[0]))
+        w_off, b_off, sizes, acts, alphas = self.meta
+        kern = self.K.mlp_step[1, self.threads()]
+        steps = 0
+        for s in range(start, stop, bs):
+            m = min(bs, stop - s)
+            kern(
+                X, Td, labels, dperm, s, m, self.flat, mflat, w_off, b_off, sizes, acts, alphas,
+                int(code), F(self.cost_c), F(self.cost_c / m), lr, decay, beta, damp,
+                int(rule.momentum), zws, aws, dws, accl, int(count), int(steps == 0),
+                self._acc, self._hits,
+            )  # fmt: skip
+            steps += 1
+        opt.t += steps  # the steps taken, as the layer path counts them
+        if not steps:
+            return 0.0, 0
+        total = self.be.read_accumulator(self._acc)
+        return total, (self.be.read_count(self._hits) if count else 0)
+
+
 def _is_device(a):
     """True for a numba device array (real or simulated)."""
     return hasattr(a, "copy_to_host")
@@ -282,13 +467,42 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps
         self.cuda = _CountedCuda(_cuda_mod(), self.arena)
         self.K = K
 
+    # ------------------------------------------------------------------ fused tiny nets
+    def fused_dense_plan(self, stack, loss, optimizer):
+        """A :class:`FusedDenseStepPlan` (one launch per minibatch step) for a plain dense net
+        of at most ``FUSED_MAX_PARAMS`` parameters trained by SGD or momentum (the CPU fused
+        path's rules) over the model's whole flat buffer; else None (layer by layer)."""
+        if stack is None or loss is None or optimizer.fused_rule() is None:
+            return None
+        mp = stack.parameters
+        if len(optimizer.params) != len(mp) or any(
+            a is not b for a, b in zip(optimizer.params, mp)
+        ):
+            return None
+        seg = optimizer._flat_segment()  # the velocities must be laid out like ``flat``
+        flat = stack.flat
+        if seg is None or seg.home[2] != 0 or seg.size != flat.size or flat.size > FUSED_MAX_PARAMS:
+            return None
+        if flat.dtype != mp[0].dtype or len(stack.sizes) < 2:
+            return None
+        return FusedDenseStepPlan(self, stack, loss[0], loss[1], optimizer)
+
     # ------------------------------------------------------------------ arrays
     def asarray(self, x, dtype):
         if _is_device(x):
             if x.dtype != np.dtype(dtype):
                 raise TypeError(f"device array has dtype {x.dtype}, expected {np.dtype(dtype)}")
             return x
-        return _cuda.to_device(np.ascontiguousarray(x, dtype=dtype))
+        return self.upload(np.ascontiguousarray(x, dtype=dtype))
+
+    def upload(self, host):
+        """A device copy of the host array ``host``: one copy into an array from the workspace
+        arena (no allocation once an idle array of that shape and type exists)."""
+        host = np.ascontiguousarray(host)
+        a = self.arena.empty(host.shape, host.dtype)
+        if a.size:
+            _cuda.copy_to_device(a, host)
+        return a
 
     def to_numpy(self, a):
         if _is_device(a):
@@ -407,7 +621,9 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps
 
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
         self._matmul(dz, x, dW, 1, 0, 1)
-        self.K.col_sum_acc[_grid1(dz.shape[1])](dz, db)
+        if dz.size:
+            grid, block = self.K.col_sum_launch(dz.shape[1], config.TILE)
+            self.K.col_sum_tree[grid, block](dz, db)
         if not need_dx:
             return None
         dx = self.cuda.device_array(x.shape, dtype=x.dtype)
@@ -503,3 +719,54 @@ class CUDABackend(CUDAConvOps, CUDARNNOps, CUDARBMOps, CUDAOptimOps, CUDANormOps
 
     def argmax_rows(self, a):
         return self.to_numpy(a).argmax(axis=1)
+
+
+class DeviceBackend:
+    """The cuda backend bound to CUDA device ``index`` (``backend="cuda:1"``).
+
+    Every op of the wrapped :class:`CUDABackend` runs with that device's context current
+    (numba's ``cuda.gpus[index]`` context manager, entered and left around the call), so its
+    arrays are allocated and its kernels run on that GPU, and the caller's current device is
+    the same after the call as before. Attributes that are not methods are the wrapped
+    backend's."""
+
+    def __init__(self, index):
+        self.index = int(index)
+        self.name = f"cuda:{self.index}"
+        self._inner = CUDABackend()
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if name.startswith("__") or not callable(attr) or isinstance(attr, type):
+            return attr
+        gpu = _cuda_mod().gpus[self.index]
+
+        def on_device(*args, **kwargs):
+            with gpu:
+                return attr(*args, **kwargs)
+
+        on_device.__name__ = name
+        on_device.__doc__ = attr.__doc__
+        return on_device
+
+    def __repr__(self):
+        return f"<numbanet cuda backend on device {self.index}>"
+
+
+def device_backend(index):
+    """The backend for ``backend="cuda:N"``: a :class:`DeviceBackend` on device ``index``, after
+    checking that the device exists (``BackendUnavailableError`` naming the devices there are)."""
+    from ..errors import BackendUnavailableError  # noqa: PLC0415
+
+    count = _cuda.device_count()
+    if index >= count:
+        there = (
+            "none (" + _cuda.status() + ")"
+            if count == 0
+            else ", ".join(f"cuda:{i}" for i in range(count))
+        )
+        raise BackendUnavailableError(
+            f"backend 'cuda:{index}': there is no CUDA device {index}; the devices here are "
+            f"{there}. Pick one of them, or backend='cuda' for the current device"
+        )
+    return DeviceBackend(index)

@@ -1,19 +1,24 @@
 """CUDA kernels for 2-D convolution (cross-correlation) and pooling, NCHW; twins of
 ``kernels/cpu/conv.py``.
 
-Simple kernels, one thread per *output* element of each pass, so every thread owns what it writes
-and no atomics are needed (each backward pass is written as a gather):
+Convolution is lowered to the register-blocked GEMM of ``kernels/cuda/dense.py`` (im2col): with
+``cols`` the (N OH OW, C KH KW) matrix of every output position's receptive field and
+``W2 = W.reshape(O, C KH KW)``,
 
-* ``conv2d_forward``: one thread per y[n, o, i, j], summing C x KH x KW products;
-* ``conv2d_backward_dw``: one thread per dW[o, c, u, v], summing over the batch and the output
-  plane; ``conv2d_backward_db``: one thread per output channel;
-* ``conv2d_backward_dx``: one thread per dx[n, c, r, q], gathering the (o, u, v, i, j) whose
-  window reads input (r, q): i = (r + ph - u) / sh must be a whole number inside [0, OH);
+* forward: ``y2 = cols W2^T`` (one GEMM), then ``rows_to_planes_bias`` puts the (position,
+  channel) rows back into NCHW planes and adds the bias;
+* dW: ``dW2 += dy2^T cols`` (one GEMM; ``dy2`` = dy as (position, channel) rows, from
+  ``planes_to_rows``; ``cols`` recomputed from x);
+* dx: ``dcols = dy2 W2`` (one GEMM), then ``col2im`` gathers every input element's entries of
+  ``dcols`` (one thread per input element: it owns what it writes, no atomics);
+* db: ``channel_sum_tree``, one block per channel, a shared-memory tree (deterministic).
+
+The data-movement kernels use one thread per element written, indices decoded from the flat
+thread index ``cuda.grid(1)`` (launch with ``config.THREADS_PER_BLOCK``); padding is implicit
+(positions outside the image read as zeros).
+
 * ``pool2d_forward``: one thread per pooled output; ``pool2d_backward``: one thread per input
   element, gathering from the windows that cover it.
-
-Padding is implicit: reads outside the image are skipped (they would be zeros). Indices are
-decoded from the flat thread index ``cuda.grid(1)``; launch with ``config.THREADS_PER_BLOCK``.
 """
 
 from __future__ import annotations
@@ -28,81 +33,69 @@ cuda = _cuda_mod()
 
 
 @kernel
-def conv2d_forward(x, W, b, sh, sw, ph, pw, y):
-    """y[n, o, i, j] = b[o] + sum_{c,u,v} W[o, c, u, v] x[n, c, i*sh + u - ph, j*sw + v - pw]."""
+def im2col(x, kh, kw, sh, sw, ph, pw, oh, ow, cols):
+    """cols[(n, i, j), (c, u, v)] = x[n, c, i*sh + u - ph, j*sw + v - pw], 0 outside the image:
+    one row per output position, one column per weight of a filter (C KH KW columns, in the
+    order of ``W.reshape(O, -1)``). One thread per element of ``cols``; consecutive threads
+    write consecutive columns."""
     idx = cuda.grid(1)
-    N = y.shape[0]
-    O = y.shape[1]
-    OH = y.shape[2]
-    OW = y.shape[3]
-    if idx < N * O * OH * OW:
-        j = idx % OW
-        t = idx // OW
-        i = t % OH
-        t = t // OH
+    R = cols.shape[0]
+    K = cols.shape[1]
+    if idx < R * K:
+        r = idx // K
+        k = idx - r * K
+        v = k % kw
+        t = k // kw
+        u = t % kh
+        c = t // kh
+        j = r % ow
+        t = r // ow
+        i = t % oh
+        n = t // oh
+        rr = i * sh + u - ph
+        qq = j * sw + v - pw
+        val = x.dtype.type(0)
+        if rr >= 0 and rr < x.shape[2] and qq >= 0 and qq < x.shape[3]:
+            val = x[n, c, rr, qq]
+        cols[r, k] = val
+
+
+@kernel
+def rows_to_planes_bias(y2, b, y3):
+    """y3[n, o, p] = y2[n P + p, o] + b[o]: the GEMM's (position, channel) rows back to NCHW
+    planes (P = OH OW positions), with the bias. One thread per element of ``y3``."""
+    idx = cuda.grid(1)
+    N = y3.shape[0]
+    O = y3.shape[1]
+    P = y3.shape[2]
+    if idx < N * O * P:
+        p = idx % P
+        t = idx // P
         o = t % O
         n = t // O
-        C = x.shape[1]
-        H = x.shape[2]
-        Wd = x.shape[3]
-        acc = x.dtype.type(0)
-        for c in range(C):
-            for u in range(W.shape[2]):
-                r = i * sh + u - ph
-                if r >= 0 and r < H:
-                    for v in range(W.shape[3]):
-                        q = j * sw + v - pw
-                        if q >= 0 and q < Wd:
-                            acc += W[o, c, u, v] * x[n, c, r, q]
-        y[n, o, i, j] = acc + b[o]
+        y3[n, o, p] = y2[n * P + p, o] + b[o]
 
 
 @kernel
-def conv2d_backward_dw(x, dy, sh, sw, ph, pw, dW):
-    """dW[o, c, u, v] += sum_{n,i,j} dy[n, o, i, j] x[n, c, i*sh + u - ph, j*sw + v - pw]."""
+def planes_to_rows(dy3, dy2):
+    """dy2[n P + p, o] = dy3[n, o, p] (the inverse of ``rows_to_planes_bias``, no bias). One
+    thread per element of ``dy2``."""
     idx = cuda.grid(1)
-    O = dW.shape[0]
-    C = dW.shape[1]
-    KH = dW.shape[2]
-    KW = dW.shape[3]
-    if idx < O * C * KH * KW:
-        v = idx % KW
-        t = idx // KW
-        u = t % KH
-        t = t // KH
-        c = t % C
-        o = t // C
-        H = x.shape[2]
-        Wd = x.shape[3]
-        acc = x.dtype.type(0)
-        for n in range(x.shape[0]):
-            for i in range(dy.shape[2]):
-                r = i * sh + u - ph
-                if r >= 0 and r < H:
-                    for j in range(dy.shape[3]):
-                        q = j * sw + v - pw
-                        if q >= 0 and q < Wd:
-                            acc += dy[n, o, i, j] * x[n, c, r, q]
-        dW[o, c, u, v] += acc
+    R = dy2.shape[0]
+    O = dy2.shape[1]
+    if idx < R * O:
+        r = idx // O
+        o = idx - r * O
+        P = dy3.shape[2]
+        n = r // P
+        dy2[r, o] = dy3[n, o, r - n * P]
 
 
 @kernel
-def conv2d_backward_db(dy, db):
-    """db[o] += sum_{n,i,j} dy[n, o, i, j]; one thread per output channel."""
-    o = cuda.grid(1)
-    if o < dy.shape[1]:
-        acc = dy.dtype.type(0)
-        for n in range(dy.shape[0]):
-            for i in range(dy.shape[2]):
-                for j in range(dy.shape[3]):
-                    acc += dy[n, o, i, j]
-        db[o] += acc
-
-
-@kernel
-def conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
-    """dx[n, c, r, q] = sum of W[o, c, u, v] dy[n, o, i, j] over i*sh + u - ph = r and
-    j*sw + v - pw = q (a gather: one thread per input element)."""
+def col2im(dcols, kh, kw, sh, sw, ph, pw, oh, ow, dx):
+    """dx[n, c, r, q] = sum of dcols[(n, i, j), (c, u, v)] over the (i, j, u, v) whose window
+    reads input (r, q): i = (r + ph - u) / sh a whole number in [0, OH), likewise j. A gather:
+    one thread per input element, so no two threads write the same place (no atomics)."""
     idx = cuda.grid(1)
     N = dx.shape[0]
     C = dx.shape[1]
@@ -115,22 +108,50 @@ def conv2d_backward_dx(dy, W, sh, sw, ph, pw, dx):
         t = t // H
         c = t % C
         n = t // C
-        OH = dy.shape[2]
-        OW = dy.shape[3]
-        acc = dy.dtype.type(0)
-        for o in range(W.shape[0]):
-            for u in range(W.shape[2]):
-                a = r + ph - u
-                if a >= 0 and a % sh == 0:
-                    i = a // sh
-                    if i < OH:
-                        for v in range(W.shape[3]):
-                            e = q + pw - v
-                            if e >= 0 and e % sw == 0:
-                                j = e // sw
-                                if j < OW:
-                                    acc += W[o, c, u, v] * dy[n, o, i, j]
+        acc = dx.dtype.type(0)
+        for u in range(kh):
+            a = r + ph - u
+            if a >= 0 and a % sh == 0:
+                i = a // sh
+                if i < oh:
+                    for v in range(kw):
+                        e = q + pw - v
+                        if e >= 0 and e % sw == 0:
+                            j = e // sw
+                            if j < ow:
+                                acc += dcols[(n * oh + i) * ow + j, (c * kh + u) * kw + v]
         dx[n, c, r, q] = acc
+
+
+#: Threads (and shared-array length) of the channel sums' blocks.
+TREE_MAX = 256
+
+
+@kernel
+def channel_sum_tree(dy3, db):
+    """db[c] += sum_{n, p} dy3[n, c, p]: block c; its threads stride over the (n, p) pairs
+    (consecutive threads, consecutive addresses), then a shared-memory tree. Deterministic: the
+    order of the additions depends only on the block size."""
+    c = cuda.blockIdx.x
+    t = cuda.threadIdx.x
+    T = cuda.blockDim.x
+    N = dy3.shape[0]
+    P = dy3.shape[2]
+    sh = cuda.shared.array(TREE_MAX, dy3.dtype)
+    acc = dy3.dtype.type(0)
+    for e in range(t, N * P, T):
+        n = e // P
+        acc += dy3[n, c, e - n * P]
+    sh[t] = acc
+    cuda.syncthreads()
+    half = T // 2
+    while half > 0:
+        if t < half:
+            sh[t] += sh[t + half]
+        cuda.syncthreads()
+        half //= 2
+    if t == 0:
+        db[c] += sh[0]
 
 
 @kernel
@@ -225,10 +246,12 @@ def _sigs():
     ARG = arrays(int32)[3]  # max-pooling argmax indices
     for F in (float32, float64):
         A1, _, _, A4 = arrays(F)
-        out.setdefault("conv2d_forward", []).append((A4, A4, A1, I, I, I, I, A4))
-        out.setdefault("conv2d_backward_dw", []).append((A4, A4, I, I, I, I, A4))
-        out.setdefault("conv2d_backward_db", []).append((A4, A1))
-        out.setdefault("conv2d_backward_dx", []).append((A4, A4, I, I, I, I, A4))
+        A2, A3 = arrays(F)[1:3]
+        out.setdefault("im2col", []).append((A4, I, I, I, I, I, I, I, I, A2))
+        out.setdefault("rows_to_planes_bias", []).append((A2, A1, A3))
+        out.setdefault("planes_to_rows", []).append((A3, A2))
+        out.setdefault("col2im", []).append((A2, I, I, I, I, I, I, I, I, A4))
+        out.setdefault("channel_sum_tree", []).append((A3, A1))
         out.setdefault("pool2d_forward", []).append((I, A4, I, I, I, I, A4, ARG))
         out.setdefault("pool2d_backward", []).append((I, A4, ARG, I, I, I, I, A4))
     return out

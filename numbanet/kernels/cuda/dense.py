@@ -7,7 +7,8 @@ Thread mappings (no races: each thread owns what it writes):
   staged in shared memory, with ``syncthreads`` before and after each use.
 * elementwise kernels: one thread per element of the flattened array (``cuda.grid(1)``).
 * row kernels (softmax, log-softmax, cross-entropy, row losses): one thread per example (row).
-* ``col_sum``: one thread per column, summing down the rows (a gather, no atomics).
+* ``col_sum_tree`` (bias gradients): a 2-D block per group of columns, a shared-memory tree
+  over the rows (deterministic); ``col_sum_acc``: one thread per column (the recurrent ops').
 
 Activation math comes from ``kernels.scalar``, the same functions the CPU kernels call. Every
 constant is in the arrays' float type (``F = z.dtype.type``): float32 kernels run no FP64
@@ -169,6 +170,49 @@ def col_sum_acc(dz, db):
         for i in range(dz.shape[0]):
             acc += dz[i, j]
         db[j] += acc
+
+
+#: Largest block side of ``col_sum_tree`` (its shared tile is COLSUM_MAX x COLSUM_MAX).
+COLSUM_MAX = 32
+
+
+@kernel
+def col_sum_tree(dz, db):
+    """db[j] += sum_i dz[i, j], a block tree reduction: a block of (tx, ty) threads owns tx
+    consecutive columns; thread (x, y) sums rows y, y + ty, ... of column j0 + x (a warp reads
+    consecutive addresses), then the ty partial sums of each column meet in a shared-memory
+    tree. Deterministic: the order of the additions depends only on the block shape."""
+    x = cuda.threadIdx.x
+    y = cuda.threadIdx.y
+    TX = cuda.blockDim.x
+    TY = cuda.blockDim.y
+    j = cuda.blockIdx.x * TX + x
+    R = dz.shape[0]
+    N = dz.shape[1]
+    sh = cuda.shared.array((COLSUM_MAX, COLSUM_MAX), dz.dtype)
+    s = dz.dtype.type(0)
+    if j < N:
+        for i in range(y, R, TY):
+            s += dz[i, j]
+    sh[y, x] = s
+    cuda.syncthreads()
+    half = TY // 2
+    while half > 0:
+        if y < half:
+            sh[y, x] += sh[y + half, x]
+        cuda.syncthreads()
+        half //= 2
+    if y == 0 and j < N:
+        db[j] += sh[0, x]
+
+
+def col_sum_launch(N, threads):
+    """(grid, block) of ``col_sum_tree`` over N columns: blocks of threads x threads (rounded
+    down to a power of two, at most COLSUM_MAX)."""
+    t = 1
+    while 2 * t <= min(int(threads), COLSUM_MAX):
+        t *= 2
+    return (max(1, (N + t - 1) // t),), (t, t)
 
 
 @kernel
@@ -477,6 +521,7 @@ def _sigs():
         A1, A2, A3, _ = arrays(F)
         out.setdefault("add_bias", []).append((A2, A1))
         out.setdefault("col_sum_acc", []).append((A2, A1))
+        out.setdefault("col_sum_tree", []).append((A2, A1))
         out.setdefault("act_forward", []).append((I, A2, F, A2))
         out.setdefault("act_backward", []).append((I, A2, A2, A2, F, A2))
         out.setdefault("prelu_forward", []).append((A3, A1, A3))
