@@ -61,6 +61,10 @@ RANDOM_LABEL_SETUP = {"n": 4000, "lr": 0.0025, "epochs": 200_000, "epochs_1_laye
 #: MLP, "Algoritmo de aprendizaje: perceptrón" and the gates' slides: the rule converges on the
 #: linearly separable gates and never on XOR.
 PERCEPTRON_CONVERGES = {"AND": True, "NOR": True, "NOT": True, "XOR": False}
+#: MLP, "Problemas no lineales": XOR's truth table for (X1, X2) = (0,0), (0,1), (1,0), (1,1);
+#: "Múltiples capas": X1 xor X2 = (X1 or X2) and not(X1 and X2), the gates of a two-layer net.
+XOR_TRUTH_TABLE = (0, 1, 1, 0)
+XOR_FROM_GATES = "(X1 or X2) and not(X1 and X2)"
 
 #: UDL, "Redes no profundas vs profundas - 5) Entrenamiento y generalización": "Entrenar con redes
 #: profundas parece ser más fácil hasta 20 capas"; beyond, "se necesitan varios trucos".

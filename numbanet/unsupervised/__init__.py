@@ -13,6 +13,8 @@ import importlib
 _EXPORTS = {
     "Perceptron": "perceptron",
     "LOGIC_GATES": "perceptron",
+    "step_network": "perceptron",
+    "xor_from_gates": "perceptron",
     "RBM": "rbm",
     "Autoencoder": "autoencoder",
     "StackedAutoencoder": "pretraining",

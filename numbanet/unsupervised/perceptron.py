@@ -25,7 +25,7 @@ import numpy as np
 from .._validate import as_float_array, positive_float, positive_int
 from ..errors import ValidationError
 
-__all__ = ["Perceptron", "LOGIC_GATES"]
+__all__ = ["Perceptron", "LOGIC_GATES", "step_network", "xor_from_gates"]
 
 _X2 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 
@@ -196,3 +196,89 @@ class Perceptron:
 
     def __repr__(self):
         return f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}, seed={self.seed})"
+
+
+# ---------------------------------------------------------------------------- gates into networks
+def step_network(hidden, output, backend="reference", dtype="float64"):
+    """Trained perceptrons wired into a two-layer step network, a numbanet ``Sequential``.
+
+    The hidden layer's rows are the ``hidden`` perceptrons' weights and biases, the output unit is
+    the ``output`` perceptron (with ``len(hidden)`` inputs, reading the hidden units' outputs), and
+    every unit thresholds with the perceptron's own step, 1 if z >= 0 else 0::
+
+        Dense(d, k) - Step - Dense(k, 1) - Step
+
+    Nothing is trained here: the weights are the perceptrons' (forward only; the step has no
+    useful derivative).
+    """
+    from ..nn import Dense, Sequential, Step
+
+    hidden = list(hidden)
+    if not hidden or not all(isinstance(p, Perceptron) for p in hidden + [output]):
+        raise ValidationError("step_network needs a list of hidden Perceptrons and an output one")
+    d = hidden[0].n_inputs
+    if any(p.n_inputs != d for p in hidden):
+        raise ValidationError(
+            f"the hidden perceptrons must all read the same inputs; got "
+            f"{[p.n_inputs for p in hidden]} inputs"
+        )
+    if output.n_inputs != len(hidden):
+        raise ValidationError(
+            f"the output perceptron reads the {len(hidden)} hidden units, so it needs "
+            f"{len(hidden)} inputs; it has {output.n_inputs}"
+        )
+    net = Sequential(
+        [Dense(d, len(hidden)), Step(), Dense(len(hidden), 1), Step()],
+        backend=backend,
+        dtype=dtype,
+        input_shape=(d,),
+    )
+    net.layers[0].W.value = np.array([p.weights for p in hidden])
+    net.layers[0].b.value = np.array([p.b for p in hidden])
+    net.layers[2].W.value = np.asarray(output.weights).reshape(1, -1)
+    net.layers[2].b.value = np.array([output.b])
+    return net
+
+
+def xor_from_gates(lr=1.0, seed=None, epochs=100, backend="reference"):
+    """XOR built from learned gates, as the MLP deck writes it ("Múltiples capas"):
+
+    .. math:: X_1 \\oplus X_2 = (X_1 \\vee X_2) \\wedge \\neg (X_1 \\wedge X_2)
+              = \\mathrm{AND}(\\mathrm{OR}(X_1, X_2),\\ \\mathrm{NAND}(X_1, X_2)).
+
+    Three perceptrons learn OR, NAND and AND from their truth tables (``LOGIC_GATES``) with the
+    perceptron rule; OR and NAND become the hidden layer and AND the output of a
+    ``step_network``. No single perceptron learns XOR (it is not linearly separable), but each of
+    the three gates is, and the network of them computes XOR exactly.
+
+    Returns
+    -------
+    dict
+        ``"gates"``: {name: Perceptron} (OR, NAND, AND), ``"epochs"``: {name: epochs to converge},
+        ``"net"``: the step network, ``"X"``: the four inputs, ``"hidden"``: the hidden units'
+        outputs (4, 2), ``"output"``: the network's outputs (4,), ``"xor"``: XOR's truth table.
+    """
+    gates = {}
+    for k, name in enumerate(("OR", "NAND", "AND")):
+        X, y = LOGIC_GATES[name]
+        p = Perceptron(2, lr=lr, seed=None if seed is None else int(seed) + k)
+        p.fit(X, y, epochs=epochs)
+        if not p.converged:
+            raise ValidationError(
+                f"the perceptron did not learn {name} in {epochs} epochs; give it more epochs"
+            )
+        gates[name] = p
+    net = step_network([gates["OR"], gates["NAND"]], gates["AND"], backend=backend)
+    X = LOGIC_GATES["XOR"][0]
+    be = net.backend
+    hidden = be.to_numpy(net._forward(be.asarray(X, net.dtype), layers=net.layers[:2]))
+    out = net.predict(X)[:, 0]
+    return {
+        "gates": gates,
+        "epochs": {k: p.n_epochs_ for k, p in gates.items()},
+        "net": net,
+        "X": X,
+        "hidden": hidden.astype(np.int64),
+        "output": out.astype(np.int64),
+        "xor": LOGIC_GATES["XOR"][1],
+    }
