@@ -704,9 +704,10 @@ def _grid1(n):
 
 
 class CUDARNNOps:
-    """numba.cuda kernels (``kernels/cuda/recurrent.py``): one launch per time step with one
-    thread per (example, unit); input projections, dW and dx as tiled matrix products over all
-    steps at once. Arrays stay on the device, batch-major."""
+    """numba.cuda kernels (``kernels/cuda/recurrent.py``): one fused launch per time step with
+    one thread per (example, unit), forward and backward; input projections, dW, dU and dx as
+    register-blocked matrix products over all steps at once, db a block tree reduction. Arrays
+    stay on the device, batch-major."""
 
     @staticmethod
     def _KRN():
@@ -774,8 +775,13 @@ class CUDARNNOps:
         dz2 = dz.reshape(n * T, G)
         x2 = x.reshape(n * T, d)
         self._matmul(dz2, x2, dW, 1, 0, 1)
-        K.recurrent_grad_U[_grid1(G * H)](dz, h, dU, int(reverse))
-        self.K.col_sum_acc[_grid1(G)](dz2, db)
+        hp = self.cuda.device_array((n, T, H), dtype=dt)  # h_{t-1} beside delta_t
+        K.previous_states[_grid1(hp.size)](h, hp, int(reverse))
+        self._matmul(dz2, hp.reshape(n * T, H), dU, 1, 0, 1)
+        from .. import config
+
+        grid_b, block_b = self.K.col_sum_launch(G, config.TILE)
+        self.K.col_sum_tree[grid_b, block_b](dz2, db)  # block tree over the rows
         if not need_dx:
             return None
         dx = self.cuda.device_array((n, T, d), dtype=dt)

@@ -8,7 +8,7 @@ Thread mappings (no races: each thread owns what it writes):
 * elementwise kernels: one thread per element of the flattened array (``cuda.grid(1)``).
 * row kernels (softmax, log-softmax, cross-entropy, row losses): one thread per example (row).
 * ``col_sum_tree`` (bias gradients): a 2-D block per group of columns, a shared-memory tree
-  over the rows (deterministic); ``col_sum_acc``: one thread per column (the recurrent ops').
+  over the rows (deterministic).
 
 Activation math comes from ``kernels.scalar``, the same functions the CPU kernels call. Every
 constant is in the arrays' float type (``F = z.dtype.type``): float32 kernels run no FP64
@@ -159,17 +159,6 @@ def add_bias(z, b):
         i = idx // m
         j = idx - i * m
         z[i, j] += b[j]
-
-
-@kernel
-def col_sum_acc(dz, db):
-    """db[j] += sum_i dz[i, j]; one thread per column."""
-    j = cuda.grid(1)
-    if j < dz.shape[1]:
-        acc = dz.dtype.type(0)
-        for i in range(dz.shape[0]):
-            acc += dz[i, j]
-        db[j] += acc
 
 
 #: Largest block side of ``col_sum_tree`` (its shared tile is COLSUM_MAX x COLSUM_MAX).
@@ -520,7 +509,6 @@ def _sigs():
     for F in (float32, float64):
         A1, A2, A3, _ = arrays(F)
         out.setdefault("add_bias", []).append((A2, A1))
-        out.setdefault("col_sum_acc", []).append((A2, A1))
         out.setdefault("col_sum_tree", []).append((A2, A1))
         out.setdefault("act_forward", []).append((I, A2, F, A2))
         out.setdefault("act_backward", []).append((I, A2, A2, A2, F, A2))

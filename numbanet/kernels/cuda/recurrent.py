@@ -12,11 +12,11 @@ Thread mappings (no races: each thread owns what it writes):
 * ``*_step_backward``: the same mapping. The thread gathers (U^T delta_{t+1})_j =
   sum_k delta[i, t_next, k] U[k, j] from the previous launch's output, and writes unit j's
   deltas of step t and its own entry of the cell carry ``dcf[i, j]``.
-* ``recurrent_grad_U``: one thread per entry (r, k) of dU, summing delta[i, t, r] h[i, t_prev, k]
-  over examples and steps (a gather, no atomics).
+* ``previous_states``: one thread per element, h shifted by one step (zero at the first), so that
+  dU is one GEMM over every (example, step) row.
 * ``take_step``, ``concat_last``, ``split_last``, ``add_arrays``: one thread per output element.
 
-The input projections x_t W^T of all steps and the gradients dW and dx are single tiled matrix
+The input projections x_t W^T of all steps and the gradients dW, dU and dx are single matrix
 products (``kernels/cuda/dense.py``'s ``matmul``), launched by the backend.
 Arrays are batch-major, (n, T, features), as the layers see them.
 """
@@ -147,24 +147,26 @@ def lstm_step_backward(a, c, U, dout, seq, is_last, dz, dcf, t, tp, tn, has_prev
 
 
 @kernel
-def recurrent_grad_U(dz, h, dU, reverse):
-    """dU[r, k] += sum_i sum_t dz[i, t, r] h[i, t_prev, k] over the steps that have a previous
-    state (t_prev = t - 1, or t + 1 when reversed)."""
+def previous_states(h, hp, reverse):
+    """hp[i, t, :] = the state before step t: h[i, t - 1, :] (h[i, t + 1, :] when reversed), and
+    0 at the sequence's first step. With it dU = sum_t delta_t^T h_{t-1} is one GEMM over all
+    (example, step) rows: dz.reshape(n T, G)^T hp.reshape(n T, H). One thread per element."""
     idx = cuda.grid(1)
-    G = dU.shape[0]
-    H = dU.shape[1]
-    if idx < G * H:
+    n = h.shape[0]
+    T = h.shape[1]
+    H = h.shape[2]
+    if idx < n * T * H:
+        j = idx % H
         r = idx // H
-        k = idx - r * H
-        T = dz.shape[1]
-        acc = dz.dtype.type(0)
-        for i in range(dz.shape[0]):
-            for t in range(T - 1):
-                if reverse:
-                    acc += dz[i, t, r] * h[i, t + 1, k]
-                else:
-                    acc += dz[i, t + 1, r] * h[i, t, k]
-        dU[r, k] += acc
+        t = r % T
+        i = r // T
+        v = h.dtype.type(0)
+        if reverse:
+            if t + 1 < T:
+                v = h[i, t + 1, j]
+        elif t > 0:
+            v = h[i, t - 1, j]
+        hp[i, t, j] = v
 
 
 @kernel
@@ -225,7 +227,7 @@ def _sigs():
         out.setdefault("lstm_step_backward", []).append(
             (A3, A3, A2, A3, I, I, A3, A2, I, I, I, I, I)
         )
-        out.setdefault("recurrent_grad_U", []).append((A3, A3, A2, I))
+        out.setdefault("previous_states", []).append((A3, A3, I))
         out.setdefault("take_step", []).append((A3, I, A2))
         out.setdefault("concat_last", []).append((A2, A2, A2))
         out.setdefault("split_last", []).append((A2, A2, A2))
