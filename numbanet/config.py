@@ -25,7 +25,7 @@ FASTMATH = {"contract", "reassoc", "arcp", "nsz"}
 BLAS_MIN_MACS = 1 << 18
 
 #: Products with fewer multiply-adds than this run with BLAS on one thread inside numbanet's
-#: calls (``backends._threads``), so that OpenBLAS's workers sleep while Numba's threads work;
+#: calls (``numbanet._threads``), so that OpenBLAS's workers sleep while Numba's threads work;
 #: larger ones keep the caller's BLAS threads. LeNet (batch 64, largest product 64x400x120 =
 #: 3.1M) trained 0.89 s per 6,400 images with two BLAS threads and 0.27 s with one; the
 #: 784-1024-1024-10 MLP (products of 51-205M) needs both threads.

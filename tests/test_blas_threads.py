@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import numbanet as nb
 from numbanet import config
-from numbanet.backends._threads import blas_for, blas_threads
+from numbanet._threads import blas_for, blas_threads
 
 
 def _counts():
@@ -51,3 +51,31 @@ def test_training_leaves_the_blas_threads_as_it_found_them():
         before = _counts()
         net.fit(x, y, batch_size=64, optimizer="momentum", lr=0.01)
         assert _counts() == before
+
+
+def test_numba_kernels_run_on_one_thread_while_threaded_blas_is_awake(monkeypatch):
+    """After a threaded BLAS product, ``pick`` gives the threaded twin wrapped to run on one
+    Numba thread, the caller's count restored; once BLAS has slept, the plain threaded twin."""
+    import numba
+
+    from numbanet import _threads
+    from numbanet.kernels.cpu import _util
+
+    seen = []
+
+    def kernel(*args):
+        seen.append(numba.get_num_threads())
+        return args
+
+    pair = (object(), kernel)
+    monkeypatch.setattr(_threads, "_threaded_at", -1e9)
+    assert _util.pick(pair, 1 << 30) is kernel
+    with blas_for(config.BLAS_THREADED_MIN_MACS):
+        pass
+    assert _threads.blas_awake()
+    before = numba.get_num_threads()
+    assert _util.pick(pair, 1 << 30)(1, 2) == (1, 2)
+    assert seen == [1] and numba.get_num_threads() == before
+    assert _util.pick(pair, 0) is pair[0]  # small problems: the serial twin, as always
+    monkeypatch.setattr(_threads, "_threaded_at", -1e9)
+    assert not _threads.blas_awake()

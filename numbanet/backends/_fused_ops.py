@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._threads import blas_for, blas_threads
 from ..codes import FusedLoss
-from ._threads import blas_for, blas_threads
 
 
 class ReferenceFusedOps:

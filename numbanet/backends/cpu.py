@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config
+from .._threads import blas_for
 from ..kernels.cpu import dense as K
 from ..kernels.cpu._util import pick
 from ._conv_ops import CPUConvOps
@@ -17,7 +18,6 @@ from ._norm_ops import CPUNormOps
 from ._optim_ops import CPUOptimOps
 from ._rbm_ops import CPURBMOps
 from ._rnn_ops import CPURNNOps
-from ._threads import blas_for
 from .reference import ReferenceBackend
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import types
 
+import numba
 from numba import njit
 
+from ..._threads import blas_awake
 from ...config import FASTMATH
 
 #: Arrays with at least this many elements use the threaded variant.
@@ -38,4 +40,24 @@ def twin(fn):
 def pick(pair, n, threshold=None):
     """The serial or parallel twin for a problem of ``n`` elements (``threshold`` defaults to
     ``PARALLEL_MIN``)."""
-    return pair[1] if n >= (PARALLEL_MIN if threshold is None else threshold) else pair[0]
+    if n < (PARALLEL_MIN if threshold is None else threshold):
+        return pair[0]
+    if blas_awake():
+        return _on_one_thread(pair[1])
+    return pair[1]
+
+
+def _on_one_thread(kernel):
+    """``kernel`` called with Numba's thread count set to one for the call (the caller's count
+    restored after): the threaded twin's vectorised code, without waking an OpenMP team beside
+    OpenBLAS's spinning workers (``numbanet._threads.blas_awake``)."""
+
+    def call(*args):
+        n = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return kernel(*args)
+        finally:
+            numba.set_num_threads(n)
+
+    return call
