@@ -15,6 +15,8 @@ that add per-epoch series to the ``History`` (enough to draw every training curv
 * ``EarlyStopping``: stops when a validation metric stops improving and restores the best weights;
   sets ``history.best_epoch`` and ``history.stopped_early``;
 * ``GradientSpeed``: ``speed``, Nielsen's per-layer speed of learning on fixed data;
+* ``DeadUnits``: ``dead_fraction``, the fraction of rectifier units never active on a held-out
+  batch (deck 003's dead ReLUs);
 * ``LRScheduler``: sets ``optimizer.lr = schedule(epoch)`` before each epoch;
 * ``ModelCheckpoint``: saves a checkpoint after each epoch (or each improvement).
 
@@ -276,6 +278,67 @@ class GradientSpeed(Callback):
         return False
 
 
+class DeadUnits(Callback):
+    r"""The fraction of *dead* rectifier units after each epoch, on a fixed held-out batch.
+
+    Deck 003 warns that ReLU "puede matar neuronas": a unit whose pre-activation is negative for
+    every input, :math:`(\mathbf{h}^{[l]})_k = 0` for all :math:`\mathbf{h}^{[l-1]}`, outputs
+    zero and receives zero gradient, so no later step can revive it. Here a unit (an output of
+    the layer feeding a ``ReLU``, ``LeakyReLU`` or ``PReLU``; for a convolution, one channel at
+    one position) counts as dead when its pre-activation is :math:`\le 0` on every example of
+    ``x``. The same test is applied to leaky units, which then sit on their small slope: they
+    still pass a gradient and can come back, which is the deck's reason to switch to them.
+
+    Adds ``dead_fraction`` (over all rectifier units) and ``dead_fraction.<layer index>`` (the
+    index of the activation layer) to the history; ``at_start`` holds the same values before
+    training and ``records`` those of every epoch so far (kept even when ``fit`` stops with a
+    ``DivergenceError``). Runs the layers one by one in evaluation mode on the model's backend.
+    """
+
+    def __init__(self, x):
+        x = np.asarray(x)
+        if x.ndim < 2 or x.shape[0] < 1:
+            raise ValidationError(
+                f"DeadUnits needs a held-out batch of shape (n, ...) with n >= 1; got {x.shape}"
+            )
+        self.x = x
+        self.at_start = None
+        self.records = []
+
+    def fractions(self, model):
+        """{"dead_fraction": ..., "dead_fraction.<i>": ...} for ``model`` as it is now."""
+        from .nn.activations import LeakyReLU, PReLU, ReLU
+
+        be = model.backend
+        a = be.asarray(model._check_input(self.x), model.dtype)
+        dead, total, out = 0, 0, {}
+        for i, layer in enumerate(model.layers):
+            if isinstance(layer, (ReLU, LeakyReLU, PReLU)):
+                z = np.asarray(be.to_numpy(a)).reshape(self.x.shape[0], -1)
+                d = int(np.sum(np.all(z <= 0, axis=0)))
+                out[f"dead_fraction.{i}"] = d / z.shape[1]
+                dead += d
+                total += z.shape[1]
+            a = layer.forward(a, training=False)
+        if total == 0:
+            raise ValidationError(
+                "DeadUnits found no ReLU, LeakyReLU or PReLU layer in the model: it measures "
+                "rectifier units only"
+            )
+        out["dead_fraction"] = dead / total
+        return out
+
+    def on_train_begin(self, model, optimizer):
+        self.at_start = self.fractions(model)
+        self.records = []
+
+    def on_epoch_end(self, model, optimizer, epoch, logs):
+        values = self.fractions(model)
+        self.records.append(values)
+        logs.update(values)
+        return False
+
+
 class ModelCheckpoint(Callback):
     """Save a checkpoint (``numbanet.checkpoint.save``) after each epoch, or only when
     ``monitor`` improves (``save_best_only``). ``path`` may contain ``{epoch}``."""
@@ -330,6 +393,7 @@ __all__ = [
     "GradientNorms",
     "GradientSpeed",
     "WeightNorms",
+    "DeadUnits",
     "ModelCheckpoint",
     "LRScheduler",
     "history_arrays",

@@ -221,6 +221,20 @@ CATALOG = [
         "NN: learning-rate decay",
         "The four learning-rate schedules of the slides.",
     ),
+    _f(
+        "dead-relu",
+        "training_dynamics",
+        "NN 003: ReLU can kill neurons",
+        "Fraction of units never active on held-out MNIST-1D signals during SGD at high "
+        "learning rates: ReLU against leaky ReLU.",
+    ),
+    _f(
+        "batch-size-generalization",
+        "training_dynamics",
+        "MLP 001: Keskar et al. 2017",
+        "Test accuracy and sharpness (top Hessian eigenvalue by power iteration) against the "
+        "minibatch size, each run trained to the same training loss on MNIST-1D.",
+    ),
     # depth and the vanishing gradient (DL, MLP, NN)
     _f(
         "gradient-speed-bars",

@@ -21,13 +21,24 @@ Submodules (imported on first use, so ``import numbanet.theory`` stays cheap):
 ``compose``
     A composition of two nets merged into one (psi = theta phi, rank 1), and a deep ReLU net equal
     to a shallow one (extra layers computing the identity).
+``sharpness``
+    The top eigenvalue of a loss's Hessian (Keskar et al.'s sharpness) by power iteration on
+    Hessian-vector products from finite differences of the engine's gradients.
 """
 
 from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("regions", "noise_ball", "init_variance", "gradient_speed", "backprop", "compose")
+_SUBMODULES = (
+    "regions",
+    "noise_ball",
+    "init_variance",
+    "gradient_speed",
+    "backprop",
+    "compose",
+    "sharpness",
+)
 
 __all__ = list(_SUBMODULES)
 
