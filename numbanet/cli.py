@@ -363,9 +363,19 @@ def figures(
     dpi: Annotated[
         int, typer.Option(help="Raster resolution in dots per inch (300 for print).")
     ] = 150,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="With --full: recompute the cached long experiments instead of reading them.",
+        ),
+    ] = False,
 ):
     """Regenerate the lecture figures from numbanet's own computations."""
-    _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress, dpi)
+    from .experiments.cache import recompute
+
+    with recompute(fresh):
+        _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress, dpi)
 
 
 def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=150):
@@ -481,9 +491,23 @@ def claims(
             "default: on, off with --json)."
         ),
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Recompute the long experiments instead of reading their cached results.",
+        ),
+    ] = False,
 ):
-    """Recompute every quantitative claim of the slides and say whether it holds."""
-    _guard(_claims, as_json, fast, ids, progress)
+    """Recompute every quantitative claim of the slides and say whether it holds.
+
+    Long experiments shared with the full-budget figures (claim 9's 30-epoch depth sweep) are
+    read from the results cache when they ran before with the same settings; --fresh
+    recomputes them."""
+    from .experiments.cache import recompute
+
+    with recompute(fresh):
+        _guard(_claims, as_json, fast, ids, progress)
 
 
 def _claims(as_json, fast, ids, progress=None):
