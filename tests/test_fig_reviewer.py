@@ -70,3 +70,172 @@ def test_regularization_axes_are_not_0_to_100_for_small_errors(shared_data):
         m = max(float(np.max(d[k])) for k in keys)
         lo, hi = ax.get_ylim()
         assert m < hi and (hi < 100.0 or m * 1.25 + 2 > 95.0), (keys, m, hi)
+
+
+# ---------------------------------------------------------------- universal-approximation
+def test_least_squares_output_layer_is_the_optimum_given_the_hidden_features():
+    import numbanet as nb
+    from numbanet.experiments._common import seq, through
+    from numbanet.experiments.feedforward import fit_output_layer
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (50, 1))
+    t = np.sin(2 * np.pi * x)
+    net = seq([nb.Dense(1, 6), nb.Sigmoid(), nb.Dense(6, 1)], "cpu", 0)
+    before = float(np.mean((net.predict(x) - t) ** 2))
+    mse = fit_output_layer(net, x, t)
+    assert mse < before
+    assert mse == pytest.approx(float(np.mean((net.predict(x) - t) ** 2)), rel=1e-3)
+    # the net now holds the least-squares output layer: any other (W, b) on the same hidden
+    # features does worse on the training data
+    Phi = np.hstack([through(net, x, 2), np.ones((50, 1))])
+    coef = np.concatenate([net.layers[2].W.value.ravel(), net.layers[2].b.value.ravel()])
+
+    def cost(c):
+        return float(np.mean((Phi @ c - t[:, 0]) ** 2))
+
+    assert cost(coef) == pytest.approx(mse, rel=1e-9)
+    for _ in range(20):
+        assert cost(coef + 1e-3 * rng.standard_normal(coef.shape)) > cost(coef)
+
+
+def test_universal_approximation_error_decreases_with_hidden_units():
+    d = plots.compute("universal-approximation", budget="tiny")
+    rms = np.asarray(d["rms"])
+    assert list(d["units"]) == [1, 2, 4, 8, 16, 32]
+    assert np.all(np.diff(rms) < 0), rms  # the theorem's trend, H = 1 to 32
+    assert rms[-1] < 0.1 * rms[0]
+
+
+# ---------------------------------------------------------------- optimizers
+def test_momentum_curves_differ_from_sgd_on_mnist1d(shared_data):
+    d = descent.compute_optimizers(budget="tiny")
+    curves, lrs = d["curves"], d["lr_curve"]
+    # the EWMA momentum at SGD's alpha would only average the same steps (curves coincide):
+    # its rate is SGD's divided by (1 - beta1), the classical heavy-ball step
+    assert lrs["Momentum"] == pytest.approx(lrs["SGD"] / (1 - 0.9))
+    assert lrs["Nesterov"] == lrs["Momentum"]
+    for name in ("Momentum", "Nesterov"):
+        assert not descent._coinciding(curves, ("SGD", name)), name
+        assert curves[name][0][-1] < 0.9 * curves["SGD"][0][-1], name  # and they learn faster
+
+
+# ---------------------------------------------------------------- rnn-lstm
+def test_rnn_gradient_panels_measure_both_tasks_and_seeds_are_averaged():
+    from numbanet.plots import recurrent
+
+    d = plots.compute("rnn-lstm", budget="tiny")
+    noisy, blank = d["grads"]["rnn (orthogonal)"], d["grads_blank"]["rnn (orthogonal)"]
+    assert blank.shape == (d["T_init"],) and noisy.shape == (d["T"],)
+    # per step back, the orthogonal RNN loses far less gradient on blank steps than on noise:
+    # why it vanishes in one panel and solves a longer recall in the other
+    decay_noisy = (noisy[0] / noisy[-1]) ** (1 / (len(noisy) - 1))
+    decay_blank = (blank[0] / blank[-1]) ** (1 / (len(blank) - 1))
+    assert decay_blank > decay_noisy and decay_blank > 0.9
+    for c in d["init_curves"].values():
+        assert c.ndim == 2 and c.shape[0] >= 2  # seeds x epochs
+    for lang in ("en", "es"):
+        fig = recurrent.draw_rnn_lstm(d, lang)
+        ax = fig.axes[1]
+        assert len(ax.get_lines()) == len(d["grads"]) + len(d["grads_blank"])
+        ax3 = fig.axes[2]
+        means = [np.asarray(ln.get_ydata()) for ln in ax3.get_lines()[:2]]
+        for m, c in zip(means, d["init_curves"].values()):
+            np.testing.assert_allclose(m, c.mean(axis=0))
+        assert len(ax3.collections) >= 2  # the seeds' range as bands
+
+
+# ---------------------------------------------------------------- gd-vs-sgd
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_gd_vs_sgd_equal_steps_one_rate_separate_panels(lang):
+    d = descent.compute_gd_vs_sgd(budget="tiny")
+    lens = {len(p) for p in d["runs"].values()}
+    assert lens == {d["steps"] + 1}  # the same number of updates for every method
+    dist = {k: np.linalg.norm(p - d["optimum"], axis=1) for k, p in d["runs"].items()}
+    gd, sgd = dist["GD"], dist["SGD (b = 1)"]
+    # SGD's noise near w*: over the last quarter it stays further away than GD and never settles
+    q = d["steps"] // 4
+    assert np.median(sgd[-q:]) > 3 * np.median(gd[-q:])
+    assert np.std(sgd[-q:]) > 10 * np.std(gd[-q:])
+    fig = descent.draw_gd_vs_sgd(d, lang)
+    path_axes = fig.axes[:3]
+    for ax, pts in zip(path_axes, d["runs"].values()):
+        drawn = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1]
+        assert len(drawn) == 1  # one path per panel: nothing overplotted
+        np.testing.assert_array_equal(drawn[0].get_xdata(), pts[:, 0])
+    assert len(fig.axes[3].get_lines()) == 3
+
+
+# ---------------------------------------------------------------- noise-ball
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_noise_ball_states_c_sigma2_and_a_nonzero_mu2(lang):
+    d = descent.compute_noise_ball(budget="tiny")
+    assert d["c"] == pytest.approx(1.0) and d["sigma2"] == pytest.approx(3.0)
+    for a in d["alphas"]:
+        mu2 = d["mu2"][a]
+        assert mu2 > 0  # the mu^2 half of the bound is exercised
+        assert d["bound"][a] == pytest.approx(a * (d["sigma2"] + mu2) / (2 * d["c"]))
+        assert d["exact"][a] <= d["bound"][a] * (1 + 1e-12)
+    fig = descent.draw_noise_ball(d, lang)
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "c = 1" in text and "σ² = 3" in text and "μ²" in text
+    labels = " ".join(fig.axes[0].get_legend_handles_labels()[1])
+    assert labels.count("μ² =") == len(d["alphas"])
+
+
+# ---------------------------------------------------------------- xor-mlp
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_xor_mlp_says_when_it_found_another_decomposition_than_the_slide(lang):
+    from numbanet.plots import hidden
+
+    assert hidden.slide_decomposition(["NAND", "OR"]) and hidden.slide_decomposition(["OR", "NAND"])
+    assert not hidden.slide_decomposition(["x₂ AND NOT x₁", "x₁ AND NOT x₂"])
+    d = hidden.compute_xor_mlp(budget="tiny")
+    slide_note = {"en": "the slide: OR, NAND", "es": "la diapositiva: OR, NAND"}[lang]
+    for gates, noted in ((["x₂ AND NOT x₁", "x₁ AND NOT x₂"], True), (["OR", "NAND"], False)):
+        fig = hidden.draw_xor_mlp(dict(d, unit_gates=gates), lang)
+        assert (slide_note in fig.axes[1].get_title()) is noted
+
+
+# ---------------------------------------------------------------- autoencoder
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_autoencoder_has_a_one_line_title_tying_its_panels(lang, shared_data):
+    fig = plots.plot("autoencoder", budget="tiny", lang=lang)
+    title = fig.get_suptitle()
+    assert title and "\n" not in title
+    assert ("autoencoder" if lang == "en" else "autocodificador") in title.lower()
+
+
+# ---------------------------------------------------------------- depth-accuracy
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_depth_accuracy_uses_a_linear_axis_with_a_zoom_on_the_last_epochs(lang):
+    from numbanet import slides
+    from numbanet.plots import depth
+
+    rng = np.random.default_rng(0)
+    epochs, seeds = 8, 5
+    rise = 100 - 40 * np.exp(-np.arange(1, epochs + 1))  # deep nets start slowly
+    curves = np.minimum(99.0, rise[None, None, :] - rng.uniform(0, 4, (seeds, 4, 1)))
+    acc = curves[:, :, -1]
+    data = dict(
+        acc=acc,
+        mean=acc.mean(axis=0),
+        std=acc.std(axis=0, ddof=1),
+        curves=curves,
+        depths=np.array([1, 2, 3, 4]),
+        seeds=np.arange(seeds),
+        epochs=epochs,
+        slide=np.array(slides.DEPTH_ACCURACY),
+        slide_epochs=30,
+        budget="full",
+    )
+    fig = depth.draw_depth_accuracy(data, lang)
+    a1 = fig.axes[0]
+    assert a1.get_yscale() == "linear"
+    lo, hi = a1.get_ylim()
+    assert lo <= curves.min() and hi == 100.0  # nothing cut, the true scale
+    (ins,) = a1.child_axes
+    zlo, zhi = ins.get_ylim()
+    tail = curves[:, :, epochs // 2 - 1 :]
+    assert zlo < tail.min() and tail.max() < zhi and (zhi - zlo) < 0.5 * (hi - lo)

@@ -299,17 +299,24 @@ def lr_sensitivity(factors=LR_FACTORS, steps=60, seed=0, backend="cpu"):
     }
 
 
-#: the runs of ``gd_vs_sgd``: (name, batch size (None: full batch), learning rate, epochs)
-GD_RUNS = (("GD", None, 0.15, 60), ("SGD (b = 1)", 1, 0.02, 1), ("minibatch (b = 16)", 16, 0.1, 5))
+#: the runs of ``gd_vs_sgd``: (name, batch size (None: full batch)); all at ``GD_LR``
+GD_RUNS = (("GD", None), ("SGD (b = 1)", 1), ("minibatch (b = 16)", 16))
+#: one learning rate and one number of steps for every run of ``gd_vs_sgd``, so the paths differ
+#: only by the noise of their gradient estimates
+GD_LR, GD_STEPS = 0.2, 100
 
 
-def gd_vs_sgd(seed=0, backend="cpu", start=(-1.5, 2.5), runs=GD_RUNS):
+def gd_vs_sgd(seed=0, backend="cpu", start=(-1.5, 2.5), runs=GD_RUNS, lr=GD_LR, steps=GD_STEPS):
     """Trajectories of full-batch GD, SGD (b = 1) and minibatch SGD on the linear neuron from a
-    common start. Returns ``{"runs": {name: (steps + 1, 2) array of (w, b)}, "optimum", "x",
-    "y"}``."""
+    common start, each ``steps`` updates at the same learning rate ``lr`` (an epoch is one
+    update for GD, n / b for the others; the last epoch is cut at ``steps``). Returns
+    ``{"runs": {name: (steps + 1, 2) array of (w, b)}, "optimum", "x", "y", "lr", "steps"}``."""
     x, y = linear_data(seed=seed)
+    n = len(x)
     out = {}
-    for name, bs, lr, epochs in runs:
+    for name, bs in runs:
+        b = bs or n
+        per_epoch = -(-n // b)
         net = neuron(backend, *start)
         tr_ = trace_callback()
         net.fit(
@@ -318,13 +325,13 @@ def gd_vs_sgd(seed=0, backend="cpu", start=(-1.5, 2.5), runs=GD_RUNS):
             loss="mse",
             optimizer="sgd",
             lr=lr,
-            epochs=epochs,
-            batch_size=bs or len(x),
+            epochs=-(-steps // per_epoch),
+            batch_size=b,
             seed=seed,
             callbacks=[tr_],
             progress=False,
         )
-        out[name] = np.array(tr_.points)
+        out[name] = np.array(tr_.points[: steps + 1])
     X1 = np.hstack([x, np.ones_like(x)])
     opt = np.linalg.lstsq(X1, y, rcond=None)[0].ravel()
-    return {"runs": out, "optimum": opt, "x": x, "y": y}
+    return {"runs": out, "optimum": opt, "x": x, "y": y, "lr": lr, "steps": steps}

@@ -153,6 +153,23 @@ def softmax_regression(seed=0, backend="cpu", epochs=150):
 UA_UNITS = (1, 2, 4, 8, 16, 32)
 
 
+def fit_output_layer(net, x, t):
+    r"""Set the last ``Dense`` of a one-hidden-layer ``net`` to its least-squares optimum.
+
+    The output :math:`y = W h(x) + b` is linear in (W, b) for fixed hidden features h, so the
+    best output layer for the training data solves
+    :math:`\min_{W, b} \sum_i (W h_i + b - t_i)^2` exactly (``numpy.linalg.lstsq``, the
+    features h_i read through the net's own layers). Gradient descent on the output layer alone
+    would converge to the same solution. Returns the training MSE after the refit."""
+    H = through(net, x, len(net.layers) - 1)
+    Phi = np.hstack([H, np.ones((H.shape[0], 1))])
+    coef = np.linalg.lstsq(Phi, t, rcond=None)[0]  # (H + 1, outputs)
+    out = net.layers[-1]
+    out.W.value = coef[:-1].T
+    out.b.value = coef[-1]
+    return float(np.mean((Phi @ coef - t) ** 2))
+
+
 def universal_approximation(
     seed=0,
     backend="cpu",
@@ -165,7 +182,11 @@ def universal_approximation(
     """Three pictures of what one hidden layer can do.
 
     1. 1-H-1 sigmoid nets fitted (MSE, Adam, full batch, ``epochs``) to sin(2 pi x) on [-1, 1]
-       for each H in ``units`` (best of ``n_starts``); the RMS error on a dense grid.
+       for each H in ``units``, then the output layer refitted exactly by least squares on the
+       trained hidden features (``fit_output_layer``), best of ``n_starts``; the RMS error on a
+       dense grid. With the output layer at its optimum the error measures what H sigmoids can
+       represent rather than how far a finite run of Adam got, so it falls with H as the
+       theorem says.
     2. A 2-64-3 sigmoid net classifying three spiral arms (``spiral_epochs``).
     3. A small autoencoder 2-16-1-16-2 (tanh) whose 1-unit code follows a curve in the plane,
        beside the linear 2-1-2 autoencoder (which can only find the best straight line).
@@ -197,7 +218,7 @@ def universal_approximation(
             opt = nb.optim.get("adam", net.parameters(), 0.02)
             for ep, lr in ((epochs - epochs // 3, 0.02), (epochs // 3, 0.002)):
                 opt.lr = lr
-                h = net.fit(
+                net.fit(
                     3 * x,
                     t,
                     loss="mse",
@@ -207,8 +228,9 @@ def universal_approximation(
                     seed=seed,
                     progress=False,
                 )
-            if best is None or h["loss"][-1] < best[0]:
-                best = (h["loss"][-1], net.predict(3 * xg)[:, 0])
+            mse = fit_output_layer(net, 3 * x, t)
+            if best is None or mse < best[0]:
+                best = (mse, net.predict(3 * xg)[:, 0])
         fits[H] = best[1]
         rms.append(float(np.sqrt(np.mean((fits[H] - tg[:, 0]) ** 2))))
     # a 2-D classification with one hidden layer

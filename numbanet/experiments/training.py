@@ -173,11 +173,15 @@ def quadratic_paths(steps=60):
     return paths, lrs, w_star
 
 
-#: learning rate of each optimiser on MNIST-1D
+#: learning rate of each optimiser on MNIST-1D. Momentum and Nesterov use the slides' EWMA
+#: form m = beta1 m + (1 - beta1) g, whose mean step is alpha g: at SGD's alpha it would only
+#: average SGD's steps (the curves coincide). At alpha / (1 - beta1) = 0.5 it is the classical
+#: heavy-ball momentum v = beta1 v + g with SGD's rate 0.05, the usual setting (PyTorch's
+#: SGD(lr=0.05, momentum=0.9)).
 TASK_LR = {
     "sgd": 0.05,
-    "momentum": 0.05,
-    "nesterov": 0.05,
+    "momentum": 0.5,
+    "nesterov": 0.5,
     "adagrad": 0.05,
     "rmsprop": 0.002,
     "adam": 0.002,
@@ -807,6 +811,7 @@ def rnn_lstm(
     epochs_tag=6,
     seed=0,
     backend="cpu",
+    init_seeds=1,
 ):
     """Everything the ``rnn-lstm`` figure shows.
 
@@ -814,7 +819,11 @@ def rnn_lstm(
        validation accuracy per epoch;
     2. ||dC/dx_t|| at initialisation for the LSTM and the RNN with orthogonal and random W_hh;
     3. orthogonal against random (Glorot uniform) W_hh on the noise-free task over ``T_init``
-       steps (``n_init`` sequences, ``epochs_init``);
+       steps (``n_init`` sequences, ``epochs_init``), for ``init_seeds`` seeds (``init_curves``
+       of shape (init_seeds, epochs_init)), and both RNNs' ||dC/dx_t|| at initialisation on
+       that task (``grads_blank``): with blank inputs the hidden state stays near 0, tanh' near
+       1, and the orthogonal W_hh carries the gradient back undiminished, unlike on the noisy
+       task of 2;
     4. a causal and a bidirectional tagger on ``ecg_like`` (``n_tag`` sequences, ``epochs_tag``):
        per-step accuracy overall and at the beats' onsets.
     """
@@ -834,17 +843,26 @@ def rnn_lstm(
     }
     # orthogonal vs random W_hh on the noise-free task (blank distractor steps), over a longer
     # span: at 50 blank steps both inits succeed
-    init_curves = {}
+    init_curves, grads_blank = {}, {}
+    xb, yb = recall_first_symbol(256, T=T_init, noise=0.0, seed=seed + 7)
     for name, ini in (("orthogonal", "orthogonal"), ("random", "glorot_uniform")):
-        _, init_curves[name] = train_recall(
-            "rnn",
-            n_init,
-            epochs_init,
-            seed=seed,
-            backend=backend,
-            noise=0.0,
-            T=T_init,
-            recurrent_init=ini,
+        init_curves[name] = np.array(
+            [
+                train_recall(
+                    "rnn",
+                    n_init,
+                    epochs_init,
+                    seed=seed + i,
+                    backend=backend,
+                    noise=0.0,
+                    T=T_init,
+                    recurrent_init=ini,
+                )[1]
+                for i in range(init_seeds)
+            ]
+        )
+        grads_blank[f"rnn ({name})"] = gradient_through_time(
+            recall_model("rnn", backend, seed, T=T_init, recurrent_init=ini), xb, yb
         )
     # bidirectional tagger
     T = 60
@@ -883,6 +901,7 @@ def rnn_lstm(
         "curves": curves,
         "grads": grads,
         "init_curves": init_curves,
+        "grads_blank": grads_blank,
         "T_init": T_init,
         "tagging": tag,
         "example": example,

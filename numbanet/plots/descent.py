@@ -142,69 +142,79 @@ def draw_lr_sensitivity(data, lang="en"):
 
 # ============================================================================ gd-vs-sgd
 def compute_gd_vs_sgd(seed=0, backend="cpu", budget="reduced"):
-    """``experiments.backprop.gd_vs_sgd`` and the loss surface for the contours."""
+    """``experiments.backprop.gd_vs_sgd`` (the same learning rate and number of steps for
+    every run) and the loss surface for the contours."""
     from ..experiments.backprop import gd_vs_sgd
 
     n = by_budget(budget, tiny=12, reduced=50, full=50)
     res = gd_vs_sgd(seed=seed, backend=backend)
     W, B, Z = _loss_grid(res["x"], res["y"], (-2.0, 3.5), (-2.5, 3.0), n=n)
-    return {"runs": res["runs"], "W": W, "B": B, "Z": Z, "optimum": res["optimum"]}
+    return {
+        "runs": res["runs"],
+        "W": W,
+        "B": B,
+        "Z": Z,
+        "optimum": res["optimum"],
+        "lr": res["lr"],
+        "steps": res["steps"],
+    }
+
+
+def _gd_name(name, lang):
+    return tr(lang, name, name.replace("minibatch", "minilote"))
 
 
 def draw_gd_vs_sgd(data, lang="en"):
+    """One panel per method (the same contours, start and minimum), so no path hides another,
+    and the distance to w* against the step, where SGD's noise near w* shows as a floor."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.8, 5.6))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), constrained_layout=True)
     Z = data["Z"]
-    cs = ax.contour(
-        data["W"],
-        data["B"],
-        Z,
-        levels=np.geomspace(Z.min() + 1e-3, Z.max(), 14),
-        colors="0.55",
-        linewidths=0.8,
-        zorder=1,
-    )
-    ax.clabel(cs, fontsize=8, fmt="%.2g", colors="0.15", inline=True)
-    for (name, pts), m in zip(data["runs"].items(), ("o", ".", "s")):
-        ax.plot(
-            pts[:, 0],
-            pts[:, 1],
-            marker=m,
-            ms=3,
-            lw=1.2,
-            zorder=3,
-            label=f"{tr(lang, name, name.replace('minibatch', 'minilote'))}: {len(pts) - 1} "
-            + tr(lang, "steps", "pasos"),
+    levels = np.geomspace(Z.min() + 1e-3, Z.max(), 14)
+    runs = list(data["runs"].items())
+    start = runs[0][1][0]
+    w_star = np.asarray(data["optimum"])
+    for ax, (name, pts), col in zip(axes.flat[:3], runs, ("C0", "C1", "C2")):
+        cs = ax.contour(
+            data["W"], data["B"], Z, levels=levels, colors="0.6", linewidths=0.8, zorder=1
         )
-    start = next(iter(data["runs"].values()))[0]
-    ax.plot(
-        *start,
-        "kD",
-        ms=7,
-        mfc="white",
-        mew=1.5,
-        zorder=4,
-        label=tr(lang, "common start", "inicio común"),
+        ax.clabel(cs, fontsize=7.5, fmt="%.2g", colors="0.3", inline=True)
+        ax.plot(pts[:, 0], pts[:, 1], "-o", color=col, ms=2.5, lw=1.1, zorder=3)
+        ax.plot(*start, "kD", ms=7, mfc="white", mew=1.5, zorder=4)
+        ax.plot(*w_star, "k*", ms=14, zorder=4)
+        ax.set_xlabel(tr(lang, "weight w", "peso w"))
+        ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
+        ax.set_title(_gd_name(name, lang))
+    axes[0, 0].annotate(
+        tr(lang, "start", "inicio"), start, xytext=(6, 6), textcoords="offset points", fontsize=9
     )
-    ax.plot(*data["optimum"], "k*", ms=14, zorder=4, label=tr(lang, "minimum w*", "mínimo w*"))
-    ax.set_xlabel(tr(lang, "weight w", "peso w"))
-    ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
-    ax.plot(
-        [],
-        [],
-        color="0.55",
-        lw=0.8,
-        label=tr(lang, "contours: training MSE", "curvas de nivel: MSE de entrenamiento"),
-    )
+    axes[0, 0].annotate("w*", w_star, xytext=(8, -12), textcoords="offset points", fontsize=10)
+    ax = axes[1, 1]
+    for (name, pts), col in zip(runs, ("C0", "C1", "C2")):
+        dist = np.linalg.norm(pts - w_star, axis=1)
+        ax.semilogy(np.arange(len(dist)), dist, color=col, lw=1.4, label=_gd_name(name, lang))
+    ax.set_xlabel(tr(lang, "step t", "paso t"))
+    ax.set_ylabel(tr(lang, "distance to w* (log)", "distancia a w* (log)"))
     ax.set_title(
         tr(
             lang,
-            "Full-batch GD, SGD and minibatch SGD on a convex loss",
-            "GD con todo el lote, SGD y SGD por minilotes en una pérdida convexa",
+            "Distance to the minimum: GD converges, SGD stalls at its noise",
+            "Distancia al mínimo: GD converge, SGD se estanca en su ruido",
         )
     )
-    ax.legend(loc="lower left", fontsize=8.5, framealpha=0.95)
+    ax.legend(fontsize=9)
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"GD, SGD and minibatch SGD on a convex loss: {data['steps']} steps each, α = "
+            f"{data['lr']:g}",
+            f"GD, SGD y SGD por minilotes en una pérdida convexa: {data['steps']} pasos cada uno, "
+            f"α = {data['lr']:g}",
+        ),
+        details=[tr(lang, "contours: training MSE", "curvas de nivel: MSE de entrenamiento")],
+    )
     return fig
 
 
@@ -265,6 +275,7 @@ def compute_noise_ball(seed=0, backend="cpu", budget="reduced"):
         "curves": {},
         "exact": {},
         "bound": {},
+        "mu2": {},
     }
     for a in alphas:
         sim = NB.simulate(prob, a, 1, steps, n_runs=n_runs, seed=seed, w0=w0, record_every=2)
@@ -272,6 +283,10 @@ def compute_noise_ball(seed=0, backend="cpu", budget="reduced"):
         out["curves"][a] = (sim.t, sim.mean, sim.sem)
         out["exact"][a] = st.value
         out["bound"][a] = st.bound
+        # the slide's constants: c and sigma^2 are the problem's; mu^2 = E||grad L(W)||^2 at
+        # stationarity is not 0 (W keeps moving around w*), and the bound uses it
+        out["mu2"][a] = st.mu2
+        out["c"], out["sigma2"] = st.c, st.sigma2
     out["reduced"] = budget != "full"
     return out
 
@@ -286,7 +301,9 @@ def draw_noise_ball(data, lang="en"):
             t,
             m,
             color=f"C{i}",
-            label=f"α = {a}: " + tr(lang, "Monte Carlo mean", "media Monte Carlo"),
+            label=f"α = {a}: "
+            + tr(lang, "Monte Carlo mean", "media Monte Carlo")
+            + f" (μ² = {data['mu2'][a]:.3f})",
         )
         ax.axhline(data["exact"][a], color=f"C{i}", ls="--", lw=1)
         ax.axhline(data["bound"][a], color=f"C{i}", ls=":", lw=1.5)
@@ -295,6 +312,19 @@ def draw_noise_ball(data, lang="en"):
     )
     ax.plot(
         [], [], "k:", lw=1.5, label=tr(lang, "bound α(σ²/B + μ²)/(2c)", "cota α(σ²/B + μ²)/(2c)")
+    )
+    ax.text(
+        0.98,
+        0.97,
+        tr(
+            lang,
+            f"c = {data['c']:g}, σ² = {data['sigma2']:g}; μ² = E‖∇L(W)‖² at stationarity",
+            f"c = {data['c']:g}, σ² = {data['sigma2']:g}; μ² = E‖∇L(W)‖² en el estado estacionario",
+        ),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=9,
     )
     ax.set_xlabel(tr(lang, "step t", "paso t"))
     ax.set_ylabel("E ||W_t − w*||²")
@@ -606,6 +636,19 @@ def draw_optimizers(data, lang="en"):
     ):
         if all(n in data["curves"] for n in group) and _coinciding(data["curves"], group):
             notes.append(what)
+    lrs = data["lr_curve"]
+    if "Momentum" in lrs and "SGD" in lrs and lrs["Momentum"] != lrs["SGD"]:
+        # the EWMA momentum's rate is SGD's over (1 - beta1): say why the alphas differ
+        a_sgd, a_mom = lrs["SGD"], lrs["Momentum"]
+        notes.append(
+            tr(
+                lang,
+                f"Momentum, Nesterov: α = {a_mom:g} = {a_sgd:g}/(1 − β₁), the EWMA form\n"
+                f"of classical momentum at SGD's rate {a_sgd:g}",
+                f"Momento, Nesterov: α = {a_mom:g} = {a_sgd:g}/(1 − β₁), la forma EWMA\n"
+                f"del momento clásico con la tasa de SGD, {a_sgd:g}",
+            )
+        )
     if notes:
         a_loss.text(
             0.02,

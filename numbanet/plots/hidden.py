@@ -171,6 +171,14 @@ def compute_xor_mlp(seed=0, backend="cpu", budget="reduced"):
     return d
 
 
+def slide_decomposition(unit_gates):
+    """True when the two hidden units compute the slide's decomposition XOR = OR AND NAND (in
+    either order). A trained 2-2-1 net often finds another one, e.g. x₁ AND NOT x₂ and
+    x₂ AND NOT x₁, whose OR is XOR as well; the figure then names the units' gates and the
+    slide's, rather than implying they are the same."""
+    return sorted(unit_gates) == ["NAND", "OR"]
+
+
 def draw_xor_mlp(data, lang="en"):
     import matplotlib.pyplot as plt
 
@@ -191,11 +199,15 @@ def draw_xor_mlp(data, lang="en"):
     a2.set_xticks(np.arange(0, 1.01, 0.25))
     a2.set_yticks(np.arange(0, 1.01, 0.25))
     g1, g2 = data["unit_gates"]
+    gates = f"u₁ ≈ {g1},  u₂ ≈ {g2}"
+    if not slide_decomposition(data["unit_gates"]):
+        # gradient descent found another pair of gates that also works: say so, not the slide's
+        gates += tr(lang, " (the slide: OR, NAND)", " (la diapositiva: OR, NAND)")
     a2.set_title(
         tr(
             lang,
-            f"Hidden space (u₁, u₂): XOR is linearly separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
-            f"Espacio oculto (u₁, u₂): XOR es linealmente separable\nu₁ ≈ {g1},  u₂ ≈ {g2}",
+            f"Hidden space (u₁, u₂): XOR is linearly separable\n{gates}",
+            f"Espacio oculto (u₁, u₂): XOR es linealmente separable\n{gates}",
         )
     )
     a2.legend(loc="upper center", fontsize=8.5, ncol=2, bbox_to_anchor=(0.5, -0.13))

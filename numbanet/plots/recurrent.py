@@ -8,12 +8,16 @@ Four panels, every number computed by numbanet's own layers:
    ``LSTM`` (same width, optimiser and data) are trained; validation accuracy per epoch.
 2. **The gradient through time.** For each model at initialisation,
    :math:`\|\partial C / \partial x_t\|` (the part of the loss gradient that reaches step t)
-   against t: the RNN's decays geometrically from the last step backwards, the LSTM's cell path
-   keeps it within a few orders of magnitude.
+   against the number of steps back from the output, on both tasks: on panel 1's noisy inputs
+   the RNN's decays geometrically, the LSTM's cell path keeps it within a few orders of
+   magnitude; on panel 3's blank steps (dashed) the hidden state stays near 0, tanh' near 1,
+   and the orthogonal RNN carries it back almost undiminished, which is why it can solve the
+   longer recall there.
 3. **Orthogonal vs random recurrent init.** The same RNN with W_hh orthogonal (the slides'
-   advice, :math:`\|W h\| = \|h\|`) or Glorot-uniform (random, the same variance 1/H): its
-   gradient through time (panel 2) and validation accuracy on the noise-free version of the
-   task over a longer span (149 blank steps reduced, 199 full; at 49 both inits succeed).
+   advice, :math:`\|W h\| = \|h\|`) or Glorot-uniform (random, the same variance 1/H):
+   validation accuracy on the noise-free version of the task over a longer span (149 blank
+   steps reduced, 199 full; at 49 both inits succeed), the mean of several seeds with their
+   range as a band.
 4. **A bidirectional tagger.** A synthetic "ECG": beats whose class (normal or ectopic) shows
    only in the beat's second half. Per-step labels from a causal RNN and from
    ``Bidirectional(RNN)``: at a beat's onset only the bidirectional network has seen the
@@ -38,10 +42,24 @@ def compute_rnn_lstm(seed=0, backend="cpu", budget="reduced"):
     kw = by_budget(
         budget,
         tiny=dict(
-            n_train=64, epochs=1, T_init=20, n_init=64, epochs_init=1, n_tag=32, epochs_tag=1
+            n_train=64,
+            epochs=1,
+            T_init=20,
+            n_init=64,
+            epochs_init=1,
+            n_tag=32,
+            epochs_tag=1,
+            init_seeds=2,
         ),
         reduced=dict(
-            n_train=3000, epochs=5, T_init=150, n_init=1200, epochs_init=4, n_tag=600, epochs_tag=6
+            n_train=3000,
+            epochs=5,
+            T_init=150,
+            n_init=1200,
+            epochs_init=4,
+            n_tag=600,
+            epochs_tag=6,
+            init_seeds=3,
         ),
         full=dict(
             n_train=8000,
@@ -51,6 +69,7 @@ def compute_rnn_lstm(seed=0, backend="cpu", budget="reduced"):
             epochs_init=10,
             n_tag=3000,
             epochs_tag=20,
+            init_seeds=5,
         ),
     )
     out = T.rnn_lstm(seed=seed, backend=backend, **kw)
@@ -84,15 +103,25 @@ def draw_rnn_lstm(data, lang="en"):
     ax.legend(loc="center right")
 
     ax = axes[0, 1]
-    t = np.arange(data["T"])
     grad_labels = {
         "lstm": ("LSTM", "LSTM"),
         "rnn (orthogonal)": ("RNN (orthogonal)", "RNN (ortogonal)"),
         "rnn (random)": ("RNN (random)", "RNN (aleatoria)"),
     }
-    for name, g in data["grads"].items():
-        ax.semilogy(t, np.maximum(g, 1e-30), label=tr(lang, *grad_labels.get(name, (name, name))))
-    ax.set_xlabel(tr(lang, "time step t", "paso de tiempo t"))
+    colours = {"lstm": "C1", "rnn (orthogonal)": "C0", "rnn (random)": "C3"}
+    # against the distance back from the output, so the two tasks' lengths share one axis:
+    # solid, panel 1's noisy inputs; dashed, panel 3's blank steps, where tanh' stays near 1
+    for grads, ls, task in (
+        (data["grads"], "-", tr(lang, "noisy", "ruido")),
+        (data.get("grads_blank", {}), "--", tr(lang, "blank", "vacío")),
+    ):
+        for name, g in grads.items():
+            back = np.arange(len(g))[::-1]
+            lab = tr(lang, *grad_labels.get(name, (name, name)))
+            ax.semilogy(
+                back, np.maximum(g, 1e-30), ls=ls, color=colours.get(name), label=f"{lab}, {task}"
+            )
+    ax.set_xlabel(tr(lang, "steps back from the output", "pasos hacia atrás desde la salida"))
     ax.set_ylabel(r"$\|\partial C / \partial x_t\|$")
     ax.set_title(
         tr(
@@ -101,12 +130,16 @@ def draw_rnn_lstm(data, lang="en"):
             "Gradiente a través del tiempo al inicializar",
         )
     )
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower left", fontsize=8, ncol=2)
 
     ax = axes[1, 0]
-    for name, c in data["init_curves"].items():
+    for (name, c), col in zip(data["init_curves"].items(), ("C0", "C3")):
+        c = np.atleast_2d(c)  # (seeds, epochs): the mean, and the seeds' range as a band
+        e = np.arange(1, c.shape[1] + 1)
+        m = c.mean(axis=0)
         lab = tr(lang, name, {"orthogonal": "ortogonal", "random": "aleatoria"}[name])
-        ax.plot(np.arange(1, len(c) + 1), c, marker="o", ms=4, label=f"W_hh {lab}: {c[-1]:.0%}")
+        ax.plot(e, m, marker="o", ms=4, color=col, label=f"W_hh {lab}: {m[-1]:.0%}")
+        ax.fill_between(e, c.min(axis=0), c.max(axis=0), color=col, alpha=0.15, lw=0)
     ax.axhline(chance, color="grey", ls=":", label=tr(lang, "chance", "azar"))
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(tr(lang, "epoch", "época"))
@@ -114,11 +147,22 @@ def draw_rnn_lstm(data, lang="en"):
     ax.set_title(
         tr(
             lang,
-            f"RNN, orthogonal vs random W_hh: recall after {data['T_init'] - 1} blank steps",
-            f"RNN, W_hh ortogonal vs aleatoria: recordar tras {data['T_init'] - 1} pasos vacíos",
+            f"Recall after {data['T_init'] - 1} blank steps: orthogonal vs random W_hh",
+            f"Recordar tras {data['T_init'] - 1} pasos vacíos: W_hh ortogonal vs aleatoria",
         )
     )
-    ax.legend(loc="center right")
+    n_seeds = np.atleast_2d(next(iter(data["init_curves"].values()))).shape[0]
+    ax.legend(
+        loc="center right",
+        title=tr(
+            lang,
+            f"mean of {n_seeds} seeds (band: range)",
+            f"media de {n_seeds} semillas (banda: rango)",
+        )
+        if n_seeds > 1
+        else None,
+        title_fontsize=8,
+    )
 
     # the tagger: the signal on the left axis, each network's per-step P(ectopic) on a twin
     # axis (the task labels every step of an ectopic beat 1; its sigmoid output is that

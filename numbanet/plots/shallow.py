@@ -271,29 +271,13 @@ def draw_universal_approximation(data, lang="en"):
     ax = axes[0, 1]
     ax.loglog(data["units"], data["rms"], "o-", color=COLOURS[0])
     ax.set_xticks(data["units"], [str(u) for u in data["units"]])
-    ax.axhspan(ax.get_ylim()[0], 0.05, color="0.9", zorder=0)
-    ax.text(
-        0.97,
-        0.96,
-        tr(
-            lang,
-            "shaded, below ~0.05: the optimiser (finite epochs),\nnot the number of units, sets the error",
-            "sombreado, bajo ~0.05: el error lo fija el optimizador\n(épocas finitas), no el número de neuronas",
-        ),
-        transform=ax.transAxes,
-        fontsize=8.5,
-        va="top",
-        ha="right",
-        color="0.25",
-        bbox=dict(boxstyle="round", fc="0.9", ec="0.75"),
-    )
     ax.set_xlabel(tr(lang, "hidden units H", "neuronas ocultas H"))
     ax.set_ylabel(tr(lang, "RMS error on [−1, 1] (log)", "error RMS en [−1, 1] (log)"))
     ax.set_title(
         tr(
             lang,
-            f"Error against H (best of {data['n_starts']} starts, {data['epochs']} epochs each)",
-            f"Error frente a H (mejor de {data['n_starts']} inicios, {data['epochs']} épocas cada uno)",
+            "Error against H (output layer at its least-squares optimum)",
+            "Error frente a H (capa de salida en su óptimo de mínimos cuadrados)",
         )
     )
     ax = axes[1, 0]

@@ -465,4 +465,15 @@ def draw_autoencoder(data, lang="en"):
     )
     ax.set_title(tr(lang, "reconstruction cost", "costo de reconstrucción"))
     ax.legend()
+    # one title tying the panels together: what the code is, and what it is good for
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Autoencoders on MNIST: the code they learn, what it decodes to, and three ways to "
+            "use it for classification",
+            "Autocodificadores en MNIST: el código que aprenden, lo que decodifica y tres formas "
+            "de usarlo para clasificar",
+        ),
+    )
     return fig
