@@ -23,7 +23,14 @@ Reruns with other inputs go through the same public API, e.g.
 """
 
 # the claims register themselves on import, in id order
-from . import depth, errata, gates, trainability, training  # noqa: F401  (1-9, 21, 10-20, 22-29, 32)
+from . import (  # noqa: F401  (1-9, 30-31, 22-29, 32, 21, 10-20)
+    composition,
+    depth,
+    errata,
+    gates,
+    trainability,
+    training,
+)
 from ._core import (  # noqa: F401  (_REGISTRY: the claims by id, for tests and tools)
     _REGISTRY,
     VERDICTS,
