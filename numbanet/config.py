@@ -26,10 +26,12 @@ BLAS_MIN_MACS = 1 << 18
 
 #: Products with fewer multiply-adds than this run with BLAS on one thread inside numbanet's
 #: calls (``numbanet._threads``), so that OpenBLAS's workers sleep while Numba's threads work;
-#: larger ones keep the caller's BLAS threads. LeNet (batch 64, largest product 64x400x120 =
-#: 3.1M) trained 0.89 s per 6,400 images with two BLAS threads and 0.27 s with one; the
-#: 784-1024-1024-10 MLP (products of 51-205M) needs both threads.
-BLAS_THREADED_MIN_MACS = 1 << 24
+#: larger ones keep the caller's BLAS threads. Measured on the 2-core machine (fit, one epoch,
+#: background jobs stopped): LeNet (batch 64, largest product 64x400x120 = 3.1M) 0.89 s per
+#: 6,400 images with two BLAS threads against 0.27 s with one; the residual MLP (batch 128,
+#: 128x256x256 = 8.4M) 2.3-2.5 s with one BLAS thread for them (threshold 2^24) against
+#: 1.3-1.8 s with two (2^22); the 784-1024-1024-10 MLP (51-205M) needs both threads.
+BLAS_THREADED_MIN_MACS = 1 << 22
 
 #: The fused dense epoch (``backends._fused_ops``): layers with at most this many
 #: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS
