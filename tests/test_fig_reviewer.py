@@ -239,3 +239,34 @@ def test_depth_accuracy_uses_a_linear_axis_with_a_zoom_on_the_last_epochs(lang):
     zlo, zhi = ins.get_ylim()
     tail = curves[:, :, epochs // 2 - 1 :]
     assert zlo < tail.min() and tail.max() < zhi and (zhi - zlo) < 0.5 * (hi - lo)
+
+
+# ---------------------------------------------------------------- layerwise-pretraining
+def test_pretraining_steps_count_every_minibatch_of_both_phases():
+    from numbanet.plots.unsupervised import pretraining_steps
+
+    s = dict(
+        n_train=4000,
+        sizes=[784, 256, 256, 256, 10],
+        pretrain_epochs=2,
+        top_epochs=1,
+        pretrain_batch_size=20,
+        finetune_epochs=3,
+        batch_size=32,
+    )
+    # 3 hidden layers x 2 epochs + 1 top epoch, 200 minibatches each; 3 x 125 fine-tuning steps
+    assert pretraining_steps(s) == (1400, 375)
+    assert pretraining_steps(dict(s, n_train=4001)) == (7 * 201, 3 * 126)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_layerwise_pretraining_says_it_is_not_compute_matched(lang, shared_data):
+    from numbanet.plots import unsupervised
+
+    d = unsupervised.compute_layerwise_pretraining(budget="tiny")
+    pre, fine = unsupervised.pretraining_steps(d["settings"])
+    assert pre > fine  # what makes the comparison unfair to random init
+    fig = unsupervised.draw_layerwise_pretraining(d, lang)
+    note = fig.get_supxlabel()
+    assert ("Not compute-matched" if lang == "en" else "Sin igualar el cómputo") in note
+    assert str(pre) in note.replace(",", "").replace(" ", "")

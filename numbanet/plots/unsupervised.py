@@ -278,6 +278,16 @@ def draw_layerwise_pretraining(data, lang="en"):
         f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
         f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
     )
+    # what the comparison is not: the pre-trained nets had many more gradient steps in all
+    pre, fine = pretraining_steps(s)
+    note += "\n" + tr(
+        lang,
+        f"Not compute-matched: each pre-trained net took {pre:,} pre-training steps before the "
+        f"{fine:,} fine-tuning steps shown; random init had those {fine:,} only",
+        f"Sin igualar el cómputo: cada red preentrenada dio {pre:,} pasos de preentrenamiento "
+        f"antes de los {fine:,} de ajuste fino mostrados; la inicialización aleatoria, solo esos "
+        f"{fine:,}",
+    )
     title = tr(
         lang,
         "Greedy layer-wise pre-training against random initialisation",
@@ -286,6 +296,19 @@ def draw_layerwise_pretraining(data, lang="en"):
     set_title(fig, title, fontsize=14)
     fig.supxlabel(note, fontsize=9.5)
     return fig
+
+
+def pretraining_steps(settings):
+    """(pre-training steps, fine-tuning steps) of one pre-trained net of ``compare_pretraining``:
+    ``pretrain_epochs`` per hidden layer plus ``top_epochs`` for the top layer, in minibatches
+    of ``pretrain_batch_size``; then ``finetune_epochs`` in minibatches of ``batch_size``. A
+    randomly initialised net gets the fine-tuning steps only."""
+    n = int(settings["n_train"])
+    hidden = len(settings["sizes"]) - 2
+    per_pre = -(-n // int(settings["pretrain_batch_size"]))
+    per_fine = -(-n // int(settings["batch_size"]))
+    pre = (hidden * int(settings["pretrain_epochs"]) + int(settings["top_epochs"])) * per_pre
+    return pre, int(settings["finetune_epochs"]) * per_fine
 
 
 # ============================================================================ autoencoder
