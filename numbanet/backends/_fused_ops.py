@@ -303,57 +303,16 @@ class FusedDensePlan:
         else:
             mflat, beta, damp = flat, dt(0), dt(1)  # never written when momentum is off
         lr, decay = dt(rule.lr), dt(opt.decay_factor(self.stack.parameters[0]))  # a weight
-        if narrow:
-            total, hits = mlp.mlp_sgd_chunk_narrow(
-                X,
-                Tm,
-                labels,
-                perm,
-                start,
-                stop,
-                bs,
-                flat,
-                self.w_off,
-                self.b_off,
-                self.sizes,
-                self.acts,
-                self.alphas,
-                int(code),
-                self.cost_c,
-                inv_m,
-                lr,
-                decay,
-                zws,
-                aws,
-                dws,
-                mflat,
-                beta,
-                damp,
-                rule.momentum,
-                acc,
-            )
+        data = (X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off)
+        net = (self.sizes, self.acts, self.alphas)
+        step = (int(code), self.cost_c, inv_m, lr, decay)
+        update = (mflat, beta, damp, rule.momentum, acc)
+        if narrow:  # the feature-major loops: no BLAS
+            total, hits = mlp.mlp_sgd_chunk_narrow(*data, *net, *step, zws, aws, dws, *update)
         else:
             with blas_for(self._largest_blas_product(bs, small)):
-                total, hits = self._chunk(
-                    X,
-                    Tm,
-                    labels,
-                    perm,
-                    start,
-                    stop,
-                    bs,
-                    flat,
-                    small,
-                    code,
-                    inv_m,
-                    lr,
-                    decay,
-                    (zws, aws, dws, grow, xg, gW, ident),
-                    mflat,
-                    beta,
-                    damp,
-                    rule.momentum,
-                    acc,
+                total, hits = mlp.mlp_sgd_chunk(
+                    *data, *net, small, *step, zws, aws, dws, grow, xg, gW, ident, *update
                 )
         if rule.momentum:
             self._scatter_velocity(mflat)
@@ -365,63 +324,6 @@ class FusedDensePlan:
         s = self.sizes
         return max(
             (bs * int(s[i]) * int(s[i + 1]) for i in range(len(s) - 1) if not small[i]), default=0
-        )
-
-    def _chunk(
-        self,
-        X,
-        Tm,
-        labels,
-        perm,
-        start,
-        stop,
-        bs,
-        flat,
-        small,
-        code,
-        inv_m,
-        lr,
-        decay,
-        ws,
-        mflat,
-        beta,
-        damp,
-        momentum,
-        acc,
-    ):
-        zws, aws, dws, grow, xg, gW, ident = ws
-        return self._mlp.mlp_sgd_chunk(
-            X,
-            Tm,
-            labels,
-            perm,
-            start,
-            stop,
-            bs,
-            flat,
-            self.w_off,
-            self.b_off,
-            self.sizes,
-            self.acts,
-            self.alphas,
-            small,
-            int(code),
-            self.cost_c,
-            inv_m,
-            lr,
-            decay,
-            zws,
-            aws,
-            dws,
-            grow,
-            xg,
-            gW,
-            ident,
-            mflat,
-            beta,
-            damp,
-            momentum,
-            acc,
         )
 
     def _gather_velocity(self):
