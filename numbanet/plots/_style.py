@@ -49,15 +49,30 @@ RC = {
 
 @contextlib.contextmanager
 def style():
-    """Apply numbanet's style (and the non-interactive Agg backend) inside the block."""
+    """Apply numbanet's style inside the block, then put back the settings it changed.
+
+    Drawing needs no window: when the host has chosen no matplotlib backend (no ``MPLBACKEND``,
+    pyplot not imported yet), the non-interactive Agg backend is selected. A backend the host did
+    choose is left alone, so figures show inline in Jupyter (whose kernel sets ``MPLBACKEND``).
+    Only the style's own settings are restored on exit (not all of ``rcParams``, as
+    ``rc_context`` would): the first pyplot figure in a Jupyter kernel switches interactive mode
+    on, and undoing that would stop every later figure from showing."""
+    import os
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg", force=False)
     from cycler import cycler
 
-    with plt.rc_context({**RC, "axes.prop_cycle": cycler(color=COLOURS)}):
+    settings = {**RC, "axes.prop_cycle": cycler(color=COLOURS)}
+    saved = {key: matplotlib.rcParams[key] for key in settings}
+    matplotlib.rcParams.update(settings)
+    try:
         yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def tr(lang, en, es):

@@ -1,0 +1,269 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,numbanet,-jupytext.text_representation
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   numbanet:
+#     generated_from: profesor/003_entrenamiento_cnn_rnn.py
+#     version: alumno
+# ---
+
+# %% [markdown]
+# # Redes neuronales: entrenamiento, regularización, CNN y RNN
+#
+# Cuaderno de la presentación **003** (Taller de Procesamiento de Señales): el compromiso sesgo /
+# varianza, el gradiente descendente estocástico y su bola de ruido, los optimizadores, la
+# inicialización, la regularización, las redes convolucionales y las recurrentes. Las figuras se
+# recalculan con **numbanet** y las afirmaciones se comprueban con `numbanet.claims`.
+#
+# `PRESUPUESTO = "tiny"` calcula las figuras en segundos; `"reduced"` como `numbanet figures`
+# (algunas tardan minutos). Las figuras de MNIST leen los datos de `$NUMBANET_DATA` o de la caché
+# de numbanet, y si no están los descargan (unos 11 MB, con su suma SHA-256 comprobada).
+
+# %%
+import numpy as np
+
+import numbanet as nb
+from numbanet import claims, plots, schedules, slides
+from numbanet.theory import noise_ball
+
+PRESUPUESTO = "tiny"
+
+
+def figura(id_figura, **opciones):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
+    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+
+
+def afirmacion(numero):
+    """Recalcula la afirmación ``numero`` de las diapositivas y muestra el veredicto."""
+    r = claims.check(numero)
+    print(f"Afirmación {numero}: {r.statement}")
+    print(f"  diapositiva: {r.slide_value}")
+    print(f"  numbanet:    {r.computed}")
+    print(f"  veredicto:   {r.verdict} ({r.explanation})")
+    return r
+
+
+# %% [markdown]
+# ## 1. Gradiente descendente y gradiente descendente estocástico
+#
+# Con muchos datos, calcular el gradiente completo en cada paso es muy pesado: el **SGD** usa un
+# ejemplo (o un minilote de $B$) por paso. Trayectorias sobre una pérdida convexa en 2-D, y la
+# pérdida convexa de una neurona frente a un corte no convexo de la de un perceptrón multicapa:
+
+# %%
+fig = figura("gd-vs-sgd")
+fig = figura("convex-vs-nonconvex")
+
+# %% [markdown]
+# ### La bola de ruido
+#
+# Con tasa constante $\alpha$, el SGD no converge a $w^*$: se queda en una "bola" cuyo radio
+# cuadrático medio está acotado por
+#
+# $$\limsup_{t\to\infty} E\|W_t - w^*\|^2 \le \alpha\,\frac{\sigma^2/B + \mu^2}{2c},$$
+#
+# con $c$ la constante de convexidad fuerte, $\sigma^2$ la varianza del gradiente de un ejemplo y
+# $\mu^2$ la cota de la norma del gradiente verdadero. La bola se encoge con $\alpha$ y con $B$:
+# compromiso entre bola de ruido y velocidad de convergencia (afirmación 10).
+
+# %%
+problema = noise_ball.slide_problem()  # una cuadrática en 3-D con ruido gaussiano en el gradiente
+print("H =", np.diag(problema.H), "| c =", problema.c, "| sigma^2 =", problema.sigma2)
+fig = figura("noise-ball")
+fig = figura("minibatch-noise")
+r = afirmacion(10)
+
+# %% [markdown]
+# **Ejercicio 1.** El problema de la figura (`problema`) tiene $c = 1$ y $\sigma^2 = 3$; en el
+# óptimo $\mu^2 = 0$. Con `noise_ball.bound` calcula la cota para $\alpha = 0.05$ y
+# $B = 1, 4, 16$. ¿Cómo escala con $B$? ¿Qué $\alpha$ necesitarías con $B = 1$ para tener la misma
+# bola que con $B = 16$ y $\alpha = 0.05$?
+
+# %% tags=["exercise"]
+# Ejercicio: escribe aquí tu solución.
+
+# %% [markdown]
+# ## 2. Optimizadores
+#
+# ### Momentum: medias móviles exponenciales
+#
+# $m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t$, con $m_0 = 0$. Al principio $m_t$ está sesgado
+# hacia cero; la corrección $\hat m_t = m_t / (1 - \beta_1^t)$ lo arregla. Para un gradiente
+# constante:
+
+# %%
+fig = figura("momentum-bias-correction")
+r = afirmacion(11)
+
+# %% [markdown]
+# SGD, momentum, Nesterov, Adagrad, RMSProp (con y sin corrección) y Adam, sobre una pérdida mal
+# condicionada y entrenando una red en MNIST-1D:
+
+# %%
+fig = figura("optimizers")
+
+# %% [markdown]
+# La diapositiva de ADAM dice "ambos con corrección de sesgo" pero escribe la actualización con
+# $m_t$ en lugar de $\hat m_t$ (afirmación 28):
+
+# %%
+r = afirmacion(28)
+
+# %% [markdown]
+# **Ejercicio 2.** Da tres pasos de Adam "a mano" con NumPy sobre un único peso $\theta_0 = 1$,
+# con gradientes $g = 1, -2, 0.5$, $\alpha = 0.1$, $\beta_1 = 0.9$, $\beta_2 = 0.999$,
+# $\epsilon = 10^{-8}$ y la actualización $\theta_t = \theta_{t-1} - \alpha \hat m_t / \sqrt{\hat
+# v_t + \epsilon}$. Compara con `nb.optim.Adam` sobre el peso de una capa `nb.Dense(1, 1,
+# bias=False)` (pon el gradiente en `p.grad[...]` y llama a `optimizador.step()`).
+
+# %% tags=["exercise"]
+# Ejercicio: escribe aquí tu solución.
+
+# %% [markdown]
+# ### Decaimiento de la tasa de aprendizaje
+#
+# Las cuatro formas de la diapositiva, por época $e$: $\alpha_0 \frac{1 + \delta}{1 + \delta e}$,
+# $\alpha_0 \gamma^{e-1}$, $\alpha_0/\sqrt{e}$ y constante a trozos (`numbanet.schedules`; en
+# `fit` se usan con el *callback* `nb.callbacks.LRScheduler`).
+
+# %%
+epocas = np.arange(1, 6)
+print("inversa del tiempo, épocas 1-5:", schedules.inverse_time(0.1, 0.5)(epocas))
+fig = figura("lr-decay")
+
+# %% [markdown]
+# **Ejercicio 3.** Comprueba que `schedules.inverse_time(0.1, 0.5)` y
+# `schedules.exponential(0.1, 0.9)` dan las fórmulas de arriba en las épocas 1 a 10. ¿En qué época
+# la exponencial queda por debajo de la mitad de $\alpha_0$?
+
+# %% tags=["exercise"]
+# Ejercicio: escribe aquí tu solución.
+
+# %% [markdown]
+# ## 3. Desvanecimiento y explosión del gradiente: la inicialización
+#
+# Con pesos de varianza $v$ y ReLU, $E[(z^l)^2] = \frac{d\,v}{2} E[(z^{l-1})^2]$: la
+# inicialización de He ($v = 2/d$) mantiene la señal constante y la de LeCun ($v = 1/d$) la
+# divide por dos en cada capa (afirmación 12). A través de 50 capas:
+
+# %%
+fig = figura("init-variance")
+r = afirmacion(12)
+
+# %% [markdown]
+# ## 4. Regularización
+#
+# Penalización L2 (*weight decay*), inyección de ruido (solo durante el entrenamiento), *dropout*
+# invertido y parada temprana, cada una frente a la red sin regularizar (en MNIST):
+
+# %%
+fig = figura("regularization")
+
+# %% [markdown]
+# Con *dropout* invertido, cada unidad se conserva con probabilidad $p$ y se divide por $p$ en
+# el entrenamiento, de modo que en la prueba no hay que escalar nada: en media, la salida de
+# entrenamiento es la de prueba (afirmación 19). Ojo: `nb.Dropout(q)` recibe la probabilidad de
+# **anular**, $q = 1 - p$, como PyTorch y Keras.
+
+# %%
+r = afirmacion(19)
+
+# %% [markdown]
+# **Ejercicio 4.** Pasa un vector de unos por una capa `nb.Dropout(0.5)` (en un `nb.Sequential`)
+# 2000 veces en modo entrenamiento (`red.forward(x, training=True)`) y una vez en modo prueba
+# (`red.predict(x)`). ¿Qué fracción de unidades se anula? ¿Cuánto vale la media de las salidas de
+# entrenamiento?
+
+# %% tags=["exercise"]
+# Ejercicio: escribe aquí tu solución.
+
+# %% [markdown]
+# ### Compromiso sesgo / varianza y sobreparametrización
+#
+# El aprendizaje clásico dibuja una U: el error de validación baja y luego sube con la capacidad.
+# Con redes sobreparametrizadas aparece el **doble descenso** (Nakkiran et al., 2019): pasado el
+# umbral de interpolación, el error vuelve a bajar.
+
+# %%
+fig = figura("bias-variance")
+
+# %% [markdown]
+# ## 5. Redes convolucionales
+#
+# La "convolución" de las redes es una correlación cruzada:
+# $(x \star w)_{ij} = \sum_{u,v} x_{i+u, j+v} w_{uv}$, con
+# $\dim(\text{salida}) = \lfloor(\dim(x) + 2p - \dim(w))/s\rfloor + 1$. El ejemplo de la
+# diapositiva (entrada 6x6, filtro de bordes verticales) con `nb.Conv2D`:
+
+# %%
+print(np.array(slides.CONV_INPUT), "\n*\n", np.array(slides.CONV_FILTER))
+fig = figura("conv-example", budget="reduced")
+r = afirmacion(15)
+
+# %% [markdown]
+# **Ejercicio 5.** Con la entrada `slides.CONV_INPUT` y el filtro `slides.CONV_FILTER`, crea
+# capas `nb.Conv2D(1, 1, 3, stride=s, padding=p)` para `p` en `"valid"`, `"same"`, `"full"` y
+# $s = 1, 2$, pon el filtro en `capa.W.value` (forma `(1, 1, 3, 3)`) y el sesgo a cero, y
+# comprueba que el tamaño de cada salida sigue la fórmula. La entrada tiene forma
+# `(1, 1, 6, 6)` (NCHW).
+
+# %% tags=["exercise"]
+# Ejercicio: escribe aquí tu solución.
+
+# %% [markdown]
+# *Pooling* máximo, medio y global (sin parámetros), y la cuenta de pesos de un mapa de
+# características con campo receptivo 5x5: $5 \cdot 5 + 1 = 26$ (afirmación 18):
+
+# %%
+fig = figura("pooling", budget="reduced")
+r = afirmacion(18)
+
+# %% [markdown]
+# ### LeNet
+#
+# La LeNet de Keras de la diapositiva es `nb.models.lenet()`; `summary()` imprime la tabla de
+# `model.summary()`. La diapositiva "Ej. Lenet" muestra una primera tabla que no corresponde a
+# esta red (afirmación 27); la segunda sí (afirmación 16).
+
+# %%
+lenet = nb.models.lenet(backend="cpu", seed=0)
+tabla = lenet.summary()
+r = afirmacion(16)
+r = afirmacion(27)
+
+# %% [markdown]
+# Entrenada en MNIST: curva de entrenamiento, filtros aprendidos y mapas de características (con
+# `"tiny"`, unos cientos de imágenes):
+
+# %%
+fig = figura("lenet")
+
+# %% [markdown]
+# ## 6. Redes recurrentes
+#
+# Una RNN simple frente a una LSTM en una tarea con una dependencia larga, la norma del gradiente
+# a través del tiempo, la inicialización ortogonal de los pesos recurrentes y una RNN
+# bidireccional que etiqueta cada instante de una señal. Una matriz ortogonal conserva la norma,
+# $\|W h\| = \|h\|$ (afirmación 13), por eso no explota ni se desvanece al multiplicar muchas
+# veces.
+
+# %%
+fig = figura("rnn-lstm")
+r = afirmacion(13)
+
+# %% [markdown]
+# ## Resumen
+#
+# * El SGD con $\alpha$ constante acaba en una bola de ruido de radio $\propto \alpha(\sigma^2/B
+#   + \mu^2)$: bajar $\alpha$ o subir $B$ la encoge.
+# * Momentum, RMSProp y Adam son medias móviles exponenciales, con corrección de sesgo.
+# * He mantiene la varianza de la señal en redes ReLU; LeCun la divide por dos en cada capa.
+# * Conv2D, pooling y LeNet reproducen las tablas de la diapositiva (y señalan sus erratas).
+#
+# Desde la terminal: `numbanet figures noise-ball optimizers lenet --lang es`.
