@@ -222,14 +222,26 @@ def gallery(index: str) -> str:
 
 def claims_table() -> str:
     """Markdown table of the claims registry (``numbanet.claims``): id, statement, slide value,
-    figure. Importing the registry imports numbanet; no claim is run."""
+    figure. Importing the registry imports numbanet (this repository's, not another installed
+    copy); no claim is run."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from numbanet.claims import _REGISTRY
     from numbanet.claims.verdict import _fmt
 
+    index = ROOT / "figures" / "index.json"
+    drawn = (
+        {e["id"] for e in json.loads(index.read_text(encoding="utf-8"))}
+        if index.is_file()
+        else set()
+    )
     rows = ["| # | what the slides state | the slide's value | figure |", "|---:|---|---|---|"]
     for cid, c in sorted(_REGISTRY.items()):
         fig = c.get("figure")
-        fig_cell = f"[`{fig}`](figures/README.md#{fig})" if fig else ""
+        if fig in drawn:
+            fig_cell = f"[`{fig}`](figures/README.md#{fig})"
+        else:
+            fig_cell = f"`{fig}`" if fig else ""  # not in the gallery (yet): no link
         value = _md_escape(_fmt(c["slide_value"])).replace("\n", " ")
         rows.append(f"| {cid} | {_md_escape(c['statement'])} | {value} | {fig_cell} |")
     return "\n".join(rows) + "\n"
