@@ -537,6 +537,21 @@ class Sequential:
             print_fn(text)
         return text
 
+    def graph(self, loss=None, lang="en", ax=None):
+        """Draw the model's computational graph, forward and backward, with matplotlib (no
+        Graphviz): parameters, operations and values of the forward pass, and below them the
+        deltas and parameter gradients that backpropagation computes from the cost C.
+
+        ``loss``: the cost's name or ``Loss`` (default: the loss of the last ``fit``, else no
+        cost node). Returns the matplotlib Figure (drawn on ``ax`` when given); the data come
+        from ``numbanet.plots.graph.graph_of``."""
+        from ..plots.graph import draw_graph, graph_of
+
+        if loss is None and getattr(self, "loss", None) is not None:
+            loss = self.loss
+        name = getattr(loss, "name", loss)
+        return draw_graph(graph_of(self, name), lang, ax)
+
     def layer_output_shapes(self, input_shape=None):
         """Output shape of each layer for one example (no batch axis)."""
         return self._infer_shapes(tuple(input_shape or self.input_shape))
