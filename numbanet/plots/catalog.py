@@ -12,7 +12,7 @@ modules are named by topic and hold the figures of one section of SLIDES.md each
 ``composition``, ``regions``, ``capacity``, ``trainability`` (depth, linear regions and training
 deep nets); ``perceptron``, ``hidden``,
 ``shallow``, ``activations`` (neurons and backprop); ``descent`` (gradient descent); ``depth``,
-``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``. The catalog below is the single list of ids, so
+``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``; ``approximation`` (what one hidden layer can approximate and at what width), ``landscape`` (saddle points, exploding gradients). The catalog below is the single list of ids, so
 ``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
 reports an error when rendered, and the rest still render).
 """
@@ -71,6 +71,13 @@ CATALOG = [
         "composition",
         "UDL: deep nets as clipping",
         "A 1-3-3-1 ReLU net on [0, 1): layer-2 pre-activations, clipped, weighted, then the output.",
+    ),
+    _f(
+        "depth-efficiency",
+        "approximation",
+        "UDL: depth efficiency",
+        "The k-fold sawtooth: exact with 2k units in k layers; one layer needs 2^k (exact) and at "
+        "least 2^(k-1) for any error below 1/2; least-squares fits, pieces counted exactly.",
     ),
     _f(
         "regions-per-parameter",
@@ -179,6 +186,27 @@ CATALOG = [
         "The deck's 784-128-256-10 ReLU MLP as net.graph() draws it: parameters, operations and "
         "values forward; deltas and parameter gradients backward from the cost.",
     ),
+    _f(
+        "ua-construction",
+        "approximation",
+        "FF: universal approximation, constructively",
+        "Steep sigmoids as steps, two steps as a bump, a sum of bumps approximating f (max error "
+        "against the number of bumps) and 2-D towers.",
+    ),
+    _f(
+        "polynomial-activation",
+        "approximation",
+        "NN: Leshno et al. 1993",
+        "1-H-1 nets on sin(pi x): with z^2 or z^3 the error plateaus at the best polynomial of "
+        "that degree, with ReLU or sigmoid it keeps falling as H grows.",
+    ),
+    _f(
+        "width-vs-dimension",
+        "approximation",
+        "NN: width and input dimension",
+        "Shallow ReLU nets on prod_i sin(pi x_i): the width that reaches 20 % error grows "
+        "exponentially with the input dimension d.",
+    ),
     # gradient descent and its noise (MLP, NN)
     _f(
         "lr-sensitivity",
@@ -197,6 +225,13 @@ CATALOG = [
         "descent",
         "NN: convexity",
         "The convex loss of a single neuron against a non-convex slice of an MLP's loss.",
+    ),
+    _f(
+        "saddle-points",
+        "landscape",
+        "NN: saddle points (Auer et al. 1995)",
+        "Hessian spectra at the critical points of a small MLP (minima and saddles with their "
+        "index); a single sigmoid neuron whose 2^d local minima multi-start descent finds.",
     ),
     _f(
         "noise-ball",
@@ -270,6 +305,13 @@ CATALOG = [
         "depth",
         "NN: initialisation",
         "E[z^2] forward and gradient variance backward through 50 layers for He, LeCun and Glorot.",
+    ),
+    _f(
+        "exploding-gradients",
+        "landscape",
+        "FF / NN / DL: exploding gradients",
+        "The variance recursion with v above 2/d, Nielsen's w = 100 chain (x 25 per layer), deck "
+        "004's 1-1-1-1 chain against its product of S', and gradient clipping in a training run.",
     ),
     _f(
         "layerwise-pretraining",
