@@ -56,6 +56,11 @@ def _fits(shape, expected):
     )
 
 
+def _on_device(backend, a):
+    """True for a device array (numba's, real or simulated) given to a device backend."""
+    return getattr(backend, "is_device", False) and hasattr(a, "copy_to_host")
+
+
 class DenseStack(NamedTuple):
     """A plain dense net as the fused kernels see it (``Sequential.dense_stack``)."""
 
@@ -281,7 +286,16 @@ class Sequential:
     _want_input_grad = True
 
     def forward(self, x, training=False):
-        """Output of the model for ``x`` (NumPy in, NumPy out). Keeps what ``backward`` needs."""
+        """Output of the model for ``x`` (NumPy in, NumPy out). Keeps what ``backward`` needs.
+
+        On the cuda backend a device array in (``numbanet.backends.cuda.to_device`` or
+        ``DeviceDataset``) gives a device array out, and ``backward`` of a device gradient
+        returns a device array: a manual loop then copies nothing between host and device."""
+        if _on_device(self.backend, x):
+            xb = self._check_device_input(x)
+            out = self._forward(xb, training=training)
+            self._device_out_shape = tuple(out.shape)
+            return out
         xb = self.backend.asarray(self._check_input(x), self.dtype)
         return self.backend.to_numpy(self._forward(xb, training=training))
 
@@ -289,10 +303,40 @@ class Sequential:
 
     def backward(self, grad_out):
         """Backpropagate d(loss)/d(output) through the last ``forward``; accumulates every
-        parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array."""
+        parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array (a device array
+        for a device ``grad_out``)."""
+        if _on_device(self.backend, grad_out):
+            want = getattr(self, "_device_out_shape", None)
+            if grad_out.dtype != self.dtype or tuple(grad_out.shape) != want:
+                raise ValidationError(
+                    f"grad_out is a device array {grad_out.dtype} {tuple(grad_out.shape)}; the "
+                    f"last device forward returned {self.dtype} {want}"
+                )
+            return self._backward(grad_out)
         g = as_float_array(grad_out, "grad_out", self.dtype, min_ndim=1)
         gb = self.backend.asarray(g, self.dtype)
         return self.backend.to_numpy(self._backward(gb))
+
+    def _check_device_input(self, x):
+        """``x``, a device array, checked like ``_check_input`` checks NumPy arrays (its
+        values stay on the device: only the type and the shape are checked)."""
+        shape = tuple(x.shape)
+        if x.dtype != self.dtype:
+            raise ValidationError(
+                f"x is a device array of {x.dtype} but the model computes in {self.dtype}; move "
+                f"the data with to_device(x, dtype=np.{self.dtype})"
+            )
+        if len(shape) < 2 or (
+            self.input_shape is not None and not _fits(shape[1:], self.input_shape)
+        ):
+            raise ValidationError(
+                f"x has shape {shape} but the model expects (n, "
+                f"{', '.join(map(str, self.input_shape or ('...',)))})"
+            )
+        if self.input_shape is None:
+            self.input_shape = shape[1:]
+            self._shapes = self._infer_shapes(self.input_shape)
+        return x
 
     def zero_grad(self):
         self.backend.fill(self._flat_grad, 0)
