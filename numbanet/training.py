@@ -53,6 +53,7 @@ def fit(
     fused=True,
     check_finite=True,
     train_metrics=True,
+    augment=None,
 ):
     """Train ``model`` with minibatch gradient descent; see ``Sequential.fit``."""
     from . import losses as L
@@ -95,8 +96,13 @@ def fit(
         eff.prepare_target(
             validation[1], n_out, model.dtype, n_rows=xv.shape[0], name="validation y"
         )
+    aug = _augmentation(augment)
     rng = np.random.default_rng(model.seed if seed is None else seed)
     model._fit_rng = rng
+    if aug is not None:
+        # a stream of its own, so the shuffles are the same with or without augmentation
+        base = model.seed if seed is None else seed
+        aug_rng = np.random.default_rng(None if base is None else (int(base), 0xA06))
     for layer in model.layers:  # noise layers (Dropout, ...) draw from the fit generator
         if hasattr(layer, "set_fit_rng"):
             layer.set_fit_rng(rng)
@@ -111,7 +117,8 @@ def fit(
     history = History()
     if progress is None:
         progress = sys.stderr.isatty()
-    bar = _Progress(epochs, n, progress)
+    reps = 1 if aug is None else aug[1] + int(aug[2])  # examples per original, per epoch
+    bar = _Progress(epochs, n * reps, progress)
     for cb in callbacks:
         cb.on_train_begin(model, opt)
     good = model_state(model) if check_finite else None
@@ -120,16 +127,23 @@ def fit(
             for cb in callbacks:
                 cb.on_epoch_begin(model, opt, epoch)
             t0 = time.perf_counter()
-            perm = rng.permutation(n) if shuffle else np.arange(n)
+            Xe, Te, tgt, lab, ne = X, T, target, labels, n
+            if aug is not None:  # this epoch's examples: the originals and fresh copies
+                Xe = be.asarray(_augmented_epoch(aug, x, aug_rng), model.dtype)
+                tgt = np.concatenate([target] * reps)
+                Te = be.asarray(tgt, tgt.dtype)
+                lab = None if labels is None else np.tile(labels, reps)
+                ne = n * reps
+            perm = rng.permutation(ne) if shuffle else np.arange(ne)
             lr_epoch = opt.lr
-            acc_labels = labels if running else None
+            acc_labels = lab if running else None
             if plan is not None:
-                total, hits = _epoch_fused(plan, X, target, acc_labels, perm, bs, bar)
+                total, hits = _epoch_fused(plan, Xe, tgt, acc_labels, perm, bs, bar)
             else:
                 total, hits = _epoch_layers(
-                    model, layers, eff, opt, X, T, acc_labels, perm, bs, bar, callbacks
+                    model, layers, eff, opt, Xe, Te, acc_labels, perm, bs, bar, callbacks
                 )
-            train_loss = total / n
+            train_loss = total / ne
             if check_finite and not math.isfinite(train_loss):
                 restore_model_state(model, good)
                 err = DivergenceError(
@@ -141,7 +155,7 @@ def fit(
                 raise err
             logs = {"epoch": epoch, "loss": train_loss, "lr": lr_epoch}
             if running:
-                logs["accuracy"] = hits / n
+                logs["accuracy"] = hits / ne
             elif labels is not None and train_metrics == "exact":
                 logs["accuracy"] = evaluate_checked(model, x, labels, None)["accuracy"]
             if validation is not None:
@@ -164,6 +178,37 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(model, opt, history)
     return history
+
+
+def _augmentation(augment):
+    """(transform, copies, keep_original) of ``fit``'s ``augment`` argument, or None: an
+    ``Augment`` (``numbanet.data.augment``) or any function ``f(x, rng) -> x'`` (one copy)."""
+    if augment is None:
+        return None
+    fn = getattr(augment, "transform", augment)
+    if not callable(fn):
+        raise ValidationError(
+            "augment must be a numbanet.data.augment.Augment or a function f(x, rng) returning "
+            f"an array of x's shape; got {type(augment).__name__}"
+        )
+    copies = positive_int(getattr(augment, "copies", 1), "augment.copies")
+    return fn, copies, bool(getattr(augment, "keep_original", True))
+
+
+def _augmented_epoch(aug, x, rng):
+    """The examples of one augmented epoch: ``x`` (if kept) then ``copies`` transformed copies,
+    each checked to have x's shape."""
+    fn, copies, keep = aug
+    parts = [x] if keep else []
+    for _ in range(copies):
+        xa = np.asarray(fn(x, rng))
+        if xa.shape != x.shape:
+            raise ValidationError(
+                f"the augmentation returned shape {xa.shape} for inputs of shape {x.shape}; it "
+                "must return one transformed example per example, of the same shape"
+            )
+        parts.append(xa.astype(x.dtype, copy=False))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def model_state(model):

@@ -427,6 +427,7 @@ class Sequential:
         fused=True,
         check_finite=True,
         train_metrics=True,
+        augment=None,
     ):
         """Train with minibatch gradient descent and return a ``History``.
 
@@ -457,6 +458,10 @@ class Sequential:
             the epoch (each minibatch's examples classified by the forward pass that trained on
             them, before its update; free). "exact": the accuracy of the whole training set
             after the epoch (one more forward pass over ``x``). False: none.
+        augment : numbanet.data.augment.Augment or callable, optional
+            Data augmentation: every epoch trains on the examples and ``copies`` randomly
+            transformed copies of each (``f(x, rng)`` for a plain function: one copy), made
+            afresh each epoch from a generator seeded by ``seed``.
         """
         from ..training import fit
 
@@ -477,6 +482,7 @@ class Sequential:
             fused=fused,
             check_finite=check_finite,
             train_metrics=train_metrics,
+            augment=augment,
         )
 
     def dense_stack(self, layers=None):

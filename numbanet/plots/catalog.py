@@ -11,7 +11,8 @@ original budget of slow reproductions, ``budget="tiny"`` (tests only) a few seco
 modules are named by topic and hold the figures of one section of SLIDES.md each:
 ``composition``, ``regions``, ``capacity``, ``trainability`` (depth, linear regions and training
 deep nets); ``perceptron``, ``hidden``,
-``shallow``, ``activations`` (neurons and backprop); ``descent`` (gradient descent); ``depth``,
+``shallow``, ``activations``, ``graph`` (neurons and backprop); ``descent`` (gradient descent);
+``practice`` (data augmentation, the batch size); ``depth``,
 ``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``; ``approximation`` (what one hidden layer can approximate and at what width), ``landscape`` (saddle points, exploding gradients). The catalog below is the single list of ids, so
 ``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
 reports an error when rendered, and the rest still render).
@@ -264,6 +265,13 @@ CATALOG = [
         "The four learning-rate schedules of the slides.",
     ),
     _f(
+        "batch-size",
+        "practice",
+        "NN: batch size in practice",
+        "Time per epoch and per forward-backward pass, peak memory of a training step and test "
+        "accuracy after a fixed number of epochs against the batch size, MLP on MNIST-1D, CPU.",
+    ),
+    _f(
         "dead-relu",
         "training_dynamics",
         "NN 003: ReLU can kill neurons",
@@ -340,6 +348,14 @@ CATALOG = [
         "unsupervised",
         "DL: autoencoders",
         "A 2-D autoencoder code of digits; the three ways to use it for classification compared.",
+    ),
+    _f(
+        "augmentation",
+        "practice",
+        "NN: data augmentation",
+        "Test accuracy with and without augmentation (shifts, rotations, elastic distortion of "
+        "MNIST digits; shifts and scaling of MNIST-1D signals) on few training examples.",
+        needs=("mnist",),
     ),
     _f(
         "bias-variance",
