@@ -333,8 +333,29 @@ def reference_modules(root: Path = ROOT) -> list[str]:
     return sorted(names, key=lambda n: n.split("."))
 
 
-def _reference_uri(module: str) -> str:
-    return f"{REFERENCE}/{module.replace('.', '/')}.md"
+def _packages(modules: list[str]) -> set[str]:
+    """The names among ``modules`` that are packages (other modules live inside them)."""
+    return {m.rpartition(".")[0] for m in modules if "." in m}
+
+
+def _reference_uri(module: str, packages: set[str]) -> str:
+    """A module's API page; a package's is the index page of its folder (its modules' section)."""
+    path = f"{REFERENCE}/{module.replace('.', '/')}"
+    return f"{path}/index.md" if module in packages else f"{path}.md"
+
+
+def _reference_nav(modules: list[str], package: str = PACKAGE) -> list:
+    """Navigation of the API reference: a package's page, then its modules and sub-packages (as
+    sections of their own), by their last name."""
+    packages = _packages(modules)
+    entries = [_reference_uri(package, packages)]
+    for m in modules:
+        parent, _, name = m.rpartition(".")
+        if parent == package:
+            entries.append(
+                {name: _reference_nav(modules, m) if m in packages else _reference_uri(m, packages)}
+            )
+    return entries
 
 
 # --------------------------------------------------------------------------- mkdocs events
@@ -347,8 +368,7 @@ def on_config(config):
     for item in nav:
         if isinstance(item, dict) and "Notebooks" in item:
             item["Notebooks"] = _notebook_nav(sources)
-    ref = [{m: _reference_uri(m)} for m in reference_modules()]
-    nav.append({"API reference": [f"{REFERENCE}/index.md", *ref]})
+    nav.append({"API reference": [f"{REFERENCE}/index.md", *_reference_nav(reference_modules())]})
     return config
 
 
@@ -369,12 +389,13 @@ def on_files(files: Files, config) -> Files:
     # pages generated whole
     add(f"{NOTEBOOKS}/index.md", content="<!-- numbanet-docs: notebooks -->\n")
     modules = reference_modules()
+    packages = _packages(modules)
     index = ["# API reference\n", "Generated from the docstrings. One page per module:\n"]
     for m in modules:
-        index.append(f"- [`{m}`]({posixpath.relpath(_reference_uri(m), REFERENCE)})")
+        index.append(f"- [`{m}`]({posixpath.relpath(_reference_uri(m, packages), REFERENCE)})")
     add(f"{REFERENCE}/index.md", content="\n".join(index) + "\n")
     for m in modules:
-        add(_reference_uri(m), content=f"# `{m}`\n\n::: {m}\n")
+        add(_reference_uri(m, packages), content=f"# `{m}`\n\n::: {m}\n")
 
     # the notebooks, the figure images and every repository file a page links to
     wanted = set(notebook_sources())
