@@ -350,6 +350,22 @@ CATALOG = [
         "A 2-D autoencoder code of digits; the three ways to use it for classification compared.",
     ),
     _f(
+        "semeion-autoencoder",
+        "autoencoding",
+        "DL 004: SEMEION autoencoder",
+        "A 256-2-256 autoencoder trained on SEMEION without labels: the 2-D code coloured by digit "
+        "beside PCA's, and reconstructions.",
+        needs=("semeion",),
+    ),
+    _f(
+        "pretraining-few-labels",
+        "autoencoding",
+        "DL 004: pre-training with unlabelled data",
+        "Greedy stacked-autoencoder pre-training on unlabelled MNIST, fine-tuned on 100 to 1,000 "
+        "labels, against random initialisation with the same supervised steps.",
+        needs=("mnist",),
+    ),
+    _f(
         "augmentation",
         "practice",
         "NN: data augmentation",
