@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import by_budget, set_title, tr
+from ._style import by_budget, decimal_comma, set_title, tr
 
 
 def _loss_grid(x, y, wr, br, n=60):
@@ -148,7 +148,11 @@ def compute_gd_vs_sgd(seed=0, backend="cpu", budget="reduced"):
 
     n = by_budget(budget, tiny=12, reduced=50, full=50)
     res = gd_vs_sgd(seed=seed, backend=backend)
-    W, B, Z = _loss_grid(res["x"], res["y"], (-2.0, 3.5), (-2.5, 3.0), n=n)
+    # contours over a box that holds every path (SGD's first steps can leave the usual one)
+    every = np.vstack(list(res["runs"].values()))
+    lo = np.minimum(every.min(axis=0) - 0.2, [-2.0, -2.5])
+    hi = np.maximum(every.max(axis=0) + 0.2, [3.5, 3.0])
+    W, B, Z = _loss_grid(res["x"], res["y"], (lo[0], hi[0]), (lo[1], hi[1]), n=n)
     return {
         "runs": res["runs"],
         "W": W,
@@ -179,13 +183,24 @@ def draw_gd_vs_sgd(data, lang="en"):
         cs = ax.contour(
             data["W"], data["B"], Z, levels=levels, colors="0.6", linewidths=0.8, zorder=1
         )
-        ax.clabel(cs, fontsize=7.5, fmt="%.2g", colors="0.3", inline=True)
+        ax.clabel(
+            cs,
+            fontsize=7.5,
+            fmt=lambda v: decimal_comma(f"{v:.2g}") if lang == "es" else f"{v:.2g}",
+            colors="0.3",
+            inline=True,
+        )
         ax.plot(pts[:, 0], pts[:, 1], "-o", color=col, ms=2.5, lw=1.1, zorder=3)
         ax.plot(*start, "kD", ms=7, mfc="white", mew=1.5, zorder=4)
         ax.plot(*w_star, "k*", ms=14, zorder=4)
         ax.set_xlabel(tr(lang, "weight w", "peso w"))
         ax.set_ylabel(tr(lang, "bias b", "sesgo b"))
         ax.set_title(_gd_name(name, lang))
+    # the same window in every path panel (the contours' grid, which holds every path), so the
+    # panels compare at a glance
+    for ax in axes.flat[:3]:
+        ax.set_xlim(data["W"].min(), data["W"].max())
+        ax.set_ylim(data["B"].min(), data["B"].max())
     axes[0, 0].annotate(
         tr(lang, "start", "inicio"), start, xytext=(6, 6), textcoords="offset points", fontsize=9
     )
@@ -199,8 +214,8 @@ def draw_gd_vs_sgd(data, lang="en"):
     ax.set_title(
         tr(
             lang,
-            "Distance to the minimum: GD converges, SGD stalls at its noise",
-            "Distancia al mínimo: GD converge, SGD se estanca en su ruido",
+            "Distance to w*: SGD stalls at its noise",
+            "Distancia a w*: SGD se estanca en su ruido",
         )
     )
     ax.legend(fontsize=9)

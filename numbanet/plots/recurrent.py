@@ -134,12 +134,15 @@ def draw_rnn_lstm(data, lang="en"):
 
     ax = axes[1, 0]
     for (name, c), col in zip(data["init_curves"].items(), ("C0", "C3")):
-        c = np.atleast_2d(c)  # (seeds, epochs): the mean, and the seeds' range as a band
+        c = np.atleast_2d(c)  # (seeds, epochs): the mean, and every seed as a thin line (a
+        # seed either solves the task or stays at chance, so a band would hide which)
         e = np.arange(1, c.shape[1] + 1)
         m = c.mean(axis=0)
         lab = tr(lang, name, {"orthogonal": "ortogonal", "random": "aleatoria"}[name])
-        ax.plot(e, m, marker="o", ms=4, color=col, label=f"W_hh {lab}: {m[-1]:.0%}")
-        ax.fill_between(e, c.min(axis=0), c.max(axis=0), color=col, alpha=0.15, lw=0)
+        ax.plot(e, m, marker="o", ms=4, lw=2, color=col, label=f"W_hh {lab}: {m[-1]:.0%}")
+        if c.shape[0] > 1:
+            for row in c:
+                ax.plot(e, row, lw=0.9, alpha=0.45, color=col)
     ax.axhline(chance, color="grey", ls=":", label=tr(lang, "chance", "azar"))
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(tr(lang, "epoch", "época"))
@@ -156,8 +159,8 @@ def draw_rnn_lstm(data, lang="en"):
         loc="center right",
         title=tr(
             lang,
-            f"mean of {n_seeds} seeds (band: range)",
-            f"media de {n_seeds} semillas (banda: rango)",
+            f"mean of {n_seeds} seeds (thin: each seed)",
+            f"media de {n_seeds} semillas (finas: cada semilla)",
         )
         if n_seeds > 1
         else None,
