@@ -401,6 +401,22 @@ CATALOG = [
         needs=("mnist",),
     ),
     _f(
+        "translation-invariance",
+        "invariance",
+        "NN 003 / DL 004: pooling and translation",
+        "Accuracy of an MLP and of LeNet on test digits shifted by 0-4 pixels; the relative change "
+        "of pixels and of LeNet's maps after each convolution and pooling against the shift.",
+        needs=("mnist",),
+    ),
+    _f(
+        "feature-hierarchy",
+        "invariance",
+        "DL 004: pixel => edge => part => object",
+        "A trained LeNet's maps after each convolution for one digit, and the input patches "
+        "(3 x 3, 8 x 8) of the test digits that excite each filter most.",
+        needs=("mnist",),
+    ),
+    _f(
         "rnn-lstm",
         "recurrent",
         "NN: recurrent networks",
