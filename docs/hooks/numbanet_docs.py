@@ -222,7 +222,8 @@ def gallery(index: str) -> str:
 
 def claims_table() -> str:
     """Markdown table of the claims registry (``numbanet.claims``): id, statement, slide value,
-    figure. Importing the registry imports numbanet (this repository's, not another installed
+    the verdict ``numbanet claims`` requires (``differs`` on the parts where the slide is known
+    to be wrong, e.g. a typo; otherwise ``holds`` or ``approx``) and the figure. Importing the registry imports numbanet (this repository's, not another installed
     copy); no claim is run."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -235,15 +236,23 @@ def claims_table() -> str:
         if index.is_file()
         else set()
     )
-    rows = ["| # | what the slides state | the slide's value | figure |", "|---:|---|---|---|"]
+    rows = [
+        "| # | what the slides state | the slide's value | verdict numbanet must reach | figure |",
+        "|---:|---|---|---|---|",
+    ]
     for cid, c in sorted(_REGISTRY.items()):
         fig = c.get("figure")
         if fig in drawn:
             fig_cell = f"[`{fig}`](figures/README.md#{fig})"
         else:
             fig_cell = f"`{fig}`" if fig else ""  # not in the gallery (yet): no link
-        value = _md_escape(_fmt(c["slide_value"])).replace("\n", " ")
-        rows.append(f"| {cid} | {_md_escape(c['statement'])} | {value} | {fig_cell} |")
+        value = _md_escape(_fmt(c["slide_value"])).replace("\n", "<br>")  # one part a line
+        differs = [part for part, ok in c["expect"].items() if "differs" in ok]
+        expected = "holds or approx"
+        if differs:
+            expected = "differs on " + ", ".join(_md_escape(part) for part in differs)
+        statement = _md_escape(c["statement"])
+        rows.append(f"| {cid} | {statement} | {value} | {expected} | {fig_cell} |")
     return "\n".join(rows) + "\n"
 
 
