@@ -25,6 +25,12 @@ module             deck   what it runs
                           learning at initialisation
 ``practice``       003    inputs of different lengths through global pooling, data
                           augmentation, time, memory and accuracy against the batch size
+``approximation``  000    depth efficiency on the k-fold sawtooth, universal approximation by
+                   002    steps, bumps and towers, polynomial activations (Leshno), the width
+                   (003)  a shallow net needs against the input dimension
+``landscape``      003    critical points and Hessian spectra of a small MLP, Auer's single
+                   (002,  neuron with 2^d minima, exploding gradients (variance recursion,
+                   004)   Nielsen's w = 100 chain, deck 004's chain rule, gradient clipping)
 =================  =====  ====================================================================
 
 Modules are imported on use (``from numbanet.experiments import udl``); importing this package
