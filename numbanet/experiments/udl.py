@@ -6,7 +6,8 @@
 * a shallow 6-unit net trained to imitate the 12-piece composition (``fit_shallow``);
 * exact region counts of random and of trained ReLU nets against depth and width
   (``region_counts``);
-* shallow against deep MLPs at equal parameter counts on MNIST-1D (``wide_vs_deep``);
+* shallow against deep MLPs at equal parameter counts on MNIST-1D (``wide_vs_deep``), and
+  3 against 11 convolutional layers at equal parameter counts (``conv_wide_vs_deep``);
 * UDL fig. 20.2: nets of 1-4 hidden layers fitting random MNIST-1D labels (``random_labels``).
 
 Layers given as ``(W, b, activation)`` tuples are the form ``numbanet.theory.regions`` counts
@@ -328,6 +329,95 @@ def wide_vs_deep_comparison(data):
                 (r["params"], float(np.mean(r["test_accuracy"]) * 100 - np.interp(q, lp, acc)))
             )
     return rows
+
+
+# ============================================================ wide vs deep, convolutional
+#: channels of the 3-layer convolutional family of ``conv_wide_vs_deep``; the 11-layer family
+#: gets, for each, the channel count whose net has the nearest number of parameters
+CONV_SHALLOW_CHANNELS = (8, 16, 32, 64)
+
+
+def conv_params(depth, channels, length=40, pool=4, classes=10, kernel=3):
+    """Parameters of ``conv_net(depth, channels)``: the first convolution (1 -> C), depth - 1
+    convolutions C -> C, and the read-out Dense(C * length / pool, classes)."""
+    c = channels
+    first = kernel * c + c
+    rest = (depth - 1) * (kernel * c * c + c)
+    return first + rest + c * (length // pool) * classes + classes
+
+
+def matched_channels(depth, target, length=40, pool=4):
+    """The channel count of a ``depth``-layer ``conv_net`` whose parameter count is nearest to
+    ``target``."""
+    best = min(range(1, 513), key=lambda c: abs(conv_params(depth, c, length, pool) - target))
+    return best
+
+
+def conv_net(depth, channels, seed, backend, length=40, pool=4):
+    """Goodfellow et al.'s families on MNIST-1D: ``depth`` Conv1D layers (kernel 3, padding
+    'same', ReLU, He normal) of ``channels`` channels, an average pooling by ``pool`` and a
+    Dense read-out of logits."""
+    import numbanet as nb
+
+    layers, c_in = [], 1
+    for _ in range(depth):
+        layers += [nb.Conv1D(c_in, channels, 3, padding="same"), nb.ReLU()]
+        c_in = channels
+    layers += [nb.AvgPool1D(pool), nb.Flatten(), nb.Dense(channels * (length // pool), 10)]
+    return nb.Sequential(layers, backend=backend, seed=seed, input_shape=(length,))
+
+
+def conv_wide_vs_deep(
+    epochs=10, seeds=1, seed=0, backend="cpu", channels=CONV_SHALLOW_CHANNELS, n_train=None
+):
+    """Deck 004's "11 vs. 3" (Goodfellow et al. 2014) with convolutions on MNIST-1D: for each
+    3-layer net of ``channels`` channels, an 11-layer net with (as nearly as whole channels
+    allow) the same number of parameters; test accuracy of both. Adam (lr 3e-3), minibatch 100,
+    ``epochs`` epochs on the first ``n_train`` training signals (None: all 4,000).
+
+    Returns ``{"epochs", "seeds", "n_train", "families": {"conv3"|"conv11": [{"depth",
+    "channels", "params", "test_accuracy": [per seed]}]}}``."""
+    import numbanet as nb
+
+    from ..data import load_mnist1d
+
+    d = load_mnist1d()
+    x, y = d.x_train[:n_train], d.y_train[:n_train]
+    configs = {
+        "conv3": [(3, c) for c in channels],
+        "conv11": [(11, matched_channels(11, conv_params(3, c))) for c in channels],
+    }
+    out = {"epochs": epochs, "seeds": seeds, "n_train": int(len(y)), "families": {}}
+    with nb.deterministic():
+        for name, nets in configs.items():
+            rows = []
+            for depth, c in nets:
+                accs = []
+                for s in range(seeds):
+                    net = conv_net(depth, c, seed * 1000 + s, backend)
+                    net.fit(
+                        x,
+                        y,
+                        loss=nb.losses.CrossEntropy(),
+                        optimizer="adam",
+                        lr=3e-3,
+                        epochs=epochs,
+                        batch_size=100,
+                        progress=False,
+                        train_metrics=False,
+                        seed=seed * 1000 + s,
+                    )
+                    accs.append(_accuracy(net, d.x_test, d.y_test))
+                rows.append(
+                    {
+                        "depth": depth,
+                        "channels": c,
+                        "params": net.n_params(),
+                        "test_accuracy": accs,
+                    }
+                )
+            out["families"][name] = rows
+    return out
 
 
 # =========================================================================== random labels

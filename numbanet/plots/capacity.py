@@ -1,7 +1,8 @@
 r"""Figures of what depth buys at a fixed parameter count (UDL deck 000, FF and DL decks).
 
 * ``wide-vs-deep``: test accuracy against parameters for shallow and deep MLPs on MNIST-1D
-  (``numbanet.experiments.udl.wide_vs_deep``; the slides show Goodfellow et al. 2014 on SVHN).
+  (``numbanet.experiments.udl.wide_vs_deep``; the slides show Goodfellow et al. 2014 on SVHN),
+  and for 3 against 11 Conv1D layers at matched parameters (``udl.conv_wide_vs_deep``).
 * ``mnist1d-random-labels``: UDL fig. 20.2, nets of 1-4 hidden layers memorising random labels
   (``numbanet.experiments.udl.random_labels``).
 """
@@ -17,13 +18,47 @@ from ._style import by_budget, hidden_layers, set_title, tr
 # -------------------------------------------------------------------------------- wide-vs-deep
 def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, seeds=None):
     """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D, Adam
-    (reduced: 30 epochs x 2 seeds; full: 200 x 5); ``epochs`` and ``seeds`` override."""
-    from ..experiments.udl import wide_vs_deep
+    (reduced: 30 epochs x 2 seeds; full: 200 x 5); and, under ``"conv"``, deck 004's "11 vs. 3":
+    Conv1D nets of 3 and 11 layers at matched parameters (``udl.conv_wide_vs_deep``; reduced:
+    three sizes, 5 epochs on 2,000 signals, 1 seed; full: four sizes, 40 epochs on all 4,000,
+    3 seeds). ``epochs`` and ``seeds`` override (for the convolutional nets, at most their
+    budget's)."""
+    from ..experiments.udl import conv_wide_vs_deep, wide_vs_deep
 
     e, s = by_budget(budget, tiny=(1, 1), reduced=(30, 2), full=(200, 5))
     out = wide_vs_deep(epochs=epochs or e, seeds=seeds or s, seed=seed, backend=backend)
+    ce, cs, cn, ch = by_budget(
+        budget,
+        tiny=(1, 1, 300, (4, 8)),
+        reduced=(5, 1, 2000, (8, 16, 32)),
+        full=(40, 3, None, (8, 16, 32, 64)),
+    )
+    out["conv"] = conv_wide_vs_deep(
+        epochs=min(ce, epochs or ce),
+        seeds=min(cs, seeds or cs),
+        seed=seed,
+        backend=backend,
+        channels=ch,
+        n_train=cn,
+    )
     out["reduced"] = budget != "full"
     return out
+
+
+def conv_wide_vs_deep_note(conv, lang):
+    """One line: how the 11-layer nets did against the 3-layer nets of the same size."""
+    sh, dp = conv["families"]["conv3"], conv["families"]["conv11"]
+    diffs = [
+        100 * (np.mean(b["test_accuracy"]) - np.mean(a["test_accuracy"])) for a, b in zip(sh, dp)
+    ]
+    wins = sum(d > 0 for d in diffs)
+    head = tr(
+        lang,
+        f"11 layers beat 3 in {wins} of {len(diffs)} sizes ",
+        f"11 capas superan a 3 en {wins} de {len(diffs)} tamaños ",
+    )
+    tail = ", ".join(f"{d:+.1f}" for d in diffs)
+    return head + tr(lang, f"(points: {tail})", f"(puntos: {tail})")
 
 
 def _wide_vs_deep_note(data, lang):
@@ -68,7 +103,13 @@ def _wide_vs_deep_note(data, lang):
 def draw_wide_vs_deep(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8.4, 5.2))
+    if "conv" in data:
+        fig, (ax, cx) = plt.subplots(
+            1, 2, figsize=(14, 5.4), gridspec_kw={"width_ratios": [1.45, 1]}
+        )
+        _draw_conv_wide_vs_deep(cx, data["conv"], lang)
+    else:
+        fig, ax = plt.subplots(figsize=(8.4, 5.2))
     fam = data["families"]
     widths = {k: ", ".join(str(r["hidden"][0]) for r in rows) for k, rows in fam.items()}
     labels = {
@@ -123,9 +164,54 @@ def draw_wide_vs_deep(data, lang="en"):
             "seeds: mean, band min-max)",
             f"Ancha frente a profunda en MNIST-1D (Adam, {data['epochs']} épocas, "
             f"{data['seeds']} semillas: media, banda mín-máx)",
-        )
+        ),
+        fontsize=10 if "conv" in data else None,
     )
     return fig
+
+
+def _draw_conv_wide_vs_deep(ax, conv, lang):
+    """The convolutional panel: 3 against 11 Conv1D layers at matched parameters."""
+    for i, rows in enumerate(conv["families"].values()):
+        p = [r["params"] for r in rows]
+        a = np.array([r["test_accuracy"] for r in rows]) * 100
+        depth = rows[0]["depth"]
+        chans = ", ".join(str(r["channels"]) for r in rows)
+        ax.plot(
+            p,
+            a.mean(1),
+            "o-" if depth == 3 else "s-",
+            color=f"C{i + 2}",
+            label=tr(
+                lang,
+                f"{depth} convolutional layers, C = {chans}",
+                f"{depth} capas convolucionales, C = {chans}",
+            ),
+        )
+        if a.shape[1] > 1:
+            ax.fill_between(p, a.min(1), a.max(1), color=f"C{i + 2}", alpha=0.15)
+    ax.set_xscale("log")
+    ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
+    ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
+    ax.legend(loc="lower right", fontsize=8.5)
+    ax.text(
+        0.02,
+        0.98,
+        conv_wide_vs_deep_note(conv, lang),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=8.5,
+        bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.95),
+    )
+    ax.set_title(
+        tr(
+            lang,
+            f'Convolutions, "11 vs. 3" ({conv["epochs"]} epochs, {conv["seeds"]} seeds)',
+            f'Convoluciones, "11 frente a 3" ({conv["epochs"]} épocas, {conv["seeds"]} semillas)',
+        ),
+        fontsize=10,
+    )
 
 
 # ----------------------------------------------------------------------- mnist1d-random-labels
