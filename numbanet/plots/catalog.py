@@ -13,7 +13,9 @@ modules are named by topic and hold the figures of one section of SLIDES.md each
 deep nets); ``perceptron``, ``hidden``,
 ``shallow``, ``activations``, ``graph`` (neurons and backprop); ``descent`` (gradient descent);
 ``practice`` (data augmentation, the batch size); ``depth``,
-``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``; ``approximation`` (what one hidden layer can approximate and at what width), ``landscape`` (saddle points, exploding gradients). The catalog below is the single list of ids, so
+``unsupervised`` (the vanishing gradient); ``regularization``; ``convolution``, ``recurrent``; ``approximation`` (what one hidden layer can approximate and at what width), ``landscape`` (saddle points, exploding gradients); ``training_dynamics`` (dead ReLUs,
+sharpness against the minibatch), ``invariance`` (translation, the feature hierarchy),
+``autoencoding`` (the SEMEION autoencoder, pre-training with few labels). The catalog below is the single list of ids, so
 ``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
 reports an error when rendered, and the rest still render).
 """
