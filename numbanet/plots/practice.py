@@ -199,8 +199,20 @@ def draw_batch_size(data, lang="en"):
         )
     )
     ax.set_ylabel("%")
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    for ax in axes[:3]:  # plain numbers on the log axes (0.2, not 2 x 10^-1)
+        lo, hi = (
+            v for line in ax.get_lines() for v in (line.get_ydata().min(), line.get_ydata().max())
+        )
+        narrow = hi < 30 * lo  # minor ticks labelled only when the axis spans few decades
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g") if narrow else NullFormatter())
+        if narrow:
+            ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
     for ax in axes:
         ax.set_xlabel(tr(lang, "batch size B", "tamaño de lote B"))
+        ax.margins(x=0.1)
     set_title(
         fig,
         tr(
