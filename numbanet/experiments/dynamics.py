@@ -47,7 +47,8 @@ def dead_relu(
     """Dead units during training, ReLU against leaky ReLU (alpha = 0.01).
 
     For each activation, learning rate and seed: an MLP ``40 - hidden - 10`` (He normal) trained
-    with plain SGD (minibatch ``batch_size``) on the MNIST-1D training set for ``epochs`` epochs;
+    with ``optimizer`` (default plain SGD; minibatch ``batch_size``) on the MNIST-1D training set
+    for ``epochs`` epochs;
     after each epoch ``DeadUnits`` counts the units whose pre-activation is <= 0 on every one of
     the first ``n_heldout`` test signals. A run that diverges (non-finite loss) keeps its last
     finite epoch and is flagged.
