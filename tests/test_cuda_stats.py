@@ -289,7 +289,7 @@ def test_public_methods_check_device_arrays():
     with pytest.raises(ValidationError, match="expects"):
         net.forward(C.to_device(np.zeros((2, 7), np.float32)))
     out = net.forward(C.to_device(np.zeros((2, 8), np.float32)))
-    with pytest.raises(ValidationError, match="last device forward"):
+    with pytest.raises(ValidationError, match="last forward returned"):
         net.backward(C.to_device(np.zeros((3, 3), np.float32)))
     with pytest.raises(ValidationError, match="int64 labels"):
         nb.losses.get("cross_entropy").forward(out, C.to_device(np.zeros((2, 3))))

@@ -400,8 +400,9 @@ class FusedDenseStepPlan:
         return t
 
     def run(self, X, T, acc_labels, perm, start, stop, bs):
-        """Train on ``perm[start:stop]`` in minibatches of ``bs`` (``X`` on the device, ``T``
-        the prepared host target, ``acc_labels`` host class labels or None). Returns (summed
+        """Train on ``perm[start:stop]`` in minibatches of ``bs`` (``X`` on the device, or on
+        the host: then uploaded once while the same array is passed; ``T`` the prepared host
+        target, ``acc_labels`` host class labels or None). Returns (summed
         cost, examples classified right before their minibatch's update)."""
         from ..optim import _FLAT  # the optimiser's whole flat state (its own key)
 
@@ -409,6 +410,8 @@ class FusedDenseStepPlan:
         rule = opt.fused_rule()
         F = self.dtype.type
         code = self.loss_code
+        if not _is_device(X):  # a caller keeping its data on the host (the Nielsen compat)
+            X = self._device("X", X, self.dtype)
         T = np.asarray(T)
         if T.ndim == 1:
             labels, Td = self._device("labels", T, np.int64), self._no_T

@@ -297,7 +297,9 @@ class Sequential:
             self._device_out_shape = tuple(out.shape)
             return out
         xb = self.backend.asarray(self._check_input(x), self.dtype)
-        return self.backend.to_numpy(self._forward(xb, training=training))
+        out = self._forward(xb, training=training)
+        self._device_out_shape = tuple(out.shape)
+        return self.backend.to_numpy(out)
 
     __call__ = forward
 
@@ -306,11 +308,11 @@ class Sequential:
         parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array (a device array
         for a device ``grad_out``)."""
         if _on_device(self.backend, grad_out):
-            want = getattr(self, "_device_out_shape", None)
+            want = getattr(self, "_device_out_shape", None)  # of the last forward
             if grad_out.dtype != self.dtype or tuple(grad_out.shape) != want:
                 raise ValidationError(
                     f"grad_out is a device array {grad_out.dtype} {tuple(grad_out.shape)}; the "
-                    f"last device forward returned {self.dtype} {want}"
+                    f"last forward returned {self.dtype} {want}"
                 )
             return self._backward(grad_out)
         g = as_float_array(grad_out, "grad_out", self.dtype, min_ndim=1)
