@@ -3,6 +3,10 @@
 Host <-> device copies happen only at the edges: data in (once per ``fit``, or per call of
 ``forward``), scalars and metrics out. Launch geometry comes from ``numbanet.config`` at each call
 (tests shrink it so the simulator runs several small blocks).
+
+Size: over 600 lines on purpose: the device-side bookkeeping that makes a training step cost no
+allocation and no copy (counters, workspace arena, device loss, device data set, the one-launch
+tiny-net plan, device selection) sits beside the backend that relies on it.
 """
 
 from __future__ import annotations
