@@ -24,9 +24,11 @@
 # de las diapositivas se recalcula aquí con **numbanet** (sus propias redes y su teoría) y cada
 # número que afirman se comprueba con `numbanet.claims`.
 #
-# Las figuras se calculan con el presupuesto `PRESUPUESTO`: `"tiny"` (segundos, para clase y para
-# la integración continua) o `"reduced"` (el de `numbanet figures`, como en las diapositivas; más
-# lento). Cambia el valor de abajo para repetirlas a tamaño real.
+# Las figuras se calculan con `numbanet.plots.plot`. Las baratas llevan `budget="reduced"`: salen
+# como en `numbanet figures` y en las diapositivas. Las que entrenan redes usan `PRESUPUESTO`:
+# `"tiny"` (segundos: curvas cortas que solo enseñan la forma del experimento; así se ejecutan los
+# cuadernos en la integración continua) o `"reduced"` (como en las diapositivas; algunas tardan
+# minutos). Cambia el valor de abajo para repetirlas a tamaño real.
 
 # %%
 import numpy as np
@@ -39,9 +41,10 @@ from numbanet.theory import regions as R
 PRESUPUESTO = "tiny"
 
 
-def figura(id_figura, **opciones):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
-    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+def figura(id_figura, budget=None):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
+    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
+    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
 
 
 def afirmacion(numero):
@@ -129,7 +132,7 @@ print("tramos de red2(red1(x)):", R.count_1d(compuesta, -1.0, 1.0).pieces)
 # tramos, así que $3 \times 4 = 12$. La figura de la diapositiva, recalculada:
 
 # %%
-fig = figura("compose-1d")
+fig = figura("compose-1d", budget="reduced")
 
 # %% [markdown]
 # ### La analogía del plegado
@@ -139,7 +142,7 @@ fig = figura("compose-1d")
 # motor, no con la fórmula:
 
 # %%
-fig = figura("folding")
+fig = figura("folding", budget="reduced")
 r = afirmacion(4)
 
 # %% [markdown]
@@ -168,7 +171,7 @@ assert tramos < 12
 # que imite a la composición de 12 tramos:
 
 # %%
-fig = figura("compose-vs-shallow")
+fig = figura("compose-vs-shallow", budget="reduced")
 r = afirmacion(1)
 
 # %% [markdown]
@@ -197,7 +200,7 @@ assert max(cuentas) <= 7  # D + 1, la cota de la red no profunda
 # exactamente con `R.count_2d`):
 
 # %%
-fig = figura("compose-2d")
+fig = figura("compose-2d", budget="reduced")
 
 # %% [markdown]
 # Una red general con dos capas ocultas (sin la restricción $\psi = \theta\phi$) se lee como
@@ -205,7 +208,7 @@ fig = figura("compose-2d")
 # la salida suma los trozos recortados, ponderados (la red 1-3-3-1 de la diapositiva):
 
 # %%
-fig = figura("deep-as-clipping")
+fig = figura("deep-as-clipping", budget="reduced")
 
 # %% [markdown]
 # ## 5. Hiperparámetros y notación para redes profundas
@@ -254,7 +257,7 @@ print(f"shallow equivalente: {unidades} unidades y {3 * unidades + 1} parámetro
 # anchura. Los dos puntos marcados son los ejemplos de la diapositiva:
 
 # %%
-fig = figura("regions-per-parameter")
+fig = figura("regions-per-parameter", budget="reduced")
 
 # %% [markdown]
 # Pero esos son **máximos**. Las redes reales (aleatorias o entrenadas) quedan muy por debajo; la

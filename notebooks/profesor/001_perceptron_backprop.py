@@ -23,8 +23,9 @@
 # softmax, XOR y retropropagación). Cada figura de las diapositivas se recalcula con
 # **numbanet** y cada afirmación se comprueba con `numbanet.claims`.
 #
-# `PRESUPUESTO = "tiny"` calcula las figuras en segundos; `"reduced"` las calcula como
-# `numbanet figures` (como en las diapositivas, más lento).
+# Las figuras se calculan con `numbanet.plots.plot`; todas las de este tema son baratas y llevan
+# `budget="reduced"`: salen como en `numbanet figures` y en las diapositivas. `PRESUPUESTO` es el
+# de las demás (`"tiny"`: segundos; `"reduced"`: como en las diapositivas).
 
 # %%
 import numpy as np
@@ -38,9 +39,10 @@ from numbanet.unsupervised import Perceptron
 PRESUPUESTO = "tiny"
 
 
-def figura(id_figura, **opciones):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
-    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+def figura(id_figura, budget=None):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
+    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
+    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
 
 
 def afirmacion(numero):
@@ -83,10 +85,10 @@ print("predicciones:", perceptron.predict(X).tolist())
 # separa:
 
 # %%
-fig = figura("logic-gates")
+fig = figura("logic-gates", budget="reduced")
 
 # %%
-fig = figura("perceptron-training")
+fig = figura("perceptron-training", budget="reduced")
 r = afirmacion(14)
 
 # %% [markdown]
@@ -115,7 +117,7 @@ for puerta in ("or", "nand", "xor"):
 # retropropagación y muestra el espacio oculto, donde XOR sí es separable por una recta:
 
 # %%
-fig = figura("xor-mlp")
+fig = figura("xor-mlp", budget="reduced")
 
 # %% [markdown]
 # **Ejercicio 2.** Construye a mano, sin entrenar, la red 2-2-1 con activación escalón
@@ -190,7 +192,7 @@ assert np.allclose(grad_suma, len(Xn) * grad_numbanet)
 # clases:
 
 # %%
-fig = figura("softmax")
+fig = figura("softmax", budget="reduced")
 
 # %% [markdown]
 # ## 5. Retropropagación
@@ -245,7 +247,7 @@ assert np.allclose(delta_L, salida.delta) and np.allclose(delta_oculta, oculta.d
 # límite es $\alpha < 2/\lambda_{\max}$:
 
 # %%
-fig = figura("lr-sensitivity")
+fig = figura("lr-sensitivity", budget="reduced")
 
 # %% [markdown]
 # ## 7. Representaciones ocultas
@@ -254,7 +256,7 @@ fig = figura("lr-sensitivity")
 # $(u_1, u_2)$ donde una recta (casi) los separa:
 
 # %%
-fig = figura("hidden-space")
+fig = figura("hidden-space", budget="reduced")
 
 # %% [markdown]
 # ## Resumen

@@ -24,7 +24,11 @@
 # aproximación universal y las regiones lineales de Montúfar et al. Las figuras se recalculan con
 # **numbanet** y las afirmaciones se comprueban con `numbanet.claims`.
 #
-# `PRESUPUESTO = "tiny"` calcula las figuras en segundos; `"reduced"` como `numbanet figures`.
+# Las figuras se calculan con `numbanet.plots.plot`. Las baratas llevan `budget="reduced"`: salen
+# como en `numbanet figures` y en las diapositivas. Las que entrenan redes usan `PRESUPUESTO`:
+# `"tiny"` (segundos: curvas cortas que solo enseñan la forma del experimento; así se ejecutan los
+# cuadernos en la integración continua) o `"reduced"` (como en las diapositivas; algunas tardan
+# minutos). Cambia el valor de abajo para repetirlas a tamaño real.
 
 # %%
 import numpy as np
@@ -36,9 +40,10 @@ from numbanet import claims, plots
 PRESUPUESTO = "tiny"
 
 
-def figura(id_figura, **opciones):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
-    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+def figura(id_figura, budget=None):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
+    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
+    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
 
 
 def afirmacion(numero):
@@ -68,7 +73,7 @@ def aplicar(capa, z):
 # de tres clases:
 
 # %%
-fig = figura("softmax")
+fig = figura("softmax", budget="reduced")
 
 # %% [markdown]
 # **Ejercicio 1.** Escribe la softmax con NumPy para una matriz de *logits* (una fila por ejemplo)
@@ -98,7 +103,7 @@ assert np.allclose(softmax(z), capa.predict(z)) and np.allclose(softmax(z).sum(a
 # curva sale del paso hacia delante y hacia atrás de la capa de numbanet correspondiente:
 
 # %%
-fig = figura("activations")
+fig = figura("activations", budget="reduced")
 
 # %% [markdown]
 # Algunas ventajas de la tangente hiperbólica frente a la sigmoide: está centrada en cero y su
@@ -125,7 +130,7 @@ print(f"máximo de sigma': {dsigma.max():.4f} en z = {z[dsigma.argmax()]:.1f}")
 # una regresión lineal (afirmación 20):
 
 # %%
-fig = figura("linear-hidden-collapse")
+fig = figura("linear-hidden-collapse", budget="reduced")
 r = afirmacion(20)
 
 # %% [markdown]
@@ -259,7 +264,7 @@ assert errores[32] < errores[8] < errores[2]
 # Particiones exactas del cuadrado $[-1, 1]^2$ con 0 a 3 pliegues:
 
 # %%
-fig = figura("space-folding-2d")
+fig = figura("space-folding-2d", budget="reduced")
 
 # %% [markdown]
 # ## Resumen

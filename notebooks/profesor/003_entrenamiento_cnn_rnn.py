@@ -24,9 +24,14 @@
 # inicialización, la regularización, las redes convolucionales y las recurrentes. Las figuras se
 # recalculan con **numbanet** y las afirmaciones se comprueban con `numbanet.claims`.
 #
-# `PRESUPUESTO = "tiny"` calcula las figuras en segundos; `"reduced"` como `numbanet figures`
-# (algunas tardan minutos). Las figuras de MNIST leen los datos de `$NUMBANET_DATA` o de la caché
-# de numbanet, y si no están los descargan (unos 11 MB, con su suma SHA-256 comprobada).
+# Las figuras se calculan con `numbanet.plots.plot`. Las baratas llevan `budget="reduced"`: salen
+# como en `numbanet figures` y en las diapositivas. Las que entrenan redes usan `PRESUPUESTO`:
+# `"tiny"` (segundos: curvas cortas que solo enseñan la forma del experimento; así se ejecutan los
+# cuadernos en la integración continua) o `"reduced"` (como en las diapositivas; algunas tardan
+# minutos). Cambia el valor de abajo para repetirlas a tamaño real.
+#
+# Las figuras de MNIST leen los datos de `$NUMBANET_DATA` o de la caché de numbanet, y si no
+# están los descargan (con su suma SHA-256 comprobada).
 
 # %%
 import numpy as np
@@ -38,9 +43,10 @@ from numbanet.theory import noise_ball
 PRESUPUESTO = "tiny"
 
 
-def figura(id_figura, **opciones):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
-    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+def figura(id_figura, budget=None):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
+    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
+    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
 
 
 def afirmacion(numero):
@@ -61,8 +67,8 @@ def afirmacion(numero):
 # pérdida convexa de una neurona frente a un corte no convexo de la de un perceptrón multicapa:
 
 # %%
-fig = figura("gd-vs-sgd")
-fig = figura("convex-vs-nonconvex")
+fig = figura("gd-vs-sgd", budget="reduced")
+fig = figura("convex-vs-nonconvex", budget="reduced")
 
 # %% [markdown]
 # ### La bola de ruido
@@ -79,8 +85,8 @@ fig = figura("convex-vs-nonconvex")
 # %%
 problema = noise_ball.slide_problem()  # una cuadrática en 3-D con ruido gaussiano en el gradiente
 print("H =", np.diag(problema.H), "| c =", problema.c, "| sigma^2 =", problema.sigma2)
-fig = figura("noise-ball")
-fig = figura("minibatch-noise")
+fig = figura("noise-ball", budget="reduced")
+fig = figura("minibatch-noise", budget="reduced")
 r = afirmacion(10)
 
 # %% [markdown]
@@ -109,7 +115,7 @@ print("alpha equivalente con B = 1:", alpha, "->", noise_ball.bound(alpha, 3.0, 
 # constante:
 
 # %%
-fig = figura("momentum-bias-correction")
+fig = figura("momentum-bias-correction", budget="reduced")
 r = afirmacion(11)
 
 # %% [markdown]
@@ -161,7 +167,7 @@ assert np.isclose(theta, capa.W.value[0, 0])
 # %%
 epocas = np.arange(1, 6)
 print("inversa del tiempo, épocas 1-5:", schedules.inverse_time(0.1, 0.5)(epocas))
-fig = figura("lr-decay")
+fig = figura("lr-decay", budget="reduced")
 
 # %% [markdown]
 # **Ejercicio 3.** Comprueba que `schedules.inverse_time(0.1, 0.5)` y
@@ -182,14 +188,16 @@ print("primera época con alpha < alpha_0 / 2:", e[schedules.exponential(0.1, 0.
 # divide por dos en cada capa (afirmación 12). A través de 50 capas:
 
 # %%
-fig = figura("init-variance")
+fig = figura("init-variance", budget="reduced")
 r = afirmacion(12)
 
 # %% [markdown]
 # ## 4. Regularización
 #
 # Penalización L2 (*weight decay*), inyección de ruido (solo durante el entrenamiento), *dropout*
-# invertido y parada temprana, cada una frente a la red sin regularizar (en MNIST):
+# invertido y parada temprana, cada una frente a la red sin regularizar (en MNIST con un 20 % de
+# etiquetas erróneas). Con `PRESUPUESTO = "tiny"` son dos épocas en 200 imágenes y los errores no
+# significan nada todavía; con `"reduced"` (unos minutos) salen como en las diapositivas.
 
 # %%
 fig = figura("regularization")
@@ -300,7 +308,8 @@ fig = figura("lenet")
 # a través del tiempo, la inicialización ortogonal de los pesos recurrentes y una RNN
 # bidireccional que etiqueta cada instante de una señal. Una matriz ortogonal conserva la norma,
 # $\|W h\| = \|h\|$ (afirmación 13), por eso no explota ni se desvanece al multiplicar muchas
-# veces.
+# veces. Con `PRESUPUESTO = "tiny"` se entrena una sola época: solo el panel del gradiente a través
+# del tiempo (calculado al inicializar) es el de las diapositivas.
 
 # %%
 fig = figura("rnn-lstm")

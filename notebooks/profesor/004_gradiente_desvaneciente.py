@@ -25,9 +25,14 @@
 # capa (autocodificadores apilados y RBM). Las figuras se recalculan con **numbanet** y las
 # afirmaciones se comprueban con `numbanet.claims`.
 #
-# `PRESUPUESTO = "tiny"` calcula las figuras en segundos; `"reduced"` como `numbanet figures`
-# (algunas tardan minutos). Las figuras de MNIST y SEMEION leen los datos de `$NUMBANET_DATA` o de
-# la caché de numbanet, y si no están los descargan (con su suma SHA-256 comprobada).
+# Las figuras se calculan con `numbanet.plots.plot`. Las baratas llevan `budget="reduced"`: salen
+# como en `numbanet figures` y en las diapositivas. Las que entrenan redes usan `PRESUPUESTO`:
+# `"tiny"` (segundos: curvas cortas que solo enseñan la forma del experimento; así se ejecutan los
+# cuadernos en la integración continua) o `"reduced"` (como en las diapositivas; algunas tardan
+# minutos). Cambia el valor de abajo para repetirlas a tamaño real.
+#
+# Las figuras de MNIST y SEMEION leen los datos de `$NUMBANET_DATA` o de la caché de numbanet, y si no
+# están los descargan (con su suma SHA-256 comprobada).
 
 # %%
 import numpy as np
@@ -40,9 +45,10 @@ from numbanet.theory import regions as R
 PRESUPUESTO = "tiny"
 
 
-def figura(id_figura, **opciones):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español."""
-    return plots.plot(id_figura, lang="es", budget=opciones.pop("budget", PRESUPUESTO), **opciones)
+def figura(id_figura, budget=None):
+    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
+    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
+    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
 
 
 def afirmacion(numero, **opciones):
@@ -64,7 +70,7 @@ def afirmacion(numero, **opciones):
 # $(u_1, u_2)$:
 
 # %%
-fig = figura("hidden-space")
+fig = figura("hidden-space", budget="reduced")
 
 # %% [markdown]
 # ### Dígitos SEMEION
@@ -74,7 +80,7 @@ fig = figura("hidden-space")
 # color, un dígito):
 
 # %%
-fig = figura("semeion-2d")
+fig = figura("semeion-2d", budget="reduced")
 
 # %% [markdown]
 # La diapositiva cuenta los pesos de un clasificador de letras de 16x16 con 100 neuronas ocultas y
@@ -115,7 +121,7 @@ print(
 # donde está activa:
 
 # %%
-fig = figura("sigmoid-vs-relu")
+fig = figura("sigmoid-vs-relu", budget="reduced")
 r = afirmacion(7)
 
 # %% [markdown]
@@ -261,4 +267,5 @@ r = afirmacion(29)
 #   buenas inicializaciones, normalización y conexiones residuales.
 #
 # Desde la terminal: `numbanet figures gradient-speed-bars speed-of-learning --lang es`,
-# `numbanet claims 7 8 17`.
+# `numbanet claims 7 8 17`. El código del libro de Nielsen (cap. 1-3), en Python 3 y sobre los
+# núcleos de numbanet: `numbanet.compat.nielsen` (`docs/nielsen.md`).
