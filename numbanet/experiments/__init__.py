@@ -31,6 +31,8 @@ module             deck   what it runs
 ``landscape``      003    critical points and Hessian spectra of a small MLP, Auer's single
                    (002,  neuron with 2^d minima, exploding gradients (variance recursion,
                    004)   Nielsen's w = 100 chain, deck 004's chain rule, gradient clipping)
+``diagnosis``      003    "¿Sesgo o varianza?": an underfitting, an overfitting and a balanced
+                          MLP on MNIST diagnosed with ``numbanet.diagnose``
 =================  =====  ====================================================================
 
 Modules are imported on use (``from numbanet.experiments import udl``); importing this package

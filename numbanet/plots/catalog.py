@@ -382,6 +382,14 @@ CATALOG = [
         "Training and validation error against capacity: the double-descent curve with label noise.",
         needs=("mnist",),
     ),
+    _f(
+        "bias-variance-diagnosis",
+        "regularization",
+        "NN 003: avoidable bias and generalization gap",
+        "An underfitting, an overfitting and a balanced MLP on MNIST: Bayes-proxy, training and "
+        "validation error, the avoidable bias and the gap marked, and numbanet.diagnose's advice.",
+        needs=("mnist",),
+    ),
     # convolution and recurrence (NN, DL)
     _f(
         "conv-example",

@@ -9,6 +9,11 @@
     Training and test error against capacity across the interpolation threshold: the
     double-descent curve (Belkin et al. 2019; Nakkiran et al. 2019) on a small MNIST subset with
     label noise (``numbanet.experiments.training.double_descent``).
+``bias-variance-diagnosis``
+    Deck 003's "¿Sesgo o varianza?": an underfitting, an overfitting and a balanced MLP trained
+    on MNIST, each with its Bayes-proxy, training and validation error, the avoidable bias and
+    the generalization gap marked, and ``numbanet.diagnose``'s advice
+    (``numbanet.experiments.diagnosis.bias_variance_runs``).
 
 ``compute_*`` functions choose the budget and run the experiments; ``draw_*`` only draw.
 """
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import by_budget, set_title, tr
+from ._style import by_budget, decimal_comma, set_title, tr
 
 
 # =========================================================================== regularization
@@ -473,5 +478,179 @@ def draw_bias_variance(data, lang="en"):
                 "cero (mínimos cuadrados de norma mínima)",
             )
         ],
+    )
+    return fig
+
+
+# ================================================================= bias-variance-diagnosis
+#: Spanish forms of the remedies ``numbanet.diagnose`` lists (its strings are English)
+_ADVICE_ES = {
+    "train a bigger network (more units or layers)": "entrenar una red más grande (más unidades "
+    "o capas)",
+    "train longer or with a better optimiser (Adam, a tuned learning rate)": "entrenar más o con "
+    "un optimizador mejor (Adam, una tasa de aprendizaje ajustada)",
+    "try another architecture (e.g. convolutions for images)": "probar otra arquitectura (p. ej. "
+    "convoluciones para imágenes)",
+    "reduce the regularisation": "reducir la regularización",
+    "more training data": "más datos de entrenamiento",
+    "a penalty term (L2 / weight decay)": "un término de penalización (L2 / weight decay)",
+    "noise injection (dropout, noise on the inputs or the weights)": "inyección de ruido "
+    "(dropout, ruido en las entradas o en los pesos)",
+    "early stopping on the validation set": "early stopping con el conjunto de validación",
+    "data augmentation": "aumento de datos",
+    "an unsupervised stage (auto-encoder pre-training)": "una etapa no supervisada "
+    "(pre-entrenamiento con auto-encoders)",
+}
+
+
+def compute_bias_variance_diagnosis(seed=0, backend="cpu", budget="reduced"):
+    """``experiments.diagnosis.bias_variance_runs``: an underfitting, an overfitting and a
+    balanced MLP trained on MNIST and diagnosed with ``numbanet.diagnose`` against the Bayes
+    proxy 0.2 % (the best published MNIST errors), ``tol`` 2 points. Reduced budget: 784-4-10 on
+    5,000 images, 784-128-128-10 on 300, 784-128-10 on 20,000, validated on 2,000 held-out
+    images; full: 50,000 / 500 / 50,000 images, 10,000 validation images; tiny: a few hundred."""
+    from ..experiments.diagnosis import RUNS, bias_variance_runs
+
+    n_val = by_budget(budget, tiny=500, reduced=2000, full=10000)
+    runs = by_budget(budget, tiny=RUNS["tiny"], reduced=RUNS["reduced"], full=RUNS["full"])
+    out = bias_variance_runs(runs, n_val=n_val, tol=0.02, seed=seed, backend=backend)
+    out["budget"] = budget
+    return out
+
+
+def _short_advice(model, lang):
+    """The first remedy for the term to attack (for ``both``: the first of each), without its
+    parenthesis: one short line."""
+    from ..diagnose import BIAS_ADVICE, VARIANCE_ADVICE
+
+    advice = model["advice"]
+    if model["focus"] == "both":
+        picks = [a for a in advice if a in BIAS_ADVICE][:1]
+        picks += [a for a in advice if a in VARIANCE_ADVICE][:1]
+    else:
+        picks = advice[:1]
+    return "; ".join(tr(lang, a, _ADVICE_ES.get(a, a)).split(" (")[0] for a in picks)
+
+
+def draw_bias_variance_diagnosis(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    models = data["models"]
+    fig, axes = plt.subplots(1, len(models), figsize=(4.7 * len(models), 5.0))
+    axes = np.atleast_1d(axes)
+    sep = "." if lang == "es" else ","
+    kind = {
+        "underfit": tr(lang, "Underfitting", "Subajuste"),
+        "overfit": tr(lang, "Overfitting", "Sobreajuste"),
+        "balanced": tr(lang, "Balanced", "Equilibrada"),
+    }
+    focus = {
+        "bias": tr(lang, "attack the bias", "atacar el sesgo"),
+        "variance": tr(lang, "attack the variance", "atacar la varianza"),
+        "both": tr(lang, "attack both, separately", "atacar ambos, por separado"),
+        "neither": tr(lang, "neither term is large", "ningún término es grande"),
+    }
+    bias_c, gap_c = "#dd8452", "#8172b3"
+    for ax, m in zip(axes, models):
+        levels = 100 * np.array([data["bayes_error"], m["train_error"], m["val_error"]])
+        x = np.arange(3)
+        ax.bar(x, levels, width=0.5, color=["0.6", "#4c72b0", "#c44e52"])
+        top = max(levels.max(), 1e-9)
+        for xi, v in zip(x, levels):
+            ax.text(xi, v + 0.015 * top, f"{v:.1f} %", ha="center", va="bottom", fontsize=9.5)
+        # the two terms: dashed levels and a double arrow between neighbouring bars
+        for (i, j), colour in (((0, 1), bias_c), ((1, 2), gap_c)):
+            mid = (i + j) / 2
+            ax.hlines(levels[i], i + 0.25, mid + 0.1, colors=colour, lw=1, ls="--")
+            ax.hlines(levels[j], mid - 0.1, j - 0.25, colors=colour, lw=1, ls="--")
+            ax.annotate(
+                "",
+                xy=(mid, levels[j]),
+                xytext=(mid, levels[i]),
+                arrowprops=dict(arrowstyle="<->", color=colour, lw=1.6, shrinkA=0, shrinkB=0),
+            )
+        ax.text(
+            0.03,
+            0.97,
+            tr(
+                lang,
+                f"avoidable bias = {100 * m['avoidable_bias']:+.1f} points",
+                f"sesgo evitable = {100 * m['avoidable_bias']:+.1f} puntos",
+            ),
+            color=bias_c,
+            transform=ax.transAxes,
+            va="top",
+            fontsize=9.5,
+            fontweight="bold",
+        )
+        ax.text(
+            0.03,
+            0.90,
+            tr(
+                lang,
+                f"generalization gap = {100 * m['generalization_gap']:+.1f} points",
+                f"brecha de generalización = {100 * m['generalization_gap']:+.1f} puntos",
+            ),
+            color=gap_c,
+            transform=ax.transAxes,
+            va="top",
+            fontsize=9.5,
+            fontweight="bold",
+        )
+        ax.set_ylim(0, 1.45 * top)
+        ax.set_xticks(
+            x,
+            [
+                tr(lang, "Bayes\n(proxy)", "Bayes\n(aproximado)"),
+                tr(lang, "training", "entrenamiento"),
+                tr(lang, "validation", "validación"),
+            ],
+        )
+        ax.grid(axis="x", visible=False)
+        net = "-".join(str(w) for w in (784, *m["widths"], 10))
+        n = f"{m['n_train']:,}".replace(",", sep)
+        ax.set_title(
+            tr(
+                lang,
+                f"{kind.get(m['name'], m['name'])}: {net}, {n} images\n"
+                f"diagnosis: {focus[m['focus']]}",
+                f"{kind.get(m['name'], m['name'])}: {net}, {n} imágenes\n"
+                f"diagnóstico: {focus[m['focus']]}",
+            ),
+            fontsize=10.5,
+        )
+        advice = _short_advice(m, lang)
+        ax.set_xlabel(
+            tr(lang, f"try: {advice}", f"probar: {advice}") if advice else "", fontsize=9.5
+        )
+    axes[0].set_ylabel(tr(lang, "classification error (%)", "error de clasificación (%)"))
+    nv = f"{data['n_val']:,}".replace(",", sep)
+    details = tr(
+        lang,
+        f"Bayes error proxy {100 * data['bayes_error']:.1f} %: the best published MNIST "
+        "test errors (0.23 %, Ciresan et al. 2012; 0.21 %, Wan et al. 2013); ReLU "
+        f"nets, SGD (lr {data['lr']:g}, minibatch {data['batch_size']}), errors of the last "
+        f"epoch on the whole training set and on {nv} held-out validation images; "
+        f"numbanet.diagnose with tol = {100 * data['tol']:.0f} points",
+        decimal_comma(
+            f"error de Bayes aproximado por {100 * data['bayes_error']:.1f} %: los mejores "
+            "errores de prueba publicados en MNIST (0.23 %, Ciresan et al. 2012; 0.21 %, "
+            f"Wan et al. 2013); redes ReLU, SGD (lr {data['lr']:g}, minibatch "
+            f"{data['batch_size']}), errores de la última época en todo el conjunto de "
+            f"entrenamiento y en {nv} imágenes de validación separadas; numbanet.diagnose "
+            f"con tol = {100 * data['tol']:.0f} puntos"
+        ),
+    )
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Bias or variance? Avoidable bias (train - Bayes) and generalization gap "
+            "(validation - train) of three MNIST nets",
+            "¿Sesgo o varianza? Sesgo evitable (train - Bayes) y brecha de generalización "
+            "(validación - train) de tres redes en MNIST",
+        ),
+        fontsize=12,
+        details=[details],
     )
     return fig
