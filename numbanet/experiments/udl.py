@@ -368,12 +368,18 @@ def conv_net(depth, channels, seed, backend, length=40, pool=4):
 
 
 def conv_wide_vs_deep(
-    epochs=10, seeds=1, seed=0, backend="cpu", channels=CONV_SHALLOW_CHANNELS, n_train=None
+    epochs=10,
+    seeds=1,
+    seed=0,
+    backend="cpu",
+    channels=CONV_SHALLOW_CHANNELS,
+    n_train=None,
+    batch_size=100,
 ):
     """Deck 004's "11 vs. 3" (Goodfellow et al. 2014) with convolutions on MNIST-1D: for each
     3-layer net of ``channels`` channels, an 11-layer net with (as nearly as whole channels
-    allow) the same number of parameters; test accuracy of both. Adam (lr 3e-3), minibatch 100,
-    ``epochs`` epochs on the first ``n_train`` training signals (None: all 4,000).
+    allow) the same number of parameters; test accuracy of both. Adam (lr 3e-3), minibatch
+    ``batch_size``, ``epochs`` epochs on the first ``n_train`` training signals (None: all 4,000).
 
     Returns ``{"epochs", "seeds", "n_train", "families": {"conv3"|"conv11": [{"depth",
     "channels", "params", "test_accuracy": [per seed]}]}}``."""
@@ -387,7 +393,13 @@ def conv_wide_vs_deep(
         "conv3": [(3, c) for c in channels],
         "conv11": [(11, matched_channels(11, conv_params(3, c))) for c in channels],
     }
-    out = {"epochs": epochs, "seeds": seeds, "n_train": int(len(y)), "families": {}}
+    out = {
+        "epochs": epochs,
+        "seeds": seeds,
+        "n_train": int(len(y)),
+        "batch_size": batch_size,
+        "families": {},
+    }
     with nb.deterministic():
         for name, nets in configs.items():
             rows = []
@@ -402,7 +414,7 @@ def conv_wide_vs_deep(
                         optimizer="adam",
                         lr=3e-3,
                         epochs=epochs,
-                        batch_size=100,
+                        batch_size=batch_size,
                         progress=False,
                         train_metrics=False,
                         seed=seed * 1000 + s,

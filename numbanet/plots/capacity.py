@@ -19,19 +19,19 @@ from ._style import by_budget, hidden_layers, set_title, tr
 def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, seeds=None):
     """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D, Adam
     (reduced: 30 epochs x 2 seeds; full: 200 x 5); and, under ``"conv"``, deck 004's "11 vs. 3":
-    Conv1D nets of 3 and 11 layers at matched parameters (``udl.conv_wide_vs_deep``; reduced:
-    three sizes, 5 epochs on 2,000 signals, 1 seed; full: four sizes, 40 epochs on all 4,000,
-    3 seeds). ``epochs`` and ``seeds`` override (for the convolutional nets, at most their
+    Conv1D nets of 3 and 11 layers at matched parameters (``udl.conv_wide_vs_deep``, minibatch
+    25; reduced: three sizes, 4 epochs on 1,500 signals, 1 seed; full: four sizes, 40 epochs on
+    all 4,000, 3 seeds). ``epochs`` and ``seeds`` override (for the convolutional nets, at most their
     budget's)."""
     from ..experiments.udl import conv_wide_vs_deep, wide_vs_deep
 
     e, s = by_budget(budget, tiny=(1, 1), reduced=(30, 2), full=(200, 5))
     out = wide_vs_deep(epochs=epochs or e, seeds=seeds or s, seed=seed, backend=backend)
-    ce, cs, cn, ch = by_budget(
+    ce, cs, cn, ch, cb = by_budget(
         budget,
-        tiny=(1, 1, 300, (4, 8)),
-        reduced=(5, 1, 2000, (8, 16, 32)),
-        full=(40, 3, None, (8, 16, 32, 64)),
+        tiny=(1, 1, 300, (4, 8), 50),
+        reduced=(4, 1, 1500, (8, 16, 32), 25),
+        full=(40, 3, None, (8, 16, 32, 64), 25),
     )
     out["conv"] = conv_wide_vs_deep(
         epochs=min(ce, epochs or ce),
@@ -40,6 +40,7 @@ def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, s
         backend=backend,
         channels=ch,
         n_train=cn,
+        batch_size=cb,
     )
     out["reduced"] = budget != "full"
     return out
@@ -207,8 +208,14 @@ def _draw_conv_wide_vs_deep(ax, conv, lang):
     ax.set_title(
         tr(
             lang,
-            f'Convolutions, "11 vs. 3" ({conv["epochs"]} epochs, {conv["seeds"]} seeds)',
-            f'Convoluciones, "11 frente a 3" ({conv["epochs"]} épocas, {conv["seeds"]} semillas)',
+            f'Convolutions, "11 vs. 3" ({conv["epochs"]} epochs on {conv["n_train"]:,} signals, '
+            + ("1 seed)" if conv["seeds"] == 1 else f"{conv['seeds']} seeds)"),
+            f'Convoluciones, "11 frente a 3" ({conv["epochs"]} épocas con {conv["n_train"]:,} '
+            + (
+                "señales, 1 semilla)"
+                if conv["seeds"] == 1
+                else f"señales, {conv['seeds']} semillas)"
+            ),
         ),
         fontsize=10,
     )
