@@ -180,8 +180,8 @@ def draw_depth_efficiency(data, lang="en"):
         details=[
             tr(
                 lang,
-                "pieces counted exactly (theory.regions.count_1d); shallow output layers by least squares; errors exact (max over all breakpoints)",
-                "tramos contados exactamente (theory.regions.count_1d); capas de salida superficiales por mínimos cuadrados; errores exactos (máximo sobre todos los cambios de tramo)",
+                "pieces counted exactly along [0, 1] (the exact segment counter of numbanet.theory.regions); shallow output layers by least squares; errors exact (max over all breakpoints)",
+                "tramos contados exactamente a lo largo de [0, 1] (el contador exacto de numbanet.theory.regions); capas de salida superficiales por mínimos cuadrados; errores exactos (máximo sobre todos los cambios de tramo)",
             )
         ],
     )
