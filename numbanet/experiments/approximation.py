@@ -310,7 +310,7 @@ def random_hidden_net(d_in, hidden, activation, rng, backend="reference", bias_r
     """A d_in-hidden-1 net with random hidden weights (directions on the unit sphere, biases
     uniform in +-``bias_range``) and the given activation; output layer zero.
 
-    ``"relu"``, ``"sigmoid"`` (on 4 w.x + b, steep enough to bend on [-1, 1]) use the engine's
+    ``"relu"``, ``"sigmoid"`` (of 4 (u.x + b), steep enough to bend within [-1, 1]) use the engine's
     layers; ``"square"`` and ``"cube"`` (g(z) = z^2, z^3) are not activation layers of numbanet,
     so their features are the engine's pre-activations raised to the power (``hidden_features``).
     """
