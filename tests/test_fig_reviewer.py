@@ -272,3 +272,10 @@ def test_layerwise_pretraining_says_it_is_not_compute_matched(lang, shared_data)
     note = fig.get_supxlabel()
     assert ("Not compute-matched" if lang == "en" else "Sin igualar el cómputo") in note
     assert str(pre) in note.replace(",", "").replace(" ", "")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_rbm_has_a_one_line_title(lang, shared_data):
+    fig = plots.plot("rbm", budget="tiny", lang=lang)
+    title = fig.get_suptitle()
+    assert title and "\n" not in title and "MNIST" in title

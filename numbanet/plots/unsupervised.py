@@ -134,6 +134,14 @@ def draw_rbm(data, lang="en"):
         fontsize=9.5,
     )
     ax3.axis("off")
+    set_title(
+        fig,
+        tr(
+            lang,
+            "A restricted Boltzmann machine learns MNIST by contrastive divergence",
+            "Una máquina de Boltzmann restringida aprende MNIST por divergencia contrastiva",
+        ),
+    )
     return fig
 
 
