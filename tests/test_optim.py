@@ -635,3 +635,18 @@ def test_flat_update_falls_back_when_weights_and_biases_differ():
     opt2.step()
     np.testing.assert_array_equal(net.parameters()[0].value, before)
     assert not np.allclose(net.parameters()[2].value, 0) and opt2.t == 1
+
+
+def test_sq_norm_twins_give_the_same_chunked_sum():
+    """The serial and threaded sq_norm kernels add the same fixed chunks, bit for bit, and
+    agree with a float64 sum."""
+    from numbanet.kernels.cpu import optim as K
+
+    a = np.random.default_rng(5).standard_normal(3 * K.NORM_CHUNK + 17).astype(np.float32)
+    parts = [np.empty(4, np.float64) for _ in range(2)]
+    K.sq_norm_chunks[0](a, parts[0])
+    K.sq_norm_chunks[1](a, parts[1])
+    assert np.array_equal(parts[0], parts[1])
+    a64 = a.astype(np.float64)
+    assert np.isclose(parts[0].sum(), a64 @ a64, rtol=1e-12)
+    assert nb.backends.get_backend("cpu").sq_norm(a) == float(parts[0].sum())

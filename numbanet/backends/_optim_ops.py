@@ -177,11 +177,12 @@ class CPUOptimOps:
 
     def sq_norm(self, a):
         from ..kernels.cpu import optim as K
+        from ..kernels.cpu._util import pick
 
         flat = _flat(a)
         parts = np.empty(max(1, -(-flat.size // K.NORM_CHUNK)), dtype=np.float64)
         if flat.size:
-            K.sq_norm_chunks(flat, parts)
+            pick(K.sq_norm_chunks, flat.size)(flat, parts)
         else:
             parts[:] = 0
         return float(parts.sum())

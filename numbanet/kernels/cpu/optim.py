@@ -21,9 +21,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ...config import FASTMATH
 from ._util import twin
 
 #: Elements per partial sum of ``sq_norm`` (a fixed split, so the sum is thread-count independent).
@@ -105,8 +104,7 @@ def _adam_update(p, g, m, v, lr, beta1, beta2, corr1, corr2, eps, eps_in, decay,
             p[i] = decay * p[i] - step * mi / (math.sqrt(corr2 * vi) + eps)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
-def sq_norm_chunks(a, out):
+def _sq_norm_chunks(a, out):
     """out[c] = sum of a[i]^2 over chunk c (float64); one prange iteration per chunk."""
     n = a.shape[0]
     for c in prange(out.shape[0]):
@@ -123,6 +121,9 @@ momentum_update = twin(_momentum_update)
 adagrad_update = twin(_adagrad_update)
 rmsprop_update = twin(_rmsprop_update)
 adam_update = twin(_adam_update)
+#: (serial, threaded): a gradient-norm clip on a small net calls it once per parameter per
+#: step, where waking threads costs far more than the sum
+sq_norm_chunks = twin(_sq_norm_chunks)
 
 __all__ = [
     "NORM_CHUNK",
