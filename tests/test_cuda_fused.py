@@ -85,16 +85,20 @@ def test_one_launch_per_step_and_nothing_else_per_step():
     assert c["h2d"] - a["h2d"] == 1 and c["d2h"] - a["d2h"] == 3, (a, c)
 
 
-def test_adam_and_large_nets_train_layer_by_layer():
-    """The fused step knows SGD and momentum only, and tiny nets only: Adam, or a net over
-    FUSED_MAX_PARAMS, trains layer by layer (no mlp_step launch)."""
-    x, y = _data(6, 8)
+def test_adam_and_large_nets_train_layer_by_layer(monkeypatch):
+    """The fused step knows SGD and momentum only, and tiny nets only: Adam, a net over
+    FUSED_MAX_PARAMS, or an optimiser over other parameters trains layer by layer."""
+    x, y = _data(6, 4)
     net = _classifier("cuda", np.float32)
     C.reset_stats()
     net.fit(x, y, loss="cross_entropy", optimizer="adam", lr=0.01, batch_size=4, seed=0)
     assert "mlp_step" not in C.stats()["launches_by_kernel"]
-    wide = nb.models.mlp([6, C.FUSED_MAX_PARAMS // 6, 3], "relu", backend="cuda", seed=0)
-    opt = nb.optim.get("sgd", wide.parameters(), 0.1)
-    stack = wide.dense_stack()
-    assert wide.backend.fused_dense_plan(stack, (1, 1.0), opt) is None
-    assert net.backend.fused_dense_plan(net.dense_stack(), (1, 1.0), opt) is None  # not its params
+    be, stack = net.backend, net.dense_stack()
+    sgd = nb.optim.get("sgd", net.parameters(), 0.1)
+    assert be.fused_dense_plan(stack, (1, 1.0), sgd) is not None
+    monkeypatch.setattr(C, "FUSED_MAX_PARAMS", net.n_params() - 1)
+    assert be.fused_dense_plan(stack, (1, 1.0), sgd) is None
+    other = _classifier("cuda", np.float32)
+    opt = nb.optim.get("sgd", other.parameters(), 0.1)
+    monkeypatch.setattr(C, "FUSED_MAX_PARAMS", 1 << 15)
+    assert be.fused_dense_plan(stack, (1, 1.0), opt) is None  # not this net's parameters
