@@ -85,7 +85,8 @@ def _numbanet(name, backend, dtype):
 
 def _torch_model(torch, net, dtype, device):
     """A PyTorch module with ``net``'s layers and weights (LSTM gates f, i, g, o permuted to
-    PyTorch's i, f, g, o; its second bias zero)."""
+    PyTorch's i, f, g, o; its second bias zero and frozen), built in ``dtype`` so the copy is
+    exact."""
     import numbanet as nb
 
     nn = torch.nn
@@ -93,24 +94,25 @@ def _torch_model(torch, net, dtype, device):
     for layer in net.layers:
         p = {k: np.asarray(v.value) for k, v in layer._params.items()}
         if isinstance(layer, nb.Dense):
-            m = nn.Linear(layer.in_features, layer.out_features)
+            m = nn.Linear(layer.in_features, layer.out_features, dtype=dtype)
             m.weight.data[:] = torch.from_numpy(p["W"])
             m.bias.data[:] = torch.from_numpy(p["b"])
         elif isinstance(layer, nb.Conv2D):
             m = nn.Conv2d(
                 layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                tuple(layer.padding),
+                tuple(layer.padding), dtype=dtype,
             )  # fmt: skip
             m.weight.data[:] = torch.from_numpy(p["W"])
             m.bias.data[:] = torch.from_numpy(p["b"])
         elif isinstance(layer, nb.LSTM):
             H = layer.hidden_size
             gates = np.r_[H : 2 * H, 0:H, 2 * H : 4 * H]
-            lstm = nn.LSTM(layer.input_size, H, batch_first=True)
+            lstm = nn.LSTM(layer.input_size, H, batch_first=True, dtype=dtype)
             lstm.weight_ih_l0.data[:] = torch.from_numpy(p["W"][gates])
             lstm.weight_hh_l0.data[:] = torch.from_numpy(p["U"][gates])
             lstm.bias_ih_l0.data[:] = torch.from_numpy(p["b"][gates])
             lstm.bias_hh_l0.data[:] = 0
+            lstm.bias_hh_l0.requires_grad_(False)  # one bias, as numbanet's (two would both move)
 
             class Last(nn.Module):
                 def __init__(self, inner):
@@ -177,14 +179,15 @@ def _torch_steps(torch, model, topt, lossf, X, Y, bs, steps):
         topt.zero_grad(set_to_none=True)
         lossf(model(X[s : s + bs]), Y[s : s + bs]).backward()
         topt.step()
-    torch.cuda.synchronize()
+    if X.is_cuda:
+        torch.cuda.synchronize(X.device)
 
 
 def _torch_parts(torch, name, net, x, y, dtype, device, opt):
     model = _torch_model(torch, net, dtype, device)
-    X = torch.from_numpy(x.astype(dtype)).to(device)
+    X = torch.from_numpy(x).to(device=device, dtype=dtype)
     if name == "tiny":
-        Y = torch.from_numpy(y.astype(dtype)).to(device)
+        Y = torch.from_numpy(y).to(device=device, dtype=dtype)
         lossf = lambda out, t: 0.5 * ((out - t) ** 2).sum(dim=1).mean()  # noqa: E731 - MSE half_sum
     else:
         Y = torch.from_numpy(np.asarray(y, np.int64)).to(device)
