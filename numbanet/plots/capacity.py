@@ -194,7 +194,7 @@ def _draw_conv_wide_vs_deep(ax, conv, lang):
     ax.set_xscale("log")
     ax.set_xlabel(tr(lang, "number of parameters", "número de parámetros"))
     ax.set_ylabel(tr(lang, "MNIST-1D test accuracy (%)", "exactitud de test en MNIST-1D (%)"))
-    ax.legend(loc="lower right", fontsize=8.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.91), fontsize=8.5)
     ax.text(
         0.02,
         0.98,
