@@ -127,7 +127,7 @@ r = afirmacion(7)
 # 0.070, 0.285: la primera aprende unas 100 veces más despacio que la cuarta (afirmación 8).
 
 # %%
-fig = figura("gradient-speed-bars")
+fig = figura("gradient-speed-bars", budget="reduced")
 r = afirmacion(8)
 
 # %% [markdown]

@@ -164,7 +164,7 @@ for L in (1, 2, 5, 10):
 # 0.070, 0.285: la primera aprende unas 100 veces más despacio que la cuarta (afirmación 8).
 
 # %%
-fig = figura("gradient-speed-bars")
+fig = figura("gradient-speed-bars", budget="reduced")
 r = afirmacion(8)
 
 # %% [markdown]
