@@ -12,8 +12,8 @@ from numbanet.backends import cuda as C
 
 
 def _tiny_regression(backend, dtype):
-    """The 1-10x5-1 net of the course's depth experiments (tanh), shrunk to 1-4x3-1."""
-    return nb.models.mlp([1, 4, 4, 4, 1], "tanh", backend=backend, seed=0, dtype=dtype)
+    """The 1-10x5-1 net of the course's depth experiments (tanh here)."""
+    return nb.models.mlp([1] + [10] * 5 + [1], "tanh", backend=backend, seed=0, dtype=dtype)
 
 
 def _classifier(backend, dtype):
@@ -57,6 +57,23 @@ def test_fused_step_matches_the_reference(case, dtype):
     by = s["launches_by_kernel"]
     zeros = 2 + (opt == "momentum")  # per fit: the plan's two zeros (+ the velocities)
     assert set(by) == {"mlp_step", "fill"} and by["fill"] == zeros, by
+
+
+def test_nielsens_784_30_10_net_steps_in_one_launch_each():
+    """Nielsen's network (784-30-10 sigmoid, his initialisation, lr 3): two fused steps give
+    the reference's weights (float64), one mlp_step launch each."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((4, 784)), rng.integers(0, 10, 4)
+    flat = {}
+    for be in ("reference", "cuda"):
+        net = nb.models.mlp(
+            [784, 30, 10], "sigmoid", init="nielsen", backend=be, seed=0, dtype=np.float64
+        )
+        C.reset_stats()
+        net.fit(x, y, loss="cross_entropy", optimizer="sgd", lr=3.0, batch_size=2, seed=0)
+        flat[be] = net.get_flat()
+    assert C.stats()["launches_by_kernel"]["mlp_step"] == 2
+    np.testing.assert_allclose(flat["cuda"], flat["reference"], rtol=1e-10, atol=1e-12)
 
 
 def test_one_launch_per_step_and_nothing_else_per_step():
