@@ -104,7 +104,8 @@ CATALOG = [
         "wide-vs-deep",
         "capacity",
         "UDL / DL: wide vs deep",
-        "Test accuracy against parameter count for shallow and deep MLPs on MNIST-1D.",
+        "Test accuracy against parameter count for shallow and deep MLPs on MNIST-1D, and for "
+        "Conv1D nets of 3 and 11 layers at matched parameters (Goodfellow et al.'s 11 vs. 3).",
     ),
     _f(
         "mnist1d-random-labels",
