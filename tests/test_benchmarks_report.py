@@ -124,7 +124,7 @@ def test_report_tables_hold_exactly_the_json_values(files, capsys):
         "12.00x",
         "2.00x",
         "6.00x",
-        "PyTorch >= 15x: not met; NumPy >= 2x: met",
+        "PyTorch >= 15x: fit not met, loop not met; NumPy >= 2x: fit met, loop met",
         "2026-01-02 03:04 UTC; Test CPU, 2 cores; 2 threads; 3 rounds; load 0.50-0.75",
     ]
     for path in (bench_readme, readme):
