@@ -16,6 +16,9 @@
     (``numbanet.experiments.diagnosis.bias_variance_runs``).
 
 ``compute_*`` functions choose the budget and run the experiments; ``draw_*`` only draw.
+
+Size: about 650 lines because the three figures of the deck's regularisation section stay
+together; each ``draw_*`` lays out several panels with their English and Spanish labels.
 """
 
 from __future__ import annotations
