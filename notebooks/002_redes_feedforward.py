@@ -31,25 +31,10 @@ import numpy as np
 
 import numbanet as nb
 import numbanet.nn.functional as F
-from numbanet import claims, plots
+from numbanet import aula
 
-PRESUPUESTO = "tiny"
-
-
-def figura(id_figura, budget=None):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
-    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
-    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
-
-
-def afirmacion(numero):
-    """Recalcula la afirmación ``numero`` de las diapositivas y muestra el veredicto."""
-    r = claims.check(numero)
-    print(f"Afirmación {numero}: {r.statement}")
-    print(f"  diapositiva: {r.slide_value}")
-    print(f"  numbanet:    {r.computed}")
-    print(f"  veredicto:   {r.verdict} ({r.explanation})")
-    return r
+aula.PRESUPUESTO = "tiny"  # "reduced": como en las diapositivas (más lento)
+figura, afirmacion = aula.figura, aula.afirmacion
 
 
 def aplicar(capa, z):

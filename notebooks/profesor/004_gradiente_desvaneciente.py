@@ -38,27 +38,12 @@
 import numpy as np
 
 import numbanet as nb
-from numbanet import claims, plots, slides
+from numbanet import aula, slides
 from numbanet.theory import gradient_speed
 from numbanet.theory import regions as R
 
-PRESUPUESTO = "tiny"
-
-
-def figura(id_figura, budget=None):
-    """Calcula y dibuja la figura ``id_figura`` de las diapositivas, con rótulos en español, con
-    el presupuesto ``budget`` o, si no se da, ``PRESUPUESTO``."""
-    return plots.plot(id_figura, lang="es", budget=budget or PRESUPUESTO)
-
-
-def afirmacion(numero, **opciones):
-    """Recalcula la afirmación ``numero`` de las diapositivas y muestra el veredicto."""
-    r = claims.check(numero, **opciones)
-    print(f"Afirmación {numero}: {r.statement}")
-    print(f"  diapositiva: {r.slide_value}")
-    print(f"  numbanet:    {r.computed}")
-    print(f"  veredicto:   {r.verdict} ({r.explanation})")
-    return r
+aula.PRESUPUESTO = "tiny"  # "reduced": como en las diapositivas (más lento)
+figura, afirmacion = aula.figura, aula.afirmacion
 
 
 # %% [markdown]
