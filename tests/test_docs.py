@@ -107,6 +107,19 @@ def test_claims_page_lists_every_registered_claim(site):
             assert "differs on " + ", ".join(differs) in text, (cid, differs)
 
 
+def test_claims_page_shows_the_committed_verdicts(site):
+    """The verdicts of the committed full run (figures/claims.json), one per claim."""
+    import json
+
+    reached = json.loads((ROOT / "figures" / "claims.json").read_text(encoding="utf-8"))
+    html = _text(site / "claims" / "index.html")
+    assert "verdict reached" in html
+    for r in reached:
+        row = html.split(f'<td style="text-align: right;">{r["id"]}</td>', 1)
+        assert len(row) == 2, f"claim {r['id']} has no row"
+        assert f"<td>{r['verdict']}</td>" in row[1].split("</tr>", 1)[0], r["id"]
+
+
 def test_benchmarks_page_holds_the_generated_tables(site):
     bench = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
     row = next(line for line in bench.splitlines() if line.startswith("| Nielsen"))

@@ -13,7 +13,8 @@ the project already keeps up to date.
   ``figures/`` (or ``figures/es/``).
 * **Claims.** ``<!-- numbanet-docs: claims -->`` becomes the table of the slides' claims from the
   claims registry (``numbanet.claims``): each claim's statement, the slide's value and its figure.
-  No claim is run here: the recomputed values are ``numbanet claims``'s job.
+  No claim is run here: the verdicts reached come from the committed ``figures/claims.json``
+  (``numbanet claims --json``, full run).
 * **Notebooks.** Every notebook under ``notebooks/`` (its ``.ipynb``, generated from the jupytext
   ``.py``; a percent-format ``.py`` alone where it has no ``.ipynb``) is added to the site and to the
   navigation (sub-folders such as ``profesor/`` as sections), where the ``mkdocs-jupyter`` plugin
@@ -236,9 +237,16 @@ def claims_table() -> str:
         if index.is_file()
         else set()
     )
+    committed = ROOT / "figures" / "claims.json"  # `numbanet claims --json`, full run
+    reached = (
+        {r["id"]: r["verdict"] for r in json.loads(committed.read_text(encoding="utf-8"))}
+        if committed.is_file()
+        else {}
+    )
     rows = [
-        "| # | what the slides state | the slide's value | verdict numbanet must reach | figure |",
-        "|---:|---|---|---|---|",
+        "| # | what the slides state | the slide's value | verdict numbanet must reach "
+        "| verdict reached (figures/claims.json) | figure |",
+        "|---:|---|---|---|---|---|",
     ]
     for cid, c in sorted(_REGISTRY.items()):
         fig = c.get("figure")
@@ -252,7 +260,8 @@ def claims_table() -> str:
         if differs:
             expected = "differs on " + ", ".join(_md_escape(part) for part in differs)
         statement = _md_escape(c["statement"])
-        rows.append(f"| {cid} | {statement} | {value} | {expected} | {fig_cell} |")
+        got = _md_escape(reached.get(cid, "-"))
+        rows.append(f"| {cid} | {statement} | {value} | {expected} | {got} | {fig_cell} |")
     return "\n".join(rows) + "\n"
 
 
