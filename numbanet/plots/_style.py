@@ -2,9 +2,10 @@
 the English/Spanish labels, and the figures' budgets.
 
 Budgets: ``"reduced"`` (the default of ``numbanet figures``: minutes for the whole set),
-``"full"`` (``--full``: the slides' original budgets where they cost hours) and ``"tiny"`` (used
-by the test suite only: every figure computes in seconds, so the whole catalogue renders in one
-test; the pictures are then not meaningful).
+``"full"`` (``--full``: the slides' original budgets where they cost hours) and ``"tiny"`` (the
+test suite, and the course notebooks by default through ``numbanet.aula``: every figure computes
+in seconds, so the whole catalogue renders in one test; the curves then only show the shape of
+the experiment).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ Each figure is a pair of functions in a module of this package,
 * ``draw_<name>(data, lang="en") -> matplotlib.figure.Figure``: draws, computes nothing,
 
 where ``<name>`` is the id with dashes turned into underscores. ``budget="full"`` runs the
-original budget of slow reproductions, ``budget="tiny"`` (tests only) a few seconds' worth. The
-modules are named by topic and hold the figures of one section of SLIDES.md each:
+original budget of slow reproductions, ``budget="tiny"`` (the tests, and the notebooks'
+default through ``numbanet.aula``) a few seconds' worth. The modules are named by topic and hold the figures of one section of SLIDES.md each:
 ``composition``, ``regions``, ``capacity``, ``trainability`` (depth, linear regions and training
 deep nets); ``perceptron``, ``hidden``,
 ``shallow``, ``activations``, ``graph`` (neurons and backprop); ``descent`` (gradient descent);
