@@ -28,6 +28,8 @@ def _fake_pretraining_data():
         n_val=50,
         pretrain_epochs=1,
         top_epochs=1,
+        batch_size=32,
+        pretrain_batch_size=20,
         reduced=True,
     )
     return {"results": res, "settings": settings}
