@@ -34,11 +34,10 @@ CPU blocks, CUDA launches) are kept side by side so that each backward sits next
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from scipy import special as _special
 
+from .._threads import blas_threads
 from ..codes import Act
 
 
@@ -301,35 +300,11 @@ MIN_BLOCK_ROWS = 8
 #: Bytes of reusable buffers kept between calls (see ``_Pool``).
 POOL_BYTES = 256 << 20
 
-_blas_libs = []
 
-
-@contextlib.contextmanager
 def _blas_threads():
-    """BLAS on ``BLAS_THREADS`` threads inside the block, the previous counts restored after (a
-    few microseconds: only libraries not already at that count are touched)."""
-    if BLAS_THREADS is None:
-        yield
-        return
-    if not _blas_libs:
-        import scipy.linalg  # noqa: F401 - load SciPy's BLAS (Numba's np.dot) before scanning
-        from threadpoolctl import ThreadpoolController
-
-        _blas_libs.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
-        _blas_libs.append(None)  # scanned (even if nothing was found)
-    want = int(BLAS_THREADS)
-    changed = []
-    try:
-        for lib in _blas_libs:
-            if lib is not None:
-                old = lib.get_num_threads()
-                if old != want:
-                    lib.set_num_threads(want)
-                    changed.append((lib, old))
-        yield
-    finally:
-        for lib, old in changed:
-            lib.set_num_threads(old)
+    """BLAS on ``BLAS_THREADS`` threads inside the block, the previous counts restored after
+    (``numbanet._threads.blas_threads``)."""
+    return blas_threads(BLAS_THREADS)
 
 
 #: Call NumPy's own BLAS (the ``cblas_sgemm``/``cblas_dgemm`` of the OpenBLAS that NumPy's wheels
