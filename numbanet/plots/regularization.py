@@ -623,6 +623,7 @@ def draw_bias_variance_diagnosis(data, lang="en"):
             fontsize=10.5,
         )
         advice = _short_advice(m, lang)
+        advice = advice and advice.replace("; ", ";\n")  # two pieces of advice: two lines
         ax.set_xlabel(
             tr(lang, f"try: {advice}", f"probar: {advice}") if advice else "", fontsize=9.5
         )
@@ -650,8 +651,8 @@ def draw_bias_variance_diagnosis(data, lang="en"):
             lang,
             "Bias or variance? Avoidable bias (train - Bayes) and generalization gap "
             "(validation - train) of three MNIST nets",
-            "¿Sesgo o varianza? Sesgo evitable (train - Bayes) y brecha de generalización "
-            "(validación - train) de tres redes en MNIST",
+            "¿Sesgo o varianza? Sesgo evitable (entrenamiento - Bayes) y brecha de "
+            "generalización (validación - entrenamiento) de tres redes en MNIST",
         ),
         fontsize=12,
         details=[details],
