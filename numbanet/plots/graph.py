@@ -267,31 +267,17 @@ def draw_graph(data, lang="en", ax=None):
         (0, tr(lang, "gradients", "gradientes")),
     ):
         ax.text(-0.65, y, text, rotation=90, ha="center", va="center", fontsize=9, color="#555555")
+    kinds = (
+        ("param", "parameter", "parámetro"),
+        ("op", "operation", "operación"),
+        ("value", "value (shape)", "valor (forma)"),
+        ("grad", "delta: gradient of a value", "delta: gradiente de un valor"),
+        ("pgrad", "gradient of a parameter", "gradiente de un parámetro"),
+    )
     handles = [
-        Patch(
-            fc=KIND_COLOURS["param"][0],
-            ec=KIND_COLOURS["param"][1],
-            label=tr(lang, "parameter", "parámetro"),
-        ),
-        Patch(
-            fc=KIND_COLOURS["op"][0],
-            ec=KIND_COLOURS["op"][1],
-            label=tr(lang, "operation", "operación"),
-        ),
-        Patch(
-            fc=KIND_COLOURS["value"][0],
-            ec=KIND_COLOURS["value"][1],
-            label=tr(lang, "value (shape)", "valor (forma)"),
-        ),
-        Patch(
-            fc=KIND_COLOURS["grad"][0],
-            ec=KIND_COLOURS["grad"][1],
-            label=tr(lang, "delta: gradient of a value", "delta: gradiente de un valor"),
-        ),
-        Patch(
-            fc=KIND_COLOURS["pgrad"][0],
-            ec=KIND_COLOURS["pgrad"][1],
-            label=tr(lang, "gradient of a parameter", "gradiente de un parámetro"),
+        *(
+            Patch(fc=KIND_COLOURS[k][0], ec=KIND_COLOURS[k][1], label=tr(lang, en, es))
+            for k, en, es in kinds
         ),
         Line2D(
             [],
