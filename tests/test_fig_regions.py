@@ -66,11 +66,10 @@ def test_compose_vs_shallow_titles_are_the_counted_pieces(lang):
         axes = fig.axes
         assert _title_pieces(axes[0]) == [d["deep"]["pieces"]]
         assert _title_pieces(axes[1])[0] == d["shallow"]["pieces"]
-        # every breakpoint is drawn as a dot; close ones get the zoom panel
+        # every breakpoint is drawn as a dot; two panels, no zoom (tests/test_fig_reviewer.py)
         dots = [ln for ln in axes[1].lines if ln.get_marker() == "o" and ln.get_markersize() < 10]
         assert len(dots[0].get_xdata()) == len(d["shallow"]["breaks"])
-        gap = d["closest"][1] - d["closest"][0]
-        assert (len(axes) == 3) == (gap < C.ZOOM_GAP)
+        assert len(axes) == 2
         plt.close(fig)
 
 

@@ -279,3 +279,24 @@ def test_rbm_has_a_one_line_title(lang, shared_data):
     fig = plots.plot("rbm", budget="tiny", lang=lang)
     title = fig.get_suptitle()
     assert title and "\n" not in title and "MNIST" in title
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_compose_vs_shallow_has_no_zoom_panel_and_states_a_too_short_piece(lang):
+    """Both panels show the whole of [-1, 1] (no third of the width spent zooming on a
+    0.0002-wide piece); a piece shorter than ZOOM_GAP is ringed and its width stated in one line."""
+    from numbanet.plots import composition as C
+
+    d = C.compute_compose_vs_shallow(budget="tiny")
+    for close, stated in (((0.17453, 0.17475), True), ((-0.5, 0.25), False)):
+        fig = C.draw_compose_vs_shallow({**d, "closest": close}, lang)
+        assert len(fig.axes) == 2
+        for ax in fig.axes:
+            assert ax.get_xlim() == (-1.0, 1.0)
+        legend = fig.axes[1].get_legend().get_title().get_text()
+        rings = [ln for ln in fig.axes[1].lines if ln.get_markersize() >= 10]
+        assert ("0.0002" in legend) == stated, legend
+        assert len(rings) == int(stated)
+        if stated:
+            assert rings[0].get_xdata()[0] == close[0]
+            assert "\n" not in legend  # one line

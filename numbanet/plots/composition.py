@@ -224,12 +224,9 @@ def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
     shallow["grid_pieces"] = grid_pieces(net, -1.0, 1.0)
     gaps = np.diff(shallow["breaks"])
     k = int(np.argmin(gaps)) if len(gaps) else None
-    closest = zoom = None
-    if k is not None:
-        c0, c1 = float(shallow["breaks"][k]), float(shallow["breaks"][k + 1])
-        closest, w = (c0, c1), c1 - c0
-        zx = np.linspace(c0 - 6 * w, c1 + 6 * w, 1001)  # the net around its two closest kinks
-        zoom = (zx, R.forward(net, zx[:, None])[:, 0])
+    closest = None
+    if k is not None:  # the shortest piece: ringed and stated when too short to see
+        closest = (float(shallow["breaks"][k]), float(shallow["breaks"][k + 1]))
     return {
         "deep": deep,
         "shallow": shallow,
@@ -239,11 +236,12 @@ def compute_compose_vs_shallow(seed=0, backend="cpu", budget="reduced"):
         "bound": R.zaslavsky(1, 6),
         "reduced": budget != "full",
         "closest": closest,
-        "zoom": zoom,
     }
 
 
-#: breakpoints closer than this (in x, on [-1, 1]) are invisible at the figure's scale: zoom in
+#: breakpoints closer than this (in x, on [-1, 1]) are invisible at the figure's scale: the piece
+#: between them is ringed and its width stated in one line (a zoom panel on a piece a few
+#: ten-thousandths wide showed nothing about deep against shallow, only that the piece exists)
 ZOOM_GAP = 0.02
 
 
@@ -252,14 +250,8 @@ def draw_compose_vs_shallow(data, lang="en"):
 
     d, s = data["deep"], data["shallow"]
     close = data["closest"]
-    zoom = close is not None and close[1] - close[0] < ZOOM_GAP
-    fig, axes = plt.subplots(
-        1,
-        3 if zoom else 2,
-        figsize=(14.5 if zoom else 11, 4.4),
-        width_ratios=[1, 1, 0.5] if zoom else [1, 1],
-    )
-    axes[1].sharey(axes[0])
+    tiny_piece = close is not None and close[1] - close[0] < ZOOM_GAP
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
     _plot_curve(axes[0], d, "C2")
     axes[0].set_title(
         tr(
@@ -284,51 +276,30 @@ def draw_compose_vs_shallow(data, lang="en"):
             lang, "shallow 1-6-1 net, trained (Adam)", "red superficial 1-6-1 entrenada (Adam)"
         ),
     )
-    extra = ""
-    if zoom:
-        w = close[1] - close[0]
-        extra = tr(
-            lang,
-            f"\n(two breakpoints only {w:.1g} apart: see zoom)",
-            f"\n(dos cambios de tramo a solo {w:.1g}: ver ampliación)",
-        )
     axes[1].set_title(
         tr(
             lang,
-            f"shallow, 6 hidden units: {s['pieces']} linear pieces (at most {data['bound']})",
-            f"superficial, 6 unidades: {s['pieces']} tramos lineales (como mucho {data['bound']})",
+            f"shallow, 6 hidden units\n{s['pieces']} linear pieces (at most {data['bound']})",
+            f"superficial, 6 unidades ocultas\n{s['pieces']} tramos lineales "
+            f"(como mucho {data['bound']})",
         )
-        + extra
     )
-    axes[1].legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, title=f"MSE = {data['mse']:.3g}"
-    )
-    for ax in axes[:2]:
+    legend_title = f"MSE = {data['mse']:.3g}"
+    if tiny_piece:  # ring the piece too short to see, and say how short it is
+        c0, c1 = close
+        w = c1 - c0
+        ym = float(np.interp(c0, s["x"], s["y"]))
+        axes[1].plot([c0], [ym], "o", ms=13, mfc="none", mec="0.25", mew=1.0)
+        legend_title += tr(
+            lang,
+            f"; circled: a piece {w:.1g} wide (x = {c0:.3f})",
+            f"; en el círculo: tramo de {w:.1g} (x = {c0:.3f})",
+        )
+    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, title=legend_title)
+    for ax in axes:
         ax.set_xlabel("x")
         ax.set_xlim(-1, 1)
         ax.set_xticks([-1, -0.5, 0, 0.5, 1])
-    if zoom:
-        ax = axes[2]
-        c0, c1 = close
-        zx, zy = data["zoom"]
-        inside = s["breaks"][(s["breaks"] > zx[0]) & (s["breaks"] < zx[-1])]
-        ax.plot(zx, zy, color="C3", lw=2.0)
-        ax.plot(inside, np.interp(inside, zx, zy), "o", color="C3", ms=4.5, mfc="white", mew=1.2)
-        ax.axvspan(c0, c1, color="C3", alpha=0.15)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
-        ym = float(np.interp(c0, zx, zy))  # ring the spot in the shallow panel
-        axes[1].plot([c0], [ym], "o", ms=13, mfc="none", mec="0.25", mew=1.0)
-        ax.set_xlim(zx[0], zx[-1])
-        ax.set_title(
-            tr(
-                lang,
-                f"zoom: the piece on\n[{c0:.4f}, {c1:.4f}]",
-                f"ampliación: el tramo en\n[{c0:.4f}, {c1:.4f}]",
-            )
-        )
-        ax.set_xlabel("x")
-        ax.ticklabel_format(axis="x", useOffset=False)
-        ax.tick_params(axis="x", labelrotation=30)
     axes[0].set_ylabel("y")
     note = tr(
         lang,
@@ -336,7 +307,7 @@ def draw_compose_vs_shallow(data, lang="en"):
         f"exactly (open dots: breakpoints), checked on a {GRID_N:,}-point grid",
         f"mejor de {data['restarts']} inicios x {data['epochs']} épocas de lote completo; tramos "
         f"contados exactamente (puntos: cambios de tramo), comprobados en una malla de "
-        f"{GRID_N:,} puntos".replace(",", " "),
+        f"{GRID_N:,} puntos".replace(f"{GRID_N:,}", f"{GRID_N:,}".replace(",", " ")),
     )
     set_title(
         fig,
