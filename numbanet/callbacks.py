@@ -48,6 +48,12 @@ class History:
         for k, v in values.items():
             self.history.setdefault(k, []).append(v)
 
+    def extend(self, **series):
+        """Record several epochs at once: each keyword a list of per-epoch values, all of one
+        length (what as many ``append`` calls would record)."""
+        for k, v in series.items():
+            self.history.setdefault(k, []).extend(v)
+
     def __getitem__(self, key):
         return self.history[key]
 

@@ -56,6 +56,14 @@ FUSED_NARROW_MIN_BATCH = 16
 #: forward 24 us / backward 55 us; loops for layers up to 2^14 MACs 24 / 65 us; loops
 #: everywhere 39 / 146 us.
 STACK_SMALL_MACS = 1 << 11
+#: ``fit`` runs many epochs of the fused path in one compiled call when nothing between epochs
+#: needs Python (``training._epochs_fused``); each call covers at most this many multiply-adds
+#: (forward and backward), about a second of training or less, so a progress bar moves and
+#: Ctrl-C is answered; and, when every epoch has its own example order, at most this many
+#: int64 order entries (8 MB).
+FUSED_CALL_MACS = 1 << 31
+FUSED_CALL_ORDERS = 1 << 20
+
 
 #: ... and batches of at most this many rows use the loops for every layer: Nielsen's manual
 #: loop (784-30-10, minibatch 10, 5,000 steps, background jobs stopped) took 0.89-1.13 s with

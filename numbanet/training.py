@@ -3,7 +3,10 @@
 ``Sequential.fit`` and ``Sequential.evaluate`` call :func:`fit` and :func:`evaluate` here. One
 epoch of ``fit`` is:
 
-1. shuffle the example order (the fit's seeded generator);
+1. shuffle the example order (the fit's seeded generator), unless one minibatch holds the
+   whole training set: a full batch's gradient is the same sum in any order (only its rounding
+   differs), and drawing a permutation of 256 examples costs about 7 us, a quarter of a training
+   step of a tiny net;
 2. train on the minibatches in that order, either through the backend's fused dense-epoch path
    (``backend.fused_dense_plan``: a whole chunk of minibatches in one compiled call, for plain
    dense nets trained with SGD or momentum) or layer by layer (forward, loss, backward through
@@ -18,6 +21,18 @@ epoch of ``fit`` is:
 With ``check_finite`` a diverged epoch (a loss that is not finite) is rolled back to the end of
 the previous one: parameters *and* running statistics (``model_state``), as ``EarlyStopping``
 does when it restores the best epoch.
+
+**Many epochs per call.** When nothing between two epochs needs Python (the fused path, no
+callbacks, no validation set, no augmentation, no exact training metrics), the fused plan runs
+many epochs in one compiled call (``FusedDensePlan.run_epochs``) and returns each epoch's summed
+loss and right answers, so the ``History`` is the one the epoch-by-epoch loop records (its
+``time`` is the call's time shared equally among its epochs). A tiny net trained on one full
+batch per epoch spent half of ``fit`` in that loop (1-10x5-1 ReLU, 256 examples: 69 us per
+epoch against 31 us for the step). Both ways run the same compiled kernel, so they give the same
+weights and losses bit for bit; the call stops at a diverged epoch and puts its weights back,
+and ``fit`` raises the same ``DivergenceError``. Each call covers at most
+``config.FUSED_CALL_MACS`` multiply-adds (and 1/50 of the epochs when a progress bar shows),
+so the bar moves and Ctrl-C is answered within about a second.
 
 A model's outputs become classes by its loss (``Loss.labels_from``): the largest output of
 several, and a single output thresholded at 0.5 for a probability or 0 for a logit.
@@ -122,8 +137,20 @@ def fit(
     for cb in callbacks:
         cb.on_train_begin(model, opt)
     good = model_state(model) if check_finite else None
+    batched = (
+        hasattr(plan, "run_epochs")  # a plan that can run many epochs per call (cpu)
+        and not callbacks
+        and validation is None
+        and aug is None
+        and not (labels is not None and train_metrics == "exact")
+        and (not bar.enabled or epochs >= 50)
+    )
     try:
-        for epoch in range(1, epochs + 1):
+        if batched:
+            acc_labels = labels if running else None
+            _epochs_fused(plan, X, target, acc_labels, n, bs, epochs, rng, shuffle, opt, bar,
+                          check_finite, history)  # fmt: skip
+        for epoch in range(1, 0 if batched else epochs + 1):
             for cb in callbacks:
                 cb.on_epoch_begin(model, opt, epoch)
             t0 = time.perf_counter()
@@ -134,7 +161,7 @@ def fit(
                 Te = be.asarray(tgt, tgt.dtype)
                 lab = None if labels is None else np.tile(labels, reps)
                 ne = n * reps
-            perm = rng.permutation(ne) if shuffle else np.arange(ne)
+            perm = rng.permutation(ne) if shuffle and bs < ne else np.arange(ne)
             lr_epoch = opt.lr
             acc_labels = lab if running else None
             if plan is not None:
@@ -146,13 +173,7 @@ def fit(
             train_loss = total / ne
             if check_finite and not math.isfinite(train_loss):
                 restore_model_state(model, good)
-                err = DivergenceError(
-                    f"training diverged at epoch {epoch}: the loss became {train_loss}; the "
-                    f"weights of epoch {epoch - 1} were restored. Lower the learning rate "
-                    f"(now {opt.lr}) or check the data"
-                )
-                err.history = history
-                raise err
+                raise _diverged(epoch, train_loss, opt, history)
             logs = {"epoch": epoch, "loss": train_loss, "lr": lr_epoch}
             if running:
                 logs["accuracy"] = hits / ne
@@ -178,6 +199,57 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(model, opt, history)
     return history
+
+
+def _diverged(epoch, train_loss, opt, history):
+    """The DivergenceError of a rolled-back epoch, carrying the history of the epochs before."""
+    err = DivergenceError(
+        f"training diverged at epoch {epoch}: the loss became {train_loss}; the "
+        f"weights of epoch {epoch - 1} were restored. Lower the learning rate "
+        f"(now {opt.lr}) or check the data"
+    )
+    err.history = history
+    return err
+
+
+def _epochs_fused(plan, X, target, acc_labels, n, bs, epochs, rng, shuffle, opt, bar, check,
+                  history):  # fmt: skip
+    """Every epoch of ``fit`` through ``plan.run_epochs``, as many per call as
+    ``config.FUSED_CALL_MACS`` allows (see the module docstring), recording the same History as
+    the epoch-by-epoch loop. The example orders are drawn from ``rng`` epoch by epoch, as that
+    loop draws them; a diverged epoch raises the same ``DivergenceError``."""
+    from . import config
+
+    s = plan.sizes
+    work = 3 * n * int((s[:-1] * s[1:]).sum())  # multiply-adds per epoch: forward + backward
+    per_call = max(1, config.FUSED_CALL_MACS // max(work, 1))
+    fixed = None if shuffle and bs < n else np.arange(n, dtype=np.int64)[None, :]
+    if fixed is None:  # one row of int64 per epoch: bounded
+        per_call = min(per_call, max(1, config.FUSED_CALL_ORDERS // n))
+    if bar.enabled:
+        per_call = min(per_call, -(-epochs // 50))
+    lr = opt.lr
+    done_epochs = 0
+    while done_epochs < epochs:
+        k = min(per_call, epochs - done_epochs)
+        t0 = time.perf_counter()
+        perms = fixed if fixed is not None else np.stack([rng.permutation(n) for _ in range(k)])
+        totals, hits, ran = plan.run_epochs(X, target, acc_labels, perms, bs, k, check)
+        seconds = (time.perf_counter() - t0) / ran
+        losses = (totals / n).tolist()
+        good = ran - 1 if check and not math.isfinite(losses[-1]) else ran
+        first = done_epochs + 1
+        logs = {"epoch": list(range(first, first + good)), "loss": losses[:good], "lr": [lr] * good}
+        if acc_labels is not None:
+            logs["accuracy"] = (hits[:good] / n).tolist()
+        logs["time"] = [seconds] * good
+        history.extend(**logs)
+        bar.advance(ran * n)
+        done_epochs += good
+        if good:
+            bar.epoch_done(done_epochs, {key: v[-1] for key, v in logs.items()})
+        if good < ran:  # the kernel has put the weights of the epoch before back
+            raise _diverged(done_epochs + 1, losses[-1], opt, history)
 
 
 def _augmentation(augment):

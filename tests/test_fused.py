@@ -93,15 +93,16 @@ def _train(net, x, y, loss, fused, batch_size, **kw):
 
 @pytest.fixture
 def count_runs(monkeypatch):
-    """Counts calls of FusedPlan.run, to prove fit really took the fused path."""
+    """Counts calls of FusedPlan.run and run_epochs, to prove fit really took the fused path."""
     calls = []
-    orig = _fused_ops.FusedDensePlan.run
+    for name in ("run", "run_epochs"):
+        orig = getattr(_fused_ops.FusedDensePlan, name)
 
-    def run(self, *a, **k):
-        calls.append(1)
-        return orig(self, *a, **k)
+        def counted(self, *a, _orig=orig, **k):
+            calls.append(1)
+            return _orig(self, *a, **k)
 
-    monkeypatch.setattr(_fused_ops.FusedDensePlan, "run", run)
+        monkeypatch.setattr(_fused_ops.FusedDensePlan, name, counted)
     return calls
 
 

@@ -220,6 +220,7 @@ class FusedDensePlan:
         self._no_labels = np.zeros(1, np.int64)
         self._no_targets = np.zeros((1, 1), self.dtype)
         self._no_acc = np.zeros(0, np.int64)
+        self._saved = None  # the parameters at the start of the epoch (check_finite)
 
     def narrow(self, bs):
         """True when the feature-major kernel applies: every width <= FUSED_NARROW_MAX_WIDTH
@@ -279,6 +280,27 @@ class FusedDensePlan:
         ``acc_labels`` are the class labels to count right answers against (or None).
         Returns (summed cost, examples classified right before their minibatch's update).
         """
+        if perm.dtype != np.int64 or not perm.flags.c_contiguous:
+            perm = np.ascontiguousarray(perm, dtype=np.int64)
+        totals, hits, _ = self._train(X, T, acc_labels, perm[None, :], start, stop, bs, 1, False)
+        return float(totals[0]), int(hits[0])
+
+    def run_epochs(self, X, T, acc_labels, perms, bs, epochs, check_finite):
+        """Train ``epochs`` whole epochs in one compiled call: epoch e on the example order
+        ``perms[e]`` (``perms`` of shape (epochs, n)), or on ``perms[0]`` in every epoch when
+        ``perms`` has one row. ``T`` and ``acc_labels`` as in ``run``.
+
+        Returns (summed cost of each epoch, right answers of each epoch, epochs run). With
+        ``check_finite`` the call ends after the first epoch whose cost is not finite, with the
+        parameters put back to where that epoch started; the epochs run then count it.
+        """
+        if perms.dtype != np.int64 or not perms.flags.c_contiguous:
+            perms = np.ascontiguousarray(perms, dtype=np.int64)
+        n = perms.shape[1]
+        return self._train(X, T, acc_labels, perms, 0, n, bs, epochs, bool(check_finite))
+
+    def _train(self, X, T, acc_labels, perms, start, stop, bs, epochs, check_finite):
+        """One call of ``mlp_sgd_epochs``; returns (totals, hits, epochs run)."""
         mlp = self._mlp
         opt = self.optimizer
         rule = opt.fused_rule()
@@ -294,8 +316,6 @@ class FusedDensePlan:
         narrow, small, inv_m, zws, aws, dws, grow, xg, gW, ident = self.workspaces(bs)
         if not X.flags.c_contiguous:
             X = np.ascontiguousarray(X)
-        if perm.dtype != np.int64 or not perm.flags.c_contiguous:
-            perm = np.ascontiguousarray(perm, dtype=np.int64)
         flat = self.flat
         if rule.momentum:
             mflat = self._gather_velocity()
@@ -303,21 +323,29 @@ class FusedDensePlan:
         else:
             mflat, beta, damp = flat, dt(0), dt(1)  # never written when momentum is off
         lr, decay = dt(rule.lr), dt(opt.decay_factor(self.stack.parameters[0]))  # a weight
-        data = (X, Tm, labels, perm, start, stop, bs, flat, self.w_off, self.b_off)
-        net = (self.sizes, self.acts, self.alphas)
-        step = (int(code), self.cost_c, inv_m, lr, decay)
-        update = (mflat, beta, damp, rule.momentum, acc)
-        if narrow:  # the feature-major loops: no BLAS
-            total, hits = mlp.mlp_sgd_chunk_narrow(*data, *net, *step, zws, aws, dws, *update)
+        if check_finite:
+            if self._saved is None:
+                self._saved = np.empty_like(flat)
+            saved = self._saved
         else:
-            with blas_for(self._largest_blas_product(bs, small)):
-                total, hits = mlp.mlp_sgd_chunk(
-                    *data, *net, small, *step, zws, aws, dws, grow, xg, gW, ident, *update
-                )
+            saved = flat  # never written
+        totals = np.empty(epochs, np.float64)
+        hits = np.empty(epochs, np.int64)
+        # the feature-major loops call no BLAS: nothing to set
+        blas = blas_threads(None) if narrow else blas_for(self._largest_blas_product(bs, small))
+        with blas:
+            done = mlp.mlp_sgd_epochs(
+                X, Tm, labels, perms, start, stop, bs, flat, self.w_off, self.b_off,
+                self.sizes, self.acts, self.alphas, narrow, small,
+                int(code), self.cost_c, inv_m, lr, decay,
+                zws, aws, dws, grow, xg, gW, ident,
+                mflat, beta, damp, rule.momentum, acc,
+                check_finite, saved, totals, hits,
+            )  # fmt: skip
         if rule.momentum:
             self._scatter_velocity(mflat)
-        opt.t += -(-(stop - start) // bs)  # the steps taken, as the layer path counts them
-        return total, hits
+        opt.t += done * -(-(stop - start) // bs)  # the steps taken, as the layer path counts them
+        return totals[:done], hits[:done], done
 
     def _largest_blas_product(self, bs, small):
         """Multiply-adds of the largest product the kernel hands to BLAS (0: none)."""

@@ -758,6 +758,86 @@ def mlp_sgd_chunk_narrow(
     return total, hits
 
 
+@njit(cache=True)
+def mlp_sgd_epochs(
+    X,
+    T,
+    labels,
+    perms,
+    start,
+    stop,
+    bs,
+    flat,
+    w_off,
+    b_off,
+    sizes,
+    acts,
+    alphas,
+    narrow,
+    small,
+    loss_kind,
+    cost_c,
+    inv_m,
+    lr,
+    decay_w,
+    zws,
+    aws,
+    dws,
+    grow,
+    xg,
+    gW,
+    ident,
+    mflat,
+    beta,
+    damp,
+    mom,
+    acc_labels,
+    check_finite,
+    saved,
+    totals,
+    hits,
+):
+    """``totals.shape[0]`` epochs in one call: epoch e trains on ``perms[e, start:stop]`` (or
+    on ``perms[0, start:stop]`` every epoch when ``perms`` has one row) with
+    ``mlp_sgd_chunk_narrow`` when ``narrow``, else ``mlp_sgd_chunk`` (the other arguments are
+    theirs), and writes its summed cost to ``totals[e]`` and its right answers to ``hits[e]``.
+
+    This is the only entry to the two epoch kernels (``fit`` calls it for one epoch, or one
+    chunk of an epoch, at a time when it needs Python between epochs), so one epoch computes
+    bit for bit the same whether it runs alone or among many.
+
+    With ``check_finite``, the parameters are copied into ``saved`` before each epoch, and the
+    first epoch whose summed cost is not finite (NaN or infinite: the training diverged) puts
+    them back and ends the call, as ``fit`` rolls back a diverged epoch. Momentum velocities
+    are not rolled back (neither are they on the epoch-by-epoch path).
+
+    Returns the number of epochs run: ``totals.shape[0]``, or the (1-based) diverged one.
+    """
+    n_epochs = totals.shape[0]
+    for e in range(n_epochs):
+        perm = perms[e] if perms.shape[0] > 1 else perms[0]
+        if check_finite:
+            saved[:] = flat
+        if narrow:
+            t, h = mlp_sgd_chunk_narrow(
+                X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
+                loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, mflat, beta, damp, mom,
+                acc_labels,
+            )  # fmt: skip
+        else:
+            t, h = mlp_sgd_chunk(
+                X, T, labels, perm, start, stop, bs, flat, w_off, b_off, sizes, acts, alphas,
+                small, loss_kind, cost_c, inv_m, lr, decay_w, zws, aws, dws, grow, xg, gW, ident,
+                mflat, beta, damp, mom, acc_labels,
+            )  # fmt: skip
+        totals[e] = t
+        hits[e] = h
+        if check_finite and not math.isfinite(t):
+            flat[:] = saved
+            return e + 1
+    return n_epochs
+
+
 # ------------------------------------------------------------------------------------------
 # The forward and backward passes of a dense stack, one compiled call each (Sequential.forward
 # and Sequential.backward on the CPU backend, and fit's layer-by-layer path for optimisers the
