@@ -1,5 +1,7 @@
 """Items of the reviewer's list (issue 19), each checked by the property its fix established."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -300,3 +302,157 @@ def test_compose_vs_shallow_has_no_zoom_panel_and_states_a_too_short_piece(lang)
         if stated:
             assert rings[0].get_xdata()[0] == close[0]
             assert "\n" not in legend  # one line
+
+
+def _points_under_legends(fig):
+    """The plotted data points (line vertices and scatter offsets, in display pixels, inside
+    their own axes) that lie inside some legend's box, as (legend's axes index, label, x, y)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [(i, ax.get_legend()) for i, ax in enumerate(fig.axes) if ax.get_legend()]
+    legends += [(-1, lg) for lg in fig.legends]
+    hidden = []
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        artists = [(ln.get_label(), ln.get_transform(), ln.get_xydata()) for ln in ax.get_lines()]
+        artists += [
+            (c.get_label(), c.get_offset_transform(), c.get_offsets()) for c in ax.collections
+        ]
+        for label, transform, xy in artists:
+            xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if not len(xy):
+                continue
+            for px, py in transform.transform(xy):
+                if not box.contains(px, py):  # clipped away: not drawn
+                    continue
+                for i, lg in legends:
+                    if lg.get_window_extent(renderer).contains(px, py):
+                        hidden.append((i, label, float(px), float(py)))
+    return hidden
+
+
+#: the reduced run's L2 sweep (figures/regularization.png before the fix): the training error at
+#: lambda = 100 (37 %) sat under the legend in the upper-right corner
+_L2_REDUCED = dict(
+    l2_lambda=np.array([0.0, 3.0, 10.0, 30.0, 100.0]),
+    l2_train_err=np.array([1.5, 3.0, 9.9, 22.4, 37.0]),
+    l2_val_err=np.array([21.7, 20.3, 19.4, 16.8, 28.3]),
+    l2_test_err=np.array([25.6, 24.3, 21.7, 19.4, 30.3]),
+    l2_weight_norm=np.array([33.0, 29.0, 20.0, 8.0, 2.5]),
+    l2_pick=3,
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_regularization_legends_hide_no_data_point(lang, shared_data):
+    """No legend box of the figure covers a plotted point (the L2 legend hid the training error
+    at the largest lambda): checked with the renderer's window extents, on the tiny run and on
+    the reduced run's L2 numbers."""
+    from numbanet.plots._style import style
+
+    d = regularization.compute_regularization(budget="tiny")
+    for data in (d, {**d, **_L2_REDUCED}):
+        with style():
+            fig = regularization.draw_regularization(data, lang)
+            assert _points_under_legends(fig) == []
+
+
+# ------------------------------------------------------------------ the claims' table (item 5)
+def _table_rows(readme, head):
+    """The rows (lists of cells) of the Markdown table that follows heading ``head``."""
+    text = readme.split(head + "\n", 1)[1]
+    rows = [ln for ln in text.split("\n## ", 1)[0].splitlines() if ln.startswith("| ")]
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows[1:]]
+
+
+def test_claim_values_are_shortened_from_the_json_values():
+    from numbanet.plots.render import claim_value
+
+    assert claim_value(list(range(4, 64, 3))) == "[4, 7, 10, …, 61 (20 values)]"
+    assert claim_value({"a": 1.23456789, "b|c": "<= 1e-12"}) == "a: 1.235<br>b\\|c: &lt;= 1e-12"
+    assert claim_value([96.48, 96.9]) == "[96.48, 96.9]"
+    assert claim_value(list(range(30)), "es").endswith("(30 valores)]")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_index_tabulates_the_claims_json_beside_it(tmp_path, lang):
+    """write_index adds the claims' table, row for row from claims.json (for the Spanish set,
+    the one a folder up), with the verdict each claim must reach and the one it reached."""
+    import json
+
+    from numbanet.plots import render
+
+    claims = [
+        dict(
+            id=1,
+            statement="a " * 80,
+            slide_value={"regions": 7},
+            computed={"regions": 7},
+            verdict="holds",
+            failed=False,
+            expected={"regions": ["holds", "approx"]},
+        ),
+        dict(
+            id=2,
+            statement="x | y",
+            slide_value=[1.5, 2.0],
+            computed={"x": 1.25, "y": 2.0},
+            verdict="differs",
+            failed=False,
+            expected={"x": ["differs"], "y": ["holds", "approx"]},
+        ),
+    ]
+    (tmp_path / "claims.json").write_text(json.dumps(claims))
+    outdir = tmp_path / "es" if lang == "es" else tmp_path
+    outdir.mkdir(exist_ok=True)
+    render.write_index(outdir, [], lang=lang)
+    readme = (outdir / "README.md").read_text(encoding="utf-8")
+    head = render._CLAIMS_TEXT[lang]["head"]
+    rows = _table_rows(readme, head)
+    assert rows == render.claims_rows(claims, lang)
+    assert [r[0] for r in rows] == ["1", "2"]
+    assert len(rows[0][1]) <= render.CLAIM_STATEMENT + 2 and rows[0][1].endswith("…")
+    assert rows[1][1] == "x \\| y"
+    assert rows[1][2] == "[1.5, 2]" and rows[1][3] == "x: 1.25<br>y: 2"
+    if lang == "en":
+        assert rows[0][4:] == ["holds or approx", "holds"]
+        assert rows[1][4:] == ["differs on x", "differs"]
+        assert "(claims.json)" in readme
+    else:
+        assert rows[0][4:] == ["se cumple o aprox.", "se cumple"]
+        assert rows[1][4:] == ["difiere en x", "difiere"]
+        assert "(../claims.json)" in readme
+    (tmp_path / "claims.json").unlink()
+    render.write_index(outdir, [], lang=lang)
+    assert head not in (outdir / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("folder, lang", [("figures", "en"), ("figures/es", "es")])
+def test_committed_index_tables_the_committed_claims(folder, lang):
+    """figures/README.md (and the Spanish one) hold one row per claim of figures/claims.json, each
+    with its id, statement, values and the verdicts required and reached, as the JSON says."""
+    import json
+    from pathlib import Path
+
+    from numbanet.plots import render
+
+    root = Path(__file__).resolve().parents[1]
+    claims = json.loads((root / "figures" / "claims.json").read_text(encoding="utf-8"))
+    readme = (root / folder / "README.md").read_text(encoding="utf-8")
+    rows = _table_rows(readme, render._CLAIMS_TEXT[lang]["head"])
+    assert rows == render.claims_rows(claims, lang)
+    assert [int(r[0]) for r in rows] == [c["id"] for c in claims]
+    verdicts = {c["id"]: c["verdict"] for c in claims}
+    for r in rows:
+        reached = r[5] if lang == "en" else {v: k for k, v in render._VERDICT_ES.items()}[r[5]]
+        assert reached == verdicts[int(r[0])]
+
+
+def test_claim_results_carry_the_verdicts_their_parts_must_reach():
+    from numbanet import claims as C
+
+    r = C.check(2)  # the slide's region count has a digit swap: expected to differ
+    assert r.to_dict()["expected"]["regions"] == ["differs"]
+    assert set(r.expected) == set(r.parts)
+    assert all(v == ["holds", "approx"] for k, v in r.expected.items() if k != "regions")

@@ -27,6 +27,8 @@ class ClaimResult:
     failed: bool = False
     seconds: float = 0.0
     parts: dict = dataclasses.field(default_factory=dict)
+    #: the verdicts each part must reach (every part of ``parts`` and every part the claim names)
+    expected: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -100,6 +102,12 @@ def _failed(parts, expect):
     return any(v not in expect.get(name, _GOOD) for name, v in parts.items())
 
 
+def _expected(parts, expect):
+    """The verdicts each part must reach: those the claim names, holds or approx for the rest."""
+    names = list(parts) + [name for name in expect if name not in parts]
+    return {name: list(expect.get(name, _GOOD)) for name in names}
+
+
 def check(cid, fast=False):
     """Run claim ``cid`` and return its ``ClaimResult``."""
     import time
@@ -111,7 +119,13 @@ def check(cid, fast=False):
             f"no claim {cid}; the claims are numbered {min(_REGISTRY)}-{max(_REGISTRY)}"
         )
     c = _REGISTRY[cid]
-    base = dict(id=cid, statement=c["statement"], slide_value=c["slide_value"], figure=c["figure"])
+    base = dict(
+        id=cid,
+        statement=c["statement"],
+        slide_value=c["slide_value"],
+        figure=c["figure"],
+        expected=_expected({}, c["expect"]),
+    )
     if fast and c["expensive"]:
         return ClaimResult(
             **base,
@@ -142,6 +156,7 @@ def check(cid, fast=False):
             failed=True,
             seconds=time.perf_counter() - t0,
         )
+    base["expected"] = _expected(comparison.parts, c["expect"])
     return ClaimResult(
         **base,
         computed=computed,

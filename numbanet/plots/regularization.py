@@ -136,14 +136,15 @@ def draw_regularization(data, lang="en"):
     a2.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     a2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: g(v)))
     a2.yaxis.set_minor_formatter(NullFormatter())
-    a2.set_ylim(wn.min() / 1.6, wn.max() * 3.0)  # the legend sits above the curve
+    a2.set_ylim(wn.min() / 1.6, wn.max() * 3.0)  # the norm's curve kept below the panel's top
     a2.set_ylabel(
         tr(lang, "weights' norm (log scale)", "norma de los pesos (escala log)"), color=cols["norm"]
     )
     a2.tick_params(axis="y", colors=cols["norm"])
     h1, l1 = a.get_legend_handles_labels()
     h2, l2 = a2.get_legend_handles_labels()
-    a.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper right", framealpha=0.95)
+    # below the panel: inside it, wherever it goes, it can hide a point of the five curves
+    a.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     a.set_title(
         tr(lang, "L2 weight decay", "Decaimiento de pesos L2")
         + "\n"

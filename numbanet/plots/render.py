@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import time
 from pathlib import Path
 
@@ -276,6 +277,146 @@ _INDEX_TEXT = {
 }
 _BUDGET_ES = {"reduced": "reducido", "full": "completo", "tiny": "mínimo"}
 
+# ----------------------------------------------------------------------- the claims' table
+_CLAIMS_TEXT = {
+    "en": dict(
+        head="## The slides' claims",
+        intro="The slides' quantitative claims as `numbanet claims --json` (full run) recomputed "
+        "them, read from [{path}]({path}): {counts}. The verdict required is what the claim must "
+        "reach (`differs` where the slide is known to be wrong); the full values and each claim's "
+        "explanation are in the JSON.",
+        cols="| # | what the slides state | the slide's value | numbanet's value "
+        "| verdict required | verdict reached |",
+        good="holds or approx",
+        differs="differs on {parts}",
+        failed="FAILED",
+        values="{n} values",
+    ),
+    "es": dict(
+        head="## Las afirmaciones de las diapositivas",
+        intro="Las afirmaciones cuantitativas de las diapositivas tal como las recalculó "
+        "`numbanet claims --json` (ejecución completa), leídas de [{path}]({path}): {counts}. El "
+        "veredicto exigido es el que debe alcanzar cada afirmación (`difiere` donde se sabe que "
+        "la diapositiva está mal); los valores completos y la explicación de cada una están en "
+        "el JSON. Los enunciados y los nombres de las partes están en inglés, como en el JSON.",
+        cols="| # | qué dicen las diapositivas | valor de la diapositiva | valor de numbanet "
+        "| veredicto exigido | veredicto alcanzado |",
+        good="se cumple o aprox.",
+        differs="difiere en {parts}",
+        failed="FALLA",
+        values="{n} valores",
+    ),
+}
+_VERDICT_ES = {
+    "holds": "se cumple",
+    "approx": "aprox.",
+    "differs": "difiere",
+    "skipped": "omitida",
+    "error": "error",
+}
+#: a table cell's text is cut at this many characters (the JSON keeps the whole value)
+CLAIM_CELL = 160
+#: statements are cut at a word boundary after this many characters
+CLAIM_STATEMENT = 110
+
+
+def _claims_file(outdir, lang):
+    """The ``claims.json`` the index of ``outdir`` shows: the one beside it, or for the Spanish
+    set (``figures/es``) the English set's one folder up; None when there is none."""
+    outdir = Path(outdir)
+    for folder in (outdir, outdir.parent) if lang == "es" else (outdir,):
+        if (folder / "claims.json").is_file():
+            return folder / "claims.json"
+    return None
+
+
+def _md(text):
+    """``text`` safe inside a Markdown table cell (no column breaks, no raw HTML)."""
+    out = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    return " ".join(out.split())
+
+
+def _cut(text, limit):
+    """``text`` cut at the last word boundary before ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(",;:") + " …"
+
+
+def claim_value(v, lang="en"):
+    """A claim's slide or computed value (as stored in claims.json) in a few words: numbers with
+    4 significant digits, lists of more than six items as the first three, the last and their
+    count, dictionaries as ``part: value`` lines joined by ``<br>``."""
+    words = _CLAIMS_TEXT["es" if lang == "es" else "en"]
+
+    def one(x):
+        if isinstance(x, bool) or x is None:
+            return str(x)
+        if isinstance(x, float):
+            return f"{x:.4g}"
+        if isinstance(x, list):
+            items = [one(y) for y in x]
+            if len(items) > 6:
+                n = words["values"].format(n=len(items))
+                items = items[:3] + ["…", items[-1] + f" ({n})"]
+            return "[" + ", ".join(items) + "]"
+        if isinstance(x, dict):
+            return "{" + ", ".join(f"{k}: {one(y)}" for k, y in x.items()) + "}"
+        return str(x)
+
+    if isinstance(v, dict):
+        return "<br>".join(_cut(_md(f"{k}: {one(x)}"), CLAIM_CELL) for k, x in v.items())
+    return _cut(_md(one(v)), CLAIM_CELL)
+
+
+def claims_rows(claims, lang="en"):
+    """The claims' table rows (lists of cell texts, in the order of ``claims``, the records of
+    ``numbanet claims --json``): id, the statement (cut), the slide's value, numbanet's value,
+    the verdict required (from the record's ``expected`` parts) and the verdict reached."""
+    words = _CLAIMS_TEXT["es" if lang == "es" else "en"]
+
+    def verdict(v):
+        return _VERDICT_ES.get(v, v) if lang == "es" else v
+
+    rows = []
+    for c in claims:
+        expected = c.get("expected", {})
+        differs = [part for part, ok in expected.items() if "differs" in ok]
+        required = words["good"]
+        if differs:
+            required = words["differs"].format(parts=", ".join(differs))
+        reached = verdict(c["verdict"]) + (f" ({words['failed']})" if c.get("failed") else "")
+        rows.append(
+            [
+                str(c["id"]),
+                _cut(_md(c["statement"]), CLAIM_STATEMENT),
+                claim_value(c["slide_value"], lang),
+                claim_value(c["computed"], lang),
+                _md(required),
+                reached,
+            ]
+        )
+    return rows
+
+
+def claims_section(path, link, lang="en"):
+    """The Markdown section of the index that tabulates ``path`` (a ``numbanet claims --json``
+    file), linked as ``link``: a heading, one line of counts and one row per claim."""
+    words = _CLAIMS_TEXT["es" if lang == "es" else "en"]
+    claims = json.loads(Path(path).read_text(encoding="utf-8"))
+    n = {}
+    for c in claims:
+        n[c["verdict"]] = n.get(c["verdict"], 0) + 1
+    counts = ", ".join(
+        f"{k} {(_VERDICT_ES.get(v, v) if lang == 'es' else v)}" for v, k in n.items()
+    )
+    counts = f"{len(claims)} " + ("afirmaciones" if lang == "es" else "claims") + f" ({counts})"
+    lines = [words["head"], "", words["intro"].format(path=link, counts=counts), ""]
+    lines += [words["cols"], "|---:|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in claims_rows(claims, lang)]
+    return lines + [""]
+
 
 def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
     """Rewrite ``outdir/README.md`` (and ``index.json``), keeping earlier records of figures that
@@ -344,4 +485,8 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
             lines += [f"![{info.id}]({r['path']})", ""]
         else:
             lines += [f"{text['missing']}: {r.get('message', '')}", ""]
+    claims = _claims_file(outdir, lang)
+    if claims is not None:  # the claims' table, regenerated from the JSON with the index
+        link = Path(os.path.relpath(claims, outdir)).as_posix()
+        lines += claims_section(claims, link, lang)
     atomic_write_text(outdir / "README.md", "\n".join(lines))
