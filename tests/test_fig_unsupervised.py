@@ -9,12 +9,16 @@ import pytest
 def _fake_pretraining_data():
     g = np.random.default_rng(0)
     methods = ["random", "autoencoder", "rbm"]
+    # 100 digits in minibatches of 32: 4 steps an epoch; 3 layers x 1 + 1 top epoch = 16
+    # pre-training steps, which random init spends as 4 more fine-tuning epochs
+    epochs = {"random": 7, "autoencoder": 3, "rbm": 3}
     res = {
         m: {
-            "val_accuracy": g.random((2, 3)).tolist(),
+            "val_accuracy": g.random((2, epochs[m])).tolist(),
             "start_accuracy": g.random(2).tolist(),
             "speeds": (g.random((2, 3)) + 0.1).tolist(),
             "speed_ratio": [2.0, 3.0],
+            "steps": [[(0 if m == "random" else 16) + 4 * e for e in range(epochs[m] + 1)]] * 2,
         }
         for m in methods
     }
@@ -29,7 +33,10 @@ def _fake_pretraining_data():
         pretrain_epochs=1,
         top_epochs=1,
         batch_size=32,
-        pretrain_batch_size=20,
+        pretrain_batch_size=32,
+        match_steps=True,
+        pretrain_steps=16,
+        random_epochs=7,
         reduced=True,
     )
     return {"results": res, "settings": settings}

@@ -187,7 +187,8 @@ def test_layerwise_pretraining_measures_every_method(shared_data):
     for m in ("random", "autoencoder", "rbm"):
         r = d["results"][m]
         assert len(r["val_accuracy"]) == len(s["seeds"])
-        assert all(len(v) == s["finetune_epochs"] for v in r["val_accuracy"])
+        epochs = s["random_epochs"] if m == "random" else s["finetune_epochs"]
+        assert all(len(v) == epochs for v in r["val_accuracy"])
         assert all(len(sp) == len(s["sizes"]) - 2 for sp in r["speeds"])
         assert all(q >= 1 for q in r["speed_ratio"])
         layers = r["pretrain_loss"][0]

@@ -74,6 +74,26 @@ def speed_curves(archs=NIELSEN_ARCHS, seeds=range(3), epochs=150, backend="cpu")
     }
 
 
+def speed_curves_cached(archs=NIELSEN_ARCHS, seeds=(0, 1, 2), epochs=150, backend="cpu"):
+    """``speed_curves`` through the results cache (``experiments.cache``), as plain arrays
+    ``{"curves_i": array (len(seeds), epochs + 1, n_hidden)}`` for the i-th architecture: the
+    slide's 500 epochs x 5 seeds are paid for once and shared by the English and Spanish
+    renders."""
+    from .cache import cached
+
+    def run(archs, seeds, epochs, backend):
+        curves = speed_curves(archs, seeds=seeds, epochs=epochs, backend=backend)
+        return {f"curves_{i}": curves[tuple(a)] for i, a in enumerate(archs)}
+
+    settings = dict(
+        archs=[list(a) for a in archs],
+        seeds=[_seed(s) for s in seeds],
+        epochs=int(epochs),
+        backend=backend,
+    )
+    return cached("vanishing.speed_curves", settings, run)
+
+
 def gradient_by_layer(depth=10, width=30, n=256, n_seeds=5, seed=0, backend="cpu"):
     """The gradient reaching each hidden layer of two ``depth``-layer nets of ``width`` units at
     initialisation: sigmoid (LeCun normal) against ReLU (He normal), for a generic error signal
@@ -214,6 +234,7 @@ def compare_pretraining(
     init="glorot_uniform",
     backend="auto",
     data=None,
+    match_steps=False,
 ):
     """Random initialisation vs greedy pre-training of a deep sigmoid net on MNIST.
 
@@ -224,10 +245,19 @@ def compare_pretraining(
     ``rbm_lr``; both with minibatches of ``pretrain_batch_size``). Then every network is
     fine-tuned end to end with plain SGD (``lr``, ``batch_size``) for ``finetune_epochs`` epochs.
 
+    A pre-trained net has taken ``pretrain_steps`` minibatch updates before its fine-tuning
+    starts (``pretraining_steps``). With ``match_steps`` the randomly initialised net is given
+    them as extra fine-tuning epochs: it trains for ``finetune_epochs`` plus enough epochs to
+    cover those steps (exactly the same total when ``pretrain_batch_size == batch_size``), so
+    every method is compared at the same total number of gradient steps. Without it, the random
+    net gets the ``finetune_epochs`` only (the pre-trained nets then had many more steps).
+
     Measured:
 
     * ``val_accuracy``: validation accuracy after each fine-tuning epoch (the slides' claim is
       about the first), and ``start_accuracy`` before fine-tuning;
+    * ``steps``: the total gradient steps (pre-training + fine-tuning) at ``start_accuracy`` and
+      at each entry of ``val_accuracy``;
     * ``speeds``: per-hidden-layer gradient speeds ||dC/db^l|| (cross-entropy, first
       ``speed_examples`` training images) at the start of fine-tuning, and ``speed_ratio`` =
       fastest / slowest layer (1 = perfectly even);
@@ -268,6 +298,19 @@ def compare_pretraining(
     xv = as_float_array(xv, "x_val", np.float32, ndim=2)
     y, yv = np.asarray(y), np.asarray(yv)
     xs, ys = x[:speed_examples], y[:speed_examples]
+    n = int(x.shape[0])
+    settings = {
+        "sizes": list(sizes),
+        "n_train": n,
+        "pretrain_epochs": pretrain_epochs,
+        "top_epochs": top_epochs,
+        "finetune_epochs": finetune_epochs,
+        "batch_size": batch_size,
+        "pretrain_batch_size": pretrain_batch_size,
+    }
+    pre_steps, _ = pretraining_steps(settings)
+    per_epoch = -(-n // int(batch_size))
+    random_epochs = finetune_epochs + (-(-pre_steps // per_epoch) if match_steps else 0)
     results = {
         m: {
             k: []
@@ -279,6 +322,7 @@ def compare_pretraining(
                 "speed_ratio",
                 "pretrain_loss",
                 "time",
+                "steps",
             )
         }
         for m in methods
@@ -324,10 +368,11 @@ def compare_pretraining(
             model.unfreeze()
             start = model.net.evaluate(xv, yv)["accuracy"]
             speeds = layer_speeds(model.net, xs, ys, loss="cross_entropy")
+            epochs = random_epochs if m == "random" else finetune_epochs
             h = model.fine_tune(
                 x,
                 y,
-                epochs=finetune_epochs,
+                epochs=epochs,
                 lr=lr,
                 batch_size=batch_size,
                 seed=seed,
@@ -338,6 +383,8 @@ def compare_pretraining(
             r["val_accuracy"].append([float(a) for a in h["val_accuracy"]])
             r["loss"].append([float(a) for a in h["loss"]])
             r["start_accuracy"].append(float(start))
+            first = 0 if m == "random" else pre_steps
+            r["steps"].append([first + e * per_epoch for e in range(epochs + 1)])
             r["speeds"].append([float(s) for s in speeds])
             r["speed_ratio"].append(float(speeds.max() / max(speeds.min(), 1e-30)))
             r["pretrain_loss"].append([[float(v) for v in layer] for layer in pre])
@@ -374,8 +421,25 @@ def compare_pretraining(
             "noise": noise,
             "init": init,
             "speed_examples": int(xs.shape[0]),
+            "match_steps": bool(match_steps),
+            "pretrain_steps": pre_steps,
+            "random_epochs": random_epochs,
         },
     }
+
+
+def pretraining_steps(settings):
+    """(pre-training steps, fine-tuning steps) of one pre-trained net of ``compare_pretraining``
+    with these ``settings``: ``pretrain_epochs`` per hidden layer in minibatches of
+    ``pretrain_batch_size``, then ``top_epochs`` of the top layer and ``finetune_epochs`` of
+    fine-tuning in minibatches of ``batch_size``. One step = one minibatch update."""
+    n = int(settings["n_train"])
+    hidden = len(settings["sizes"]) - 2
+    per_pre = -(-n // int(settings["pretrain_batch_size"]))
+    per_fine = -(-n // int(settings["batch_size"]))
+    pre = hidden * int(settings["pretrain_epochs"]) * per_pre
+    pre += int(settings["top_epochs"]) * per_fine
+    return pre, int(settings["finetune_epochs"]) * per_fine
 
 
 # ============================================================================ autoencoders

@@ -52,10 +52,11 @@ def _tile(images, rows, cols, side=28, pad=1, normalise=True):
 def compute_rbm(seed=0, backend="cpu", budget="reduced"):
     """A 784-100 Bernoulli RBM trained with CD-1 on MNIST: reconstruction error per epoch, the
     100 learned filters (rows of W) and a few mean-field reconstructions
-    (``experiments.vanishing.rbm_mnist``; 30,000 images x 15 epochs reduced, 60,000 x 30 full)."""
+    (``experiments.vanishing.rbm_mnist``; 20,000 images x 10 epochs reduced, about 8 s: the
+    error has flattened and the filters are strokes and blobs; 60,000 x 30 full)."""
     from ..experiments.vanishing import rbm_mnist
 
-    n, epochs = by_budget(budget, tiny=(500, 1), reduced=(30000, 15), full=(60000, 30))
+    n, epochs = by_budget(budget, tiny=(500, 1), reduced=(20000, 10), full=(60000, 30))
     out = _one_blas_thread(rbm_mnist, n_train=n, epochs=epochs, seed=seed, backend=backend)
     out["settings"]["reduced"] = budget != "full"
     return out
@@ -146,61 +147,105 @@ def draw_rbm(data, lang="en"):
 
 
 # ============================================================================ layerwise-pretraining
+#: the settings of layerwise-pretraining by budget. The slides (DL 004, "Entrenamiento por
+#: capas") give no numbers, so these are ours: 5,000 MNIST digits (10,000 to validate), a
+#: 784-256-256-256-10 sigmoid net, 5 seeds, 2
+#: pre-training epochs per layer, 1 top-layer epoch, 5 fine-tuning epochs; pre-training and
+#: fine-tuning in minibatches of 32, so that the random-init baseline, given the pre-training
+#: steps as extra epochs, takes exactly the same total number of gradient steps.
+LAYERWISE_BUDGETS = {
+    "tiny": dict(
+        n_seeds=1,
+        n_train=300,
+        n_val=100,
+        pretrain_epochs=1,
+        finetune_epochs=1,
+        sizes=(784, 32, 32, 32, 10),
+        speed_examples=100,
+    ),
+    "reduced": dict(
+        n_seeds=2,
+        n_train=1000,
+        n_val=1000,
+        pretrain_epochs=1,
+        finetune_epochs=2,
+        sizes=(784, 128, 128, 128, 10),
+        speed_examples=500,
+    ),
+    "full": dict(
+        n_seeds=5,
+        n_train=5000,
+        n_val=10000,
+        pretrain_epochs=2,
+        finetune_epochs=5,
+    ),
+}
+
+
 def compute_layerwise_pretraining(seed=0, backend="cpu", budget="reduced"):
-    """``experiments.vanishing.compare_pretraining`` on a 784-256-256-256-10 sigmoid net: random
-    init vs stacked autoencoders vs a DBN, fine-tuned with plain SGD; accuracies per epoch and
-    gradient speeds."""
+    """``experiments.vanishing.compare_pretraining`` on a deep sigmoid net: random init vs
+    stacked autoencoders vs a DBN, fine-tuned with plain SGD, compared at the same total number
+    of gradient steps (``match_steps``: random init is trained through the steps the others
+    spent pre-training); accuracies against total steps, and gradient speeds
+    (``LAYERWISE_BUDGETS``; the full budget through the results cache)."""
+    from ..experiments.cache import cached
     from ..experiments.vanishing import compare_pretraining
 
-    kw = by_budget(
-        budget,
-        tiny=dict(
-            seeds=(seed,),
-            n_train=300,
-            n_val=100,
-            pretrain_epochs=1,
-            finetune_epochs=1,
-            sizes=(784, 32, 32, 32, 10),
-            speed_examples=100,
-        ),
-        reduced=dict(
-            seeds=(seed, seed + 1, seed + 2),
-            n_train=4000,
-            n_val=1000,
-            pretrain_epochs=2,
-            finetune_epochs=3,
-        ),
-        full=dict(
-            seeds=tuple(seed + i for i in range(5)),
-            n_train=50000,
-            n_val=10000,
-            pretrain_epochs=10,
-            finetune_epochs=10,
-        ),
+    kw = dict(by_budget(budget, **LAYERWISE_BUDGETS))
+    n_seeds = kw.pop("n_seeds")
+    kw.update(
+        seeds=tuple(seed + i for i in range(n_seeds)),
+        batch_size=32,
+        pretrain_batch_size=32,
+        match_steps=True,
+        backend=backend,
     )
-    res = _one_blas_thread(compare_pretraining, backend=backend, **kw)
+
+    def run(**settings):
+        return _one_blas_thread(compare_pretraining, **settings)
+
+    res = cached("vanishing.compare_pretraining", kw, run) if budget == "full" else run(**kw)
     res["settings"]["reduced"] = budget != "full"
     return res
 
 
 def draw_layerwise_pretraining(data, lang="en"):
+    import textwrap
+
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     s = data["settings"]
     res = data["results"]
     methods = s["methods"]
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    pre = int(s["pretrain_steps"])
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), gridspec_kw={"width_ratios": [1.5, 1, 1]})
     ax = axes[0]
+    ax.axvspan(0, pre, color="0.92", zorder=0, label=tr(lang, "pre-training", "preentrenamiento"))
+    total = 0
     for i, m in enumerate(methods):
-        curves = np.array(
-            [[a0] + va for a0, va in zip(res[m]["start_accuracy"], res[m]["val_accuracy"])]
-        )
-        ep = np.arange(curves.shape[1])
+        r = res[m]
+        # one curve per seed, from before fine-tuning; every seed has the same steps
+        curves = np.array([[a0, *va] for a0, va in zip(r["start_accuracy"], r["val_accuracy"])])
+        steps = np.asarray(r["steps"][0], dtype=np.float64)
+        total = max(total, steps[-1])
         for c in curves:
-            ax.plot(ep, c, color=COLOURS[i], alpha=0.25, lw=1)
-        ax.plot(ep, curves.mean(axis=0), "o-", color=COLOURS[i], label=tr(lang, *_METHOD_LABELS[m]))
-    ax.set_xlabel(tr(lang, "fine-tuning epoch (0 = before)", "época de ajuste fino (0 = antes)"))
+            ax.plot(steps, c, color=COLOURS[i], alpha=0.25, lw=1)
+        ax.plot(
+            steps,
+            curves.mean(axis=0),
+            "o-",
+            ms=4,
+            color=COLOURS[i],
+            label=tr(lang, *_METHOD_LABELS[m]),
+        )
+    ax.set_xlabel(
+        tr(
+            lang,
+            "total gradient steps (pre-training + fine-tuning)",
+            "pasos de gradiente en total (preentrenamiento + ajuste fino)",
+        )
+    )
     ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
     sizes = "-".join(map(str, s["sizes"]))
     ax.set_title(
@@ -210,35 +255,29 @@ def draw_layerwise_pretraining(data, lang="en"):
         0.1, color="0.4", ls=":", lw=1.2, label=tr(lang, "chance (10 classes)", "azar (10 clases)")
     )
     ax.set_ylim(0, 1)
-    ax.set_xticks(np.arange(s["finetune_epochs"] + 1))
-    ax.legend(loc="center right")
+    ax.set_xlim(0, total * 1.02)
+    ax.legend(loc="upper left", fontsize=8.5)
 
     ax = axes[1]
-    first = [[va[0] for va in res[m]["val_accuracy"]] for m in methods]
+    last = [[va[-1] for va in res[m]["val_accuracy"]] for m in methods]
     x = np.arange(len(methods))
     ax.bar(
-        x, [np.mean(f) for f in first], color=[COLOURS[i] for i in range(len(methods))], alpha=0.8
+        x, [np.mean(f) for f in last], color=[COLOURS[i] for i in range(len(methods))], alpha=0.8
     )
-    for i, f in enumerate(first):
+    for i, f in enumerate(last):
         ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
         ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
     ax.set_xticks(
-        x,
-        [
-            tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(").replace(" ", "\n", 1)
-            if "(" not in tr(lang, *_METHOD_LABELS[m])
-            else tr(lang, *_METHOD_LABELS[m]).replace(" (", "\n(")
-            for m in methods
-        ],
-        fontsize=8.5,
+        x, [textwrap.fill(tr(lang, *_METHOD_LABELS[m]), 14) for m in methods], fontsize=8.5
     )
-    ax.set_ylabel(tr(lang, "accuracy after fine-tuning epoch 1", "exactitud tras la época 1"))
-    ax.set_ylim(0, 1)
+    ax.set_ylabel(tr(lang, "validation accuracy at the end", "exactitud de validación al final"))
+    ax.set_ylim(0, 1.1)
+    n_total = f"{int(total):,}".replace(",", tr(lang, ",", " "))
     ax.set_title(
         tr(
             lang,
-            f"first epoch, {len(s['seeds'])} seeds (dots)",
-            f"primera época, {len(s['seeds'])} semillas (puntos)",
+            f"after {n_total} steps each ({len(s['seeds'])} seeds)",
+            f"tras {n_total} pasos cada una ({len(s['seeds'])} semillas)",
         )
     )
 
@@ -276,25 +315,24 @@ def draw_layerwise_pretraining(data, lang="en"):
             lang,
             "per-layer speed at the start of fine-tuning",
             "velocidad por capa al empezar el ajuste fino",
-        )
+        ),
+        fontsize=10,
     )
     ax.legend(fontsize=8, loc="upper left")
+
+    def num(v):
+        return f"{int(v):,}".replace(",", tr(lang, ",", " "))
+
     note = tr(
         lang,
-        f"{s['n_train']:,} training / {s['n_val']:,} validation digits; "
-        f"{s['pretrain_epochs']} pre-training epochs per layer, {s['top_epochs']} top-layer epoch",
-        f"{s['n_train']:,} de entrenamiento / {s['n_val']:,} de validación; "
-        f"{s['pretrain_epochs']} épocas de preentrenamiento por capa, {s['top_epochs']} de la capa superior",
-    )
-    # what the comparison is not: the pre-trained nets had many more gradient steps in all
-    pre, fine = pretraining_steps(s)
-    note += "\n" + tr(
-        lang,
-        f"Not compute-matched: each pre-trained net took {pre:,} pre-training steps before the "
-        f"{fine:,} fine-tuning steps shown; random init had those {fine:,} only",
-        f"Sin igualar el cómputo: cada red preentrenada dio {pre:,} pasos de preentrenamiento "
-        f"antes de los {fine:,} de ajuste fino mostrados; la inicialización aleatoria, solo esos "
-        f"{fine:,}",
+        f"{num(s['n_train'])} training / {num(s['n_val'])} validation digits, minibatches of "
+        f"{s['batch_size']}; {s['pretrain_epochs']} pre-training epoch(s) per layer and "
+        f"{s['top_epochs']} top-layer epoch = {num(pre)} steps;\nrandom init spends those "
+        "steps training instead: every net takes the same total number of gradient steps",
+        f"{num(s['n_train'])} de entrenamiento / {num(s['n_val'])} de validación, minilotes de "
+        f"{s['batch_size']}; {s['pretrain_epochs']} época(s) de preentrenamiento por capa y "
+        f"{s['top_epochs']} de la capa superior = {num(pre)} pasos;\nla inicialización "
+        "aleatoria los dedica a entrenar: todas las redes dan los mismos pasos de gradiente",
     )
     title = tr(
         lang,
@@ -307,16 +345,11 @@ def draw_layerwise_pretraining(data, lang="en"):
 
 
 def pretraining_steps(settings):
-    """(pre-training steps, fine-tuning steps) of one pre-trained net of ``compare_pretraining``:
-    ``pretrain_epochs`` per hidden layer plus ``top_epochs`` for the top layer, in minibatches
-    of ``pretrain_batch_size``; then ``finetune_epochs`` in minibatches of ``batch_size``. A
-    randomly initialised net gets the fine-tuning steps only."""
-    n = int(settings["n_train"])
-    hidden = len(settings["sizes"]) - 2
-    per_pre = -(-n // int(settings["pretrain_batch_size"]))
-    per_fine = -(-n // int(settings["batch_size"]))
-    pre = (hidden * int(settings["pretrain_epochs"]) + int(settings["top_epochs"])) * per_pre
-    return pre, int(settings["finetune_epochs"]) * per_fine
+    """(pre-training steps, fine-tuning steps) of one pre-trained net of ``compare_pretraining``
+    (``experiments.vanishing.pretraining_steps``)."""
+    from ..experiments.vanishing import pretraining_steps as steps
+
+    return steps(settings)
 
 
 # ============================================================================ autoencoder
@@ -330,8 +363,8 @@ def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
         budget,
         tiny=((500, 2, 300), dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1)),
         reduced=(
-            (10000, 12, 3000),
-            dict(n_train=8000, n_test=2000, n_code=32, ae_epochs=12, clf_epochs=8),
+            (6000, 10, 3000),
+            dict(n_train=6000, n_test=2000, n_code=32, ae_epochs=10, clf_epochs=8),
         ),
         full=(
             (60000, 30, 3000),
