@@ -188,10 +188,19 @@ def compute_layerwise_pretraining(seed=0, backend="cpu", budget="reduced"):
     of gradient steps (``match_steps``: random init is trained through the steps the others
     spent pre-training); accuracies against total steps, and gradient speeds
     (``LAYERWISE_BUDGETS``; the full budget through the results cache)."""
+    import inspect
+
     from ..experiments.cache import cached
     from ..experiments.vanishing import compare_pretraining
 
-    kw = dict(by_budget(budget, **LAYERWISE_BUDGETS))
+    # every argument of compare_pretraining, defaults included, so that the cache key holds
+    # all that determines the result
+    kw = {
+        k: p.default
+        for k, p in inspect.signature(compare_pretraining).parameters.items()
+        if k != "data"
+    }
+    kw.update(by_budget(budget, **LAYERWISE_BUDGETS))
     n_seeds = kw.pop("n_seeds")
     kw.update(
         seeds=tuple(seed + i for i in range(n_seeds)),
