@@ -63,13 +63,17 @@ def test_full_batch_gd_refuses_other_nets_and_bad_labels():
 
 def test_random_labels_records_the_fit_and_caches_by_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBANET_CACHE", str(tmp_path))
-    kw = dict(n=40, lr=0.2, epochs=3000, record_every=100, nets=((32,), (16, 16)))
+    # record_every=1: curves of hundreds of points, stored as arrays
+    kw = dict(n=40, lr=0.02, epochs=3000, record_every=1, nets=((32,), (16, 16)))
     d = udl.random_labels_cached(**kw)
     assert [r["params"] for r in d["nets"]] == [40 * 32 + 32 + 330, 40 * 16 + 16 + 272 + 170]
     for r in d["nets"]:
         assert r["fit_epoch"] is not None and r["train_error"][-1] == 0
     again = udl.random_labels_cached(**kw)  # a hit: the stored result, not a new run
     assert [r["seconds"] for r in again["nets"]] == [r["seconds"] for r in d["nets"]]
+    for r, q in zip(d["nets"], again["nets"]):
+        assert len(r["epochs"]) > 64
+        np.testing.assert_array_equal(r["train_error"], q["train_error"])
     other = udl.random_labels_cached(**{**kw, "lr": 0.1})  # other settings: a new entry
     assert len(list((tmp_path / "results").glob("udl.random_labels.*.npz"))) == 2
     assert other["lr"] == 0.1
@@ -111,3 +115,15 @@ def test_random_labels_drawn_against_the_slides_epochs(lang):
     np.testing.assert_array_equal(line.get_xdata(), np.asarray(d["nets"][0]["epochs"]) * 8)
     assert ("0.0025" if lang == "en" else "0,0025") in ax.get_xlabel()
     plt.close(fig)
+
+
+def test_random_labels_ordered_lets_only_the_shallowest_nets_miss_the_cap():
+    def ordered(*fits):
+        return udl.random_labels_ordered({"nets": [{"fit_epoch": f} for f in fits]})
+
+    # the full run: 1 and 2 layers short of zero error at their caps, 3 and 4 layers fitted
+    assert ordered(None, None, 21886, 17118)
+    assert ordered(900, 500, 300, 200) and ordered(None, 500, 300, 200)
+    assert not ordered(None, 500, None, 200)  # a deeper net failing where a shallower fits
+    assert not ordered(None, None, 17118, 21886)  # the fitted ones out of order
+    assert not ordered(None, None, None, None)  # nothing fitted shows nothing

@@ -625,13 +625,24 @@ def random_labels_cached(**settings):
     full-budget run is paid for once, and the English and Spanish renders share it."""
     from .cache import cached
 
-    return cached("udl.random_labels", settings, random_labels)
+    def run(**kw):  # the cache stores nested dicts of arrays, not lists of them
+        d = random_labels(**kw)
+        d["nets"] = {str(i): r for i, r in enumerate(d["nets"])}
+        return d
+
+    d = cached("udl.random_labels", settings, run)
+    d["nets"] = [d["nets"][str(i)] for i in range(len(d["nets"]))]
+    return d
 
 
 def random_labels_ordered(data):
-    """True when every deeper net fits all its labels in fewer epochs than the shallower ones
-    (a net that never fits counts as slowest; only the shallowest may fail to fit)."""
+    """True when every deeper net fits all its labels in fewer epochs than the shallower ones. A
+    net that never fits within its cap counts as slower than any that does, so the nets that do
+    not fit must all be shallower than those that do (the slide's budget can leave the
+    shallowest one or two short of zero error)."""
     fits = [r["fit_epoch"] for r in data["nets"]]
-    if any(f is None for f in fits[1:]):
+    done = [f for f in fits if f is not None]
+    first = len(fits) - len(done)  # the unfitted nets must be the first (shallowest) ones
+    if not done or any(f is None for f in fits[first:]):
         return False
-    return all(f is None or f > g for f, g in zip(fits, fits[1:]))
+    return all(f > g for f, g in zip(done, done[1:]))
