@@ -474,3 +474,66 @@ def test_claim_results_carry_the_verdicts_their_parts_must_reach():
     assert r.to_dict()["expected"]["regions"] == ["differs"]
     assert set(r.expected) == set(r.parts)
     assert all(v == ["holds", "approx"] for k, v in r.expected.items() if k != "regions")
+
+
+# ---------------------------------------------------------------------------------- semeion-2d
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_semeion_2d_is_the_code_panel_with_the_accuracy_in_one_line(lang, shared_data):
+    """One panel, the 2-D code of every digit (no accuracy-curve panel); the accuracy the run
+    reached and its gain over the last quarter of the epochs in the panel title's second line."""
+    from numbanet.plots import hidden
+
+    d = hidden.compute_semeion_2d(budget="tiny")
+    fig = hidden.draw_semeion_2d(d, lang)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert sum(len(c.get_offsets()) for c in ax.collections) == d["n"] == len(d["U"])
+    second = ax.get_title().split("\n")[1]
+    assert f"{100 * d['accuracy']:.1f} %" in second and str(d["epochs"]) in second
+
+
+# ------------------------------------------------------------ Spanish texts inside the figure
+def _texts_outside(fig, tol=1.0):
+    """Every visible, non-empty text of ``fig`` whose box (renderer's window extent) leaves the
+    figure's box by more than ``tol`` pixels, as (text, box). Tick labels are checked through
+    their axis's tight box, which holds only the ticks drawn (matplotlib keeps stale label
+    objects for ticks outside the view)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+
+    def outside(b):
+        return (
+            b.x0 < page.x0 - tol
+            or b.y0 < page.y0 - tol
+            or b.x1 > page.x1 + tol
+            or b.y1 > page.y1 + tol
+        )
+
+    ticks, out = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update((id(tick.label1), id(tick.label2)))
+            b = axis.get_tightbbox(renderer)
+            if b is not None and outside(b):
+                out.append((f"{axis.axis_name} axis of {ax.get_title()!r}", tuple(b.extents)))
+    for t in fig.findobj(Text):
+        if id(t) in ticks or not t.get_visible() or not t.get_text().strip():
+            continue
+        if not t.get_in_layout():
+            continue
+        b = t.get_window_extent(renderer)
+        if outside(b):
+            out.append((t.get_text(), tuple(round(v) for v in b.extents)))
+    return out
+
+
+@pytest.mark.parametrize("fig_id", ["autoencoder", "layerwise-pretraining", "semeion-2d"])
+def test_spanish_texts_stay_inside_the_figure(fig_id, shared_data):
+    """Drawn in Spanish (longer words), no title, label or note runs past the figure's edge
+    (autoencoder's and layer-wise pre-training's panel titles did)."""
+    fig = plots.plot(fig_id, budget="tiny", lang="es")
+    assert _texts_outside(fig) == []

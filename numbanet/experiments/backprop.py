@@ -180,10 +180,10 @@ def hidden_space(seed=0, backend="cpu", epochs=300, linear_epochs=200, n=400):
     }
 
 
-def semeion_2d(epochs=120, seed=0, backend="cpu"):
+def semeion_2d(epochs=120, seed=0, backend="cpu", lr=0.01):
     """A 256-2-10 net (two sigmoid hidden units, softmax output) trained on the 1,593 SEMEION
-    digits with the cross-entropy and Adam (lr 0.01, minibatch 32); the 2-D hidden code of every
-    digit.
+    digits with the cross-entropy and Adam (learning rate ``lr``, minibatch 32); the 2-D hidden
+    code of every digit.
 
     Returns ``{"U" (n, 2), "y", "loss", "acc_curve" (per epoch), "accuracy", "epochs", "n"}``."""
     import numbanet as nb
@@ -207,7 +207,7 @@ def semeion_2d(epochs=120, seed=0, backend="cpu"):
         y,
         loss="cross_entropy",
         optimizer="adam",
-        lr=0.01,
+        lr=lr,
         epochs=epochs,
         batch_size=32,
         seed=seed,
@@ -221,6 +221,7 @@ def semeion_2d(epochs=120, seed=0, backend="cpu"):
         "acc_curve": np.array(h["accuracy"]),
         "accuracy": float(np.mean(net.predict_classes(X) == y)),
         "epochs": epochs,
+        "lr": lr,
         "n": int(len(y)),
     }
 

@@ -295,11 +295,19 @@ def draw_hidden_space(data, lang="en"):
 def compute_semeion_2d(seed=0, backend="cpu", budget="reduced"):
     """A 256-2-10 net (two sigmoid hidden units, softmax output) trained on the 1593 SEMEION digits
     with the cross-entropy and Adam; the 2-D hidden code of every digit
-    (``experiments.backprop.semeion_2d``; 120 epochs reduced, 400 full)."""
+    (``experiments.backprop.semeion_2d``; 400 epochs reduced, 1000 full).
+
+    Two hidden units hold the training accuracy down: Adam at lr 0.01 (the earlier setting) drove
+    most codes into the sigmoids' flat corners and stalled near 65 % after 120 epochs; at lr 0.003
+    seed 0 reaches 68 % after 400 epochs (about 3 s) and 72 % after 1000, still rising slowly
+    (other seeds: 61-67 % after 400). The figure states the accuracy its own run reached."""
     from ..experiments.backprop import semeion_2d
 
     out = semeion_2d(
-        epochs=by_budget(budget, tiny=3, reduced=120, full=400), seed=seed, backend=backend
+        epochs=by_budget(budget, tiny=3, reduced=400, full=1000),
+        seed=seed,
+        backend=backend,
+        lr=0.003,
     )
     out["reduced"] = budget != "full"
     return out
@@ -331,7 +339,7 @@ def _spread_labels(points, min_dist=0.085, lo=0.05, hi=0.95, iters=300):
 def draw_semeion_2d(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 6.0), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, a1 = plt.subplots(figsize=(7.4, 7.6))
     U, y = data["U"], data["y"]
     for k in range(10):
         sel = y == k
@@ -365,13 +373,20 @@ def draw_semeion_2d(data, lang="en"):
     a1.set_aspect("equal")
     a1.set_xlabel(tr(lang, "u₁ (hidden unit 1, sigmoid)", "u₁ (neurona oculta 1, sigmoide)"))
     a1.set_ylabel(tr(lang, "u₂ (hidden unit 2, sigmoid)", "u₂ (neurona oculta 2, sigmoide)"))
+    acc, epochs, curve = 100 * data["accuracy"], data["epochs"], 100 * data["acc_curve"]
+    last = max(
+        1, len(curve) // 4
+    )  # the accuracy curve in one number: its gain over the last quarter
+    gain = curve[-1] - curve[-1 - last] if len(curve) > last else 0.0
     a1.set_title(
         tr(
             lang,
-            f"The {data['n']} SEMEION digits in the 2-D hidden layer\n"
-            "(circled: each digit's median code)",
-            f"Los {data['n']} dígitos SEMEION en la capa oculta 2-D\n"
-            "(en círculo: el código mediano de cada dígito)",
+            f"The {data['n']} digits, circled: each digit's median code\n"
+            f"training accuracy {acc:.1f} % after {epochs} epochs "
+            f"({gain:+.1f} points in the last {last})",
+            f"Los {data['n']} dígitos; en círculo: el código mediano de cada uno\n"
+            f"exactitud de entrenamiento {acc:.1f} % tras {epochs} épocas "
+            f"({gain:+.1f} puntos en las últimas {last})",
         ),
         fontsize=10.5,
     )
@@ -385,33 +400,20 @@ def draw_semeion_2d(data, lang="en"):
         columnspacing=0.9,
         handletextpad=0.2,
     )
-    e = np.arange(1, len(data["loss"]) + 1)
-    a2.plot(
-        e,
-        100 * data["acc_curve"],
-        color=COLOURS[0],
-        label=tr(lang, "training accuracy", "exactitud de entrenamiento"),
-    )
-    a2.set_xlabel(tr(lang, "epoch", "época"))
-    a2.set_ylabel(tr(lang, "training accuracy (%)", "exactitud de entrenamiento (%)"))
-    a2.axhline(10, color="0.5", ls=":", lw=1, label=tr(lang, "chance (10 %)", "azar (10 %)"))
-    a2.set_ylim(0, 100)
-    a2.legend(loc="center right")
-    a2.set_title(
-        tr(
-            lang,
-            f"256-2-10 net, Adam: training accuracy {100 * data['accuracy']:.1f} %",
-            f"Red 256-2-10, Adam: exactitud de entrenamiento {100 * data['accuracy']:.1f} %",
-        ),
-        fontsize=10.5,
-    )
     set_title(
         fig,
         tr(
             lang,
-            f"SEMEION through two hidden units ({data['epochs']} epochs; many codes saturate at the edges)",
-            f"SEMEION a través de dos neuronas ocultas ({data['epochs']} épocas; muchos códigos se saturan en los bordes)",
+            "SEMEION digits through two sigmoid hidden units: the 2-D code",
+            "Dígitos SEMEION a través de dos neuronas ocultas sigmoides: el código 2-D",
         ),
         fontsize=11,
+        details=[
+            tr(
+                lang,
+                f"256-2-10 net, Adam lr {data['lr']:g}, minibatches of 32, {epochs} epochs",
+                f"red 256-2-10, Adam lr {data['lr']:g}, minilotes de 32, {epochs} épocas",
+            )
+        ],
     )
     return fig

@@ -323,7 +323,7 @@ def draw_layerwise_pretraining(data, lang="en"):
         tr(
             lang,
             "per-layer speed at the start of fine-tuning",
-            "velocidad por capa al empezar el ajuste fino",
+            "velocidad por capa\nal empezar el ajuste fino",
         ),
         fontsize=10,
     )
@@ -465,8 +465,8 @@ def draw_autoencoder(data, lang="en"):
             lang,
             f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
             f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
-            f"autocodificador con ruido, {us['n_code']} unidades, dígitos de prueba\n"
-            f"($\\tilde{{x}}$: cada píxel de $x$ a cero con p = {us['noise']})",
+            f"autocodificador con ruido ({us['n_code']} unidades)\n"
+            f"$\\tilde{{x}}$: píxeles de $x$ a cero con p = {us['noise']}",
         ),
         fontsize=10,
     )
