@@ -79,3 +79,28 @@ def test_numba_kernels_run_on_one_thread_while_threaded_blas_is_awake(monkeypatc
     assert _util.pick(pair, 0) is pair[0]  # small problems: the serial twin, as always
     monkeypatch.setattr(_threads, "_threaded_at", -1e9)
     assert not _threads.blas_awake()
+
+
+def test_mid_sized_threaded_twins_run_on_the_calling_thread(monkeypatch):
+    """An optimiser's update of a small net (threaded twin from 4,096 elements, for its
+    vectorised loop) runs with one Numba thread, so no second thread is woken per step; from
+    ``ONE_THREAD_MAX`` elements the threads are used."""
+    import numba
+
+    from numbanet import _threads
+    from numbanet.kernels.cpu import _util
+
+    seen = []
+
+    def kernel(*args):
+        seen.append(numba.get_num_threads())
+        return args
+
+    pair = (object(), kernel)
+    monkeypatch.setattr(_threads, "_threaded_at", -1e9)  # BLAS asleep
+    before = numba.get_num_threads()
+    n = _util.ONE_THREAD_MAX // 2
+    assert _util.pick(pair, n, 1 << 12)(3) == (3,)
+    assert seen == [1] and numba.get_num_threads() == before
+    assert _util.pick(pair, _util.ONE_THREAD_MAX, 1 << 12) is kernel
+    assert _util.pick(pair, 100, 1 << 12) is pair[0]

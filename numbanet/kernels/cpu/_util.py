@@ -37,12 +37,22 @@ def twin(fn):
     return serial, parallel
 
 
+#: Below this many elements a threaded twin picked for its vectorised code (the optimisers'
+#: ``OPTIM_PARALLEL_MIN``) runs on the calling thread alone: a second thread saves at most a few
+#: hundredths of a millisecond there, while waking it waits for the scheduler, which on a busy
+#: machine is a time slice per call (measured: wide-vs-deep's 26 nets of at most 26,000
+#: parameters, one Adam call per minibatch, spent 580 of 726 s in these waits with the two
+#: cores shared by a dozen jobs; on one thread the updates take about a second).
+ONE_THREAD_MAX = 1 << 18
+
+
 def pick(pair, n, threshold=None):
     """The serial or parallel twin for a problem of ``n`` elements (``threshold`` defaults to
-    ``PARALLEL_MIN``)."""
+    ``PARALLEL_MIN``); the parallel one on a single thread below ``ONE_THREAD_MAX`` elements
+    or while the threaded BLAS is awake."""
     if n < (PARALLEL_MIN if threshold is None else threshold):
         return pair[0]
-    if blas_awake():
+    if n < ONE_THREAD_MAX or blas_awake():
         return _on_one_thread(pair[1])
     return pair[1]
 
