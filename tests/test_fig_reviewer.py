@@ -436,11 +436,13 @@ def test_index_tabulates_the_claims_json_beside_it(tmp_path, lang):
     if lang == "en":
         assert rows[0][4:] == ["holds or approx", "holds"]
         assert rows[1][4:] == ["differs on x", "differs"]
-        assert "(claims.json)" in readme
+        assert "(claims.json)" in readme and "2 claims (1 hold, 1 differ)" in readme
     else:
         assert rows[0][4:] == ["se cumple o aprox.", "se cumple"]
         assert rows[1][4:] == ["difiere en x", "difiere"]
-        assert "(../claims.json)" in readme
+        assert (
+            "(../claims.json)" in readme and "2 afirmaciones (1 se cumplen, 1 difieren)" in readme
+        )
     (tmp_path / "claims.json").unlink()
     render.write_index(outdir, [], lang=lang)
     assert head not in (outdir / "README.md").read_text(encoding="utf-8")

@@ -314,6 +314,21 @@ _VERDICT_ES = {
     "skipped": "omitida",
     "error": "error",
 }
+#: the verdicts counted in the table's intro, in this order, as plural verbs
+_COUNTED = {
+    "holds": "hold",
+    "approx": "approx",
+    "differs": "differ",
+    "skipped": "skipped",
+    "error": "errors",
+}
+_COUNTED_ES = {
+    "holds": "se cumplen",
+    "approx": "aprox.",
+    "differs": "difieren",
+    "skipped": "omitidas",
+    "error": "con error",
+}
 #: a table cell's text is cut at this many characters (the JSON keeps the whole value)
 CLAIM_CELL = 160
 #: statements are cut at a word boundary after this many characters
@@ -405,12 +420,9 @@ def claims_section(path, link, lang="en"):
     file), linked as ``link``: a heading, one line of counts and one row per claim."""
     words = _CLAIMS_TEXT["es" if lang == "es" else "en"]
     claims = json.loads(Path(path).read_text(encoding="utf-8"))
-    n = {}
-    for c in claims:
-        n[c["verdict"]] = n.get(c["verdict"], 0) + 1
-    counts = ", ".join(
-        f"{k} {(_VERDICT_ES.get(v, v) if lang == 'es' else v)}" for v, k in n.items()
-    )
+    n = {v: sum(c["verdict"] == v for c in claims) for v in _COUNTED}
+    plural = _COUNTED_ES if lang == "es" else _COUNTED
+    counts = ", ".join(f"{k} {plural[v]}" for v, k in n.items() if k)
     counts = f"{len(claims)} " + ("afirmaciones" if lang == "es" else "claims") + f" ({counts})"
     lines = [words["head"], "", words["intro"].format(path=link, counts=counts), ""]
     lines += [words["cols"], "|---:|---|---|---|---|---|"]
