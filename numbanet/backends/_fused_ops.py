@@ -87,6 +87,7 @@ class DenseStackRunner:
         self._loop_rows = config.STACK_LOOP_MAX_ROWS
         self._blas_macs = config.BLAS_MIN_MACS
         self._ws = {}
+        self._accepted = {}  # accepts(m) for the batch sizes seen (asked once per forward)
         self._x = None
 
     def accepts(self, m):
@@ -97,8 +98,14 @@ class DenseStackRunner:
         same products would go through Numba's ``np.dot`` (SciPy's BLAS, a second thread pool)
         with serial loops around them (784-1024-1024-10 at batch 256: 67 GFLOP/s against
         NumPy's 99)."""
-        s = self.sizes
-        return all(m * int(s[i]) * int(s[i + 1]) < self._blas_macs for i in range(len(s) - 1))
+        ok = self._accepted.get(m)
+        if ok is None:
+            s = self.sizes
+            ok = all(m * int(s[i]) * int(s[i + 1]) < self._blas_macs for i in range(len(s) - 1))
+            if len(self._accepted) >= 8:
+                self._accepted.clear()
+            self._accepted[m] = ok
+        return ok
 
     def _workspace(self, m):
         ws = self._ws.get(m)
@@ -123,6 +130,8 @@ class DenseStackRunner:
                 np.arange(m, dtype=np.int64),
                 np.empty(0, dt),  # gathered rows: unused (the input is already the batch)
                 np.empty(max([int(s[i] * s[i + 1]) for i in big], default=0), dt),  # dW product
+                # BLAS threads: untouched when every layer runs loops, else one (see forward)
+                None if not big else 1,
             )
             if len(self._ws) >= 2:
                 self._ws.pop(next(iter(self._ws)))
@@ -133,10 +142,10 @@ class DenseStackRunner:
         if x.dtype != self.dtype or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=self.dtype)
         m = x.shape[0]
-        small, zws, aws, _, ident, xg, _ = self._workspace(m)
+        small, zws, aws, _, ident, xg, _, threads = self._workspace(m)
         st = self
         # accepts(): every product is below BLAS_MIN_MACS, so BLAS (if any) on one thread
-        with blas_threads(None if small.all() else 1):
+        with blas_threads(threads):
             self._mlp.mlp_forward(
                 x,
                 st.stack.flat,
@@ -160,10 +169,10 @@ class DenseStackRunner:
         m = x.shape[0]
         if g.dtype != self.dtype or not g.flags.c_contiguous:
             g = np.ascontiguousarray(g, dtype=self.dtype)
-        small, zws, aws, dws, _, _, gtmp = self._workspace(m)
+        small, zws, aws, dws, _, _, gtmp, threads = self._workspace(m)
         dx = np.empty((m, int(self.sizes[0])) if need_dx else (1, 1), self.dtype)
         st = self
-        with blas_threads(None if small.all() else 1):
+        with blas_threads(threads):
             self._mlp.mlp_backward(
                 x,
                 g,

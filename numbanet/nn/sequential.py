@@ -51,6 +51,8 @@ def _input_shape(shape):
 def _fits(shape, expected):
     """True when an example of ``shape`` matches ``expected`` (``None`` matches any length)."""
     shape = tuple(shape)
+    if shape == expected:  # the common case, without the loop
+        return True
     return len(shape) == len(expected) and all(
         e is None or int(s) == e for s, e in zip(shape, expected)
     )
