@@ -229,7 +229,9 @@ def compute_universal_approximation(seed=0, backend="cpu", budget="reduced"):
     kw, n = by_budget(
         budget,
         tiny=(dict(epochs=30, spiral_epochs=5, ae_epochs=10, n_starts=1), 40),
-        reduced=(dict(epochs=2500, spiral_epochs=600, ae_epochs=1500), 160),
+        # reduced: the output layer is refitted by least squares, so 1,000 Adam epochs already
+        # give the theorem's falling error (0.61 -> 2e-7 from H = 1 to 32); 11.2 -> 4.7 CPU s
+        reduced=(dict(epochs=1000, spiral_epochs=400, ae_epochs=1000), 160),
         full=(dict(epochs=10000, spiral_epochs=2000, ae_epochs=5000), 160),
     )
     out = universal_approximation(seed=seed, backend=backend, **kw)
