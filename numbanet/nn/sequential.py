@@ -448,6 +448,9 @@ class Sequential:
             Evaluated after each epoch (``val_loss``, ``val_accuracy``).
         seed : int, optional
             Seed of the shuffling (and of any randomness in layers); default: the model's seed.
+        shuffle : bool
+            Shuffle the examples every epoch. A minibatch that holds the whole training set is
+            not shuffled: its gradient is the same sum in any order (only the rounding differs).
         callbacks : list of Callback
         progress : bool, optional
             Show a progress bar (default: when stderr is a terminal).
