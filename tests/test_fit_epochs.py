@@ -193,3 +193,19 @@ def test_full_batch_is_not_shuffled():
                     fused=fused, progress=False)  # fmt: skip
             flats.append(net.get_flat())
         np.testing.assert_array_equal(flats[0], flats[1])
+
+
+def test_progress_bar_splits_the_epochs(calls):
+    """With a progress bar, each call covers at most 1/50 of the epochs (the bar moves), and
+    the History is the same as in one call."""
+    x, y = _regression_data(32)
+    hists = []
+    for progress in (False, True):
+        net = _tiny()
+        hists.append(
+            net.fit(x, y, loss="mse", lr=0.05, epochs=60, batch_size=32, progress=progress)
+        )
+        hists.append(net.get_flat())
+    assert calls.count("run_epochs") == 1 + 30  # 60 epochs in calls of ceil(60 / 50) = 2
+    _same_history(hists[0], hists[2])
+    np.testing.assert_array_equal(hists[1], hists[3])
