@@ -277,7 +277,9 @@ def draw_layerwise_pretraining(data, lang="en"):
         ax.plot(np.full(len(f), x[i]), f, "k.", ms=8)
         ax.text(x[i], max(f) + 0.03, f"{np.mean(f):.3f}", ha="center", fontsize=9)
     ax.set_xticks(
-        x, [textwrap.fill(tr(lang, *_METHOD_LABELS[m]), 14) for m in methods], fontsize=8.5
+        x,
+        [textwrap.fill(tr(lang, *_METHOD_LABELS[m]), 14, break_long_words=False) for m in methods],
+        fontsize=8.5,
     )
     ax.set_ylabel(tr(lang, "validation accuracy at the end", "exactitud de validación al final"))
     ax.set_ylim(0, 1.1)
