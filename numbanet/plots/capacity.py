@@ -377,7 +377,7 @@ def draw_mnist1d_random_labels(data, lang="en"):
         details.append(
             tr(
                 lang,
-                f"the slide's gradient flow at {scale:g}x its lr {num(data['slide_lr'])} for "
+                f"the slide's gradient flow at {scale:g}x its lr {data['slide_lr']:g} for "
                 f"1/{scale:g} of its epochs (up to 200,000 and 500,000 slide epochs); the "
                 "literal run would take about 2.5 CPU hours. Spikes in the error are the higher "
                 "rate's (unstable steps); the slide's rate gave the same curve over its first "
