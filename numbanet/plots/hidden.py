@@ -412,7 +412,9 @@ def draw_semeion_2d(data, lang="en"):
             tr(
                 lang,
                 f"256-2-10 net, Adam lr {data['lr']:g}, minibatches of 32, {epochs} epochs",
-                f"red 256-2-10, Adam lr {data['lr']:g}, minilotes de 32, {epochs} épocas",
+                f"red 256-2-10, Adam lr {data['lr']:g}, minilotes de 32, {epochs} épocas".replace(
+                    ".", ","
+                ),
             )
         ],
     )
