@@ -76,9 +76,14 @@ _kernel = []
 def _all_finite():
     """The compiled finiteness test, imported on first use (this module loads before Numba)."""
     if not _kernel:
+        from numba.core import config as numba_config
+
         from .kernels.cpu.finite import all_finite
 
-        _kernel.append(all_finite)
+        if numba_config.DISABLE_JIT:  # the loop would run in Python: NumPy is faster then
+            _kernel.append(lambda flat: bool(np.isfinite(flat).all()))
+        else:
+            _kernel.append(all_finite)
     return _kernel[0]
 
 

@@ -39,6 +39,7 @@ SQUARED, BCE_PROB, BCE_LOGITS = UnitLoss.SQUARED, UnitLoss.BCE_PROB, UnitLoss.BC
 
 
 _HOST = []
+_MODEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _host_backend():
@@ -160,6 +161,7 @@ class Loss:
         # about 15 (this runs once per step of a manual training loop)
         backend = _host_backend()
         p = as_float_array(pred, "pred", np.float64)
+        shape = p.shape
         if p.ndim == 1:
             p = p.reshape(-1, 1)
         if p.ndim != 2:
@@ -170,9 +172,9 @@ class Loss:
         # computed in float64; the gradient comes back in the prediction's float dtype, so that
         # net.backward(loss.backward()) works on a float32 model
         dt = getattr(pred, "dtype", None)
-        if dt is not None and dt in (np.float32, np.float64):
+        if dt is not None and dt in _MODEL_FLOATS:
             grad = grad.astype(dt, copy=False)
-        self._grad = grad.reshape(np.shape(pred)) if np.ndim(pred) == 1 else grad
+        self._grad = grad.reshape(shape) if len(shape) == 1 else grad
         return float(value)
 
     __call__ = forward
