@@ -48,7 +48,14 @@ def compute_regularization(seed=0, backend="cpu", budget="reduced"):
         reduced=dict(epochs=50, seeds=(seed,), n_test=1000),
         full=dict(epochs=150, seeds=(seed, seed + 1, seed + 2), n_test=10000),
     )
-    out = regularizers(backend=backend, **kw)
+    from ..config import deterministic
+
+    # BLAS on one thread (numbanet.deterministic): the 784-256-256-10 net's minibatch products
+    # (100 rows) gain little from a second thread, and on a busy machine its spinning workers
+    # made the run 7x slower (6-epoch run at load 2-3: 38.8 s wall / 26.8 CPU s against 5.3 /
+    # 2.8 on one thread)
+    with deterministic():
+        out = regularizers(backend=backend, **kw)
     out["budget"] = budget
     return out
 
