@@ -74,13 +74,17 @@ _kernel = []
 
 
 def _all_finite():
-    """The compiled finiteness test, imported on first use (this module loads before Numba)."""
+    """The compiled finiteness test, imported on first use (this module loads before Numba);
+    NumPy's when Numba is missing or its JIT is disabled."""
     if not _kernel:
-        from numba.core import config as numba_config
+        try:
+            from numba.core import config as numba_config
 
-        from .kernels.cpu.finite import all_finite
-
-        if numba_config.DISABLE_JIT:  # the loop would run in Python: NumPy is faster then
+            from .kernels.cpu.finite import all_finite
+        except ImportError:  # the reference backend works without Numba (tests/test_layering)
+            numba_config = all_finite = None
+        if all_finite is None or numba_config.DISABLE_JIT:
+            # no Numba, or the loop would run in Python: NumPy is faster then
             _kernel.append(lambda flat: bool(np.isfinite(flat).all()))
         else:
             _kernel.append(all_finite)

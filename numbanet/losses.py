@@ -43,11 +43,16 @@ _MODEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _host_backend():
-    """The backend that computes ``Loss.forward`` on host arrays: ``cpu``, created once."""
+    """The backend that computes ``Loss.forward`` on host arrays: ``cpu``, created once, or
+    ``reference`` (NumPy) where Numba cannot be imported, since the reference backend must work
+    without it."""
     if not _HOST:
         from .backends import get_backend
 
-        _HOST.append(get_backend("cpu"))
+        try:
+            _HOST.append(get_backend("cpu"))
+        except ImportError:
+            _HOST.append(get_backend("reference"))
     return _HOST[0]
 
 
