@@ -163,8 +163,12 @@ def compute_speed_of_learning(seed=0, backend="cpu", budget="reduced"):
     if budget == "full":  # the slide's 500 epochs, cached: both languages' renders share it
         got = speed_curves_cached(ARCHS, seeds=seeds, epochs=epochs, backend=backend)
         curves = {tuple(a): got[f"curves_{i}"] for i, a in enumerate(ARCHS)}
-    else:
-        curves = speed_curves(ARCHS, seeds=seeds, epochs=epochs, backend=backend)
+    else:  # BLAS on one thread: the 1,000-row products gain little from a second one and its
+        # spinning workers made the reduced run 3x slower in CPU time on a busy machine
+        from ..config import deterministic
+
+        with deterministic():
+            curves = speed_curves(ARCHS, seeds=seeds, epochs=epochs, backend=backend)
     out = {
         "archs": [list(a) for a in ARCHS],
         "epochs": epochs,
