@@ -533,7 +533,9 @@ def _texts_outside(fig, tol=1.0):
     return out
 
 
-@pytest.mark.parametrize("fig_id", ["autoencoder", "layerwise-pretraining", "semeion-2d"])
+@pytest.mark.parametrize(
+    "fig_id", ["autoencoder", "layerwise-pretraining", "semeion-2d", "universal-approximation"]
+)
 def test_spanish_texts_stay_inside_the_figure(fig_id, shared_data):
     """Drawn in Spanish (longer words), no title, label or note runs past the figure's edge
     (autoencoder's and layer-wise pre-training's panel titles did)."""

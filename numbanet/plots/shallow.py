@@ -279,7 +279,7 @@ def draw_universal_approximation(data, lang="en"):
         tr(
             lang,
             "Error against H (output layer at its least-squares optimum)",
-            "Error frente a H (capa de salida en su óptimo de mínimos cuadrados)",
+            "Error frente a H\n(capa de salida óptima por mínimos cuadrados)",
         )
     )
     ax = axes[1, 0]
