@@ -238,8 +238,10 @@ for H in (2, 8, 32):
     red.fit(x, y, loss="mse", optimizer="adam", lr=0.02, epochs=1500, batch_size=200)
     errores[H] = red.evaluate(x, y, loss="mse")["loss"]
     print(f"H = {H:2d}: error {errores[H]:.5f}")
-assert errores[32] < errores[8] < errores[2]
-# Con 2 unidades la red solo dibuja una "S": no puede seguir los dos periodos del seno.
+assert max(errores[8], errores[32]) < errores[2] / 100
+# Con 2 unidades la red solo dibuja una "S": no puede seguir los dos periodos del seno. Con 8 o
+# 32 el error cae más de cien veces; entre 8 y 32 ya no manda la capacidad sino la optimización
+# (1500 épocas de Adam): cuál de las dos queda por debajo depende del redondeo y de la semilla.
 
 # %% [markdown]
 # ## 6. Anchas frente a profundas: regiones lineales (Montúfar et al., 2014)
