@@ -541,3 +541,106 @@ def test_spanish_texts_stay_inside_the_figure(fig_id, shared_data):
     (autoencoder's and layer-wise pre-training's panel titles did)."""
     fig = plots.plot(fig_id, budget="tiny", lang="es")
     assert _texts_outside(fig) == []
+
+
+# ------------------------------------------------- the Spanish index (issue 19 item 2)
+#: English words that Spanish text never needs; a Spanish catalogue text holding one was not
+#: translated
+_ENGLISH_WORDS = {"the", "and", "with", "against", "of", "for", "from", "each", "its", "that"}
+
+
+def _ordinary_words(text):
+    """The lowercase words of four letters or more in ``text`` (not names, abbreviations or
+    references such as "UDL fig. 20.2", "Montufar et al. 2014", "LeNet")."""
+    return re.findall(r"\b[a-z]{4,}\b", text)
+
+
+def test_every_catalogue_entry_has_its_slide_and_description_in_spanish():
+    from numbanet.plots.catalog import CATALOG
+
+    for info in CATALOG:
+        for en, es in [(info.slide, info.slide_es), (info.description, info.description_es)]:
+            assert es.strip(), f"{info.id}: no Spanish text for {en!r}"
+            if _ordinary_words(en):
+                assert es != en, f"{info.id}: {es!r} is the English text"
+            words = set(re.findall(r"\b[a-z]+\b", es))
+            assert not words & _ENGLISH_WORDS, f"{info.id}: English words in {es!r}"
+
+
+def test_the_title_of_a_drawing_without_one_is_the_description_in_its_language():
+    from numbanet.plots.catalog import BY_ID
+    from numbanet.plots.render import catalog_text, index_title
+
+    info = BY_ID["wide-vs-deep"]
+    assert index_title("", info, "es") == info.description_es != info.description
+    assert index_title("", info, "en") == info.description
+    assert index_title("Anchas frente a profundas", info, "es") == "Anchas frente a profundas"
+    assert catalog_text(info, "es") == (info.slide_es, info.description_es)
+    assert catalog_text(info, "en") == (info.slide, info.description)
+
+
+def test_a_spanish_file_without_a_drawn_title_carries_the_spanish_description(tmp_path):
+    """save_figure on a drawing with no one-line title (an empty figure, nothing computed): the
+    record's title and the PNG's metadata description are the catalogue's Spanish text."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from numbanet.plots.catalog import BY_ID
+    from numbanet.plots.render import save_figure
+
+    info = BY_ID["convex-vs-nonconvex"]
+    rec = save_figure(plt.figure(figsize=(1, 1)), info.id, tmp_path, lang="es", dpi=20)
+    assert rec["title"] == info.description_es
+    meta = Image.open(tmp_path / f"{info.id}.png").text
+    assert meta["Title"] == info.description_es
+    assert meta["Description"].startswith(info.description_es)
+    assert info.description not in meta["Description"]
+
+
+def test_rewriting_the_spanish_index_turns_english_fallback_titles_into_spanish(tmp_path):
+    """A kept record whose title is the English description (drawn before the catalogue had
+    Spanish text) gets the Spanish one when the Spanish index is rewritten from its records;
+    the English index keeps it, and a drawn title stays as it was."""
+    import json
+
+    from numbanet.plots import render
+    from numbanet.plots.catalog import BY_ID
+
+    old, drawn = BY_ID["sigmoid-vs-relu"], BY_ID["softmax"]
+    records = [
+        dict(id=old.id, path=None, seconds=1.5, status="ok", title=old.description),
+        dict(id=drawn.id, path=None, seconds=0.5, status="ok", title="Probabilidades softmax"),
+    ]
+    for lang in ("en", "es"):
+        outdir = tmp_path / lang
+        outdir.mkdir()
+        (outdir / "index.json").write_text(json.dumps(records))
+        render.write_index(outdir, [], lang=lang)
+        index = json.loads((outdir / "index.json").read_text(encoding="utf-8"))
+        readme = (outdir / "README.md").read_text(encoding="utf-8")
+        want = old.description_es if lang == "es" else old.description
+        assert {r["id"]: r["title"] for r in index} == {
+            old.id: want,
+            drawn.id: "Probabilidades softmax",
+        }
+        slide = old.slide_es if lang == "es" else old.slide
+        assert f"| {slide} | {want} | " in readme and f"*{slide}* (" in readme
+        if lang == "es":
+            assert old.description not in readme and old.slide not in readme
+
+
+def test_the_committed_spanish_index_has_no_english_catalogue_text():
+    import json
+    from pathlib import Path
+
+    from numbanet.plots.catalog import CATALOG
+
+    folder = Path(__file__).resolve().parents[1] / "figures" / "es"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    titles = {r["id"]: r["title"] for r in json.loads((folder / "index.json").read_text())}
+    for info in CATALOG:
+        assert info.description not in readme, info.id
+        assert titles.get(info.id) != info.description, info.id
+        if info.slide != info.slide_es:
+            assert f"| {info.slide} |" not in readme and f"*{info.slide}*" not in readme, info.id
+        assert f"*{info.slide_es}* (" in readme or info.id not in titles, info.id

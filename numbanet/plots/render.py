@@ -136,6 +136,21 @@ def figure_title(fig):
     return titles[0] if len(titles) == 1 else ""
 
 
+def catalog_text(info, lang="en"):
+    """A catalogued figure's slide and description in ``lang``: the catalogue's Spanish
+    ``slide_es``/``description_es`` for "es" (its English ones where an entry lacks them),
+    else the English ``slide``/``description``."""
+    if lang == "es":
+        return info.slide_es or info.slide, info.description_es or info.description
+    return info.slide, info.description
+
+
+def index_title(drawn, info, lang="en"):
+    """The title a figure's file and index record carry: ``drawn`` (its one-line title, from
+    ``figure_title``), else -- a drawing without one -- the catalogue's description in ``lang``."""
+    return drawn or catalog_text(info, lang)[1]
+
+
 def save_figure(
     fig,
     fig_id,
@@ -152,10 +167,10 @@ def save_figure(
     import matplotlib.pyplot as plt
 
     info = _info(fig_id)
-    title = figure_title(fig) or info.description
+    title = index_title(figure_title(fig), info, lang)
     details = list(getattr(fig, "numbanet_details", []))
     command = command_line(info.id, lang, seed, budget, backend)
-    about = info.description if lang == "en" else title  # the catalogue is English
+    about = catalog_text(info, lang)[1]
     meta = figure_metadata(fmt, title, about, details, command, budget)
     buf = io.BytesIO()
     try:
@@ -434,7 +449,11 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
     """Rewrite ``outdir/README.md`` (and ``index.json``), keeping earlier records of figures that
     were not rendered this time. Each record names its ``budget`` (``budget`` if given, else
     "full" or "reduced" by ``full``), its title, settings and command; the README is written in
-    ``lang`` ("en" or "es"), each figure described by its title in that language."""
+    ``lang`` ("en" or "es"), each figure described by its title and slide in that language.
+    ``write_index(outdir, [], lang=lang)`` rewrites both files from the records alone (no figure
+    drawn); for "es" it also turns a kept title that is the English catalogue description (the
+    fallback of a drawing without a one-line title before the catalogue had Spanish text) into
+    the Spanish one."""
     budget = _budget(full, budget)
     text = _INDEX_TEXT["es" if lang == "es" else "en"]
     outdir = Path(outdir)
@@ -452,6 +471,11 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
                 "path": Path(r["path"]).name if r["path"] else None,
                 "budget": budget,
             }
+    if lang == "es":
+        for r in records.values():
+            info = BY_ID.get(r["id"])
+            if info is not None and r.get("title") == info.description:
+                r["title"] = catalog_text(info, "es")[1]
     ordered = [records[f.id] for f in CATALOG if f.id in records]
     atomic_write_text(store, json.dumps(ordered, indent=1, ensure_ascii=False) + "\n")
     total = sum(r["seconds"] for r in ordered if r["status"] == "ok")
@@ -467,7 +491,7 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
     ]
 
     def shows(r):
-        return r.get("title") or BY_ID[r["id"]].description
+        return index_title(r.get("title"), BY_ID[r["id"]], lang)
 
     def secs(v):
         return f"{v:.1f}".replace(".", ",") if lang == "es" else f"{v:.1f}"
@@ -475,7 +499,7 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
     for r in ordered:
         info = BY_ID[r["id"]]
         lines.append(
-            f"| [`{info.id}`](#{info.id}) | {info.slide} | {shows(r)} | "
+            f"| [`{info.id}`](#{info.id}) | {catalog_text(info, lang)[0]} | {shows(r)} | "
             f"{secs(r['seconds'])} | {r['status']} |"
         )
     lines.append("")
@@ -486,7 +510,8 @@ def write_index(outdir, results, fmt="png", full=False, budget=None, lang="en"):
         lines += [
             f"## {info.id}",
             "",
-            f"*{info.slide}* ({text['budget'].format(b=b)}, {secs(r['seconds'])} s). {shows(r)}",
+            f"*{catalog_text(info, lang)[0]}* ({text['budget'].format(b=b)}, "
+            f"{secs(r['seconds'])} s). {shows(r)}",
             "",
         ]
         if r.get("details"):
