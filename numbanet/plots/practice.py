@@ -223,8 +223,15 @@ def draw_batch_size(data, lang="en"):
             f"{data['n_train']:_} señales MNIST-1D, {data['backend'].upper()}".replace("_", " "),
         ),
         details=(
-            f"SGD lr {data['lr']}, layer by layer (fused=False); "
-            f"load average {data.get('load', float('nan')):.1f} during the run",
+            tr(
+                lang,
+                f"SGD lr {data['lr']}, layer by layer (fused=False); "
+                f"load average {data.get('load', float('nan')):.1f} during the run",
+                f"SGD lr {data['lr']}".replace(".", ",")
+                + ", capa a capa (fused=False); carga media "
+                + f"{data.get('load', float('nan')):.1f}".replace(".", ",")
+                + " durante la ejecución",
+            ),
         ),
     )
     return fig
