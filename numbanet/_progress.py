@@ -97,10 +97,12 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, description=self._name)
 
-    def advance(self, info=""):
-        """One step done; ``info`` is a short note (a status, a metric)."""
+    def advance(self, info="", seconds=None):
+        """One step done; ``info`` is a short note (a status, a metric); ``seconds`` the step's
+        own time when it ran elsewhere (a worker process), else the time since ``item``."""
         self.done += 1
         now = time.perf_counter()
+        took_s = now - self._t_item if seconds is None else float(seconds)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, info=str(info))
         elif self.mode == "log":
@@ -111,7 +113,7 @@ class Progress:
                 left = elapsed / self.done * (self.total - self.done)
                 what = f" {self._name}:" if self._name else ""
                 note = f" {info}" if info else " done"
-                took = f" ({now - self._t_item:.1f} s)" if self._name else ""
+                took = f" ({took_s:.1f} s)" if self._name else ""
                 eta = f", about {_clock(left)} left" if not last else ""
                 self._write(
                     f"numbanet {self.label} [{self.done}/{self.total}]{what}{note}{took}; "

@@ -370,15 +370,23 @@ def figures(
             help="With --full: recompute the cached long experiments instead of reading them.",
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes, one thread each (2 on a 2-core machine halves --full).",
+        ),
+    ] = 1,
 ):
     """Regenerate the lecture figures from numbanet's own computations."""
     from .experiments.cache import recompute
 
     with recompute(fresh):
-        _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress, dpi)
+        _guard(_figures, ids, list_, outdir, format, lang, backend, seed, full, progress, dpi, jobs)
 
 
-def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=150):
+def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=150, jobs=1):
     from .errors import ValidationError
 
     if fmt not in ("png", "pdf", "svg"):
@@ -389,11 +397,13 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=1
         raise ValidationError(f"--seed must be >= 0; got {seed}")
     if not 10 <= dpi <= 1200:
         raise ValidationError(f"--dpi must be between 10 and 1200; got {dpi}")
+    if jobs < 1:
+        raise ValidationError(f"--jobs must be >= 1; got {jobs}")
     from . import plots
 
     if list_:
-        for f in plots.list_figures():
-            slow = " (slow)" if f.get("slow") else ""
+        for f in plots.list_figures(lang):
+            slow = (" (lenta)" if lang == "es" else " (slow)") if f.get("slow") else ""
             typer.echo(f"{f['id']:<26} {f['description']}{slow}")
         return
     results = plots.render_figures(
@@ -406,6 +416,7 @@ def _figures(ids, list_, outdir, fmt, lang, backend, seed, full, progress, dpi=1
         full=full,
         progress=progress,
         dpi=dpi,
+        jobs=jobs,
     )
     bad = 0
     for r in results:

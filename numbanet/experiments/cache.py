@@ -156,6 +156,12 @@ def _join(values, arrays):
     return out
 
 
+def stored_form(result):
+    """``result`` as a later read of its entry returns it (tuples as lists, nested dicts
+    rebuilt); a ``ValidationError`` when it cannot be stored."""
+    return _join(*_split(result))
+
+
 def save(file, name, settings, result):
     """Write ``result`` as the entry ``file`` (atomically)."""
     from .._io import atomic_write_bytes
@@ -217,7 +223,7 @@ def cached(name, settings, compute, fresh=None, where=None):
             return hit
     result = compute(**settings)
     save(file, name, settings, result)
-    return _join(*_split(result))  # what a later hit returns, so both paths give the same types
+    return stored_form(result)  # what a later hit returns, so both paths give the same types
 
 
 def is_cached(name, settings, where=None):
@@ -233,6 +239,7 @@ __all__ = [
     "is_cached",
     "key",
     "load",
+    "stored_form",
     "path",
     "recompute",
     "recomputing",

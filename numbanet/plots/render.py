@@ -19,12 +19,16 @@ from ..errors import ValidationError
 from .catalog import BY_ID, CATALOG
 
 
-def list_figures():
-    """[{id, slide, description, needs, slow}] for every figure of the lectures."""
-    return [
-        dict(id=f.id, slide=f.slide, description=f.description, needs=list(f.needs), slow=f.slow)
-        for f in CATALOG
-    ]
+def list_figures(lang="en"):
+    """[{id, slide, description, needs, slow}] for every figure of the lectures, the slide and
+    description in ``lang`` ("en" or "es")."""
+    out = []
+    for f in CATALOG:
+        slide, description = catalog_text(f, lang)
+        out.append(
+            dict(id=f.id, slide=slide, description=description, needs=list(f.needs), slow=f.slow)
+        )
+    return out
 
 
 def _info(fig_id):
@@ -77,6 +81,41 @@ def compute(fig_id, seed=0, backend="cpu", full=False, budget=None):
     return comp(seed=seed, backend=backend, budget=_budget(full, budget))
 
 
+def figure_data(fig_id, seed=0, backend="cpu", budget="reduced"):
+    """The data behind a figure, as ``compute`` returns it; on the full budget through the
+    results cache (``experiments.cache``, keyed by the figure, seed, backend and numbanet's
+    version), so that a second full-budget rendering (``--lang es``, another ``--format`` or
+    ``--dpi``) draws the stored results instead of training again; ``--fresh`` recomputes.
+
+    Data the cache cannot store (dicts keyed by numbers, objects, non-finite numbers outside
+    arrays) is computed every time; what a stored figure draws is what a fresh one draws (the
+    first run draws the stored form, tuples as lists)."""
+    from ..experiments import cache
+
+    info = _info(fig_id)
+    comp, _ = _functions(info)
+    if budget != "full":
+        return comp(seed=seed, backend=backend, budget=budget)
+    name, settings = f"figure.{info.id}", dict(seed=seed, backend=backend, budget=budget)
+    file = cache.path(name, settings)
+    if not cache.recomputing() and file.is_file():
+        hit = cache.load(file, name, settings)
+        if hit is not None:
+            return hit
+    data = comp(seed=seed, backend=backend, budget=budget)
+    try:
+        stored = cache.stored_form(data)
+    except ValidationError:
+        return data  # not storable: used as computed
+    try:
+        cache.save(file, name, settings, data)
+    except OSError as exc:  # a full or read-only cache folder costs the reuse, not the figure
+        import warnings
+
+        warnings.warn(f"figure {info.id}: results not cached ({exc})", stacklevel=2)
+    return stored
+
+
 def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None, budget=None):
     """Compute (unless ``data`` is given) and draw figure ``fig_id``; returns the Figure with the
     computed data attached as ``fig.numbanet_data``."""
@@ -85,7 +124,7 @@ def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None, budget
     info = _info(fig_id)
     comp, draw = _functions(info)
     if data is None:
-        data = comp(seed=seed, backend=backend, budget=_budget(full, budget))
+        data = figure_data(fig_id, seed=seed, backend=backend, budget=_budget(full, budget))
     with style():
         fig = localise(draw(data, lang=lang), lang)
     fig.numbanet_data = data
@@ -110,17 +149,15 @@ def command_line(fig_id, lang="en", seed=0, budget="reduced", backend="cpu"):
     return " ".join(parts)
 
 
-def figure_metadata(fmt, title, description, details, command, budget):
+def figure_metadata(fmt, title, description, details, command, budget, lang="en"):
     """savefig metadata for ``fmt``: the title, what the figure shows, its settings and budget
-    and the command that regenerates it, under the keys each format knows."""
-    about = " ".join(
-        [
-            description,
-            *[d.rstrip(".") + "." for d in details],
-            f"Budget: {budget}.",
-            f"Command: {command}",
-        ]
-    )
+    and the command that regenerates it (labelled in ``lang``), under the keys each format
+    knows."""
+    if lang == "es":
+        labels = (f"Presupuesto: {_BUDGET_ES.get(budget, budget)}.", f"Orden: {command}")
+    else:
+        labels = (f"Budget: {budget}.", f"Command: {command}")
+    about = " ".join([description, *[d.rstrip(".") + "." for d in details], *labels])
     if fmt == "png":
         return {"Title": title, "Description": about, "Software": "numbanet", "Source": command}
     if fmt == "pdf":
@@ -171,7 +208,7 @@ def save_figure(
     details = list(getattr(fig, "numbanet_details", []))
     command = command_line(info.id, lang, seed, budget, backend)
     about = catalog_text(info, lang)[1]
-    meta = figure_metadata(fmt, title, about, details, command, budget)
+    meta = figure_metadata(fmt, title, about, details, command, budget, lang)
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
@@ -191,6 +228,86 @@ def save_figure(
     )
 
 
+def _render_one(fig_id, outdir, fmt, lang, seed, budget, backend, dpi):
+    """Compute, draw and write one figure; its index record (an error is recorded, not raised:
+    one broken figure must not stop the others)."""
+    info = _info(fig_id)
+    t0 = time.perf_counter()
+    rec = {"id": info.id, "path": None, "seconds": 0.0}
+    need = missing_data(info)
+    if need is not None:
+        rec.update(
+            status="skipped",
+            message=f"needs {need}, which was not found: set NUMBANET_DATA or let numbanet "
+            "download it (numbanet info shows where it looks)",
+        )
+    else:
+        try:
+            fig = plot(info.id, seed=seed, backend=backend, lang=lang, budget=budget)
+            rec.update(save_figure(fig, info.id, outdir, fmt, lang, seed, budget, backend, dpi))
+        except Exception as exc:
+            rec.update(status="error", message=f"{type(exc).__name__}: {exc}")
+    rec["seconds"] = round(time.perf_counter() - t0, 2)
+    return rec
+
+
+def _worker_setup(fresh):
+    """A ``--jobs`` worker (a process numbanet started, not the user's): one Numba thread and
+    one BLAS thread, so that N workers share N cores instead of each spinning up a team, and
+    the parent's ``--fresh``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except ImportError:  # the reference backend works without Numba
+        pass
+    from threadpoolctl import threadpool_limits
+
+    from ..experiments.cache import recompute
+
+    # entered for the worker's whole life (the process ends with the pool)
+    _WORKER_STATE[:] = [threadpool_limits(limits=1), recompute(fresh)]
+    _WORKER_STATE[1].__enter__()
+
+
+_WORKER_STATE = []
+
+
+def _render_parallel(infos, args, jobs, bar):
+    """Render ``infos`` in ``jobs`` fresh worker processes, the slow figures first (the long
+    ones then overlap the many short ones); records come back in the given order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from ..experiments.cache import recomputing
+
+    order = sorted(range(len(infos)), key=lambda i: not infos[i].slow)
+    results = [None] * len(infos)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(infos)),
+        mp_context=ctx,
+        initializer=_worker_setup,
+        initargs=(recomputing(),),
+    ) as pool:
+        futures = {pool.submit(_render_one, infos[i].id, *args): i for i in order}
+        bar.item(", ".join(infos[i].id for i in order[:jobs]))
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                rec = fut.result()
+            except Exception as exc:  # a worker that died (out of memory, killed)
+                rec = {"id": infos[i].id, "path": None, "seconds": 0.0, "status": "error"}
+                rec["message"] = f"worker process failed: {type(exc).__name__}: {exc}"
+            results[i] = rec
+            bar.item(rec["id"])
+            bar.advance(rec["status"], seconds=rec["seconds"])
+    return results
+
+
 def render_figures(
     ids=None,
     outdir="figures",
@@ -203,11 +320,15 @@ def render_figures(
     dpi=DEFAULT_DPI,
     index=True,
     budget=None,
+    jobs=1,
 ):
     """Render figures into ``outdir``; returns one record per figure
     ``{id, path, seconds, status ("ok" | "skipped" | "error"), message, title, details, command,
     dpi}``. ``budget`` ("tiny", "reduced", "full") overrides ``full``; "tiny" is for tests
-    (seconds per figure). ``dpi`` applies to PNG (and images inside PDF/SVG)."""
+    (seconds per figure). ``dpi`` applies to PNG (and images inside PDF/SVG). ``jobs`` > 1
+    renders in that many worker processes, each on one thread (``--jobs 2`` on two cores runs
+    the many single-threaded small-net experiments side by side); each record's ``seconds``
+    is then that figure's time in its worker."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -217,35 +338,22 @@ def render_figures(
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200:
         raise ValidationError(f"dpi must be a number between 10 and 1200; got {dpi!r}")
     budget = _budget(full, budget)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValidationError(f"jobs must be a whole number >= 1; got {jobs!r}")
     infos = [_info(i) for i in ids] if ids else list(CATALOG)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    results = []
+    args = (str(outdir), fmt, lang, seed, budget, backend, dpi)
     bar = Progress("figures", len(infos), enabled=progress)
     try:
-        for info in infos:
-            bar.item(info.id)
-            t0 = time.perf_counter()
-            rec = {"id": info.id, "path": None, "seconds": 0.0}
-            need = missing_data(info)
-            if need is not None:
-                rec.update(
-                    status="skipped",
-                    message=f"needs {need}, which was not found: set "
-                    "NUMBANET_DATA or let numbanet download it (numbanet info shows where "
-                    "it looks)",
-                )
-            else:
-                try:
-                    fig = plot(info.id, seed=seed, backend=backend, lang=lang, budget=budget)
-                    rec.update(
-                        save_figure(fig, info.id, outdir, fmt, lang, seed, budget, backend, dpi)
-                    )
-                except Exception as exc:  # one broken figure must not stop the others
-                    rec.update(status="error", message=f"{type(exc).__name__}: {exc}")
-            rec["seconds"] = round(time.perf_counter() - t0, 2)
-            results.append(rec)
-            bar.advance(rec["status"])
+        if jobs == 1 or len(infos) == 1:
+            results = []
+            for info in infos:
+                bar.item(info.id)
+                results.append(_render_one(info.id, *args))
+                bar.advance(results[-1]["status"])
+        else:
+            results = _render_parallel(infos, args, jobs, bar)
     finally:
         bar.close()
     if index:
