@@ -18,20 +18,20 @@ from ._style import by_budget, hidden_layers, set_title, tr
 # -------------------------------------------------------------------------------- wide-vs-deep
 def compute_wide_vs_deep(seed=0, backend="cpu", budget="reduced", epochs=None, seeds=None):
     """Shallow (1 hidden layer) and deep (3 hidden layers) ReLU MLPs on MNIST-1D, Adam
-    (reduced: 30 epochs x 2 seeds; full: 200 x 5); and, under ``"conv"``, deck 004's "11 vs. 3":
+    (reduced: 30 epochs x 2 seeds; full: 40 x 5); and, under ``"conv"``, deck 004's "11 vs. 3":
     Conv1D nets of 3 and 11 layers at matched parameters (``udl.conv_wide_vs_deep``, minibatch
-    25; reduced: three sizes, 4 epochs on 1,500 signals, 1 seed; full: four sizes, 40 epochs on
-    all 4,000, 3 seeds). ``epochs`` and ``seeds`` override (for the convolutional nets, at most their
-    budget's)."""
+    25; reduced: three sizes, 4 epochs on 1,500 signals, 1 seed; full: the same sizes, 10 epochs
+    on all 4,000, 2 seeds). ``epochs`` and ``seeds`` override (for the convolutional nets, at
+    most their budget's)."""
     from ..experiments.udl import conv_wide_vs_deep, wide_vs_deep
 
-    e, s = by_budget(budget, tiny=(1, 1), reduced=(30, 2), full=(200, 5))
+    e, s = by_budget(budget, tiny=(1, 1), reduced=(30, 2), full=(40, 5))
     out = wide_vs_deep(epochs=epochs or e, seeds=seeds or s, seed=seed, backend=backend)
     ce, cs, cn, ch, cb = by_budget(
         budget,
         tiny=(1, 1, 300, (4, 8), 50),
         reduced=(4, 1, 1500, (8, 16, 32), 25),
-        full=(40, 3, None, (8, 16, 32, 64), 25),
+        full=(10, 2, None, (8, 16, 32), 25),
     )
     out["conv"] = conv_wide_vs_deep(
         epochs=min(ce, epochs or ce),

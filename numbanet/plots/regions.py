@@ -121,10 +121,10 @@ def draw_regions_per_parameter(data, lang="en"):
 
 # ------------------------------------------------------------------------- regions-depth-width
 def compute_regions_depth_width(seed=0, backend="cpu", budget="reduced"):
-    """``experiments.udl.region_counts`` (reduced: 3 seeds x 300 epochs; full: 10 x 2,000)."""
+    """``experiments.udl.region_counts`` (reduced: 3 seeds x 300 epochs; full: 5 x 1,000)."""
     from ..experiments.udl import REGION_SWEEPS, region_counts
 
-    seeds, epochs = by_budget(budget, tiny=(1, 2), reduced=(3, 300), full=(10, 2000))
+    seeds, epochs = by_budget(budget, tiny=(1, 2), reduced=(3, 300), full=(5, 1000))
     sweeps = REGION_SWEEPS
     if budget == "tiny":  # two configurations per panel
         sweeps = {k: v[:2] for k, v in REGION_SWEEPS.items()}

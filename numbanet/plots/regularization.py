@@ -339,11 +339,11 @@ def draw_regularization(data, lang="en"):
 # =========================================================================== bias-variance
 def compute_bias_variance(seed=0, backend="cpu", budget="reduced"):
     """``experiments.training.double_descent`` with 20 % label noise: reduced budget 500
-    training images, 2 seeds, 2,000 test images; full 1,000, 5 seeds, 10,000."""
+    training images, 2 seeds, 2,000 test images; full: 5 seeds and all 10,000 test images."""
     from ..experiments.training import double_descent
 
     n_train, n_seeds, n_test = by_budget(
-        budget, tiny=(40, 1, 100), reduced=(500, 2, 2000), full=(1000, 5, 10000)
+        budget, tiny=(40, 1, 100), reduced=(500, 2, 2000), full=(500, 5, 10000)
     )
     from ..config import deterministic
 
