@@ -15,6 +15,7 @@ from numbanet.cli import app
 from numbanet.errors import ValidationError
 from numbanet.experiments import cache
 from numbanet.plots import render
+from numbanet.plots._stored import decode, encode
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_a_full_figure_is_computed_once_per_settings(counted):
     b = render.figure_data("noise-ball", seed=1, budget="full")
     assert len(counted) == 1  # the second call read the stored results
     np.testing.assert_array_equal(a["curve"], b["curve"])
-    assert a["alphas"] == b["alphas"] == [0.1, 0.2]  # the stored form on both paths
+    assert a["alphas"] == b["alphas"] == (0.1, 0.2)  # stored exactly: still a tuple
     assert a["note"] == {"n": 3}
     render.figure_data("noise-ball", seed=2, budget="full")  # another seed: another entry
     assert len(counted) == 2
@@ -61,7 +62,7 @@ def test_data_the_cache_cannot_store_is_computed_each_time(monkeypatch, tmp_path
 
     def compute(seed=0, backend="cpu", budget="reduced"):
         calls.append(1)
-        return {"by_alpha": {0.1: np.ones(3)}}  # dict keyed by numbers: not storable
+        return {"net": object(), "by_alpha": {0.1: np.ones(3)}}  # an object: not storable
 
     real = render._functions
     monkeypatch.setattr(
@@ -74,14 +75,36 @@ def test_data_the_cache_cannot_store_is_computed_each_time(monkeypatch, tmp_path
     assert not list(tmp_path.rglob("*.npz"))
 
 
-def test_a_real_figure_draws_the_same_from_its_stored_results(monkeypatch, tmp_path):
-    """The stored form (tuples as lists) draws: the PNG of a fresh and a cached run agree."""
-    monkeypatch.setenv("NUMBANET_CACHE", str(tmp_path / "cache"))
-    data = plots.compute("momentum-bias-correction", budget="tiny")
-    stored = cache.stored_form(data)
+def test_stored_figure_data_comes_back_exactly():
+    data = {
+        "curves": {0.05: np.arange(3.0), (2, "depth"): [np.ones(2, np.float32), np.int64(7)]},
+        "alphas": (0.02, 0.05),
+        "grid": [np.zeros((2, 2)), (1, None, True)],
+        "best": float("nan"),
+        "worst": -float("inf"),
+        "mask": np.array([True, False]),
+        "name": "sgd",
+    }
+    back = decode(*encode(data))
+    assert back.keys() == data.keys() and back["alphas"] == (0.02, 0.05)
+    assert set(back["curves"]) == {0.05, (2, "depth")}
+    np.testing.assert_array_equal(back["curves"][0.05], np.arange(3.0))
+    one, seven = back["curves"][(2, "depth")]
+    assert one.dtype == np.float32 and isinstance(seven, np.int64) and seven == 7
+    assert back["grid"][1] == (1, None, True) and isinstance(back["grid"][1], tuple)
+    assert np.isnan(back["best"]) and back["worst"] == -np.inf
+    assert back["mask"].dtype == bool and back["name"] == "sgd"
+    with pytest.raises(ValidationError, match="not stored"):
+        encode({"labels": np.array(["a", "b"])})
+
+
+def test_a_real_figure_draws_the_same_from_its_stored_results(tmp_path):
+    """noise-ball's data (dicts keyed by step sizes, tuples): the PNG drawn from the stored form
+    is the PNG drawn from the computed data."""
+    data = plots.compute("noise-ball", budget="tiny")
     pngs = []
-    for d in (data, stored):
-        fig = plots.plot("momentum-bias-correction", data=d)
+    for d in (data, decode(*encode(data))):
+        fig = plots.plot("noise-ball", data=d)
         out = tmp_path / f"{len(pngs)}.png"
         fig.savefig(out, dpi=30)
         pngs.append(np.asarray(Image.open(out)))
