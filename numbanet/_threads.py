@@ -18,7 +18,33 @@ BLAS workers stay asleep while its Numba kernels run. Large products keep every 
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+
+#: set by threadpoolctl when it is imported (see :func:`threadpoolctl`)
+_KMP_VAR = "KMP_DUPLICATE_LIB_OK"
+
+
+def threadpoolctl():
+    """The ``threadpoolctl`` module, imported without changing the caller's environment.
+
+    Importing threadpoolctl sets ``KMP_DUPLICATE_LIB_OK=True`` in ``os.environ``: Intel's
+    OpenMP runtime (loaded later by PyTorch or MKL in the same process) and every child process
+    would read it, and it tells that runtime to carry on when two OpenMP libraries are loaded,
+    which can crash or give wrong results instead of an error. When numbanet is the first to
+    import threadpoolctl and the variable was not set before, it is removed again; a user's own
+    setting, or an import of threadpoolctl before numbanet's, is left as it is."""
+    mod = sys.modules.get("threadpoolctl")
+    if mod is not None:
+        return mod
+    had = _KMP_VAR in os.environ
+    import threadpoolctl as mod
+
+    if not had and _KMP_VAR in os.environ:
+        del os.environ[_KMP_VAR]  # host-process: restore (what the import added, nothing else)
+    return mod
+
 
 _libs = []
 
@@ -47,7 +73,8 @@ def _pools():
     ``gemm`` calls use, and NumPy's), scanned once."""
     if not _libs:
         import scipy.linalg  # noqa: F401 - load SciPy's BLAS before scanning
-        from threadpoolctl import ThreadpoolController
+
+        ThreadpoolController = threadpoolctl().ThreadpoolController
 
         _libs.extend(
             _Pool(lib) for lib in ThreadpoolController().select(user_api="blas").lib_controllers

@@ -97,6 +97,8 @@ def deterministic():
         with numbanet.deterministic():
             net.fit(x, y, ...)
     """
-    from threadpoolctl import threadpool_limits
+    from ._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")

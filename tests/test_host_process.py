@@ -27,7 +27,6 @@ import json, os, signal, sys, warnings
 import numpy as np
 import numba
 from numba import njit, prange
-from threadpoolctl import threadpool_info
 
 mode = sys.argv[1]
 before_env = dict(os.environ)
@@ -56,6 +55,9 @@ else:
         return s
     work(np.ones(1 << 16))
 
+env_now = dict(os.environ)  # before this report imports threadpoolctl (its import sets a KMP_ variable)
+from threadpoolctl import threadpool_info
+
 sigs = {}
 for s in signal.Signals:
     try:
@@ -64,8 +66,9 @@ for s in signal.Signals:
         continue
     sigs[s.name] = h if isinstance(h, int) else repr(h)
 print(json.dumps({
-    "env": dict(os.environ),
-    "env_changed_since_start": {k: v for k, v in os.environ.items() if before_env.get(k) != v},
+    "env": env_now,
+    "env_changed_since_start": {k: v for k, v in env_now.items() if before_env.get(k) != v},
+    "env_removed_since_start": sorted(set(before_env) - set(env_now)),
     "signals": sigs,
     "threadpools": {f'{i["internal_api"]}:{os.path.basename(i["filepath"])}': i["num_threads"]
                     for i in threadpool_info()},
@@ -101,7 +104,7 @@ def reports():
 
 def test_environment_untouched(reports):
     ours, control = reports
-    assert ours["env_changed_since_start"] == {}
+    assert ours["env_changed_since_start"] == {} and ours["env_removed_since_start"] == []
     assert ours["env"] == control["env"]
     assert not any(
         k.startswith(("GOMP_", "OMP_", "KMP_", "MALLOC_"))
@@ -127,11 +130,47 @@ def test_no_process_wide_setters_in_the_source():
     above cannot observe glibc's allocator settings, so this one guards them)."""
     setters = re.compile(
         r"os\.environ\[[^\]]+\]\s*=|os\.environ\.(setdefault|update|pop)\(|os\.putenv|"
-        r"mallopt|signal\.signal\(|np\.seterr\(|sys\.setswitchinterval|sys\.setrecursionlimit"
+        r"mallopt|signal\.signal\(|np\.seterr\(|sys\.setswitchinterval|sys\.setrecursionlimit|"
+        r"del os\.environ"
     )
-    found = []
+    found, restores = [], []
     for path in (ROOT / "numbanet").rglob("*.py"):
         for i, line in enumerate(path.read_text().splitlines(), 1):
             if setters.search(line):
-                found.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
+                where = f"{path.relative_to(ROOT)}:{i}: {line.strip()}"
+                # the one allowed line takes back what importing threadpoolctl added
+                ok = path.name == "_threads.py" and "host-process: restore" in line
+                (restores if ok else found).append(where)
     assert found == []
+    assert len(restores) == 1, restores
+
+
+def test_importing_threadpoolctl_through_numbanet_leaves_the_environment_alone():
+    """threadpoolctl sets KMP_DUPLICATE_LIB_OK=True when imported (which Intel's OpenMP, e.g.
+    PyTorch's, and child processes read); numbanet's import of it takes that back, and keeps a
+    value the user set."""
+    code = (
+        "import os, json, numbanet._threads as T; T.threadpoolctl(); import threadpoolctl; "
+        "print(json.dumps(os.environ.get('KMP_DUPLICATE_LIB_OK')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KMP_DUPLICATE_LIB_OK"}
+    for given, expected in ((None, None), ("FALSE", "FALSE")):
+        e = dict(env) if given is None else {**env, "KMP_DUPLICATE_LIB_OK": given}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=e, cwd=str(ROOT)
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+    # the control: threadpoolctl imported directly does set it (so the test above can fail)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, threadpoolctl; print(os.environ.get('KMP_DUPLICATE_LIB_OK'))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+    )
+    assert out.stdout.strip() == "True"

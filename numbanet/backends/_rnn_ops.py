@@ -334,7 +334,9 @@ def _find_numpy_gemm(dt):
     import ctypes
     import os
 
-    from threadpoolctl import threadpool_info
+    from .._threads import threadpoolctl
+
+    threadpool_info = threadpoolctl().threadpool_info
 
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
     ilp_config = "USE64BITINT" in str(blas.get("openblas configuration", ""))

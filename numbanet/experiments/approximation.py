@@ -34,7 +34,9 @@ from ._common import seq, through
 def _one_thread():
     """BLAS on one thread inside the block: the least-squares problems here are small, and a
     threaded BLAS on a busy machine makes them tens of times slower (restored on exit)."""
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     return threadpool_limits(1)
 

@@ -9,8 +9,9 @@ experiments.
 * four regularisers on one overfitting problem (``regularizers``) and model-wise double descent
   (``double_descent``);
 * the slides' LeNet trained on MNIST and looked inside (``lenet_mnist``);
-* recurrent networks: recalling the first of 50 steps (``train_recall``), the gradient through
-  time, orthogonal recurrent initialisation, a bidirectional tagger (``rnn_lstm``).
+* recurrent networks: recalling the first of 50 steps, RNN against LSTM, and the gradient
+  through time (``recall_lstm_vs_rnn``), orthogonal recurrent initialisation over 149 blank steps
+  (``recall_orthogonal_init``), a bidirectional tagger (``bidirectional_tagging``).
 
 It is the longest of the experiment modules (about 700 lines) because it follows the rule of one
 module per deck and the NN deck spans five topics; each section stands alone.
@@ -807,38 +808,18 @@ def tagging_accuracy(net, x, y, mask):
 
 
 # ---------------------------------------------------------------------------- compute / draw
-def rnn_lstm(
-    n_train=3000,
-    epochs=5,
-    T_init=150,
-    n_init=1200,
-    epochs_init=4,
-    n_tag=600,
-    epochs_tag=6,
-    seed=0,
-    backend="cpu",
-    init_seeds=1,
-):
-    """Everything the ``rnn-lstm`` figure shows.
+def recall_lstm_vs_rnn(n_train=3000, epochs=5, seed=0, backend="cpu"):
+    """What the ``rnn-lstm`` figure shows, all on the noisy task of ``recall_first_symbol``.
 
-    1. RNN against LSTM on ``recall_first_symbol`` (``n_train`` sequences, ``epochs``):
-       validation accuracy per epoch;
-    2. ||dC/dx_t|| at initialisation for the LSTM and the RNN with orthogonal and random W_hh;
-    3. orthogonal against random (Glorot uniform) W_hh on the noise-free task over ``T_init``
-       steps (``n_init`` sequences, ``epochs_init``), for ``init_seeds`` seeds (``init_curves``
-       of shape (init_seeds, epochs_init)), and both RNNs' ||dC/dx_t|| at initialisation on
-       that task (``grads_blank``): with blank inputs the hidden state stays near 0, tanh' near
-       1, and the orthogonal W_hh carries the gradient back undiminished, unlike on the noisy
-       task of 2;
-    4. a causal and a bidirectional tagger on ``ecg_like`` (``n_tag`` sequences, ``epochs_tag``):
-       per-step accuracy overall and at the beats' onsets.
+    1. RNN against LSTM (``n_train`` sequences, ``epochs``): validation accuracy per epoch
+       (``curves``);
+    2. ||dC/dx_t|| at initialisation on one batch of that task (``grads``) for the LSTM and the
+       RNN with orthogonal and with random (Glorot uniform) W_hh: through 49 noisy tanh steps
+       the RNNs' gradient vanishes geometrically, the LSTM's cell path carries it.
     """
-    from .. import losses as L
-
     curves = {}
     for kind in ("rnn", "lstm"):
         _, curves[kind] = train_recall(kind, n_train, epochs, seed=seed, backend=backend)
-    # gradient through time at initialisation, on one batch of the noisy task
     xg, yg = recall_first_symbol(256, seed=seed + 7)
     grads = {
         "lstm": gradient_through_time(recall_model("lstm", backend, seed), xg, yg),
@@ -847,11 +828,39 @@ def rnn_lstm(
             recall_model("rnn", backend, seed, recurrent_init="glorot_uniform"), xg, yg
         ),
     }
-    # orthogonal vs random W_hh on the noise-free task (blank distractor steps), over a longer
-    # span: at 50 blank steps both inits succeed
+    return {
+        "T": T_RECALL,
+        "k": K_SYMBOLS,
+        "noise": NOISE,
+        "hidden": HIDDEN,
+        "n_train": n_train,
+        "curves": curves,
+        "grads": grads,
+    }
+
+
+#: the recurrent initialisations compared by ``recall_orthogonal_init``: name -> ``recurrent_init``
+RECURRENT_INITS = {"orthogonal": "orthogonal", "random": "glorot_uniform"}
+
+
+def recall_orthogonal_init(
+    T_init=150, n_init=1200, epochs_init=4, init_seeds=1, seed=0, backend="cpu"
+):
+    """What the ``rnn-orthogonal`` figure shows, all on the noise-free ("blank") task: the first
+    symbol followed by ``T_init - 1`` blank steps (at 50 blank steps both inits succeed, hence
+    the longer span).
+
+    1. The RNN with orthogonal W_hh (the slides' advice, ||W h|| = ||h||) against Glorot-uniform
+       W_hh (random, the same variance 1/H), ``n_init`` sequences, ``epochs_init``, for
+       ``init_seeds`` seeds: validation accuracy per epoch (``init_curves``, each of shape
+       (init_seeds, epochs_init));
+    2. both RNNs' ||dC/dx_t|| at initialisation on one batch of that task (``grads_blank``):
+       with blank inputs the hidden state stays near 0 and tanh' near 1, so the orthogonal W_hh
+       carries the gradient back almost undiminished, and the random one does not.
+    """
     init_curves, grads_blank = {}, {}
     xb, yb = recall_first_symbol(256, T=T_init, noise=0.0, seed=seed + 7)
-    for name, ini in (("orthogonal", "orthogonal"), ("random", "glorot_uniform")):
+    for name, ini in RECURRENT_INITS.items():
         init_curves[name] = np.array(
             [
                 train_recall(
@@ -870,12 +879,26 @@ def rnn_lstm(
         grads_blank[f"rnn ({name})"] = gradient_through_time(
             recall_model("rnn", backend, seed, T=T_init, recurrent_init=ini), xb, yb
         )
-    # bidirectional tagger
-    T = 60
+    return {
+        "k": K_SYMBOLS,
+        "hidden": HIDDEN,
+        "T_init": T_init,
+        "n_init": n_init,
+        "init_curves": init_curves,
+        "grads_blank": grads_blank,
+    }
+
+
+def bidirectional_tagging(n_tag=600, epochs_tag=6, seed=0, backend="cpu", T=60):
+    """What the ``birnn-labelling`` figure shows: a causal and a bidirectional tagger trained on
+    ``ecg_like`` (``n_tag`` sequences of ``T`` steps, ``epochs_tag``), their per-step accuracy on
+    400 validation sequences overall and at the beats' onsets (``tagging``), and both networks'
+    per-step P(ectopic) on the first validation sequence (``example``)."""
+    from .. import losses as L
+
     x, y, _ = ecg_like(n_tag, T, seed=seed + 11)
     xv, yv, onset_v = ecg_like(400, T, seed=seed + 12)
     tag = {}
-    example = None
     for name, bi in (("causal", False), ("bidirectional", True)):
         net = tagger(bi, backend, seed, T)
         net.fit(
@@ -890,25 +913,13 @@ def rnn_lstm(
             progress=False,
             train_metrics=False,
         )
-        beat = yv > -1  # every step
         tag[name] = {
-            "all": tagging_accuracy(net, xv, yv, beat),
+            "all": tagging_accuracy(net, xv, yv, yv > -1),  # every step
             "onset": tagging_accuracy(net, xv, yv, onset_v),
             "prob": 1 / (1 + np.exp(-net.predict(xv[:1])[0, :, 0].astype(np.float64))),
         }
-        if example is None:
-            example = {"x": xv[0, :, 0], "y": yv[0], "onset": onset_v[0]}
     return {
-        "T": T_RECALL,
-        "k": K_SYMBOLS,
-        "noise": NOISE,
-        "hidden": HIDDEN,
-        "n_train": n_train,
-        "curves": curves,
-        "grads": grads,
-        "init_curves": init_curves,
-        "grads_blank": grads_blank,
-        "T_init": T_init,
+        "n_tag": n_tag,
         "tagging": tag,
-        "example": example,
+        "example": {"x": xv[0, :, 0], "y": yv[0], "onset": onset_v[0]},
     }

@@ -494,7 +494,9 @@ def full_batch_gd(net, x, y, lr, epochs, record_every=1, stop_at_zero=True):
         ``fit_epoch`` (updates after which every label was fitted, or None), ``done`` (updates
         run).
     """
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     from .._validate import positive_float, positive_int
 

@@ -268,7 +268,9 @@ def _worker_setup(fresh):
         numba.set_num_threads(1)
     except ImportError:  # the reference backend works without Numba
         pass
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     from ..experiments.cache import recompute
 

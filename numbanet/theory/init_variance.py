@@ -420,7 +420,9 @@ def measure(
     inits = _inits(init, L)
     for it in inits:
         _scheme(it)
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     rng = np.random.default_rng(seed)
     with threadpool_limits(1):  # small matrices: threaded BLAS only adds overhead
@@ -620,7 +622,9 @@ def residual_measure(
     n = positive_int(n_samples, "n_samples")
     R = positive_int(n_nets, "n_nets", minimum=2)
     _scheme(init)
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     rng = np.random.default_rng(seed)
     F = np.empty((R, L + 1))

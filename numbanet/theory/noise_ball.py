@@ -712,7 +712,9 @@ def simulate(
     if any(not 0 <= v <= 1 for v in q):
         raise ValidationError(f"quantiles q must lie in [0, 1]; got {q}")
     rule = _rule(optimizer, beta)
-    from threadpoolctl import threadpool_limits
+    from .._threads import threadpoolctl
+
+    threadpool_limits = threadpoolctl().threadpool_limits
 
     with threadpool_limits(1):  # (n_runs, d) @ (d, d) products: threaded BLAS only adds overhead
         return _simulate(problem, rule, alphas, B, steps, R, every, burn, q, w0, seed, keep_runs)
