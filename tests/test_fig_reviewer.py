@@ -124,25 +124,29 @@ def test_momentum_curves_differ_from_sgd_on_mnist1d(shared_data):
 
 # ---------------------------------------------------------------- rnn-lstm
 def test_rnn_gradient_panels_measure_both_tasks_and_seeds_are_averaged():
+    """The orthogonal RNN's gradient vanishes on rnn-lstm's noisy task and survives on
+    rnn-orthogonal's blank one: each figure draws the gradient of its own task (the split's
+    own checks are tests/test_fig_split.py)."""
     from numbanet.plots import recurrent
 
     d = plots.compute("rnn-lstm", budget="tiny")
-    noisy, blank = d["grads"]["rnn (orthogonal)"], d["grads_blank"]["rnn (orthogonal)"]
-    assert blank.shape == (d["T_init"],) and noisy.shape == (d["T"],)
+    b = plots.compute("rnn-orthogonal", budget="tiny")
+    noisy, blank = d["grads"]["rnn (orthogonal)"], b["grads_blank"]["rnn (orthogonal)"]
+    assert blank.shape == (b["T_init"],) and noisy.shape == (d["T"],)
     # per step back, the orthogonal RNN loses far less gradient on blank steps than on noise:
-    # why it vanishes in one panel and solves a longer recall in the other
+    # why it vanishes in one figure and solves a longer recall in the other
     decay_noisy = (noisy[0] / noisy[-1]) ** (1 / (len(noisy) - 1))
     decay_blank = (blank[0] / blank[-1]) ** (1 / (len(blank) - 1))
     assert decay_blank > decay_noisy and decay_blank > 0.9
-    for c in d["init_curves"].values():
+    for c in b["init_curves"].values():
         assert c.ndim == 2 and c.shape[0] >= 2  # seeds x epochs
     for lang in ("en", "es"):
         fig = recurrent.draw_rnn_lstm(d, lang)
-        ax = fig.axes[1]
-        assert len(ax.get_lines()) == len(d["grads"]) + len(d["grads_blank"])
-        ax3 = fig.axes[2]
-        drawn = [np.asarray(ln.get_ydata(), dtype=float) for ln in ax3.get_lines()]
-        for c in d["init_curves"].values():  # the mean, and every seed at its true values
+        assert len(fig.axes[1].get_lines()) == len(d["grads"])
+        fig = recurrent.draw_rnn_orthogonal(b, lang)
+        assert len(fig.axes[1].get_lines()) == len(b["grads_blank"])
+        drawn = [np.asarray(ln.get_ydata(), dtype=float) for ln in fig.axes[0].get_lines()]
+        for c in b["init_curves"].values():  # the mean, and every seed at its true values
             assert any(np.array_equal(y, c.mean(axis=0)) for y in drawn)
             for row in c:
                 assert any(np.array_equal(y, row) for y in drawn)

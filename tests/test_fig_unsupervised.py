@@ -63,27 +63,30 @@ def test_unsupervised_figures_draw(lang):
         "manifold": g.random((81, 784)).tolist(),
         "code_losses": [1.0],
         "settings": {"reduced": False},
-        "uses": {
-            "accuracy": {"raw": 0.9, "features": 0.8, "reconstructions": 0.85, "joint": 0.91},
-            "ae_loss": [0.3, 0.2],
-            "joint_history": [{"loss": 1.0, "clas": 1.0, "ae": 0.3}],
-            "examples": {k: g.random((3, 784)).tolist() for k in ("x", "noisy", "denoised")},
-            "settings": {
-                "n_code": 8,
-                "noise": 0.2,
-                "beta": 0.5,
-                "n_train": 10,
-                "n_test": 5,
-                "clf_epochs": 1,
-            },
+    }
+    uses = {
+        "accuracy": {"raw": 0.9, "features": 0.8, "reconstructions": 0.85, "joint": 0.91},
+        "ae_loss": [0.3, 0.2],
+        "joint_history": [{"loss": 1.0, "clas": 1.0, "ae": 0.3}],
+        "examples": {k: g.random((3, 784)).tolist() for k in ("x", "noisy", "denoised")},
+        "settings": {
+            "n_code": 8,
+            "noise": 0.2,
+            "beta": 0.5,
+            "n_train": 10,
+            "n_test": 5,
+            "clf_epochs": 1,
         },
     }
-    for fig in (
-        F.draw_rbm(rbm, lang),
-        F.draw_autoencoder(ae, lang),
-        F.draw_layerwise_pretraining(_fake_pretraining_data(), lang),
+    # each figure with the number of panels it draws
+    for fig, n in (
+        (F.draw_rbm(rbm, lang), 3),
+        (F.draw_autoencoder(ae, lang), 2),
+        (F.draw_denoising_autoencoder(uses, lang), 2),
+        (F.draw_autoencoder_uses(uses, lang), 1),
+        (F.draw_layerwise_pretraining(_fake_pretraining_data(), lang), 3),
     ):
-        assert len(fig.axes) >= 3
+        assert len(fig.axes) == n
         plt.close(fig)
 
 
@@ -91,7 +94,9 @@ def test_unsupervised_figures_in_catalog():
     from numbanet.plots.catalog import CATALOG
 
     mods = {f.id: f.module for f in CATALOG}
-    assert mods["rbm"] == mods["autoencoder"] == mods["layerwise-pretraining"] == "unsupervised"
+    for fid in ("rbm", "autoencoder", "denoising-autoencoder", "autoencoder-uses"):
+        assert mods[fid] == "unsupervised", fid
+    assert mods["layerwise-pretraining"] == "unsupervised"
 
 
 def test_denoise_tiles_keep_each_triplet_together():

@@ -6,9 +6,10 @@ test computes.
 * the whole catalogue rendered on the test-only ``tiny`` budget into a temporary folder, every id
   in ``index.json`` with a file that exists (slow lane: drawing 41 figures and compiling their
   kernels takes longer than a default-lane test should);
-* one property of the computed data of each of the ten figures otherwise computed by no test
+* one property of the computed data of each of the twelve figures otherwise computed by no test
   (noise-ball, minibatch-noise, momentum-bias-correction, optimizers, lr-decay,
-  convex-vs-nonconvex, rnn-lstm, rbm, autoencoder, layerwise-pretraining).
+  convex-vs-nonconvex, rnn-lstm, birnn-labelling, rbm, autoencoder, autoencoder-uses,
+  layerwise-pretraining).
 """
 
 import json
@@ -153,8 +154,13 @@ def test_rnn_lstm_gradients_through_time():
     assert lstm[0] > 100 * rnn[0]  # the LSTM's cell carries it
     for kind in ("rnn", "lstm"):
         assert len(d["curves"][kind]) == 1 and 0 <= d["curves"][kind][0] <= 1
+
+
+def test_birnn_labelling_tags_every_step():
+    d = plots.compute("birnn-labelling", budget="tiny")
     for tag in d["tagging"].values():
         assert 0 <= tag["onset"] <= 1 and np.all((tag["prob"] > 0) & (tag["prob"] < 1))
+        assert len(tag["prob"]) == len(d["example"]["x"])
 
 
 def test_rbm_reconstructs_better_than_the_mean_image(shared_data):
@@ -176,7 +182,7 @@ def test_autoencoder_code_and_uses(shared_data):
     assert codes.shape == (len(d["labels"]), 2) and np.all(np.isfinite(codes))
     assert np.asarray(d["manifold"]).shape == (81, 784)
     assert d["code_losses"][-1] < d["code_losses"][0]
-    acc = d["uses"]["accuracy"]
+    acc = plots.compute("autoencoder-uses", budget="tiny")["accuracy"]
     assert set(acc) == {"raw", "features", "reconstructions", "joint"}
     assert all(0 <= a <= 1 for a in acc.values())
 

@@ -642,32 +642,38 @@ def test_bidirectional_tagger_sees_the_future():
 
 
 def test_figure_draws(tmp_path):
-    """draw_rnn_lstm on small hand-made data (the computed data are asserted above)."""
+    """draw_rnn_lstm, draw_rnn_orthogonal and draw_birnn_labelling on small hand-made data (the
+    computed data are asserted above and in tests/test_fig_split.py)."""
     from numbanet.plots import recurrent as F
     from numbanet.plots._style import style
 
     ex = {"x": np.zeros(60), "y": np.zeros(60), "onset": np.zeros(60, bool)}
     tag = {"all": 0.8, "onset": 0.5, "prob": np.full(60, 0.5)}
     data = {
-        "reduced": True,
-        "T": 50,
-        "k": 4,
-        "noise": 1.0,
-        "hidden": 32,
-        "n_train": 10,
-        "curves": {"rnn": np.array([0.25, 0.26]), "lstm": np.array([0.5, 1.0])},
-        "grads": {
-            "lstm": np.ones(50),
-            "rnn (orthogonal)": np.geomspace(1e-9, 1, 50),
-            "rnn (random)": np.geomspace(1e-10, 1, 50),
+        "rnn_lstm": {
+            "T": 50,
+            "k": 4,
+            "curves": {"rnn": np.array([0.25, 0.26]), "lstm": np.array([0.5, 1.0])},
+            "grads": {
+                "lstm": np.ones(50),
+                "rnn (orthogonal)": np.geomspace(1e-9, 1, 50),
+                "rnn (random)": np.geomspace(1e-10, 1, 50),
+            },
         },
-        "init_curves": {"orthogonal": np.array([1.0]), "random": np.array([0.25])},
-        "T_init": 150,
-        "tagging": {"causal": tag, "bidirectional": tag},
-        "example": ex,
+        "rnn_orthogonal": {
+            "k": 4,
+            "T_init": 150,
+            "init_curves": {"orthogonal": np.array([[1.0]]), "random": np.array([[0.25]])},
+            "grads_blank": {
+                "rnn (orthogonal)": np.ones(150),
+                "rnn (random)": np.geomspace(1e-6, 1, 150),
+            },
+        },
+        "birnn_labelling": {"tagging": {"causal": tag, "bidirectional": tag}, "example": ex},
     }
     with style():
-        for lang in ("en", "es"):
-            fig = F.draw_rnn_lstm(data, lang=lang)
-            fig.savefig(tmp_path / f"rnn-{lang}.png", dpi=30)
-    assert (tmp_path / "rnn-es.png").stat().st_size > 1000
+        for name, d in data.items():
+            for lang in ("en", "es"):
+                fig = getattr(F, "draw_" + name)(d, lang=lang)
+                fig.savefig(tmp_path / f"{name}-{lang}.png", dpi=30)
+            assert (tmp_path / f"{name}-es.png").stat().st_size > 1000

@@ -169,7 +169,7 @@ def _c12(depth=20, width=128, n_samples=256, n_nets=12):
     )
 
 
-@claim(13, "An orthogonal W preserves ||W h||", "||W h|| = ||h||", figure="rnn-lstm")
+@claim(13, "An orthogonal W preserves ||W h||", "||W h|| = ||h||", figure="rnn-orthogonal")
 def _c13():
     from .. import init as I
 

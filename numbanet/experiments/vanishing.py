@@ -13,6 +13,9 @@
 
 The models (``numbanet.unsupervised``, ``numbanet.theory.gradient_speed``) take arrays; the
 functions here load MNIST when no arrays are given.
+
+Size: over 600 lines on purpose: one module per deck, and deck 004 runs six experiments, each
+with its settings checked and recorded beside its results.
 """
 
 from __future__ import annotations
@@ -443,6 +446,10 @@ def pretraining_steps(settings):
 
 
 # ============================================================================ autoencoders
+#: what ``compare_autoencoder_uses`` can train: the pixel baseline and the three uses
+AUTOENCODER_USES = ("raw", "features", "reconstructions", "joint")
+
+
 def compare_autoencoder_uses(
     x_train=None,
     y_train=None,
@@ -461,6 +468,7 @@ def compare_autoencoder_uses(
     seed=0,
     backend="auto",
     n_examples=8,
+    uses=AUTOENCODER_USES,
 ):
     """The slides' three uses of an autoencoder for classification, on the same data.
 
@@ -475,17 +483,26 @@ def compare_autoencoder_uses(
       ``clf_epochs`` epochs.
 
     Data default to the first ``n_train`` MNIST training images and ``n_test`` test images.
+    ``uses`` (a subset of ``AUTOENCODER_USES``) chooses which of them are trained; the
+    autoencoder always is. Each is seeded on its own, so a use's result does not depend on which
+    others run (the ``denoising-autoencoder`` figure runs only the autoencoder and ``joint``).
 
     Returns
     -------
     dict
         ``accuracy`` {use: test accuracy}, ``ae_loss`` (per-epoch reconstruction cost),
-        ``recon_error`` (test mean sum of squared errors of the autoencoder), ``joint_history``,
-        ``examples`` (the first ``n_examples`` test images, corrupted and reconstructed), and the
-        settings.
+        ``recon_error`` (test mean sum of squared errors of the autoencoder), ``joint_history``
+        and ``joint_recon_error`` (when ``joint`` is among ``uses``), ``examples`` (the first
+        ``n_examples`` test images, corrupted and reconstructed), and the settings.
     """
     from ..unsupervised.autoencoder import Autoencoder, JointAutoencoder, corrupt
 
+    uses = tuple(uses)
+    unknown = [u for u in uses if u not in AUTOENCODER_USES]
+    if unknown or not uses:
+        raise ValidationError(
+            f"uses must be a non-empty subset of {AUTOENCODER_USES}; got {uses!r}"
+        )
     if x_train is None:
         from ..data import load_mnist
 
@@ -513,25 +530,36 @@ def compare_autoencoder_uses(
         return mlp(sizes, "sigmoid", init="glorot_uniform", backend=backend, seed=seed)
 
     acc = {}
-    raw = classifier([dim, n_code, k])
-    raw.fit(x_train, y_train, **clf_kw)
-    acc["raw"] = raw.evaluate(x_test, y_test)["accuracy"]
+    if "raw" in uses:
+        raw = classifier([dim, n_code, k])
+        raw.fit(x_train, y_train, **clf_kw)
+        acc["raw"] = raw.evaluate(x_test, y_test)["accuracy"]
 
     ae = Autoencoder(dim, n_code, noise=noise, backend=backend, seed=seed)
     ae_loss = ae.fit(x_train, epochs=ae_epochs, lr=ae_lr, batch_size=batch_size, seed=seed)
-    u_tr, u_te = ae.encode(x_train), ae.encode(x_test)
-    feat = classifier([n_code, k])
-    feat.fit(u_tr, y_train, **clf_kw)
-    acc["features"] = feat.evaluate(u_te, y_test)["accuracy"]
+    if "features" in uses:
+        u_tr, u_te = ae.encode(x_train), ae.encode(x_test)
+        feat = classifier([n_code, k])
+        feat.fit(u_tr, y_train, **clf_kw)
+        acc["features"] = feat.evaluate(u_te, y_test)["accuracy"]
 
-    r_tr, r_te = ae.reconstruct(x_train), ae.reconstruct(x_test)
-    rec = classifier([dim, n_code, k])
-    rec.fit(r_tr, y_train, **clf_kw)
-    acc["reconstructions"] = rec.evaluate(r_te, y_test)["accuracy"]
+    if "reconstructions" in uses:
+        r_tr, r_te = ae.reconstruct(x_train), ae.reconstruct(x_test)
+        rec = classifier([dim, n_code, k])
+        rec.fit(r_tr, y_train, **clf_kw)
+        acc["reconstructions"] = rec.evaluate(r_te, y_test)["accuracy"]
 
-    joint = JointAutoencoder(dim, n_code, k, beta=beta, noise=noise, backend=backend, seed=seed)
-    jh = joint.fit(x_train, y_train, epochs=clf_epochs, lr=lr, batch_size=batch_size, seed=seed)
-    acc["joint"] = joint.score(x_test, y_test)
+    joint_out = {}
+    if "joint" in uses:
+        joint = JointAutoencoder(dim, n_code, k, beta=beta, noise=noise, backend=backend, seed=seed)
+        jh = joint.fit(x_train, y_train, epochs=clf_epochs, lr=lr, batch_size=batch_size, seed=seed)
+        acc["joint"] = joint.score(x_test, y_test)
+        joint_out = {
+            "joint_history": [{k2: float(v) for k2, v in h.items()} for h in jh],
+            "joint_recon_error": float(
+                np.mean(np.sum((x_test - joint.reconstruct(x_test)) ** 2, axis=1))
+            ),
+        }
     ex = x_test[:n_examples]
     noisy = corrupt(ex, noise, np.random.default_rng(seed))
     return {
@@ -543,10 +571,7 @@ def compare_autoencoder_uses(
         "accuracy": acc,
         "ae_loss": ae_loss,
         "recon_error": ae.reconstruction_error(x_test),
-        "joint_history": [{k2: float(v) for k2, v in h.items()} for h in jh],
-        "joint_recon_error": float(
-            np.mean(np.sum((x_test - joint.reconstruct(x_test)) ** 2, axis=1))
-        ),
+        **joint_out,
         "settings": {
             "n_train": int(x_train.shape[0]),
             "n_test": int(x_test.shape[0]),
@@ -559,6 +584,7 @@ def compare_autoencoder_uses(
             "ae_lr": ae_lr,
             "batch_size": batch_size,
             "seed": seed,
+            "uses": list(uses),
         },
     }
 

@@ -19,7 +19,7 @@ sharpness against the minibatch), ``invariance`` (translation, the feature hiera
 ``numbanet figures --list`` shows every figure even when a module fails to import (that figure then
 reports an error when rendered, and the rest still render).
 
-Size: over 600 lines on purpose: one entry per figure (58), each with its slide and description
+Size: over 600 lines on purpose: one entry per figure (62), each with its slide and description
 in English and in Spanish, so that the whole list reads in one place.
 """
 
@@ -585,11 +585,39 @@ CATALOG = [
         "autoencoder",
         "unsupervised",
         "DL: autoencoders",
-        "A 2-D autoencoder code of digits; the three ways to use it for classification compared.",
+        "The 2-D code a 784-128-2 autoencoder learns for MNIST test digits, beside its decoder's "
+        "images over a grid of the code plane.",
         slide_es="DL: Autoencoder",
         description_es=(
-            "Un código 2-D de dígitos de un autoencoder; comparación de las tres "
-            "formas de usarlo para clasificar."
+            "El código 2-D que aprende un autocodificador 784-128-2 para dígitos MNIST "
+            "de prueba, junto a las imágenes de su decodificador sobre una rejilla del plano de "
+            "códigos."
+        ),
+    ),
+    _f(
+        "denoising-autoencoder",
+        "unsupervised",
+        "DL: autoencoders",
+        "A denoising autoencoder on MNIST: test digits x, corrupted x~ and restored g(f(x~)), and "
+        "the reconstruction cost per epoch, alone and inside the joint model.",
+        slide_es="DL: Autoencoder",
+        description_es=(
+            "Un autocodificador con ruido en MNIST: dígitos de prueba x, corrompidos x~ "
+            "y restaurados g(f(x~)), y el costo de reconstrucción por época, solo y dentro del "
+            "modelo conjunto."
+        ),
+    ),
+    _f(
+        "autoencoder-uses",
+        "unsupervised",
+        "DL: autoencoders",
+        "The three uses of an autoencoder for classification (features, reconstructions, joint "
+        "cost) against a classifier on the pixels: MNIST test accuracy.",
+        slide_es="DL: Autoencoder",
+        description_es=(
+            "Los tres usos de un autocodificador para clasificar (atributos, "
+            "reconstrucciones, costo conjunto) frente a un clasificador sobre los píxeles: "
+            "exactitud en dígitos MNIST de prueba."
         ),
     ),
     _f(
@@ -723,11 +751,38 @@ CATALOG = [
         "rnn-lstm",
         "recurrent",
         "NN: recurrent networks",
-        "RNN vs LSTM on a long dependency, gradient norm through time, orthogonal init, a bidirectional tagger.",
+        "RNN vs LSTM recalling the first symbol after 49 noisy steps, beside the gradient norm "
+        "through time at initialisation on that task.",
         slide_es="NN: Redes Recurrentes",
         description_es=(
-            "RNN frente a LSTM en una dependencia larga, norma del gradiente a "
-            "través del tiempo, inicialización ortogonal, un etiquetador bidireccional."
+            "RNN frente a LSTM al recordar el primer símbolo tras 49 pasos ruidosos, "
+            "junto a la norma del gradiente a través del tiempo al inicializar en esa tarea."
+        ),
+    ),
+    _f(
+        "rnn-orthogonal",
+        "recurrent",
+        "NN: recurrent networks",
+        "An RNN with orthogonal vs random W_hh recalling a symbol after 149 blank steps (several "
+        "seeds), beside both RNNs' gradient norm through time on that task.",
+        slide_es="NN: Redes Recurrentes",
+        description_es=(
+            "Una RNN con W_hh ortogonal frente a aleatoria al recordar un símbolo tras "
+            "149 pasos vacíos (varias semillas), junto a la norma del gradiente a través del "
+            "tiempo de ambas en esa tarea."
+        ),
+    ),
+    _f(
+        "birnn-labelling",
+        "recurrent",
+        "NN: recurrent networks",
+        "Labelling every step of an ECG-like signal, causal vs bidirectional RNN: a beat's class "
+        "shows only in its second half, so at its onset only the bidirectional one has seen it.",
+        slide_es="NN: Redes Recurrentes",
+        description_es=(
+            "Etiquetar cada paso de una señal tipo ECG, RNN causal frente a "
+            "bidireccional: la clase de un latido solo se ve en su segunda mitad, así que en su "
+            "inicio solo la bidireccional la ha visto."
         ),
     ),
 ]

@@ -1,31 +1,31 @@
-r"""Figure ``rnn-lstm`` (NN deck, recurrent networks): why the LSTM and the orthogonal init.
+r"""Figures of recurrent networks (NN deck): why the LSTM, why the orthogonal init, why a
+bidirectional network. Three figures, one experiment each, every number computed by numbanet's
+own layers:
 
-Four panels, every number computed by numbanet's own layers:
+* ``rnn-lstm``: **a long dependency** (``experiments.training.recall_lstm_vs_rnn``). The first
+  step shows one of four symbols (one-hot) with a start marker, the next 49 steps are Gaussian
+  noise on the same input channels, and the target, read after the last step, is the first
+  symbol. A plain ``RNN`` and an ``LSTM`` (same width, optimiser and data): validation accuracy
+  per epoch, beside :math:`\|\partial C / \partial x_t\|` at initialisation on the same noisy
+  task (the part of the loss gradient that reaches step t) against the steps back from the
+  output: the RNN's, orthogonal or random, decays geometrically through the noisy tanh steps;
+  the LSTM's cell path keeps it within a few orders of magnitude.
+* ``rnn-orthogonal``: **orthogonal vs random recurrent init**
+  (``experiments.training.recall_orthogonal_init``). The same RNN with W_hh orthogonal (the
+  slides' advice, :math:`\|W h\| = \|h\|`) or Glorot-uniform (random, the same variance 1/H), on
+  the noise-free version of the task over a longer span (149 blank steps reduced, 199 full; at
+  49 both inits succeed): validation accuracy, the mean of several seeds with each seed as a thin
+  line, beside both RNNs' gradient through time on that blank task. On blank steps the hidden
+  state stays near 0 and tanh' near 1, so the orthogonal W_hh carries the gradient back almost
+  undiminished (on ``rnn-lstm``'s noisy steps it does not): why it solves the longer recall.
+* ``birnn-labelling``: **a bidirectional tagger** (``experiments.training.bidirectional_tagging``).
+  A synthetic "ECG": beats whose class (normal or ectopic) shows only in the beat's second half.
+  Per-step labels from a causal RNN and from ``Bidirectional(RNN)``: at a beat's onset only the
+  bidirectional network has seen the evidence (the slides' reason for bidirectional networks in
+  offline tasks).
 
-1. **A long dependency.** ``experiments.training.recall_first_symbol``: the first step shows one of four symbols
-   (one-hot) with a start marker; the next 49 steps are Gaussian noise on the same input
-   channels; the target, read after the last step, is the first symbol. A plain ``RNN`` and an
-   ``LSTM`` (same width, optimiser and data) are trained; validation accuracy per epoch.
-2. **The gradient through time.** For each model at initialisation,
-   :math:`\|\partial C / \partial x_t\|` (the part of the loss gradient that reaches step t)
-   against the number of steps back from the output, on both tasks: on panel 1's noisy inputs
-   the RNN's decays geometrically, the LSTM's cell path keeps it within a few orders of
-   magnitude; on panel 3's blank steps (dashed) the hidden state stays near 0, tanh' near 1,
-   and the orthogonal RNN carries it back almost undiminished, which is why it can solve the
-   longer recall there.
-3. **Orthogonal vs random recurrent init.** The same RNN with W_hh orthogonal (the slides'
-   advice, :math:`\|W h\| = \|h\|`) or Glorot-uniform (random, the same variance 1/H):
-   validation accuracy on the noise-free version of the task over a longer span (149 blank
-   steps reduced, 199 full; at 49 both inits succeed), the mean of several seeds with their
-   range as a band.
-4. **A bidirectional tagger.** A synthetic "ECG": beats whose class (normal or ectopic) shows
-   only in the beat's second half. Per-step labels from a causal RNN and from
-   ``Bidirectional(RNN)``: at a beat's onset only the bidirectional network has seen the
-   evidence (the slides' reason for bidirectional networks in offline tasks).
-
-The experiments (the tasks, the models, their training and measurement) are
-``numbanet.experiments.training`` (``rnn_lstm`` and the functions it uses); this module chooses
-the budget and draws.
+The experiments (tasks, models, training and measurement) are ``numbanet.experiments.training``;
+this module chooses the budgets and draws.
 """
 
 from __future__ import annotations
@@ -34,150 +34,183 @@ import numpy as np
 
 from ._style import by_budget, set_title, tr
 
+#: the curves of the gradient-through-time panels: name -> (English, Spanish label), colour
+_GRAD_LABELS = {
+    "lstm": ("LSTM", "LSTM"),
+    "rnn (orthogonal)": ("RNN, W_hh orthogonal", "RNN, W_hh ortogonal"),
+    "rnn (random)": ("RNN, W_hh random", "RNN, W_hh aleatoria"),
+}
+_GRAD_COLOURS = {"lstm": "C1", "rnn (orthogonal)": "C0", "rnn (random)": "C3"}
 
+
+def _integer_epochs(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _gradient_panel(ax, grads, lang):
+    """||dC/dx_t|| against the steps back from the output, one curve per model (log scale)."""
+    for name, g in grads.items():
+        back = np.arange(len(g))[::-1]
+        ax.semilogy(
+            back,
+            np.maximum(g, 1e-30),
+            color=_GRAD_COLOURS.get(name),
+            label=tr(lang, *_GRAD_LABELS.get(name, (name, name))),
+        )
+    ax.set_xlabel(tr(lang, "steps back from the output", "pasos hacia atrás desde la salida"))
+    ax.set_ylabel(r"$\|\partial C / \partial x_t\|$")
+    ax.set_title(
+        tr(
+            lang,
+            "gradient through time at initialisation",
+            "gradiente a través del tiempo al inicializar",
+        )
+    )
+    ax.legend(loc="lower left")
+
+
+# ============================================================================ rnn-lstm
 def compute_rnn_lstm(seed=0, backend="cpu", budget="reduced"):
-    """``experiments.training.rnn_lstm`` (reduced: about 40 s on 2 cores)."""
+    """``experiments.training.recall_lstm_vs_rnn``: RNN against LSTM on the noisy recall, and
+    the gradient through time on that task (reduced: 3,000 sequences x 5 epochs)."""
     from ..experiments import training as T
 
     kw = by_budget(
         budget,
-        tiny=dict(
-            n_train=64,
-            epochs=1,
-            T_init=20,
-            n_init=64,
-            epochs_init=1,
-            n_tag=32,
-            epochs_tag=1,
-            init_seeds=2,
-        ),
-        reduced=dict(
-            n_train=3000,
-            epochs=5,
-            T_init=150,
-            n_init=1200,
-            epochs_init=4,
-            n_tag=600,
-            epochs_tag=6,
-            init_seeds=3,
-        ),
-        full=dict(
-            n_train=8000,
-            epochs=15,
-            T_init=200,
-            n_init=4000,
-            epochs_init=10,
-            n_tag=3000,
-            epochs_tag=20,
-            init_seeds=5,
-        ),
+        tiny=dict(n_train=64, epochs=1),
+        reduced=dict(n_train=3000, epochs=5),
+        full=dict(n_train=8000, epochs=15),
     )
-    out = T.rnn_lstm(seed=seed, backend=backend, **kw)
+    out = T.recall_lstm_vs_rnn(seed=seed, backend=backend, **kw)
     out["reduced"] = budget != "full"
     return out
 
 
 def draw_rnn_lstm(data, lang="en"):
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(2, 2, figsize=(11.5, 8.2))
-    for ax in (axes[0, 0], axes[1, 0]):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax = axes[0, 0]
-    chance = 1.0 / data["k"]
+    fig, (ax, axg) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    _integer_epochs(ax)
     for kind, label in (("rnn", "RNN"), ("lstm", "LSTM")):
         c = data["curves"][kind]
         ax.plot(np.arange(1, len(c) + 1), c, marker="o", ms=4, label=f"{label}: {c[-1]:.0%}")
-    ax.axhline(chance, color="grey", ls=":", label=tr(lang, "chance", "azar"))
+    ax.axhline(1.0 / data["k"], color="grey", ls=":", label=tr(lang, "chance", "azar"))
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
-    ax.set_title(
-        tr(
-            lang,
-            f"Recall the first symbol after {data['T'] - 1} noisy steps",
-            f"Recordar el primer símbolo tras {data['T'] - 1} pasos ruidosos",
-        )
-    )
+    ax.set_title(tr(lang, "learning the recall", "aprender a recordar"))
     ax.legend(loc="center right")
-
-    ax = axes[0, 1]
-    grad_labels = {
-        "lstm": ("LSTM", "LSTM"),
-        "rnn (orthogonal)": ("RNN (orthogonal)", "RNN (ortogonal)"),
-        "rnn (random)": ("RNN (random)", "RNN (aleatoria)"),
-    }
-    colours = {"lstm": "C1", "rnn (orthogonal)": "C0", "rnn (random)": "C3"}
-    # against the distance back from the output, so the two tasks' lengths share one axis:
-    # solid, panel 1's noisy inputs; dashed, panel 3's blank steps, where tanh' stays near 1
-    for grads, ls, task in (
-        (data["grads"], "-", tr(lang, "noisy", "ruido")),
-        (data.get("grads_blank", {}), "--", tr(lang, "blank", "vacío")),
-    ):
-        for name, g in grads.items():
-            back = np.arange(len(g))[::-1]
-            lab = tr(lang, *grad_labels.get(name, (name, name)))
-            ax.semilogy(
-                back, np.maximum(g, 1e-30), ls=ls, color=colours.get(name), label=f"{lab}, {task}"
-            )
-    ax.set_xlabel(tr(lang, "steps back from the output", "pasos hacia atrás desde la salida"))
-    ax.set_ylabel(r"$\|\partial C / \partial x_t\|$")
-    ax.set_title(
+    _gradient_panel(axg, data["grads"], lang)
+    steps = data["T"] - 1
+    set_title(
+        fig,
         tr(
             lang,
-            "Gradient through time at initialisation",
-            "Gradiente a través del tiempo al inicializar",
-        )
+            f"Recall the first symbol after {steps} noisy steps: LSTM vs RNN",
+            f"Recordar el primer símbolo tras {steps} pasos ruidosos: LSTM frente a RNN",
+        ),
     )
-    ax.legend(loc="lower left", fontsize=8, ncol=2)
+    return fig
 
-    ax = axes[1, 0]
-    for (name, c), col in zip(data["init_curves"].items(), ("C0", "C3")):
+
+# ============================================================================ rnn-orthogonal
+def compute_rnn_orthogonal(seed=0, backend="cpu", budget="reduced"):
+    """``experiments.training.recall_orthogonal_init``: orthogonal against random W_hh on the
+    recall over blank steps, several seeds, and both RNNs' gradient through time on that task
+    (reduced: 149 blank steps, 1,200 sequences x 4 epochs, 3 seeds)."""
+    from ..experiments import training as T
+
+    kw = by_budget(
+        budget,
+        tiny=dict(T_init=20, n_init=64, epochs_init=1, init_seeds=2),
+        reduced=dict(T_init=150, n_init=1200, epochs_init=4, init_seeds=3),
+        full=dict(T_init=200, n_init=4000, epochs_init=10, init_seeds=5),
+    )
+    out = T.recall_orthogonal_init(seed=seed, backend=backend, **kw)
+    out["reduced"] = budget != "full"
+    return out
+
+
+def draw_rnn_orthogonal(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, (ax, axg) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    _integer_epochs(ax)
+    names = {"orthogonal": ("orthogonal", "ortogonal"), "random": ("random", "aleatoria")}
+    n_seeds = 1
+    for name, c in data["init_curves"].items():
         c = np.atleast_2d(c)  # (seeds, epochs): the mean, and every seed as a thin line (a
         # seed either solves the task or stays at chance, so a band would hide which)
+        n_seeds = c.shape[0]
+        col = _GRAD_COLOURS[f"rnn ({name})"]
         e = np.arange(1, c.shape[1] + 1)
         m = c.mean(axis=0)
-        lab = tr(lang, name, {"orthogonal": "ortogonal", "random": "aleatoria"}[name])
-        ax.plot(e, m, marker="o", ms=4, lw=2, color=col, label=f"W_hh {lab}: {m[-1]:.0%}")
-        if c.shape[0] > 1:
+        lab = tr(lang, *names.get(name, (name, name)))
+        ax.plot(e, m, marker="o", ms=4, lw=2.2, color=col, label=f"W_hh {lab}: {m[-1]:.0%}")
+        if n_seeds > 1:
             for row in c:
                 ax.plot(e, row, lw=0.9, alpha=0.45, color=col)
-    ax.axhline(chance, color="grey", ls=":", label=tr(lang, "chance", "azar"))
-    ax.set_ylim(0, 1.05)
+    ax.axhline(1.0 / data["k"], color="grey", ls=":", label=tr(lang, "chance", "azar"))
+    ax.set_ylim(0, 1.18)  # head room for the legend above the curves
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel(tr(lang, "epoch", "época"))
     ax.set_ylabel(tr(lang, "validation accuracy", "exactitud de validación"))
     ax.set_title(
         tr(
-            lang,
-            f"Recall after {data['T_init'] - 1} blank steps: orthogonal vs random W_hh",
-            f"Recordar tras {data['T_init'] - 1} pasos vacíos: W_hh ortogonal vs aleatoria",
-        )
-    )
-    n_seeds = np.atleast_2d(next(iter(data["init_curves"].values()))).shape[0]
-    ax.legend(
-        loc="center right",
-        title=tr(
             lang,
             f"mean of {n_seeds} seeds (thin: each seed)",
             f"media de {n_seeds} semillas (finas: cada semilla)",
         )
         if n_seeds > 1
-        else None,
-        title_fontsize=8,
+        else tr(lang, "learning the recall", "aprender a recordar")
     )
+    ax.legend(loc="upper center", ncol=3, columnspacing=1.0, handlelength=1.5)
+    _gradient_panel(axg, data["grads_blank"], lang)
+    steps = data["T_init"] - 1
+    set_title(
+        fig,
+        tr(
+            lang,
+            f"Recall after {steps} blank steps: an orthogonal W_hh carries the gradient back",
+            f"Recordar tras {steps} pasos vacíos: una W_hh ortogonal propaga el gradiente",
+        ),
+    )
+    return fig
 
-    # the tagger: the signal on the left axis, each network's per-step P(ectopic) on a twin
-    # axis (the task labels every step of an ectopic beat 1; its sigmoid output is that
-    # probability); the signal sits in the upper part, the probabilities in the lower part
-    ax = axes[1, 1]
+
+# ============================================================================ birnn-labelling
+def compute_birnn_labelling(seed=0, backend="cpu", budget="reduced"):
+    """``experiments.training.bidirectional_tagging``: a causal and a bidirectional RNN label
+    every step of synthetic ECG-like signals (reduced: 600 sequences x 6 epochs)."""
+    from ..experiments import training as T
+
+    kw = by_budget(
+        budget,
+        tiny=dict(n_tag=32, epochs_tag=1),
+        reduced=dict(n_tag=600, epochs_tag=6),
+        full=dict(n_tag=3000, epochs_tag=20),
+    )
+    out = T.bidirectional_tagging(seed=seed, backend=backend, **kw)
+    out["reduced"] = budget != "full"
+    return out
+
+
+def draw_birnn_labelling(data, lang="en"):
+    # the signal on the left axis, each network's per-step P(ectopic) on a twin axis (the task
+    # labels every step of an ectopic beat 1; its sigmoid output is that probability); the
+    # signal sits in the upper part, the probabilities in the lower part
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9.5, 5.0))
     ex = data["example"]
     tt = np.arange(len(ex["x"]))
     ax.fill_between(
         tt,
         0,
         1,
-        where=ex["y"] > 0.5,
+        where=np.asarray(ex["y"]) > 0.5,
         color="#d62728",
         alpha=0.12,
         step="mid",
@@ -187,22 +220,22 @@ def draw_rnn_lstm(data, lang="en"):
     ax.plot(tt, ex["x"], color="k", lw=1.2, label=tr(lang, "signal", "señal"))
     lo, hi = float(np.min(ex["x"])), float(np.max(ex["x"]))
     span = max(hi - lo, 1e-6)
-    ax.set_ylim(lo - 1.5 * span, hi + 0.5 * span)
+    ax.set_ylim(lo - 1.5 * span, hi + 0.6 * span)
     ax.set_yticks(
         [v for v in np.arange(np.floor(lo), np.ceil(hi) + 1) if lo - 0.3 <= v <= hi + 0.3]
     )
     ax.set_ylabel(tr(lang, "signal (a.u.)", "señal (u.a.)"))
-    ax.yaxis.set_label_coords(-0.07, 0.7)
+    ax.yaxis.set_label_coords(-0.06, 0.7)
     axp = ax.twinx()
     axp.spines["right"].set_visible(True)
     axp.grid(False)
     for (name, res), col in zip(data["tagging"].items(), ("#1f77b4", "#2ca02c")):
-        lab = tr(lang, name, {"causal": "causal", "bidirectional": "bidireccional"}[name])
+        lab = tr(lang, name, {"causal": "causal", "bidirectional": "bidireccional"}.get(name, name))
         axp.plot(
             tt,
             res["prob"],
             color=col,
-            lw=1.6,
+            lw=1.8,
             label=f"{lab}: {res['all']:.0%} "
             + tr(lang, "of steps", "de pasos")
             + f", {res['onset']:.0%} "
@@ -211,26 +244,25 @@ def draw_rnn_lstm(data, lang="en"):
     axp.set_ylim(-0.04, 2.4)
     axp.set_yticks([0, 0.5, 1])
     axp.set_ylabel(tr(lang, "P(ectopic beat)", "P(latido ectópico)"))
-    axp.yaxis.set_label_coords(1.08, 0.24)
+    axp.yaxis.set_label_coords(1.06, 0.24)
     ax.set_xlabel(tr(lang, "time step", "paso de tiempo"))
-    ax.set_title(
-        tr(
-            lang,
-            "Labelling every step: causal vs bidirectional RNN",
-            "Etiquetar cada paso: RNN causal vs bidireccional",
-        )
-    )
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = axp.get_legend_handles_labels()
     axp.legend(
         h1 + h2,
         l1 + l2,
         loc="upper left",
-        fontsize=8,
         ncol=2,
         framealpha=0.9,
         columnspacing=1.0,
         handlelength=1.5,
     )
-    set_title(fig, tr(lang, "Recurrent networks", "Redes recurrentes"), fontsize=12)
+    set_title(
+        fig,
+        tr(
+            lang,
+            "Labelling every step: causal vs bidirectional RNN",
+            "Etiquetar cada paso: RNN causal frente a bidireccional",
+        ),
+    )
     return fig

@@ -2,7 +2,8 @@
 training.
 
 The experiments are ``numbanet.experiments.vanishing`` (``rbm_mnist``, ``compare_pretraining``,
-``autoencoder_code`` and ``compare_autoencoder_uses``): the RBM's CD-k Gibbs sampling,
+``autoencoder_code`` for ``autoencoder``, and ``compare_autoencoder_uses`` for
+``denoising-autoencoder`` and ``autoencoder-uses``): the RBM's CD-k Gibbs sampling,
 ``Autoencoder``/``JointAutoencoder`` on ``nb.Sequential``, random init vs stacked autoencoders vs a
 DBN of RBMs, all on MNIST. The figures draw.
 """
@@ -365,37 +366,89 @@ def pretraining_steps(settings):
 
 # ============================================================================ autoencoder
 def compute_autoencoder(seed=0, backend="cpu", budget="reduced"):
-    """A 784-128-2 autoencoder's 2-D code of test digits (``experiments.vanishing.
-    autoencoder_code``), and the three uses of a (denoising) autoencoder for classification
-    compared (``compare_autoencoder_uses``)."""
-    from ..experiments.vanishing import autoencoder_code, compare_autoencoder_uses
+    """A 784-128-2 autoencoder's 2-D code of test digits and its decoder over the code plane
+    (``experiments.vanishing.autoencoder_code``; reduced: 6,000 digits x 10 epochs)."""
+    from ..experiments.vanishing import autoencoder_code
 
-    (n, ep2, n_test), uses_kw = by_budget(
-        budget,
-        tiny=((500, 2, 300), dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1)),
-        reduced=(
-            (6000, 10, 3000),
-            dict(n_train=6000, n_test=2000, n_code=32, ae_epochs=10, clf_epochs=8),
-        ),
-        # full: more digits and epochs and the whole test set (60,000 x 30 and 50,000 x 30
-        # + 20 took about three hours; the curves had settled well before)
-        full=(
-            (20000, 20, 3000),
-            dict(n_train=20000, n_test=10000, n_code=32, ae_epochs=20, clf_epochs=12),
-        ),
+    n, ep2, n_test = by_budget(
+        budget, tiny=(500, 2, 300), reduced=(6000, 10, 3000), full=(20000, 20, 3000)
     )
-
-    def run():
-        code = autoencoder_code(n_train=n, epochs=ep2, n_test=n_test, seed=seed, backend=backend)
-        uses = compare_autoencoder_uses(seed=seed, backend=backend, **uses_kw)
-        return code, uses
-
-    code, uses = _one_blas_thread(run)
+    code = _one_blas_thread(
+        autoencoder_code, n_train=n, epochs=ep2, n_test=n_test, seed=seed, backend=backend
+    )
     return {
         **code,
-        "uses": uses,
         "settings": {"n_train_2d": n, "epochs_2d": ep2, "reduced": budget != "full"},
     }
+
+
+def draw_autoencoder(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    fig, (ax, axm) = plt.subplots(1, 2, figsize=(11.5, 5.4), width_ratios=[1.1, 1])
+    codes = np.asarray(data["codes"])
+    labels = np.asarray(data["labels"])
+    cmap = plt.get_cmap("tab10")
+    for k in range(10):
+        m = labels == k
+        ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
+    ax.legend(markerscale=3, ncol=2, loc="best", title=tr(lang, "digit", "dígito"))
+    ax.set_xlabel("$u_1$")
+    ax.set_ylabel("$u_2$")
+    ax.set_title(
+        tr(
+            lang,
+            "code $u$ of test digits (784-128-2-128-784)",
+            "código $u$ de dígitos de prueba (784-128-2-128-784)",
+        )
+    )
+    axm.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
+    axm.set_title(
+        tr(
+            lang,
+            "decoder $g(u)$ over a grid of the code plane",
+            "decodificador $g(u)$ sobre una rejilla de códigos",
+        )
+    )
+    axm.axis("off")
+    set_title(
+        fig,
+        tr(
+            lang,
+            "The 2-D code an autoencoder learns for MNIST digits, and what it decodes to",
+            "El código 2-D que aprende un autocodificador para dígitos MNIST, y lo que decodifica",
+        ),
+    )
+    return fig
+
+
+#: ``experiments.vanishing.compare_autoencoder_uses``'s settings by budget, shared by the
+#: ``denoising-autoencoder`` and ``autoencoder-uses`` figures (each runs its own call: the
+#: first trains only the denoising autoencoder and the joint model it draws). Full: 60,000 x 30
+#: and 50,000 x 30 + 20 took about three hours; the curves had settled well before.
+AUTOENCODER_USES_BUDGETS = {
+    "tiny": dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1),
+    "reduced": dict(n_train=6000, n_test=2000, n_code=32, ae_epochs=10, clf_epochs=8),
+    "full": dict(n_train=20000, n_test=10000, n_code=32, ae_epochs=20, clf_epochs=12),
+}
+
+
+def _autoencoder_uses(seed, backend, budget, uses):
+    from ..experiments.vanishing import compare_autoencoder_uses
+
+    kw = by_budget(budget, **AUTOENCODER_USES_BUDGETS)
+    out = _one_blas_thread(compare_autoencoder_uses, seed=seed, backend=backend, uses=uses, **kw)
+    out["settings"]["reduced"] = budget != "full"
+    return out
+
+
+# ============================================================================ denoising-autoencoder
+def compute_denoising_autoencoder(seed=0, backend="cpu", budget="reduced"):
+    """A denoising autoencoder on MNIST (``experiments.vanishing.compare_autoencoder_uses`` with
+    only the autoencoder and the joint model): test digits, corrupted and restored, and the
+    reconstruction cost per epoch, alone and inside the joint model (reduced: 6,000 digits,
+    10 autoencoder and 8 joint epochs)."""
+    return _autoencoder_uses(seed, backend, budget, uses=("joint",))
 
 
 def _denoise_tiles(ex):
@@ -413,50 +466,22 @@ def _denoise_tiles(ex):
     return tiles, half
 
 
-def draw_autoencoder(data, lang="en"):
+def _integer_epochs(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def draw_denoising_autoencoder(data, lang="en"):
     import matplotlib.pyplot as plt
 
-    uses = data["uses"]
-    us = uses["settings"]
-    fig = plt.figure(figsize=(13, 8.4))
-    outer = fig.add_gridspec(1, 2, width_ratios=[2, 1])
-    gs = outer[0].subgridspec(2, 2, height_ratios=[1.25, 1])
-    right = outer[1].subgridspec(2, 1, height_ratios=[0.8, 1.2])  # the examples are wider than tall
-    ax = fig.add_subplot(gs[0, 0])
-    codes = np.asarray(data["codes"])
-    labels = np.asarray(data["labels"])
-    cmap = plt.get_cmap("tab10")
-    for k in range(10):
-        m = labels == k
-        ax.scatter(codes[m, 0], codes[m, 1], s=4, color=cmap(k), label=str(k), alpha=0.7)
-    ax.legend(markerscale=3, ncol=2, fontsize=8, loc="best", title=tr(lang, "digit", "dígito"))
-    ax.set_xlabel("$u_1$")
-    ax.set_ylabel("$u_2$")
-    ax.set_title(
-        tr(
-            lang,
-            "2-D code $u$ of test digits\n(autoencoder 784-128-2-128-784)",
-            "código 2-D $u$ de dígitos de prueba\n(autocodificador 784-128-2-128-784)",
-        )
-    )
-    ax = fig.add_subplot(gs[0, 1])
-    ax.imshow(_tile(data["manifold"], 9, 9, normalise=False), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(
-        tr(
-            lang,
-            "decoder $g(u)$ over a grid\nof the code plane",
-            "decodificador $g(u)$ sobre una rejilla\ndel plano de códigos",
-        )
-    )
-    ax.axis("off")
-
-    ax = fig.add_subplot(right[0])
-    ex = uses["examples"]
-    tiles, half = _denoise_tiles(ex)
+    us = data["settings"]
+    fig, (ax, axc) = plt.subplots(1, 2, figsize=(12, 4.9), width_ratios=[1.15, 1])
+    tiles, half = _denoise_tiles(data["examples"])
     ax.imshow(_tile(tiles, half, 6, normalise=False), cmap="gray_r", vmin=0, vmax=1)
     step = 29  # tile side + pad
     heads = ["$x$", r"$\tilde{x}$", r"$g(f(\tilde{x}))$"] * 2
-    ax.set_xticks([1 + step * c + 14 for c in range(6)], heads, fontsize=10)
+    ax.set_xticks([1 + step * c + 14 for c in range(6)], heads, fontsize=11)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     ax.set_yticks([])
@@ -467,16 +492,67 @@ def draw_autoencoder(data, lang="en"):
     ax.set_title(
         tr(
             lang,
-            f"denoising autoencoder, {us['n_code']} code units, on test digits\n"
-            f"($\\tilde{{x}}$: each pixel of $x$ zeroed with p = {us['noise']})",
-            f"autocodificador con ruido ({us['n_code']} unidades)\n"
-            f"$\\tilde{{x}}$: píxeles de $x$ a cero con p = {us['noise']}",
-        ),
-        fontsize=10,
+            f"test digits; $\\tilde{{x}}$: each pixel zeroed with p = {us['noise']}",
+            f"dígitos de prueba; $\\tilde{{x}}$: cada píxel a cero con p = {us['noise']}",
+        )
     )
+    ax.set_xlabel(
+        tr(
+            lang,
+            f"{us['n_code']} code units, trained on {us['n_train']:,} digits",
+            f"{us['n_code']} unidades de código, entrenado con {us['n_train']:,} dígitos",
+        )
+    )
+    axc.plot(
+        np.arange(1, len(data["ae_loss"]) + 1),
+        data["ae_loss"],
+        "o-",
+        label=tr(lang, "denoising autoencoder", "autocodificador con ruido"),
+    )
+    jh = data.get("joint_history", [])
+    if jh:
+        axc.plot(
+            np.arange(1, len(jh) + 1),
+            [h["ae"] for h in jh],
+            "s-",
+            label=tr(
+                lang,
+                r"$J_{\rm ae}$ inside the joint model",
+                r"$J_{\rm ae}$ en el modelo conjunto",
+            ),
+        )
+    _integer_epochs(axc)
+    axc.set_xlabel(tr(lang, "epoch", "época"))
+    axc.set_ylabel(tr(lang, "BCE per pixel", "BCE por píxel"))
+    axc.set_title(tr(lang, "reconstruction cost", "costo de reconstrucción"))
+    axc.legend()
+    set_title(
+        fig,
+        tr(
+            lang,
+            "A denoising autoencoder restores corrupted digits",
+            "Un autocodificador con ruido restaura dígitos corrompidos",
+        ),
+    )
+    return fig
 
-    ax = fig.add_subplot(gs[1, :])
-    acc = uses["accuracy"]
+
+# ============================================================================ autoencoder-uses
+def compute_autoencoder_uses(seed=0, backend="cpu", budget="reduced"):
+    """The three uses of a denoising autoencoder for classification against the pixel baseline
+    (``experiments.vanishing.compare_autoencoder_uses``; reduced: 6,000 training and 2,000 test
+    digits, 8 classifier epochs)."""
+    from ..experiments.vanishing import AUTOENCODER_USES
+
+    return _autoencoder_uses(seed, backend, budget, uses=AUTOENCODER_USES)
+
+
+def draw_autoencoder_uses(data, lang="en"):
+    import matplotlib.pyplot as plt
+
+    us = data["settings"]
+    acc = data["accuracy"]
+    fig, ax = plt.subplots(figsize=(9.5, 4.8))
     names = [
         ("raw", tr(lang, "pixels $x$\n(baseline)", "píxeles $x$\n(referencia)")),
         (
@@ -501,56 +577,33 @@ def draw_autoencoder(data, lang="en"):
             + f"  ${us['beta']}\\,J_{{\\rm clas}}$\n$+\\ {1 - us['beta']:.1f}\\,J_{{\\rm ae}}$",
         ),
     ]
+    names = [(k, n) for k, n in names if k in acc]
     vals = [acc[k] for k, _ in names]
+    colours = {"raw": COLOURS[7], "features": COLOURS[0], "reconstructions": COLOURS[1]}
     bars = ax.barh(
-        np.arange(len(names)), vals, color=[COLOURS[7], COLOURS[0], COLOURS[1], COLOURS[2]]
+        np.arange(len(names)), vals, color=[colours.get(k, COLOURS[2]) for k, _ in names]
     )
     for b, v in zip(bars, vals):
         ax.text(v + 0.005, b.get_y() + b.get_height() / 2, f"{v:.3f}", va="center")
     ax.set_yticks(np.arange(len(names)), [n for _, n in names])
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.05)
+    ax.set_xlim(0, 1.08)
     ax.set_xlabel(tr(lang, "test accuracy", "exactitud de prueba"))
     ax.set_title(
         tr(
             lang,
-            f"three uses of an autoencoder\n{us['n_train']:,} training / {us['n_test']:,} test digits, "
-            f"{us['clf_epochs']} classifier epochs",
-            f"tres usos de un autocodificador\n{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
-            f"{us['clf_epochs']} épocas del clasificador",
+            f"{us['n_train']:,} training / {us['n_test']:,} test digits, "
+            f"{us['n_code']} code units, {us['clf_epochs']} classifier epochs",
+            f"{us['n_train']:,} de entrenamiento / {us['n_test']:,} de prueba, "
+            f"{us['n_code']} unidades de código, {us['clf_epochs']} épocas del clasificador",
         )
     )
-    ax = fig.add_subplot(right[1])
-    ax.plot(
-        np.arange(1, len(uses["ae_loss"]) + 1),
-        uses["ae_loss"],
-        "o-",
-        label=tr(lang, "denoising AE", "AE con ruido"),
-    )
-    jh = uses["joint_history"]
-    ax.plot(
-        np.arange(1, len(jh) + 1),
-        [h["ae"] for h in jh],
-        "s-",
-        label=tr(
-            lang, r"$J_{\rm ae}$ inside the joint model", r"$J_{\rm ae}$ en el modelo conjunto"
-        ),
-    )
-    ax.set_xlabel(tr(lang, "epoch", "época"))
-    ax.set_ylabel(
-        tr(lang, "reconstruction cost (BCE per pixel)", "costo de reconstrucción (BCE por píxel)")
-    )
-    ax.set_title(tr(lang, "reconstruction cost", "costo de reconstrucción"))
-    ax.legend()
-    # one title tying the panels together: what the code is, and what it is good for
     set_title(
         fig,
         tr(
             lang,
-            "Autoencoders on MNIST: the code they learn, what it decodes to, and three ways to "
-            "use it for classification",
-            "Autocodificadores en MNIST: el código que aprenden, lo que decodifica y tres formas "
-            "de usarlo para clasificar",
+            "Three uses of an autoencoder for classifying MNIST digits",
+            "Tres usos de un autocodificador para clasificar dígitos MNIST",
         ),
     )
     return fig
