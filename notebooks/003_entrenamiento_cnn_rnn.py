@@ -240,16 +240,32 @@ fig = figura("lenet")
 # %% [markdown]
 # ## 6. Redes recurrentes
 #
-# Una RNN simple frente a una LSTM en una tarea con una dependencia larga, la norma del gradiente
-# a través del tiempo, la inicialización ortogonal de los pesos recurrentes y una RNN
-# bidireccional que etiqueta cada instante de una señal. Una matriz ortogonal conserva la norma,
-# $\|W h\| = \|h\|$ (afirmación 13), por eso no explota ni se desvanece al multiplicar muchas
-# veces. Con `PRESUPUESTO = "tiny"` se entrena una sola época: solo el panel del gradiente a través
-# del tiempo (calculado al inicializar) es el de las diapositivas.
+# Una RNN simple frente a una LSTM en una tarea con una dependencia larga (recordar el primer
+# símbolo tras 49 pasos ruidosos), junto a la norma del gradiente a través del tiempo en esa misma
+# tarea: el de la RNN se desvanece, la celda de la LSTM lo conserva. Con `PRESUPUESTO = "tiny"` se
+# entrena una sola época: solo el panel del gradiente (calculado al inicializar) es el de las
+# diapositivas.
 
 # %%
 fig = figura("rnn-lstm")
+
+# %% [markdown]
+# La inicialización ortogonal de los pesos recurrentes: una matriz ortogonal conserva la norma,
+# $\|W h\| = \|h\|$ (afirmación 13), por eso no explota ni se desvanece al multiplicar muchas
+# veces. Con pasos vacíos (sin ruido) la RNN con $W_{hh}$ ortogonal lleva el gradiente 149 pasos
+# atrás y aprende a recordar; con $W_{hh}$ aleatoria se desvanece. Ambos paneles son de la misma
+# tarea.
+
+# %%
+fig = figura("rnn-orthogonal")
 r = afirmacion(13)
+
+# %% [markdown]
+# Una RNN bidireccional etiqueta cada instante de una señal: la clase de un latido solo se ve en
+# su segunda mitad, así que en su inicio solo la red que lee también hacia atrás la conoce.
+
+# %%
+fig = figura("birnn-labelling")
 
 # %% [markdown]
 # ## Resumen
