@@ -162,3 +162,19 @@ def test_the_figure_list_in_spanish():
     assert info.description in en.stdout and info.description not in es.stdout
     bad = CliRunner().invoke(app, ["figures", "--jobs", "0", "lr-decay"])
     assert bad.exit_code != 0 and "--jobs" in bad.output
+
+
+def test_workers_start_with_the_figures_an_earlier_run_found_longest(tmp_path):
+    (tmp_path / "index.json").write_text(
+        json.dumps(
+            [
+                {"id": "noise-ball", "seconds": 3.0, "budget": "full", "status": "ok"},
+                {"id": "optimizers", "seconds": 90.0, "budget": "full", "status": "ok"},
+                {"id": "lr-decay", "seconds": 500.0, "budget": "reduced", "status": "ok"},
+            ]
+        )
+    )
+    assert render._expected_seconds(tmp_path, "full") == {"noise-ball": 3.0, "optimizers": 90.0}
+    assert render._expected_seconds(tmp_path / "none", "full") == {}
+    (tmp_path / "index.json").write_text("{broken")
+    assert render._expected_seconds(tmp_path, "full") == {}

@@ -282,15 +282,35 @@ def _worker_setup(fresh):
 _WORKER_STATE = []
 
 
+def _expected_seconds(outdir, budget):
+    """{id: seconds} of the figures an earlier run rendered into ``outdir`` on ``budget`` (its
+    ``index.json``), to start the longest first; {} when there is none."""
+    try:
+        records = json.loads((Path(outdir) / "index.json").read_text())
+        return {
+            r["id"]: float(r["seconds"])
+            for r in records
+            if r.get("budget") == budget and r.get("status") == "ok"
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _render_parallel(infos, args, jobs, bar):
-    """Render ``infos`` in ``jobs`` fresh worker processes, the slow figures first (the long
-    ones then overlap the many short ones); records come back in the given order."""
+    """Render ``infos`` in ``jobs`` fresh worker processes, longest first (by the times of an
+    earlier run into the same folder on the same budget, else the catalogue's slow figures
+    first), so the long ones overlap the many short ones; records come back in the given
+    order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from ..experiments.cache import recomputing
 
-    order = sorted(range(len(infos)), key=lambda i: not infos[i].slow)
+    known = _expected_seconds(args[0], args[4])
+    order = sorted(
+        range(len(infos)),
+        key=lambda i: (-known.get(infos[i].id, 0.0), not infos[i].slow),
+    )
     results = [None] * len(infos)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
