@@ -14,7 +14,7 @@ from numbanet import plots
 from numbanet.cli import app
 from numbanet.errors import ValidationError
 from numbanet.experiments import cache
-from numbanet.plots import render
+from numbanet.plots import _jobs, render
 from numbanet.plots._stored import decode, encode
 
 
@@ -174,7 +174,7 @@ def test_workers_start_with_the_figures_an_earlier_run_found_longest(tmp_path):
             ]
         )
     )
-    assert render._expected_seconds(tmp_path, "full") == {"noise-ball": 3.0, "optimizers": 90.0}
-    assert render._expected_seconds(tmp_path / "none", "full") == {}
+    assert _jobs._expected_seconds(tmp_path, "full") == {"noise-ball": 3.0, "optimizers": 90.0}
+    assert _jobs._expected_seconds(tmp_path / "none", "full") == {}
     (tmp_path / "index.json").write_text("{broken")
-    assert render._expected_seconds(tmp_path, "full") == {}
+    assert _jobs._expected_seconds(tmp_path, "full") == {}
