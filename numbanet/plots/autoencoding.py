@@ -139,8 +139,8 @@ def compute_pretraining_few_labels(seed=0, backend="cpu", budget="reduced"):
     """``experiments.autoencoders.pretraining_few_labels``: reduced: 3,000 unlabelled images, a
     784-128-64 sigmoid net, 100/300/1,000 labels, 50 + 200 supervised steps, 1 seed; full:
     10,000 unlabelled images, the same net, 100 to 1,000 labels, 100 + 500 steps, 3 seeds,
-    all 10,000 test images (50,000 images on 784-500-500 with 5 seeds took over half an hour
-    and said the same)."""
+    all 10,000 test images (about 20 s; the earlier full budget, 50,000 images on 784-500-500
+    with 5 seeds and 1,200 steps, was estimated at over half an hour from the reduced run)."""
     from ..experiments.autoencoders import pretraining_few_labels
 
     kw = by_budget(

@@ -424,8 +424,9 @@ def draw_autoencoder(data, lang="en"):
 
 #: ``experiments.vanishing.compare_autoencoder_uses``'s settings by budget, shared by the
 #: ``denoising-autoencoder`` and ``autoencoder-uses`` figures (each runs its own call: the
-#: first trains only the denoising autoencoder and the joint model it draws). Full: 60,000 x 30
-#: and 50,000 x 30 + 20 took about three hours; the curves had settled well before.
+#: first trains only the denoising autoencoder and the joint model it draws). Full: 20,000
+#: digits, 20 + 12 epochs, all 10,000 test digits (the earlier 50,000 x 30 + 20 epochs, with
+#: the 60,000 x 30 code run, was estimated at about three hours from the reduced run's time).
 AUTOENCODER_USES_BUDGETS = {
     "tiny": dict(n_train=300, n_test=100, n_code=8, ae_epochs=1, clf_epochs=1),
     "reduced": dict(n_train=6000, n_test=2000, n_code=32, ae_epochs=10, clf_epochs=8),
