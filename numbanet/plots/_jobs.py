@@ -30,6 +30,8 @@ def _worker_setup(fresh):
         numba.set_num_threads(1)
     except ImportError:  # the reference backend works without Numba
         pass
+    import scipy.linalg  # noqa: F401 - SciPy's BLAS (numbanet's products) loaded before the limit
+
     from .._threads import threadpoolctl
 
     threadpool_limits = threadpoolctl().threadpool_limits
