@@ -33,7 +33,7 @@ def compute_regularization(seed=0, backend="cpu", budget="reduced"):
     """``experiments.training.regularizers``: reduced budget 50 epochs (the unregularised net
     has memorised its noisy labels by then, and early stopping has stopped), one seed, 1,000
     test images; full 80 epochs, 3 seeds averaged, the 10,000 test images (150 epochs x 3
-    seeds took over 150 s, for curves that are flat after epoch 50)."""
+    seeds took over 150 s; the test errors are flat after epoch 50)."""
     from ..experiments.training import regularizers
 
     kw = by_budget(
