@@ -136,7 +136,7 @@ def test_settings_and_command_go_into_the_metadata_and_the_index(tmp_path, fmt):
         from PIL import Image
 
         info = Image.open(tmp_path / "momentum-bias-correction.png").text
-        assert info["Source"] == cmd and "Budget: tiny" in info["Description"]
+        assert info["Source"] == cmd and "Presupuesto: mínimo." in info["Description"]
         assert info["Title"] == res[0]["title"] and info["Software"] == "numbanet"
     elif fmt == "pdf":
         assert b"numbanet figures momentum-bias-correction" in raw and b"/Title" in raw
