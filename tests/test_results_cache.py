@@ -164,3 +164,12 @@ def test_claim_9_and_the_full_figure_share_one_cached_run(tmp_path, monkeypatch)
     assert len(calls) == 2
     assert cache.is_cached("vanishing.depth_accuracy", full)
     assert not cache.is_cached("vanishing.depth_accuracy", dict(full, epochs=29))
+
+
+def test_an_unwritable_cache_folder_costs_the_reuse_not_the_result(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    exp = _Counted()
+    with pytest.warns(UserWarning, match="not cached"):
+        res = cache.cached("sweep", {"seeds": [1], "epochs": 2}, exp, where=blocker)
+    assert res["epochs"] == 2 and exp.calls == [((1,), 2)]

@@ -17,7 +17,8 @@ Storage follows numbanet's cache rules: the user cache folder (``numbanet.data.c
 ``results``; one ``.npz`` per entry, written atomically, read with ``allow_pickle=False``
 (never unpickled). Arrays are stored as arrays; numbers, strings and lists of them as JSON in
 the entry's ``__meta__`` record, together with the settings, which are compared again on
-reading. A damaged or foreign file counts as a miss and is replaced.
+reading. A damaged or foreign file counts as a miss and is replaced; a cache folder that cannot
+be written is warned about, and the result is returned all the same.
 """
 
 from __future__ import annotations
@@ -222,7 +223,12 @@ def cached(name, settings, compute, fresh=None, where=None):
         if hit is not None:
             return hit
     result = compute(**settings)
-    save(file, name, settings, result)
+    try:
+        save(file, name, settings, result)
+    except OSError as exc:  # a full or read-only cache folder costs the reuse, not the result
+        import warnings
+
+        warnings.warn(f"{name}: result not cached ({exc})", stacklevel=2)
     return stored_form(result)  # what a later hit returns, so both paths give the same types
 
 

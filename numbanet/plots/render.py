@@ -83,12 +83,14 @@ def compute(fig_id, seed=0, backend="cpu", full=False, budget=None):
 
 def figure_data(fig_id, seed=0, backend="cpu", budget="reduced"):
     """The data behind a figure, as ``compute`` returns it; on the full budget through the
-    results cache (``experiments.cache``, keyed by the figure, seed, backend and numbanet's
-    version), so that a second full-budget rendering (``--lang es``, another ``--format`` or
-    ``--dpi``) draws the stored results instead of training again; ``--fresh`` recomputes.
+    results cache (``experiments.cache.cached``, keyed by the figure, seed, backend and
+    numbanet's version), so that a second full-budget rendering (``--lang es``, another
+    ``--format`` or ``--dpi``) draws the stored results instead of training again; ``--fresh``
+    recomputes.
 
     The data is stored exactly (``_stored``: tuples stay tuples, dicts keep number keys); data
-    holding something else (a network object) is computed every time."""
+    holding something else (a network object) is used as computed and computed again next
+    time."""
     from ..experiments import cache
     from ._stored import decode, encode
 
@@ -96,28 +98,24 @@ def figure_data(fig_id, seed=0, backend="cpu", budget="reduced"):
     comp, _ = _functions(info)
     if budget != "full":
         return comp(seed=seed, backend=backend, budget=budget)
-    name, settings = f"figure.{info.id}", dict(seed=seed, backend=backend, budget=budget)
-    file = cache.path(name, settings)
-    if not cache.recomputing() and file.is_file():
-        hit = cache.load(file, name, settings)
-        if hit is not None:
-            try:
-                return decode(hit["text"], [hit["arrays"][f"a{i}"] for i in range(hit["n"])])
-            except (KeyError, TypeError, ValueError, IndexError):
-                pass  # an entry of another layout: recompute and overwrite it
-    data = comp(seed=seed, backend=backend, budget=budget)
-    try:
-        text, arrays = encode(data)
-    except ValidationError:
-        return data  # not storable: used as computed
-    entry = {"text": text, "n": len(arrays), "arrays": {f"a{i}": a for i, a in enumerate(arrays)}}
-    try:
-        cache.save(file, name, settings, entry)
-    except OSError as exc:  # a full or read-only cache folder costs the reuse, not the figure
-        import warnings
+    computed = {}
 
-        warnings.warn(f"figure {info.id}: results not cached ({exc})", stacklevel=2)
-    return data
+    def run(seed, backend, budget):
+        computed["data"] = comp(seed=seed, backend=backend, budget=budget)
+        text, arrays = encode(computed["data"])
+        return {"text": text, "arrays": {f"a{i}": a for i, a in enumerate(arrays)}}
+
+    settings = dict(seed=seed, backend=backend, budget=budget)
+    try:
+        entry = cache.cached(f"figure.{info.id}", settings, run)
+    except ValidationError:
+        if "data" in computed:
+            return computed["data"]  # computed, but not storable
+        raise
+    if "data" in computed:
+        return computed["data"]
+    arrays = entry["arrays"]
+    return decode(entry["text"], [arrays[f"a{i}"] for i in range(len(arrays))])
 
 
 def plot(fig_id, seed=0, backend="cpu", full=False, lang="en", data=None, budget=None):
