@@ -22,6 +22,16 @@ def _describe(x):
 
 def as_float_array(x, name, dtype, *, ndim=None, min_ndim=None, allow_empty=False):
     """Convert ``x`` to a contiguous float array of ``dtype``, checking kind, shape and finiteness."""
+    if (  # already what is asked for (the per-step case of a training loop): check values only
+        type(x) is np.ndarray
+        and x.dtype == dtype
+        and x.flags.c_contiguous
+        and x.size
+        and (ndim is None or x.ndim == ndim)
+        and (min_ndim is None or x.ndim >= min_ndim)
+    ):
+        check_finite(x, name)
+        return x
     if x is None:
         raise ValidationError(f"{name} is None; expected an array of numbers")
     try:

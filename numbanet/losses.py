@@ -165,6 +165,9 @@ class Loss:
         # microseconds on a minibatch, where the reference backend's NumPy expressions took
         # about 15 (this runs once per step of a manual training loop)
         backend = _host_backend()
+        value = self._forward_checked(backend, pred, target)
+        if value is not None:
+            return value
         p = as_float_array(pred, "pred", np.float64)
         shape = p.shape
         if p.ndim == 1:
@@ -183,6 +186,41 @@ class Loss:
         return float(value)
 
     __call__ = forward
+
+    #: ``(UnitLoss, eps)`` of a loss computed unit by unit (``backend.checked_loss``), None
+    #: for the others
+    _unit_kind = None
+
+    def _forward_checked(self, backend, pred, target):
+        """The loss of the common case in one compiled pass that checks the values as it reads
+        them (``backend.checked_loss``): a 2-D float32/float64 prediction with targets of its
+        shape (float32 or float64), or integer labels for a cross-entropy from logits. None for anything
+        else, or when a value fails a check; ``forward`` then checks step by step and says
+        what is wrong."""
+        if type(pred) is not np.ndarray or type(target) is not np.ndarray:
+            return None
+        if pred.ndim != 2 or pred.dtype not in _MODEL_FLOATS or not pred.size:
+            return None
+        if not (pred.flags.c_contiguous and target.flags.c_contiguous):
+            return None
+        n, k = pred.shape
+        if target.shape == pred.shape and target.dtype in _MODEL_FLOATS:
+            unit = self._unit_kind
+            if unit is None:
+                return None
+            kind, eps = unit
+        elif self._takes_labels and target.shape == (n,) and target.dtype.kind in "iu" and k > 1:
+            kind, eps = None, 0.0
+        else:
+            return None
+        c = self._cost_scale(k)
+        done = backend.checked_loss(kind, pred, target, c / n, eps)
+        if done is None:
+            return None
+        self._grad = done[1]
+        return float(c * done[0] / n)
+
+    _takes_labels = False  # a cross-entropy from logits (``checked_loss`` with kind None)
 
     def _forward_device(self, backend, pred, target):
         shape = tuple(pred.shape)
@@ -230,6 +268,8 @@ class MSE(Loss):
     def _cost_scale(self, k):
         return 1.0 if self.reduction == "half_sum" else 2.0 / k
 
+    _unit_kind = (SQUARED, 0.0)
+
     def _sum_and_grad(self, backend, pred, target, scale):
         return backend.elementwise_loss(SQUARED, pred, target, scale)
 
@@ -264,6 +304,10 @@ class BCE(_BinaryTargets):
     def _cost_scale(self, k):
         return 1.0 / k
 
+    @property
+    def _unit_kind(self):
+        return BCE_PROB, self.eps
+
     def _sum_and_grad(self, backend, pred, target, scale):
         return backend.elementwise_loss(BCE_PROB, pred, target, scale, self.eps)
 
@@ -280,6 +324,8 @@ class BCEWithLogits(_BinaryTargets):
 
     def _cost_scale(self, k):
         return 1.0 / k
+
+    _unit_kind = (BCE_LOGITS, 0.0)
 
     def _sum_and_grad(self, backend, pred, target, scale):
         return backend.elementwise_loss(BCE_LOGITS, pred, target, scale)
@@ -316,6 +362,10 @@ class MultiLabelBCE(_BinaryTargets):
             return None
         return FusedLoss.SIGMOID_XENT, self._cost_scale(k)
 
+    @property
+    def _unit_kind(self):
+        return (BCE_LOGITS, 0.0) if self.from_logits else (BCE_PROB, self.eps)
+
     def _sum_and_grad(self, backend, pred, target, scale):
         kind = BCE_LOGITS if self.from_logits else BCE_PROB
         return backend.elementwise_loss(kind, pred, target, scale, self.eps)
@@ -351,6 +401,10 @@ class CrossEntropy(Loss):
     @property
     def on_probabilities(self):
         return not self.from_logits
+
+    @property
+    def _takes_labels(self):
+        return self.from_logits
 
     def _check_target_range(self, t, name):
         if t.size and t.min() < 0:

@@ -52,13 +52,26 @@ def runner_calls(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("blas", [False, True], ids=["loops", "blas"])
-def test_runner_equals_layers_and_reference(dtype, blas, monkeypatch, runner_calls):
+@pytest.mark.parametrize("path", ["loops", "blas", "narrow"])
+def test_runner_equals_layers_and_reference(dtype, path, monkeypatch, runner_calls):
+    blas = path == "blas"
     monkeypatch.setattr(config, "STACK_SMALL_MACS", 0 if blas else 1 << 30)
     monkeypatch.setattr(config, "STACK_LOOP_MAX_ROWS", 0 if blas else 1 << 30)
+    # the feature-major kernels take batches of at least FUSED_NARROW_MIN_BATCH rows when
+    # every width is at most FUSED_NARROW_MAX_WIDTH
+    monkeypatch.setattr(config, "FUSED_NARROW_MAX_WIDTH", 64 if path == "narrow" else 0)
+    monkeypatch.setattr(config, "FUSED_NARROW_MIN_BATCH", 5)
+    from numbanet.kernels.cpu import mlp
+
+    kernels = []
+    for name in ("mlp_forward", "mlp_forward_narrow", "mlp_backward", "mlp_backward_narrow"):
+        orig = getattr(mlp, name)
+        monkeypatch.setattr(
+            mlp, name, lambda *a, _o=orig, _n=name: (kernels.append((_n, a[0].shape[0])), _o(*a))[1]
+        )
     rng = np.random.default_rng(0)
     for act in ACTS:
-        for m in (7, 4, 7):  # the batch size changes, and comes back
+        for m in (7, 4, 7, 19):  # the batch size changes, and comes back
             x = rng.standard_normal((m, 5)).astype(dtype)
             g = rng.standard_normal((m, 3)).astype(dtype)
             before = len(runner_calls)
@@ -71,6 +84,10 @@ def test_runner_equals_layers_and_reference(dtype, blas, monkeypatch, runner_cal
             for u, v, w, what in zip(a, lay, ref, ("output", "dx", "parameter gradients")):
                 np.testing.assert_allclose(u, v, err_msg=f"{act} {what} vs layers", **TOL[dtype])
                 np.testing.assert_allclose(u, w, err_msg=f"{act} {what} vs reference", **TOL[dtype])
+    narrow = {n for n, m in kernels if n.endswith("_narrow")}
+    assert narrow == ({"mlp_forward_narrow", "mlp_backward_narrow"} if path == "narrow" else set())
+    if path == "narrow":  # batches below FUSED_NARROW_MIN_BATCH keep the row-major kernels
+        assert all(n.endswith("_narrow") == (m >= 5) for n, m in kernels)
 
 
 def test_returned_outputs_stay_valid(runner_calls):
@@ -145,3 +162,20 @@ def test_large_layers_leave_the_runner_for_blas_layer_by_layer(runner_calls):
         assert (len(runner_calls) > before) == used, f"batch {m}: runner used = {not used}"
         for u, w in zip(a, _pass(ref, x, g)):
             np.testing.assert_allclose(u, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "reference"])
+def test_backward_checks_grad_out_against_the_last_forward(backend):
+    """A gradient of the wrong shape is refused before any kernel reads it (the compiled
+    stack would read past its rows, or fail with a Numba typing error on a 1-D array)."""
+    net = nb.Sequential([nb.Dense(3, 4), nb.ReLU(), nb.Dense(4, 2)], backend=backend, seed=0)
+    with pytest.raises(nb.ValidationError, match="before backward"):
+        net.backward(np.ones((5, 2)))
+    net.forward(np.ones((5, 3)), training=True)
+    for bad in (np.ones((5, 3)), np.ones((4, 2)), np.ones(10)):
+        with pytest.raises(nb.ValidationError, match=r"grad_out has shape .* returned \(5, 2\)"):
+            net.backward(bad)
+    assert net.backward(np.ones((5, 2))).shape == (5, 3)
+    one = nb.Sequential([nb.Dense(3, 1)], backend=backend, seed=0)
+    one.forward(np.ones((5, 3)), training=True)
+    assert one.backward(np.ones(5)).shape == (5, 3)  # (n,) for an (n, 1) output

@@ -84,6 +84,12 @@ class DenseStackRunner:
         self.b_off = np.asarray(stack.b_off, np.int64)
         self.grad = stack.parameters[0].home[1]
         self._small_macs = config.STACK_SMALL_MACS
+        # feature-major kernels (inner loops over the batch) for narrow stacks
+        self._narrow_rows = (
+            config.FUSED_NARROW_MIN_BATCH
+            if int(self.sizes.max()) <= config.FUSED_NARROW_MAX_WIDTH
+            else None
+        )
         self._loop_rows = config.STACK_LOOP_MAX_ROWS
         self._blas_macs = config.BLAS_MIN_MACS
         self._ws = {}
@@ -107,9 +113,21 @@ class DenseStackRunner:
             self._accepted[m] = ok
         return ok
 
+    def _narrow(self, m):
+        return self._narrow_rows is not None and m >= self._narrow_rows
+
     def _workspace(self, m):
         ws = self._ws.get(m)
-        if ws is None:
+        if ws is None and self._narrow(m):
+            s = self.sizes
+            tot = int(m * s.sum())
+            # z^T, a^T (x^T first), the two deltas^T; no BLAS anywhere
+            ws = (None, np.empty(tot, self.dtype), np.empty(tot, self.dtype))
+            ws += (np.empty((2, m * int(s.max())), self.dtype), None, None, None, None)
+            if len(self._ws) >= 2:
+                self._ws.pop(next(iter(self._ws)))
+            self._ws[m] = ws
+        elif ws is None:
             s = self.sizes
             dt = self.dtype
             rows = m <= self._loop_rows  # a few rows: gemm's blocking cannot pay for itself
@@ -144,6 +162,14 @@ class DenseStackRunner:
         m = x.shape[0]
         small, zws, aws, _, ident, xg, _, threads = self._workspace(m)
         st = self
+        k = int(self.sizes[-1])
+        if small is None:  # narrow
+            out = np.empty((m, k), self.dtype)
+            self._mlp.mlp_forward_narrow(
+                x, st.stack.flat, st.w_off, st.b_off, st.sizes, st.acts, st.alphas, zws, aws, out
+            )
+            self._x = x
+            return out
         # accepts(): every product is below BLAS_MIN_MACS, so BLAS (if any) on one thread
         with blas_threads(threads):
             self._mlp.mlp_forward(
@@ -161,7 +187,6 @@ class DenseStackRunner:
                 xg,
             )
         self._x = x
-        k = int(self.sizes[-1])
         return aws[aws.shape[0] - m * k :].reshape(m, k).copy()
 
     def backward(self, g, need_dx):
@@ -172,6 +197,23 @@ class DenseStackRunner:
         small, zws, aws, dws, _, _, gtmp, threads = self._workspace(m)
         dx = np.empty((m, int(self.sizes[0])) if need_dx else (1, 1), self.dtype)
         st = self
+        if small is None:  # narrow
+            self._mlp.mlp_backward_narrow(
+                g,
+                st.stack.flat,
+                st.grad,
+                st.w_off,
+                st.b_off,
+                st.sizes,
+                st.acts,
+                st.alphas,
+                zws,
+                aws,
+                dws,
+                dx,
+                bool(need_dx),
+            )
+            return dx if need_dx else None
         with blas_threads(threads):
             self._mlp.mlp_backward(
                 x,

@@ -11,6 +11,7 @@ import numpy as np
 from .. import config
 from .._threads import blas_for
 from ..kernels.cpu import dense as K
+from ..kernels.cpu import losses as L
 from ..kernels.cpu._util import pick
 from ._conv_ops import CPUConvOps
 from ._fused_ops import CPUFusedOps
@@ -140,6 +141,14 @@ class CPUBackend(
         rows = np.empty(z.shape[0], dtype=np.float64)
         pick(K.xent_onehot, z.size)(z, t, z.dtype.type(scale), grad, rows)
         return float(rows.sum()), grad
+
+    def checked_loss(self, kind, p, y, scale, eps=0.0):
+        grad = np.empty_like(p)
+        if kind is None:
+            total, ok = L.checked_xent_labels(p, y, scale, grad)
+        else:
+            total, ok = L.checked_elementwise_loss(int(kind), p, y, scale, eps, grad)
+        return (total, grad) if ok else None
 
     def elementwise_loss(self, kind, p, y, scale, eps=1e-7):
         grad = np.empty_like(p)

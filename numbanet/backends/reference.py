@@ -195,6 +195,13 @@ class ReferenceBackend(
         grad = np.exp(z64 - lse) * t.sum(axis=1, keepdims=True) - t
         return loss, (scale * grad).astype(z.dtype)
 
+    def checked_loss(self, kind, p, y, scale, eps=0.0):
+        """A manual loop's loss in one pass that also checks its inputs: ``(sum, grad)`` like
+        ``elementwise_loss`` (``kind`` a ``UnitLoss``) or, for ``kind`` None, ``xent_labels``
+        (``y`` integer labels); None when an input fails a check or the backend has no such
+        pass (here), and the caller checks and computes step by step."""
+        return None
+
     def elementwise_loss(self, kind, p, y, scale, eps=1e-7):
         """kind 0: 1/2 (p-y)^2;  1: BCE on probabilities (clipped to [eps, 1-eps]);
         2: BCE on logits, softplus(z) - y z.  Returns (sum, scale * d/dp)."""

@@ -10,6 +10,7 @@ the slides (BP1-BP4 in Nielsen's numbering) do. ``fit`` and ``evaluate`` live in
 from __future__ import annotations
 
 import copy
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -56,6 +57,9 @@ def _fits(shape, expected):
     return len(shape) == len(expected) and all(
         e is None or int(s) == e for s, e in zip(shape, expected)
     )
+
+
+_FROZEN = operator.attrgetter("frozen")
 
 
 def _on_device(backend, a):
@@ -261,7 +265,7 @@ class Sequential:
     def _backward(self, g, layers=None):
         layers = self.layers if layers is None else layers
         runner = self._last_runner
-        if runner is not None and runner is self._runners.get(self._runner_key(layers)):
+        if runner is not None and runner is self._runner(layers):
             return runner.backward(g, self._want_input_grad)
         # the first layer needs no input gradient unless the caller asks (need_dx False saves a
         # matrix product per step)
@@ -270,10 +274,13 @@ class Sequential:
         return g
 
     _last_runner = None
+    _last_key = None
 
     @staticmethod
     def _runner_key(layers):
-        return tuple((id(layer), layer.frozen) for layer in layers)
+        # the layers themselves (hashed and compared by identity) and their frozen flags, built
+        # by C-level calls: this runs twice per training step of a manual loop
+        return tuple(layers), tuple(map(_FROZEN, layers))
 
     def _runner(self, layers):
         """The backend's one-call forward/backward for ``layers`` when they are a plain dense
@@ -281,9 +288,14 @@ class Sequential:
         and the layers run one by one. Each layer's own forward/backward then does not run,
         so call the model (not its layers) between a forward and its backward."""
         key = self._runner_key(layers)
+        last = self._last_key
+        if last is not None and last[0] == key:  # the same layers as the last call
+            return last[1]
         if key not in self._runners:
             self._runners[key] = self.backend.dense_stack_runner(self.dense_stack(layers))
-        return self._runners[key]
+        runner = self._runners[key]
+        self._last_key = (key, runner)
+        return runner
 
     _want_input_grad = True
 
@@ -296,11 +308,11 @@ class Sequential:
         if _on_device(self.backend, x):
             xb = self._check_device_input(x)
             out = self._forward(xb, training=training)
-            self._device_out_shape = tuple(out.shape)
+            self._out_shape = tuple(out.shape)
             return out
         xb = self.backend.asarray(self._check_input(x), self.dtype)
         out = self._forward(xb, training=training)
-        self._device_out_shape = tuple(out.shape)
+        self._out_shape = tuple(out.shape)
         return self.backend.to_numpy(out)
 
     __call__ = forward
@@ -310,7 +322,7 @@ class Sequential:
         parameter's ``.grad`` and returns d(loss)/d(input) as a NumPy array (a device array
         for a device ``grad_out``)."""
         if _on_device(self.backend, grad_out):
-            want = getattr(self, "_device_out_shape", None)  # of the last forward
+            want = getattr(self, "_out_shape", None)  # of the last forward
             if grad_out.dtype != self.dtype or tuple(grad_out.shape) != want:
                 raise ValidationError(
                     f"grad_out is a device array {grad_out.dtype} {tuple(grad_out.shape)}; the "
@@ -318,6 +330,17 @@ class Sequential:
                 )
             return self._backward(grad_out)
         g = as_float_array(grad_out, "grad_out", self.dtype, min_ndim=1)
+        want = getattr(self, "_out_shape", None)  # of the last forward
+        if want is None:
+            raise ValidationError("call forward(x, training=True) before backward(grad_out)")
+        if g.shape != want:
+            if g.ndim == 1 and want == (g.shape[0], 1):
+                g = g.reshape(want)
+            else:
+                raise ValidationError(
+                    f"grad_out has shape {g.shape} but the last forward returned {want}; give "
+                    "d(loss)/d(output) of the same shape as the output (loss.backward() does)"
+                )
         gb = self.backend.asarray(g, self.dtype)
         return self.backend.to_numpy(self._backward(gb))
 

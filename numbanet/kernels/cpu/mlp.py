@@ -1178,3 +1178,128 @@ def mlp_backward(
                 alphas[l - 1],
             )
         cur = 1 - cur
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mlp_forward_narrow(X, flat, w_off, b_off, sizes, acts, alphas, zws, aws, out):
+    """``mlp_forward`` for narrow stacks (every width <= ``config.FUSED_NARROW_MAX_WIDTH``),
+    feature-major like ``mlp_sgd_chunk_narrow``: every z and a is kept transposed, (d_l, m), so
+    the inner loops run over the m examples of the batch (``_combine_row``) instead of over
+    d_l-term dot products too short to vectorise.
+
+    ``aws`` holds x^T (d_0, m) first, then a^T of each layer; ``zws`` has the same layout (its
+    first d_0 * m entries unused). The output a^L is written to ``out`` (m, d_L) row-major.
+    """
+    m = X.shape[0]
+    L = sizes.shape[0] - 1
+    n_in = sizes[0]
+    xT = aws[: n_in * m].reshape(n_in, m)
+    for i in range(m):
+        for q in range(n_in):
+            xT[q, i] = X[i, q]
+    ao = n_in * m  # offset of this layer's a^T
+    po = 0  # offset of the layer below's a^T
+    for l in range(L):
+        din = sizes[l]
+        dout = sizes[l + 1]
+        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        b = flat[b_off[l] : b_off[l] + dout]
+        prev = aws[po : po + din * m].reshape(din, m)
+        zT = zws[ao : ao + dout * m].reshape(dout, m)
+        aT = aws[ao : ao + dout * m].reshape(dout, m)
+        for j in range(dout):
+            _combine_row(zT, j, W, prev, m, b[j])
+            _act_row(acts[l], zT, aT, j, m, alphas[l])  # while the row is in L1
+        po = ao
+        ao += dout * m
+    aT = aws[po : po + sizes[L] * m].reshape(sizes[L], m)
+    for i in range(m):
+        for j in range(sizes[L]):
+            out[i, j] = aT[j, i]
+
+
+@njit(inline="always", cache=True)
+def _grad_dots(dT, prev, gW, gb, j, m, din, zero):
+    """gW[j, q] += <dT[j, :m], prev[q, :m]> for every q, four q per pass over the row of dT,
+    and gb[j] += sum(dT[j, :m]): one row of a feature-major weight gradient."""
+    s = zero
+    for i in range(m):
+        s += dT[j, i]
+    gb[j] += s
+    q = 0
+    while q + 4 <= din:
+        g0 = zero
+        g1 = zero
+        g2 = zero
+        g3 = zero
+        for i in range(m):
+            di = dT[j, i]
+            g0 += di * prev[q, i]
+            g1 += di * prev[q + 1, i]
+            g2 += di * prev[q + 2, i]
+            g3 += di * prev[q + 3, i]
+        gW[j, q] += g0
+        gW[j, q + 1] += g1
+        gW[j, q + 2] += g2
+        gW[j, q + 3] += g3
+        q += 4
+    while q < din:
+        g0 = zero
+        for i in range(m):
+            g0 += dT[j, i] * prev[q, i]
+        gW[j, q] += g0
+        q += 1
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mlp_backward_narrow(
+    g_out, flat, grad, w_off, b_off, sizes, acts, alphas, zws, aws, dws, dx, need_dx
+):
+    """``mlp_backward`` of the last ``mlp_forward_narrow`` (same workspaces): delta^L^T from
+    ``g_out`` (m, d_L), then per layer the gradient rows (``_grad_dots``, accumulated into
+    ``grad``) and the next delta^T row by row (``_combine_row`` with W^T, times act'(z) while
+    the row is in L1). ``dws`` (2, max_l d_l * m) holds the two deltas; with ``need_dx`` the
+    input gradient delta^1 W^1 is written to ``dx`` (m, d_0)."""
+    m = g_out.shape[0]
+    L = sizes.shape[0] - 1
+    zero = flat[0] - flat[0]
+    po = sizes[0] * m  # offset of the last layer's z^T, a^T
+    for l in range(L - 1):
+        po += sizes[l + 1] * m
+    k = sizes[L]
+    dT = dws[0, : k * m].reshape(k, m)
+    for i in range(m):
+        for j in range(k):
+            dT[j, i] = g_out[i, j]
+    _dact_2d(
+        acts[L - 1],
+        zws[po : po + k * m].reshape(k, m),
+        aws[po : po + k * m].reshape(k, m),
+        dT,
+        alphas[L - 1],
+    )
+    cur = 0
+    for l in range(L - 1, -1, -1):
+        din = sizes[l]
+        dout = sizes[l + 1]
+        po -= din * m  # now the layer below's a^T (x^T for l = 0, at offset 0)
+        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        gW = grad[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+        gb = grad[b_off[l] : b_off[l] + dout]
+        dT = dws[cur, : dout * m].reshape(dout, m)
+        prev = aws[po : po + din * m].reshape(din, m)
+        for j in range(dout):
+            _grad_dots(dT, prev, gW, gb, j, m, din, zero)
+        if l > 0 or need_dx:
+            ndT = dws[1 - cur, : din * m].reshape(din, m)
+            Wt = W.T
+            zp = zws[po : po + din * m].reshape(din, m)
+            for q in range(din):
+                _combine_row(ndT, q, Wt, dT, m, zero)
+                if l > 0:
+                    _dact_row(acts[l - 1], zp, prev, ndT, q, m, alphas[l - 1])
+            if l == 0:
+                for i in range(m):
+                    for q in range(din):
+                        dx[i, q] = ndT[q, i]
+        cur = 1 - cur
