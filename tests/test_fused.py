@@ -151,6 +151,27 @@ def test_every_kernel_path(mode, dtype, monkeypatch):
         np.testing.assert_allclose(a, b, err_msg=f"{mode} {act}", **TOL[dtype])
 
 
+@pytest.mark.parametrize("bs", [9, 10, 12, 16, 17])
+def test_row_loop_passes_for_every_remainder(bs, monkeypatch, count_runs):
+    """The row-major loops' register blocks (forward: four rows by two outputs, then two rows by
+    four; gradient rows: passes of eight or four input rows, the last one to four rows fused with
+    the update) for batch sizes that leave every remainder, with momentum."""
+    monkeypatch.setattr(config, "FUSED_SMALL_MACS", 1 << 30)
+    monkeypatch.setattr(config, "FUSED_NARROW_MAX_WIDTH", 0)
+    rng = np.random.default_rng(bs)
+    n = 3 * bs + 3  # three full batches and one of 3
+    x = rng.standard_normal((n, 6))
+    y = rng.integers(0, 4, n)
+    flats = []
+    for fused in (True, False):
+        net = _model("sigmoid", {}, "sigmoid", np.float64)
+        opt = optim.Momentum(net.parameters(), lr=0.2, beta1=0.7, form="classical")
+        before = len(count_runs)
+        flats.append(_train_opt(net, x, y, opt, fused, bs))
+        assert (len(count_runs) > before) == fused, f"fused={fused}: path not as asked"
+    np.testing.assert_allclose(flats[0], flats[1], **TOL[np.float64])
+
+
 def test_nielsen_weight_decay_and_mixed_paths(monkeypatch):
     """Nielsen's l2 (multiplicative decay of weights, not biases) with one BLAS and two loop
     layers in the same net, and a batch larger than the data set (one partial batch)."""

@@ -235,9 +235,11 @@ def _combine_row(out, r, C, src, m, base):
 def _forward_small(src, rows, roff, m, W, b, z, a, code, al, zero):
     """z[i] = src[rows[roff + i]] W^T + b; a = act(z).
 
-    Rows are taken four at a time: the four input rows stay in L1 while every row of W streams
-    past once, and each load of W[j, q] feeds four multiply-adds (four independent sums, which
-    also hides the latency of the fused multiply-add).
+    Register blocks of the product: four input rows by two rows of W, so each pass over q
+    loads six values for eight multiply-adds (eight independent sums, which also hides the
+    latency of the fused multiply-add); the last rows of a batch that is not a multiple of four
+    go two rows by four rows of W, then one by four. The input rows stay in L1 while W streams
+    past.
     """
     dout, din = W.shape
     i = 0
@@ -246,7 +248,41 @@ def _forward_small(src, rows, roff, m, W, b, z, a, code, al, zero):
         r1 = rows[roff + i + 1]
         r2 = rows[roff + i + 2]
         r3 = rows[roff + i + 3]
-        for j in range(dout):
+        j = 0
+        while j + 2 <= dout:
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            t0 = zero
+            t1 = zero
+            t2 = zero
+            t3 = zero
+            for q in range(din):
+                w0 = W[j, q]
+                w1 = W[j + 1, q]
+                x0 = src[r0, q]
+                x1 = src[r1, q]
+                x2 = src[r2, q]
+                x3 = src[r3, q]
+                s0 += x0 * w0
+                s1 += x1 * w0
+                s2 += x2 * w0
+                s3 += x3 * w0
+                t0 += x0 * w1
+                t1 += x1 * w1
+                t2 += x2 * w1
+                t3 += x3 * w1
+            z[i, j] = s0 + b[j]
+            z[i + 1, j] = s1 + b[j]
+            z[i + 2, j] = s2 + b[j]
+            z[i + 3, j] = s3 + b[j]
+            z[i, j + 1] = t0 + b[j + 1]
+            z[i + 1, j + 1] = t1 + b[j + 1]
+            z[i + 2, j + 1] = t2 + b[j + 1]
+            z[i + 3, j + 1] = t3 + b[j + 1]
+            j += 2
+        if j < dout:
             s0 = zero
             s1 = zero
             s2 = zero
@@ -262,14 +298,57 @@ def _forward_small(src, rows, roff, m, W, b, z, a, code, al, zero):
             z[i + 2, j] = s2 + b[j]
             z[i + 3, j] = s3 + b[j]
         i += 4
-    while i < m:
+    while i < m:  # one or two rows left (or three): rows by four rows of W
         r0 = rows[roff + i]
-        for j in range(dout):
+        two = i + 2 <= m
+        r1 = rows[roff + i + 1] if two else r0
+        j = 0
+        while j + 4 <= dout:
             s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            t0 = zero
+            t1 = zero
+            t2 = zero
+            t3 = zero
             for q in range(din):
-                s0 += src[r0, q] * W[j, q]
+                x0 = src[r0, q]
+                x1 = src[r1, q]
+                w0 = W[j, q]
+                w1 = W[j + 1, q]
+                w2 = W[j + 2, q]
+                w3 = W[j + 3, q]
+                s0 += x0 * w0
+                s1 += x0 * w1
+                s2 += x0 * w2
+                s3 += x0 * w3
+                t0 += x1 * w0
+                t1 += x1 * w1
+                t2 += x1 * w2
+                t3 += x1 * w3
             z[i, j] = s0 + b[j]
-        i += 1
+            z[i, j + 1] = s1 + b[j + 1]
+            z[i, j + 2] = s2 + b[j + 2]
+            z[i, j + 3] = s3 + b[j + 3]
+            if two:
+                z[i + 1, j] = t0 + b[j]
+                z[i + 1, j + 1] = t1 + b[j + 1]
+                z[i + 1, j + 2] = t2 + b[j + 2]
+                z[i + 1, j + 3] = t3 + b[j + 3]
+            j += 4
+        while j < dout:
+            s0 = zero
+            t0 = zero
+            for q in range(din):
+                wq = W[j, q]
+                s0 += src[r0, q] * wq
+                t0 += src[r1, q] * wq
+            z[i, j] = s0 + b[j]
+            if two:
+                z[i + 1, j] = t0 + b[j]
+            j += 1
+        i += 2 if two else 1
     _act_2d(code, z, a, al)
 
 
@@ -319,8 +398,12 @@ def _backward_small(
     nd[i, :] += delta[i, j] W[j, :]   (old W[j, :]),
     W[j, :] <- decay W[j, :] - lr sum_i delta[i, j] src[row_i, :],   b[j] -= lr sum_i delta[i, j].
 
-    The gradient row sum_i delta[i, j] src[row_i, :] is built in ``grow`` four input rows per
-    pass (four multiply-adds per load and store of ``grow``).
+    The gradient row sum_i delta[i, j] src[row_i, :] is built in ``grow`` eight (or four)
+    input rows per pass (``_gradient_rows``: eight multiply-adds per load and store of
+    ``grow``), the first pass storing instead of adding to zeros; the last one to four rows are
+    added in the pass that updates W[j, :]. 784-30-10 at batch 10: a pass of eight, then the
+    last two with the update, where before two passes of four, two passes of one row and an
+    update pass went over the 784 entries of the row.
     """
     dout, din = W.shape
     if need_nd:
@@ -335,39 +418,77 @@ def _backward_small(
                 d = delta[i, j]
                 for q in range(din):
                     nd[i, q] += d * W[j, q]
-        for q in range(din):
-            g[q] = zero
         gb = zero
+        for i in range(m):
+            gb += delta[i, j]
+        # the gradient row in passes of eight input rows, then four, two, one: the first pass
+        # stores (no zeroing pass), the last one is fused with the update of W[j, :]
         i = 0
-        while i + 4 <= m:
-            r0 = rows[roff + i]
-            r1 = rows[roff + i + 1]
-            r2 = rows[roff + i + 2]
-            r3 = rows[roff + i + 3]
-            d0 = delta[i, j]
-            d1 = delta[i + 1, j]
-            d2 = delta[i + 2, j]
-            d3 = delta[i + 3, j]
-            gb += d0 + d1 + d2 + d3
+        first = True
+        while m - i > 4:  # passes that leave one to four rows for the last one
+            k = 8 if m - i > 8 else 4
+            _gradient_rows(g, src, rows, roff, i, k, delta, j, din, first, zero)
+            first = False
+            i += k
+        # the last one to four rows, added to the row built so far, and the update
+        r0 = rows[roff + i]
+        r1 = rows[roff + min(i + 1, m - 1)]
+        r2 = rows[roff + min(i + 2, m - 1)]
+        r3 = rows[roff + min(i + 3, m - 1)]
+        d0 = delta[i, j]
+        d1 = delta[i + 1, j] if i + 1 < m else zero
+        d2 = delta[i + 2, j] if i + 2 < m else zero
+        d3 = delta[i + 3, j] if i + 3 < m else zero
+        if first:
             for q in range(din):
-                g[q] += d0 * src[r0, q] + d1 * src[r1, q] + d2 * src[r2, q] + d3 * src[r3, q]
-            i += 4
-        while i < m:
-            r0 = rows[roff + i]
-            d0 = delta[i, j]
-            gb += d0
-            for q in range(din):
-                g[q] += d0 * src[r0, q]
-            i += 1
+                g[q] = zero
         if mom:
             for q in range(din):
-                v = beta * mW[j, q] + damp * g[q]
+                u = g[q] + (d0 * src[r0, q] + d1 * src[r1, q]) + (d2 * src[r2, q] + d3 * src[r3, q])
+                v = beta * mW[j, q] + damp * u
                 mW[j, q] = v
                 W[j, q] = decay * W[j, q] - lr * v
         else:
             for q in range(din):
-                W[j, q] = decay * W[j, q] - lr * g[q]
+                u = g[q] + (d0 * src[r0, q] + d1 * src[r1, q]) + (d2 * src[r2, q] + d3 * src[r3, q])
+                W[j, q] = decay * W[j, q] - lr * u
         _update_bias(b, mb, j, gb, lr, beta, damp, mom)
+
+
+@njit(inline="always", cache=True)
+def _gradient_rows(g, src, rows, roff, i, k, delta, j, din, first, zero):
+    """g[:din] (= if ``first``, else +=) sum over k = 8 or 4 input rows from i of
+    delta[i', j] src[rows[roff + i'], :]: a pass of ``_backward_small``'s gradient row."""
+    r0 = rows[roff + i]
+    r1 = rows[roff + i + 1]
+    r2 = rows[roff + i + 2]
+    d0 = delta[i, j]
+    d1 = delta[i + 1, j]
+    d2 = delta[i + 2, j]
+    if k == 8:
+        r3 = rows[roff + i + 3]
+        r4 = rows[roff + i + 4]
+        r5 = rows[roff + i + 5]
+        r6 = rows[roff + i + 6]
+        r7 = rows[roff + i + 7]
+        d3 = delta[i + 3, j]
+        d4 = delta[i + 4, j]
+        d5 = delta[i + 5, j]
+        d6 = delta[i + 6, j]
+        d7 = delta[i + 7, j]
+        for q in range(din):
+            u = (
+                (d0 * src[r0, q] + d1 * src[r1, q])
+                + (d2 * src[r2, q] + d3 * src[r3, q])
+                + ((d4 * src[r4, q] + d5 * src[r5, q]) + (d6 * src[r6, q] + d7 * src[r7, q]))
+            )
+            g[q] = u if first else g[q] + u
+    else:
+        r3 = rows[roff + i + 3]
+        d3 = delta[i + 3, j]
+        for q in range(din):
+            u = (d0 * src[r0, q] + d1 * src[r1, q]) + (d2 * src[r2, q] + d3 * src[r3, q])
+            g[q] = u if first else g[q] + u
 
 
 @njit(cache=True, fastmath=FASTMATH)
