@@ -5,6 +5,10 @@ layers -> optimiser -> history. There is no autograd tape: ``backward`` walks th
 reverse, each applying the chain rule for its own op, exactly as the backpropagation equations of
 the slides (BP1-BP4 in Nielsen's numbering) do. ``fit`` and ``evaluate`` live in
 ``numbanet.training``.
+
+Size: over 600 lines on purpose: the model's whole public surface (shapes, parameters and their
+flat buffer, forward and backward with their checks, the one-call dense-stack path, cloning,
+inference and the summary) is one class, read in one place.
 """
 
 from __future__ import annotations
