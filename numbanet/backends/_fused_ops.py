@@ -197,42 +197,12 @@ class DenseStackRunner:
         small, zws, aws, dws, _, _, gtmp, threads = self._workspace(m)
         dx = np.empty((m, int(self.sizes[0])) if need_dx else (1, 1), self.dtype)
         st = self
+        net = (st.stack.flat, st.grad, st.w_off, st.b_off, st.sizes, st.acts, st.alphas)
         if small is None:  # narrow
-            self._mlp.mlp_backward_narrow(
-                g,
-                st.stack.flat,
-                st.grad,
-                st.w_off,
-                st.b_off,
-                st.sizes,
-                st.acts,
-                st.alphas,
-                zws,
-                aws,
-                dws,
-                dx,
-                bool(need_dx),
-            )
-            return dx if need_dx else None
-        with blas_threads(threads):
-            self._mlp.mlp_backward(
-                x,
-                g,
-                st.stack.flat,
-                st.grad,
-                st.w_off,
-                st.b_off,
-                st.sizes,
-                st.acts,
-                st.alphas,
-                small,
-                zws,
-                aws,
-                dws,
-                gtmp,
-                dx,
-                bool(need_dx),
-            )
+            self._mlp.mlp_backward_narrow(g, *net, zws, aws, dws, dx, bool(need_dx))
+        else:
+            with blas_threads(threads):
+                self._mlp.mlp_backward(x, g, *net, small, zws, aws, dws, gtmp, dx, bool(need_dx))
         return dx if need_dx else None
 
 

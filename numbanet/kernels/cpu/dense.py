@@ -26,10 +26,9 @@ from ..scalar import (
     act_df,
     act_f,
     log_sigmoid,
-    sigmoid,
-    softplus,
 )
 from ._util import twin
+from .losses import unit_loss
 
 LOSS_SQUARED = int(UnitLoss.SQUARED)  # 1/2 (p - y)^2
 LOSS_BCE_PROB = int(UnitLoss.BCE_PROB)  # -[y log p + (1 - y) log(1 - p)], p a probability
@@ -257,19 +256,9 @@ def _elementwise_loss(kind, p, y, scale, eps, grad, row_loss):
     for i in prange(n):
         acc = 0.0
         for j in range(m):
-            v = p[i, j]
-            t = y[i, j]
-            if kind == 0:
-                d = v - t
-                acc += 0.5 * d * d
-                grad[i, j] = scale * d
-            elif kind == 1:
-                q = min(max(v, eps), 1.0 - eps)
-                acc -= t * math.log(q) + (1.0 - t) * math.log1p(-q)
-                grad[i, j] = scale * (q - t) / (q * (1.0 - q))
-            else:
-                acc += softplus(v) - t * v
-                grad[i, j] = scale * (sigmoid(v) - t)
+            c, d = unit_loss(kind, p[i, j], y[i, j], eps)
+            acc += c
+            grad[i, j] = scale * d
         row_loss[i] = acc
 
 

@@ -23,11 +23,25 @@ from numba import njit
 from ..scalar import sigmoid, softplus
 
 
+@njit(inline="always", cache=True)
+def unit_loss(kind, v, t, eps):
+    """(loss, d loss / d v) of one output unit with prediction v and target t: kind 0,
+    1/2 (v - t)^2; kind 1, the binary cross-entropy of the probability v clipped to
+    [eps, 1 - eps]; kind 2, the same from the logit v, softplus(v) - t v. In v's float type
+    (``dense.elementwise_loss``) or in float64 (here)."""
+    if kind == 0:
+        d = v - t
+        return 0.5 * d * d, d
+    if kind == 1:
+        q = min(max(v, eps), 1.0 - eps)
+        return -(t * math.log(q) + (1.0 - t) * math.log1p(-q)), (q - t) / (q * (1.0 - q))
+    return softplus(v) - t * v, sigmoid(v) - t
+
+
 @njit(cache=True)
 def checked_elementwise_loss(kind, p, y, scale, eps, grad):
-    """Sum of the per-unit losses (kind 0: 1/2 (p - y)^2; 1: binary cross-entropy on
-    probabilities clipped to [eps, 1 - eps]; 2: on logits, softplus(p) - y p) and grad =
-    scale * d loss / d p, as ``dense.elementwise_loss`` computes them in float64."""
+    """Sum of the per-unit losses (``unit_loss``) and grad = scale * d loss / d p, as
+    ``dense.elementwise_loss`` computes them, in float64."""
     n, k = p.shape
     total = 0.0
     for i in range(n):
@@ -37,22 +51,11 @@ def checked_elementwise_loss(kind, p, y, scale, eps, grad):
             t = np.float64(y[i, j])
             if not (math.isfinite(v) and math.isfinite(t)):
                 return 0.0, False
-            if kind == 0:
-                d = v - t
-                acc += 0.5 * d * d
-                grad[i, j] = scale * d
-                continue
-            if t < 0.0 or t > 1.0:
+            if kind != 0 and (t < 0.0 or t > 1.0 or (kind == 1 and (v < 0.0 or v > 1.0))):
                 return 0.0, False
-            if kind == 1:
-                if v < 0.0 or v > 1.0:
-                    return 0.0, False
-                q = min(max(v, eps), 1.0 - eps)
-                acc -= t * math.log(q) + (1.0 - t) * math.log1p(-q)
-                grad[i, j] = scale * (q - t) / (q * (1.0 - q))
-            else:
-                acc += softplus(v) - t * v
-                grad[i, j] = scale * (sigmoid(v) - t)
+            c, d = unit_loss(kind, v, t, eps)
+            acc += c
+            grad[i, j] = scale * d
         total += acc
     return total, True
 

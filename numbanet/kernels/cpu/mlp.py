@@ -1136,6 +1136,30 @@ def _accumulate_rows(C, R, out, n_out, n_k, din):
             k += 1
 
 
+@njit(inline="always", cache=True)
+def _layer_views(flat, grad, w_off, b_off, l, dout, din):
+    """W^l (d_out, d_in), its gradient and the gradient of b^l: views of the flat buffers."""
+    W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+    gW = grad[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
+    return W, gW, grad[b_off[l] : b_off[l] + dout]
+
+
+@njit(inline="always", cache=True)
+def _delta_from_grad(g_out, dbuf, zbuf, abuf, code, al, transposed):
+    """delta^L = g_out * act'(z^L) into ``dbuf``, as (m, k) or, ``transposed``, (k, m) (the
+    feature-major kernels); ``zbuf``/``abuf`` hold z^L, a^L in the same layout."""
+    m, k = g_out.shape
+    shape = (k, m) if transposed else (m, k)
+    d = dbuf.reshape(shape)
+    for i in range(m):
+        for j in range(k):
+            if transposed:
+                d[j, i] = g_out[i, j]
+            else:
+                d[i, j] = g_out[i, j]
+    _dact_2d(code, zbuf.reshape(shape), abuf.reshape(shape), d, al)
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def mlp_backward(
     X,
@@ -1175,24 +1199,20 @@ def mlp_backward(
     for l in range(L - 1):
         zo += m * sizes[l + 1]
     k = sizes[L]
-    delta = dws[0, : m * k].reshape(m, k)
-    for i in range(m):
-        for j in range(k):
-            delta[i, j] = g_out[i, j]
-    _dact_2d(
+    _delta_from_grad(
+        g_out,
+        dws[0, : m * k],
+        zws[zo : zo + m * k],
+        aws[zo : zo + m * k],
         acts[L - 1],
-        zws[zo : zo + m * k].reshape(m, k),
-        aws[zo : zo + m * k].reshape(m, k),
-        delta,
         alphas[L - 1],
+        False,
     )
     cur = 0
     for l in range(L - 1, -1, -1):
         din = sizes[l]
         dout = sizes[l + 1]
-        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
-        gW = grad[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
-        gb = grad[b_off[l] : b_off[l] + dout]
+        W, gW, gb = _layer_views(flat, grad, w_off, b_off, l, dout, din)
         delta = dws[cur, : m * dout].reshape(m, dout)
         src = X if l == 0 else aws[zo - m * din : zo].reshape(m, din)
         need = l > 0 or need_dx
@@ -1359,25 +1379,21 @@ def mlp_backward_narrow(
     for l in range(L - 1):
         po += sizes[l + 1] * m
     k = sizes[L]
-    dT = dws[0, : k * m].reshape(k, m)
-    for i in range(m):
-        for j in range(k):
-            dT[j, i] = g_out[i, j]
-    _dact_2d(
+    _delta_from_grad(
+        g_out,
+        dws[0, : k * m],
+        zws[po : po + k * m],
+        aws[po : po + k * m],
         acts[L - 1],
-        zws[po : po + k * m].reshape(k, m),
-        aws[po : po + k * m].reshape(k, m),
-        dT,
         alphas[L - 1],
+        True,
     )
     cur = 0
     for l in range(L - 1, -1, -1):
         din = sizes[l]
         dout = sizes[l + 1]
         po -= din * m  # now the layer below's a^T (x^T for l = 0, at offset 0)
-        W = flat[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
-        gW = grad[w_off[l] : w_off[l] + dout * din].reshape(dout, din)
-        gb = grad[b_off[l] : b_off[l] + dout]
+        W, gW, gb = _layer_views(flat, grad, w_off, b_off, l, dout, din)
         dT = dws[cur, : dout * m].reshape(dout, m)
         prev = aws[po : po + din * m].reshape(din, m)
         for j in range(0, dout, 2):
