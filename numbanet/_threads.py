@@ -22,6 +22,8 @@ import os
 import sys
 import time
 
+from . import config
+
 #: set by threadpoolctl when it is imported (see :func:`threadpoolctl`)
 _KMP_VAR = "KMP_DUPLICATE_LIB_OK"
 
@@ -142,8 +144,6 @@ class blas_threads:
 def blas_for(macs):
     """The BLAS thread setting for products of ``macs`` multiply-adds: one thread below
     ``config.BLAS_THREADED_MIN_MACS``, the caller's own count above it."""
-    from . import config
-
     if macs < config.BLAS_THREADED_MIN_MACS:
         return blas_threads(1)
     return blas_threads(None, threaded=True)

@@ -6,6 +6,8 @@ fast. Small arrays run serial kernels, large ones threaded twins (see ``kernels.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import config
@@ -22,8 +24,10 @@ from ._rnn_ops import CPURNNOps
 from .reference import ReferenceBackend
 
 
+@functools.cache
 def _gemm(dtype):
-    """SciPy's ``sgemm``/``dgemm`` for ``dtype`` (None for other dtypes).
+    """SciPy's ``sgemm``/``dgemm`` for ``dtype`` (None for other dtypes); looked up once per
+    dtype (a dense layer calls it three times per step).
 
     SciPy's, not NumPy's: Numba's ``np.dot`` inside the kernels calls SciPy's OpenBLAS, and a
     process that alternates two OpenBLAS libraries keeps two thread pools spinning against each
@@ -35,8 +39,9 @@ def _gemm(dtype):
 
 
 def _into(c, result):
-    """f2py may have copied ``c``; make sure the product ends up in it."""
-    if not np.shares_memory(c, result):
+    """f2py returns ``c`` itself when it wrote into it, and a new array when it had to copy
+    ``c``; make sure the product ends up in ``c``."""
+    if result is not c:
         c[...] = result
 
 
@@ -53,20 +58,26 @@ class CPUBackend(
 
     @staticmethod
     def _blas_ok(x, W, *others):
-        return (
-            x.shape[0] * W.size >= config.BLAS_MIN_MACS
-            and all(a.dtype == W.dtype and a.flags.c_contiguous for a in (x, W) + others)
-            and _gemm(W.dtype) is not None
-        )
+        if x.shape[0] * W.size < config.BLAS_MIN_MACS or _gemm(W.dtype) is None:
+            return False
+        dt = W.dtype
+        if x.dtype != dt or not (x.flags.c_contiguous and W.flags.c_contiguous):
+            return False
+        for a in others:
+            if a.dtype != dt or not a.flags.c_contiguous:
+                return False
+        return True
 
     def dense_forward(self, x, W, b):
         z = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)
         if self._blas_ok(x, W):
-            # z^T = W x^T, with every operand a Fortran-ordered view: no copies
+            # z^T = W x^T + b, with every operand a Fortran-ordered view: no copies. The bias is
+            # written first and the product added to it (beta = 1), one pass over z fewer
+            # than adding it after.
             zt = z.T
+            zt[...] = b[:, None]
             with blas_for(x.shape[0] * W.size):
-                _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=0.0, c=zt, trans_a=1, overwrite_c=1))
-            z += b
+                _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=1.0, c=zt, trans_a=1, overwrite_c=1))
         else:
             K.dense_forward(x, W, b, z)
         return z
