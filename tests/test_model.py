@@ -405,3 +405,40 @@ def test_functional_outside_a_model_evaluates_with_the_reference():
     np.testing.assert_allclose(F.softmax(z), np.exp(_log_softmax64(z)), rtol=1e-12)
     np.testing.assert_allclose(F.relu(z), np.maximum(z, 0))
     assert F.sigmoid(np.zeros((1, 2), np.float32)).dtype == np.float32
+
+
+def _layer_classes():
+    from numbanet.nn.layers import Layer
+
+    seen, todo = [], [Layer]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                todo.append(sub)
+    return seen
+
+
+def test_containers_run_each_layers_own_code_without_its_guard():
+    """Sequential and Residual call ``_forward_unchecked``/``_backward_unchecked`` on their
+    layers (the input is already checked); for every layer class these must be the very
+    implementations its guarded ``forward``/``backward`` wrap, never a guard and never a
+    parent's code where the class has its own."""
+    from numbanet.nn.layers import Layer
+
+    classes = _layer_classes()
+    assert len(classes) > 20
+    for cls in classes:
+        for kind in ("forward", "backward"):
+            raw = getattr(cls, f"_{kind}_unchecked")
+            public = getattr(cls, kind)
+            if public is Layer.__dict__[kind]:  # an abstract base's: nothing to guard yet
+                assert raw is public
+                continue
+            assert not getattr(raw, "_guarded", False), (cls, kind)
+            assert getattr(public, "_guarded", False), (cls, kind)
+            assert public.__wrapped__ is raw, (cls, kind)
+            own = cls.__dict__.get(kind)
+            if own is not None:
+                assert own.__wrapped__ is raw, (cls, kind)

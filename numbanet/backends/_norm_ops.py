@@ -127,23 +127,31 @@ class ReferenceNormOps:
         return dx.astype(x.dtype)
 
 
+#: (kernels/cpu/norm.py, kernels.cpu._util.pick) once CPUNormOps._KN has run
+_cpu_norm_kernels = [None, None]
+
+
 class CPUNormOps:
     """Numba kernels of ``kernels/cpu/norm.py``: one compiled call per pass (float64 sums,
     serial or threaded by size)."""
 
     @staticmethod
     def _KN():
-        from ..kernels.cpu import norm as K
+        """The kernels' module, imported on first use (the reference backend, which imports
+        this file, never compiles them) and then kept: this runs twice per layer and step."""
+        K = _cpu_norm_kernels[0]
+        if K is None:
+            from ..kernels.cpu import norm as K
+            from ..kernels.cpu._util import pick
 
+            _cpu_norm_kernels[:] = [K, pick]
         return K
 
     @staticmethod
     def _pick_norm(pair, n):
         """The serial or threaded kernel for n elements (a name of its own: the mixins share the
         backend's namespace)."""
-        from ..kernels.cpu._util import pick
-
-        return pick(pair, n)
+        return _cpu_norm_kernels[1](pair, n)
 
     def batchnorm_forward(
         self, x, gamma, beta, running_mean, running_var, mean, invstd, momentum, eps, training

@@ -79,7 +79,12 @@ class Layer:
         super().__init_subclass__(**kwargs)
         for kind in ("forward", "backward"):
             impl = cls.__dict__.get(kind)
-            if impl is not None and not getattr(impl, "_guarded", False):
+            if impl is None:
+                continue  # inherited, with the parent's _forward_unchecked / ...
+            if getattr(impl, "_guarded", False):
+                setattr(cls, f"_{kind}_unchecked", impl.__wrapped__)
+            else:
+                setattr(cls, f"_{kind}_unchecked", impl)
                 setattr(cls, kind, _guarded(impl, kind))
 
     def _explain_bad_input(self, kind, x):
@@ -179,6 +184,15 @@ class Layer:
 
     def backward(self, dy, need_dx=True):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    #: ``forward``/``backward`` without the guard (each subclass's own, set by
+    #: ``__init_subclass__``). Containers (``Sequential``, ``Residual``) call these on their
+    #: inner layers: ``Sequential`` has already checked the input (converted to the model's
+    #: dtype, its shape carried through every layer's ``output_shape``), so the guard's checks
+    #: would only repeat, at about 2 us per call (the residual MLP of ``benchmarks/`` makes
+    #: 148 such calls per step).
+    _forward_unchecked = forward
+    _backward_unchecked = backward
 
     def extra_repr(self):
         return ""

@@ -145,19 +145,19 @@ class Residual(_Wrapper):
 
     # ----------------------------------------------------------------- compute
     def forward(self, x, training=False):
-        h = x
+        h = x  # checked by this layer's guard or by the Sequential that holds it
         for layer in self.block:
-            h = layer.forward(h, training)
-        skip = x if self.projection is None else self.projection.forward(x, training)
+            h = layer._forward_unchecked(h, training)
+        skip = x if self.projection is None else self.projection._forward_unchecked(x, training)
         return self.backend.add_arrays(skip, h)
 
     def backward(self, dy, need_dx=True):
         # the gradient splits at the sum: the whole of dy goes down the branch and the skip path
         g = dy
         for i in range(len(self.block) - 1, -1, -1):
-            g = self.block[i].backward(g, need_dx=(i > 0) or need_dx)
+            g = self.block[i]._backward_unchecked(g, (i > 0) or need_dx)
         if self.projection is not None:
-            gs = self.projection.backward(dy, need_dx)
+            gs = self.projection._backward_unchecked(dy, need_dx)
         else:
             gs = dy
         if not need_dx:

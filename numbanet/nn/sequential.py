@@ -262,8 +262,8 @@ class Sequential:
         self._last_runner = runner
         if runner is not None:
             return runner.forward(x)
-        for layer in layers:
-            x = layer.forward(x, training=training)
+        for layer in layers:  # the input is checked: the layers' own guards would repeat it
+            x = layer._forward_unchecked(x, training)
         return x
 
     def _backward(self, g, layers=None):
@@ -274,7 +274,7 @@ class Sequential:
         # the first layer needs no input gradient unless the caller asks (need_dx False saves a
         # matrix product per step)
         for i in range(len(layers) - 1, -1, -1):
-            g = layers[i].backward(g, need_dx=(i > 0) or self._want_input_grad)
+            g = layers[i]._backward_unchecked(g, (i > 0) or self._want_input_grad)
         return g
 
     _last_runner = None
