@@ -391,8 +391,9 @@ def test_cpu_worker_error_reaches_the_caller(monkeypatch):
 
 
 def test_cpu_runner_uses_the_faster_way(monkeypatch):
-    """The runner times each kind of call both ways and uses the faster one, trying the other
-    every ``EXPLORE_EVERY``-th call."""
+    """The runner starts on the threads, times the other way at the ``EXPLORE_EVERY``-th call of
+    a kind, then uses the faster one, trying the other every ``EXPLORE_EVERY``-th call (every
+    ``8 * EXPLORE_EVERY``-th when one way is more than 1.25x faster)."""
     import threading
     import time
 
@@ -406,24 +407,24 @@ def test_cpu_runner_uses_the_faster_way(monkeypatch):
         while time.thread_time() - t < 0.005:
             pass
 
+    monkeypatch.setattr(R, "EXPLORE_EVERY", 4)
     runner = R._Runner()
-    for _ in range(2):  # the threads first (the first call of each way is not used) ...
+    for _ in range(3):  # the threads first (the first call of a kind is not used) ...
         where = []
         runner.run(spin, 2, "a")
         assert any(n.startswith("numbanet-rnn") for n in where)
-    for _ in range(2):  # ... then one after another
-        where = []
-        runner.run(spin, 2, "a")
-        assert where == [here, here]
+    where = []
+    runner.run(spin, 2, "a")  # ... then, at the fourth call, one after another
+    assert where == [here, here]
     assert all(w > 0 for w in runner._stats["a"][2].values())
     where = []
     runner.run(spin, 2, "b")  # another kind of call is timed on its own
     assert any(n.startswith("numbanet-rnn") for n in where)
-    monkeypatch.setattr(R, "EXPLORE_EVERY", 4)
     cases = (  # (threaded, serial) average wall times -> the way used, the other way explored
         (0.11, 0.10, [False] * 3 + [True] + [False] * 3 + [True]),
         (0.10, 0.11, [True] * 3 + [False] + [True] * 3 + [False]),
-        (0.30, 0.10, [False] * 15 + [True]),  # a clear winner: re-checked 4x less often
+        (0.30, 0.10, [False] * 31 + [True]),  # a clear winner: re-checked 8x less often
+        (0.10, 0.30, [True] * 31 + [False]),
     )
     for par, ser, want in cases:
         st = runner._stats["a"]

@@ -424,9 +424,14 @@ class _Lease:
 
 #: The runner times each kind of call (operation and shapes) both ways, the blocks on the worker
 #: threads or one after another on the calling thread, keeps a running average of the wall time
-#: of each way and uses the faster one; every ``EXPLORE_EVERY``-th call of a kind (every fourth
-#: of those when one way is more than 1.25x faster) it runs the other way once to refresh that
-#: one's average. The blocks, hence the numbers, are the same
+#: of each way and uses the faster one. It starts on the threads; the other way is first timed
+#: at the ``EXPLORE_EVERY``-th call of a kind, and from then on every ``EXPLORE_EVERY``-th call
+#: runs the slower way once to refresh its average, or every ``8 * EXPLORE_EVERY``-th when one
+#: way is more than 1.25x faster. Each such check costs a slow call: the LSTM of
+#: ``benchmarks/`` (one epoch, 20 steps, so 20 calls of each kind after a 2-step warm-up) spent
+#: 4-5 of its 40 calls one after another when the serial way was timed at the third and fourth
+#: call of a kind and re-checked every 32nd, each about 1.5x slower than on the threads (about
+#: 7 % of the epoch). The blocks, hence the numbers, are the same
 #: either way. Two threads are not always faster: when the machine has more runnable threads than
 #: cores a thread that finishes its block waits for a partner that is not running (under Linux's
 #: per-session CPU shares, autogroup, a second thread then adds no CPU time at all), and a
@@ -463,21 +468,24 @@ class _Runner:
 
     def _threaded_next(self, kind):
         st = self._entry(kind)
-        par, ser = st[2][True], st[2][False]
-        if par is None or ser is None:
-            return par is None  # time both ways first
         st[0] += 1
+        par, ser = st[2][True], st[2][False]
+        if par is None:
+            return True  # the threads first
+        if ser is None:  # one after another: first timed at the first exploration
+            return st[0] % EXPLORE_EVERY != 0
         best = par <= ser
-        # a clear winner is re-checked four times less often (each check costs a slow call)
-        period = EXPLORE_EVERY if max(par, ser) < 1.25 * min(par, ser) else 4 * EXPLORE_EVERY
+        # a clear winner is re-checked eight times less often (each check costs a slow call)
+        period = EXPLORE_EVERY if max(par, ser) < 1.25 * min(par, ser) else 8 * EXPLORE_EVERY
         return (not best) if st[0] % period == 0 else best
 
     def _record(self, kind, threaded, wall):
-        """Fold a call's wall time into its way's running average; a way's first call of a kind
-        is not used (it may include compiling or loading the kernels, one thread at a time)."""
+        """Fold a call's wall time into its way's running average; the first call of a kind is
+        not used (it may include compiling or loading the kernels, one thread at a time)."""
         st = self._entry(kind)
+        first = st[1][True] + st[1][False] == 0
         st[1][threaded] += 1
-        if st[1][threaded] == 1:
+        if first:
             return
         old = st[2][threaded]
         st[2][threaded] = wall if old is None else 0.5 * (old + wall)
