@@ -771,3 +771,57 @@ def test_training_step_matches_reference(backend):
             make(), backend="reference", dtype=np.float64, seed=0, input_shape=(1, 5, 5)
         ).get_flat(),
     )
+
+
+# ---------------------------------------------------------------- Conv2D + activation layer
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_sequential_runs_conv_and_following_activation_as_one_step(backend):
+    """A Conv2D without an activation of its own followed by an activation layer runs as one
+    step (the activation inside the convolution's kernels); forward, input gradient and every
+    parameter gradient equal those of the layers run one by one, for 3x3 stride-1 convolutions
+    (the fused CPU kernels) and others (stride 2, 5x5), and for activations whose derivative
+    needs z (GELU) or the output (tanh). Step, PReLU and Identity are not fused."""
+    import numbanet as nb
+
+    rng = np.random.default_rng(0)
+    acts = [nb.ReLU(), nb.Tanh(), nb.LeakyReLU(0.2), nb.GELU()]
+    layers = [nb.Conv2D(2, 6, 3), acts[0], nb.AvgPool2D(2)]
+    layers += [nb.Conv2D(6, 4, 3, padding=1), acts[1], nb.Conv2D(4, 3, 3, stride=2), acts[2]]
+    layers += [nb.Conv2D(3, 3, 5, padding=2), acts[3], nb.Flatten(), nb.Dense(12, 5)]
+    net = nb.Sequential(layers, backend=backend, seed=0, input_shape=(2, 12, 12))
+    steps = net._steps(net.layers)
+    assert [(type(a).__name__ if a is not None else None) for _, a in steps] == [
+        "ReLU",
+        None,
+        "Tanh",
+        "LeakyReLU",
+        "GELU",
+        None,
+        None,
+    ]
+    x = rng.standard_normal((5, 2, 12, 12)).astype(np.float32)
+    g = rng.standard_normal((5, 5)).astype(np.float32)
+    net.zero_grad()
+    out = net.forward(x, training=True)
+    dx = net.backward(g)
+    fused = [np.array(p.grad) for p in net.parameters()]
+
+    net.zero_grad()
+    a = x
+    for layer in net.layers:  # the public, guarded methods: one layer at a time
+        a = layer.forward(a, training=True)
+    d = g
+    for layer in reversed(net.layers):
+        d = layer.backward(d)
+    np.testing.assert_allclose(out, a, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dx, d, rtol=1e-5, atol=1e-6)
+    for f, p in zip(fused, net.parameters()):
+        np.testing.assert_allclose(f, np.array(p.grad), rtol=1e-5, atol=1e-6)
+
+    others = nb.Sequential(
+        [nb.Conv2D(1, 2, 3), nb.Step(), nb.Conv2D(2, 2, 3), nb.PReLU(), nb.Conv2D(2, 2, 3)]
+        + [nb.Identity(), nb.Conv2D(2, 2, 3, activation="relu"), nb.ReLU()],
+        backend=backend,
+        input_shape=(1, 12, 12),
+    )
+    assert all(a is None for _, a in others._steps(others.layers))

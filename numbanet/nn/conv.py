@@ -289,28 +289,37 @@ class Conv2D(Layer):
             )
 
     def forward(self, x, training=False):
+        return self._forward_act(x, self._act)
+
+    def backward(self, dy, need_dx=True):
+        return self._backward_act(dy, need_dx, self._act)
+
+    # The bodies, with the activation given: this layer's own (``activation=``), or, from a
+    # ``Sequential``, the activation layer that follows it (``(code, alpha)``), which then runs
+    # inside the convolution's kernels and not on its own (see ``Sequential._steps``).
+    def _forward_act(self, x, act):
         self._check_x(x)
         Conv2D.output_shape(self, x.shape[1:])
         self._x = x
-        if self._act is None:
+        if act is None:
             return self.backend.conv2d_forward(
                 x, self._weights(), self._bias(), self.stride, self.padding
             )
         self._z, self._a = self.backend.conv2d_act_forward(
-            x, self._weights(), self._bias(), self.stride, self.padding, *self._act
+            x, self._weights(), self._bias(), self.stride, self.padding, *act
         )
         return self._a
 
-    def backward(self, dy, need_dx=True):
+    def _backward_act(self, dy, need_dx, act):
         if self.frozen and not need_dx:
             return None
         dW = None if self.frozen else self._grad_w()
         db = self._params["b"].grad_data if (self.use_bias and not self.frozen) else None
-        if self._act is None:
+        if act is None:
             return self.backend.conv2d_backward(
                 self._x, self._weights(), dy, dW, db, self.stride, self.padding, need_dx
             )
-        code, alpha = self._act
+        code, alpha = act
         return self.backend.conv2d_act_backward(
             self._x,
             self._weights(),

@@ -24,7 +24,8 @@ from .._validate import as_float_array, dtype_of, positive_int, seed_value
 from ..backends import get_backend
 from ..codes import Act
 from ..errors import ValidationError
-from .activations import Sigmoid, Softmax
+from .activations import Activation, Sigmoid, Softmax
+from .conv import Conv2D, resolve_activation
 from .layers import Dense, Layer
 from .parameter import Parameter
 
@@ -262,8 +263,12 @@ class Sequential:
         self._last_runner = runner
         if runner is not None:
             return runner.forward(x)
-        for layer in layers:  # the input is checked: the layers' own guards would repeat it
-            x = layer._forward_unchecked(x, training)
+        for layer, act in self._steps(layers):
+            # the input is checked: the layers' own guards would repeat it
+            if act is None:
+                x = layer._forward_unchecked(x, training)
+            else:
+                x = layer._forward_act(x, (int(act.code), float(act.alpha)))
         return x
 
     def _backward(self, g, layers=None):
@@ -273,9 +278,47 @@ class Sequential:
             return runner.backward(g, self._want_input_grad)
         # the first layer needs no input gradient unless the caller asks (need_dx False saves a
         # matrix product per step)
-        for i in range(len(layers) - 1, -1, -1):
-            g = layers[i]._backward_unchecked(g, (i > 0) or self._want_input_grad)
+        steps = self._steps(layers)
+        for i in range(len(steps) - 1, -1, -1):
+            layer, act = steps[i]
+            need_dx = (i > 0) or self._want_input_grad
+            if act is None:
+                g = layer._backward_unchecked(g, need_dx)
+            else:
+                g = layer._backward_act(g, need_dx, (int(act.code), float(act.alpha)))
         return g
+
+    _last_steps = None
+
+    def _steps(self, layers):
+        """``layers`` as (layer, activation) steps: a ``Conv2D`` without an activation of its own
+        and the activation layer after it (ReLU, tanh, ...; not Step, whose derivative is
+        useless, nor PReLU, which trains its slope) make one step, the activation run inside the
+        convolution's kernels as each output plane leaves them and its derivative as the
+        gradient enters them: two passes over the feature maps and two calls fewer. The slides'
+        LeNet at batch 64 trains an epoch 7-10 % faster; the numbers are those of the layers run
+        one by one (bit for bit on the CPU backend, within float32 rounding on the reference
+        one; tested). The activation layer's own
+        forward/backward do not run (as for the dense stacks' one-call runner): call the model,
+        not its layers, between a forward and its backward. Cached for the last list of
+        layers."""
+        key = tuple(layers)
+        last = self._last_steps
+        if last is not None and last[0] == key:
+            return last[1]
+        steps, i = [], 0
+        while i < len(key):
+            layer = key[i]
+            nxt = key[i + 1] if i + 1 < len(key) else None
+            if type(layer) is Conv2D and layer._act is None and _fusable_activation(nxt):
+                steps.append((layer, nxt))
+                i += 2
+            else:
+                steps.append((layer, None))
+                i += 1
+        steps = tuple(steps)
+        self._last_steps = (key, steps)
+        return steps
 
     _last_runner = None
     _last_key = None
@@ -645,6 +688,17 @@ class Sequential:
         return (
             f"Sequential(backend={self.backend.name!r}, dtype={self.dtype.name}, [\n  {inner}\n])"
         )
+
+
+def _fusable_activation(layer):
+    """True for an activation layer a convolution can run inside its kernels (see
+    ``Sequential._steps``)."""
+    if not isinstance(layer, Activation) or layer.n_params():
+        return False
+    try:
+        return resolve_activation(layer) is not None
+    except ValidationError:  # Step
+        return False
 
 
 def _connections(layer, in_shape, out_shape):
