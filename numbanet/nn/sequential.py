@@ -296,12 +296,12 @@ class Sequential:
         useless, nor PReLU, which trains its slope) make one step, the activation run inside the
         convolution's kernels as each output plane leaves them and its derivative as the
         gradient enters them: two passes over the feature maps and two calls fewer. The slides'
-        LeNet at batch 64 trains an epoch 7-10 % faster; the numbers are those of the layers run
-        one by one (bit for bit on the CPU backend, within float32 rounding on the reference
-        one; tested). The activation layer's own
-        forward/backward do not run (as for the dense stacks' one-call runner): call the model,
-        not its layers, between a forward and its backward. Cached for the last list of
-        layers."""
+        LeNet at batch 64 (its ReLUs are layers of their own): an epoch in 0.33 s against 0.34 s
+        layer by layer, faster in 11 of 18 alternated epochs. The numbers are those of the layers
+        run one by one (bit for bit on the CPU backend, within float32 rounding on the reference
+        one; tested). The activation layer's own forward/backward do not run (as for the dense
+        stacks' one-call runner): call the model, not its layers, between a forward and its
+        backward. Cached for the last list of layers."""
         key = tuple(layers)
         last = self._last_steps
         if last is not None and last[0] == key:
