@@ -897,3 +897,31 @@ def test_unusable_cache_folder_is_explained(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBANET_CACHE", str(blocker / "cache"))
     with pytest.raises(DataError, match="cache folder .* cannot be created.*NUMBANET_CACHE"):
         D.load_semeion(url="http://127.0.0.1:9/semeion.data")
+
+
+@pytest.mark.network
+@needs_mnist
+def test_figures_download_missing_mnist_once(monkeypatch, mirror_dirs, isolated_env, fresh):
+    """``numbanet figures`` on a fresh machine (the README's first command): a figure that needs
+    MNIST downloads it into the cache (checksum-verified) instead of being skipped; when every
+    mirror fails, the figure is skipped with the loader's reason and the download is not tried
+    again for the next figure."""
+    from numbanet.plots import render
+    from numbanet.plots.catalog import CATALOG
+
+    info = next(i for i in CATALOG if "mnist" in i.needs)
+    monkeypatch.setattr(render, "_DOWNLOAD_FAILED", {})
+    with serve(mirror_dirs["empty"]) as (u404, s404):
+        monkeypatch.setenv("NUMBANET_MNIST_MIRRORS", u404)
+        need = render.missing_data(info)
+        assert need[0] == "mnist" and "could not download" in need[1]
+        tried = len(s404.requests)
+        assert tried > 0
+        assert render.missing_data(info) == need
+        assert len(s404.requests) == tried  # not tried again
+    monkeypatch.setattr(render, "_DOWNLOAD_FAILED", {})
+    with serve(mirror_dirs["good"]) as (url, srv):
+        monkeypatch.setenv("NUMBANET_MNIST_MIRRORS", url)
+        assert render.missing_data(info) is None
+        assert sorted(srv.requests) == sorted("/" + f for f in MNIST_FILES)
+    assert D.find_mnist() == isolated_env / "mnist"

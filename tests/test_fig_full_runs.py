@@ -132,9 +132,11 @@ def test_jobs_render_the_same_records_and_files(tmp_path):
 
 
 def test_a_skipped_figure_in_a_worker_is_recorded_and_the_rest_render(tmp_path, monkeypatch):
-    # MNIST nowhere (neither the data folder nor the cache): lenet is skipped with a message
+    # MNIST nowhere (neither the data folder nor the cache) and its download failing (a mirror
+    # on 127.0.0.1 that refuses connections): lenet is skipped with a message
     monkeypatch.setenv("NUMBANET_DATA", str(tmp_path / "nowhere"))
     monkeypatch.setenv("NUMBANET_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUMBANET_MNIST_MIRRORS", "http://127.0.0.1:9/")
     res = plots.render_figures(
         ["lr-decay", "lenet"], outdir=tmp_path, budget="tiny", progress=False, dpi=20, jobs=2
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .._io import atomic_write_bytes, atomic_write_text
 from .._progress import Progress
-from ..errors import ValidationError
+from ..errors import NumbanetError, ValidationError
 from .catalog import BY_ID, CATALOG
 
 
@@ -50,15 +50,31 @@ def _functions(info):
         ) from None
 
 
+#: data set -> why it could not be downloaded, once a download was tried in this process
+_DOWNLOAD_FAILED = {}
+
+
 def missing_data(info):
-    """The first data set this figure needs that is not available locally, or None."""
+    """(name, why) of the first data set this figure needs that is neither available locally
+    nor downloadable, or None. A data set not found locally is downloaded into the cache by its
+    ``numbanet.data`` loader (every file checked against its built-in SHA-256), tried once per
+    process: a fresh machine gets every figure from the README's first command."""
     from .. import data
 
+    finders = {"mnist": (data.find_mnist, data.load_mnist)}
+    finders["semeion"] = (data.find_semeion, data.load_semeion)
     for need in info.needs:
-        if need == "mnist" and data.find_mnist() is None:
-            return "mnist"
-        if need == "semeion" and data.find_semeion() is None:
-            return "semeion"
+        find, load = finders[need]
+        if find() is not None:
+            continue
+        if need not in _DOWNLOAD_FAILED:
+            try:
+                load()
+            except NumbanetError as exc:
+                _DOWNLOAD_FAILED[need] = str(exc)
+            else:
+                continue
+        return need, _DOWNLOAD_FAILED[need]
     return None
 
 
@@ -240,8 +256,7 @@ def _render_one(fig_id, outdir, fmt, lang, seed, budget, backend, dpi):
     if need is not None:
         rec.update(
             status="skipped",
-            message=f"needs {need}, which was not found: set NUMBANET_DATA or let numbanet "
-            "download it (numbanet info shows where it looks)",
+            message=f"needs {need[0]}: {need[1]}",
         )
     else:
         try:
