@@ -44,6 +44,8 @@ frozen layer).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import config
@@ -127,8 +129,15 @@ class ReferenceNormOps:
         return dx.astype(x.dtype)
 
 
-#: (kernels/cpu/norm.py, kernels.cpu._util.pick) once CPUNormOps._KN has run
-_cpu_norm_kernels = [None, None]
+@functools.cache
+def _cpu_norm_kernels():
+    """(kernels/cpu/norm.py, kernels.cpu._util.pick), imported on first use (the reference
+    backend, which imports this file, never compiles them) and then kept: the batch-norm ops ask
+    for them twice per layer and step."""
+    from ..kernels.cpu import norm as K
+    from ..kernels.cpu._util import pick
+
+    return K, pick
 
 
 class CPUNormOps:
@@ -137,21 +146,13 @@ class CPUNormOps:
 
     @staticmethod
     def _KN():
-        """The kernels' module, imported on first use (the reference backend, which imports
-        this file, never compiles them) and then kept: this runs twice per layer and step."""
-        K = _cpu_norm_kernels[0]
-        if K is None:
-            from ..kernels.cpu import norm as K
-            from ..kernels.cpu._util import pick
-
-            _cpu_norm_kernels[:] = [K, pick]
-        return K
+        return _cpu_norm_kernels()[0]
 
     @staticmethod
     def _pick_norm(pair, n):
         """The serial or threaded kernel for n elements (a name of its own: the mixins share the
         backend's namespace)."""
-        return _cpu_norm_kernels[1](pair, n)
+        return _cpu_norm_kernels()[1](pair, n)
 
     def batchnorm_forward(
         self, x, gamma, beta, running_mean, running_var, mean, invstd, momentum, eps, training
