@@ -13,7 +13,10 @@ The fix must not change the user's process (no ``GOMP_SPINCOUNT``, no global BLA
 (``config.BLAS_THREADED_MIN_MACS``) run with BLAS on one thread *inside the call*, and the
 previous count is put back when the call returns. OpenBLAS itself already runs products below
 about 2^18 multiply-adds on one thread; this raises that bound for numbanet's calls only, so its
-BLAS workers stay asleep while its Numba kernels run. Large products keep every BLAS thread.
+BLAS workers stay asleep while its Numba kernels run. The dense layers' larger products run on
+Numba's threads, one single-threaded product per thread (``config.DENSE_SPLIT``,
+``kernels/cpu/blas.py``), so during training no BLAS pool wakes at all; other large products
+(and every product when that is off) keep the caller's BLAS threads.
 """
 
 from __future__ import annotations

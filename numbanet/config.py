@@ -33,6 +33,14 @@ BLAS_MIN_MACS = 1 << 18
 #: 1.3-1.8 s with two (2^22); the 784-1024-1024-10 MLP (51-205M) needs both threads.
 BLAS_THREADED_MIN_MACS = 1 << 22
 
+#: Products of dense layers with at least ``BLAS_THREADED_MIN_MACS`` multiply-adds run on
+#: Numba's threads, one whole single-threaded product per thread (``kernels/cpu/blas.py``: the
+#: forward cut by rows of the batch, the backward's dW beside dx), instead of one product after
+#: the other on BLAS's own threads; no BLAS thread pool then wakes during training. Needs NumPy's
+#: ``cblas_?gemm`` (``backends/_blas.py``) and at least two Numba threads; False keeps BLAS's
+#: threads.
+DENSE_SPLIT = True
+
 #: The fused dense epoch (``backends._fused_ops``): layers with at most this many
 #: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS
 #: (Numba's ``np.dot``). Measured on the 2-core machine, one epoch of Nielsen's 784-30-10 net on

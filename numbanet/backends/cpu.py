@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 
+import numba
 import numpy as np
 
 from .. import config
-from .._threads import blas_for
+from .._threads import blas_for, blas_threads
+from ..kernels.cpu import blas as KB
 from ..kernels.cpu import dense as K
 from ..kernels.cpu import losses as L
 from ..kernels.cpu._util import pick
+from ._blas import numpy_gemm
 from ._conv_ops import CPUConvOps
 from ._fused_ops import CPUFusedOps
 from ._norm_ops import CPUNormOps
@@ -36,6 +39,18 @@ def _gemm(dtype):
     from scipy.linalg import blas
 
     return {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(np.dtype(dtype))
+
+
+def _split(dtype, macs):
+    """(address, ilp64, threads) for a dense product of ``macs`` multiply-adds run on Numba's
+    threads (``config.DENSE_SPLIT``), or None for BLAS called from Python."""
+    if macs < config.BLAS_THREADED_MIN_MACS or not config.DENSE_SPLIT:
+        return None
+    P = numba.get_num_threads()
+    if P < 2:
+        return None
+    fp, ilp = numpy_gemm(dtype)
+    return None if fp == 0 else (fp, ilp, P)
 
 
 def _into(c, result):
@@ -71,12 +86,19 @@ class CPUBackend(
     def dense_forward(self, x, W, b):
         z = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)
         if self._blas_ok(x, W):
+            macs = x.shape[0] * W.size
+            split = _split(W.dtype, macs)
+            if split is not None:
+                fp, ilp, P = split
+                with blas_threads(1):
+                    KB.dense_forward_split(fp, ilp, x, W, b, z, P)
+                return z
             # z^T = W x^T + b, with every operand a Fortran-ordered view: no copies. The bias is
             # written first and the product added to it (beta = 1), one pass over z fewer
             # than adding it after.
             zt = z.T
             zt[...] = b[:, None]
-            with blas_for(x.shape[0] * W.size):
+            with blas_for(macs):
                 _into(zt, _gemm(W.dtype)(1.0, W.T, x.T, beta=1.0, c=zt, trans_a=1, overwrite_c=1))
         else:
             K.dense_forward(x, W, b, z)
@@ -84,6 +106,13 @@ class CPUBackend(
 
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
         if self._blas_ok(x, W, dz, dW):
+            split = _split(W.dtype, x.shape[0] * W.size)
+            if split is not None and db.dtype == dW.dtype and db.flags.c_contiguous:
+                fp, ilp, P = split
+                dx = np.empty(x.shape if need_dx else (0, 0), dtype=x.dtype)
+                with blas_threads(1):
+                    KB.dense_backward_split(fp, ilp, x, W, dz, dW, db, dx, bool(need_dx), P)
+                return dx if need_dx else None
             gemm = _gemm(W.dtype)
             with blas_for(x.shape[0] * W.size):
                 dWt = dW.T  # dW^T += x^T dz, accumulated in place (beta = 1)

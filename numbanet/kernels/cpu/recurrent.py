@@ -70,6 +70,10 @@ from ..scalar import (
     ACT_TANH,
     act_df_from_output,
 )
+from .blas import NO_TRANS as _NO_TRANS
+from .blas import TRANS as _TRANS
+from .blas import gemm_ilp64 as _gemm_ilp64
+from .blas import gemm_lp64 as _gemm_lp64
 
 #: fastmath flags of these kernels: the project's, minus reassociation (which would fold the
 #: two-constant range reduction of ``_exp32`` into one constant and lose 3 bits).
@@ -192,69 +196,7 @@ def exp_approx(v, out):
 
 
 # ------------------------------------------------------------------------------- products
-def _gemm_intrinsic(int_bits):
-    """An intrinsic calling ``cblas_?gemm`` (row-major) at a run-time address, with ``int_bits``-
-    bit integer arguments (64 for an ILP64 BLAS). Array arguments pass their data pointers."""
-
-    @intrinsic
-    def call(typingctx, fptr, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-        if not all(isinstance(v, types.Array) for v in (a, b, c)):
-            return None
-        sig = types.void(fptr, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-
-        def codegen(context, builder, signature, args):
-            sa = signature.args
-            fty = context.get_value_type(a.dtype)
-            ity = ir.IntType(int_bits)
-            i32 = ir.IntType(32)
-            vp = ir.IntType(8).as_pointer()
-            fnty = ir.FunctionType(
-                ir.VoidType(), [i32, i32, i32, ity, ity, ity, fty, vp, ity, vp, ity, fty, vp, ity]
-            )
-            fn = builder.inttoptr(args[0], fnty.as_pointer())
-
-            def integer(i, width):
-                v = context.cast(builder, args[i], sa[i], types.int64)
-                return builder.trunc(v, ir.IntType(width)) if width < 64 else v
-
-            def real(i):
-                return context.cast(builder, args[i], sa[i], a.dtype)
-
-            def ptr(i):
-                arr = context.make_array(sa[i])(context, builder, args[i])
-                return builder.bitcast(arr.data, vp)
-
-            builder.call(
-                fn,
-                [
-                    ir.Constant(i32, 101),
-                    integer(1, 32),
-                    integer(2, 32),
-                    integer(3, int_bits),
-                    integer(4, int_bits),
-                    integer(5, int_bits),
-                    real(6),
-                    ptr(7),
-                    integer(8, int_bits),
-                    ptr(9),
-                    integer(10, int_bits),
-                    real(11),
-                    ptr(12),
-                    integer(13, int_bits),
-                ],
-            )
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-    return call
-
-
-_gemm_lp64 = _gemm_intrinsic(32)
-_gemm_ilp64 = _gemm_intrinsic(64)
-
-_NO_TRANS = 111
-_TRANS = 112
+# the cblas_?gemm call at a run-time address: kernels/cpu/blas.py
 
 
 @njit(**_INL)
