@@ -189,7 +189,7 @@ def fit(
                 stop = bool(cb.on_epoch_end(model, opt, epoch, logs)) or stop
             history.append(**logs)
             bar.epoch_done(epoch, logs)
-            if check_finite:
+            if check_finite and epoch < epochs and not stop:  # the next epoch's rollback point
                 good = model_state(model)
             if stop:
                 history.stopped_early = True
