@@ -15,7 +15,8 @@ previous count is put back when the call returns. OpenBLAS itself already runs p
 about 2^18 multiply-adds on one thread; this raises that bound for numbanet's calls only, so its
 BLAS workers stay asleep while its Numba kernels run. The dense layers' larger products run on
 Numba's threads, one single-threaded product per thread (``config.DENSE_SPLIT``,
-``kernels/cpu/blas.py``), so during training no BLAS pool wakes at all; other large products
+``config.DENSE_THREADS_MIN_MACS``, ``kernels/cpu/blas.py``), so during training no BLAS pool
+wakes at all; other large products
 (and every product when that is off) keep the caller's BLAS threads.
 """
 
@@ -87,6 +88,10 @@ def _pools():
         _libs.append(None)  # scanned, even if nothing was found
     return _libs
 
+
+#: How many ``numbanet.deterministic()`` contexts are open (the dense layers' products then
+#: run in the pieces of one thread, ``backends/cpu.py``).
+deterministic_depth = 0
 
 #: When numbanet last ran a product on threaded BLAS (``time.monotonic()``).
 _threaded_at = -1e9

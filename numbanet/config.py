@@ -33,13 +33,14 @@ BLAS_MIN_MACS = 1 << 18
 #: 1.3-1.8 s with two (2^22); the 784-1024-1024-10 MLP (51-205M) needs both threads.
 BLAS_THREADED_MIN_MACS = 1 << 22
 
-#: Products of dense layers with at least ``BLAS_THREADED_MIN_MACS`` multiply-adds run on
-#: Numba's threads, one whole single-threaded product per thread (``kernels/cpu/blas.py``: the
-#: forward cut by rows of the batch, the backward's dW beside dx), instead of one product after
-#: the other on BLAS's own threads; no BLAS thread pool then wakes during training. Needs NumPy's
-#: ``cblas_?gemm`` (``backends/_blas.py``) and at least two Numba threads; False keeps BLAS's
-#: threads.
+#: Dense layers' BLAS products (from ``BLAS_MIN_MACS`` up) run in a Numba kernel calling NumPy's
+#: ``cblas_?gemm`` on one thread (``kernels/cpu/blas.py``, ``backends/_blas.py``); from
+#: ``DENSE_THREADS_MIN_MACS`` up the work is cut into one whole single-threaded product per
+#: Numba thread (the forward by rows of the batch, the backward's dW beside dx) instead of one
+#: product after the other on BLAS's own threads, so no BLAS thread pool wakes during training.
+#: False (or NumPy's gemm not found) keeps SciPy's ``gemm`` called from Python.
 DENSE_SPLIT = True
+DENSE_THREADS_MIN_MACS = 1 << 20
 
 #: The fused dense epoch (``backends._fused_ops``): layers with at most this many
 #: multiply-adds per minibatch (m * d_in * d_out) use hand-written loops, larger ones BLAS
@@ -95,18 +96,35 @@ BLOCK_2D = (TILE, TILE)
 def deterministic():
     """Context manager: CPU results bit-identical whatever the thread count.
 
-    numbanet's own CPU kernels are already thread-count independent (each ``prange`` iteration
-    owns its outputs; every reduction is serial), and a fixed seed gives bit-identical results run
-    after run and process after process *for a fixed number of threads*. The one part that varies
-    with the thread count is BLAS ``gemm``, which splits its work differently. Inside this context
-    BLAS runs on one thread, so results are also identical across thread counts (slower for large
+    numbanet's own elementwise and reduction kernels are thread-count independent (each
+    ``prange`` iteration owns its outputs; every reduction is serial), and a fixed seed gives
+    bit-identical results run after run and process after process *for a fixed number of
+    threads*. What varies with the thread count is how matrix products are cut: BLAS ``gemm``
+    splits its work by thread, and a dense layer's larger products are cut into one piece per
+    Numba thread (``DENSE_THREADS_MIN_MACS``); rows computed in another piece can round
+    differently. Inside this context BLAS runs on one thread and the dense products in the
+    pieces of one thread, so results are also identical across thread counts (slower for large
     matrices)::
 
         with numbanet.deterministic():
             net.fit(x, y, ...)
     """
-    from ._threads import threadpoolctl
+    return _Deterministic()
 
-    threadpool_limits = threadpoolctl().threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+class _Deterministic:
+    __slots__ = ("_limits",)
+
+    def __enter__(self):
+        from . import _threads
+
+        self._limits = _threads.threadpoolctl().threadpool_limits(limits=1, user_api="blas")
+        _threads.deterministic_depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        from . import _threads
+
+        _threads.deterministic_depth -= 1
+        self._limits.restore_original_limits()
+        return False

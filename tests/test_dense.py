@@ -281,11 +281,12 @@ def test_cpu_dense_large_products_take_the_blas_path_and_accumulate(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cpu_dense_products_on_numba_threads(dtype, monkeypatch):
-    """Above BLAS_THREADED_MIN_MACS a dense layer's products run on Numba's threads
-    (config.DENSE_SPLIT, kernels/cpu/blas.py): the kernels are taken, and forward, dW, db (both
-    accumulated into a flat buffer) and dx equal NumPy's and the BLAS-from-Python path's, with
-    and without the input gradient, for batches that do not divide evenly (and one row)."""
+def test_cpu_dense_products_through_numpys_gemm_in_numba(dtype, monkeypatch):
+    """From BLAS_MIN_MACS up a dense layer's products run in kernels/cpu/blas.py
+    (config.DENSE_SPLIT): on the calling thread below DENSE_THREADS_MIN_MACS, cut over Numba's
+    threads above. The right twin is taken, and forward, dW, db (accumulated into a flat
+    buffer) and dx equal NumPy's and the BLAS-from-Python path's, with and without the input
+    gradient, for batches that do not divide evenly (and one row)."""
     import numba
 
     from numbanet.backends import _blas, get_backend
@@ -295,13 +296,18 @@ def test_cpu_dense_products_on_numba_threads(dtype, monkeypatch):
         pytest.skip("NumPy's cblas_?gemm not found, or one Numba thread")
     cpu = get_backend("cpu")
     calls = []
-    for name in ("dense_forward_split", "dense_backward_split"):
-        fn = getattr(KB, name)
-        monkeypatch.setattr(KB, name, lambda *a, _fn=fn, _n=name: calls.append(_n) or _fn(*a))
+    for name in ("dense_forward", "dense_backward"):
+        twins = tuple(
+            (lambda *a, _fn=fn, _n=(name, par): calls.append(_n) or _fn(*a))
+            for par, fn in enumerate(getattr(KB, name))
+        )
+        monkeypatch.setattr(KB, name, twins)
     tol = 2e-4 if dtype == np.float32 else 1e-11
     rng = np.random.default_rng(5)
-    for m, d_in, d_out in ((131, 190, 170), (1, 2100, 2000), (3, 1500, 999)):
-        assert m * d_in * d_out >= config.BLAS_THREADED_MIN_MACS
+    for m, d_in, d_out in ((40, 100, 100), (131, 190, 170), (1, 2100, 2000), (3, 1500, 999)):
+        macs = m * d_in * d_out
+        assert macs >= config.BLAS_MIN_MACS
+        par = int(macs >= config.DENSE_THREADS_MIN_MACS)
         x, W = (
             rng.normal(size=(m, d_in)).astype(dtype),
             rng.normal(size=(d_out, d_in)).astype(dtype),
@@ -318,7 +324,7 @@ def test_cpu_dense_products_on_numba_threads(dtype, monkeypatch):
             buf2 = np.full(W.size + d_out, 0.5, dtype)
             dW2, db2 = buf2[: W.size].reshape(W.shape), buf2[W.size :]
             assert cpu.dense_backward(x, W, dz, dW2, db2, need_dx=False) is None
-            want = ["dense_forward_split"] + ["dense_backward_split"] * 2 if split else []
+            want = [("dense_forward", par)] + [("dense_backward", par)] * 2 if split else []
             assert calls == want, (split, calls)
             got[split] = (z, dW, db, dx, dW2, db2)
         scale = np.sqrt(max(m, d_in, d_out))
@@ -337,8 +343,9 @@ def test_cpu_dense_products_on_numba_threads(dtype, monkeypatch):
 
 @pytest.mark.parametrize("pieces", [1, 2, 3, 4])
 def test_dense_split_kernels_for_any_number_of_pieces(pieces):
-    """The split kernels cut the work into any number of pieces (one per thread): every
-    element is written once, whatever the cut."""
+    """The kernels cut the work into any number of pieces (one per thread; with the input
+    gradient two at least, run one after the other on one thread): every element is written
+    once, whatever the cut."""
     from numbanet.backends import _blas
     from numbanet.kernels.cpu import blas as KB
 
@@ -350,12 +357,12 @@ def test_dense_split_kernels_for_any_number_of_pieces(pieces):
     x, W = rng.normal(size=(m, d_in)), rng.normal(size=(d_out, d_in))
     b, dz = rng.normal(size=d_out), rng.normal(size=(m, d_out))
     z = np.full((m, d_out), np.nan)
-    KB.dense_forward_split(fp, ilp, x, W, b, z, pieces)
+    KB.dense_forward[pieces > 1](fp, ilp, x, W, b, z, pieces)
     np.testing.assert_allclose(z, x @ W.T + b, rtol=1e-12, atol=1e-12)
-    for need_dx in [False] if pieces == 1 else [False, True]:
+    for need_dx in (False, True):
         dW, db = np.ones_like(W), np.ones(d_out)
         dx = np.full((m, d_in), np.nan) if need_dx else np.empty((0, 0))
-        KB.dense_backward_split(fp, ilp, x, W, dz, dW, db, dx, need_dx, pieces)
+        KB.dense_backward[pieces > 1](fp, ilp, x, W, dz, dW, db, dx, need_dx, pieces)
         np.testing.assert_allclose(dW, 1 + dz.T @ x, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(db, 1 + dz.sum(0), rtol=1e-12, atol=1e-12)
         if need_dx:

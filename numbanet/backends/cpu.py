@@ -11,7 +11,7 @@ import functools
 import numba
 import numpy as np
 
-from .. import config
+from .. import _threads, config
 from .._threads import blas_for, blas_threads
 from ..kernels.cpu import blas as KB
 from ..kernels.cpu import dense as K
@@ -41,16 +41,20 @@ def _gemm(dtype):
     return {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(np.dtype(dtype))
 
 
-def _split(dtype, macs):
-    """(address, ilp64, threads) for a dense product of ``macs`` multiply-adds run on Numba's
-    threads (``config.DENSE_SPLIT``), or None for BLAS called from Python."""
-    if macs < config.BLAS_THREADED_MIN_MACS or not config.DENSE_SPLIT:
-        return None
-    P = numba.get_num_threads()
-    if P < 2:
+def _numba_blas(dtype, macs):
+    """(address, ilp64, threaded, pieces) for a dense product of ``macs`` multiply-adds run by
+    ``kernels/cpu/blas.py`` (``config.DENSE_SPLIT``), or None for BLAS called from Python.
+    From ``config.DENSE_THREADS_MIN_MACS`` up the kernels run on Numba's threads (``threaded``)
+    in one piece per thread; inside ``numbanet.deterministic()`` in the pieces of one thread
+    (the forward whole, the backward's dW beside dx), so that the numbers do not depend on the
+    thread count (a product cut into other rows can round differently)."""
+    if not config.DENSE_SPLIT:
         return None
     fp, ilp = numpy_gemm(dtype)
-    return None if fp == 0 else (fp, ilp, P)
+    if fp == 0:
+        return None
+    P = numba.get_num_threads() if macs >= config.DENSE_THREADS_MIN_MACS else 1
+    return fp, ilp, P > 1, (1 if _threads.deterministic_depth else P)
 
 
 def _into(c, result):
@@ -87,11 +91,11 @@ class CPUBackend(
         z = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)
         if self._blas_ok(x, W):
             macs = x.shape[0] * W.size
-            split = _split(W.dtype, macs)
-            if split is not None:
-                fp, ilp, P = split
+            nbl = _numba_blas(W.dtype, macs)
+            if nbl is not None:
+                fp, ilp, _, P = nbl
                 with blas_threads(1):
-                    KB.dense_forward_split(fp, ilp, x, W, b, z, P)
+                    KB.dense_forward[P > 1](fp, ilp, x, W, b, z, P)
                 return z
             # z^T = W x^T + b, with every operand a Fortran-ordered view: no copies. The bias is
             # written first and the product added to it (beta = 1), one pass over z fewer
@@ -106,12 +110,13 @@ class CPUBackend(
 
     def dense_backward(self, x, W, dz, dW, db, need_dx=True):
         if self._blas_ok(x, W, dz, dW):
-            split = _split(W.dtype, x.shape[0] * W.size)
-            if split is not None and db.dtype == dW.dtype and db.flags.c_contiguous:
-                fp, ilp, P = split
+            nbl = _numba_blas(W.dtype, x.shape[0] * W.size)
+            if nbl is not None and db.dtype == dW.dtype and db.flags.c_contiguous:
+                fp, ilp, threaded, P = nbl
                 dx = np.empty(x.shape if need_dx else (0, 0), dtype=x.dtype)
+                par = threaded and (P > 1 or need_dx)  # with dx: two pieces at least
                 with blas_threads(1):
-                    KB.dense_backward_split(fp, ilp, x, W, dz, dW, db, dx, bool(need_dx), P)
+                    KB.dense_backward[par](fp, ilp, x, W, dz, dW, db, dx, bool(need_dx), P)
                 return dx if need_dx else None
             gemm = _gemm(W.dtype)
             with blas_for(x.shape[0] * W.size):

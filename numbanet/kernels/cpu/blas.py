@@ -21,6 +21,15 @@ thread, each a whole single-threaded product:
   cut by its rows. The bias gradient ``db += sum_i dz[i, :]`` is summed, in float64, by the
   pieces that own those columns of ``dW``.
 
+Products below ``config.DENSE_THREADS_MIN_MACS`` (2^20) run the same pieces one after the other
+on the calling thread (the serial twin): a parallel region there costs about what it saves, and
+NumPy's OpenBLAS on one thread is still faster than SciPy's ``gemm`` called from Python at these
+shapes. Forward / backward-with-dx times in us, tight loops on the 2-core test machine, SciPy
+from Python / these kernels on one thread / on two: 64x120x84 (0.65M multiply-adds) 28-40 /
+23 / 21-32 and 55-89 / 42-46 / 29-46; 64x400x120 (3.1M, LeNet's first dense layer) 103-137 /
+83-109 / 58-63 and 196-199 / 161-167 / 92-99; 128x256x256 (8.4M) 124-128 / 199-208 / 122-126
+and 247-254 / 412-426 / 217-221.
+
 No two pieces write the same element, and the pieces are the same whichever thread runs them, so
 results do not depend on the scheduling. Measured on the 2-core test machine (medians of 40
 timings, each variant in its own process): backward at 128 x 256 x 256, 246-260 us against
@@ -34,6 +43,8 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
+
+from ._util import twin
 
 #: cblas's CblasNoTrans and CblasTrans
 NO_TRANS = 111
@@ -112,9 +123,8 @@ def gemm(fp, ilp, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
         gemm_lp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def dense_forward_split(fp, ilp, x, W, b, z, P):
-    """``z = x W^T + b`` in ``P`` pieces of rows, one per thread (BLAS on one thread each)."""
+def _dense_forward(fp, ilp, x, W, b, z, P):
+    """``z = x W^T + b`` in ``P`` pieces of rows of the batch."""
     m, nin = x.shape
     nout = W.shape[0]
     for p in prange(P):
@@ -128,16 +138,16 @@ def dense_forward_split(fp, ilp, x, W, b, z, P):
                  z[lo:hi], nout)  # fmt: skip
 
 
-@njit(parallel=True, nogil=True, cache=True)
-def dense_backward_split(fp, ilp, x, W, dz, dW, db, dx, need_dx, P):
-    """``dW += dz^T x``, ``db += sum_i dz[i, :]`` and, when ``need_dx``, ``dx = dz W``, in ``P``
-    pieces (at least 2 when ``need_dx``): the first ``nw`` cut dW and db by rows, the others dx
-    by rows of the batch."""
+def _dense_backward(fp, ilp, x, W, dz, dW, db, dx, need_dx, P):
+    """``dW += dz^T x``, ``db += sum_i dz[i, :]`` and, when ``need_dx``, ``dx = dz W``, in
+    ``P`` pieces (two at least when ``need_dx``): the first half cut dW and db by rows, the
+    others dx by rows of the batch; without dx, every piece a share of dW's rows."""
     m, nin = x.shape
     nout = W.shape[0]
-    nw = max(1, P // 2) if need_dx else P
-    nx = P - nw
-    for t in prange(P):
+    T = max(P, 2) if need_dx else P
+    nw = T // 2 if need_dx else T
+    nx = T - nw
+    for t in prange(T):
         if t < nw:
             lo = (nout * t) // nw
             hi = (nout * (t + 1)) // nw
@@ -157,3 +167,8 @@ def dense_backward_split(fp, ilp, x, W, dz, dW, db, dx, need_dx, P):
             if hi > lo:
                 gemm(fp, ilp, NO_TRANS, NO_TRANS, hi - lo, nin, nout, dz[lo:hi], nout, W, nin, 0.0,
                      dx[lo:hi], nin)  # fmt: skip
+
+
+#: (on the calling thread, on Numba's threads): the same pieces either way
+dense_forward = twin(_dense_forward)
+dense_backward = twin(_dense_backward)
