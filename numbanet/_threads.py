@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 from . import config
@@ -89,9 +90,19 @@ def _pools():
     return _libs
 
 
-#: How many ``numbanet.deterministic()`` contexts are open (the dense layers' products then
-#: run in the pieces of one thread, ``backends/cpu.py``).
+#: How many ``numbanet.deterministic()`` contexts are open, in any thread of the process (like
+#: the BLAS thread count it also sets, a process-wide setting): the dense layers' products then
+#: run in the pieces of one thread (``backends/cpu.py``). Changed under ``_depth_lock``.
 deterministic_depth = 0
+_depth_lock = threading.Lock()
+
+
+def deterministic_enter(step):
+    """Add ``step`` (+1 or -1) to ``deterministic_depth``."""
+    global deterministic_depth
+    with _depth_lock:
+        deterministic_depth += step
+
 
 #: When numbanet last ran a product on threaded BLAS (``time.monotonic()``).
 _threaded_at = -1e9

@@ -119,12 +119,12 @@ class _Deterministic:
         from . import _threads
 
         self._limits = _threads.threadpoolctl().threadpool_limits(limits=1, user_api="blas")
-        _threads.deterministic_depth += 1
+        _threads.deterministic_enter(+1)
         return self
 
     def __exit__(self, *exc):
         from . import _threads
 
-        _threads.deterministic_depth -= 1
+        _threads.deterministic_enter(-1)
         self._limits.restore_original_limits()
         return False

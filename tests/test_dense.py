@@ -341,6 +341,53 @@ def test_cpu_dense_products_through_numpys_gemm_in_numba(dtype, monkeypatch):
             np.testing.assert_allclose(a, c, rtol=tol, atol=tol * scale)
 
 
+def test_dense_products_inside_deterministic_are_cut_as_on_one_thread(monkeypatch):
+    """Inside numbanet.deterministic() (nested too) the dense kernels get the pieces of one
+    thread (the forward whole, the backward dW beside dx), so the numbers do not depend on the
+    thread count; outside, one piece per Numba thread again."""
+    import numba
+
+    from numbanet.backends import _blas, get_backend
+    from numbanet.kernels.cpu import blas as KB
+
+    if _blas.numpy_gemm(np.float32)[0] == 0 or numba.get_num_threads() < 2:
+        pytest.skip("NumPy's cblas_sgemm not found, or one Numba thread")
+    seen = []
+    for name in ("dense_forward", "dense_backward"):
+        twins = tuple(
+            (lambda *a, _fn=fn, _k=(name, par): seen.append((*_k, a[-1])) or _fn(*a))
+            for par, fn in enumerate(getattr(KB, name))
+        )
+        monkeypatch.setattr(KB, name, twins)
+    cpu = get_backend("cpu")
+    rng = np.random.default_rng(2)
+    m, d_in, d_out = 64, 200, 150
+    assert m * d_in * d_out >= config.DENSE_THREADS_MIN_MACS
+    x, W = (
+        rng.normal(size=(m, d_in)).astype(np.float32),
+        rng.normal(size=(d_out, d_in)).astype(np.float32),
+    )
+    b, dz = np.zeros(d_out, np.float32), rng.normal(size=(m, d_out)).astype(np.float32)
+
+    def step():
+        seen.clear()
+        z = cpu.dense_forward(x, W, b)
+        dx = cpu.dense_backward(x, W, dz, np.zeros_like(W), np.zeros_like(b))
+        return list(seen), z, dx
+
+    P = numba.get_num_threads()
+    free, z0, dx0 = step()
+    assert free == [("dense_forward", 1, P), ("dense_backward", 1, P)]
+    with nb.deterministic():
+        with nb.deterministic():
+            inner, z1, dx1 = step()
+        outer, _, _ = step()
+    assert inner == outer == [("dense_forward", 0, 1), ("dense_backward", 1, 1)]
+    assert step()[0] == free
+    np.testing.assert_allclose(z1, z0, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(dx1, dx0, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("pieces", [1, 2, 3, 4])
 def test_dense_split_kernels_for_any_number_of_pieces(pieces):
     """The kernels cut the work into any number of pieces (one per thread; with the input
