@@ -153,6 +153,7 @@ class Sequential:
         self._flat_grad = be.zeros((total,), self.dtype)
         self._runners = {}
         self._last_runner = None
+        self._last_plan = None
         self._offsets = {}
         per_layer = [dict() for _ in self.layers]
         for (li, name, shape, kind, _), off in zip(specs, offsets):
@@ -257,13 +258,13 @@ class Sequential:
     # ------------------------------------------------------------------ forward / backward
     def _forward(self, x, training=False, layers=None):
         layers = self.layers if layers is None else layers
-        runner = self._runner(layers)
+        runner, steps = self._plan(layers)
         if runner is not None and not runner.accepts(x.shape[0]):
             runner = None  # layers too large for one compiled call: BLAS layer by layer
         self._last_runner = runner
         if runner is not None:
             return runner.forward(x)
-        for layer, act in self._steps(layers):
+        for layer, act in steps:
             # the input is checked: the layers' own guards would repeat it
             if act is None:
                 x = layer._forward_unchecked(x, training)
@@ -273,12 +274,11 @@ class Sequential:
 
     def _backward(self, g, layers=None):
         layers = self.layers if layers is None else layers
-        runner = self._last_runner
-        if runner is not None and runner is self._runner(layers):
+        runner, steps = self._plan(layers)
+        if runner is not None and runner is self._last_runner:
             return runner.backward(g, self._want_input_grad)
         # the first layer needs no input gradient unless the caller asks (need_dx False saves a
         # matrix product per step)
-        steps = self._steps(layers)
         for i in range(len(steps) - 1, -1, -1):
             layer, act = steps[i]
             need_dx = (i > 0) or self._want_input_grad
@@ -288,9 +288,8 @@ class Sequential:
                 g = layer._backward_act(g, need_dx, (int(act.code), float(act.alpha)))
         return g
 
-    _last_steps = None
-
-    def _steps(self, layers):
+    @staticmethod
+    def _steps(layers):
         """``layers`` as (layer, activation) steps: a ``Conv2D`` without an activation of its own
         and the activation layer after it (ReLU, tanh, ...; not Step, whose derivative is
         useless, nor PReLU, which trains its slope) make one step, the activation run inside the
@@ -301,11 +300,8 @@ class Sequential:
         run one by one (bit for bit on the CPU backend, within float32 rounding on the reference
         one; tested). The activation layer's own forward/backward do not run (as for the dense
         stacks' one-call runner): call the model, not its layers, between a forward and its
-        backward. Cached for the last list of layers."""
+        backward."""
         key = tuple(layers)
-        last = self._last_steps
-        if last is not None and last[0] == key:
-            return last[1]
         steps, i = [], 0
         while i < len(key):
             layer = key[i]
@@ -316,12 +312,10 @@ class Sequential:
             else:
                 steps.append((layer, None))
                 i += 1
-        steps = tuple(steps)
-        self._last_steps = (key, steps)
-        return steps
+        return tuple(steps)
 
     _last_runner = None
-    _last_key = None
+    _last_plan = None
 
     @staticmethod
     def _runner_key(layers):
@@ -329,20 +323,22 @@ class Sequential:
         # by C-level calls: this runs twice per training step of a manual loop
         return tuple(layers), tuple(map(_FROZEN, layers))
 
-    def _runner(self, layers):
-        """The backend's one-call forward/backward for ``layers`` when they are a plain dense
-        stack (``dense_stack``), cached per list of layers and their frozen flags; else None
-        and the layers run one by one. Each layer's own forward/backward then does not run,
-        so call the model (not its layers) between a forward and its backward."""
+    def _plan(self, layers):
+        """(runner, steps) for ``layers``, kept for the last list of layers and their frozen
+        flags: the backend's one-call forward/backward when they are a plain dense stack
+        (``dense_stack``; runners cached per list, else None) and the (layer, activation)
+        steps of the layer-by-layer way (``_steps``). With a runner each layer's own
+        forward/backward does not run, so call the model (not its layers) between a forward and
+        its backward."""
         key = self._runner_key(layers)
-        last = self._last_key
+        last = self._last_plan
         if last is not None and last[0] == key:  # the same layers as the last call
             return last[1]
         if key not in self._runners:
             self._runners[key] = self.backend.dense_stack_runner(self.dense_stack(layers))
-        runner = self._runners[key]
-        self._last_key = (key, runner)
-        return runner
+        plan = (self._runners[key], self._steps(layers))
+        self._last_plan = (key, plan)
+        return plan
 
     _want_input_grad = True
 
