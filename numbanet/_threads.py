@@ -16,8 +16,8 @@ about 2^18 multiply-adds on one thread; this raises that bound for numbanet's ca
 BLAS workers stay asleep while its Numba kernels run. The dense layers' larger products run on
 Numba's threads, one single-threaded product per thread (``config.DENSE_SPLIT``,
 ``config.DENSE_THREADS_MIN_MACS``, ``kernels/cpu/blas.py``), so during training no BLAS pool
-wakes at all; other large products
-(and every product when that is off) keep the caller's BLAS threads.
+wakes at all; other large products (and every product when that is off) keep the caller's BLAS
+threads.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import numpy as np
 #: bundle) for the recurrent and dense products when it can be found, else Numba's ``np.dot`` (SciPy's
 #: BLAS). At the products of an LSTM step (32 x 136 x 512 per thread) NumPy's OpenBLAS 0.3.31 took
 #: 63 us against 93 us for SciPy's 0.3.30 on the 2-core test machine (111 against 139 us at 64
-#: rows). Both run single-threaded inside the ops (``BLAS_THREADS``), so no BLAS thread pool wakes.
+#: rows). The kernels call it with BLAS held to one thread, so no BLAS thread pool wakes.
 USE_NUMPY_BLAS = True
 
 _gemm_found = {}

@@ -114,8 +114,8 @@ def _gemm_intrinsic(int_bits):
     return call
 
 
-gemm_lp64 = _gemm_intrinsic(32)
-gemm_ilp64 = _gemm_intrinsic(64)
+_gemm_lp64 = _gemm_intrinsic(32)
+_gemm_ilp64 = _gemm_intrinsic(64)
 
 
 @njit(inline="always", cache=True)
@@ -123,9 +123,9 @@ def gemm(fp, ilp, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
     """Row-major ``c = op(a) op(b) + beta c`` (m x n, inner dimension k) through the BLAS at
     ``fp`` (``ilp``: its integers are 64-bit)."""
     if ilp:
-        gemm_ilp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
+        _gemm_ilp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
     else:
-        gemm_lp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
+        _gemm_lp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
 
 
 def _dense_forward(fp, ilp, x, W, b, z, P):

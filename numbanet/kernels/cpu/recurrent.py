@@ -72,8 +72,7 @@ from ..scalar import (
 )
 from .blas import NO_TRANS as _NO_TRANS
 from .blas import TRANS as _TRANS
-from .blas import gemm_ilp64 as _gemm_ilp64
-from .blas import gemm_lp64 as _gemm_lp64
+from .blas import gemm
 
 #: fastmath flags of these kernels: the project's, minus reassociation (which would fold the
 #: two-constant range reduction of ``_exp32`` into one constant and lose 3 bits).
@@ -196,15 +195,7 @@ def exp_approx(v, out):
 
 
 # ------------------------------------------------------------------------------- products
-# the cblas_?gemm call at a run-time address: kernels/cpu/blas.py
-
-
-@njit(**_INL)
-def _gemm(fp, ilp, ta, tb, m, n, k, a, lda, b, ldb, c, ldc):
-    if ilp:
-        _gemm_ilp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
-    else:
-        _gemm_lp64(fp, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)
+# the cblas_?gemm call at a run-time address: kernels/cpu/blas.py (beta 0: c is overwritten)
 
 
 # Matrix products of C-contiguous 2-D arrays, written into ``c``. ``fp`` is the address of the
@@ -217,7 +208,7 @@ def _mm_nt(fp, ilp, a, b, c):
     else:
         m, k = a.shape
         n = b.shape[0]
-        _gemm(fp, ilp, _NO_TRANS, _TRANS, m, n, k, a, k, b, k, c, n)
+        gemm(fp, ilp, _NO_TRANS, _TRANS, m, n, k, a, k, b, k, 0.0, c, n)
 
 
 @njit(**_INL)
@@ -228,7 +219,7 @@ def _mm_nn(fp, ilp, a, b, c):
     else:
         m, k = a.shape
         n = b.shape[1]
-        _gemm(fp, ilp, _NO_TRANS, _NO_TRANS, m, n, k, a, k, b, n, c, n)
+        gemm(fp, ilp, _NO_TRANS, _NO_TRANS, m, n, k, a, k, b, n, 0.0, c, n)
 
 
 @njit(**_INL)
@@ -239,7 +230,7 @@ def _mm_tn(fp, ilp, a, b, c):
     else:
         k, m = a.shape
         n = b.shape[1]
-        _gemm(fp, ilp, _TRANS, _NO_TRANS, m, n, k, a, m, b, n, c, n)
+        gemm(fp, ilp, _TRANS, _NO_TRANS, m, n, k, a, m, b, n, 0.0, c, n)
 
 
 @njit(**_OPTS)
